@@ -13,7 +13,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
-      'no-restricted-syntax': ['error', { selector: 'TSEnumDeclaration', message: 'Use `as const` objects, not enums.' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'TSEnumDeclaration', message: 'Use `as const` objects, not enums.' },
+      ],
     },
   },
   {
@@ -22,7 +25,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/connectors/**', 'jsforce', '@hubspot/api-client'], message: 'Emulators never import connectors or official clients (connectors could then cheat).' }] },
+        {
+          patterns: [
+            {
+              group: ['**/connectors/**', 'jsforce', '@hubspot/api-client'],
+              message: 'Emulators never import connectors or official clients (connectors could then cheat).',
+            },
+          ],
+        },
       ],
     },
   },

@@ -32,11 +32,17 @@ export class SalesforceRequestError extends Error {
   }
 
   get body(): ApiErrorBody[] {
-    return [{ message: this.message, errorCode: this.errorCode, ...(this.fields ? { fields: this.fields } : {}) }];
+    return [
+      { message: this.message, errorCode: this.errorCode, ...(this.fields ? { fields: this.fields } : {}) },
+    ];
   }
 }
 
-export function recordError(statusCode: string, message: string, fields: readonly string[] = []): RecordError {
+export function recordError(
+  statusCode: string,
+  message: string,
+  fields: readonly string[] = [],
+): RecordError {
   return { statusCode, message, fields };
 }
 
@@ -53,6 +59,7 @@ export function asApiErrors(errors: readonly RecordError[]): ApiErrorBody[] {
 export const notFound = (message = 'The requested resource does not exist') =>
   new SalesforceRequestError(404, 'NOT_FOUND', message);
 
-export const malformedQuery = (message: string) => new SalesforceRequestError(400, 'MALFORMED_QUERY', message);
+export const malformedQuery = (message: string) =>
+  new SalesforceRequestError(400, 'MALFORMED_QUERY', message);
 
 export const invalidField = (message: string) => new SalesforceRequestError(400, 'INVALID_FIELD', message);

@@ -39,7 +39,8 @@ export class IdSequence {
     readonly keyPrefix: string,
     private readonly pod: string,
   ) {
-    if (keyPrefix.length !== 3 || pod.length !== 3) throw new Error('key prefix and pod are 3 characters each');
+    if (keyPrefix.length !== 3 || pod.length !== 3)
+      throw new Error('key prefix and pod are 3 characters each');
   }
 
   next(): string {

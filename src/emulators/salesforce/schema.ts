@@ -88,7 +88,12 @@ function field(name: string, type: FieldType, spec: FieldSpec = {}): FieldDef {
   const readOnly = type === 'id' || spec.calculated === true;
   return {
     name,
-    label: spec.label ?? name.replace(/__c$/, '').replace(/_/g, ' ').replace(/([a-z])([A-Z])/g, '$1 $2'),
+    label:
+      spec.label ??
+      name
+        .replace(/__c$/, '')
+        .replace(/_/g, ' ')
+        .replace(/([a-z])([A-Z])/g, '$1 $2'),
     type,
     length: 0,
     digits: 0,
@@ -111,7 +116,8 @@ function field(name: string, type: FieldType, spec: FieldSpec = {}): FieldDef {
   };
 }
 
-const text = (name: string, length: number, spec: FieldSpec = {}) => field(name, 'string', { length, ...spec });
+const text = (name: string, length: number, spec: FieldSpec = {}) =>
+  field(name, 'string', { length, ...spec });
 const ref = (name: string, to: string, relationshipName: string, spec: FieldSpec = {}) =>
   field(name, 'reference', { length: 18, referenceTo: [to], relationshipName, ...spec });
 const system = { createable: false, updateable: false, defaultedOnCreate: true, nillable: false } as const;
@@ -161,7 +167,12 @@ const industries = [
   'Transportation',
   'Other',
 ];
-export const leadStatuses = ['Open - Not Contacted', 'Working - Contacted', 'Closed - Converted', 'Closed - Not Converted'];
+export const leadStatuses = [
+  'Open - Not Contacted',
+  'Working - Contacted',
+  'Closed - Converted',
+  'Closed - Not Converted',
+];
 export const convertedLeadStatus = 'Closed - Converted';
 
 function person(): FieldDef[] {
@@ -186,144 +197,173 @@ function person(): FieldDef[] {
 
 const readOnly = { createable: false, updateable: false } as const;
 
-const objectSpecs: Record<string, { label: string; plural: string; keyPrefix: string; fields: FieldDef[] }> = {
-  Lead: {
-    label: 'Lead',
-    plural: 'Leads',
-    keyPrefix: '00Q',
-    fields: [
-      ...systemFields(true),
-      ...person(),
-      text('Company', 255, { nillable: false }),
-      field('Street', 'textarea', { length: 255 }),
-      text('City', 40),
-      text('State', 80, { label: 'State/Province' }),
-      text('PostalCode', 20, { label: 'Zip/Postal Code' }),
-      text('Country', 80),
-      field('Website', 'url', { length: 255 }),
-      field('Status', 'picklist', {
-        length: 40,
-        picklist: leadStatuses,
-        defaultValue: 'Open - Not Contacted',
-        nillable: false,
-        defaultedOnCreate: true,
-        restrictedPicklist: true,
-      }),
-      field('Industry', 'picklist', { length: 40, picklist: industries }),
-      field('Rating', 'picklist', { length: 40, picklist: ['Hot', 'Warm', 'Cold'] }),
-      field('AnnualRevenue', 'currency', { precision: 18, scale: 0 }),
-      field('NumberOfEmployees', 'int', { digits: 8, label: 'Employees' }),
-      field('IsConverted', 'boolean', { ...readOnly, label: 'Converted' }),
-      field('ConvertedDate', 'date', { ...readOnly }),
-      ref('ConvertedAccountId', 'Account', 'ConvertedAccount', { ...readOnly, label: 'Converted Account ID' }),
-      ref('ConvertedContactId', 'Contact', 'ConvertedContact', { ...readOnly, label: 'Converted Contact ID' }),
-      text('HubSpot_Contact_Id__c', 40, { externalId: true, unique: true, idLookup: true, label: 'HubSpot Contact ID' }),
-    ],
-  },
-  Contact: {
-    label: 'Contact',
-    plural: 'Contacts',
-    keyPrefix: '003',
-    fields: [
-      ...systemFields(true),
-      ref('AccountId', 'Account', 'Account', { label: 'Account ID' }),
-      ...person(),
-      field('MailingStreet', 'textarea', { length: 255 }),
-      text('MailingCity', 40),
-      text('MailingState', 80, { label: 'Mailing State/Province' }),
-      text('MailingPostalCode', 20, { label: 'Mailing Zip/Postal Code' }),
-      text('MailingCountry', 80),
-      text('Department', 80),
-      field('Birthdate', 'date'),
-      text('HubSpot_Contact_Id__c', 40, { externalId: true, unique: true, idLookup: true, label: 'HubSpot Contact ID' }),
-    ],
-  },
-  Account: {
-    label: 'Account',
-    plural: 'Accounts',
-    keyPrefix: '001',
-    fields: [
-      ...systemFields(true),
-      text('Name', 255, { nillable: false, label: 'Account Name' }),
-      field('Type', 'picklist', { length: 40, picklist: ['Prospect', 'Customer', 'Partner', 'Other'] }),
-      field('Industry', 'picklist', { length: 40, picklist: industries }),
-      field('AnnualRevenue', 'currency', { precision: 18, scale: 0 }),
-      field('NumberOfEmployees', 'int', { digits: 8, label: 'Employees' }),
-      field('Website', 'url', { length: 255 }),
-      field('Phone', 'phone', { length: 40 }),
-      field('BillingStreet', 'textarea', { length: 255 }),
-      text('BillingCity', 40),
-      text('BillingState', 80),
-      text('BillingPostalCode', 20),
-      text('BillingCountry', 80),
-      field('Description', 'textarea', { length: 32000 }),
-      ref('OwnerId', 'User', 'Owner', { nillable: false, defaultedOnCreate: true, label: 'Owner ID' }),
-      text('HubSpot_Company_Id__c', 40, { externalId: true, unique: true, idLookup: true, label: 'HubSpot Company ID' }),
-    ],
-  },
-  Campaign: {
-    label: 'Campaign',
-    plural: 'Campaigns',
-    keyPrefix: '701',
-    fields: [
-      ...systemFields(false),
-      text('Name', 80, { nillable: false }),
-      field('Type', 'picklist', { length: 40, picklist: ['Conference', 'Webinar', 'Email', 'Advertisement', 'Other'] }),
-      field('Status', 'picklist', {
-        length: 40,
-        picklist: ['Planned', 'In Progress', 'Completed', 'Aborted'],
-        defaultValue: 'Planned',
-      }),
-      field('IsActive', 'boolean', { label: 'Active' }),
-      field('StartDate', 'date'),
-      field('EndDate', 'date'),
-      field('Description', 'textarea', { length: 32000 }),
-      ref('OwnerId', 'User', 'Owner', { nillable: false, defaultedOnCreate: true, label: 'Owner ID' }),
-    ],
-  },
-  CampaignMember: {
-    label: 'Campaign Member',
-    plural: 'Campaign Members',
-    keyPrefix: '00v',
-    fields: [
-      ...systemFields(false),
-      ref('CampaignId', 'Campaign', 'Campaign', { nillable: false, updateable: false, label: 'Campaign ID' }),
-      ref('LeadId', 'Lead', 'Lead', { updateable: false, label: 'Lead ID' }),
-      ref('ContactId', 'Contact', 'Contact', { updateable: false, label: 'Contact ID' }),
-      field('Status', 'picklist', {
-        length: 40,
-        picklist: ['Sent', 'Responded'],
-        defaultValue: 'Sent',
-        defaultedOnCreate: true,
-        restrictedPicklist: true,
-      }),
-      field('HasResponded', 'boolean', { ...readOnly, calculated: true, label: 'Responded' }),
-      field('FirstRespondedDate', 'date', { ...readOnly }),
-    ],
-  },
-  User: {
-    label: 'User',
-    plural: 'Users',
-    keyPrefix: '005',
-    fields: [
-      ...systemFields(false).filter((f) => f.name !== 'IsDeleted'),
-      text('Username', 80, { nillable: false, unique: true, idLookup: true }),
-      text('LastName', 80, { nillable: false }),
-      text('FirstName', 40),
-      text('Name', 121, { calculated: true, createable: false, updateable: false, label: 'Full Name' }),
-      field('Email', 'email', { length: 128, nillable: false }),
-      text('Alias', 8, { nillable: false }),
-      field('IsActive', 'boolean', { label: 'Active' }),
-    ],
-  },
-};
+const objectSpecs: Record<string, { label: string; plural: string; keyPrefix: string; fields: FieldDef[] }> =
+  {
+    Lead: {
+      label: 'Lead',
+      plural: 'Leads',
+      keyPrefix: '00Q',
+      fields: [
+        ...systemFields(true),
+        ...person(),
+        text('Company', 255, { nillable: false }),
+        field('Street', 'textarea', { length: 255 }),
+        text('City', 40),
+        text('State', 80, { label: 'State/Province' }),
+        text('PostalCode', 20, { label: 'Zip/Postal Code' }),
+        text('Country', 80),
+        field('Website', 'url', { length: 255 }),
+        field('Status', 'picklist', {
+          length: 40,
+          picklist: leadStatuses,
+          defaultValue: 'Open - Not Contacted',
+          nillable: false,
+          defaultedOnCreate: true,
+          restrictedPicklist: true,
+        }),
+        field('Industry', 'picklist', { length: 40, picklist: industries }),
+        field('Rating', 'picklist', { length: 40, picklist: ['Hot', 'Warm', 'Cold'] }),
+        field('AnnualRevenue', 'currency', { precision: 18, scale: 0 }),
+        field('NumberOfEmployees', 'int', { digits: 8, label: 'Employees' }),
+        field('IsConverted', 'boolean', { ...readOnly, label: 'Converted' }),
+        field('ConvertedDate', 'date', { ...readOnly }),
+        ref('ConvertedAccountId', 'Account', 'ConvertedAccount', {
+          ...readOnly,
+          label: 'Converted Account ID',
+        }),
+        ref('ConvertedContactId', 'Contact', 'ConvertedContact', {
+          ...readOnly,
+          label: 'Converted Contact ID',
+        }),
+        text('HubSpot_Contact_Id__c', 40, {
+          externalId: true,
+          unique: true,
+          idLookup: true,
+          label: 'HubSpot Contact ID',
+        }),
+      ],
+    },
+    Contact: {
+      label: 'Contact',
+      plural: 'Contacts',
+      keyPrefix: '003',
+      fields: [
+        ...systemFields(true),
+        ref('AccountId', 'Account', 'Account', { label: 'Account ID' }),
+        ...person(),
+        field('MailingStreet', 'textarea', { length: 255 }),
+        text('MailingCity', 40),
+        text('MailingState', 80, { label: 'Mailing State/Province' }),
+        text('MailingPostalCode', 20, { label: 'Mailing Zip/Postal Code' }),
+        text('MailingCountry', 80),
+        text('Department', 80),
+        field('Birthdate', 'date'),
+        text('HubSpot_Contact_Id__c', 40, {
+          externalId: true,
+          unique: true,
+          idLookup: true,
+          label: 'HubSpot Contact ID',
+        }),
+      ],
+    },
+    Account: {
+      label: 'Account',
+      plural: 'Accounts',
+      keyPrefix: '001',
+      fields: [
+        ...systemFields(true),
+        text('Name', 255, { nillable: false, label: 'Account Name' }),
+        field('Type', 'picklist', { length: 40, picklist: ['Prospect', 'Customer', 'Partner', 'Other'] }),
+        field('Industry', 'picklist', { length: 40, picklist: industries }),
+        field('AnnualRevenue', 'currency', { precision: 18, scale: 0 }),
+        field('NumberOfEmployees', 'int', { digits: 8, label: 'Employees' }),
+        field('Website', 'url', { length: 255 }),
+        field('Phone', 'phone', { length: 40 }),
+        field('BillingStreet', 'textarea', { length: 255 }),
+        text('BillingCity', 40),
+        text('BillingState', 80),
+        text('BillingPostalCode', 20),
+        text('BillingCountry', 80),
+        field('Description', 'textarea', { length: 32000 }),
+        ref('OwnerId', 'User', 'Owner', { nillable: false, defaultedOnCreate: true, label: 'Owner ID' }),
+        text('HubSpot_Company_Id__c', 40, {
+          externalId: true,
+          unique: true,
+          idLookup: true,
+          label: 'HubSpot Company ID',
+        }),
+      ],
+    },
+    Campaign: {
+      label: 'Campaign',
+      plural: 'Campaigns',
+      keyPrefix: '701',
+      fields: [
+        ...systemFields(false),
+        text('Name', 80, { nillable: false }),
+        field('Type', 'picklist', {
+          length: 40,
+          picklist: ['Conference', 'Webinar', 'Email', 'Advertisement', 'Other'],
+        }),
+        field('Status', 'picklist', {
+          length: 40,
+          picklist: ['Planned', 'In Progress', 'Completed', 'Aborted'],
+          defaultValue: 'Planned',
+          // A picklist's default applies to records inserted through the API too.
+          defaultedOnCreate: true,
+        }),
+        field('IsActive', 'boolean', { label: 'Active' }),
+        field('StartDate', 'date'),
+        field('EndDate', 'date'),
+        field('Description', 'textarea', { length: 32000 }),
+        ref('OwnerId', 'User', 'Owner', { nillable: false, defaultedOnCreate: true, label: 'Owner ID' }),
+      ],
+    },
+    CampaignMember: {
+      label: 'Campaign Member',
+      plural: 'Campaign Members',
+      keyPrefix: '00v',
+      fields: [
+        ...systemFields(false),
+        ref('CampaignId', 'Campaign', 'Campaign', {
+          nillable: false,
+          updateable: false,
+          label: 'Campaign ID',
+        }),
+        ref('LeadId', 'Lead', 'Lead', { updateable: false, label: 'Lead ID' }),
+        ref('ContactId', 'Contact', 'Contact', { updateable: false, label: 'Contact ID' }),
+        field('Status', 'picklist', {
+          length: 40,
+          picklist: ['Sent', 'Responded'],
+          defaultValue: 'Sent',
+          defaultedOnCreate: true,
+          restrictedPicklist: true,
+        }),
+        field('HasResponded', 'boolean', { ...readOnly, calculated: true, label: 'Responded' }),
+        field('FirstRespondedDate', 'date', { ...readOnly }),
+      ],
+    },
+    User: {
+      label: 'User',
+      plural: 'Users',
+      keyPrefix: '005',
+      fields: [
+        ...systemFields(false).filter((f) => f.name !== 'IsDeleted'),
+        text('Username', 80, { nillable: false, unique: true, idLookup: true }),
+        text('LastName', 80, { nillable: false }),
+        text('FirstName', 40),
+        text('Name', 121, { calculated: true, createable: false, updateable: false, label: 'Full Name' }),
+        field('Email', 'email', { length: 128, nillable: false }),
+        text('Alias', 8, { nillable: false }),
+        field('IsActive', 'boolean', { label: 'Active' }),
+      ],
+    },
+  };
 
 function buildObject(name: string): ObjectDef {
   const spec = objectSpecs[name]!;
   // MasterRecordId points at the object itself.
-  const fields = spec.fields.map((f) =>
-    f.name === 'MasterRecordId' ? { ...f, referenceTo: [name] } : f,
-  );
+  const fields = spec.fields.map((f) => (f.name === 'MasterRecordId' ? { ...f, referenceTo: [name] } : f));
   return {
     name,
     label: spec.label,

@@ -2,13 +2,7 @@
  * Seeds the org with the Salesforce half of the shared demo dataset (see ../shared/demo-data.ts):
  * leads, contacts with their accounts, and campaigns with members. Deterministic per (seed, count).
  */
-import {
-  DEMO_EPOCH_MS,
-  demoCampaignCount,
-  demoCompany,
-  demoPerson,
-  mix,
-} from '../shared/demo-data.ts';
+import { DEMO_EPOCH_MS, demoCampaignCount, demoCompany, demoPerson, mix } from '../shared/demo-data.ts';
 import type { SalesforceOrg, SfValue } from './org.ts';
 import { leadStatuses } from './schema.ts';
 import { formatDate, formatDateTime } from './time.ts';

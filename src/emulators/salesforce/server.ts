@@ -69,7 +69,9 @@ interface Cursor {
 }
 
 /** Starts the emulator on 127.0.0.1. */
-export async function startSalesforceEmulator(options: SalesforceEmulatorOptions = {}): Promise<SalesforceEmulator> {
+export async function startSalesforceEmulator(
+  options: SalesforceEmulatorOptions = {},
+): Promise<SalesforceEmulator> {
   const now = options.now ?? Date.now;
   const org = new SalesforceOrg({ now });
   const clientId = options.clientId ?? 'crosswalk';
@@ -82,12 +84,18 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
   const log = new RequestLog();
   const sessions = new Map<string, Session>();
   const refreshTokens = new Map<string, Session>();
+  /** Refresh token → the access tokens issued with it (revoking the refresh token revokes them too). */
+  const accessTokensOf = new Map<string, Set<string>>();
   const authCodes = new Map<string, { userId: string; redirectUri: string }>();
   const cursors = new Map<string, Cursor>();
   let cursorSequence = 0;
   if (options.seedCount) seedOrg(org, { count: options.seedCount, seed: options.seed ?? 1 });
 
-  const app = Fastify({ logger: false, routerOptions: { ignoreTrailingSlash: true }, bodyLimit: 50 * 1024 * 1024 });
+  const app = Fastify({
+    logger: false,
+    routerOptions: { ignoreTrailingSlash: true },
+    bodyLimit: 50 * 1024 * 1024,
+  });
   // Every body arrives as text; handlers parse it so that bad JSON gets Salesforce's error, not Fastify's.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
@@ -109,17 +117,23 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     if (latencyMs > 0) await sleep(latencyMs);
     const version = /^\/services\/data\/v(\d+\.\d)(?:\/|$)/.exec(path)?.[1];
     if (!version || Number(version) < MIN_VERSION || Number(version) > MAX_VERSION) {
-      return sendErrors(reply, 404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
+      return sendErrors(reply, 404, [
+        { errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' },
+      ]);
     }
     const token = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1];
     const session = token ? sessions.get(token) : undefined;
     if (!session) {
-      return sendErrors(reply, 401, [{ errorCode: 'INVALID_SESSION_ID', message: 'Session expired or invalid' }]);
+      return sendErrors(reply, 401, [
+        { errorCode: 'INVALID_SESSION_ID', message: 'Session expired or invalid' },
+      ]);
     }
     (request as { session?: Session }).session = session;
     if (usage.total(now()) >= apiLimit) {
       counters.refusedForLimit++;
-      return sendErrors(reply, 403, [{ errorCode: 'REQUEST_LIMIT_EXCEEDED', message: 'TotalRequests Limit exceeded.' }]);
+      return sendErrors(reply, 403, [
+        { errorCode: 'REQUEST_LIMIT_EXCEEDED', message: 'TotalRequests Limit exceeded.' },
+      ]);
     }
     usage.add(now());
     counters.apiRequests++;
@@ -137,8 +151,14 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
       const status = fault.status ?? 500;
       return sendErrors(reply, status, [
         status === 503
-          ? { errorCode: 'SERVER_UNAVAILABLE', message: 'Server temporarily unavailable; please try again later.' }
-          : { errorCode: 'UNKNOWN_EXCEPTION', message: `An unexpected error occurred. Please include this ErrorId if you contact support: ${randomUUID()}` },
+          ? {
+              errorCode: 'SERVER_UNAVAILABLE',
+              message: 'Server temporarily unavailable; please try again later.',
+            }
+          : {
+              errorCode: 'UNKNOWN_EXCEPTION',
+              message: `An unexpected error occurred. Please include this ErrorId if you contact support: ${randomUUID()}`,
+            },
       ]);
     }
     const code = fault.code ?? 'UNABLE_TO_LOCK_ROW';
@@ -170,31 +190,53 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     });
   });
 
-  app.setNotFoundHandler((_request, reply) => sendErrors(reply, 404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]));
+  app.setNotFoundHandler((_request, reply) =>
+    sendErrors(reply, 404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]),
+  );
 
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof SalesforceRequestError) return sendErrors(reply, error.status, error.body);
     if (error instanceof z.ZodError) {
-      return reply.code(400).type('application/json').send({ error: { code: 'invalid_request', message: z.prettifyError(error) } });
+      return reply
+        .code(400)
+        .type('application/json')
+        .send({ error: { code: 'invalid_request', message: z.prettifyError(error) } });
     }
-    const status = typeof (error as { statusCode?: unknown }).statusCode === 'number' ? (error as { statusCode: number }).statusCode : 500;
-    if (status === 413) return sendErrors(reply, 413, [{ errorCode: 'REQUEST_ENTITY_TOO_LARGE', message: 'Request body is too large.' }]);
-    if (status < 500) return sendErrors(reply, status, [{ errorCode: 'INVALID_REQUEST', message: (error as Error).message }]);
+    const status =
+      typeof (error as { statusCode?: unknown }).statusCode === 'number'
+        ? (error as { statusCode: number }).statusCode
+        : 500;
+    if (status === 413)
+      return sendErrors(reply, 413, [
+        { errorCode: 'REQUEST_ENTITY_TOO_LARGE', message: 'Request body is too large.' },
+      ]);
+    if (status < 500)
+      return sendErrors(reply, status, [{ errorCode: 'INVALID_REQUEST', message: (error as Error).message }]);
     request.log.error(error);
-    return sendErrors(reply, 500, [{ errorCode: 'UNKNOWN_EXCEPTION', message: `An unexpected error occurred: ${(error as Error).message}` }]);
+    return sendErrors(reply, 500, [
+      {
+        errorCode: 'UNKNOWN_EXCEPTION',
+        message: `An unexpected error occurred: ${(error as Error).message}`,
+      },
+    ]);
   });
 
   const sessionOf = (request: FastifyRequest): Session => (request as { session?: Session }).session!;
   const writeOptions = (request: FastifyRequest): WriteOptions => ({
     userId: sessionOf(request).userId,
-    allowDuplicateSave: /allowSave\s*=\s*true/i.test(String(request.headers['sforce-duplicate-rule-header'] ?? '')),
+    allowDuplicateSave: /allowSave\s*=\s*true/i.test(
+      String(request.headers['sforce-duplicate-rule-header'] ?? ''),
+    ),
   });
   const lockFault = (request: FastifyRequest) => (request as { lockFault?: boolean }).lockFault === true;
   const lockError = recordError('UNABLE_TO_LOCK_ROW', 'unable to obtain exclusive access to this record', []);
 
   // --- OAuth -----------------------------------------------------------------------------------
   const oauthError = (reply: FastifyReply, status: number, error: string, description: string) =>
-    reply.code(status).header('content-type', JSON_TYPE).send(JSON.stringify({ error, error_description: description }));
+    reply
+      .code(status)
+      .header('content-type', JSON_TYPE)
+      .send(JSON.stringify({ error, error_description: description }));
 
   const tokenResponse = (userId: string, extra: Record<string, string> = {}) => {
     const accessToken = issueToken(userId);
@@ -214,15 +256,20 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     const form = new URLSearchParams(typeof request.body === 'string' ? request.body : '');
     const grant = form.get('grant_type');
     if (!grant) return oauthError(reply, 400, 'unsupported_grant_type', 'grant type not supported');
-    if (form.get('client_id') !== clientId) return oauthError(reply, 400, 'invalid_client_id', 'client identifier invalid');
+    if (form.get('client_id') !== clientId)
+      return oauthError(reply, 400, 'invalid_client_id', 'client identifier invalid');
     const secret = form.get('client_secret');
-    if (grant !== 'refresh_token' && secret !== clientSecret) return oauthError(reply, 400, 'invalid_client', 'invalid client credentials');
-    if (grant === 'refresh_token' && secret !== null && secret !== clientSecret) return oauthError(reply, 400, 'invalid_client', 'invalid client credentials');
+    if (grant !== 'refresh_token' && secret !== clientSecret)
+      return oauthError(reply, 400, 'invalid_client', 'invalid client credentials');
+    if (grant === 'refresh_token' && secret !== null && secret !== clientSecret)
+      return oauthError(reply, 400, 'invalid_client', 'invalid client credentials');
     let body: Record<string, string>;
     if (grant === 'client_credentials') {
       body = { ...tokenResponse(org.defaultUserId), token_format: 'opaque' };
     } else if (grant === 'password') {
-      const user = org.users.find((u) => u.username.toLowerCase() === (form.get('username') ?? '').toLowerCase());
+      const user = org.users.find(
+        (u) => u.username.toLowerCase() === (form.get('username') ?? '').toLowerCase(),
+      );
       if (!user || form.get('password') !== USER_PASSWORD || org.get(user.id)?.IsActive !== true) {
         return oauthError(reply, 400, 'invalid_grant', 'authentication failure');
       }
@@ -230,14 +277,18 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     } else if (grant === 'authorization_code') {
       const code = authCodes.get(form.get('code') ?? '');
       if (!code) return oauthError(reply, 400, 'invalid_grant', 'invalid authorization code');
+      if (form.get('redirect_uri') !== code.redirectUri)
+        return oauthError(reply, 400, 'redirect_uri_mismatch', 'redirect_uri must match configuration');
       authCodes.delete(form.get('code')!);
       const refreshToken = randomBytes(32).toString('base64url');
       refreshTokens.set(refreshToken, { userId: code.userId });
       body = tokenResponse(code.userId, { refresh_token: refreshToken, scope: 'api refresh_token' });
+      accessTokensOf.set(refreshToken, new Set([body.access_token!]));
     } else if (grant === 'refresh_token') {
       const session = refreshTokens.get(form.get('refresh_token') ?? '');
       if (!session) return oauthError(reply, 400, 'invalid_grant', 'expired access/refresh token');
       body = tokenResponse(session.userId, { scope: 'api refresh_token' });
+      accessTokensOf.get(form.get('refresh_token')!)?.add(body.access_token!);
     } else {
       return oauthError(reply, 400, 'unsupported_grant_type', 'grant type not supported');
     }
@@ -246,8 +297,10 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
 
   app.get('/services/oauth2/authorize', async (request, reply) => {
     const q = request.query as Record<string, string | undefined>;
-    if (q.client_id !== clientId) return oauthError(reply, 400, 'invalid_client_id', 'client identifier invalid');
-    if (q.response_type !== 'code' || !q.redirect_uri) return oauthError(reply, 400, 'unsupported_response_type', 'response type not supported');
+    if (q.client_id !== clientId)
+      return oauthError(reply, 400, 'invalid_client_id', 'client identifier invalid');
+    if (q.response_type !== 'code' || !q.redirect_uri)
+      return oauthError(reply, 400, 'unsupported_response_type', 'response type not supported');
     // The emulated user approves at once: the code belongs to the integration user.
     const code = randomBytes(16).toString('base64url');
     authCodes.set(code, { userId: org.defaultUserId, redirectUri: q.redirect_uri });
@@ -258,8 +311,15 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
   });
 
   app.post('/services/oauth2/revoke', async (request, reply) => {
-    const token = new URLSearchParams(typeof request.body === 'string' ? request.body : '').get('token') ?? '';
-    if (!sessions.delete(token) && !refreshTokens.delete(token)) return oauthError(reply, 400, 'unsupported_token_type', 'this token type is not supported');
+    const token =
+      new URLSearchParams(typeof request.body === 'string' ? request.body : '').get('token') ?? '';
+    if (refreshTokens.delete(token)) {
+      // Revoking a refresh token revokes the access tokens issued with it, as Salesforce does.
+      for (const accessToken of accessTokensOf.get(token) ?? []) sessions.delete(accessToken);
+      accessTokensOf.delete(token);
+    } else if (!sessions.delete(token)) {
+      return oauthError(reply, 400, 'unsupported_token_type', 'this token type is not supported');
+    }
     return reply.code(200).send();
   });
 
@@ -268,7 +328,10 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     if (!token || !sessions.has(token)) return oauthError(reply, 403, 'Bad_OAuth_Token', 'Bad OAuth Token');
     const { userId } = request.params as { userId: string };
     const user = org.get(userId);
-    if (!user) return sendErrors(reply, 404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
+    if (!user)
+      return sendErrors(reply, 404, [
+        { errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' },
+      ]);
     return sendJson(reply, 200, {
       id: `${baseUrl}/id/${org.orgId}/${userId}`,
       organization_id: org.orgId,
@@ -277,14 +340,19 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
       email: user.Email,
       display_name: user.Name,
       active: user.IsActive,
-      urls: { rest: `${baseUrl}/services/data/v{version}/`, sobjects: `${baseUrl}/services/data/v{version}/sobjects/`, query: `${baseUrl}/services/data/v{version}/query/` },
+      urls: {
+        rest: `${baseUrl}/services/data/v{version}/`,
+        sobjects: `${baseUrl}/services/data/v{version}/sobjects/`,
+        query: `${baseUrl}/services/data/v{version}/query/`,
+      },
     });
   });
 
   // --- versions and resources ------------------------------------------------------------------
   app.get('/services/data', async (_request, reply) => {
     const versions = [];
-    for (let v = 50; v <= MAX_VERSION; v++) versions.push({ label: `v${v}.0`, url: `/services/data/v${v}.0`, version: `${v}.0` });
+    for (let v = 50; v <= MAX_VERSION; v++)
+      versions.push({ label: `v${v}.0`, url: `/services/data/v${v}.0`, version: `${v}.0` });
     return sendJson(reply, 200, versions);
   });
 
@@ -295,6 +363,7 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     const base = `/services/data/v${versionOf(request)}`;
     return sendJson(reply, 200, {
       limits: `${base}/limits`,
+      identity: `${baseUrl}/id/${org.orgId}/${sessionOf(request).userId}`,
       sobjects: `${base}/sobjects`,
       query: `${base}/query`,
       queryAll: `${base}/queryAll`,
@@ -310,7 +379,7 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
       DailyBulkApiBatches: remaining(15_000),
       DailyBulkV2QueryJobs: remaining(10_000),
       DailyBulkV2QueryFileStorageMB: remaining(1_000_000),
-      DataStorageMB: remaining(1024, Math.ceil(totalRecords() * 2 / 1024)),
+      DataStorageMB: remaining(1024, Math.ceil((totalRecords() * 2) / 1024)),
       FileStorageMB: remaining(1024),
       SingleEmail: remaining(5000),
     });
@@ -358,7 +427,10 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
 
   app.get(api('/sobjects/:type'), async (request, reply) => {
     const object = objectFrom(request);
-    return sendJson(reply, 200, { objectDescribe: objectSummary(object, versionOf(request)), recentItems: [] });
+    return sendJson(reply, 200, {
+      objectDescribe: objectSummary(object, versionOf(request)),
+      recentItems: [],
+    });
   });
 
   app.get(api('/sobjects/:type/describe'), async (request, reply) => {
@@ -374,15 +446,29 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
   // --- updated / deleted -----------------------------------------------------------------------
   const replicationWindow = (request: FastifyRequest, maxDaysBack: number) => {
     const q = request.query as Record<string, string | undefined>;
-    if (!q.start || !q.end) throw new SalesforceRequestError(400, 'MISSING_ARGUMENT', 'The start and end parameters are required (e.g. start=2024-05-01T00:00:00+00:00).');
+    if (!q.start || !q.end)
+      throw new SalesforceRequestError(
+        400,
+        'MISSING_ARGUMENT',
+        'The start and end parameters are required (e.g. start=2024-05-01T00:00:00+00:00).',
+      );
     const start = parseDateTime(q.start);
     const end = parseDateTime(q.end);
     if (start === undefined || end === undefined) {
-      throw new SalesforceRequestError(400, 'INVALID_REPLICATION_DATE', `Invalid date format for start or end: use ISO 8601, e.g. 2024-05-01T00:00:00+00:00.`);
+      throw new SalesforceRequestError(
+        400,
+        'INVALID_REPLICATION_DATE',
+        `Invalid date format for start or end: use ISO 8601, e.g. 2024-05-01T00:00:00+00:00.`,
+      );
     }
-    if (start >= end) throw new SalesforceRequestError(400, 'INVALID_REPLICATION_DATE', 'EndDate before StartDate');
+    if (start >= end)
+      throw new SalesforceRequestError(400, 'INVALID_REPLICATION_DATE', 'EndDate before StartDate');
     if (start < now() - maxDaysBack * DAY_MS) {
-      throw new SalesforceRequestError(400, 'INVALID_REPLICATION_DATE', `startDate cannot be more than ${maxDaysBack} days ago`);
+      throw new SalesforceRequestError(
+        400,
+        'INVALID_REPLICATION_DATE',
+        `startDate cannot be more than ${maxDaysBack} days ago`,
+      );
     }
     // Salesforce ignores seconds: the window is whole minutes, and never reaches past now.
     const floorMinute = (t: number) => t - (t % 60_000);
@@ -399,7 +485,8 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
       const stamp = record.SystemModstamp as string;
       if (record.IsDeleted !== true && stamp >= fromStamp && stamp < toStamp) ids.push(record.Id as string);
     }
-    if (ids.length > 600_000) throw new SalesforceRequestError(400, 'EXCEEDED_ID_LIMIT', 'too many ids: narrow the window');
+    if (ids.length > 600_000)
+      throw new SalesforceRequestError(400, 'EXCEEDED_ID_LIMIT', 'too many ids: narrow the window');
     return sendJson(reply, 200, { ids, latestDateCovered: toStamp });
   });
 
@@ -410,7 +497,8 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     for (const record of org.table(object.name).values()) {
       if (record.IsDeleted !== true) continue;
       const at = org.deletedAt(record.Id as string);
-      if (at !== undefined && at >= from && at < to) deletedRecords.push({ id: record.Id as string, deletedDate: formatDateTime(at - (at % 1000)) });
+      if (at !== undefined && at >= from && at < to)
+        deletedRecords.push({ id: record.Id as string, deletedDate: formatDateTime(at - (at % 1000)) });
     }
     return sendJson(reply, 200, {
       deletedRecords,
@@ -422,7 +510,10 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
   // --- sObject rows ----------------------------------------------------------------------------
   const render = (object: ObjectDef, record: SfRecord, version: string, fields?: readonly string[]) => {
     const out: Record<string, unknown> = {
-      attributes: { type: object.name, url: `/services/data/v${version}/sobjects/${object.name}/${record.Id as string}` },
+      attributes: {
+        type: object.name,
+        url: `/services/data/v${version}/sobjects/${object.name}/${record.Id as string}`,
+      },
     };
     const chosen = fields ? fields.map((name) => fieldOf(object, name)) : object.fields;
     for (const f of chosen) out[f.name] = record[f.name] ?? null;
@@ -437,7 +528,10 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     const object = objectFrom(request);
     const body = jsonObjectBody(request);
     for (const key of Object.keys(body)) {
-      if (key.toLowerCase() === 'id') throw new SalesforceRequestError(400, 'INVALID_FIELD', 'Id: cannot specify Id in an insert call', ['Id']);
+      if (key.toLowerCase() === 'id')
+        throw new SalesforceRequestError(400, 'INVALID_FIELD', 'Id: cannot specify Id in an insert call', [
+          'Id',
+        ]);
     }
     if (lockFault(request)) return sendErrors(reply, 400, asApiErrors([lockError]));
     const result = org.create(object.name, body, writeOptions(request));
@@ -447,17 +541,32 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
 
   const liveRecord = (object: ObjectDef, rawId: string): SfRecord => {
     const id = normalizeId(rawId);
-    if (!id || id.slice(0, 3) !== object.keyPrefix) throw new SalesforceRequestError(404, 'NOT_FOUND', `Provided external ID field does not exist or is not accessible: ${rawId}`);
+    if (!id || id.slice(0, 3) !== object.keyPrefix)
+      throw new SalesforceRequestError(
+        404,
+        'NOT_FOUND',
+        `Provided external ID field does not exist or is not accessible: ${rawId}`,
+      );
     const record = org.table(object.name).get(id);
     if (!record) throw notFound();
-    if (record.IsDeleted === true) throw new SalesforceRequestError(404, 'ENTITY_IS_DELETED', 'entity is deleted');
+    if (record.IsDeleted === true)
+      throw new SalesforceRequestError(404, 'ENTITY_IS_DELETED', 'entity is deleted');
     return record;
   };
 
   app.get(api('/sobjects/:type/:id'), async (request, reply) => {
     const object = objectFrom(request);
     const record = liveRecord(object, (request.params as { id: string }).id);
-    return sendJson(reply, 200, render(object, record, versionOf(request), fieldsParam(object, (request.query as { fields?: string }).fields)));
+    return sendJson(
+      reply,
+      200,
+      render(
+        object,
+        record,
+        versionOf(request),
+        fieldsParam(object, (request.query as { fields?: string }).fields),
+      ),
+    );
   });
 
   app.patch(api('/sobjects/:type/:id'), async (request, reply) => {
@@ -483,9 +592,19 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     const object = objectFrom(request);
     const { field, value } = request.params as { field: string; value: string };
     const f = externalIdField(object, field);
-    const record = f.type === 'id' ? liveRecord(object, value) : org.findByExternalId(object.name, f.name, value);
+    const record =
+      f.type === 'id' ? liveRecord(object, value) : org.findByExternalId(object.name, f.name, value);
     if (!record || record.IsDeleted === true) throw notFound();
-    return sendJson(reply, 200, render(object, record, versionOf(request), fieldsParam(object, (request.query as { fields?: string }).fields)));
+    return sendJson(
+      reply,
+      200,
+      render(
+        object,
+        record,
+        versionOf(request),
+        fieldsParam(object, (request.query as { fields?: string }).fields),
+      ),
+    );
   });
 
   app.patch(api('/sobjects/:type/:field/:value'), async (request, reply) => {
@@ -497,7 +616,12 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     const result = org.upsert(object.name, field, value, body, writeOptions(request));
     if (!result.success) return sendErrors(reply, 400, asApiErrors(result.errors));
     if (Number(versionOf(request)) < 46 && result.created !== true) return reply.code(204).send();
-    return sendJson(reply, result.created === true ? 201 : 200, { id: result.id, success: true, errors: [], created: result.created === true });
+    return sendJson(reply, result.created === true ? 201 : 200, {
+      id: result.id,
+      success: true,
+      errors: [],
+      created: result.created === true,
+    });
   });
 
   // --- query -----------------------------------------------------------------------------------
@@ -511,7 +635,8 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
   const page = (cursorId: string, cursor: Cursor, position: number, batch: number, version: string) => {
     const end = Math.min(cursor.rows.length, position + batch);
     const records = new Array<Record<string, unknown>>(end - position);
-    for (let i = position; i < end; i++) records[i - position] = cursor.query.project(cursor.rows[i]!, version);
+    for (let i = position; i < end; i++)
+      records[i - position] = cursor.query.project(cursor.rows[i]!, version);
     const done = end >= cursor.rows.length;
     if (done) cursors.delete(cursorId);
     else cursor.touchedAt = now();
@@ -534,12 +659,18 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
       if (!includeDeleted && record.IsDeleted === true) continue;
       if (query.filter === null || query.filter(record)) rows.push(record);
     }
-    if (query.compare) rows.sort(query.compare);
-    const limited = query.offset > 0 || query.limit !== undefined ? rows.slice(query.offset, query.limit === undefined ? undefined : query.offset + query.limit) : rows;
+    const ordered = query.sort
+      ? query.sort(rows, query.limit === undefined ? undefined : query.offset + query.limit)
+      : rows;
+    const limited =
+      query.offset > 0 || query.limit !== undefined
+        ? ordered.slice(query.offset, query.limit === undefined ? undefined : query.offset + query.limit)
+        : ordered;
     if (query.countOnly) return sendJson(reply, 200, { totalSize: limited.length, done: true, records: [] });
     if (cursors.size >= CURSOR_CAPACITY) {
       const expired = now() - CURSOR_TTL_MS;
-      for (const [id, cursor] of cursors) if (cursor.touchedAt < expired || cursors.size >= CURSOR_CAPACITY) cursors.delete(id);
+      for (const [id, cursor] of cursors)
+        if (cursor.touchedAt < expired || cursors.size >= CURSOR_CAPACITY) cursors.delete(id);
     }
     // Shaped like Salesforce's locators (`01g…`), with no '/' since jsforce keeps only the last segment.
     const cursorId = `01g${org.orgId.slice(3, 6)}${(++cursorSequence).toString(36).padStart(12, '0')}`;
@@ -558,42 +689,82 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     if (!match || !cursor || Number(match[2]) > cursor.rows.length) {
       throw new SalesforceRequestError(400, 'INVALID_QUERY_LOCATOR', 'invalid query locator');
     }
-    return sendJson(reply, 200, page(match[1]!, cursor, Number(match[2]), batchSizeOf(request), versionOf(request)));
+    return sendJson(
+      reply,
+      200,
+      page(match[1]!, cursor, Number(match[2]), batchSizeOf(request), versionOf(request)),
+    );
   };
   app.get(api('/query/:locator'), queryMore);
   app.get(api('/queryAll/:locator'), queryMore);
 
   // --- collections -----------------------------------------------------------------------------
-  const collectionBody = (request: FastifyRequest): { allOrNone: boolean; records: Record<string, unknown>[] } => {
+  const collectionBody = (
+    request: FastifyRequest,
+  ): { allOrNone: boolean; records: Record<string, unknown>[] } => {
     const body = jsonObjectBody(request);
     const records = body.records;
-    if (!Array.isArray(records)) throw new SalesforceRequestError(400, 'INVALID_FIELD', 'records: the request body must have a "records" array.');
+    if (!Array.isArray(records))
+      throw new SalesforceRequestError(
+        400,
+        'INVALID_FIELD',
+        'records: the request body must have a "records" array.',
+      );
     if (records.length > COLLECTION_LIMIT) {
-      throw new SalesforceRequestError(400, 'EXCEEDED_ID_LIMIT', `record limit reached. cannot submit more than ${COLLECTION_LIMIT} records into this call`);
+      throw new SalesforceRequestError(
+        400,
+        'EXCEEDED_ID_LIMIT',
+        `record limit reached. cannot submit more than ${COLLECTION_LIMIT} records into this call`,
+      );
     }
     for (const r of records) {
-      if (r === null || typeof r !== 'object' || Array.isArray(r)) throw new SalesforceRequestError(400, 'JSON_PARSER_ERROR', 'Each element of "records" must be an object.');
+      if (r === null || typeof r !== 'object' || Array.isArray(r))
+        throw new SalesforceRequestError(
+          400,
+          'JSON_PARSER_ERROR',
+          'Each element of "records" must be an object.',
+        );
     }
     return { allOrNone: body.allOrNone === true, records: records as Record<string, unknown>[] };
   };
 
   /** Runs one DML per record; with allOrNone, one failure rolls back all and marks the others. */
-  const runCollection = (request: FastifyRequest, allOrNone: boolean, count: number, each: (index: number) => SaveResult): unknown[] => {
-    if (lockFault(request)) return Array.from({ length: count }, () => ({ success: false, errors: [lockError] }));
+  const runCollection = (
+    request: FastifyRequest,
+    allOrNone: boolean,
+    count: number,
+    each: (index: number) => SaveResult,
+  ): unknown[] => {
+    if (lockFault(request))
+      return Array.from({ length: count }, () => ({ success: false, errors: [lockError] }));
     return org.transaction(() => {
       const results = Array.from({ length: count }, (_, i) => each(i));
       const failed = results.some((r) => !r.success);
       const rolledBack = allOrNone && failed;
       const rendered = results.map((r) => {
-        if (!r.success) return { ...(r.id ? { id: r.id } : {}), success: false, errors: r.errors.map(renderRecordError) };
+        if (!r.success)
+          return { ...(r.id ? { id: r.id } : {}), success: false, errors: r.errors.map(renderRecordError) };
         if (rolledBack) {
           return {
             id: r.id,
             success: false,
-            errors: [renderRecordError(recordError('ALL_OR_NONE_OPERATION_ROLLED_BACK', 'Record rolled back because not all records were valid and the request was using AllOrNone header', []))],
+            errors: [
+              renderRecordError(
+                recordError(
+                  'ALL_OR_NONE_OPERATION_ROLLED_BACK',
+                  'Record rolled back because not all records were valid and the request was using AllOrNone header',
+                  [],
+                ),
+              ),
+            ],
           };
         }
-        return { id: r.id, success: true, errors: [], ...(r.created === undefined ? {} : { created: r.created }) };
+        return {
+          id: r.id,
+          success: true,
+          errors: [],
+          ...(r.created === undefined ? {} : { created: r.created }),
+        };
       });
       return { commit: !rolledBack, value: rendered };
     });
@@ -614,7 +785,8 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
       const record = records[i]!;
       const object = typeOf(record);
       if ('statusCode' in object) return failure(object);
-      if (Object.keys(record).some((k) => k.toLowerCase() === 'id')) return failure(recordError('INVALID_FIELD', 'cannot specify Id in an insert call', ['Id']));
+      if (Object.keys(record).some((k) => k.toLowerCase() === 'id'))
+        return failure(recordError('INVALID_FIELD', 'cannot specify Id in an insert call', ['Id']));
       return org.create(object.name, record, options);
     });
     return sendJson(reply, 200, results);
@@ -629,7 +801,8 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
       if ('statusCode' in object) return failure(object);
       const idKey = Object.keys(record).find((k) => k.toLowerCase() === 'id');
       const id = idKey ? record[idKey] : undefined;
-      if (typeof id !== 'string' || id === '') return failure(recordError('MISSING_ARGUMENT', 'Id not specified in an update call', []));
+      if (typeof id !== 'string' || id === '')
+        return failure(recordError('MISSING_ARGUMENT', 'Id not specified in an update call', []));
       const { [idKey!]: _omit, ...values } = record;
       return org.update(object.name, id, values, options);
     });
@@ -639,18 +812,37 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
   app.delete(api('/composite/sobjects'), async (request, reply) => {
     const q = request.query as { ids?: string; allOrNone?: string };
     const ids = (q.ids ?? '').split(',').filter((s) => s !== '');
-    if (ids.length === 0) throw new SalesforceRequestError(400, 'MISSING_ARGUMENT', 'ids: give the ids to delete, comma-separated (ids=001…,003…).');
-    if (ids.length > COLLECTION_LIMIT) throw new SalesforceRequestError(400, 'EXCEEDED_ID_LIMIT', `record limit reached. cannot submit more than ${COLLECTION_LIMIT} records into this call`);
+    if (ids.length === 0)
+      throw new SalesforceRequestError(
+        400,
+        'MISSING_ARGUMENT',
+        'ids: give the ids to delete, comma-separated (ids=001…,003…).',
+      );
+    if (ids.length > COLLECTION_LIMIT)
+      throw new SalesforceRequestError(
+        400,
+        'EXCEEDED_ID_LIMIT',
+        `record limit reached. cannot submit more than ${COLLECTION_LIMIT} records into this call`,
+      );
     const options = writeOptions(request);
-    const results = runCollection(request, q.allOrNone === 'true', ids.length, (i) => org.delete(ids[i]!, options));
+    const results = runCollection(request, q.allOrNone === 'true', ids.length, (i) =>
+      org.delete(ids[i]!, options),
+    );
     return sendJson(reply, 200, results);
   });
 
   const retrieveMany = (request: FastifyRequest, reply: FastifyReply, ids: unknown, fields: unknown) => {
     const object = objectFrom(request);
-    if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) throw new SalesforceRequestError(400, 'MISSING_ARGUMENT', 'ids: give an array of record ids.');
-    if (!Array.isArray(fields) || fields.length === 0 || fields.some((f) => typeof f !== 'string')) throw new SalesforceRequestError(400, 'MISSING_ARGUMENT', 'fields: give an array of field names.');
-    if (ids.length > 2000) throw new SalesforceRequestError(400, 'EXCEEDED_ID_LIMIT', 'record limit reached. cannot submit more than 2000 records into this call');
+    if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string'))
+      throw new SalesforceRequestError(400, 'MISSING_ARGUMENT', 'ids: give an array of record ids.');
+    if (!Array.isArray(fields) || fields.length === 0 || fields.some((f) => typeof f !== 'string'))
+      throw new SalesforceRequestError(400, 'MISSING_ARGUMENT', 'fields: give an array of field names.');
+    if (ids.length > 2000)
+      throw new SalesforceRequestError(
+        400,
+        'EXCEEDED_ID_LIMIT',
+        'record limit reached. cannot submit more than 2000 records into this call',
+      );
     const names = (fields as string[]).map((name) => fieldOf(object, name).name);
     return sendJson(
       reply,
@@ -681,10 +873,12 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
       const record = records[i]!;
       const type = typeOf(record, object);
       if ('statusCode' in type) return failure(type);
-      if (type.name !== object.name) return failure(recordError('INVALID_TYPE', `All records must be of type ${object.name}`, []));
+      if (type.name !== object.name)
+        return failure(recordError('INVALID_TYPE', `All records must be of type ${object.name}`, []));
       const key = Object.keys(record).find((k) => k.toLowerCase() === f.name.toLowerCase());
       const value = key ? record[key] : undefined;
-      if (typeof value !== 'string' || value === '') return failure(recordError('MISSING_ARGUMENT', `${f.name} not specified`, [f.name]));
+      if (typeof value !== 'string' || value === '')
+        return failure(recordError('MISSING_ARGUMENT', `${f.name} not specified`, [f.name]));
       return org.upsert(object.name, f.name, value, record, options);
     });
     return sendJson(reply, 200, results);
@@ -692,7 +886,8 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
 
   // --- admin -----------------------------------------------------------------------------------
   const admin = (path: string) => `/__emulator${path}`;
-  const adminBody = <T extends z.ZodType>(schema: T, request: FastifyRequest): z.output<T> => schema.parse(parseJson(request.body, true));
+  const adminBody = <T extends z.ZodType>(schema: T, request: FastifyRequest): z.output<T> =>
+    schema.parse(parseJson(request.body, true));
 
   app.post(admin('/reset'), async (_request, reply) => {
     org.reset();
@@ -707,25 +902,45 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
   });
 
   app.post(admin('/seed'), async (request, reply) => {
-    const body = adminBody(z.object({ count: z.number().int().min(0).max(5_000_000), seed: z.number().int().default(1) }), request);
+    const body = adminBody(
+      z.object({ count: z.number().int().min(0).max(5_000_000), seed: z.number().int().default(1) }),
+      request,
+    );
     const started = performance.now();
     const created = seedOrg(org, { count: body.count, seed: body.seed });
     return sendJson(reply, 200, { created, ms: Math.round(performance.now() - started) });
   });
 
   app.post(admin('/convert'), async (request, reply) => {
-    const body = adminBody(z.object({ leadId: z.string(), accountId: z.string().optional(), contactId: z.string().optional() }), request);
-    const result = org.convertLead(body.leadId, { ...(body.accountId ? { accountId: body.accountId } : {}), ...(body.contactId ? { contactId: body.contactId } : {}) }, { userId: org.defaultUserId });
+    const body = adminBody(
+      z.object({ leadId: z.string(), accountId: z.string().optional(), contactId: z.string().optional() }),
+      request,
+    );
+    const result = org.convertLead(
+      body.leadId,
+      {
+        ...(body.accountId ? { accountId: body.accountId } : {}),
+        ...(body.contactId ? { contactId: body.contactId } : {}),
+      },
+      { userId: org.defaultUserId },
+    );
     if ('errors' in result) return sendErrors(reply, 400, asApiErrors(result.errors));
     return sendJson(reply, 200, { leadId: normalizeId(body.leadId), ...result });
   });
 
   app.post(admin('/merge'), async (request, reply) => {
     const body = adminBody(
-      z.object({ object: z.string(), masterId: z.string(), loserIds: z.array(z.string()).min(1).max(2), values: z.record(z.string(), z.unknown()).default({}) }),
+      z.object({
+        object: z.string(),
+        masterId: z.string(),
+        loserIds: z.array(z.string()).min(1).max(2),
+        values: z.record(z.string(), z.unknown()).default({}),
+      }),
       request,
     );
-    const result = org.merge(body.object, body.masterId, body.loserIds, body.values, { userId: org.defaultUserId });
+    const result = org.merge(body.object, body.masterId, body.loserIds, body.values, {
+      userId: org.defaultUserId,
+    });
     if (!result.success) return sendErrors(reply, 400, asApiErrors(result.errors));
     return sendJson(reply, 200, { id: result.id, mergedIds: body.loserIds.map((id) => normalizeId(id)) });
   });
@@ -768,8 +983,16 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     return sendJson(reply, 200, { duplicateRule: null });
   });
   app.put(admin('/validation-rules'), async (request, reply) => {
-    const rule = z.object({ object: z.string(), field: z.string(), equals: z.string().nullable(), message: z.string().min(1), errorField: z.string().optional() });
-    org.validationRules = adminBody(z.array(rule), request).map(({ errorField, ...r }) => (errorField === undefined ? r : { ...r, errorField }));
+    const rule = z.object({
+      object: z.string(),
+      field: z.string(),
+      equals: z.string().nullable(),
+      message: z.string().min(1),
+      errorField: z.string().optional(),
+    });
+    org.validationRules = adminBody(z.array(rule), request).map(({ errorField, ...r }) =>
+      errorField === undefined ? r : { ...r, errorField },
+    );
     return sendJson(reply, 200, { validationRules: org.validationRules });
   });
   app.post(admin('/sessions/expire'), async (_request, reply) => {
@@ -777,12 +1000,15 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     sessions.clear();
     return sendJson(reply, 200, { expired });
   });
-  app.post(admin('/sessions'), async (_request, reply) => sendJson(reply, 200, { accessToken: issueToken(org.defaultUserId) }));
+  app.post(admin('/sessions'), async (_request, reply) =>
+    sendJson(reply, 200, { accessToken: issueToken(org.defaultUserId) }),
+  );
 
   const accessToken = issueToken(org.defaultUserId);
   await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
   const address = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('the emulator did not get a TCP address');
+  if (address === null || typeof address === 'string')
+    throw new Error('the emulator did not get a TCP address');
   baseUrl = `http://127.0.0.1:${address.port}`;
 
   return {
@@ -814,13 +1040,22 @@ function sendErrors(reply: FastifyReply, status: number, errors: readonly unknow
 }
 
 function renderRecordError(e: RecordError): Record<string, unknown> {
-  return { statusCode: e.statusCode, message: e.message, fields: e.fields, ...(e.duplicateResult === undefined ? {} : { duplicateResult: e.duplicateResult }) };
+  return {
+    statusCode: e.statusCode,
+    message: e.message,
+    fields: e.fields,
+    ...(e.duplicateResult === undefined ? {} : { duplicateResult: e.duplicateResult }),
+  };
 }
 
 function fieldOf(object: ObjectDef, name: string) {
   const f = object.fieldsByLowerName.get(name.toLowerCase());
   if (!f) {
-    throw new SalesforceRequestError(400, 'INVALID_FIELD', `No such column '${name}' on entity '${object.name}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.`);
+    throw new SalesforceRequestError(
+      400,
+      'INVALID_FIELD',
+      `No such column '${name}' on entity '${object.name}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.`,
+    );
   }
   return f;
 }
@@ -828,7 +1063,11 @@ function fieldOf(object: ObjectDef, name: string) {
 function externalIdField(object: ObjectDef, name: string) {
   const f = object.fieldsByLowerName.get(name.toLowerCase());
   if (!f || !(f.externalId || f.type === 'id')) {
-    throw new SalesforceRequestError(404, 'NOT_FOUND', `Provided external ID field does not exist or is not accessible: ${name}`);
+    throw new SalesforceRequestError(
+      404,
+      'NOT_FOUND',
+      `Provided external ID field does not exist or is not accessible: ${name}`,
+    );
   }
   return f;
 }
@@ -836,24 +1075,41 @@ function externalIdField(object: ObjectDef, name: string) {
 /** Parses a JSON body the way the API does: JSON only, malformed → JSON_PARSER_ERROR. */
 function parseJson(body: unknown, required: boolean): unknown {
   if (typeof body !== 'string' || body.trim() === '') {
-    if (required) throw new SalesforceRequestError(400, 'JSON_PARSER_ERROR', 'The request body is empty: send a JSON object.');
+    if (required)
+      throw new SalesforceRequestError(
+        400,
+        'JSON_PARSER_ERROR',
+        'The request body is empty: send a JSON object.',
+      );
     return undefined;
   }
   try {
     return JSON.parse(body) as unknown;
   } catch (error) {
-    throw new SalesforceRequestError(400, 'JSON_PARSER_ERROR', `Unexpected character in the JSON body: ${(error as Error).message} at [line:1, column:1]`);
+    throw new SalesforceRequestError(
+      400,
+      'JSON_PARSER_ERROR',
+      `Unexpected character in the JSON body: ${(error as Error).message} at [line:1, column:1]`,
+    );
   }
 }
 
 function jsonObjectBody(request: FastifyRequest): Record<string, unknown> {
   const type = String(request.headers['content-type'] ?? '');
   if (!/^application\/json\b/i.test(type)) {
-    throw new SalesforceRequestError(415, 'UNSUPPORTED_MEDIA_TYPE', `Content type '${type || '(none)'}' is not supported: send application/json.`);
+    throw new SalesforceRequestError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Content type '${type || '(none)'}' is not supported: send application/json.`,
+    );
   }
   const body = parseJson(request.body, true);
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new SalesforceRequestError(400, 'JSON_PARSER_ERROR', 'Cannot deserialize instance of the sObject from a JSON value that is not an object.');
+    throw new SalesforceRequestError(
+      400,
+      'JSON_PARSER_ERROR',
+      'Cannot deserialize instance of the sObject from a JSON value that is not an object.',
+    );
   }
   return body as Record<string, unknown>;
 }

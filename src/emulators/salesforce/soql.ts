@@ -18,7 +18,11 @@ export interface CompiledQuery {
   /** `SELECT COUNT() …`: answer with the number of rows only. */
   readonly countOnly: boolean;
   readonly filter: ((record: SfRecord) => boolean) | null;
-  readonly compare: ((a: SfRecord, b: SfRecord) => number) | null;
+  /**
+   * Orders matching rows (ORDER BY), or null to keep storage order. With `needed`, only that many
+   * first rows are returned, in order (a partial sort: what a LIMIT needs).
+   */
+  readonly sort: ((rows: readonly SfRecord[], needed?: number) => SfRecord[]) | null;
   readonly limit: number | undefined;
   readonly offset: number;
   /** Builds the record as the API returns it; `version` goes into `attributes.url`. */
@@ -74,7 +78,13 @@ export function compileQuery(soql: string, lookup: RecordLookup, now: number): C
     );
   }
   if (query.groupBy || query.having) throw unsupported('GROUP BY');
-  if (query.for || query.update || query.withSecurityEnforced || query.withAccessLevel || query.withDataCategory) {
+  if (
+    query.for ||
+    query.update ||
+    query.withSecurityEnforced ||
+    query.withAccessLevel ||
+    query.withDataCategory
+  ) {
     throw unsupported('This clause');
   }
   const resolve = (name: string) => resolvePath(object, name, soql);
@@ -83,12 +93,18 @@ export function compileQuery(soql: string, lookup: RecordLookup, now: number): C
   const selected: FieldPath[] = [];
   for (const f of query.fields ?? []) {
     if (f.type === 'Field') selected.push(resolve(f.field));
-    else if (f.type === 'FieldRelationship') selected.push(resolve(f.rawValue ?? [...f.relationships, f.field].join('.')));
-    else if (f.type === 'FieldFunctionExpression' && f.functionName.toUpperCase() === 'COUNT' && f.parameters.length === 0) {
+    else if (f.type === 'FieldRelationship')
+      selected.push(resolve(f.rawValue ?? [...f.relationships, f.field].join('.')));
+    else if (
+      f.type === 'FieldFunctionExpression' &&
+      f.functionName.toUpperCase() === 'COUNT' &&
+      f.parameters.length === 0
+    ) {
       countOnly = true;
     } else throw unsupported(`The select item ${'rawValue' in f && f.rawValue ? f.rawValue : f.type}`);
   }
-  if (countOnly && selected.length > 0) throw malformedQuery('COUNT() may only be used alone in the SELECT list');
+  if (countOnly && selected.length > 0)
+    throw malformedQuery('COUNT() may only be used alone in the SELECT list');
 
   const filter = query.where
     ? compileWhere(query.where as unknown as WhereClause, (c) => {
@@ -96,16 +112,22 @@ export function compileQuery(soql: string, lookup: RecordLookup, now: number): C
         return compileCondition(c, resolve(c.field), lookup, now);
       })
     : null;
-  const compare = query.orderBy ? compileOrderBy(Array.isArray(query.orderBy) ? query.orderBy : [query.orderBy], resolve, lookup) : null;
+  const sort = query.orderBy
+    ? compileOrderBy(Array.isArray(query.orderBy) ? query.orderBy : [query.orderBy], resolve, lookup)
+    : null;
   const offset = query.offset ?? 0;
   if (offset > MAX_OFFSET) {
-    throw new SalesforceRequestError(400, 'NUMBER_OUTSIDE_VALID_RANGE', `Maximum SOQL offset allowed is ${MAX_OFFSET}`);
+    throw new SalesforceRequestError(
+      400,
+      'NUMBER_OUTSIDE_VALID_RANGE',
+      `Maximum SOQL offset allowed is ${MAX_OFFSET}`,
+    );
   }
   return {
     object,
     countOnly,
     filter,
-    compare,
+    sort,
     limit: query.limit,
     offset,
     project: compileProjection(object, selected, lookup),
@@ -114,7 +136,11 @@ export function compileQuery(soql: string, lookup: RecordLookup, now: number): C
 
 function resolvePath(object: ObjectDef, name: string, soql: string): FieldPath {
   const parts = name.split('.');
-  if (parts.length > 1 && parts[0]!.toLowerCase() === object.name.toLowerCase() && !object.relationshipsByLowerName.has(parts[0]!.toLowerCase())) {
+  if (
+    parts.length > 1 &&
+    parts[0]!.toLowerCase() === object.name.toLowerCase() &&
+    !object.relationshipsByLowerName.has(parts[0]!.toLowerCase())
+  ) {
     parts.shift();
   }
   const references: FieldDef[] = [];
@@ -173,6 +199,15 @@ function compileWhere(where: WhereClause, compileLeaf: (c: Condition) => Predica
     }
     const left = node.left;
     for (let i = 0; i < (left.openParen ?? 0); i++) tokens.push('(');
+    if (left.field === undefined && left.fn === undefined) {
+      // `(NOT a = 1)` (what jsforce's builder writes for $nlike): the parser hangs the parenthesis on an
+      // empty left and puts NOT in the operator.
+      for (let i = 0; i < (left.closeParen ?? 0); i++) tokens.push(')');
+      if (node.operator === 'NOT' || node.operator === 'AND' || node.operator === 'OR')
+        tokens.push(node.operator);
+      walk(node.right);
+      return;
+    }
     tokens.push({ condition: left });
     for (let i = 0; i < (left.closeParen ?? 0); i++) tokens.push(')');
     if (node.operator === 'AND' || node.operator === 'OR') tokens.push(node.operator);
@@ -186,7 +221,8 @@ function compileWhere(where: WhereClause, compileLeaf: (c: Condition) => Predica
     let joiner: 'AND' | 'OR' | undefined;
     while (tokens[at] === 'AND' || tokens[at] === 'OR') {
       const op = tokens[at++] as 'AND' | 'OR';
-      if (joiner && joiner !== op) throw malformedQuery(`unexpected token: '${op}' (use parentheses to mix AND and OR)`);
+      if (joiner && joiner !== op)
+        throw malformedQuery(`unexpected token: '${op}' (use parentheses to mix AND and OR)`);
       joiner = op;
       terms.push(term());
     }
@@ -208,13 +244,26 @@ function compileWhere(where: WhereClause, compileLeaf: (c: Condition) => Predica
     throw malformedQuery(`unexpected token: '${typeof token === 'string' ? token : 'end of query'}'`);
   };
   const predicate = expression();
-  if (at !== tokens.length) throw malformedQuery(`unexpected token: '${String(tokens[at])}'`);
+  if (at !== tokens.length) {
+    const extra = tokens[at];
+    throw malformedQuery(
+      `unexpected token: '${typeof extra === 'string' ? extra : (extra?.condition.field ?? 'end of query')}'`,
+    );
+  }
   return predicate;
 }
 
-/** The comparable form of a stored value: lower-cased text, numbers, booleans, sortable date strings. */
-function comparable(value: SfValue): SfValue {
-  return typeof value === 'string' ? value.toLowerCase() : value;
+type Normalizer = (value: SfValue) => SfValue;
+const lowerCase: Normalizer = (value) => (typeof value === 'string' ? value.toLowerCase() : value);
+const asStored: Normalizer = (value) => value;
+
+/**
+ * How values of a field compare: text case-insensitively (ids too: the 18-character form is
+ * case-insensitive), everything else as stored — numbers, booleans, and dates and datetimes in their
+ * fixed-width wire formats, which sort as strings.
+ */
+function normalizerFor(f: FieldDef): Normalizer {
+  return isTextType(f.type) ? lowerCase : asStored;
 }
 
 function filterTypeError(f: FieldDef, wanted: 'quoted' | 'unquoted'): SalesforceRequestError {
@@ -237,7 +286,8 @@ function compileLiteral(raw: string, literalType: string, f: FieldDef, now: numb
     const text = decodeStringLiteral(raw);
     if (f.type === 'id' || f.type === 'reference') {
       const id = normalizeId(text);
-      if (!id) throw new SalesforceRequestError(400, 'INVALID_QUERY_FILTER_OPERATOR', `invalid ID field: ${text}`);
+      if (!id)
+        throw new SalesforceRequestError(400, 'INVALID_QUERY_FILTER_OPERATOR', `invalid ID field: ${text}`);
       return { kind: 'value', value: id.toLowerCase() };
     }
     return { kind: 'value', value: text.toLowerCase() };
@@ -257,7 +307,7 @@ function compileLiteral(raw: string, literalType: string, f: FieldDef, now: numb
       if (f.type !== 'datetime') throw filterTypeError(f, 'unquoted');
       const t = parseDateTime(raw);
       if (t === undefined) throw malformedQuery(`invalid date time literal: ${raw}`);
-      return { kind: 'value', value: formatDateTime(t).toLowerCase() };
+      return { kind: 'value', value: formatDateTime(t) };
     }
     case 'DATE': {
       if (f.type !== 'date') throw filterTypeError(f, 'unquoted');
@@ -268,7 +318,7 @@ function compileLiteral(raw: string, literalType: string, f: FieldDef, now: numb
     case 'DATE_N_LITERAL': {
       if (f.type !== 'date' && f.type !== 'datetime') throw filterTypeError(f, 'unquoted');
       const [fromMs, toMs] = relativeDateRange(raw, now);
-      const fmt = f.type === 'date' ? formatDate : (ms: number) => formatDateTime(ms).toLowerCase();
+      const fmt = f.type === 'date' ? formatDate : formatDateTime;
       return { kind: 'range', from: fmt(fromMs), to: fmt(toMs) };
     }
     default:
@@ -323,11 +373,22 @@ function relativeDateRange(literal: string, now: number): [number, number] {
     case 'N_DAYS_AGO':
       return [today - n * DAY, today - (n - 1) * DAY];
     default:
-      throw malformedQuery(`The date literal ${literal} is valid SOQL but the Crosswalk emulator does not support it yet`);
+      throw malformedQuery(
+        `The date literal ${literal} is valid SOQL but the Crosswalk emulator does not support it yet`,
+      );
   }
 }
 
-const SIMPLE_ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', '"': '"', "'": "'", '\\': '\\' };
+const SIMPLE_ESCAPES: Record<string, string> = {
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  b: '\b',
+  f: '\f',
+  '"': '"',
+  "'": "'",
+  '\\': '\\',
+};
 
 /**
  * Decodes a quoted SOQL string literal. `\n \r \t \b \f \" \' \\ \uXXXX` are escapes; in a LIKE
@@ -349,11 +410,15 @@ export function decodeStringLiteral(raw: string, like = false): string {
     if (simple !== undefined) out += simple;
     else if (next === 'u' || next === 'U') {
       const hex = body.slice(i + 1, i + 5);
-      if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw malformedQuery(`Invalid string literal '${body}'. Illegal unicode escape`);
+      if (!/^[0-9a-fA-F]{4}$/.test(hex))
+        throw malformedQuery(`Invalid string literal '${body}'. Illegal unicode escape`);
       out += String.fromCharCode(parseInt(hex, 16));
       i += 4;
     } else if (like && (next === '%' || next === '_')) out += '\u0000' + next;
-    else throw malformedQuery(`Invalid string literal '${body}'. Illegal character sequence '\\${next}' in string literal.`);
+    else
+      throw malformedQuery(
+        `Invalid string literal '${body}'. Illegal character sequence '\\${next}' in string literal.`,
+      );
   }
   return out;
 }
@@ -376,19 +441,23 @@ function escapeRegExp(text: string): string {
 }
 
 function compileCondition(c: Condition, path: FieldPath, lookup: RecordLookup, now: number): Predicate {
-  if (c.valueQuery) throw malformedQuery('Semi-joins are valid SOQL but the Crosswalk emulator does not support them yet');
+  if (c.valueQuery)
+    throw malformedQuery('Semi-joins are valid SOQL but the Crosswalk emulator does not support them yet');
   if (c.value === undefined) throw malformedQuery(`unexpected token near '${path.field.name}'`);
   const f = path.field;
   const get = getter(path, lookup);
+  const norm = normalizerFor(f);
   const op = c.operator.toUpperCase();
   const types = Array.isArray(c.literalType) ? c.literalType : [c.literalType ?? 'STRING'];
-  const literalAt = (raw: string, i: number) => compileLiteral(raw, String(types[Math.min(i, types.length - 1)]), f, now);
+  const literalAt = (raw: string, i: number) =>
+    compileLiteral(raw, String(types[Math.min(i, types.length - 1)]), f, now);
 
   if (op === 'LIKE') {
     if (!isTextType(f.type) || f.type === 'id' || f.type === 'reference') {
       throw invalidField(`invalid operator on field '${f.name}': LIKE only applies to text fields`);
     }
-    if (Array.isArray(c.value) || String(types[0]).toUpperCase() !== 'STRING') throw filterTypeError(f, 'quoted');
+    if (Array.isArray(c.value) || String(types[0]).toUpperCase() !== 'STRING')
+      throw filterTypeError(f, 'quoted');
     const re = likeToRegExp(c.value);
     return (r) => {
       const v = get(r);
@@ -404,7 +473,7 @@ function compileCondition(c: Condition, path: FieldPath, lookup: RecordLookup, n
       values.add(literal.value);
     }
     const negate = op === 'NOT IN';
-    return (r) => values.has(comparable(get(r))) !== negate;
+    return (r) => values.has(norm(get(r))) !== negate;
   }
   if (Array.isArray(c.value)) throw malformedQuery(`unexpected token: '('`);
   const literal = literalAt(c.value, 0);
@@ -421,7 +490,7 @@ function compileCondition(c: Condition, path: FieldPath, lookup: RecordLookup, n
     const test = within[op];
     if (!test) throw malformedQuery(`unexpected operator: ${op}`);
     return (r) => {
-      const v = comparable(get(r));
+      const v = get(r);
       return typeof v === 'string' ? test(v) : op === '!=';
     };
   }
@@ -429,56 +498,108 @@ function compileCondition(c: Condition, path: FieldPath, lookup: RecordLookup, n
   if (value === null && op !== '=' && op !== '!=' && op !== '<>') {
     throw malformedQuery(`null can only be compared with = or !=`);
   }
+  if (value === null) return op === '=' ? (r) => get(r) === null : (r) => get(r) !== null;
   switch (op) {
     case '=':
-      return (r) => comparable(get(r)) === value;
+      return (r) => norm(get(r)) === value;
     case '!=':
     case '<>':
-      return (r) => comparable(get(r)) !== value;
+      return (r) => norm(get(r)) !== value;
+    // Range comparisons never match null, as in SOQL.
     case '<':
-      return (r) => ordered(get(r), value, (d) => d < 0);
+      return (r) => {
+        const v = norm(get(r));
+        return v !== null && v < value;
+      };
     case '<=':
-      return (r) => ordered(get(r), value, (d) => d <= 0);
+      return (r) => {
+        const v = norm(get(r));
+        return v !== null && v <= value;
+      };
     case '>':
-      return (r) => ordered(get(r), value, (d) => d > 0);
+      return (r) => {
+        const v = norm(get(r));
+        return v !== null && v > value;
+      };
     case '>=':
-      return (r) => ordered(get(r), value, (d) => d >= 0);
+      return (r) => {
+        const v = norm(get(r));
+        return v !== null && v >= value;
+      };
     default:
       throw malformedQuery(`unexpected operator: ${op}`);
   }
-}
-
-/** Range comparisons never match null, as in SOQL. */
-function ordered(stored: SfValue, literal: SfValue, test: (diff: number) => boolean): boolean {
-  const v = comparable(stored);
-  if (v === null || literal === null) return false;
-  return test(v < literal ? -1 : v > literal ? 1 : 0);
 }
 
 function compileOrderBy(
   items: readonly OrderByClause[],
   resolve: (name: string) => FieldPath,
   lookup: RecordLookup,
-): (a: SfRecord, b: SfRecord) => number {
+): (rows: readonly SfRecord[], needed?: number) => SfRecord[] {
   const keys = items.map((item) => {
-    if (!('field' in item) || !item.field) throw malformedQuery('ORDER BY functions are valid SOQL but the Crosswalk emulator does not support them yet');
+    if (!('field' in item) || !item.field)
+      throw malformedQuery(
+        'ORDER BY functions are valid SOQL but the Crosswalk emulator does not support them yet',
+      );
     const path = resolve(item.field);
     const descending = item.order?.toUpperCase() === 'DESC';
     // Salesforce puts nulls first when ascending and last when descending, unless told otherwise.
     const nullsFirst = item.nulls ? item.nulls.toUpperCase() === 'FIRST' : !descending;
-    return { get: getter(path, lookup), sign: descending ? -1 : 1, nullsFirst };
+    return {
+      get: getter(path, lookup),
+      norm: normalizerFor(path.field),
+      sign: descending ? -1 : 1,
+      nullsFirst,
+    };
   });
-  return (a, b) => {
-    for (const key of keys) {
-      const x = comparable(key.get(a));
-      const y = comparable(key.get(b));
-      if (x === y) continue;
-      if (x === null) return key.nullsFirst ? -1 : 1;
-      if (y === null) return key.nullsFirst ? 1 : -1;
-      return (x < y ? -1 : 1) * key.sign;
-    }
-    return 0;
+  // Sort keys are computed once per row, not once per comparison.
+  return (rows, needed = rows.length) => {
+    const columns = keys.map((key) => rows.map((row) => key.norm(key.get(row))));
+    const compare = (a: number, b: number): number => {
+      for (let k = 0; k < keys.length; k++) {
+        const column = columns[k]!;
+        const x = column[a]!;
+        const y = column[b]!;
+        if (x === y) continue;
+        const key = keys[k]!;
+        if (x === null) return key.nullsFirst ? -1 : 1;
+        if (y === null) return key.nullsFirst ? 1 : -1;
+        return (x < y ? -1 : 1) * key.sign;
+      }
+      return a - b;
+    };
+    let order = Uint32Array.from(rows.keys());
+    if (needed < order.length / 4) order = order.subarray(0, selectFirst(order, needed, compare));
+    order.sort(compare);
+    return Array.from(order, (i) => rows[i]!);
   };
+}
+
+/**
+ * Moves the `k` smallest elements (by `compare`) to the front of `items`, in no particular order
+ * (quickselect, expected linear time), and returns `k`.
+ */
+function selectFirst(items: Uint32Array, k: number, compare: (a: number, b: number) => number): number {
+  let lo = 0;
+  let hi = items.length - 1;
+  while (lo < hi) {
+    const pivot = items[(lo + hi) >>> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (compare(items[i]!, pivot) < 0) i++;
+      while (compare(items[j]!, pivot) > 0) j--;
+      if (i <= j) {
+        const t = items[i]!;
+        items[i++] = items[j]!;
+        items[j--] = t;
+      }
+    }
+    if (k - 1 <= j) hi = j;
+    else if (k - 1 >= i) lo = i;
+    else break;
+  }
+  return k;
 }
 
 interface ProjectionNode {
@@ -497,14 +618,23 @@ function compileProjection(
     for (const reference of path.references) {
       let child = node.children.get(reference.relationshipName!);
       if (!child) {
-        child = { reference, object: findObject(reference.referenceTo[0]!)!, node: { fields: [], children: new Map() } };
+        child = {
+          reference,
+          object: findObject(reference.referenceTo[0]!)!,
+          node: { fields: [], children: new Map() },
+        };
         node.children.set(reference.relationshipName!, child);
       }
       node = child.node;
     }
     if (!node.fields.includes(path.field)) node.fields.push(path.field);
   }
-  const build = (node: ProjectionNode, type: string, record: SfRecord, version: string): Record<string, unknown> => {
+  const build = (
+    node: ProjectionNode,
+    type: string,
+    record: SfRecord,
+    version: string,
+  ): Record<string, unknown> => {
     const out: Record<string, unknown> = {
       attributes: { type, url: `/services/data/v${version}/sobjects/${type}/${record.Id as string}` },
     };

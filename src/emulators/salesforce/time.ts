@@ -2,7 +2,8 @@
 
 /** `2024-05-20T20:49:32.000+0000`: how the API writes datetimes (UTC, offset without a colon). */
 export function formatDateTime(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 23) + '+0000';
+  // replace() yields one flat string (slice + concatenation would keep a rope and its parent alive).
+  return new Date(ms).toISOString().replace('Z', '+0000');
 }
 
 /** `2024-05-20`. */
@@ -10,7 +11,8 @@ export function formatDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
-const DATETIME_INPUT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/;
+const DATETIME_INPUT =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/;
 const DATE_INPUT = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /**
@@ -23,7 +25,12 @@ export function parseDateTime(value: string): number | undefined {
   const [, y, mo, d, h, mi, s, frac, zone] = m;
   const ms = frac ? Math.floor(Number(frac) * 1000) : 0;
   let t = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0), ms);
-  if (!validCalendar(Number(y), Number(mo), Number(d)) || Number(h) > 23 || Number(mi) > 59 || Number(s ?? 0) > 59) {
+  if (
+    !validCalendar(Number(y), Number(mo), Number(d)) ||
+    Number(h) > 23 ||
+    Number(mi) > 59 ||
+    Number(s ?? 0) > 59
+  ) {
     return undefined;
   }
   if (zone && zone !== 'Z') {

@@ -54,16 +54,81 @@ export interface DemoCompany {
 export const DEMO_EPOCH_MS = Date.UTC(2026, 0, 1);
 
 const firstNames = [
-  'Ada', 'Alan', 'Amara', 'Ben', 'Chloé', 'Dana', 'Diego', 'Elena', 'Farah', 'Grace',
-  'Hiro', 'Ines', 'Jonas', 'Kai', 'Lena', 'Liam', 'Maya', 'Noah', 'Olu', 'Priya',
-  'Quinn', 'Rosa', 'Sven', 'Tariq', 'Uma', 'Viktor', 'Wen', 'Ximena', 'Yusuf', 'Zoë',
+  'Ada',
+  'Alan',
+  'Amara',
+  'Ben',
+  'Chloé',
+  'Dana',
+  'Diego',
+  'Elena',
+  'Farah',
+  'Grace',
+  'Hiro',
+  'Ines',
+  'Jonas',
+  'Kai',
+  'Lena',
+  'Liam',
+  'Maya',
+  'Noah',
+  'Olu',
+  'Priya',
+  'Quinn',
+  'Rosa',
+  'Sven',
+  'Tariq',
+  'Uma',
+  'Viktor',
+  'Wen',
+  'Ximena',
+  'Yusuf',
+  'Zoë',
 ];
 const lastNames = [
-  'Okafor', 'Lovelace', 'Turing', "O'Brien", 'Müller', 'Nakamura', 'Silva', 'Kowalski', 'Haddad', 'Hopper',
-  'Johansson', 'Moreau', 'Rossi', 'Chen', 'Patel', 'García', 'Novak', 'Kim', 'Dubois', 'Andersen',
-  'Fischer', 'Ivanova', 'Mensah', 'Costa', 'Larsen', 'Schmidt', 'Tanaka', 'Ndiaye', 'Walsh', 'Zhou',
+  'Okafor',
+  'Lovelace',
+  'Turing',
+  "O'Brien",
+  'Müller',
+  'Nakamura',
+  'Silva',
+  'Kowalski',
+  'Haddad',
+  'Hopper',
+  'Johansson',
+  'Moreau',
+  'Rossi',
+  'Chen',
+  'Patel',
+  'García',
+  'Novak',
+  'Kim',
+  'Dubois',
+  'Andersen',
+  'Fischer',
+  'Ivanova',
+  'Mensah',
+  'Costa',
+  'Larsen',
+  'Schmidt',
+  'Tanaka',
+  'Ndiaye',
+  'Walsh',
+  'Zhou',
 ];
-const titles = ['CEO', 'CTO', 'VP Sales', 'Head of Marketing', 'Engineer', 'Product Manager', 'Analyst', 'Buyer', 'Director of Operations', 'Consultant'];
+const titles = [
+  'CEO',
+  'CTO',
+  'VP Sales',
+  'Head of Marketing',
+  'Engineer',
+  'Product Manager',
+  'Analyst',
+  'Buyer',
+  'Director of Operations',
+  'Consultant',
+];
 const cities: readonly (readonly [string, string, string])[] = [
   ['Berlin', 'BE', 'Germany'],
   ['Lisbon', 'Lisboa', 'Portugal'],
@@ -78,9 +143,31 @@ const cities: readonly (readonly [string, string, string])[] = [
 ];
 const streets = ['Main St', 'High Street', 'Harbour Rd', 'Elm Ave', 'Station Way', 'Market Sq'];
 const leadSources = ['Web', 'Phone Inquiry', 'Partner Referral', 'Purchased List', 'Other'];
-const companyWords = ['Acme', 'Globex', 'Initech', 'Umbrella', 'Stark', 'Wayne', 'Hooli', 'Vandelay', 'Tyrell', 'Cyberdyne', 'Soylent', 'Wonka'];
+const companyWords = [
+  'Acme',
+  'Globex',
+  'Initech',
+  'Umbrella',
+  'Stark',
+  'Wayne',
+  'Hooli',
+  'Vandelay',
+  'Tyrell',
+  'Cyberdyne',
+  'Soylent',
+  'Wonka',
+];
 const companySuffixes = ['Labs', 'Systems', 'GmbH', 'Ltd', 'Inc.', 'Group', 'Partners', '& Co'];
-const industries = ['Technology', 'Finance', 'Healthcare', 'Manufacturing', 'Retail', 'Education', 'Energy', 'Media'];
+const industries = [
+  'Technology',
+  'Finance',
+  'Healthcare',
+  'Manufacturing',
+  'Retail',
+  'Education',
+  'Energy',
+  'Media',
+];
 
 /** A well-mixed 32-bit hash of (seed, index, salt): the dataset's only source of variation. */
 export function mix(seed: number, index: number, salt: number): number {

@@ -42,7 +42,9 @@ export class FaultQueue {
   /** The fault for this request, if any, counting it as used. */
   take(method: string, path: string): Fault | undefined {
     const index = this.#faults.findIndex(
-      (f) => (f.method === undefined || f.method.toUpperCase() === method.toUpperCase()) && (f.pathContains === undefined || path.includes(f.pathContains)),
+      (f) =>
+        (f.method === undefined || f.method.toUpperCase() === method.toUpperCase()) &&
+        (f.pathContains === undefined || path.includes(f.pathContains)),
     );
     if (index < 0) return undefined;
     const fault = this.#faults[index]!;

@@ -46,7 +46,8 @@ export class RollingCounter {
   total(nowMs: number): number {
     const oldest = Math.floor((nowMs - this.windowMs) / 1000);
     let drop = 0;
-    while (drop < this.#buckets.length && this.#buckets[drop]![0] <= oldest) this.#total -= this.#buckets[drop++]![1];
+    while (drop < this.#buckets.length && this.#buckets[drop]![0] <= oldest)
+      this.#total -= this.#buckets[drop++]![1];
     if (drop > 0) this.#buckets.splice(0, drop);
     return this.#total;
   }
