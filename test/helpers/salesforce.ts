@@ -1,6 +1,10 @@
 /** Shared set-up for tests that drive the Salesforce emulator through jsforce. */
 import { Connection } from 'jsforce';
-import { startSalesforceEmulator, type SalesforceEmulator, type SalesforceEmulatorOptions } from '../../src/emulators/salesforce/server.ts';
+import {
+  startSalesforceEmulator,
+  type SalesforceEmulator,
+  type SalesforceEmulatorOptions,
+} from '../../src/emulators/salesforce/server.ts';
 
 export const API_VERSION = '60.0';
 
@@ -14,7 +18,11 @@ export interface SalesforceFixture {
 
 export async function startSalesforce(options: SalesforceEmulatorOptions = {}): Promise<SalesforceFixture> {
   const emulator = await startSalesforceEmulator(options);
-  const conn = new Connection({ instanceUrl: emulator.url, accessToken: emulator.accessToken, version: API_VERSION });
+  const conn = new Connection({
+    instanceUrl: emulator.url,
+    accessToken: emulator.accessToken,
+    version: API_VERSION,
+  });
   return {
     emulator,
     conn,
@@ -33,7 +41,9 @@ export async function startSalesforce(options: SalesforceEmulatorOptions = {}): 
 }
 
 /** The error jsforce threw, with its Salesforce code. */
-export async function sfError(promise: Promise<unknown>): Promise<{ errorCode: string; message: string; data: unknown }> {
+export async function sfError(
+  promise: PromiseLike<unknown>,
+): Promise<{ errorCode: string; message: string; data: unknown }> {
   try {
     await promise;
   } catch (error) {

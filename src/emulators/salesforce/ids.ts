@@ -6,7 +6,7 @@
 
 const SUFFIX_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ012345';
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-const ID_PATTERN = /^[a-zA-Z0-9]{15}(?:[A-Z0-5]{3})?$/;
+const ID_PATTERN = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-5]{3})?$/;
 
 /** The 3-character case-encoding suffix of a 15-character id. */
 export function idSuffix(id15: string): string {
@@ -24,12 +24,22 @@ export function idSuffix(id15: string): string {
 
 /**
  * The 18-character form of a 15- or 18-character id, or `undefined` when `value` is not a well-formed id.
- * An 18-character id whose suffix disagrees with its case is corrected, as Salesforce does.
+ * An 18-character id is case-insensitive: its suffix says which of the first 15 characters are upper
+ * case, so `00q…aaa` and `00Q…AAA` name the same record.
  */
 export function normalizeId(value: string): string | undefined {
   if (!ID_PATTERN.test(value)) return undefined;
-  const id15 = value.slice(0, 15);
-  return id15 + idSuffix(id15);
+  if (value.length === 15) return value + idSuffix(value);
+  const suffix = value.slice(15).toUpperCase();
+  let id15 = '';
+  for (let chunk = 0; chunk < 3; chunk++) {
+    const bits = SUFFIX_ALPHABET.indexOf(suffix[chunk]!);
+    for (let i = 0; i < 5; i++) {
+      const c = value[chunk * 5 + i]!;
+      id15 += bits & (1 << i) ? c.toUpperCase() : c.toLowerCase();
+    }
+  }
+  return id15 + suffix;
 }
 
 /** Mints ids for one key prefix, in order: `prefix + pod + base62 counter`, 18 characters. */

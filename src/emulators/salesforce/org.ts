@@ -31,6 +31,8 @@ export interface WriteOptions {
   readonly userId: string;
   /** `Sforce-Duplicate-Rule-Header: allowSave=true`. */
   readonly allowDuplicateSave?: boolean;
+  /** Duplicate rules do not run at all (Salesforce skips them when a lead is converted). */
+  readonly skipDuplicateRules?: boolean;
 }
 
 /** A rule that refuses a write, like a validation rule configured in Setup. */
@@ -560,14 +562,14 @@ export class SalesforceOrg {
             ([k, v]) => v !== null && v !== undefined && (existing[k] ?? null) === null,
           ),
         );
-        const updated = this.update('Contact', existingId, blanks, { ...options, allowDuplicateSave: true });
+        const updated = this.update('Contact', existingId, blanks, { ...options, skipDuplicateRules: true });
         if (!updated.success) return fail(updated.errors);
         contactId = existingId;
       } else {
         const contact = this.create(
           'Contact',
           { ...personal, AccountId: accountId, OwnerId: lead.OwnerId },
-          { ...options, allowDuplicateSave: true },
+          { ...options, skipDuplicateRules: true },
         );
         if (!contact.success) return fail(contact.errors);
         contactId = contact.id;
@@ -746,8 +748,16 @@ export class SalesforceOrg {
     const emailChanged =
       typeof record.Email === 'string' &&
       (!previous || String(previous.Email ?? '').toLowerCase() !== record.Email.toLowerCase());
-    if (this.duplicateRule && (object.name === 'Lead' || object.name === 'Contact') && emailChanged) {
-      const others = [...this.idsWithEmail(record.Email as string)].filter((id) => id !== record.Id);
+    if (
+      this.duplicateRule &&
+      options.skipDuplicateRules !== true &&
+      (object.name === 'Lead' || object.name === 'Contact') &&
+      emailChanged
+    ) {
+      // The standard lead rule matches leads and contacts; the standard contact rule, contacts only.
+      const others = [...this.idsWithEmail(record.Email as string)].filter(
+        (id) => id !== record.Id && (object.name === 'Lead' || id.startsWith(object.keyPrefix)),
+      );
       const bypass = this.duplicateRule.action === 'alert' && options.allowDuplicateSave === true;
       if (others.length > 0 && !bypass) {
         return [

@@ -14,13 +14,8 @@ export interface SeedOptions {
   readonly seed?: number;
 }
 
-export interface SeedSummary {
-  readonly Lead: number;
-  readonly Contact: number;
-  readonly Account: number;
-  readonly Campaign: number;
-  readonly CampaignMember: number;
-}
+/** Records created, per object. */
+export type SeedSummary = Record<'Lead' | 'Contact' | 'Account' | 'Campaign' | 'CampaignMember', number>;
 
 const DAY = 86_400_000;
 

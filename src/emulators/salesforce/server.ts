@@ -169,7 +169,10 @@ export async function startSalesforceEmulator(
       (request as { lockFault?: boolean }).lockFault = true;
       return;
     }
-    return sendErrors(reply, fault.status ?? 400, [{ errorCode: code, message: `Injected fault: ${code}` }]);
+    // Other codes get the status Salesforce answers them with.
+    const status =
+      fault.status ?? (code === 'INVALID_SESSION_ID' ? 401 : code === 'SERVER_UNAVAILABLE' ? 503 : 400);
+    return sendErrors(reply, status, [{ errorCode: code, message: `Injected fault: ${code}` }]);
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
@@ -190,9 +193,24 @@ export async function startSalesforceEmulator(
     });
   });
 
-  app.setNotFoundHandler((_request, reply) =>
-    sendErrors(reply, 404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    // A resource that exists under other methods answers 405, as Salesforce does.
+    const url = request.url.split('?')[0]!;
+    const allowed = ['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE'].filter(
+      (method) => app.findRoute({ method, url }) !== null,
+    );
+    if (allowed.length > 0) {
+      return sendErrors(reply.header('allow', allowed.join(',')), 405, [
+        {
+          errorCode: 'METHOD_NOT_ALLOWED',
+          message: `HTTP Method '${request.method}' not allowed. Allowed are ${allowed.join(',')}`,
+        },
+      ]);
+    }
+    return sendErrors(reply, 404, [
+      { errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' },
+    ]);
+  });
 
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof SalesforceRequestError) return sendErrors(reply, error.status, error.body);
@@ -731,6 +749,7 @@ export async function startSalesforceEmulator(
   /** Runs one DML per record; with allOrNone, one failure rolls back all and marks the others. */
   const runCollection = (
     request: FastifyRequest,
+    operation: 'create' | 'update' | 'upsert' | 'delete',
     allOrNone: boolean,
     count: number,
     each: (index: number) => SaveResult,
@@ -745,8 +764,10 @@ export async function startSalesforceEmulator(
         if (!r.success)
           return { ...(r.id ? { id: r.id } : {}), success: false, errors: r.errors.map(renderRecordError) };
         if (rolledBack) {
+          // A rolled-back insert never had an id.
+          const inserted = operation === 'create' || r.created === true;
           return {
-            id: r.id,
+            ...(inserted ? {} : { id: r.id }),
             success: false,
             errors: [
               renderRecordError(
@@ -781,7 +802,7 @@ export async function startSalesforceEmulator(
   app.post(api('/composite/sobjects'), async (request, reply) => {
     const { allOrNone, records } = collectionBody(request);
     const options = writeOptions(request);
-    const results = runCollection(request, allOrNone, records.length, (i) => {
+    const results = runCollection(request, 'create', allOrNone, records.length, (i) => {
       const record = records[i]!;
       const object = typeOf(record);
       if ('statusCode' in object) return failure(object);
@@ -795,7 +816,7 @@ export async function startSalesforceEmulator(
   app.patch(api('/composite/sobjects'), async (request, reply) => {
     const { allOrNone, records } = collectionBody(request);
     const options = writeOptions(request);
-    const results = runCollection(request, allOrNone, records.length, (i) => {
+    const results = runCollection(request, 'update', allOrNone, records.length, (i) => {
       const record = records[i]!;
       const object = typeOf(record);
       if ('statusCode' in object) return failure(object);
@@ -825,7 +846,7 @@ export async function startSalesforceEmulator(
         `record limit reached. cannot submit more than ${COLLECTION_LIMIT} records into this call`,
       );
     const options = writeOptions(request);
-    const results = runCollection(request, q.allOrNone === 'true', ids.length, (i) =>
+    const results = runCollection(request, 'delete', q.allOrNone === 'true', ids.length, (i) =>
       org.delete(ids[i]!, options),
     );
     return sendJson(reply, 200, results);
@@ -869,7 +890,7 @@ export async function startSalesforceEmulator(
     const f = externalIdField(object, field);
     const { allOrNone, records } = collectionBody(request);
     const options = writeOptions(request);
-    const results = runCollection(request, allOrNone, records.length, (i) => {
+    const results = runCollection(request, 'upsert', allOrNone, records.length, (i) => {
       const record = records[i]!;
       const type = typeOf(record, object);
       if ('statusCode' in type) return failure(type);

@@ -21,7 +21,8 @@ export class RequestLog {
 
   /** The newest `limit` entries, oldest first. */
   recent(limit = this.capacity): readonly LoggedRequest[] {
-    return this.#entries.slice(-limit);
+    // slice(-0) would return every entry: a limit of 0 (or less) means none.
+    return limit > 0 ? this.#entries.slice(-Math.ceil(limit)) : [];
   }
 
   clear(): void {

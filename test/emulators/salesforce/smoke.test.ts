@@ -10,7 +10,9 @@ describe('Salesforce emulator: jsforce connects unchanged', () => {
   after(() => sf.close());
 
   it('answers a query with attributes, 18-character ids and the limit header jsforce reads', async () => {
-    const result = await sf.conn.query<{ Id: string; Email: string | null }>('SELECT Id, Email FROM Lead LIMIT 5');
+    const result = await sf.conn.query<{ Id: string; Email: string | null }>(
+      'SELECT Id, Email FROM Lead LIMIT 5',
+    );
     assert.equal(result.records.length, 5);
     for (const r of result.records) {
       assert.match(r.Id, /^00Q[a-zA-Z0-9]{12}[A-Z0-5]{3}$/);
