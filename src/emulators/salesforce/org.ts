@@ -73,6 +73,47 @@ const externalIdFields = new Map(
   [...objects.values()].map((o) => [o.name, o.fields.filter((f) => f.externalId)]),
 );
 
+/**
+ * (SystemModstamp, id) pairs of one object, sorted by stamp. Writes append (stamps only grow with the
+ * clock, so the order holds); an entry whose record has moved on is stale and skipped on reading; the
+ * index is rebuilt when it goes out of order or is mostly stale. Ties are ordered by id when read.
+ */
+class StampIndex {
+  stamps: string[] = [];
+  ids: string[] = [];
+  sorted = true;
+  stale = 0;
+
+  add(stamp: string, id: string, replacesAnother: boolean): void {
+    const last = this.stamps[this.stamps.length - 1];
+    if (last !== undefined && stamp < last) this.sorted = false;
+    this.stamps.push(stamp);
+    this.ids.push(id);
+    if (replacesAnother) this.stale++;
+  }
+
+  rebuild(table: ReadonlyMap<string, SfRecord>): void {
+    const entries = [...table.values()].map((r) => [r.SystemModstamp as string, r.Id as string] as const);
+    entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+    this.stamps = entries.map((e) => e[0]);
+    this.ids = entries.map((e) => e[1]);
+    this.sorted = true;
+    this.stale = 0;
+  }
+}
+
+/** The first index whose value is ≥ `value` in a sorted array. */
+function lowerBound(sorted: readonly string[], value: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Salesforce's maximum for a collection call, and for the records merged at once (master + 2). */
 export const COLLECTION_LIMIT = 200;
 
@@ -88,6 +129,8 @@ export class SalesforceOrg {
   #externalIds = new Map<string, Map<string, string>>();
   /** `campaignId:leadOrContactId` of live campaign members. */
   #memberships = new Set<string>();
+  /** Object → its records' (SystemModstamp, id) pairs in stamp order: the index a sync poll walks. */
+  #stamps = new Map<string, StampIndex>();
   /** Record id → epoch ms of its deletion. */
   #deletedAt = new Map<string, number>();
   #undo: Undo[] | null = null;
@@ -113,6 +156,7 @@ export class SalesforceOrg {
     this.#externalIds.clear();
     this.#memberships.clear();
     this.#deletedAt.clear();
+    this.#stamps = new Map([...objects.keys()].map((name) => [name, new StampIndex()]));
     this.duplicateRule = null;
     this.validationRules = [];
     const people: [string, string, string, boolean][] = [
@@ -172,6 +216,43 @@ export class SalesforceOrg {
     return this.#deletedAt.get(id);
   }
 
+  /** Live records of `objectName` (Lead or Contact) whose email is one of `emails` (lower-cased). */
+  withEmails(objectName: string, emails: Iterable<string>): SfRecord[] {
+    const table = this.table(objectName);
+    const records: SfRecord[] = [];
+    for (const email of emails) {
+      for (const id of this.#emails.get(email) ?? []) {
+        const record = table.get(id);
+        if (record) records.push(record);
+      }
+    }
+    return records;
+  }
+
+  /**
+   * Records of an object (deleted ones too) in (SystemModstamp, Id) order, starting at the first
+   * whose stamp is ≥ `from`: how `ORDER BY SystemModstamp, Id` is answered without sorting.
+   */
+  *inModstampOrder(objectName: string, from: string | null): Generator<SfRecord> {
+    const index = this.#stamps.get(objectName)!;
+    const table = this.table(objectName);
+    if (!index.sorted || index.stale > index.ids.length / 2) index.rebuild(table);
+    const { stamps, ids } = index;
+    let i = from === null ? 0 : lowerBound(stamps, from);
+    while (i < stamps.length) {
+      const stamp = stamps[i]!;
+      let j = i + 1;
+      while (j < stamps.length && stamps[j] === stamp) j++;
+      const group = j - i === 1 ? [ids[i]!] : ids.slice(i, j).sort();
+      for (let k = 0; k < group.length; k++) {
+        if (k > 0 && group[k] === group[k - 1]) continue;
+        const record = table.get(group[k]!);
+        if (record && record.SystemModstamp === stamp) yield record;
+      }
+      i = j;
+    }
+  }
+
   /** Ids of live leads and contacts with this email (case-insensitive). */
   idsWithEmail(email: string): ReadonlySet<string> {
     return this.#emails.get(email.trim().toLowerCase()) ?? new Set();
@@ -203,6 +284,9 @@ export class SalesforceOrg {
     else table.delete(id);
     this.#unindex(objectName, id, previous);
     this.#index(objectName, id, next);
+    const stamp = next?.SystemModstamp;
+    if (typeof stamp === 'string' && stamp !== previous?.SystemModstamp) this.#stamps.get(objectName)!.add(stamp, id, previous !== undefined);
+    else if (!next && previous) this.#stamps.get(objectName)!.stale++;
     if (this.#undo) {
       const deletedAt = this.#deletedAt.get(id);
       this.#undo.push(() => {

@@ -672,18 +672,28 @@ export async function startSalesforceEmulator(
       throw new SalesforceRequestError(400, 'MALFORMED_QUERY', 'A query string has to be specified');
     }
     const query = compileQuery(q, (id) => org.get(id), now());
-    const rows: SfRecord[] = [];
-    for (const record of org.table(query.object.name).values()) {
-      if (!includeDeleted && record.IsDeleted === true) continue;
-      if (query.filter === null || query.filter(record)) rows.push(record);
+    const { access, filter } = query;
+    const matches = (record: SfRecord) =>
+      (includeDeleted || record.IsDeleted !== true) && (filter === null || filter(record));
+    const wanted = query.limit === undefined ? Infinity : query.offset + query.limit;
+    let ordered: SfRecord[];
+    if (access.emails && !includeDeleted) {
+      // Only leads or contacts with one of the emails can match: read them from the email index.
+      const rows = org.withEmails(query.object.name, access.emails).filter(matches);
+      ordered = query.sort ? query.sort(rows, wanted === Infinity ? undefined : wanted) : rows;
+    } else if (access.orderedByModstamp) {
+      // The sync poll: walk the SystemModstamp index from the lower bound and stop at the LIMIT.
+      ordered = [];
+      for (const record of org.inModstampOrder(query.object.name, access.modstampFrom)) {
+        if (!matches(record)) continue;
+        if (ordered.push(record) >= wanted) break;
+      }
+    } else {
+      const rows: SfRecord[] = [];
+      for (const record of org.table(query.object.name).values()) if (matches(record)) rows.push(record);
+      ordered = query.sort ? query.sort(rows, wanted === Infinity ? undefined : wanted) : rows;
     }
-    const ordered = query.sort
-      ? query.sort(rows, query.limit === undefined ? undefined : query.offset + query.limit)
-      : rows;
-    const limited =
-      query.offset > 0 || query.limit !== undefined
-        ? ordered.slice(query.offset, query.limit === undefined ? undefined : query.offset + query.limit)
-        : ordered;
+    const limited = query.offset > 0 || query.limit !== undefined ? ordered.slice(query.offset, wanted) : ordered;
     if (query.countOnly) return sendJson(reply, 200, { totalSize: limited.length, done: true, records: [] });
     if (cursors.size >= CURSOR_CAPACITY) {
       const expired = now() - CURSOR_TTL_MS;

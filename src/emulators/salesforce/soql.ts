@@ -18,6 +18,8 @@ export interface CompiledQuery {
   /** `SELECT COUNT() …`: answer with the number of rows only. */
   readonly countOnly: boolean;
   readonly filter: ((record: SfRecord) => boolean) | null;
+  /** What indexes can do for this query; the filter and sort stay the truth. */
+  readonly access: AccessPath;
   /**
    * Orders matching rows (ORDER BY), or null to keep storage order. With `needed`, only that many
    * first rows are returned, in order (a partial sort: what a LIMIT needs).
@@ -47,6 +49,15 @@ interface WhereClause {
   readonly left: Condition | null;
   readonly operator?: string;
   readonly right?: WhereClause;
+}
+
+export interface AccessPath {
+  /** From a top-level `Email = …` or `Email IN (…)` on Lead or Contact: the lower-cased emails. */
+  readonly emails: ReadonlySet<string> | null;
+  /** From a top-level `SystemModstamp >= …` or `> …`: no matching row has an older stamp. */
+  readonly modstampFrom: string | null;
+  /** ORDER BY is `SystemModstamp ASC` or `SystemModstamp ASC, Id ASC`: (stamp, id) order needs no sort. */
+  readonly orderedByModstamp: boolean;
 }
 
 /** A field reached from the queried object, directly or through relationships (`Account.Owner.Email`). */
@@ -106,15 +117,14 @@ export function compileQuery(soql: string, lookup: RecordLookup, now: number): C
   if (countOnly && selected.length > 0)
     throw malformedQuery('COUNT() may only be used alone in the SELECT list');
 
-  const filter = query.where
+  const where = query.where
     ? compileWhere(query.where as unknown as WhereClause, (c) => {
         if (c.field === undefined || c.fn) throw unsupported('A function in WHERE');
         return compileCondition(c, resolve(c.field), lookup, now);
       })
     : null;
-  const sort = query.orderBy
-    ? compileOrderBy(Array.isArray(query.orderBy) ? query.orderBy : [query.orderBy], resolve, lookup)
-    : null;
+  const orderBy = query.orderBy ? (Array.isArray(query.orderBy) ? query.orderBy : [query.orderBy]) : [];
+  const sort = orderBy.length > 0 ? compileOrderBy(orderBy, resolve, lookup) : null;
   const offset = query.offset ?? 0;
   if (offset > MAX_OFFSET) {
     throw new SalesforceRequestError(
@@ -126,12 +136,48 @@ export function compileQuery(soql: string, lookup: RecordLookup, now: number): C
   return {
     object,
     countOnly,
-    filter,
+    filter: where?.predicate ?? null,
+    access: accessPath(object, where?.conjuncts ?? [], orderBy, resolve),
     sort,
     limit: query.limit,
     offset,
     project: compileProjection(object, selected, lookup),
   };
+}
+
+function accessPath(
+  object: ObjectDef,
+  conjuncts: readonly Condition[],
+  orderBy: readonly OrderByClause[],
+  resolve: (name: string) => FieldPath,
+): AccessPath {
+  let emails: Set<string> | null = null;
+  let modstampFrom: string | null = null;
+  for (const c of conjuncts) {
+    const path = resolve(c.field!);
+    if (path.references.length > 0 || c.value === undefined) continue;
+    const op = c.operator.toUpperCase();
+    const literalTypes = [c.literalType ?? 'STRING'].flat().map((t) => t.toUpperCase());
+    if (path.field.name === 'Email' && (op === '=' || op === 'IN') && literalTypes.every((t) => t === 'STRING')) {
+      if (object.name === 'Lead' || object.name === 'Contact') {
+        emails = new Set([c.value].flat().map((raw) => decodeStringLiteral(raw).toLowerCase()));
+      }
+    }
+    if (path.field.name === 'SystemModstamp' && (op === '>=' || op === '>') && literalTypes[0] === 'DATETIME') {
+      const t = parseDateTime(String(c.value));
+      if (t !== undefined) modstampFrom = formatDateTime(t);
+    }
+  }
+  const key = (item: OrderByClause | undefined, name: string) =>
+    item !== undefined &&
+    'field' in item &&
+    item.field !== undefined &&
+    item.order?.toUpperCase() !== 'DESC' &&
+    resolve(item.field).references.length === 0 &&
+    resolve(item.field).field.name === name;
+  const orderedByModstamp =
+    key(orderBy[0], 'SystemModstamp') && (orderBy.length === 1 || (orderBy.length === 2 && key(orderBy[1], 'Id')));
+  return { emails, modstampFrom, orderedByModstamp };
 }
 
 function resolvePath(object: ObjectDef, name: string, soql: string): FieldPath {
@@ -188,7 +234,14 @@ function getter(path: FieldPath, lookup: RecordLookup): (record: SfRecord) => Sf
 type Predicate = (record: SfRecord) => boolean;
 type Token = '(' | ')' | 'AND' | 'OR' | 'NOT' | { condition: Condition };
 
-function compileWhere(where: WhereClause, compileLeaf: (c: Condition) => Predicate): Predicate {
+/**
+ * Compiles a WHERE clause. Also returns its top-level conjuncts: the conditions every matching row
+ * must meet on their own (what an index can narrow the scan with).
+ */
+function compileWhere(
+  where: WhereClause,
+  compileLeaf: (c: Condition) => Predicate,
+): { predicate: Predicate; conjuncts: Condition[] } {
   const tokens: Token[] = [];
   const walk = (node: WhereClause | undefined): void => {
     if (!node) return;
@@ -216,6 +269,9 @@ function compileWhere(where: WhereClause, compileLeaf: (c: Condition) => Predica
   walk(where);
 
   let at = 0;
+  let depth = 0;
+  const topLevel: Condition[] = [];
+  let topLevelIsConjunction = true;
   const expression = (): Predicate => {
     const terms = [term()];
     let joiner: 'AND' | 'OR' | undefined;
@@ -226,21 +282,24 @@ function compileWhere(where: WhereClause, compileLeaf: (c: Condition) => Predica
       joiner = op;
       terms.push(term());
     }
+    if (depth === 0 && joiner === 'OR') topLevelIsConjunction = false;
     if (terms.length === 1) return terms[0]!;
     return joiner === 'AND' ? (r) => terms.every((t) => t(r)) : (r) => terms.some((t) => t(r));
   };
   const term = (): Predicate => {
     const token = tokens[at++];
-    if (token === 'NOT') {
-      const inner = term();
-      return (r) => !inner(r);
-    }
-    if (token === '(') {
-      const inner = expression();
+    if (token === 'NOT' || token === '(') {
+      depth++;
+      const inner = token === 'NOT' ? term() : expression();
+      depth--;
+      if (token === 'NOT') return (r) => !inner(r);
       if (tokens[at++] !== ')') throw malformedQuery(`unexpected token: missing ')'`);
       return inner;
     }
-    if (token !== undefined && typeof token === 'object') return compileLeaf(token.condition);
+    if (token !== undefined && typeof token === 'object') {
+      if (depth === 0) topLevel.push(token.condition);
+      return compileLeaf(token.condition);
+    }
     throw malformedQuery(`unexpected token: '${typeof token === 'string' ? token : 'end of query'}'`);
   };
   const predicate = expression();
@@ -250,7 +309,7 @@ function compileWhere(where: WhereClause, compileLeaf: (c: Condition) => Predica
       `unexpected token: '${typeof extra === 'string' ? extra : (extra?.condition.field ?? 'end of query')}'`,
     );
   }
-  return predicate;
+  return { predicate, conjuncts: topLevelIsConjunction ? topLevel : [] };
 }
 
 type Normalizer = (value: SfValue) => SfValue;
@@ -258,12 +317,12 @@ const lowerCase: Normalizer = (value) => (typeof value === 'string' ? value.toLo
 const asStored: Normalizer = (value) => value;
 
 /**
- * How values of a field compare: text case-insensitively (ids too: the 18-character form is
- * case-insensitive), everything else as stored — numbers, booleans, and dates and datetimes in their
- * fixed-width wire formats, which sort as strings.
+ * How values of a field compare: text case-insensitively; ids as their canonical 18-character form
+ * (literals are normalised to it); everything else as stored — numbers, booleans, and dates and
+ * datetimes in their fixed-width wire formats, which sort as strings.
  */
 function normalizerFor(f: FieldDef): Normalizer {
-  return isTextType(f.type) ? lowerCase : asStored;
+  return f.type === 'id' || f.type === 'reference' ? asStored : isTextType(f.type) ? lowerCase : asStored;
 }
 
 function filterTypeError(f: FieldDef, wanted: 'quoted' | 'unquoted'): SalesforceRequestError {
@@ -288,7 +347,7 @@ function compileLiteral(raw: string, literalType: string, f: FieldDef, now: numb
       const id = normalizeId(text);
       if (!id)
         throw new SalesforceRequestError(400, 'INVALID_QUERY_FILTER_OPERATOR', `invalid ID field: ${text}`);
-      return { kind: 'value', value: id.toLowerCase() };
+      return { kind: 'value', value: id };
     }
     return { kind: 'value', value: text.toLowerCase() };
   }
