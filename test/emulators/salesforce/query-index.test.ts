@@ -39,7 +39,7 @@ describe('Salesforce emulator: indexed query paths agree with the scan', () => {
         const results = await sf.conn.sobject('Lead').create(records.slice(i, i + 10));
         for (const r of results) {
           assert.ok(r.success);
-          created.push(r.id!);
+          created.push(r.id);
         }
       }
     }
