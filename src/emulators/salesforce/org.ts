@@ -285,7 +285,8 @@ export class SalesforceOrg {
     this.#unindex(objectName, id, previous);
     this.#index(objectName, id, next);
     const stamp = next?.SystemModstamp;
-    if (typeof stamp === 'string' && stamp !== previous?.SystemModstamp) this.#stamps.get(objectName)!.add(stamp, id, previous !== undefined);
+    if (typeof stamp === 'string' && stamp !== previous?.SystemModstamp)
+      this.#stamps.get(objectName)!.add(stamp, id, previous !== undefined);
     else if (!next && previous) this.#stamps.get(objectName)!.stale++;
     if (this.#undo) {
       const deletedAt = this.#deletedAt.get(id);

@@ -693,7 +693,8 @@ export async function startSalesforceEmulator(
       for (const record of org.table(query.object.name).values()) if (matches(record)) rows.push(record);
       ordered = query.sort ? query.sort(rows, wanted === Infinity ? undefined : wanted) : rows;
     }
-    const limited = query.offset > 0 || query.limit !== undefined ? ordered.slice(query.offset, wanted) : ordered;
+    const limited =
+      query.offset > 0 || query.limit !== undefined ? ordered.slice(query.offset, wanted) : ordered;
     if (query.countOnly) return sendJson(reply, 200, { totalSize: limited.length, done: true, records: [] });
     if (cursors.size >= CURSOR_CAPACITY) {
       const expired = now() - CURSOR_TTL_MS;

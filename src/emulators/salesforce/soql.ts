@@ -158,12 +158,20 @@ function accessPath(
     if (path.references.length > 0 || c.value === undefined) continue;
     const op = c.operator.toUpperCase();
     const literalTypes = [c.literalType ?? 'STRING'].flat().map((t) => t.toUpperCase());
-    if (path.field.name === 'Email' && (op === '=' || op === 'IN') && literalTypes.every((t) => t === 'STRING')) {
+    if (
+      path.field.name === 'Email' &&
+      (op === '=' || op === 'IN') &&
+      literalTypes.every((t) => t === 'STRING')
+    ) {
       if (object.name === 'Lead' || object.name === 'Contact') {
         emails = new Set([c.value].flat().map((raw) => decodeStringLiteral(raw).toLowerCase()));
       }
     }
-    if (path.field.name === 'SystemModstamp' && (op === '>=' || op === '>') && literalTypes[0] === 'DATETIME') {
+    if (
+      path.field.name === 'SystemModstamp' &&
+      (op === '>=' || op === '>') &&
+      literalTypes[0] === 'DATETIME'
+    ) {
       const t = parseDateTime(String(c.value));
       if (t !== undefined) modstampFrom = formatDateTime(t);
     }
@@ -176,7 +184,8 @@ function accessPath(
     resolve(item.field).references.length === 0 &&
     resolve(item.field).field.name === name;
   const orderedByModstamp =
-    key(orderBy[0], 'SystemModstamp') && (orderBy.length === 1 || (orderBy.length === 2 && key(orderBy[1], 'Id')));
+    key(orderBy[0], 'SystemModstamp') &&
+    (orderBy.length === 1 || (orderBy.length === 2 && key(orderBy[1], 'Id')));
   return { emails, modstampFrom, orderedByModstamp };
 }
 
