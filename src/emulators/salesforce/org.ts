@@ -124,7 +124,7 @@ export class SalesforceOrg {
   #tables = new Map<string, Map<string, SfRecord>>();
   #ids = new Map<string, IdSequence>();
   /** Lower-cased email → ids of live leads and contacts with that email. */
-  #emails = new Map<string, Set<string>>();
+  #emails = new Map<string, string[]>();
   /** `Object.Field` → lower-cased external id value → record id. */
   #externalIds = new Map<string, Map<string, string>>();
   /** `campaignId:leadOrContactId` of live campaign members. */
@@ -255,7 +255,7 @@ export class SalesforceOrg {
 
   /** Ids of live leads and contacts with this email (case-insensitive). */
   idsWithEmail(email: string): ReadonlySet<string> {
-    return this.#emails.get(email.trim().toLowerCase()) ?? new Set();
+    return new Set(this.#emails.get(email.trim().toLowerCase()));
   }
 
   /**
@@ -302,9 +302,9 @@ export class SalesforceOrg {
     if (!record || record.IsDeleted === true) return;
     if ((objectName === 'Lead' || objectName === 'Contact') && typeof record.Email === 'string') {
       const key = record.Email.toLowerCase();
-      let ids = this.#emails.get(key);
-      if (!ids) this.#emails.set(key, (ids = new Set()));
-      ids.add(id);
+      const ids = this.#emails.get(key);
+      if (!ids) this.#emails.set(key, [id]);
+      else if (!ids.includes(id)) ids.push(id);
     }
     if (objectName === 'CampaignMember') this.#memberships.add(membershipKey(record));
     for (const f of externalIdFields.get(objectName)!) {
@@ -315,7 +315,12 @@ export class SalesforceOrg {
 
   #unindex(objectName: string, id: string, record: SfRecord | undefined): void {
     if (!record || record.IsDeleted === true) return;
-    if (typeof record.Email === 'string') this.#emails.get(record.Email.toLowerCase())?.delete(id);
+    if (typeof record.Email === 'string') {
+      const key = record.Email.toLowerCase();
+      const ids = this.#emails.get(key)?.filter((other) => other !== id);
+      if (ids && ids.length > 0) this.#emails.set(key, ids);
+      else this.#emails.delete(key);
+    }
     if (objectName === 'CampaignMember') this.#memberships.delete(membershipKey(record));
     for (const f of externalIdFields.get(objectName)!) {
       const value = record[f.name];
@@ -906,10 +911,7 @@ function newRecord(
   userId: string,
   stamp: string,
 ): Record<string, SfValue> {
-  const record = recordFactories.get(object.name)!(
-    values,
-    object.fields.map((f) => defaultValue(f, userId)),
-  );
+  const record = recordFactories.get(object.name)!(values, userId);
   record.Id = id;
   if ('IsDeleted' in record) record.IsDeleted = false;
   record.CreatedDate = typeof values.CreatedDate === 'string' ? values.CreatedDate : stamp;
@@ -927,23 +929,24 @@ function newRecord(
 const recordFactories = new Map(
   [...objects.values()].map((object) => {
     const body = object.fields
-      .map((f, i) => {
+      .map((f) => {
         const key = JSON.stringify(f.name);
-        return `${key}: values[${key}] !== undefined ? values[${key}] : defaults[${i}]`;
+        const fallback = f.name === 'OwnerId' ? 'userId' : JSON.stringify(defaultValue(f));
+        return `${key}: values[${key}] !== undefined ? values[${key}] : ${fallback}`;
       })
       .join(',\n');
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- field names come from our own schema
-    const factory = new Function('values', 'defaults', `return {\n${body}\n};`) as (
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- names and defaults come from our own schema
+    const factory = new Function('values', 'userId', `return {\n${body}\n};`) as (
       values: Readonly<Record<string, SfValue>>,
-      defaults: readonly SfValue[],
+      userId: string,
     ) => Record<string, SfValue>;
     return [object.name, factory] as const;
   }),
 );
 
-function defaultValue(f: FieldDef, userId: string): SfValue {
+/** A field's value on create when none is given (OwnerId, the calling user, is filled in apart). */
+function defaultValue(f: FieldDef): SfValue {
   if (f.type === 'boolean') return false;
-  if (f.name === 'OwnerId') return userId;
   if (f.defaultedOnCreate) return f.picklistValues.find((p) => p.defaultValue)?.value ?? null;
   return null;
 }
