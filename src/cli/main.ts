@@ -96,10 +96,11 @@ export async function main(
   program
     .command('demo')
     .description('Start every emulator with the demo dataset (what `npm start` runs).')
-    .action(() =>
+    .option('--port <n>', 'Salesforce emulator port on 127.0.0.1 (0 picks a free one)', integer(0), 4010)
+    .action((flags: { port: number }) =>
       runSalesforceEmulator(
         {
-          port: 4010,
+          port: flags.port,
           seed: 200,
           datasetSeed: 1,
           apiLimit: 15_000,

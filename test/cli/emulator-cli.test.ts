@@ -59,9 +59,12 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
   }
 }
 
-/** Starts the emulator command and waits for the URL it prints. */
-async function startEmulator(extraArgs: readonly string[] = []): Promise<Run & { url: string }> {
-  const cli = run(process.execPath, [BIN, 'emulator', 'salesforce', '--port', '0', ...extraArgs]);
+/** Starts the emulator command (or another that starts it) and waits for the URL it prints. */
+async function startEmulator(
+  extraArgs: readonly string[] = [],
+  command: readonly string[] = ['emulator', 'salesforce'],
+): Promise<Run & { url: string }> {
+  const cli = run(process.execPath, [BIN, ...command, '--port', '0', ...extraArgs]);
   const url = await within(
     new Promise<string>((resolve, reject) => {
       const check = () => {
@@ -198,6 +201,28 @@ describe('crosswalk emulator salesforce (child process)', () => {
       first.child.kill('SIGTERM');
       await within(first.exited, STOP_TIMEOUT_MS, 'first emulator exit');
     }
+  });
+});
+
+describe('crosswalk demo (what npm start runs)', () => {
+  it('starts the Salesforce emulator with the demo dataset and stops cleanly on SIGINT', async () => {
+    const cli = await startEmulator([], ['demo']);
+    try {
+      const conn = new Connection({
+        instanceUrl: cli.url,
+        accessToken: await sessionToken(cli.url),
+        version: API_VERSION,
+      });
+      const printed = /records:\s+(\d+) Lead, (\d+) Contact, (\d+) Account/.exec(cli.stdout());
+      assert.ok(printed, cli.stdout());
+      assert.ok(Number(printed[1]) > 0 && Number(printed[2]) > 0 && Number(printed[3]) > 0, cli.stdout());
+      assert.equal((await conn.query('SELECT COUNT() FROM Lead')).totalSize, Number(printed[1]));
+      assert.equal((await conn.query('SELECT COUNT() FROM Account')).totalSize, Number(printed[3]));
+    } finally {
+      cli.child.kill('SIGINT');
+    }
+    assert.deepEqual(await within(cli.exited, STOP_TIMEOUT_MS, 'demo exit'), { code: 0, signal: null });
+    assert.equal(await refused(cli.url), true);
   });
 });
 

@@ -592,3 +592,27 @@ describe('Salesforce emulator: seeding and reset', () => {
     assert.deepEqual(usersAfter, usersBefore);
   });
 });
+
+describe('Salesforce emulator: --latency-ms', () => {
+  it('adds the latency to every API request, not to OAuth calls', async () => {
+    const sf = await startSalesforce({ latencyMs: 150 });
+    try {
+      const started = performance.now();
+      await sf.conn.query('SELECT Id FROM Lead LIMIT 1');
+      assert.ok(performance.now() - started >= 150, 'the query waited at least 150 ms');
+      const response = await fetch(`${sf.emulator.url}/services/oauth2/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=client_credentials&client_id=crosswalk&client_secret=crosswalk',
+      });
+      assert.equal(response.status, 200);
+      const logged = (
+        await sf.admin<{ requests: { path: string; durationMs: number }[] }>('GET', '/requests')
+      ).requests;
+      assert.ok(logged.find((r) => r.path.includes('/query'))!.durationMs >= 150);
+      assert.ok(logged.find((r) => r.path.includes('/oauth2/token'))!.durationMs < 150);
+    } finally {
+      await sf.close();
+    }
+  });
+});
