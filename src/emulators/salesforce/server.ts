@@ -551,9 +551,9 @@ export async function startSalesforceEmulator(
           'Id',
         ]);
     }
-    if (lockFault(request)) return sendErrors(reply, 400, asApiErrors([lockError]));
+    if (lockFault(request)) return sendRecordErrors(reply, [lockError]);
     const result = org.create(object.name, body, writeOptions(request));
-    if (!result.success) return sendErrors(reply, 400, asApiErrors(result.errors));
+    if (!result.success) return sendRecordErrors(reply, result.errors);
     return sendJson(reply, 201, { id: result.id, success: true, errors: [] });
   });
 
@@ -572,10 +572,9 @@ export async function startSalesforceEmulator(
     return record;
   };
 
-  app.get(api('/sobjects/:type/:id'), async (request, reply) => {
-    const object = objectFrom(request);
-    const record = liveRecord(object, (request.params as { id: string }).id);
-    return sendJson(
+  /** One record as GET answers it, with only the fields of `?fields=` when given. */
+  const sendRecord = (request: FastifyRequest, reply: FastifyReply, object: ObjectDef, record: SfRecord) =>
+    sendJson(
       reply,
       200,
       render(
@@ -585,24 +584,29 @@ export async function startSalesforceEmulator(
         fieldsParam(object, (request.query as { fields?: string }).fields),
       ),
     );
+
+  app.get(api('/sobjects/:type/:id'), async (request, reply) => {
+    const object = objectFrom(request);
+    const record = liveRecord(object, (request.params as { id: string }).id);
+    return sendRecord(request, reply, object, record);
   });
 
   app.patch(api('/sobjects/:type/:id'), async (request, reply) => {
     const object = objectFrom(request);
     const record = liveRecord(object, (request.params as { id: string }).id);
     const body = jsonObjectBody(request);
-    if (lockFault(request)) return sendErrors(reply, 400, asApiErrors([lockError]));
+    if (lockFault(request)) return sendRecordErrors(reply, [lockError]);
     const result = org.update(object.name, record.Id as string, body, writeOptions(request));
-    if (!result.success) return sendErrors(reply, 400, asApiErrors(result.errors));
+    if (!result.success) return sendRecordErrors(reply, result.errors);
     return reply.code(204).send();
   });
 
   app.delete(api('/sobjects/:type/:id'), async (request, reply) => {
     const object = objectFrom(request);
     const record = liveRecord(object, (request.params as { id: string }).id);
-    if (lockFault(request)) return sendErrors(reply, 400, asApiErrors([lockError]));
+    if (lockFault(request)) return sendRecordErrors(reply, [lockError]);
     const result = org.delete(record.Id as string, writeOptions(request));
-    if (!result.success) return sendErrors(reply, 400, asApiErrors(result.errors));
+    if (!result.success) return sendRecordErrors(reply, result.errors);
     return reply.code(204).send();
   });
 
@@ -613,16 +617,7 @@ export async function startSalesforceEmulator(
     const record =
       f.type === 'id' ? liveRecord(object, value) : org.findByExternalId(object.name, f.name, value);
     if (!record || record.IsDeleted === true) throw notFound();
-    return sendJson(
-      reply,
-      200,
-      render(
-        object,
-        record,
-        versionOf(request),
-        fieldsParam(object, (request.query as { fields?: string }).fields),
-      ),
-    );
+    return sendRecord(request, reply, object, record);
   });
 
   app.patch(api('/sobjects/:type/:field/:value'), async (request, reply) => {
@@ -630,9 +625,9 @@ export async function startSalesforceEmulator(
     const { field, value } = request.params as { field: string; value: string };
     externalIdField(object, field);
     const body = jsonObjectBody(request);
-    if (lockFault(request)) return sendErrors(reply, 400, asApiErrors([lockError]));
+    if (lockFault(request)) return sendRecordErrors(reply, [lockError]);
     const result = org.upsert(object.name, field, value, body, writeOptions(request));
-    if (!result.success) return sendErrors(reply, 400, asApiErrors(result.errors));
+    if (!result.success) return sendRecordErrors(reply, result.errors);
     if (Number(versionOf(request)) < 46 && result.created !== true) return reply.code(204).send();
     return sendJson(reply, result.created === true ? 201 : 200, {
       id: result.id,
@@ -956,7 +951,7 @@ export async function startSalesforceEmulator(
       },
       { userId: org.defaultUserId },
     );
-    if ('errors' in result) return sendErrors(reply, 400, asApiErrors(result.errors));
+    if ('errors' in result) return sendRecordErrors(reply, result.errors);
     return sendJson(reply, 200, { leadId: normalizeId(body.leadId), ...result });
   });
 
@@ -973,7 +968,7 @@ export async function startSalesforceEmulator(
     const result = org.merge(body.object, body.masterId, body.loserIds, body.values, {
       userId: org.defaultUserId,
     });
-    if (!result.success) return sendErrors(reply, 400, asApiErrors(result.errors));
+    if (!result.success) return sendRecordErrors(reply, result.errors);
     return sendJson(reply, 200, { id: result.id, mergedIds: body.loserIds.map((id) => normalizeId(id)) });
   });
 
@@ -1069,6 +1064,11 @@ function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyRe
 
 function sendErrors(reply: FastifyReply, status: number, errors: readonly unknown[]): FastifyReply {
   return sendJson(reply, status, errors);
+}
+
+/** A single-record call whose record failed: 400 with the errors as request-level errors. */
+function sendRecordErrors(reply: FastifyReply, errors: readonly RecordError[]): FastifyReply {
+  return sendErrors(reply, 400, asApiErrors(errors));
 }
 
 function renderRecordError(e: RecordError): Record<string, unknown> {
