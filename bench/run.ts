@@ -5,10 +5,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { salesforceEmulatorBenchmarks } from './salesforce-emulator.ts';
+import { hubspotEmulatorBenchmarks } from './hubspot-emulator.ts';
 import type { BenchResult } from './stats.ts';
 
 const suites: [string, () => Promise<BenchResult[]>][] = [
   ['Salesforce emulator', salesforceEmulatorBenchmarks],
+  ['HubSpot emulator', hubspotEmulatorBenchmarks],
 ];
 
 const lines: string[] = [];

@@ -3,6 +3,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { startSalesforceEmulator } from '../emulators/salesforce/server.ts';
+import { startHubSpotEmulator } from '../emulators/hubspot/server.ts';
 
 function integer(min: number) {
   return (value: string): number => {
@@ -36,7 +37,30 @@ interface SalesforceFlags {
   clientSecret: string;
 }
 
-async function runSalesforceEmulator(flags: SalesforceFlags, out: (line: string) => void): Promise<void> {
+interface BothFlags {
+  salesforcePort: number;
+  hubspotPort: number;
+  seed: number;
+  datasetSeed: number;
+  latencyMs: number;
+}
+
+interface HubSpotFlags {
+  port: number;
+  seed: number;
+  datasetSeed: number;
+  accessToken: string;
+  burstLimit: number;
+  dailyLimit: number;
+  latencyMs: number;
+}
+
+interface Running {
+  readonly name: string;
+  close(): Promise<void>;
+}
+
+async function startSalesforce(flags: SalesforceFlags, out: (line: string) => void): Promise<Running> {
   const emulator = await startSalesforceEmulator({
     port: flags.port,
     seedCount: flags.seed,
@@ -59,9 +83,43 @@ async function runSalesforceEmulator(flags: SalesforceFlags, out: (line: string)
     `  try:          curl -H "Authorization: Bearer $(curl -s -X POST ${emulator.url}/__emulator/sessions | sed 's/.*"accessToken":"\\([^"]*\\)".*/\\1/')" '${emulator.url}/services/data/v60.0/query?q=SELECT+Id,Email+FROM+Lead+LIMIT+5'`,
   );
   out(`  admin:        ${emulator.url}/__emulator/usage (also /requests, /seed, /faults, /reset)`);
-  const signal = await untilSignal();
-  out(`${signal}: stopping the Salesforce emulator`);
-  await emulator.close();
+  return { name: 'Salesforce emulator', close: () => emulator.close() };
+}
+
+async function startHubSpot(flags: HubSpotFlags, out: (line: string) => void): Promise<Running> {
+  const emulator = await startHubSpotEmulator({
+    port: flags.port,
+    seedCount: flags.seed,
+    seed: flags.datasetSeed,
+    accessToken: flags.accessToken,
+    burstLimit: flags.burstLimit,
+    dailyLimit: flags.dailyLimit,
+    latencyMs: flags.latencyMs,
+  });
+  const { portal } = emulator;
+  out(`HubSpot emulator listening on ${emulator.url}`);
+  out(`  records:      ${portal.objects.contacts.size} contacts, ${portal.objects.companies.size} companies`);
+  out(`  client:       new Client({ accessToken: '${emulator.accessToken}', basePath: '${emulator.url}' })`);
+  out(
+    `  try:          curl -H 'Authorization: Bearer ${emulator.accessToken}' '${emulator.url}/crm/v3/objects/contacts?limit=5&properties=email'`,
+  );
+  out(`  admin:        ${emulator.url}/__emulator/usage (also /requests, /seed, /faults, /webhooks, /reset)`);
+  return { name: 'HubSpot emulator', close: () => emulator.close() };
+}
+
+/** Starts the emulators, waits for SIGINT or SIGTERM, then stops them all. */
+async function runUntilSignal(
+  starts: (() => Promise<Running>)[],
+  out: (line: string) => void,
+): Promise<void> {
+  const running: Running[] = [];
+  try {
+    for (const start of starts) running.push(await start());
+    const signal = await untilSignal();
+    for (const r of running) out(`${signal}: stopping the ${r.name}`);
+  } finally {
+    await Promise.all(running.map((r) => r.close()));
+  }
 }
 
 export async function main(
@@ -91,26 +149,69 @@ export async function main(
     .option('--latency-ms <n>', 'latency added to every API request, in ms', integer(0), 0)
     .option('--client-id <id>', 'OAuth consumer key', 'crosswalk')
     .option('--client-secret <secret>', 'OAuth consumer secret', 'crosswalk')
-    .action((flags: SalesforceFlags) => runSalesforceEmulator(flags, out));
+    .action((flags: SalesforceFlags) => runUntilSignal([() => startSalesforce(flags, out)], out));
 
-  program
-    .command('demo')
-    .description('Start every emulator with the demo dataset (what `npm start` runs).')
-    .option('--port <n>', 'Salesforce emulator port on 127.0.0.1 (0 picks a free one)', integer(0), 4010)
-    .action((flags: { port: number }) =>
-      runSalesforceEmulator(
-        {
-          port: flags.port,
-          seed: 200,
-          datasetSeed: 1,
-          apiLimit: 15_000,
-          latencyMs: 0,
-          clientId: 'crosswalk',
-          clientSecret: 'crosswalk',
-        },
-        out,
-      ),
+  emulator
+    .command('hubspot')
+    .description('The HubSpot CRM v3 API emulator (@hubspot/api-client works against it unchanged).')
+    .option('--port <n>', 'TCP port on 127.0.0.1 (0 picks a free one)', integer(0), 4020)
+    .option('--seed <n>', 'people to seed from the demo dataset (about 70% become contacts)', integer(0), 200)
+    .option('--dataset-seed <n>', 'the demo dataset seed (same seed ⇒ same records)', integer(0), 1)
+    .option('--access-token <token>', 'the private-app token it accepts', 'pat-local-crosswalk')
+    .option('--burst-limit <n>', 'requests per rolling 10 seconds', integer(1), 190)
+    .option('--daily-limit <n>', 'requests per day', integer(0), 650_000)
+    .option('--latency-ms <n>', 'latency added to every API request, in ms', integer(0), 0)
+    .action((flags: HubSpotFlags) => runUntilSignal([() => startHubSpot(flags, out)], out));
+
+  const both = (flags: BothFlags) =>
+    runUntilSignal(
+      [
+        () =>
+          startSalesforce(
+            {
+              port: flags.salesforcePort,
+              seed: flags.seed,
+              datasetSeed: flags.datasetSeed,
+              apiLimit: 15_000,
+              latencyMs: flags.latencyMs,
+              clientId: 'crosswalk',
+              clientSecret: 'crosswalk',
+            },
+            out,
+          ),
+        () =>
+          startHubSpot(
+            {
+              port: flags.hubspotPort,
+              seed: flags.seed,
+              datasetSeed: flags.datasetSeed,
+              accessToken: 'pat-local-crosswalk',
+              burstLimit: 190,
+              dailyLimit: 650_000,
+              latencyMs: flags.latencyMs,
+            },
+            out,
+          ),
+      ],
+      out,
     );
+  const bothOptions = (command: Command) =>
+    command
+      .option('--salesforce-port <n>', 'Salesforce emulator port (0 picks a free one)', integer(0), 4010)
+      .option('--hubspot-port <n>', 'HubSpot emulator port (0 picks a free one)', integer(0), 4020)
+      .option('--seed <n>', 'people in the shared demo dataset', integer(0), 200)
+      .option('--dataset-seed <n>', 'the demo dataset seed (same seed ⇒ same records)', integer(0), 1)
+      .option('--latency-ms <n>', 'latency added to every API request, in ms', integer(0), 0);
+
+  bothOptions(
+    emulator.command('all').description('Both emulators, seeded with one overlapping demo dataset.'),
+  ).action(both);
+
+  bothOptions(
+    program
+      .command('demo')
+      .description('Start every emulator with the demo dataset (what `npm start` runs).'),
+  ).action(both);
 
   try {
     await program.parseAsync([...argv]);

@@ -4,82 +4,27 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Connection } from 'jsforce';
 import { API_VERSION } from '../helpers/salesforce.ts';
+import {
+  START_TIMEOUT_MS,
+  STOP_TIMEOUT_MS,
+  killChildren,
+  refused as refusedAt,
+  run,
+  waitForOutput,
+  within,
+  type Run,
+} from '../helpers/cli.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = 'bin/crosswalk.js';
-/** Ceilings for a loaded CI machine, not waits: the tests go on as soon as the process answers. */
-const START_TIMEOUT_MS = 20_000;
-const STOP_TIMEOUT_MS = 5_000;
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-interface Run {
-  readonly child: ChildProcess;
-  readonly exited: Promise<Exit>;
-  stdout(): string;
-  stderr(): string;
-}
-
-const children: ChildProcess[] = [];
-
-function run(command: string, args: readonly string[]): Run {
-  const child = spawn(command, args, {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  const exited = new Promise<Exit>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal })),
-  );
-  return { child, exited, stdout: () => out, stderr: () => err };
-}
-
-/** Resolves with `promise`, or rejects after `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Starts the emulator command (or another that starts it) and waits for the URL it prints. */
-async function startEmulator(
-  extraArgs: readonly string[] = [],
-  command: readonly string[] = ['emulator', 'salesforce'],
-): Promise<Run & { url: string }> {
-  const cli = run(process.execPath, [BIN, ...command, '--port', '0', ...extraArgs]);
-  const url = await within(
-    new Promise<string>((resolve, reject) => {
-      const check = () => {
-        const match = /Salesforce emulator listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stdout());
-        if (match) resolve(match[1]!);
-      };
-      cli.child.stdout!.on('data', check);
-      void cli.exited.then((exit) =>
-        reject(new Error(`the CLI exited early (${JSON.stringify(exit)}): ${cli.stdout()}${cli.stderr()}`)),
-      );
-      check();
-    }),
-    START_TIMEOUT_MS,
-    'emulator start',
-  );
+/** Starts the emulator command and waits for the URL it prints. */
+async function startEmulator(extraArgs: readonly string[] = []): Promise<Run & { url: string }> {
+  const cli = run(process.execPath, [BIN, 'emulator', 'salesforce', '--port', '0', ...extraArgs]);
+  const url = (
+    await waitForOutput(cli, /Salesforce emulator listening on (http:\/\/127\.0\.0\.1:\d+)/, 'emulator start')
+  )[1]!;
   assert.doesNotMatch(url, /:0$/, 'the printed URL has the real port');
   return { ...cli, url };
 }
@@ -90,19 +35,9 @@ async function sessionToken(url: string): Promise<string> {
   return ((await response.json()) as { accessToken: string }).accessToken;
 }
 
-async function refused(url: string): Promise<boolean> {
-  try {
-    await fetch(`${url}/services/data`);
-    return false;
-  } catch {
-    return true;
-  }
-}
+const refused = (url: string) => refusedAt(`${url}/services/data`);
 
-after(() => {
-  for (const child of children)
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
+after(killChildren);
 
 describe('crosswalk emulator salesforce (child process)', () => {
   describe('--port 0 --seed 20, stopped with SIGINT', () => {
@@ -201,28 +136,6 @@ describe('crosswalk emulator salesforce (child process)', () => {
       first.child.kill('SIGTERM');
       await within(first.exited, STOP_TIMEOUT_MS, 'first emulator exit');
     }
-  });
-});
-
-describe('crosswalk demo (what npm start runs)', () => {
-  it('starts the Salesforce emulator with the demo dataset and stops cleanly on SIGINT', async () => {
-    const cli = await startEmulator([], ['demo']);
-    try {
-      const conn = new Connection({
-        instanceUrl: cli.url,
-        accessToken: await sessionToken(cli.url),
-        version: API_VERSION,
-      });
-      const printed = /records:\s+(\d+) Lead, (\d+) Contact, (\d+) Account/.exec(cli.stdout());
-      assert.ok(printed, cli.stdout());
-      assert.ok(Number(printed[1]) > 0 && Number(printed[2]) > 0 && Number(printed[3]) > 0, cli.stdout());
-      assert.equal((await conn.query('SELECT COUNT() FROM Lead')).totalSize, Number(printed[1]));
-      assert.equal((await conn.query('SELECT COUNT() FROM Account')).totalSize, Number(printed[3]));
-    } finally {
-      cli.child.kill('SIGINT');
-    }
-    assert.deepEqual(await within(cli.exited, STOP_TIMEOUT_MS, 'demo exit'), { code: 0, signal: null });
-    assert.equal(await refused(cli.url), true);
   });
 });
 

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HubSpotError, validationError } from './errors.ts';
-import type { Portal, StoredObject } from './portal.ts';
+import { historyOf, type Portal, type StoredObject } from './portal.ts';
 import { defaultProperties, objectTypeIds, objectTypeOf, type ObjectType } from './properties.ts';
 
 export interface HubSpotContext {
@@ -108,7 +108,7 @@ export function renderObject(
     const history: Record<string, unknown[]> = {};
     for (const name of options.propertiesWithHistory) {
       if (!portal.properties[type].has(name)) continue;
-      history[name] = (object.history.get(name) ?? []).map((h) => ({
+      history[name] = historyOf(object, name).map((h) => ({
         value: h.value,
         timestamp: new Date(h.timestamp).toISOString(),
         sourceType: h.sourceType,

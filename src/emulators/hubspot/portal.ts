@@ -27,9 +27,14 @@ export interface StoredObject {
   readonly id: string;
   /** Property values; an absent property has no value. */
   readonly values: Map<string, string>;
-  /** Newest first, as the API lists it. */
-  readonly history: Map<string, HistoryEntry[]>;
+  /**
+   * Changes after creation, per property, newest first (the value at creation last). Null until the
+   * first change: a property never changed has one entry, its value at creation (see `historyOf`),
+   * which keeps a million seeded contacts small.
+   */
+  history: Map<string, HistoryEntry[]> | null;
   readonly createdAt: number;
+  readonly createdSource: WriteSource;
   updatedAt: number;
   archived: boolean;
   archivedAt: number | null;
@@ -262,18 +267,19 @@ export class Portal {
     const object: StoredObject = {
       id,
       values: new Map(),
-      history: new Map(),
+      history: null,
       createdAt: now,
+      createdSource: source,
       updatedAt: now,
       archived: false,
       archivedAt: null,
       mergedInto: null,
     };
     const stamp = new Date(now).toISOString();
-    this.#set(object, 'hs_object_id', id, now, { sourceType: 'API' });
-    this.#set(object, 'createdate', stamp, now, source);
-    this.#set(object, lastModifiedProperty[type], stamp, now, source);
-    for (const [name, value] of values) if (value !== '') this.#set(object, name, value, now, source);
+    object.values.set('hs_object_id', id);
+    object.values.set('createdate', stamp);
+    object.values.set(lastModifiedProperty[type], stamp);
+    for (const [name, value] of values) if (value !== '') object.values.set(name, value);
     this.objects[type].set(id, object);
     if (email) this.#emails.set(email.toLowerCase(), id);
     this.emit({
@@ -477,10 +483,11 @@ export class Portal {
   }
 
   #set(object: StoredObject, name: string, value: string, at: number, source: WriteSource): void {
+    const history = historyOf(object, name);
+    object.history ??= new Map();
+    object.history.set(name, history);
     if (value === '') object.values.delete(name);
     else object.values.set(name, value);
-    let history = object.history.get(name);
-    if (!history) object.history.set(name, (history = []));
     history.unshift({
       value,
       timestamp: at,
@@ -507,6 +514,17 @@ export class Portal {
       propertyValue: value,
     });
   }
+}
+
+/** A property's history, newest first: its changes, then its value at creation (if it had one). */
+export function historyOf(object: StoredObject, name: string): HistoryEntry[] {
+  const changes = object.history?.get(name);
+  if (changes) return changes;
+  const value = object.values.get(name);
+  if (value === undefined) return [];
+  const { sourceType, sourceId } =
+    name === 'hs_object_id' ? { sourceType: 'API', sourceId: undefined } : object.createdSource;
+  return [{ value, timestamp: object.createdAt, sourceType, ...(sourceId ? { sourceId } : {}) }];
 }
 
 /** The object, or a 404 in HubSpot's words. */

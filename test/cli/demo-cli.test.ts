@@ -1,0 +1,100 @@
+/**
+ * `crosswalk emulator hubspot`, `crosswalk emulator all` and `crosswalk demo` (what `npm start` runs),
+ * as real child processes: both emulators come up with one overlapping demo dataset, serve the
+ * official clients, and stop cleanly on a signal.
+ */
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client } from '@hubspot/api-client';
+import { Connection } from 'jsforce';
+import { API_VERSION } from '../helpers/salesforce.ts';
+import { STOP_TIMEOUT_MS, killChildren, refused, run, waitForOutput, within } from '../helpers/cli.ts';
+
+const BIN = 'bin/crosswalk.js';
+
+after(killChildren);
+
+async function sfConnection(url: string): Promise<Connection> {
+  const response = await fetch(`${url}/__emulator/sessions`, { method: 'POST' });
+  const { accessToken } = (await response.json()) as { accessToken: string };
+  return new Connection({ instanceUrl: url, accessToken, version: API_VERSION });
+}
+
+describe('crosswalk emulator hubspot', () => {
+  it('serves @hubspot/api-client with the token it was given, and stops on SIGTERM', async () => {
+    const cli = run(process.execPath, [
+      BIN,
+      'emulator',
+      'hubspot',
+      '--port',
+      '0',
+      '--seed',
+      '30',
+      '--access-token',
+      'pat-local-test',
+    ]);
+    const url = (
+      await waitForOutput(cli, /HubSpot emulator listening on (http:\/\/127\.0\.0\.1:\d+)/, 'hubspot start')
+    )[1]!;
+    try {
+      const printed = /records:\s+(\d+) contacts, (\d+) companies/.exec(cli.stdout());
+      assert.ok(printed, cli.stdout());
+      assert.ok(Number(printed[1]) > 0);
+      const client = new Client({ accessToken: 'pat-local-test', basePath: url });
+      const owners = await client.crm.owners.ownersApi.getPage();
+      assert.ok(owners.results.length > 0);
+      const wrong = await fetch(`${url}/crm/v3/owners/`, {
+        headers: { authorization: 'Bearer pat-local-crosswalk' },
+      });
+      assert.equal(wrong.status, 401, 'only the given token is accepted');
+    } finally {
+      cli.child.kill('SIGTERM');
+    }
+    assert.deepEqual(await within(cli.exited, STOP_TIMEOUT_MS, 'hubspot exit'), { code: 0, signal: null });
+    assert.match(cli.stdout(), /^SIGTERM: stopping the HubSpot emulator$/m);
+    assert.equal(await refused(url), true);
+  });
+});
+
+for (const command of [['emulator', 'all'], ['demo']]) {
+  describe(`crosswalk ${command.join(' ')}`, () => {
+    it('starts both emulators with one overlapping dataset and stops both on SIGINT', async () => {
+      const cli = run(process.execPath, [
+        BIN,
+        ...command,
+        '--salesforce-port',
+        '0',
+        '--hubspot-port',
+        '0',
+        '--seed',
+        '60',
+      ]);
+      await waitForOutput(cli, /HubSpot emulator listening on/, 'both started');
+      const sfUrl = /Salesforce emulator listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stdout())![1]!;
+      const hsUrl = /HubSpot emulator listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stdout())![1]!;
+      try {
+        const conn = await sfConnection(sfUrl);
+        const sfEmails = new Set(
+          (
+            await conn.query<{ Email: string | null }>('SELECT Email FROM Contact WHERE Email != null')
+          ).records.map((r) => r.Email!.toLowerCase()),
+        );
+        const client = new Client({ accessToken: 'pat-local-crosswalk', basePath: hsUrl });
+        const hsEmails = (await client.crm.contacts.getAll(100, undefined, ['email'])).map(
+          (c) => c.properties.email!,
+        );
+        assert.ok(hsEmails.length > 0);
+        const shared = hsEmails.filter((e) => sfEmails.has(e));
+        assert.ok(shared.length > 0, 'some emails exist on both sides');
+        assert.ok(shared.length < hsEmails.length, 'some contacts exist only in HubSpot');
+      } finally {
+        cli.child.kill('SIGINT');
+      }
+      assert.deepEqual(await within(cli.exited, STOP_TIMEOUT_MS, 'exit'), { code: 0, signal: null });
+      assert.match(cli.stdout(), /^SIGINT: stopping the Salesforce emulator$/m);
+      assert.match(cli.stdout(), /^SIGINT: stopping the HubSpot emulator$/m);
+      assert.equal(await refused(`${sfUrl}/services/data`), true);
+      assert.equal(await refused(hsUrl), true);
+    });
+  });
+}

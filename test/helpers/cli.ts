@@ -1,0 +1,88 @@
+/** Running the `crosswalk` command as a real child process in tests. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** Ceilings for a loaded CI machine, not waits: the tests go on as soon as the process answers. */
+export const START_TIMEOUT_MS = 20_000;
+export const STOP_TIMEOUT_MS = 5_000;
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface Run {
+  readonly child: ChildProcess;
+  readonly exited: Promise<Exit>;
+  stdout(): string;
+  stderr(): string;
+}
+
+const children: ChildProcess[] = [];
+
+/** Spawns a command in the project root, collecting its output. */
+export function run(command: string, args: readonly string[]): Run {
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+  const exited = new Promise<Exit>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, exited, stdout: () => out, stderr: () => err };
+}
+
+/** Kills every child still running: call from an `after` hook. */
+export function killChildren(): void {
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+/** Resolves with `promise`, or rejects after `ms`. */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Waits until the command's output matches `pattern`, and returns the match. */
+export function waitForOutput(cli: Run, pattern: RegExp, what: string): Promise<RegExpExecArray> {
+  return within(
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const check = () => {
+        const match = pattern.exec(cli.stdout());
+        if (match) resolve(match);
+      };
+      cli.child.stdout!.on('data', check);
+      void cli.exited.then((exit) =>
+        reject(new Error(`the CLI exited early (${JSON.stringify(exit)}): ${cli.stdout()}${cli.stderr()}`)),
+      );
+      check();
+    }),
+    START_TIMEOUT_MS,
+    what,
+  );
+}
+
+/** True when nothing accepts connections at `url` any more. */
+export async function refused(url: string): Promise<boolean> {
+  try {
+    await fetch(url);
+    return false;
+  } catch {
+    return true;
+  }
+}
