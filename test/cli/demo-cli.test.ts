@@ -34,7 +34,11 @@ describe('crosswalk emulator hubspot', () => {
       'pat-local-test',
     ]);
     const url = (
-      await waitForOutput(cli, /HubSpot emulator listening on (http:\/\/127\.0\.0\.1:\d+)/, 'hubspot start')
+      await waitForOutput(
+        cli,
+        /HubSpot emulator listening on (http:\/\/127\.0\.0\.1:\d+)[\s\S]*admin:.*\n/,
+        'hubspot start',
+      )
     )[1]!;
     try {
       const printed = /records:\s+(\d+) contacts, (\d+) companies/.exec(cli.stdout());
@@ -69,7 +73,8 @@ for (const command of [['emulator', 'all'], ['demo']]) {
         '--seed',
         '60',
       ]);
-      await waitForOutput(cli, /HubSpot emulator listening on/, 'both started');
+      // The HubSpot emulator starts second; its admin line is the last one printed.
+      await waitForOutput(cli, /HubSpot emulator listening on[\s\S]*admin:.*\n/, 'both started');
       const sfUrl = /Salesforce emulator listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stdout())![1]!;
       const hsUrl = /HubSpot emulator listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stdout())![1]!;
       try {

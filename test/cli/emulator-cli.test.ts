@@ -23,7 +23,11 @@ const BIN = 'bin/crosswalk.js';
 async function startEmulator(extraArgs: readonly string[] = []): Promise<Run & { url: string }> {
   const cli = run(process.execPath, [BIN, 'emulator', 'salesforce', '--port', '0', ...extraArgs]);
   const url = (
-    await waitForOutput(cli, /Salesforce emulator listening on (http:\/\/127\.0\.0\.1:\d+)/, 'emulator start')
+    await waitForOutput(
+      cli,
+      /Salesforce emulator listening on (http:\/\/127\.0\.0\.1:\d+)[\s\S]*admin:.*\n/,
+      'emulator start',
+    )
   )[1]!;
   assert.doesNotMatch(url, /:0$/, 'the printed URL has the real port');
   return { ...cli, url };

@@ -1,6 +1,758 @@
-/** HubSpot emulator routes: Lists v3. */
-import type { HubSpotContext } from './context.ts';
+/**
+ * HubSpot emulator routes: Lists v3 (segments) — create, read, search, rename, refilter, delete and
+ * restore lists; add, remove and page through memberships; the lists a record is in.
+ *
+ * DYNAMIC lists take HubSpot's filter-branch format restricted to what the emulator evaluates: a root
+ * OR branch of AND branches holding PROPERTY filters with the simple operators (see
+ * `translateFilterBranch`). Anything else is refused with a 400 that says so, rather than silently
+ * matching the wrong records.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  booleanParam,
+  jsonBody,
+  jsonObject,
+  listParam,
+  objectTypeParam,
+  sendJson,
+  type HubSpotContext,
+} from './context.ts';
+import { HubSpotError, validationError } from './errors.ts';
+import {
+  addMembers,
+  clearMembers,
+  createList,
+  deleteList,
+  firstJoinedAt,
+  getList,
+  listsOf,
+  processingTypes,
+  removeMembers,
+  restoreList,
+  setListFilters,
+  type CrmList,
+  type FilterOperator,
+  type ProcessingType,
+  type PropertyFilter,
+} from './lists.ts';
+import type { Portal } from './portal.ts';
+import { objectTypeIds, objectTypeOf, type ObjectType } from './properties.ts';
+
+const LISTS = '/crm/v3/lists';
+const DEFAULT_MEMBERSHIP_LIMIT = 100;
+const MAX_MEMBERSHIP_LIMIT = 250;
+const DEFAULT_SEARCH_COUNT = 20;
+const MAX_SEARCH_COUNT = 500;
+/** Record ids one membership call may carry. */
+const MAX_RECORD_IDS = 100_000;
 
 export function registerListRoutes(ctx: HubSpotContext): void {
-  void ctx; // TODO(issue 3): routes
+  const { app, portal } = ctx;
+
+  // --- lists -----------------------------------------------------------------------------------
+
+  app.post(LISTS, async (request, reply) => {
+    const body = jsonObject(request);
+    const name = requiredString(body, 'name');
+    const objectType = objectTypeIdField(body.objectTypeId);
+    const processingType = processingTypeField(body.processingType);
+    assertNameFree(portal, name, undefined);
+    const hasBranch = body.filterBranch !== undefined && body.filterBranch !== null;
+    if (processingType === 'DYNAMIC' && !hasBranch) {
+      throw validationError('A DYNAMIC list needs a filterBranch: its members are the records it matches.');
+    }
+    if (processingType === 'MANUAL' && hasBranch) {
+      throw validationError(
+        'A MANUAL list cannot have a filterBranch: its members are only the records added to it. Use DYNAMIC or SNAPSHOT for a filtered list.',
+      );
+    }
+    const filters = hasBranch ? translateFilterBranch(portal, objectType, body.filterBranch) : [];
+    const list = createList(portal, {
+      name,
+      objectType,
+      processingType,
+      filters,
+      ...(hasBranch ? { filterBranch: body.filterBranch } : {}),
+    });
+    return sendJson(reply, 200, { list: renderList(portal, list, true) });
+  });
+
+  app.get(LISTS, async (request, reply) => {
+    const query = request.query as Record<string, unknown>;
+    const includeFilters = booleanParam(query.includeFilters);
+    const ids = listParam(query.listIds) ?? [];
+    const lists = ids.flatMap((id) => {
+      const list = getList(portal, id);
+      return list ? [renderList(portal, list, includeFilters)] : [];
+    });
+    return sendJson(reply, 200, { lists });
+  });
+
+  app.post(`${LISTS}/search`, async (request, reply) => {
+    const body = jsonObject(request);
+    const query = optionalString(body, 'query')?.trim().toLowerCase() ?? '';
+    const offset = integerField(body, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
+    const count = integerField(body, 'count', DEFAULT_SEARCH_COUNT, 1, MAX_SEARCH_COUNT);
+    const wantedTypes = optionalStringArray(body, 'processingTypes');
+    for (const type of wantedTypes ?? []) processingTypeField(type, 'processingTypes');
+    const wantedIds = optionalStringArray(body, 'listIds');
+    const objectTypeId = optionalString(body, 'objectTypeId');
+    const objectType = objectTypeId === undefined ? undefined : objectTypeIdField(objectTypeId);
+    const extra = optionalStringArray(body, 'additionalProperties') ?? [];
+    const matches = sortedLists(portal).filter(
+      (list) =>
+        (query === '' || list.name.toLowerCase().includes(query)) &&
+        (!wantedTypes || wantedTypes.length === 0 || wantedTypes.includes(list.processingType)) &&
+        (!wantedIds || wantedIds.length === 0 || wantedIds.includes(list.listId)) &&
+        (objectType === undefined || list.objectType === objectType),
+    );
+    const page = matches.slice(offset, offset + count);
+    return sendJson(reply, 200, {
+      lists: page.map((list) => renderSearchResult(portal, list, extra)),
+      hasMore: offset + page.length < matches.length,
+      offset: offset + page.length,
+      total: matches.length,
+    });
+  });
+
+  app.get(`${LISTS}/object-type-id/:objectTypeId/name/:listName`, async (request, reply) => {
+    const params = request.params as { objectTypeId: string; listName: string };
+    const objectType = objectTypeIdField(params.objectTypeId);
+    const list = [...listsOf(portal).values()].find(
+      (l) => l.objectType === objectType && l.name === params.listName,
+    );
+    if (!list) {
+      throw new HubSpotError(
+        404,
+        'OBJECT_NOT_FOUND',
+        `No list named "${params.listName}" exists for object type ${params.objectTypeId}.`,
+      );
+    }
+    const includeFilters = booleanParam((request.query as Record<string, unknown>).includeFilters);
+    return sendJson(reply, 200, { list: renderList(portal, list, includeFilters) });
+  });
+
+  app.get(`${LISTS}/:listId`, async (request, reply) => {
+    const list = listParamOf(portal, request);
+    const includeFilters = booleanParam((request.query as Record<string, unknown>).includeFilters);
+    return sendJson(reply, 200, { list: renderList(portal, list, includeFilters) });
+  });
+
+  app.delete(`${LISTS}/:listId`, async (request, reply) => {
+    const list = listParamOf(portal, request);
+    deleteList(portal, list.listId);
+    return noContent(reply);
+  });
+
+  app.put(`${LISTS}/:listId/restore`, async (request, reply) => {
+    const { listId } = request.params as { listId: string };
+    if (getList(portal, listId)) throw validationError(`List ${listId} is not deleted.`);
+    if (!restoreList(portal, listId)) throw listNotFound(listId);
+    return noContent(reply);
+  });
+
+  app.put(`${LISTS}/:listId/update-list-name`, async (request, reply) => {
+    const list = listParamOf(portal, request);
+    const query = request.query as Record<string, unknown>;
+    const raw = query.listName;
+    const name = (Array.isArray(raw) ? raw[0] : raw) as unknown;
+    if (typeof name !== 'string' || name.trim() === '') {
+      throw validationError('The listName query parameter is required and must not be blank.');
+    }
+    assertNameFree(portal, name.trim(), list.listId);
+    list.name = name.trim();
+    list.updatedAt = portal.now();
+    return sendJson(reply, 200, {
+      updatedList: renderList(portal, list, booleanParam(query.includeFilters)),
+    });
+  });
+
+  app.put(`${LISTS}/:listId/update-list-filters`, async (request, reply) => {
+    const list = listParamOf(portal, request);
+    const body = jsonObject(request);
+    if (list.processingType !== 'DYNAMIC') {
+      throw validationError(
+        `List ${list.listId} is a ${list.processingType} list: only DYNAMIC lists have filters that can be updated.`,
+      );
+    }
+    if (body.filterBranch === undefined || body.filterBranch === null) {
+      throw validationError('filterBranch is required.');
+    }
+    const filters = translateFilterBranch(portal, list.objectType, body.filterBranch);
+    setListFilters(portal, list, filters, body.filterBranch);
+    return sendJson(reply, 200, { updatedList: renderList(portal, list, true) });
+  });
+
+  // --- memberships ------------------------------------------------------------------------------
+
+  app.get(`${LISTS}/records/:objectTypeId/:recordId/memberships`, async (request, reply) => {
+    const type = objectTypeParam(request, 'objectTypeId');
+    const { recordId } = request.params as { recordId: string };
+    const results = sortedLists(portal).flatMap((list) => {
+      const last = list.objectType === type ? list.members.get(recordId) : undefined;
+      if (last === undefined) return [];
+      return [
+        {
+          listId: list.listId,
+          listVersion: list.listVersion,
+          firstAddedTimestamp: iso(firstJoinedAt(list, recordId) ?? last),
+          lastAddedTimestamp: iso(last),
+          isPublicList: true,
+        },
+      ];
+    });
+    return sendJson(reply, 200, { results, total: results.length });
+  });
+
+  app.get(`${LISTS}/:listId/memberships`, async (request, reply) =>
+    sendJson(reply, 200, membershipPage(listParamOf(portal, request), request, 'recordId')),
+  );
+
+  app.get(`${LISTS}/:listId/memberships/join-order`, async (request, reply) =>
+    sendJson(reply, 200, membershipPage(listParamOf(portal, request), request, 'joinTime')),
+  );
+
+  app.put(`${LISTS}/:listId/memberships/add`, async (request, reply) => {
+    const list = manualList(listParamOf(portal, request));
+    const ids = recordIdArray(jsonBody(request), 'the request body');
+    const { added, missing } = addMembers(portal, list, ids);
+    return sendJson(reply, 200, membershipResult(added, [], missing));
+  });
+
+  app.put(`${LISTS}/:listId/memberships/remove`, async (request, reply) => {
+    const list = manualList(listParamOf(portal, request));
+    const ids = recordIdArray(jsonBody(request), 'the request body');
+    const { removed, missing } = removeMembers(portal, list, ids);
+    return sendJson(reply, 200, membershipResult([], removed, missing));
+  });
+
+  app.put(`${LISTS}/:listId/memberships/add-and-remove`, async (request, reply) => {
+    const list = manualList(listParamOf(portal, request));
+    const body = jsonObject(request);
+    const toAdd = recordIdArray(body.recordIdsToAdd ?? [], 'recordIdsToAdd');
+    const toRemove = recordIdArray(body.recordIdsToRemove ?? [], 'recordIdsToRemove');
+    const removedResult = removeMembers(portal, list, toRemove);
+    const addedResult = addMembers(portal, list, toAdd);
+    const missing = [...new Set([...removedResult.missing, ...addedResult.missing])];
+    return sendJson(reply, 200, membershipResult(addedResult.added, removedResult.removed, missing));
+  });
+
+  app.put(`${LISTS}/:listId/memberships/add-from/:sourceListId`, async (request, reply) => {
+    const list = manualList(listParamOf(portal, request));
+    const { sourceListId } = request.params as { sourceListId: string };
+    if (sourceListId === list.listId) {
+      throw validationError('The source and destination lists must be different lists.');
+    }
+    const source = getList(portal, sourceListId);
+    if (!source) throw listNotFound(sourceListId);
+    if (source.objectType !== list.objectType) {
+      throw validationError(
+        `List ${sourceListId} holds ${objectTypeIds[source.objectType]} records and list ${list.listId} holds ${objectTypeIds[list.objectType]} records: both must hold the same object type.`,
+      );
+    }
+    addMembers(portal, list, [...source.members.keys()]);
+    return noContent(reply);
+  });
+
+  app.delete(`${LISTS}/:listId/memberships`, async (request, reply) => {
+    const list = manualList(listParamOf(portal, request));
+    clearMembers(portal, list);
+    return noContent(reply);
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+// Filter branches
+
+const STRING_OPERATORS: readonly FilterOperator[] = [
+  'IS_EQUAL_TO',
+  'IS_NOT_EQUAL_TO',
+  'CONTAINS',
+  'DOES_NOT_CONTAIN',
+];
+const SUPPORTED =
+  'The emulator supports a root OR branch of AND branches holding PROPERTY filters with operation types ' +
+  'ALL_PROPERTY (IS_KNOWN, IS_UNKNOWN), STRING and MULTISTRING (IS_EQUAL_TO, IS_NOT_EQUAL_TO, CONTAINS, ' +
+  'DOES_NOT_CONTAIN), ENUMERATION (IS_ANY_OF, IS_NONE_OF) and BOOL (IS_EQUAL_TO, IS_NOT_EQUAL_TO).';
+
+/**
+ * Translates HubSpot's filter-branch format into OR-ed groups of AND-ed property filters:
+ *
+ * ```json
+ * { "filterBranchType": "OR", "filterBranchOperator": "OR", "filters": [],
+ *   "filterBranches": [ { "filterBranchType": "AND", "filterBranchOperator": "AND", "filterBranches": [],
+ *     "filters": [ { "filterType": "PROPERTY", "property": "lifecyclestage",
+ *       "operation": { "operationType": "ENUMERATION", "operator": "IS_ANY_OF", "values": ["lead"],
+ *                      "includeObjectsWithNoValueSet": false } } ] } ] }
+ * ```
+ *
+ * Throws a 400 naming the unsupported part for anything else.
+ */
+export function translateFilterBranch(
+  portal: Portal,
+  objectType: ObjectType,
+  branch: unknown,
+): PropertyFilter[][] {
+  const root = asObject(branch, 'filterBranch');
+  if (root.filterBranchType !== 'OR') {
+    throw validationError(
+      `The root filterBranch must have filterBranchType "OR" (got ${JSON.stringify(root.filterBranchType ?? null)}), with the conditions in AND branches inside its filterBranches. ${SUPPORTED}`,
+    );
+  }
+  if (arrayField(root, 'filters', 'filterBranch').length > 0) {
+    throw validationError(
+      `Filters directly on the root OR branch are not supported: put them in an AND branch inside filterBranches. ${SUPPORTED}`,
+    );
+  }
+  return arrayField(root, 'filterBranches', 'filterBranch').map((raw, i) => {
+    const where = `filterBranch.filterBranches[${i}]`;
+    const and = asObject(raw, where);
+    if (and.filterBranchType !== 'AND') {
+      throw validationError(
+        `${where} must have filterBranchType "AND" (got ${JSON.stringify(and.filterBranchType ?? null)}). ${SUPPORTED}`,
+      );
+    }
+    if (arrayField(and, 'filterBranches', where).length > 0) {
+      throw validationError(
+        `${where}: nested filter branches are not supported by the emulator. ${SUPPORTED}`,
+      );
+    }
+    return arrayField(and, 'filters', where).map((f, j) =>
+      translateFilter(portal, objectType, f, `${where}.filters[${j}]`),
+    );
+  });
+}
+
+function translateFilter(
+  portal: Portal,
+  objectType: ObjectType,
+  raw: unknown,
+  where: string,
+): PropertyFilter {
+  const filter = asObject(raw, where);
+  if (filter.filterType !== 'PROPERTY') {
+    throw validationError(
+      `${where}: filterType ${JSON.stringify(filter.filterType ?? null)} is not supported by the emulator. ${SUPPORTED}`,
+    );
+  }
+  const property = filter.property;
+  if (typeof property !== 'string' || property === '') {
+    throw validationError(`${where}.property is required.`);
+  }
+  if (!portal.properties[objectType].has(property)) {
+    throw validationError(
+      `${where}: property "${property}" does not exist for object type ${objectTypeIds[objectType]}.`,
+    );
+  }
+  const operation = asObject(filter.operation, `${where}.operation`);
+  const type = operation.operationType;
+  const operator = operation.operator;
+  const includeUnset = operation.includeObjectsWithNoValueSet ?? false;
+  if (typeof includeUnset !== 'boolean') {
+    throw validationError(`${where}.operation.includeObjectsWithNoValueSet must be a boolean.`);
+  }
+  const unsupported = () =>
+    validationError(
+      `${where}: operationType ${JSON.stringify(type ?? null)} with operator ${JSON.stringify(operator ?? null)} is not supported by the emulator. ${SUPPORTED}`,
+    );
+  if (typeof operator !== 'string') throw unsupported();
+  switch (type) {
+    case 'ALL_PROPERTY':
+      if (operator !== 'IS_KNOWN' && operator !== 'IS_UNKNOWN') throw unsupported();
+      return { property, operator, values: [] };
+    case 'STRING': {
+      if (!STRING_OPERATORS.includes(operator as FilterOperator)) throw unsupported();
+      if (typeof operation.value !== 'string') {
+        throw validationError(`${where}.operation.value must be a string for a STRING operation.`);
+      }
+      return { property, operator: operator as FilterOperator, values: [operation.value], includeUnset };
+    }
+    case 'MULTISTRING': {
+      if (!STRING_OPERATORS.includes(operator as FilterOperator)) throw unsupported();
+      const values = stringValues(operation.values, `${where}.operation.values`);
+      return { property, operator: operator as FilterOperator, values, includeUnset };
+    }
+    case 'ENUMERATION': {
+      if (operator !== 'IS_ANY_OF' && operator !== 'IS_NONE_OF') throw unsupported();
+      const values = stringValues(operation.values, `${where}.operation.values`);
+      return { property, operator, values, includeUnset };
+    }
+    case 'BOOL': {
+      if (operator !== 'IS_EQUAL_TO' && operator !== 'IS_NOT_EQUAL_TO') throw unsupported();
+      if (typeof operation.value !== 'boolean') {
+        throw validationError(`${where}.operation.value must be a boolean for a BOOL operation.`);
+      }
+      return { property, operator, values: [String(operation.value)], includeUnset };
+    }
+    default:
+      throw unsupported();
+  }
+}
+
+/** The filter branch of a list made from filters (the seeded segment), in HubSpot's format. */
+function filterBranchOf(portal: Portal, list: CrmList): Record<string, unknown> {
+  return {
+    filterBranchType: 'OR',
+    filterBranchOperator: 'OR',
+    filters: [],
+    filterBranches: list.filters.map((group) => ({
+      filterBranchType: 'AND',
+      filterBranchOperator: 'AND',
+      filterBranches: [],
+      filters: group.map((f) => ({
+        filterType: 'PROPERTY',
+        property: f.property,
+        operation: operationOf(portal, list.objectType, f),
+      })),
+    })),
+  };
+}
+
+function operationOf(portal: Portal, objectType: ObjectType, f: PropertyFilter): Record<string, unknown> {
+  const includeObjectsWithNoValueSet =
+    f.includeUnset ??
+    (f.operator === 'IS_NOT_EQUAL_TO' || f.operator === 'DOES_NOT_CONTAIN' || f.operator === 'IS_NONE_OF');
+  if (f.operator === 'IS_KNOWN' || f.operator === 'IS_UNKNOWN') {
+    return { operationType: 'ALL_PROPERTY', operator: f.operator, includeObjectsWithNoValueSet: false };
+  }
+  const enumeration = portal.properties[objectType].get(f.property)?.type === 'enumeration';
+  if (f.operator === 'IS_ANY_OF' || f.operator === 'IS_NONE_OF' || (enumeration && isEquality(f))) {
+    const operator =
+      f.operator === 'IS_EQUAL_TO'
+        ? 'IS_ANY_OF'
+        : f.operator === 'IS_NOT_EQUAL_TO'
+          ? 'IS_NONE_OF'
+          : f.operator;
+    return { operationType: 'ENUMERATION', operator, values: f.values, includeObjectsWithNoValueSet };
+  }
+  if (f.values.length === 1) {
+    return {
+      operationType: 'STRING',
+      operator: f.operator,
+      value: f.values[0],
+      includeObjectsWithNoValueSet,
+    };
+  }
+  return {
+    operationType: 'MULTISTRING',
+    operator: f.operator,
+    values: f.values,
+    includeObjectsWithNoValueSet,
+  };
+}
+
+function isEquality(f: PropertyFilter): boolean {
+  return f.operator === 'IS_EQUAL_TO' || f.operator === 'IS_NOT_EQUAL_TO';
+}
+
+// ------------------------------------------------------------------------------------------------
+// Rendering
+
+function renderList(portal: Portal, list: CrmList, includeFilters: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    listId: list.listId,
+    listVersion: list.listVersion,
+    name: list.name,
+    objectTypeId: objectTypeIds[list.objectType],
+    processingType: list.processingType,
+    processingStatus: 'COMPLETE',
+    createdAt: iso(list.createdAt),
+    updatedAt: iso(list.updatedAt),
+    filtersUpdatedAt: iso(list.filtersUpdatedAt),
+    size: list.members.size,
+  };
+  if (list.deletedAt !== null) out.deletedAt = iso(list.deletedAt);
+  if (includeFilters && list.processingType !== 'MANUAL') {
+    out.filterBranch = list.filterBranch ?? filterBranchOf(portal, list);
+  }
+  return out;
+}
+
+function renderSearchResult(
+  portal: Portal,
+  list: CrmList,
+  extra: readonly string[],
+): Record<string, unknown> {
+  const { size: _size, ...rest } = renderList(portal, list, false);
+  const known: Record<string, string> = {
+    hs_list_size: String(list.members.size),
+    hs_list_reference_count: '0',
+  };
+  let lastAdded = -Infinity;
+  for (const at of list.members.values()) if (at > lastAdded) lastAdded = at;
+  if (Number.isFinite(lastAdded)) known.hs_last_record_added_at = String(lastAdded);
+  const wanted = new Set([
+    'hs_list_size',
+    'hs_last_record_added_at',
+    'hs_last_record_removed_at',
+    'hs_folder_name',
+    'hs_list_reference_count',
+    ...extra,
+  ]);
+  const additionalProperties: Record<string, string> = {};
+  for (const name of wanted) if (known[name] !== undefined) additionalProperties[name] = known[name];
+  return { ...rest, additionalProperties };
+}
+
+function membershipResult(added: string[], removed: string[], missing: string[]): Record<string, string[]> {
+  // `recordsIdsAdded` (sic) is the real API's spelling.
+  return { recordsIdsAdded: added, recordIdsRemoved: removed, recordIdsMissing: missing };
+}
+
+interface Member {
+  readonly id: string;
+  readonly at: number;
+}
+
+/**
+ * A page of memberships, ordered by record id or by join time. `after` pages forwards (ascending);
+ * with only `before`, the page runs backwards (descending), as HubSpot documents. `paging.next.after`
+ * always continues towards higher keys and `paging.prev.before` towards lower ones.
+ */
+function membershipPage(
+  list: CrmList,
+  request: FastifyRequest,
+  order: 'recordId' | 'joinTime',
+): Record<string, unknown> {
+  const query = request.query as Record<string, unknown>;
+  const limit = limitParam(query.limit);
+  const after = cursorParam(query.after, 'after');
+  const before = cursorParam(query.before, 'before');
+  const compare =
+    order === 'recordId'
+      ? (a: Member, b: Member) => compareIds(a.id, b.id)
+      : (a: Member, b: Member) => a.at - b.at || compareIds(a.id, b.id);
+  const encode =
+    order === 'recordId'
+      ? (m: Member) => m.id
+      : (m: Member) => Buffer.from(`${m.at}:${m.id}`).toString('base64url');
+  const decode = (cursor: string, name: string): Member => {
+    if (order === 'recordId') {
+      if (!/^\d+$/.test(cursor)) throw validationError(`Invalid ${name} cursor: ${cursor}`);
+      return { id: cursor, at: 0 };
+    }
+    const match = /^(\d+):(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (!match) throw validationError(`Invalid ${name} cursor: ${cursor}`);
+    return { at: Number(match[1]), id: match[2]! };
+  };
+  const members = sortedMembers(list, order, compare);
+
+  let page: Member[];
+  let lower: Member | undefined;
+  let higher: Member | undefined;
+  let hasLower: boolean;
+  let hasHigher: boolean;
+  if (after !== undefined || before === undefined) {
+    const from = after === undefined ? undefined : decode(after, 'after');
+    const start = from === undefined ? 0 : firstIndex(members, (m) => compare(m, from) > 0);
+    page = members.slice(start, start + limit);
+    lower = page[0];
+    higher = page.at(-1);
+    hasLower = start > 0;
+    hasHigher = start + page.length < members.length;
+  } else {
+    const to = decode(before, 'before');
+    const end = firstIndex(members, (m) => compare(m, to) >= 0);
+    const start = Math.max(0, end - limit);
+    page = members.slice(start, end).reverse();
+    higher = page[0];
+    lower = page.at(-1);
+    hasLower = start > 0;
+    hasHigher = end < members.length;
+  }
+  const paging: Record<string, unknown> = {};
+  if (hasHigher && higher) paging.next = { after: encode(higher) };
+  if (hasLower && lower) paging.prev = { before: encode(lower) };
+  return {
+    results: page.map((m) => ({ recordId: m.id, membershipTimestamp: iso(m.at) })),
+    ...(Object.keys(paging).length > 0 ? { paging } : {}),
+    total: members.length,
+  };
+}
+
+const sortedCache = new WeakMap<CrmList, Map<string, { revision: number; members: Member[] }>>();
+
+/** A list's members in `order`, sorted once per membership change (big segments are paged often). */
+function sortedMembers(list: CrmList, order: string, compare: (a: Member, b: Member) => number): Member[] {
+  let byOrder = sortedCache.get(list);
+  if (!byOrder) sortedCache.set(list, (byOrder = new Map<string, { revision: number; members: Member[] }>()));
+  const cached = byOrder.get(order);
+  if (cached && cached.revision === list.revision) return cached.members;
+  const members = [...list.members].map(([id, at]) => ({ id, at })).sort(compare);
+  byOrder.set(order, { revision: list.revision, members });
+  return members;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Input helpers
+
+function listNotFound(listId: string): HubSpotError {
+  return new HubSpotError(404, 'OBJECT_NOT_FOUND', `List ${listId} does not exist.`);
+}
+
+function listParamOf(portal: Portal, request: FastifyRequest): CrmList {
+  const { listId } = request.params as { listId: string };
+  const list = getList(portal, listId);
+  if (!list) throw listNotFound(listId);
+  return list;
+}
+
+function manualList(list: CrmList): CrmList {
+  if (list.processingType === 'DYNAMIC') {
+    throw validationError(
+      `List ${list.listId} is a DYNAMIC list: its memberships follow its filters and cannot be changed directly. Only MANUAL and SNAPSHOT lists accept membership changes.`,
+    );
+  }
+  return list;
+}
+
+function assertNameFree(portal: Portal, name: string, selfId: string | undefined): void {
+  for (const list of listsOf(portal).values()) {
+    if (list.name === name && list.listId !== selfId) {
+      throw validationError(
+        `A list named "${name}" already exists (list ${list.listId}); list names must be unique.`,
+      );
+    }
+  }
+}
+
+function sortedLists(portal: Portal): CrmList[] {
+  return [...listsOf(portal).values()].sort((a, b) => compareIds(a.listId, b.listId));
+}
+
+function recordIdArray(value: unknown, what: string): string[] {
+  if (!Array.isArray(value)) {
+    throw validationError(`Invalid input JSON: ${what} must be a JSON array of record ids.`);
+  }
+  if (value.length > MAX_RECORD_IDS) {
+    throw validationError(`Too many record ids: at most ${MAX_RECORD_IDS} may be sent at once.`);
+  }
+  return value.map((id) => {
+    if (typeof id === 'string' && id.trim() !== '') return id.trim();
+    if (typeof id === 'number' && Number.isSafeInteger(id)) return String(id);
+    throw validationError(
+      `Invalid input JSON: ${what} must hold record ids (strings), not ${JSON.stringify(id)}.`,
+    );
+  });
+}
+
+function objectTypeIdField(value: unknown): ObjectType {
+  if (typeof value !== 'string' || value === '') throw validationError('objectTypeId is required.');
+  const type = /^\d+-\d+$/.test(value) ? objectTypeOf(value) : undefined;
+  if (!type) {
+    throw validationError(
+      `objectTypeId ${JSON.stringify(value)} is not supported: the emulator keeps lists of contacts (0-1) and companies (0-2).`,
+    );
+  }
+  return type;
+}
+
+function processingTypeField(value: unknown, field = 'processingType'): ProcessingType {
+  if (typeof value !== 'string' || !(processingTypes as readonly string[]).includes(value)) {
+    throw validationError(
+      `${field}: ${JSON.stringify(value ?? null)} is not a processing type; use one of ${processingTypes.join(', ')}.`,
+    );
+  }
+  return value as ProcessingType;
+}
+
+function requiredString(body: Record<string, unknown>, field: string): string {
+  const value = body[field];
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw validationError(`${field} is required and must be a non-blank string.`);
+  }
+  return value.trim();
+}
+
+function optionalString(body: Record<string, unknown>, field: string): string | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw validationError(`${field} must be a string.`);
+  return value;
+}
+
+function optionalStringArray(body: Record<string, unknown>, field: string): string[] | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
+    throw validationError(`${field} must be an array of strings.`);
+  }
+  return value as string[];
+}
+
+function integerField(
+  body: Record<string, unknown>,
+  field: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const value = body[field];
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw validationError(`${field} must be an integer from ${min} to ${max}.`);
+  }
+  return value;
+}
+
+function limitParam(value: unknown): number {
+  if (value === undefined) return DEFAULT_MEMBERSHIP_LIMIT;
+  const raw = String(Array.isArray(value) ? value[0] : value);
+  const limit = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_MEMBERSHIP_LIMIT) {
+    throw validationError(`limit must be an integer from 1 to ${MAX_MEMBERSHIP_LIMIT} (got ${raw}).`);
+  }
+  return limit;
+}
+
+function cursorParam(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  const raw = String(Array.isArray(value) ? value[0] : value);
+  if (raw === '') throw validationError(`${name} must not be empty.`);
+  return raw;
+}
+
+function asObject(value: unknown, where: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw validationError(`${where} must be a JSON object.`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function arrayField(object: Record<string, unknown>, field: string, where: string): unknown[] {
+  const value = object[field];
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw validationError(`${where}.${field} must be an array.`);
+  return value;
+}
+
+function stringValues(value: unknown, where: string): string[] {
+  if (!Array.isArray(value) || value.length === 0 || value.some((v) => typeof v !== 'string')) {
+    throw validationError(`${where} must be a non-empty array of strings.`);
+  }
+  return value as string[];
+}
+
+/** Numeric ids (no leading zeros) in numeric order: shorter first, then lexically. */
+function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+function firstIndex<T>(items: readonly T[], test: (item: T) => boolean): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (test(items[mid]!)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function noContent(reply: FastifyReply): FastifyReply {
+  return reply.code(204).send();
 }

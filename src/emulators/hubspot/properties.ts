@@ -278,7 +278,8 @@ export function checkValue(
       if (def.name === 'email' && !EMAIL.test(value.trim())) {
         return { problem: problem(def.name, 'INVALID_EMAIL', `Email address ${value} is invalid`) };
       }
-      return { value: def.name === 'email' ? value.trim() : value };
+      // HubSpot keeps email addresses trimmed and lower-cased.
+      return { value: def.name === 'email' ? value.trim().toLowerCase() : value };
     case 'number':
       if (!NUMBER.test(value.trim())) {
         return { problem: problem(def.name, 'INVALID_LONG', `${value} was not a valid number.`) };

@@ -1,0 +1,454 @@
+/**
+ * The HubSpot emulator's communication preferences, driven through @hubspot/api-client 13.5.0
+ * unchanged (v3 through `communicationPreferences.statusApi / definitionApi`, v4 through
+ * `client.apiRequest`): subscription types, per-email statuses, subscribe and unsubscribe with the
+ * v3 refusals, unsubscribe-from-all setting the read-only `hs_email_optout`, the admin "contact
+ * resubscribes themselves", the seeded opted-out contacts, and HubSpot's error body for bad input.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { hsError, startHubSpot, type HubSpotFixture } from '../../helpers/hubspot.ts';
+import { HubSpotError } from '../../../src/emulators/hubspot/errors.ts';
+import type { StoredObject } from '../../../src/emulators/hubspot/portal.ts';
+
+const T0 = Date.UTC(2024, 2, 1, 12, 0, 0);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+let hs: HubSpotFixture;
+let now = T0;
+let serial = 0;
+let marketing: string;
+let oneToOne: string;
+
+before(async () => {
+  hs = await startHubSpot({ now: () => now, burstLimit: 100_000 });
+  const { subscriptionDefinitions } = await hs.client.communicationPreferences.definitionApi.getPage();
+  marketing = subscriptionDefinitions.find((d) => d.name === 'Marketing Information')!.id;
+  oneToOne = subscriptionDefinitions.find((d) => d.name === 'One to One')!.id;
+});
+after(() => hs.close());
+
+function contact(): StoredObject {
+  const portal = hs.emulator.portal;
+  return portal.create(
+    'contacts',
+    portal.checkInput('contacts', { email: `person${++serial}@prefs.example`, firstname: 'Pat' }),
+  );
+}
+
+function emailOf(object: StoredObject): string {
+  return object.values.get('email')!;
+}
+
+async function statuses(fixture: HubSpotFixture, email: string) {
+  const response = await fixture.client.communicationPreferences.statusApi.getEmailStatus(email);
+  assert.equal(response.recipient, email);
+  return new Map(response.subscriptionStatuses.map((s) => [s.id, s]));
+}
+
+interface V4Response {
+  status: string;
+  results: Record<string, unknown>[];
+  startedAt: string;
+  completedAt: string;
+}
+
+/** A v4 call through `client.apiRequest`: status and parsed JSON. */
+async function v4(method: string, path: string): Promise<{ status: number; body: V4Response }> {
+  const response = await hs.client.apiRequest({ method, path: `/communication-preferences/v4${path}` });
+  return { status: response.status, body: (await response.json()) as V4Response };
+}
+
+async function raw(
+  method: string,
+  path: string,
+  body?: string,
+  contentType = 'application/json',
+): Promise<{ status: number; contentType: string | null; body: Record<string, unknown> }> {
+  const response = await fetch(`${hs.emulator.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${hs.emulator.accessToken}`,
+      ...(body === undefined ? {} : { 'content-type': contentType }),
+    },
+    ...(body === undefined ? {} : { body }),
+  });
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    body: (await response.json()) as Record<string, unknown>,
+  };
+}
+
+function assertHubSpotError(body: Record<string, unknown>, category: string, message: RegExp): void {
+  assert.equal(body.status, 'error');
+  assert.equal(body.category, category);
+  assert.match(String(body.correlationId), UUID);
+  assert.match(String(body.message), message);
+}
+
+describe('subscription definitions', () => {
+  it('lists the portal subscription types', async () => {
+    const { subscriptionDefinitions } = await hs.client.communicationPreferences.definitionApi.getPage();
+    assert.deepEqual(subscriptionDefinitions.map((d) => d.name).sort(), [
+      'Marketing Information',
+      'One to One',
+    ]);
+    for (const d of subscriptionDefinitions) {
+      assert.match(d.id, /^\d+$/);
+      assert.equal(d.isActive, true);
+      assert.ok(d.createdAt instanceof Date && !Number.isNaN(d.createdAt.getTime()));
+      assert.equal(typeof d.description, 'string');
+    }
+    assert.notEqual(marketing, oneToOne);
+  });
+});
+
+describe('v3 statuses, subscribe and unsubscribe', () => {
+  it('subscribes and unsubscribes one subscription type, and refuses to resubscribe', async () => {
+    const person = contact();
+    const email = emailOf(person);
+    const fresh = await statuses(hs, email);
+    assert.equal(fresh.size, 2);
+    assert.equal(fresh.get(marketing)?.status, 'NOT_SUBSCRIBED');
+    assert.equal(fresh.get(marketing)?.sourceOfStatus, 'SUBSCRIPTION_STATUS');
+    assert.equal(fresh.get(marketing)?.name, 'Marketing Information');
+
+    const subscribed = await hs.client.communicationPreferences.statusApi.subscribe({
+      emailAddress: email,
+      subscriptionId: marketing,
+      legalBasis: 'CONSENT_WITH_NOTICE' as never,
+      legalBasisExplanation: 'Ticked the box on the signup form.',
+    });
+    assert.equal(subscribed.id, marketing);
+    assert.equal(subscribed.status, 'SUBSCRIBED');
+    assert.equal(subscribed.legalBasis, 'CONSENT_WITH_NOTICE');
+    assert.equal(subscribed.legalBasisExplanation, 'Ticked the box on the signup form.');
+    const after = await statuses(hs, email);
+    assert.equal(after.get(marketing)?.status, 'SUBSCRIBED');
+    assert.equal(after.get(oneToOne)?.status, 'NOT_SUBSCRIBED');
+
+    const twice = await hsError(
+      hs.client.communicationPreferences.statusApi.subscribe({
+        emailAddress: email,
+        subscriptionId: marketing,
+      }),
+    );
+    assert.equal(twice.code, 400);
+    assertHubSpotError(
+      twice.body,
+      'VALIDATION_ERROR',
+      new RegExp(`is already subscribed to subscription ${marketing}`),
+    );
+
+    const unsubscribed = await hs.client.communicationPreferences.statusApi.unsubscribe({
+      emailAddress: email,
+      subscriptionId: marketing,
+    });
+    assert.equal(unsubscribed.status, 'NOT_SUBSCRIBED');
+    assert.equal((await statuses(hs, email)).get(marketing)?.status, 'NOT_SUBSCRIBED');
+    // Unsubscribing from one type is not unsubscribing from all.
+    assert.equal(person.values.get('hs_email_optout'), undefined);
+
+    const again = await hsError(
+      hs.client.communicationPreferences.statusApi.unsubscribe({
+        emailAddress: email,
+        subscriptionId: marketing,
+      }),
+    );
+    assert.equal(again.code, 400);
+    assert.match(String(again.body.message), /already unsubscribed/);
+
+    const resubscribe = await hsError(
+      hs.client.communicationPreferences.statusApi.subscribe({
+        emailAddress: email,
+        subscriptionId: marketing,
+      }),
+    );
+    assert.equal(resubscribe.code, 400);
+    assertHubSpotError(resubscribe.body, 'VALIDATION_ERROR', /cannot be resubscribed/);
+    assert.equal((await statuses(hs, email)).get(marketing)?.status, 'NOT_SUBSCRIBED');
+  });
+});
+
+describe('unsubscribe from all (v4) and resubscribing', () => {
+  it('sets hs_email_optout, unsubscribes every type, and v3 subscribe is refused until the contact resubscribes', async () => {
+    const person = contact();
+    const email = emailOf(person);
+    await hs.client.communicationPreferences.statusApi.subscribe({
+      emailAddress: email,
+      subscriptionId: oneToOne,
+    });
+    const before = await v4('GET', `/statuses/${encodeURIComponent(email)}?channel=EMAIL`);
+    assert.equal(before.status, 200);
+    assert.equal(before.body.status, 'COMPLETE');
+    const one = before.body.results.find((r) => String(r.subscriptionId) === oneToOne);
+    assert.equal(one?.status, 'SUBSCRIBED');
+    assert.equal(one?.channel, 'EMAIL');
+    assert.equal(
+      before.body.results.find((r) => String(r.subscriptionId) === marketing)?.status,
+      'NOT_SPECIFIED',
+    );
+    const wideBefore = await v4(
+      'GET',
+      `/statuses/${encodeURIComponent(email)}/unsubscribe-all?channel=EMAIL`,
+    );
+    assert.deepEqual(wideBefore.body.results, []);
+
+    now += 60_000;
+    const optOut = await v4(
+      'POST',
+      `/statuses/${encodeURIComponent(email)}/unsubscribe-all?channel=EMAIL&verbose=true`,
+    );
+    assert.equal(optOut.status, 200);
+    assert.equal(optOut.body.status, 'COMPLETE');
+    assert.equal(optOut.body.results.length, 2);
+    for (const r of optOut.body.results) {
+      assert.equal(r.status, 'UNSUBSCRIBED');
+      assert.equal(r.setStatusSuccessReason, 'UNSUBSCRIBE_FROM_ALL_OCCURRED');
+    }
+
+    // The CRM property follows, written by HubSpot itself (with history and a change event).
+    assert.equal(person.values.get('hs_email_optout'), 'true');
+    assert.equal(person.history?.get('hs_email_optout')?.[0]?.timestamp, now);
+    assert.equal(person.updatedAt, now);
+
+    const v3 = await statuses(hs, email);
+    for (const id of [marketing, oneToOne]) {
+      assert.equal(v3.get(id)?.status, 'NOT_SUBSCRIBED');
+      assert.equal(v3.get(id)?.sourceOfStatus, 'PORTAL_WIDE_STATUS');
+    }
+    const wide = await v4('GET', `/statuses/${encodeURIComponent(email)}/unsubscribe-all?channel=EMAIL`);
+    assert.equal(wide.body.results.length, 1);
+    assert.equal(wide.body.results[0]?.wideStatusType, 'PORTAL_WIDE');
+    assert.equal(wide.body.results[0]?.status, 'UNSUBSCRIBED');
+    assert.equal(wide.body.results[0]?.timestamp, new Date(now).toISOString());
+    const after = await v4('GET', `/statuses/${encodeURIComponent(email)}?channel=EMAIL`);
+    assert.deepEqual(
+      after.body.results.map((r) => r.status),
+      ['UNSUBSCRIBED', 'UNSUBSCRIBED'],
+    );
+
+    const refused = await hsError(
+      hs.client.communicationPreferences.statusApi.subscribe({
+        emailAddress: email,
+        subscriptionId: marketing,
+      }),
+    );
+    assert.equal(refused.code, 400);
+    assertHubSpotError(
+      refused.body,
+      'VALIDATION_ERROR',
+      /unsubscribed from all email and cannot be resubscribed/,
+    );
+
+    // Unsubscribing from all again is harmless.
+    const twice = await v4('POST', `/statuses/${encodeURIComponent(email)}/unsubscribe-all?channel=EMAIL`);
+    assert.equal(twice.status, 200);
+    assert.deepEqual(twice.body.results, []);
+
+    // The contact resubscribes themselves (admin): the opt-out clears and every type is subscribed.
+    now += 60_000;
+    const resubscribed = await hs.admin<{ hs_email_optout: string; contactId: string }>(
+      'POST',
+      '/resubscribe',
+      {
+        email: email.toUpperCase(),
+      },
+    );
+    assert.equal(resubscribed.contactId, person.id);
+    assert.equal(resubscribed.hs_email_optout, 'false');
+    assert.equal(person.values.get('hs_email_optout'), 'false');
+    const back = await statuses(hs, email);
+    for (const id of [marketing, oneToOne]) {
+      assert.equal(back.get(id)?.status, 'SUBSCRIBED');
+      assert.equal(back.get(id)?.sourceOfStatus, 'SUBSCRIPTION_STATUS');
+    }
+    const wideAfter = await v4('GET', `/statuses/${encodeURIComponent(email)}/unsubscribe-all?channel=EMAIL`);
+    assert.deepEqual(wideAfter.body.results, []);
+    const alreadySubscribed = await hsError(
+      hs.client.communicationPreferences.statusApi.subscribe({
+        emailAddress: email,
+        subscriptionId: marketing,
+      }),
+    );
+    assert.match(String(alreadySubscribed.body.message), /already subscribed/);
+  });
+
+  it('keeps hs_email_optout read-only to the CRM objects API', () => {
+    const person = contact();
+    assert.throws(
+      () => hs.emulator.portal.checkInput('contacts', { hs_email_optout: 'false' }),
+      (error: unknown) => {
+        assert.ok(error instanceof HubSpotError);
+        assert.equal(error.status, 400);
+        assert.equal(error.category, 'VALIDATION_ERROR');
+        assert.match(error.message, /READ_ONLY_VALUE/);
+        assert.match(error.message, /hs_email_optout/);
+        return true;
+      },
+    );
+    assert.equal(person.values.get('hs_email_optout'), undefined);
+  });
+
+  it('records an unsubscribe-all for an email no contact has', async () => {
+    const email = `nobody${++serial}@prefs.example`;
+    const response = await v4('POST', `/statuses/${email}/unsubscribe-all?channel=EMAIL`);
+    assert.equal(response.status, 200);
+    const v3 = await statuses(hs, email);
+    assert.equal(v3.get(marketing)?.sourceOfStatus, 'PORTAL_WIDE_STATUS');
+  });
+});
+
+describe('seeded opted-out contacts', () => {
+  let seeded: HubSpotFixture;
+  before(async () => {
+    seeded = await startHubSpot({ seedCount: 300, burstLimit: 100_000 });
+  });
+  after(() => seeded.close());
+
+  it('read as unsubscribed from all, and cannot be resubscribed through v3', async () => {
+    const contacts = [...seeded.emulator.portal.objects.contacts.values()];
+    const optedOut = contacts.filter((c) => c.values.get('hs_email_optout') === 'true');
+    const subscribed = contacts.find((c) => c.values.get('hs_email_optout') !== 'true')!;
+    assert.ok(optedOut.length > 0, 'the seed has opted-out contacts');
+    for (const person of optedOut.slice(0, 5)) {
+      const email = emailOf(person);
+      const v3 = await statuses(seeded, email);
+      assert.deepEqual(
+        [...v3.values()].map((s) => [s.status, s.sourceOfStatus]),
+        [
+          ['NOT_SUBSCRIBED', 'PORTAL_WIDE_STATUS'],
+          ['NOT_SUBSCRIBED', 'PORTAL_WIDE_STATUS'],
+        ],
+      );
+      const refused = await hsError(
+        seeded.client.communicationPreferences.statusApi.subscribe({
+          emailAddress: email,
+          subscriptionId: marketing,
+        }),
+      );
+      assert.equal(refused.code, 400);
+    }
+    const response = await seeded.client.apiRequest({
+      method: 'GET',
+      path: `/communication-preferences/v4/statuses/${emailOf(optedOut[0]!)}/unsubscribe-all?channel=EMAIL`,
+    });
+    const wide = (await response.json()) as V4Response;
+    assert.equal(wide.results[0]?.status, 'UNSUBSCRIBED');
+
+    const other = await statuses(seeded, emailOf(subscribed));
+    assert.equal(other.get(marketing)?.sourceOfStatus, 'SUBSCRIPTION_STATUS');
+  });
+});
+
+describe('bad input', () => {
+  it('answers unknown subscription ids and invalid values through the client with HubSpot errors', async () => {
+    const email = emailOf(contact());
+    const unknown = await hsError(
+      hs.client.communicationPreferences.statusApi.subscribe({ emailAddress: email, subscriptionId: '999' }),
+    );
+    assert.equal(unknown.code, 400);
+    assertHubSpotError(unknown.body, 'VALIDATION_ERROR', /Subscription 999 does not exist/);
+    const unknownUnsubscribe = await hsError(
+      hs.client.communicationPreferences.statusApi.unsubscribe({
+        emailAddress: email,
+        subscriptionId: '999',
+      }),
+    );
+    assert.equal(unknownUnsubscribe.code, 400);
+    const badBasis = await hsError(
+      hs.client.communicationPreferences.statusApi.subscribe({
+        emailAddress: email,
+        subscriptionId: marketing,
+        legalBasis: 'BECAUSE' as never,
+      }),
+    );
+    assert.equal(badBasis.code, 400);
+    assert.match(String(badBasis.body.message), /legalBasis "BECAUSE"/);
+    const badEmail = await hsError(
+      hs.client.communicationPreferences.statusApi.getEmailStatus('not-an-email'),
+    );
+    assert.equal(badEmail.code, 400);
+    assertHubSpotError(badEmail.body, 'VALIDATION_ERROR', /Invalid email address/);
+    // None of these changed anything.
+    assert.equal((await statuses(hs, email)).get(marketing)?.status, 'NOT_SUBSCRIBED');
+  });
+
+  it('answers malformed JSON, wrong content types and bad v4 parameters with HubSpot error bodies', async () => {
+    const email = emailOf(contact());
+    const cases: [string, string, string | undefined, string, number, RegExp][] = [
+      [
+        'POST',
+        '/communication-preferences/v3/subscribe',
+        '{"emailAddress":',
+        'application/json',
+        400,
+        /Invalid input JSON/,
+      ],
+      [
+        'POST',
+        '/communication-preferences/v3/unsubscribe',
+        `emailAddress=${email}`,
+        'application/x-www-form-urlencoded',
+        415,
+        /content type/i,
+      ],
+      ['POST', '/communication-preferences/v3/subscribe', '[]', 'application/json', 400, /JSON object/],
+      [
+        'POST',
+        '/communication-preferences/v3/subscribe',
+        JSON.stringify({ subscriptionId: marketing }),
+        'application/json',
+        400,
+        /emailAddress is required/,
+      ],
+      [
+        'POST',
+        '/communication-preferences/v3/subscribe',
+        JSON.stringify({ emailAddress: email }),
+        'application/json',
+        400,
+        /subscriptionId is required/,
+      ],
+      ['GET', `/communication-preferences/v4/statuses/${email}`, undefined, '', 400, /channel/],
+      [
+        'GET',
+        `/communication-preferences/v4/statuses/${email}?channel=SMS`,
+        undefined,
+        '',
+        400,
+        /channel "SMS"/,
+      ],
+      [
+        'POST',
+        `/communication-preferences/v4/statuses/${email}/unsubscribe-all`,
+        undefined,
+        '',
+        400,
+        /channel/,
+      ],
+      [
+        'POST',
+        '/communication-preferences/v4/statuses/nobody/unsubscribe-all?channel=EMAIL',
+        undefined,
+        '',
+        400,
+        /email/,
+      ],
+      ['POST', '/__emulator/resubscribe', '{"email": 7}', 'application/json', 400, /email is required/],
+      ['POST', '/__emulator/resubscribe', '{"email": "nope"}', 'application/json', 400, /Invalid email/],
+    ];
+    for (const [method, path, body, contentType, status, message] of cases) {
+      const response = await raw(method, path, body, contentType);
+      assert.equal(response.status, status, `${method} ${path}`);
+      assert.match(String(response.contentType), /^application\/json/);
+      assert.equal(response.body.status, 'error');
+      assert.match(String(response.body.correlationId), UUID);
+      assert.equal(typeof response.body.category, 'string');
+      assert.match(String(response.body.message), message, `${method} ${path}`);
+    }
+    // The contact was never opted out by any of it.
+    assert.equal(hs.emulator.portal.contactByEmail(email)?.values.get('hs_email_optout'), undefined);
+  });
+});
