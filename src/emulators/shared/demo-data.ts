@@ -255,7 +255,8 @@ export function demoPerson(seed: number, index: number, count: number): DemoPers
     postalCode: String(10000 + (mix(seed, index, 16) % 89999)),
     country,
     leadSource: pick(leadSources, seed, index, 17),
-    optedOut: chance(seed, index, 18) < 0.05,
+    // Opting out belongs to the address: everyone sharing an email shares it.
+    optedOut: chance(seed, sharesEmail ? index - 1 : index, 18) < 0.05,
     companyIndex: mix(seed, index, 9) % companies,
     createdDaysAgo: mix(seed, index, 19) % 400,
   };
