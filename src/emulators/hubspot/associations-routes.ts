@@ -5,10 +5,22 @@
  * primary); the company side is derived (280, and 2 with the primary).
  */
 import type { FastifyRequest } from 'fastify';
-import { jsonBody, jsonObject, objectTypeParam, sendJson, type HubSpotContext } from './context.ts';
+import {
+  afterParam,
+  batchEnvelope as envelope,
+  batchError as standardError,
+  jsonBody,
+  jsonKind,
+  jsonObject,
+  limitParam,
+  objectTypeParam,
+  sendJson,
+  type BatchError,
+  type HubSpotContext,
+} from './context.ts';
 import { HubSpotError, validationError } from './errors.ts';
 import { associationTypes } from './portal.ts';
-import { objectTypeIds, type ObjectType } from './properties.ts';
+import { objectTypeIds, objectTypeNames as singular, type ObjectType } from './properties.ts';
 
 const categories = ['HUBSPOT_DEFINED', 'USER_DEFINED', 'INTEGRATOR_DEFINED'] as const;
 
@@ -40,8 +52,6 @@ const directions: Record<ObjectType, Direction> = {
     primary: associationTypes.companyToContactPrimary,
   },
 };
-
-const singular: Record<ObjectType, string> = { contacts: 'CONTACT', companies: 'COMPANY' };
 
 interface Spec {
   readonly associationCategory: (typeof categories)[number];
@@ -164,13 +174,8 @@ export function registerAssociationRoutes(ctx: HubSpotContext): void {
     return { results, ...(more ? { paging: { next: { after: last } } } : {}), total: all.length };
   };
 
-  const batchEnvelope = (startedAt: number, results: unknown[], errors: unknown[]) => ({
-    status: 'COMPLETE',
-    results,
-    ...(errors.length > 0 ? { numErrors: errors.length, errors } : {}),
-    startedAt: new Date(startedAt).toISOString(),
-    completedAt: new Date(ctx.now()).toISOString(),
-  });
+  const batchEnvelope = (startedAt: number, results: unknown[], errors: unknown[]) =>
+    envelope(startedAt, ctx.now(), results, errors);
 
   // --- single-object endpoints --------------------------------------------------------------------
 
@@ -217,7 +222,7 @@ export function registerAssociationRoutes(ctx: HubSpotContext): void {
     const { objectId } = params(request);
     assertId(objectId, 'objectId');
     const query = request.query as Record<string, unknown>;
-    const limit = limitParam(query.limit);
+    const limit = limitParam(query.limit, { fallback: PAGE_MAX, max: PAGE_MAX });
     const after = afterParam(query.after);
     const { results, paging } = page(dir, objectId, after, limit);
     return sendJson(reply, 200, { results, ...(paging ? { paging } : {}) });
@@ -377,12 +382,6 @@ export function registerAssociationRoutes(ctx: HubSpotContext): void {
 // ---------------------------------------------------------------------------------------------------
 // Reading input
 
-function jsonKind(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  return typeof value;
-}
-
 function wrongJson(where: string, expected: string, value: unknown): HubSpotError {
   return validationError(
     `Invalid input JSON on line 1, column 1: ${where} must be ${expected}, got ${jsonKind(value)}.`,
@@ -490,43 +489,16 @@ function readInputs(request: FastifyRequest, max: number): Record<string, unknow
   });
 }
 
-function limitParam(value: unknown): number {
-  if (value === undefined) return PAGE_MAX;
-  const raw = String(Array.isArray(value) ? value[0] : value);
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1) {
-    throw validationError(`Invalid limit "${raw}": use a whole number from 1 to ${PAGE_MAX}.`, [
-      { message: 'invalid limit', in: 'limit' },
-    ]);
-  }
-  return Math.min(n, PAGE_MAX);
-}
-
-function afterParam(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  const raw = String(Array.isArray(value) ? value[0] : value);
-  if (raw === '') return undefined;
-  if (!/^\d+$/.test(raw)) {
-    throw validationError(`Invalid paging cursor "${raw}": pass back paging.next.after unchanged.`, [
-      { message: 'invalid after', in: 'after' },
-    ]);
-  }
-  return raw;
-}
-
+/** A batch error as the associations API gives it: with empty `errors` and `links`. */
 function batchError(
   category: string,
   message: string,
   context: Record<string, string[]>,
   subCategory?: string,
-): Record<string, unknown> {
-  return {
-    status: 'error',
-    category,
+): BatchError {
+  return standardError(category, message, context, {
     ...(subCategory ? { subCategory } : {}),
-    message,
-    context,
     errors: [],
     links: {},
-  };
+  });
 }

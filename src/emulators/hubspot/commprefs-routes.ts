@@ -9,9 +9,18 @@
  * `setSystemValue`), so the seeded opted-out contacts read as unsubscribed from all.
  */
 import type { FastifyRequest } from 'fastify';
-import { jsonObject, sendJson, type HubSpotContext } from './context.ts';
+import {
+  batchEnvelope,
+  booleanParam,
+  firstParam,
+  iso,
+  jsonObject,
+  sendJson,
+  type HubSpotContext,
+} from './context.ts';
 import { validationError } from './errors.ts';
 import type { Portal, StoredObject, WriteSource } from './portal.ts';
+import { normalizeEmail } from './properties.ts';
 
 export interface SubscriptionDefinition {
   readonly id: string;
@@ -98,7 +107,7 @@ function emailsOf(portal: Portal): Map<string, EmailState> {
 
 function emailState(portal: Portal, email: string): EmailState {
   const emails = emailsOf(portal);
-  const key = email.trim().toLowerCase();
+  const key = normalizeEmail(email);
   let s = emails.get(key);
   if (!s) emails.set(key, (s = { optedOutAll: false, optedOutAt: null, subscriptions: new Map() }));
   return s;
@@ -108,7 +117,7 @@ function emailState(portal: Portal, email: string): EmailState {
 export function isOptedOutOfAll(portal: Portal, email: string): boolean {
   const contact = portal.contactByEmail(email);
   if (contact?.values.get('hs_email_optout') === 'true') return true;
-  return emailsOf(portal).get(email.trim().toLowerCase())?.optedOutAll ?? false;
+  return emailsOf(portal).get(normalizeEmail(email))?.optedOutAll ?? false;
 }
 
 const API_UNSUBSCRIBE: WriteSource = { sourceType: 'API', sourceId: 'communication-preferences' };
@@ -239,7 +248,7 @@ export function registerCommunicationPreferenceRoutes(ctx: HubSpotContext): void
             wideStatusType: 'PORTAL_WIDE',
             status: 'UNSUBSCRIBED',
             channel: 'EMAIL',
-            timestamp: new Date(optedOutAt(portal, email)).toISOString(),
+            timestamp: iso(optedOutAt(portal, email)),
           },
         ]
       : [];
@@ -249,7 +258,7 @@ export function registerCommunicationPreferenceRoutes(ctx: HubSpotContext): void
   app.post(`${V4}/statuses/:subscriberIdString/unsubscribe-all`, async (request, reply) => {
     const email = emailParam((request.params as { subscriberIdString: string }).subscriberIdString);
     channelParam(request);
-    const verbose = String((request.query as Record<string, unknown>).verbose) === 'true';
+    const verbose = booleanParam((request.query as Record<string, unknown>).verbose);
     const startedAt = portal.now();
     const already = isOptedOutOfAll(portal, email);
     unsubscribeFromAll(portal, email);
@@ -291,7 +300,7 @@ function v3Status(
   if (isOptedOutOfAll(portal, email)) {
     return { ...base, status: 'NOT_SUBSCRIBED', sourceOfStatus: 'PORTAL_WIDE_STATUS' };
   }
-  const current = emailsOf(portal).get(email.toLowerCase())?.subscriptions.get(definition.id);
+  const current = emailsOf(portal).get(normalizeEmail(email))?.subscriptions.get(definition.id);
   return {
     ...base,
     status: current?.status ?? 'NOT_SUBSCRIBED',
@@ -306,7 +315,7 @@ function v4Status(
   email: string,
   definition: SubscriptionDefinition,
 ): Record<string, unknown> {
-  const current = emailsOf(portal).get(email.toLowerCase())?.subscriptions.get(definition.id);
+  const current = emailsOf(portal).get(normalizeEmail(email))?.subscriptions.get(definition.id);
   const optedOut = isOptedOutOfAll(portal, email);
   const status = optedOut
     ? 'UNSUBSCRIBED'
@@ -323,7 +332,7 @@ function v4Status(
     channel: 'EMAIL',
     status,
     source: current?.source ?? (optedOut ? 'PORTAL_WIDE_STATUS' : 'DEFAULT'),
-    timestamp: new Date(at).toISOString(),
+    timestamp: iso(at),
     ...(current?.legalBasis ? { legalBasis: current.legalBasis } : {}),
     ...(current?.legalBasisExplanation ? { legalBasisExplanation: current.legalBasisExplanation } : {}),
   };
@@ -331,7 +340,7 @@ function v4Status(
 
 /** When an email opted out of all (for a seeded opt-out, when its contact's flag was set). */
 function optedOutAt(portal: Portal, email: string): number {
-  const recorded = emailsOf(portal).get(email.toLowerCase())?.optedOutAt;
+  const recorded = emailsOf(portal).get(normalizeEmail(email))?.optedOutAt;
   if (recorded !== null && recorded !== undefined) return recorded;
   const contact = portal.contactByEmail(email);
   const history = contact?.history?.get('hs_email_optout');
@@ -339,8 +348,7 @@ function optedOutAt(portal: Portal, email: string): number {
 }
 
 function actionResponse(startedAt: number, results: unknown[]): Record<string, unknown> {
-  const at = new Date(startedAt).toISOString();
-  return { status: 'COMPLETE', results, requestedAt: at, startedAt: at, completedAt: at };
+  return { ...batchEnvelope(startedAt, startedAt, results), requestedAt: iso(startedAt) };
 }
 
 interface UpdateRequest {
@@ -403,8 +411,7 @@ function emailParam(raw: string): string {
 }
 
 function channelParam(request: FastifyRequest): void {
-  const raw = (request.query as Record<string, unknown>).channel;
-  const channel: unknown = Array.isArray(raw) ? (raw as unknown[])[0] : raw;
+  const channel = firstParam((request.query as Record<string, unknown>).channel);
   if (channel === undefined) throw validationError('The channel query parameter is required (EMAIL).');
   if (channel !== 'EMAIL') {
     throw validationError(`channel ${JSON.stringify(channel)} is not supported; the only channel is EMAIL.`);

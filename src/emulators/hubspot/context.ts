@@ -69,8 +69,102 @@ export function listParam(value: unknown): string[] | undefined {
   return parts.map((p) => p.trim()).filter((p) => p !== '');
 }
 
+/** The first value of a query parameter given once or repeated, as text (undefined when absent). */
+export function firstParam(value: unknown): string | undefined {
+  const v: unknown = Array.isArray(value) ? value[0] : value;
+  if (v === undefined) return undefined;
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
 export function booleanParam(value: unknown): boolean {
-  return String(Array.isArray(value) ? value[0] : value).toLowerCase() === 'true';
+  return firstParam(value)?.toLowerCase() === 'true';
+}
+
+export interface LimitOptions {
+  /** The page size when `limit` is absent. */
+  readonly fallback: number;
+  readonly max: number;
+  /** What a limit above `max` gets: the maximum (what most HubSpot lists do), or a 400. */
+  readonly overMax?: 'clamp' | 'refuse';
+}
+
+/** A `limit` query parameter: a whole number from 1, or HubSpot's 400. */
+export function limitParam(value: unknown, options: LimitOptions): number {
+  const raw = firstParam(value);
+  if (raw === undefined || raw === '') return options.fallback;
+  const limit = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(limit >= 1) || (options.overMax === 'refuse' && limit > options.max)) {
+    throw validationError(`Invalid limit "${raw}": use a whole number from 1 to ${options.max}.`, [
+      { message: 'invalid limit', in: 'limit' },
+    ]);
+  }
+  return Math.min(limit, options.max);
+}
+
+/**
+ * A numeric `after` paging cursor (an object id or an offset, as the previous page's `paging.next.after`
+ * gave it), or undefined when absent or empty; HubSpot's 400 for anything else.
+ */
+export function afterParam(value: unknown): string | undefined {
+  const raw = firstParam(value);
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw)) {
+    throw validationError(`Invalid paging cursor "${raw}": pass back paging.next.after unchanged.`, [
+      { message: 'invalid after', in: 'after' },
+    ]);
+  }
+  return raw;
+}
+
+/** Epoch ms as the API writes instants (`2024-06-03T09:30:00.123Z`). */
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** The kind of a JSON value, for error messages. */
+export function jsonKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+/** One entry of a batch response's `errors` (StandardError). */
+export interface BatchError {
+  readonly status: 'error';
+  readonly category: string;
+  readonly message: string;
+  readonly context: Record<string, string[]>;
+  readonly subCategory?: string;
+  readonly errors?: unknown;
+  readonly links?: Record<string, string>;
+}
+
+export function batchError(
+  category: string,
+  message: string,
+  context: Record<string, string[]>,
+  extra: Pick<BatchError, 'subCategory' | 'errors' | 'links'> = {},
+): BatchError {
+  return { status: 'error', category, message, context, ...extra };
+}
+
+/**
+ * A batch response: `{status: "COMPLETE", results, startedAt, completedAt}`, with `numErrors` and
+ * `errors` when some inputs failed (the caller then answers 207).
+ */
+export function batchEnvelope(
+  startedAt: number,
+  completedAt: number,
+  results: readonly unknown[],
+  errors: readonly unknown[] = [],
+): Record<string, unknown> {
+  return {
+    status: 'COMPLETE',
+    results,
+    ...(errors.length > 0 ? { numErrors: errors.length, errors } : {}),
+    startedAt: iso(startedAt),
+    completedAt: iso(completedAt),
+  };
 }
 
 export interface RenderOptions {

@@ -10,8 +10,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   booleanParam,
+  firstParam,
+  iso,
   jsonBody,
   jsonObject,
+  limitParam,
   listParam,
   objectTypeParam,
   sendJson,
@@ -154,9 +157,8 @@ export function registerListRoutes(ctx: HubSpotContext): void {
   app.put(`${LISTS}/:listId/update-list-name`, async (request, reply) => {
     const list = listParamOf(portal, request);
     const query = request.query as Record<string, unknown>;
-    const raw = query.listName;
-    const name = (Array.isArray(raw) ? raw[0] : raw) as unknown;
-    if (typeof name !== 'string' || name.trim() === '') {
+    const name = firstParam(query.listName);
+    if (name === undefined || name.trim() === '') {
       throw validationError('The listName query parameter is required and must not be blank.');
     }
     assertNameFree(portal, name.trim(), list.listId);
@@ -515,7 +517,11 @@ function membershipPage(
   order: 'recordId' | 'joinTime',
 ): Record<string, unknown> {
   const query = request.query as Record<string, unknown>;
-  const limit = limitParam(query.limit);
+  const limit = limitParam(query.limit, {
+    fallback: DEFAULT_MEMBERSHIP_LIMIT,
+    max: MAX_MEMBERSHIP_LIMIT,
+    overMax: 'refuse',
+  });
   const after = cursorParam(query.after, 'after');
   const before = cursorParam(query.before, 'before');
   const compare =
@@ -695,19 +701,9 @@ function integerField(
   return value;
 }
 
-function limitParam(value: unknown): number {
-  if (value === undefined) return DEFAULT_MEMBERSHIP_LIMIT;
-  const raw = String(Array.isArray(value) ? value[0] : value);
-  const limit = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_MEMBERSHIP_LIMIT) {
-    throw validationError(`limit must be an integer from 1 to ${MAX_MEMBERSHIP_LIMIT} (got ${raw}).`);
-  }
-  return limit;
-}
-
 function cursorParam(value: unknown, name: string): string | undefined {
-  if (value === undefined) return undefined;
-  const raw = String(Array.isArray(value) ? value[0] : value);
+  const raw = firstParam(value);
+  if (raw === undefined) return undefined;
   if (raw === '') throw validationError(`${name} must not be empty.`);
   return raw;
 }
@@ -747,10 +743,6 @@ function firstIndex<T>(items: readonly T[], test: (item: T) => boolean): number 
     else lo = mid + 1;
   }
   return lo;
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }
 
 function noContent(reply: FastifyReply): FastifyReply {

@@ -13,17 +13,29 @@
  */
 import type { FastifyRequest } from 'fastify';
 import {
+  afterParam,
+  batchEnvelope,
+  batchError,
   booleanParam,
+  firstParam,
   jsonObject,
+  limitParam,
   listParam,
   objectTypeParam,
   renderObject,
   sendJson,
+  type BatchError,
   type HubSpotContext,
 } from './context.ts';
 import { HubSpotError, conflict, notFound, validationError } from './errors.ts';
 import { associationTypes, type StoredObject } from './portal.ts';
-import { lastModifiedProperty, objectTypeIds, type ObjectType } from './properties.ts';
+import {
+  lastModifiedProperty,
+  normalizeEmail,
+  objectTypeIds,
+  objectTypeNames as singular,
+  type ObjectType,
+} from './properties.ts';
 
 const MAX_BATCH = 100;
 const MAX_HISTORY_BATCH = 50;
@@ -31,7 +43,6 @@ const LIST_DEFAULT_LIMIT = 10;
 const LIST_MAX_LIMIT = 100;
 const NUMERIC_ID = /^\d+$/;
 
-const singular: Record<ObjectType, string> = { contacts: 'CONTACT', companies: 'COMPANY' };
 const otherType: Record<ObjectType, ObjectType> = { contacts: 'companies', companies: 'contacts' };
 
 /**
@@ -50,13 +61,6 @@ const createAssociationTypes: Record<ObjectType, ReadonlyMap<number, readonly nu
 };
 
 type Json = Record<string, unknown>;
-type BatchError = {
-  status: 'error';
-  category: string;
-  message: string;
-  context: Record<string, string[]>;
-  errors?: unknown;
-};
 
 interface PlannedAssociation {
   readonly otherId: string;
@@ -67,39 +71,27 @@ interface PlannedAssociation {
 /** How an `idProperty` is used: reads, single PATCH, batch update, batch upsert. */
 type IdUse = 'read' | 'patch' | 'update' | 'upsert';
 
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
 function unique(names: Iterable<string>): string[] {
   return [...new Set(names)];
 }
 
-/** The first value of a query parameter, as text (undefined when absent). */
-function first(value: unknown): string | undefined {
-  const v: unknown = Array.isArray(value) ? value[0] : value;
-  return v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v);
-}
-
 /** The error as one entry of a batch response's `errors`. */
 function itemError(error: HubSpotError, context: Record<string, string[]>): BatchError {
-  return {
-    status: 'error',
-    category: error.category,
-    message: error.message,
+  return batchError(
+    error.category,
+    error.message,
     context,
-    ...(error.extra.errors ? { errors: error.extra.errors } : {}),
-  };
+    error.extra.errors ? { errors: error.extra.errors } : {},
+  );
 }
 
 /** The error a `PARTIAL_BATCH` fault puts in place of the first input. */
 function injectedError(context: Record<string, string[]>): BatchError {
-  return {
-    status: 'error',
-    category: 'INTERNAL_ERROR',
-    message: 'Injected fault: PARTIAL_BATCH. This input was not processed; retry it.',
+  return batchError(
+    'INTERNAL_ERROR',
+    'Injected fault: PARTIAL_BATCH. This input was not processed; retry it.',
     context,
-  };
+  );
 }
 
 function missingAttributes(model: string, names: readonly string[]): HubSpotError {
@@ -255,12 +247,12 @@ export function registerObjectRoutes(ctx: HubSpotContext): void {
         })
       : notFound();
 
-  const batchNotFound = (type: ObjectType, ids: readonly string[]): BatchError => ({
-    status: 'error',
-    category: 'OBJECT_NOT_FOUND',
-    message: `Could not get some ${singular[type]} objects, they may be deleted or not exist. Check that ids are valid.`,
-    context: { ids: [...ids] },
-  });
+  const batchNotFound = (type: ObjectType, ids: readonly string[]): BatchError =>
+    batchError(
+      'OBJECT_NOT_FOUND',
+      `Could not get some ${singular[type]} objects, they may be deleted or not exist. Check that ids are valid.`,
+      { ids: [...ids] },
+    );
 
   /** Property names a read returns when it names some: those, plus the ones HubSpot always adds. */
   const readNames = (type: ObjectType, requested: readonly string[] | undefined) =>
@@ -334,19 +326,10 @@ export function registerObjectRoutes(ctx: HubSpotContext): void {
     okStatus: number,
     results: readonly unknown[],
     errors: readonly BatchError[],
-  ): [number, Json] => {
-    const body: Json = {
-      status: 'COMPLETE',
-      results,
-      startedAt: iso(started),
-      completedAt: iso(ctx.now()),
-    };
-    if (errors.length > 0) {
-      body.numErrors = errors.length;
-      body.errors = errors;
-    }
-    return [errors.length > 0 ? 207 : okStatus, body];
-  };
+  ): [number, Json] => [
+    errors.length > 0 ? 207 : okStatus,
+    batchEnvelope(started, ctx.now(), results, errors),
+  ];
 
   const query = (request: FastifyRequest) => request.query as Record<string, unknown>;
   const objectIdParam = (request: FastifyRequest) =>
@@ -357,27 +340,9 @@ export function registerObjectRoutes(ctx: HubSpotContext): void {
   app.get(base, async (request, reply) => {
     const type = objectTypeParam(request);
     const q = query(request);
-    const rawLimit = first(q.limit);
-    let limit = LIST_DEFAULT_LIMIT;
-    if (rawLimit !== undefined && rawLimit !== '') {
-      limit = Number(rawLimit);
-      if (!Number.isInteger(limit) || limit < 1) {
-        throw validationError(`limit must be a positive integer, got ${rawLimit}`, [
-          { message: 'limit must be at least 1', in: 'limit' },
-        ]);
-      }
-      limit = Math.min(limit, LIST_MAX_LIMIT);
-    }
-    const rawAfter = first(q.after);
-    let after: number | undefined;
-    if (rawAfter !== undefined && rawAfter !== '') {
-      if (!NUMERIC_ID.test(rawAfter)) {
-        throw validationError(`Invalid paging cursor after=${rawAfter}`, [
-          { message: 'after must be the paging.next.after of a previous page', in: 'after' },
-        ]);
-      }
-      after = Number(rawAfter);
-    }
+    const limit = limitParam(q.limit, { fallback: LIST_DEFAULT_LIMIT, max: LIST_MAX_LIMIT });
+    const rawAfter = afterParam(q.after);
+    const after = rawAfter === undefined ? undefined : Number(rawAfter);
     const archived = booleanParam(q.archived);
     const options = {
       properties: readNames(type, listParam(q.properties)),
@@ -420,7 +385,7 @@ export function registerObjectRoutes(ctx: HubSpotContext): void {
     const type = objectTypeParam(request);
     const q = query(request);
     const id = objectIdParam(request);
-    const idProperty = checkIdProperty(type, optionalString(first(q.idProperty), 'idProperty'), 'read');
+    const idProperty = checkIdProperty(type, optionalString(firstParam(q.idProperty), 'idProperty'), 'read');
     const object = lookup(type, id, idProperty, booleanParam(q.archived), true);
     if (!object) throw singleNotFound(id, idProperty);
     return sendJson(
@@ -439,7 +404,7 @@ export function registerObjectRoutes(ctx: HubSpotContext): void {
     const id = objectIdParam(request);
     const idProperty = checkIdProperty(
       type,
-      optionalString(first(query(request).idProperty), 'idProperty'),
+      optionalString(firstParam(query(request).idProperty), 'idProperty'),
       'patch',
     );
     const body = jsonObject(request);
@@ -528,7 +493,7 @@ export function registerObjectRoutes(ctx: HubSpotContext): void {
       try {
         const values = portal.checkInput(type, input.properties === undefined ? {} : input.properties);
         const associations = parseAssociations(type, input.associations);
-        const email = type === 'contacts' ? values.get('email')?.toLowerCase() : undefined;
+        const email = type === 'contacts' ? values.get('email') : undefined;
         if (email) {
           assertEmailFree(email, undefined);
           if (emails.has(email)) throw duplicateEmailInBatch(email);
@@ -576,7 +541,7 @@ export function registerObjectRoutes(ctx: HubSpotContext): void {
         missing.push(id);
         return;
       }
-      const email = type === 'contacts' ? values.get('email')?.toLowerCase() : undefined;
+      const email = type === 'contacts' ? values.get('email') : undefined;
       if (email) {
         assertEmailFree(email, object.id);
         if (emails.has(email)) throw duplicateEmailInBatch(email);
@@ -604,7 +569,7 @@ export function registerObjectRoutes(ctx: HubSpotContext): void {
     });
     assertNoDuplicates(
       inputs.map(({ id, idProperty }) => ({
-        key: `${idProperty}\u0000${idProperty === 'email' ? id.trim().toLowerCase() : id}`,
+        key: `${idProperty}\u0000${idProperty === 'email' ? normalizeEmail(id) : id}`,
         id,
       })),
     );

@@ -3,9 +3,18 @@
  * `GET /crm/v3/owners/` (the SDK sends the trailing slash) pages them, optionally by email;
  * `GET /crm/v3/owners/{ownerId}` reads one by owner id or, with `idProperty=userId`, by user id.
  */
-import { booleanParam, sendJson, type HubSpotContext } from './context.ts';
+import {
+  afterParam,
+  booleanParam,
+  firstParam,
+  iso,
+  limitParam,
+  sendJson,
+  type HubSpotContext,
+} from './context.ts';
 import { HubSpotError, validationError } from './errors.ts';
 import type { Owner } from './portal.ts';
+import { normalizeEmail } from './properties.ts';
 
 /** Page size: default and maximum. */
 const DEFAULT_LIMIT = 100;
@@ -24,16 +33,11 @@ export function renderOwner(owner: Owner): Record<string, unknown> {
     lastName: owner.lastName,
     userId: owner.userId,
     userIdIncludingInactive: owner.userId,
-    createdAt: new Date(created).toISOString(),
-    updatedAt: new Date(created).toISOString(),
+    createdAt: iso(created),
+    updatedAt: iso(created),
     archived: owner.archived,
     teams: [],
   };
-}
-
-function first(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  return String(Array.isArray(value) ? value[0] : value);
 }
 
 export function registerOwnerRoutes(ctx: HubSpotContext): void {
@@ -42,28 +46,17 @@ export function registerOwnerRoutes(ctx: HubSpotContext): void {
   app.get('/crm/v3/owners', async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     const archived = booleanParam(query.archived ?? 'false');
-    const email = first(query.email)?.trim().toLowerCase();
-    const limitText = first(query.limit);
-    const limit = limitText === undefined ? DEFAULT_LIMIT : Number(limitText);
-    if (limitText !== undefined && (!/^\d+$/.test(limitText) || limit < 1)) {
-      throw validationError(`Invalid limit "${limitText}": use a whole number from 1 to ${MAX_LIMIT}.`, [
-        { message: 'invalid limit', in: 'limit' },
-      ]);
-    }
-    const afterText = first(query.after);
-    if (afterText !== undefined && afterText !== '' && !/^\d+$/.test(afterText)) {
-      throw validationError(`Invalid paging cursor "${afterText}": pass back paging.next.after unchanged.`, [
-        { message: 'invalid after', in: 'after' },
-      ]);
-    }
-    const offset = afterText ? Number(afterText) : 0;
+    const raw = firstParam(query.email);
+    const email = raw === undefined ? undefined : normalizeEmail(raw);
+    const size = limitParam(query.limit, { fallback: DEFAULT_LIMIT, max: MAX_LIMIT });
+    const offset = Number(afterParam(query.after) ?? 0);
     const matching = portal.owners
       .filter(
         (o) =>
-          o.archived === archived && (email === undefined || email === '' || o.email.toLowerCase() === email),
+          o.archived === archived &&
+          (email === undefined || email === '' || normalizeEmail(o.email) === email),
       )
       .sort((a, b) => Number(a.id) - Number(b.id));
-    const size = Math.min(limit, MAX_LIMIT);
     const slice = matching.slice(offset, offset + size);
     const next = offset + slice.length;
     const base = ctx.baseUrl();
@@ -78,7 +71,7 @@ export function registerOwnerRoutes(ctx: HubSpotContext): void {
   app.get('/crm/v3/owners/:ownerId', async (request, reply) => {
     const { ownerId } = request.params as { ownerId: string };
     const query = request.query as Record<string, unknown>;
-    const idProperty = first(query.idProperty) ?? 'id';
+    const idProperty = firstParam(query.idProperty) ?? 'id';
     if (idProperty !== 'id' && idProperty !== 'userId') {
       throw validationError(`Invalid idProperty "${idProperty}": use id or userId.`, [
         { message: 'idProperty must be id or userId', in: 'idProperty' },

@@ -4,10 +4,11 @@
  * change is announced to listeners (webhooks, lists) as an event. Modules with state of their own
  * (lists, communication preferences, webhooks) register a reset hook.
  */
-import { conflict, notFound, propertyValidationError, type PropertyProblem } from './errors.ts';
+import { conflict, propertyValidationError, type PropertyProblem } from './errors.ts';
 import {
   checkValue,
   lastModifiedProperty,
+  normalizeEmail,
   objectTypes,
   standardCompanyProperties,
   standardContactProperties,
@@ -110,6 +111,8 @@ export class Portal {
   readonly #emails = new Map<string, string>();
   /** contact id → company id → association type ids. */
   readonly contactCompanies = new Map<string, Map<string, Set<number>>>();
+  /** company id → ids of its associated contacts (the reverse of `contactCompanies`, kept with it). */
+  readonly #companyContacts = new Map<string, Set<string>>();
   owners: Owner[] = [];
   #nextId: Record<ObjectType, number> = { contacts: 101, companies: 50_001 };
   readonly #listeners = new Set<(event: PortalEvent) => void>();
@@ -138,6 +141,7 @@ export class Portal {
     for (const type of objectTypes) this.objects[type].clear();
     this.#emails.clear();
     this.contactCompanies.clear();
+    this.#companyContacts.clear();
     this.#nextId = { contacts: 101, companies: 50_001 };
     this.properties.contacts = new Map(standardContactProperties().map((p) => [p.name, p]));
     this.properties.companies = new Map(standardCompanyProperties().map((p) => [p.name, p]));
@@ -168,7 +172,7 @@ export class Portal {
 
   /** The live contact with this email (trimmed, case-insensitive). */
   contactByEmail(email: string): StoredObject | undefined {
-    const id = this.#emails.get(email.trim().toLowerCase());
+    const id = this.#emails.get(normalizeEmail(email));
     return id === undefined ? undefined : this.objects.contacts.get(id);
   }
 
@@ -177,9 +181,10 @@ export class Portal {
     if (!idProperty || idProperty === 'hs_object_id') return this.get(type, idOrValue, archived);
     if (type === 'contacts' && idProperty === 'email') {
       if (!archived) return this.contactByEmail(idOrValue);
+      const email = normalizeEmail(idOrValue);
       for (const object of this.objects.contacts.values()) {
-        if (object.archived && object.values.get('email')?.toLowerCase() === idOrValue.trim().toLowerCase())
-          return object;
+        const value = object.values.get('email');
+        if (object.archived && value !== undefined && normalizeEmail(value) === email) return object;
       }
       return undefined;
     }
@@ -281,7 +286,7 @@ export class Portal {
     object.values.set(lastModifiedProperty[type], stamp);
     for (const [name, value] of values) if (value !== '') object.values.set(name, value);
     this.objects[type].set(id, object);
-    if (email) this.#emails.set(email.toLowerCase(), id);
+    if (email) this.#emails.set(normalizeEmail(email), id);
     this.emit({
       kind: 'creation',
       objectType: type,
@@ -317,8 +322,8 @@ export class Portal {
       if ((object.values.get(name) ?? '') === value) continue;
       if (name === 'email' && type === 'contacts') {
         const previous = object.values.get('email');
-        if (previous) this.#emails.delete(previous.toLowerCase());
-        if (value) this.#emails.set(value.toLowerCase(), object.id);
+        if (previous) this.#emails.delete(normalizeEmail(previous));
+        if (value) this.#emails.set(normalizeEmail(value), object.id);
       }
       this.#set(object, name, value, now, source);
       changed.push(name);
@@ -355,8 +360,8 @@ export class Portal {
     object.archivedAt = now;
     object.updatedAt = now;
     const email = object.values.get('email');
-    if (type === 'contacts' && email && this.#emails.get(email.toLowerCase()) === object.id)
-      this.#emails.delete(email.toLowerCase());
+    if (type === 'contacts' && email && this.#emails.get(normalizeEmail(email)) === object.id)
+      this.#emails.delete(normalizeEmail(email));
     this.emit({
       kind: 'deletion',
       objectType: type,
@@ -393,15 +398,18 @@ export class Portal {
             (t) => t !== associationTypes.contactToCompanyPrimary || !this.#hasPrimary(primary.id),
           ),
         );
+        this.#companyContacts.get(companyId)?.delete(loser.id);
       }
       this.contactCompanies.delete(loser.id);
     } else {
-      for (const [contactId, companies] of this.contactCompanies) {
-        const types = companies.get(loser.id);
-        if (!types) continue;
+      for (const contactId of this.#companyContacts.get(loser.id) ?? []) {
+        const companies = this.contactCompanies.get(contactId);
+        const types = companies?.get(loser.id);
+        if (!companies || !types) continue;
         companies.delete(loser.id);
         this.associate(contactId, primary.id, [...types]);
       }
+      this.#companyContacts.delete(loser.id);
     }
     this.emit({
       kind: 'merge',
@@ -428,6 +436,9 @@ export class Portal {
     const existing = companies.get(companyId) ?? new Set<number>([associationTypes.contactToCompany]);
     for (const t of types) existing.add(t);
     companies.set(companyId, existing);
+    let contacts = this.#companyContacts.get(companyId);
+    if (!contacts) this.#companyContacts.set(companyId, (contacts = new Set()));
+    contacts.add(contactId);
     this.emit({
       kind: 'associationChange',
       objectType: 'contacts',
@@ -441,6 +452,7 @@ export class Portal {
   dissociate(contactId: string, companyId: string): boolean {
     const removed = this.contactCompanies.get(contactId)?.delete(companyId) ?? false;
     if (removed) {
+      this.#companyContacts.get(companyId)?.delete(contactId);
       this.emit({
         kind: 'associationChange',
         objectType: 'contacts',
@@ -456,8 +468,8 @@ export class Portal {
   associationsOf(type: ObjectType, id: string): Map<string, Set<number>> {
     if (type === 'contacts') return new Map(this.contactCompanies.get(id) ?? []);
     const contacts = new Map<string, Set<number>>();
-    for (const [contactId, companies] of this.contactCompanies) {
-      const types = companies.get(id);
+    for (const contactId of this.#companyContacts.get(id) ?? []) {
+      const types = this.contactCompanies.get(contactId)?.get(id);
       if (!types) continue;
       const reverse = new Set<number>([associationTypes.companyToContact]);
       if (types.has(associationTypes.contactToCompanyPrimary))
@@ -477,7 +489,7 @@ export class Portal {
   // ---------------------------------------------------------------------------------------------
 
   #assertEmailFree(email: string, selfId: string | undefined): void {
-    const holder = this.#emails.get(email.toLowerCase());
+    const holder = this.#emails.get(normalizeEmail(email));
     if (holder !== undefined && holder !== selfId)
       throw conflict(`Contact already exists. Existing ID: ${holder}`);
   }
@@ -525,10 +537,4 @@ export function historyOf(object: StoredObject, name: string): HistoryEntry[] {
   const { sourceType, sourceId } =
     name === 'hs_object_id' ? { sourceType: 'API', sourceId: undefined } : object.createdSource;
   return [{ value, timestamp: object.createdAt, sourceType, ...(sourceId ? { sourceId } : {}) }];
-}
-
-/** The object, or a 404 in HubSpot's words. */
-export function requireObject(object: StoredObject | undefined): StoredObject {
-  if (!object) throw notFound();
-  return object;
 }

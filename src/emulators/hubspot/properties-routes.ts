@@ -6,6 +6,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import {
+  jsonKind,
   jsonObject,
   listParam,
   booleanParam,
@@ -277,12 +278,6 @@ type Fixed = Pick<PropertyDef, 'name' | 'hubspotDefined' | 'readOnlyValue' | 'cr
   readonly referencedObjectType?: string;
   readonly hasUniqueValue?: boolean;
 };
-
-function jsonKind(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  return typeof value;
-}
 
 function wrongType(field: string, expected: string, value: unknown): HubSpotError {
   return validationError(

@@ -18,6 +18,14 @@ export function objectTypeOf(name: string): ObjectType | undefined {
 
 export const objectTypeIds: Record<ObjectType, string> = { contacts: '0-1', companies: '0-2' };
 
+/** Object types as batch errors name them (`CONTACT`, `COMPANY`). */
+export const objectTypeNames: Record<ObjectType, string> = { contacts: 'CONTACT', companies: 'COMPANY' };
+
+/** An email address as HubSpot keeps and compares it: trimmed and lower-cased. */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
 export const propertyTypes = ['string', 'number', 'date', 'datetime', 'enumeration', 'bool'] as const;
 export type PropertyType = (typeof propertyTypes)[number];
 
@@ -254,6 +262,13 @@ const EMAIL =
 const NUMBER = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const MAX_STRING = 65_536;
+/** The largest instant a JavaScript Date holds (±100,000,000 days from the epoch), in ms. */
+const MAX_INSTANT = 8.64e15;
+
+/** Whether epoch ms name an instant a Date can hold (`toISOString` throws a RangeError otherwise). */
+function isInstant(ms: number): boolean {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_INSTANT;
+}
 
 function problem(name: string, error: string, message: string): PropertyProblem {
   return { isValid: false, message, error, name, localizedErrorMessage: message };
@@ -278,10 +293,10 @@ export function checkValue(
       if (def.name === 'email' && !EMAIL.test(value.trim())) {
         return { problem: problem(def.name, 'INVALID_EMAIL', `Email address ${value} is invalid`) };
       }
-      // HubSpot keeps email addresses trimmed and lower-cased.
-      return { value: def.name === 'email' ? value.trim().toLowerCase() : value };
+      return { value: def.name === 'email' ? normalizeEmail(value) : value };
     case 'number':
-      if (!NUMBER.test(value.trim())) {
+      // `1e400` has a number's form but no finite value: it would be stored as "Infinity".
+      if (!NUMBER.test(value.trim()) || !Number.isFinite(Number(value))) {
         return { problem: problem(def.name, 'INVALID_LONG', `${value} was not a valid number.`) };
       }
       return { value: String(Number(value)) };
@@ -304,7 +319,7 @@ export function checkValue(
         : /^\d+$/.test(value)
           ? Number(value)
           : NaN;
-      if (!Number.isFinite(ms) || ms % 86_400_000 !== 0) {
+      if (!isInstant(ms) || ms % 86_400_000 !== 0) {
         return {
           problem: problem(
             def.name,
@@ -317,7 +332,7 @@ export function checkValue(
     }
     case 'datetime': {
       const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-      if (!Number.isFinite(ms)) {
+      if (!isInstant(ms)) {
         return {
           problem: problem(
             def.name,

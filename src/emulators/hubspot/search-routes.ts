@@ -495,14 +495,8 @@ function tokenMatcher(pattern: string): (raw: string) => boolean {
   const wanted = pattern.trim().toLowerCase();
   const test: (token: string) => boolean = wanted.includes('*')
     ? (() => {
-        const re = new RegExp(
-          `^${wanted
-            .split('*')
-            .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-            .join('.*')}$`,
-          's',
-        );
-        return (token: string) => re.test(token);
+        const parts = wanted.split('*');
+        return (token: string) => globMatch(parts, token);
       })()
     : (token: string) => token === wanted;
   return (raw) => {
@@ -511,6 +505,28 @@ function tokenMatcher(pattern: string): (raw: string) => boolean {
     for (const token of lower.split(/[\s,;]+/)) if (token !== '' && test(token)) return true;
     return false;
   };
+}
+
+/**
+ * Whether `text` matches a pattern given as the parts between its `*`s, in linear time: each literal
+ * part is taken at its first occurrence after the previous one (greedy matching cannot do better),
+ * and the last part must end the text. A regular expression of `.*` runs backtracks exponentially.
+ */
+function globMatch(parts: readonly string[], text: string): boolean {
+  const head = parts[0]!;
+  const tail = parts[parts.length - 1]!;
+  if (text.length < head.length + tail.length || !text.startsWith(head) || !text.endsWith(tail)) {
+    return false;
+  }
+  let at = head.length;
+  const end = text.length - tail.length;
+  for (let i = 1; i < parts.length - 1; i++) {
+    const part = parts[i]!;
+    const found = text.indexOf(part, at);
+    if (found < 0 || found + part.length > end) return false;
+    at = found + part.length;
+  }
+  return true;
 }
 
 function queryTest(type: ObjectType, query: unknown): Test | undefined {

@@ -9,7 +9,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { z } from 'zod';
 import { HubSpotError } from './errors.ts';
 import { Portal } from './portal.ts';
-import { JSON_TYPE, sendJson, type HubSpotContext } from './context.ts';
+import { sendJson, type HubSpotContext } from './context.ts';
 import { seedPortal } from './seed.ts';
 import { registerObjectRoutes } from './objects-routes.ts';
 import { registerSearchRoutes } from './search-routes.ts';
@@ -92,6 +92,7 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
   const counters = { apiRequests: 0, rateLimited: 0, byFamily: new Map<string, number>() };
   const faults = new FaultQueue();
   const log = new RequestLog();
+  const pauses = new Pauses();
   let baseUrl = '';
 
   const app = Fastify({
@@ -130,7 +131,7 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
     flags(request).startedAt = performance.now();
     const path = request.url.split('?')[0]!;
     if (!isApi(path)) return;
-    if (latencyMs > 0) await sleep(latencyMs);
+    if (latencyMs > 0) await pauses.sleep(latencyMs);
     const token = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1];
     if (token !== accessToken) {
       return sendJson(
@@ -170,7 +171,7 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
 
     const fault = faults.take(request.method, path);
     if (!fault) return;
-    if (fault.kind === 'delay') return sleep(fault.delayMs ?? 1000);
+    if (fault.kind === 'delay') return pauses.sleep(fault.delayMs ?? 1000);
     if (fault.kind === 'drop') {
       request.raw.socket.destroy();
       return reply.hijack();
@@ -363,6 +364,8 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
     close: async () => {
       await webhooks.stop();
       await closeServer(app);
+      // Requests still waiting out latency or a delay fault lost their sockets with the server.
+      pauses.cancel();
     },
   };
 }
@@ -372,8 +375,25 @@ async function closeServer(app: FastifyInstance): Promise<void> {
   await app.close();
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+/** Waits of requests (latency, delay faults) that `cancel` ends at once, so none outlives `close()`. */
+class Pauses {
+  readonly #waiting = new Map<NodeJS.Timeout, () => void>();
 
-export { JSON_TYPE };
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiting.delete(timer);
+        resolve();
+      }, ms);
+      this.#waiting.set(timer, resolve);
+    });
+  }
+
+  cancel(): void {
+    for (const [timer, resolve] of this.#waiting) {
+      clearTimeout(timer);
+      resolve();
+    }
+    this.#waiting.clear();
+  }
+}

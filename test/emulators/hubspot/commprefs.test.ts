@@ -228,6 +228,16 @@ describe('unsubscribe from all (v4) and resubscribing', () => {
       after.body.results.map((r) => r.status),
       ['UNSUBSCRIBED', 'UNSUBSCRIBED'],
     );
+    // Query parameters given twice count once, as everywhere else.
+    const again = await v4(
+      'POST',
+      `/statuses/${encodeURIComponent(email)}/unsubscribe-all?channel=EMAIL&channel=EMAIL&verbose=true&verbose=true`,
+    );
+    assert.equal(again.status, 200);
+    assert.deepEqual(
+      again.body.results.map((r) => r.setStatusSuccessReason),
+      ['NO_STATUS_CHANGE', 'NO_STATUS_CHANGE'],
+    );
 
     const refused = await hsError(
       hs.client.communicationPreferences.statusApi.subscribe({

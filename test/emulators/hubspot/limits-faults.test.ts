@@ -330,6 +330,22 @@ describe('HubSpot pipeline: injected faults', () => {
     assert.ok(logged.durationMs >= 295, `logged ${logged.durationMs} ms`);
   });
 
+  it('close() ends the waits of delayed calls and of added latency: no timer outlives it', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    for (const options of [{}, { latencyMs: 60_000 }]) {
+      const hs = await startHubSpot(options);
+      if (!options.latencyMs) await hs.admin('POST', '/faults', { kind: 'delay', delayMs: 60_000 });
+      const pending = fetch(`${hs.emulator.url}${PROBE}`, {
+        headers: { authorization: `Bearer ${hs.emulator.accessToken}` },
+      }).catch(() => 'failed');
+      while (timers() === before) await new Promise((resolve) => setImmediate(resolve));
+      await hs.close();
+      assert.equal(await pending, 'failed', 'the delayed call lost its connection');
+      assert.equal(timers(), before, 'the wait ended with close()');
+    }
+  });
+
   it('drops the connection: the client gets a connection error, the next call works', async () => {
     const hs = await start();
     await hs.admin('POST', '/faults', { kind: 'drop' });

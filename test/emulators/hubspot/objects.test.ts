@@ -611,6 +611,40 @@ describe('HubSpot emulator: contacts and companies (basic API)', () => {
     portal.properties.contacts.delete('is_vip');
   });
 
+  it('refuses numbers, dates and datetimes out of range with VALIDATION_ERROR, not a 500', async () => {
+    const portal = hs.emulator.portal;
+    const createdate = portal.properties.contacts.get('createdate')!;
+    portal.properties.contacts.set('met_at', {
+      ...createdate,
+      name: 'met_at',
+      label: 'Met at',
+      readOnlyValue: false,
+    });
+    const cases: [Json, string, string][] = [
+      [{ annualrevenue: '1e400' }, 'annualrevenue', 'INVALID_LONG'],
+      [{ annualrevenue: '-1e400' }, 'annualrevenue', 'INVALID_LONG'],
+      // Midnight UTC, but past the last day a Date can hold (+275760-09-13).
+      [{ date_of_birth: '8640000000000000000' }, 'date_of_birth', 'INVALID_DATE'],
+      [{ met_at: '99999999999999999999' }, 'met_at', 'INVALID_DATETIME'],
+      [{ met_at: '8640000000000001' }, 'met_at', 'INVALID_DATETIME'],
+    ];
+    for (const [properties, name, error] of cases) {
+      const answer = await hsError(
+        contacts().basicApi.create({ properties: properties as Record<string, string>, associations: [] }),
+      );
+      assert.equal(answer.code, 400, `${name} ${JSON.stringify(properties)}`);
+      assert.equal(answer.body.category, 'VALIDATION_ERROR', name);
+      assert.equal(problems(answer.body)[0]!.error, error, name);
+    }
+    const ok = await contacts().basicApi.create({
+      properties: { met_at: '8640000000000000', annualrevenue: '1e300' },
+      associations: [],
+    });
+    assert.deepEqual(ok.properties.met_at, '+275760-09-13T00:00:00.000Z', 'the last instant a Date holds');
+    assert.deepEqual(ok.properties.annualrevenue, '1e+300');
+    portal.properties.contacts.delete('met_at');
+  });
+
   it('merges two contacts (200): the primary survives, fills gaps, and answers for the merged id', async () => {
     t = T0 + 90 * MINUTE;
     const company = await companies().basicApi.create({ properties: { name: 'Merge Co' }, associations: [] });
@@ -669,7 +703,12 @@ describe('HubSpot emulator: contacts and companies (basic API)', () => {
     });
     const c2 = await companies().basicApi.create({
       properties: { name: 'Small', city: 'Leeds' },
-      associations: [],
+      associations: [
+        {
+          to: { id: primary.id },
+          types: [{ associationCategory: Category.HubspotDefined, associationTypeId: 280 }],
+        },
+      ],
     });
     const mergedCompany = await companies().basicApi.merge({
       primaryObjectId: c1.id,
@@ -679,6 +718,17 @@ describe('HubSpot emulator: contacts and companies (basic API)', () => {
     assert.equal(mergedCompany.properties.city, 'Leeds');
     assert.equal(mergedCompany.properties.name, 'Big');
     assert.equal((await companies().basicApi.getById(c2.id)).id, c1.id);
+    // The merged-away company's contacts move to the primary, seen from either side.
+    const companyView = await companies().basicApi.getById(c1.id, undefined, undefined, ['contacts']);
+    assert.deepEqual(
+      companyView.associations?.contacts?.results.map((r) => r.id),
+      [primary.id],
+    );
+    const contactView = await contacts().basicApi.getById(primary.id, undefined, undefined, ['companies']);
+    assert.deepEqual(
+      [...new Set(contactView.associations?.companies?.results.map((r) => r.id))].sort(),
+      [company.id, c1.id].sort(),
+    );
   });
 
   it('answers bad requests with HubSpot 4xx error bodies, never a 500', async () => {

@@ -255,6 +255,18 @@ describe('HubSpot emulator: CRM search through @hubspot/api-client', () => {
       assert.deepEqual(await token('jobtitle', 'nothing', 'NOT_CONTAINS_TOKEN'), [a, b, c, d]);
     });
 
+    it('matches wildcards in linear time: many * over a long value cannot stall the emulator', async () => {
+      const token = (value: string) => match({ propertyName: 'jobtitle', operator: 'CONTAINS_TOKEN', value });
+      const e = create('contacts', { email: 'long@example.com', jobtitle: 'a'.repeat(100) });
+      assert.deepEqual(await token('a*a*a*'), [e], 'a prefix, middles and an empty last part');
+      assert.deepEqual(await token('*an*al*st'), [a, c], 'middle parts in order');
+      assert.deepEqual(await token('*st*an*'), [], 'middle parts out of order');
+      const started = performance.now();
+      // As a backtracking regular expression this takes seconds, and each extra * multiplies that.
+      assert.deepEqual(await token('*a*a*a*a*a*b'), []);
+      assert.ok(performance.now() - started < 1000, `took ${Math.round(performance.now() - started)} ms`);
+    });
+
     it('filters of a group are AND-ed and groups OR-ed', async () => {
       const page = await search({
         filterGroups: [
