@@ -19,7 +19,8 @@ import { registerOwnerRoutes } from './owners-routes.ts';
 import { registerListRoutes } from './lists-routes.ts';
 import { registerCommunicationPreferenceRoutes } from './commprefs-routes.ts';
 import { Webhooks, registerWebhookAdminRoutes } from './webhooks.ts';
-import { FaultQueue, faultSchema } from '../shared/faults.ts';
+import { FaultQueue } from '../shared/faults.ts';
+import { adminPath, registerCommonAdmin } from '../shared/admin.ts';
 import { RequestLog } from '../shared/request-log.ts';
 
 export interface HubSpotEmulatorOptions {
@@ -280,7 +281,6 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
   registerWebhookAdminRoutes(ctx, webhooks);
 
   // --- admin -----------------------------------------------------------------------------------
-  const admin = (path: string) => `/__emulator${path}`;
   const adminBody = <T extends z.ZodType>(schema: T, request: FastifyRequest): z.output<T> => {
     const text = typeof request.body === 'string' && request.body.trim() !== '' ? request.body : '{}';
     let parsed: unknown;
@@ -292,40 +292,24 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
     return schema.parse(parsed);
   };
 
-  app.post(admin('/reset'), async (_request, reply) => {
-    portal.reset();
-    faults.clear();
-    log.clear();
-    burst.reset();
-    searches.reset();
-    daily.used = 0;
-    counters.apiRequests = 0;
-    counters.rateLimited = 0;
-    counters.byFamily.clear();
-    return sendJson(reply, 200, { ok: true });
+  registerCommonAdmin(app, {
+    faults,
+    log,
+    reset: () => {
+      portal.reset();
+      burst.reset();
+      searches.reset();
+      daily.used = 0;
+      counters.apiRequests = 0;
+      counters.rateLimited = 0;
+      counters.byFamily.clear();
+    },
+    seed: (count, seed) => seedPortal(portal, { count, seed }),
+    parse: adminBody,
+    sendJson,
   });
 
-  app.post(admin('/seed'), async (request, reply) => {
-    const body = adminBody(
-      z.object({ count: z.number().int().min(0).max(5_000_000), seed: z.number().int().default(1) }),
-      request,
-    );
-    const started = performance.now();
-    const created = seedPortal(portal, { count: body.count, seed: body.seed });
-    return sendJson(reply, 200, { created, ms: Math.round(performance.now() - started) });
-  });
-
-  app.post(admin('/faults'), async (request, reply) => {
-    faults.add(adminBody(faultSchema, request));
-    return sendJson(reply, 200, { pending: faults.pending() });
-  });
-  app.get(admin('/faults'), async (_request, reply) => sendJson(reply, 200, { pending: faults.pending() }));
-  app.delete(admin('/faults'), async (_request, reply) => {
-    faults.clear();
-    return sendJson(reply, 200, { pending: [] });
-  });
-
-  app.get(admin('/usage'), async (_request, reply) =>
+  app.get(adminPath('/usage'), async (_request, reply) =>
     sendJson(reply, 200, {
       apiRequests: counters.apiRequests,
       rateLimited: counters.rateLimited,
@@ -335,7 +319,7 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
       records: { contacts: portal.objects.contacts.size, companies: portal.objects.companies.size },
     }),
   );
-  app.put(admin('/limits'), async (request, reply) => {
+  app.put(adminPath('/limits'), async (request, reply) => {
     const body = adminBody(
       z.object({ burst: z.number().int().min(1).optional(), daily: z.number().int().min(0).optional() }),
       request,
@@ -343,10 +327,6 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
     if (body.burst !== undefined) burstLimit = body.burst;
     if (body.daily !== undefined) dailyLimit = body.daily;
     return sendJson(reply, 200, { burst: burstLimit, daily: dailyLimit });
-  });
-  app.get(admin('/requests'), async (request, reply) => {
-    const limit = Number((request.query as { limit?: string }).limit ?? 1000);
-    return sendJson(reply, 200, { requests: log.recent(Number.isFinite(limit) ? limit : 1000) });
   });
 
   if (options.seedCount) seedPortal(portal, { count: options.seedCount, seed: options.seed ?? 1 });

@@ -14,7 +14,8 @@ import { SalesforceRequestError, asApiErrors, notFound, recordError, type Record
 import { normalizeId } from './ids.ts';
 import { formatDateTime, parseDateTime } from './time.ts';
 import { seedOrg } from './seed.ts';
-import { FaultQueue, faultSchema } from '../shared/faults.ts';
+import { FaultQueue } from '../shared/faults.ts';
+import { adminPath, registerCommonAdmin } from '../shared/admin.ts';
 import { RequestLog, RollingCounter } from '../shared/request-log.ts';
 
 export interface SalesforceEmulatorOptions {
@@ -912,33 +913,26 @@ export async function startSalesforceEmulator(
   });
 
   // --- admin -----------------------------------------------------------------------------------
-  const admin = (path: string) => `/__emulator${path}`;
   const adminBody = <T extends z.ZodType>(schema: T, request: FastifyRequest): z.output<T> =>
     schema.parse(parseJson(request.body, true));
 
-  app.post(admin('/reset'), async (_request, reply) => {
-    org.reset();
-    cursors.clear();
-    faults.clear();
-    log.clear();
-    usage.reset();
-    counters.apiRequests = 0;
-    counters.refusedForLimit = 0;
-    counters.byFamily.clear();
-    return sendJson(reply, 200, { ok: true });
+  registerCommonAdmin(app, {
+    faults,
+    log,
+    reset: () => {
+      org.reset();
+      cursors.clear();
+      usage.reset();
+      counters.apiRequests = 0;
+      counters.refusedForLimit = 0;
+      counters.byFamily.clear();
+    },
+    seed: (count, seed) => seedOrg(org, { count, seed }),
+    parse: adminBody,
+    sendJson,
   });
 
-  app.post(admin('/seed'), async (request, reply) => {
-    const body = adminBody(
-      z.object({ count: z.number().int().min(0).max(5_000_000), seed: z.number().int().default(1) }),
-      request,
-    );
-    const started = performance.now();
-    const created = seedOrg(org, { count: body.count, seed: body.seed });
-    return sendJson(reply, 200, { created, ms: Math.round(performance.now() - started) });
-  });
-
-  app.post(admin('/convert'), async (request, reply) => {
+  app.post(adminPath('/convert'), async (request, reply) => {
     const body = adminBody(
       z.object({ leadId: z.string(), accountId: z.string().optional(), contactId: z.string().optional() }),
       request,
@@ -955,7 +949,7 @@ export async function startSalesforceEmulator(
     return sendJson(reply, 200, { leadId: normalizeId(body.leadId), ...result });
   });
 
-  app.post(admin('/merge'), async (request, reply) => {
+  app.post(adminPath('/merge'), async (request, reply) => {
     const body = adminBody(
       z.object({
         object: z.string(),
@@ -972,18 +966,7 @@ export async function startSalesforceEmulator(
     return sendJson(reply, 200, { id: result.id, mergedIds: body.loserIds.map((id) => normalizeId(id)) });
   });
 
-  app.post(admin('/faults'), async (request, reply) => {
-    const fault = adminBody(faultSchema, request);
-    faults.add(fault);
-    return sendJson(reply, 200, { pending: faults.pending() });
-  });
-  app.get(admin('/faults'), async (_request, reply) => sendJson(reply, 200, { pending: faults.pending() }));
-  app.delete(admin('/faults'), async (_request, reply) => {
-    faults.clear();
-    return sendJson(reply, 200, { pending: [] });
-  });
-
-  app.get(admin('/usage'), async (_request, reply) =>
+  app.get(adminPath('/usage'), async (_request, reply) =>
     sendJson(reply, 200, {
       apiRequests: counters.apiRequests,
       refusedForLimit: counters.refusedForLimit,
@@ -992,24 +975,20 @@ export async function startSalesforceEmulator(
       records: Object.fromEntries([...objects.keys()].map((name) => [name, org.count(name)])),
     }),
   );
-  app.put(admin('/api-limit'), async (request, reply) => {
+  app.put(adminPath('/api-limit'), async (request, reply) => {
     apiLimit = adminBody(z.object({ max: z.number().int().min(0) }), request).max;
     return sendJson(reply, 200, { max: apiLimit });
   });
-  app.get(admin('/requests'), async (request, reply) => {
-    const limit = Number((request.query as { limit?: string }).limit ?? 1000);
-    return sendJson(reply, 200, { requests: log.recent(Number.isFinite(limit) ? limit : 1000) });
-  });
 
-  app.put(admin('/duplicate-rule'), async (request, reply) => {
+  app.put(adminPath('/duplicate-rule'), async (request, reply) => {
     org.duplicateRule = adminBody(z.object({ action: z.enum(['block', 'alert']) }), request);
     return sendJson(reply, 200, { duplicateRule: org.duplicateRule });
   });
-  app.delete(admin('/duplicate-rule'), async (_request, reply) => {
+  app.delete(adminPath('/duplicate-rule'), async (_request, reply) => {
     org.duplicateRule = null;
     return sendJson(reply, 200, { duplicateRule: null });
   });
-  app.put(admin('/validation-rules'), async (request, reply) => {
+  app.put(adminPath('/validation-rules'), async (request, reply) => {
     const rule = z.object({
       object: z.string(),
       field: z.string(),
@@ -1022,12 +1001,12 @@ export async function startSalesforceEmulator(
     );
     return sendJson(reply, 200, { validationRules: org.validationRules });
   });
-  app.post(admin('/sessions/expire'), async (_request, reply) => {
+  app.post(adminPath('/sessions/expire'), async (_request, reply) => {
     const expired = sessions.size;
     sessions.clear();
     return sendJson(reply, 200, { expired });
   });
-  app.post(admin('/sessions'), async (_request, reply) =>
+  app.post(adminPath('/sessions'), async (_request, reply) =>
     sendJson(reply, 200, { accessToken: issueToken(org.defaultUserId) }),
   );
 
