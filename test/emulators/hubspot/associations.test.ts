@@ -42,19 +42,6 @@ describe('HubSpot emulator: Associations v4', () => {
     );
   };
 
-  const raw = async (method: string, path: string, body?: string, contentType = 'application/json') => {
-    const response = await fetch(`${hs.emulator.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${hs.emulator.accessToken}`,
-        ...(body === undefined ? {} : { 'content-type': contentType }),
-      },
-      ...(body === undefined ? {} : { body }),
-    });
-    const text = await response.text();
-    return { status: response.status, body: (text ? JSON.parse(text) : {}) as Rec };
-  };
-
   before(async () => {
     hs = await startHubSpot();
     basic = hs.client.crm.associations.v4.basicApi;
@@ -416,9 +403,15 @@ describe('HubSpot emulator: Associations v4', () => {
 
     it('unknown object types (404) and pairs other than contacts ↔ companies (400)', async () => {
       const c = contact();
-      expect4xx(await raw('GET', `/crm/v4/objects/widgets/${c}/associations/companies`), 404);
-      expect4xx(await raw('GET', `/crm/v4/objects/contacts/${c}/associations/widgets`), 404);
-      expect4xx(await raw('POST', '/crm/v4/associations/widgets/companies/batch/read', '{"inputs":[]}'), 404);
+      expect4xx(await hs.raw('GET', `/crm/v4/objects/widgets/${c}/associations/companies`), 404);
+      expect4xx(await hs.raw('GET', `/crm/v4/objects/contacts/${c}/associations/widgets`), 404);
+      expect4xx(
+        await hs.raw('POST', '/crm/v4/associations/widgets/companies/batch/read', {
+          text: '{"inputs":[]}',
+          contentType: 'application/json',
+        }),
+        404,
+      );
       const same = await hsError(basic.getPage('contacts', c, 'contacts'));
       assert.equal(same.code, 400);
       assert.match(String(same.body.message), /only contacts ↔ companies/);
@@ -428,11 +421,17 @@ describe('HubSpot emulator: Associations v4', () => {
       const c = contact();
       const co = company();
       const put = `/crm/v4/objects/contacts/${c}/associations/companies/${co}`;
-      expect4xx(await raw('PUT', put, '[{"associationCategory":'), 400);
-      expect4xx(await raw('PUT', put, '[]', 'text/plain'), 415);
-      expect4xx(await raw('PUT', put), 415);
       expect4xx(
-        await raw('POST', '/crm/v4/associations/contacts/companies/batch/create', '{inputs: []}'),
+        await hs.raw('PUT', put, { text: '[{"associationCategory":', contentType: 'application/json' }),
+        400,
+      );
+      expect4xx(await hs.raw('PUT', put, { text: '[]', contentType: 'text/plain' }), 415);
+      expect4xx(await hs.raw('PUT', put), 415);
+      expect4xx(
+        await hs.raw('POST', '/crm/v4/associations/contacts/companies/batch/create', {
+          text: '{inputs: []}',
+          contentType: 'application/json',
+        }),
         400,
       );
     });
@@ -441,55 +440,76 @@ describe('HubSpot emulator: Associations v4', () => {
       const c = contact();
       const co = company();
       const put = `/crm/v4/objects/contacts/${c}/associations/companies/${co}`;
-      const object = await raw(
-        'PUT',
-        put,
-        JSON.stringify({ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 279 }),
-      );
+      const object = await hs.raw('PUT', put, {
+        json: { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 279 },
+      });
       expect4xx(object, 400);
       assert.match(String(object.body.message), /must be an array of association specs, got object/);
-      const empty = await raw('PUT', put, '[]');
+      const empty = await hs.raw('PUT', put, { text: '[]', contentType: 'application/json' });
       expect4xx(empty, 400);
-      const missing = await raw('PUT', put, '[{}]');
+      const missing = await hs.raw('PUT', put, { text: '[{}]', contentType: 'application/json' });
       expect4xx(missing, 400);
       assert.match(
         String(missing.body.message),
         /Some required fields were not set: \[associationCategory, associationTypeId\]/,
       );
-      const category = await raw('PUT', put, '[{"associationCategory":"SOMETIMES","associationTypeId":279}]');
+      const category = await hs.raw('PUT', put, {
+        text: '[{"associationCategory":"SOMETIMES","associationTypeId":279}]',
+        contentType: 'application/json',
+      });
       expect4xx(category, 400);
       assert.match(String(category.body.message), /HUBSPOT_DEFINED, USER_DEFINED, INTEGRATOR_DEFINED/);
-      const typeId = await raw(
-        'PUT',
-        put,
-        '[{"associationCategory":"HUBSPOT_DEFINED","associationTypeId":"two"}]',
-      );
+      const typeId = await hs.raw('PUT', put, {
+        text: '[{"associationCategory":"HUBSPOT_DEFINED","associationTypeId":"two"}]',
+        contentType: 'application/json',
+      });
       expect4xx(typeId, 400);
       const batchPath = '/crm/v4/associations/contacts/companies/batch';
-      expect4xx(await raw('POST', `${batchPath}/create`, '{"inputs":"all"}'), 400);
       expect4xx(
-        await raw('POST', `${batchPath}/create`, '{"inputs":[{"from":"1","to":{"id":"2"},"types":[]}]}'),
+        await hs.raw('POST', `${batchPath}/create`, {
+          text: '{"inputs":"all"}',
+          contentType: 'application/json',
+        }),
         400,
       );
       expect4xx(
-        await raw('POST', `${batchPath}/archive`, '{"inputs":[{"from":{"id":"1"},"to":{"id":"2"}}]}'),
+        await hs.raw('POST', `${batchPath}/create`, {
+          text: '{"inputs":[{"from":"1","to":{"id":"2"},"types":[]}]}',
+          contentType: 'application/json',
+        }),
         400,
       );
-      expect4xx(await raw('POST', `${batchPath}/read`, '{"inputs":[{"id":{"n":1}}]}'), 400);
+      expect4xx(
+        await hs.raw('POST', `${batchPath}/archive`, {
+          text: '{"inputs":[{"from":{"id":"1"},"to":{"id":"2"}}]}',
+          contentType: 'application/json',
+        }),
+        400,
+      );
+      expect4xx(
+        await hs.raw('POST', `${batchPath}/read`, {
+          text: '{"inputs":[{"id":{"n":1}}]}',
+          contentType: 'application/json',
+        }),
+        400,
+      );
       const tooMany = JSON.stringify({
         inputs: Array.from({ length: 1001 }, (_, i) => ({ id: String(i + 1) })),
       });
-      expect4xx(await raw('POST', `${batchPath}/read`, tooMany), 400);
+      expect4xx(
+        await hs.raw('POST', `${batchPath}/read`, { text: tooMany, contentType: 'application/json' }),
+        400,
+      );
       // Nothing was associated along the way.
       assert.deepEqual(await listed('contacts', c, 'companies'), {});
     });
 
     it('non-numeric ids and bad paging parameters', async () => {
-      expect4xx(await raw('GET', '/crm/v4/objects/contacts/abc/associations/companies'), 400);
-      expect4xx(await raw('DELETE', '/crm/v4/objects/contacts/1/associations/companies/x1'), 400);
-      expect4xx(await raw('GET', '/crm/v4/objects/contacts/1/associations/companies?limit=lots'), 400);
-      expect4xx(await raw('GET', '/crm/v4/objects/contacts/1/associations/companies?limit=0'), 400);
-      expect4xx(await raw('GET', '/crm/v4/objects/contacts/1/associations/companies?after=%3Dabc'), 400);
+      expect4xx(await hs.raw('GET', '/crm/v4/objects/contacts/abc/associations/companies'), 400);
+      expect4xx(await hs.raw('DELETE', '/crm/v4/objects/contacts/1/associations/companies/x1'), 400);
+      expect4xx(await hs.raw('GET', '/crm/v4/objects/contacts/1/associations/companies?limit=lots'), 400);
+      expect4xx(await hs.raw('GET', '/crm/v4/objects/contacts/1/associations/companies?limit=0'), 400);
+      expect4xx(await hs.raw('GET', '/crm/v4/objects/contacts/1/associations/companies?after=%3Dabc'), 400);
     });
   });
 });

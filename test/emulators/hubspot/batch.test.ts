@@ -6,63 +6,24 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { hsError, startHubSpot, type HubSpotFixture } from '../../helpers/hubspot.ts';
+import {
+  hsError,
+  iso,
+  problems,
+  startHubSpot,
+  type HubSpotFixture,
+  type RawOptions,
+} from '../../helpers/hubspot.ts';
 
 type Json = Record<string, unknown>;
-interface Logged {
-  method: string;
-  path: string;
-  status: number;
-}
-
 const MINUTE = 60_000;
 const T0 = Date.UTC(2024, 8, 14, 16, 45, 10, 987);
-const iso = (ms: number) => new Date(ms).toISOString();
 const NOT_FOUND = (label: string) =>
   `Could not get some ${label} objects, they may be deleted or not exist. Check that ids are valid.`;
-
-function problems(message: unknown): Json[] {
-  const text = String(message);
-  const prefix = 'Property values were not valid: ';
-  assert.ok(text.startsWith(prefix), text);
-  return JSON.parse(text.slice(prefix.length)) as Json[];
-}
 
 describe('HubSpot emulator: batch endpoints', () => {
   let hs: HubSpotFixture;
   let t = T0;
-
-  async function lastStatus(): Promise<Logged> {
-    const { requests } = await hs.admin<{ requests: Logged[] }>('GET', '/requests?limit=1');
-    assert.equal(requests.length, 1);
-    const { method, path, status } = requests[0]!;
-    return { method, path, status };
-  }
-
-  async function raw(
-    method: string,
-    path: string,
-    options: { json?: unknown; text?: string; contentType?: string } = {},
-  ): Promise<{ status: number; body: Json; contentType: string | null }> {
-    const response = await hs.client.apiRequest({
-      method,
-      path,
-      ...(options.json !== undefined ? { body: options.json } : {}),
-      ...(options.text !== undefined
-        ? {
-            body: options.text,
-            defaultJson: false,
-            headers: options.contentType ? { 'Content-Type': options.contentType } : {},
-          }
-        : {}),
-    });
-    const text = await response.text();
-    return {
-      status: response.status,
-      body: text === '' ? {} : (JSON.parse(text) as Json),
-      contentType: response.headers.get('content-type'),
-    };
-  }
 
   const contacts = () => hs.client.crm.contacts;
   const companies = () => hs.client.crm.companies;
@@ -98,7 +59,7 @@ describe('HubSpot emulator: batch endpoints', () => {
         { properties: {}, associations: [] },
       ],
     });
-    assert.equal((await lastStatus()).status, 201);
+    assert.equal((await hs.lastRequest()).status, 201);
     assert.equal(answer.status, 'COMPLETE');
     assert.equal(answer.startedAt.toISOString(), iso(T0));
     assert.equal(answer.completedAt.toISOString(), iso(T0));
@@ -114,7 +75,7 @@ describe('HubSpot emulator: batch endpoints', () => {
     assert.equal(read.properties.numemployees, '5');
 
     const none = await contacts().batchApi.create({ inputs: [] });
-    assert.equal((await lastStatus()).status, 201);
+    assert.equal((await hs.lastRequest()).status, 201);
     assert.deepEqual(none.results, []);
 
     const company = await companies().batchApi.create({
@@ -202,7 +163,7 @@ describe('HubSpot emulator: batch endpoints', () => {
         { properties: { firstname: 'Also ok' }, associations: [], objectWriteTraceId: 't-ok2' },
       ],
     });
-    assert.equal((await lastStatus()).status, 207);
+    assert.equal((await hs.lastRequest()).status, 207);
     assert.equal(size(), before + 2);
     assert.deepEqual(
       answer.results.map((r) => [r.objectWriteTraceId, r.properties.firstname]),
@@ -232,7 +193,7 @@ describe('HubSpot emulator: batch endpoints', () => {
       properties: ['email'],
       propertiesWithHistory: [],
     });
-    assert.equal((await lastStatus()).status, 200);
+    assert.equal((await hs.lastRequest()).status, 200);
     assert.equal(all.status, 'COMPLETE');
     assert.deepEqual(
       all.results.map((r) => r.id),
@@ -251,7 +212,7 @@ describe('HubSpot emulator: batch endpoints', () => {
       properties: ['firstname'],
       propertiesWithHistory: [],
     });
-    assert.equal((await lastStatus()).status, 207);
+    assert.equal((await hs.lastRequest()).status, 207);
     assert.deepEqual(
       some.results.map((r) => [r.id, r.properties.firstname]),
       [
@@ -313,7 +274,7 @@ describe('HubSpot emulator: batch endpoints', () => {
     );
 
     const empty = await contacts().batchApi.read({ inputs: [], properties: [], propertiesWithHistory: [] });
-    assert.equal((await lastStatus()).status, 200);
+    assert.equal((await hs.lastRequest()).status, 200);
     assert.deepEqual(empty.results, []);
 
     const history = await hsError(
@@ -344,7 +305,7 @@ describe('HubSpot emulator: batch endpoints', () => {
         { id: ids[1]!, properties: { jobtitle: 'Deputy' } },
       ],
     });
-    assert.equal((await lastStatus()).status, 200);
+    assert.equal((await hs.lastRequest()).status, 200);
     assert.deepEqual(
       answer.results.map((r) => [
         r.id,
@@ -367,7 +328,7 @@ describe('HubSpot emulator: batch endpoints', () => {
         { id: ids[1]!, properties: { jobtitle: 'Chief' } },
       ],
     });
-    assert.equal((await lastStatus()).status, 207);
+    assert.equal((await hs.lastRequest()).status, 207);
     assert.deepEqual(
       partly.results.map((r) => [r.id, r.properties.jobtitle]),
       [[ids[1], 'Chief']],
@@ -442,7 +403,7 @@ describe('HubSpot emulator: batch endpoints', () => {
         { id: 'fresh@upsert.example', idProperty: 'email', properties: { firstname: 'Fresh' } },
       ],
     });
-    assert.equal((await lastStatus()).status, 200);
+    assert.equal((await hs.lastRequest()).status, 200);
     assert.deepEqual(
       answer.results.map((r) => [
         r._new,
@@ -467,7 +428,7 @@ describe('HubSpot emulator: batch endpoints', () => {
     );
     assert.equal(fresh.id, answer.results[1]!.id);
 
-    const rawAnswer = await raw('POST', '/crm/v3/objects/contacts/batch/upsert', {
+    const rawAnswer = await hs.raw('POST', '/crm/v3/objects/contacts/batch/upsert', {
       json: { inputs: [{ id: 'fresh@upsert.example', idProperty: 'email', properties: {} }] },
     });
     assert.equal((rawAnswer.body.results as Json[])[0]!.new, false, 'the wire name is "new"');
@@ -481,7 +442,7 @@ describe('HubSpot emulator: batch endpoints', () => {
         { id: 'fresh@upsert.example', idProperty: 'email', properties: { email: 'known@upsert.example' } },
       ],
     });
-    assert.equal((await lastStatus()).status, 207);
+    assert.equal((await hs.lastRequest()).status, 207);
     assert.deepEqual(
       mixed.results.map((r) => r.properties.email),
       ['fine@upsert.example'],
@@ -554,7 +515,7 @@ describe('HubSpot emulator: batch endpoints', () => {
     const ids = await seed(['a1@archive.example', 'a2@archive.example', 'a3@archive.example']);
     t = T0 + 31 * MINUTE;
     await contacts().batchApi.archive({ inputs: [{ id: ids[0]! }, { id: ids[1]! }, { id: '999301' }] });
-    assert.equal((await lastStatus()).status, 204);
+    assert.equal((await hs.lastRequest()).status, 204);
     const read = await contacts().batchApi.read({
       inputs: ids.map((id) => ({ id })),
       properties: [],
@@ -567,7 +528,7 @@ describe('HubSpot emulator: batch endpoints', () => {
     const gone = await contacts().basicApi.getById(ids[0]!, undefined, undefined, undefined, true);
     assert.equal(gone.archivedAt?.toISOString(), iso(T0 + 31 * MINUTE));
     await contacts().batchApi.archive({ inputs: [] });
-    assert.equal((await lastStatus()).status, 204);
+    assert.equal((await hs.lastRequest()).status, 204);
     const company = (await companies().basicApi.create({ properties: { name: 'Gone Co' }, associations: [] }))
       .id;
     await companies().batchApi.archive({ inputs: [{ id: company }] });
@@ -639,7 +600,7 @@ describe('HubSpot emulator: batch endpoints', () => {
       properties: [],
       propertiesWithHistory: [],
     });
-    assert.equal((await lastStatus()).status, 207);
+    assert.equal((await hs.lastRequest()).status, 207);
     assert.deepEqual(
       read.results.map((r) => r.id),
       ids.slice(1),
@@ -659,7 +620,7 @@ describe('HubSpot emulator: batch endpoints', () => {
     const updated = await contacts().batchApi.update({
       inputs: ids.map((id) => ({ id, properties: { jobtitle: 'Partial' } })),
     });
-    assert.equal((await lastStatus()).status, 207);
+    assert.equal((await hs.lastRequest()).status, 207);
     assert.deepEqual(
       updated.results.map((r) => r.id),
       ids.slice(1),
@@ -676,7 +637,7 @@ describe('HubSpot emulator: batch endpoints', () => {
     const created = await contacts().batchApi.create({
       inputs: ['c1', 'c2', 'c3'].map((name) => ({ properties: { firstname: name }, associations: [] })),
     });
-    assert.equal((await lastStatus()).status, 207);
+    assert.equal((await hs.lastRequest()).status, 207);
     assert.deepEqual(
       created.results.map((r) => r.properties.firstname),
       ['c2', 'c3'],
@@ -704,7 +665,7 @@ describe('HubSpot emulator: batch endpoints', () => {
         properties: {},
       })),
     });
-    assert.equal((await lastStatus()).status, 207);
+    assert.equal((await hs.lastRequest()).status, 207);
     assert.deepEqual(
       upserted.results.map((r) => r.properties.email),
       ['n2@partial.example'],
@@ -724,7 +685,7 @@ describe('HubSpot emulator: batch endpoints', () => {
   it('answers malformed batch requests with 400 VALIDATION_ERROR bodies, never a 500', async () => {
     const [id] = await seed(['body@bad.example']);
     const endpoints = ['read', 'create', 'update', 'upsert', 'archive'];
-    const bodies: [string, { json?: unknown; text?: string; contentType?: string }, number][] = [
+    const bodies: [string, RawOptions, number][] = [
       ['malformed JSON', { text: '{"inputs": [', contentType: 'application/json' }, 400],
       ['empty body', { text: '', contentType: 'application/json' }, 400],
       ['wrong content type', { text: '{"inputs":[]}', contentType: 'text/plain' }, 415],
@@ -750,7 +711,7 @@ describe('HubSpot emulator: batch endpoints', () => {
       ['upsert', { inputs: [{ id: 'x@y.example', idProperty: ['email'], properties: {} }] }],
       ['archive', { inputs: [{ ID: id }] }],
     ];
-    const cases: [string, { json?: unknown; text?: string; contentType?: string }, number][] = [
+    const cases: [string, RawOptions, number][] = [
       ...endpoints.flatMap((e) =>
         bodies.map(([, options, status]): [string, typeof options, number] => [e, options, status]),
       ),
@@ -760,7 +721,7 @@ describe('HubSpot emulator: batch endpoints', () => {
     for (const [endpoint, options, status] of cases) {
       for (const type of ['contacts', 'companies']) {
         if (type === 'companies' && endpoint === 'upsert' && 'json' in options) continue;
-        const answer = await raw('POST', `/crm/v3/objects/${type}/batch/${endpoint}`, options);
+        const answer = await hs.raw('POST', `/crm/v3/objects/${type}/batch/${endpoint}`, options);
         const label = `${type} ${endpoint} ${JSON.stringify(options)}`;
         assert.equal(answer.status, status, label);
         assert.equal(answer.contentType, 'application/json;charset=utf-8', label);
@@ -769,11 +730,11 @@ describe('HubSpot emulator: batch endpoints', () => {
         assert.equal(typeof answer.body.message, 'string', label);
       }
     }
-    const missing = await raw('POST', '/crm/v3/objects/contacts/batch/read', { json: { properties: [] } });
+    const missing = await hs.raw('POST', '/crm/v3/objects/contacts/batch/read', { json: { properties: [] } });
     assert.match(String(missing.body.message), /some of required attributes are not set \[inputs\]/);
     assert.equal(size(), before, 'no bad request created anything');
     assert.equal((await contacts().basicApi.getById(id!)).archived, false);
-    const { requests } = await hs.admin<{ requests: Logged[] }>('GET', '/requests?limit=1000');
+    const requests = await hs.requests(1000);
     assert.ok(!requests.some((r) => r.status >= 500), 'no request got a 5xx');
     // Nothing was left half-done: the server still answers normally.
     const ok = await contacts().batchApi.read({

@@ -7,12 +7,17 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { hsError, startHubSpot, type HubSpotFixture } from '../../helpers/hubspot.ts';
+import {
+  assertHubSpotError,
+  hsError,
+  startHubSpot,
+  UUID,
+  type HubSpotFixture,
+} from '../../helpers/hubspot.ts';
 import { HubSpotError } from '../../../src/emulators/hubspot/errors.ts';
 import type { StoredObject } from '../../../src/emulators/hubspot/portal.ts';
 
 const T0 = Date.UTC(2024, 2, 1, 12, 0, 0);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let hs: HubSpotFixture;
 let now = T0;
@@ -57,34 +62,6 @@ interface V4Response {
 async function v4(method: string, path: string): Promise<{ status: number; body: V4Response }> {
   const response = await hs.client.apiRequest({ method, path: `/communication-preferences/v4${path}` });
   return { status: response.status, body: (await response.json()) as V4Response };
-}
-
-async function raw(
-  method: string,
-  path: string,
-  body?: string,
-  contentType = 'application/json',
-): Promise<{ status: number; contentType: string | null; body: Record<string, unknown> }> {
-  const response = await fetch(`${hs.emulator.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${hs.emulator.accessToken}`,
-      ...(body === undefined ? {} : { 'content-type': contentType }),
-    },
-    ...(body === undefined ? {} : { body }),
-  });
-  return {
-    status: response.status,
-    contentType: response.headers.get('content-type'),
-    body: (await response.json()) as Record<string, unknown>,
-  };
-}
-
-function assertHubSpotError(body: Record<string, unknown>, category: string, message: RegExp): void {
-  assert.equal(body.status, 'error');
-  assert.equal(body.category, category);
-  assert.match(String(body.correlationId), UUID);
-  assert.match(String(body.message), message);
 }
 
 describe('subscription definitions', () => {
@@ -450,7 +427,7 @@ describe('bad input', () => {
       ['POST', '/__emulator/resubscribe', '{"email": "nope"}', 'application/json', 400, /Invalid email/],
     ];
     for (const [method, path, body, contentType, status, message] of cases) {
-      const response = await raw(method, path, body, contentType);
+      const response = await hs.raw(method, path, { text: body, contentType });
       assert.equal(response.status, status, `${method} ${path}`);
       assert.match(String(response.contentType), /^application\/json/);
       assert.equal(response.body.status, 'error');

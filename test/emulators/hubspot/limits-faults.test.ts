@@ -26,15 +26,6 @@ interface Usage {
   records: { contacts: number; companies: number };
 }
 
-interface LoggedRequest {
-  at: string;
-  method: string;
-  path: string;
-  status: number;
-  durationMs: number;
-  counted: boolean;
-}
-
 interface Fault {
   kind: string;
   count: number;
@@ -74,10 +65,6 @@ async function call(
   };
 }
 
-async function requests(hs: HubSpotFixture): Promise<LoggedRequest[]> {
-  return (await hs.admin<{ requests: LoggedRequest[] }>('GET', '/requests')).requests;
-}
-
 /** A client with the SDK's retries on. Its decorators are global to the SDK, so make it right before use. */
 function retryingClient(hs: HubSpotFixture, numberOfApiCallRetries: number): Client {
   return new Client({
@@ -108,7 +95,7 @@ describe('HubSpot pipeline: authentication', () => {
     const usage = await hs.admin<Usage>('GET', '/usage');
     assert.equal(usage.apiRequests, 1);
     assert.deepEqual(
-      (await requests(hs)).map((r) => [r.status, r.counted]),
+      (await hs.requests()).map((r) => [r.status, r.counted]),
       [
         [401, false],
         [401, false],
@@ -242,7 +229,7 @@ describe('HubSpot pipeline: the official client recovers by itself', () => {
     const { code } = await hsError(once.getAll('contacts'));
     assert.equal(code, 429);
     assert.deepEqual(
-      (await requests(hs)).map((r) => r.status),
+      (await hs.requests()).map((r) => r.status),
       [429],
     );
   });
@@ -257,7 +244,7 @@ describe('HubSpot pipeline: the official client recovers by itself', () => {
     assert.ok(properties.results.some((p) => p.name === 'email'));
     assert.ok(elapsed >= 990, `the client waited ${Math.round(elapsed)} ms`);
     assert.deepEqual(
-      (await requests(hs)).map((r) => [r.method, r.path, r.status]),
+      (await hs.requests()).map((r) => [r.method, r.path, r.status]),
       [
         ['GET', '/crm/v3/properties/contacts', 429],
         ['GET', '/crm/v3/properties/contacts', 200],
@@ -273,7 +260,7 @@ describe('HubSpot pipeline: the official client recovers by itself', () => {
     const properties = await api.getAll('contacts');
     assert.ok(properties.results.length > 0);
     assert.deepEqual(
-      (await requests(hs)).map((r) => r.status),
+      (await hs.requests()).map((r) => r.status),
       [503, 500, 200],
     );
   });
@@ -289,7 +276,7 @@ describe('HubSpot pipeline: the official client recovers by itself', () => {
     assert.ok(properties.results.length > 0);
     assert.ok(elapsed >= 9990, `the client waited ${Math.round(elapsed)} ms`);
     assert.deepEqual(
-      (await requests(hs)).map((r) => r.status),
+      (await hs.requests()).map((r) => r.status),
       [200, 429, 200],
     );
   });
@@ -326,7 +313,7 @@ describe('HubSpot pipeline: injected faults', () => {
     const properties = await hs.client.crm.properties.coreApi.getAll('contacts');
     assert.ok(performance.now() - started >= 295);
     assert.ok(properties.results.length > 0, 'then serves it');
-    const logged = (await requests(hs))[0]!;
+    const logged = (await hs.requests())[0]!;
     assert.ok(logged.durationMs >= 295, `logged ${logged.durationMs} ms`);
   });
 
@@ -405,7 +392,7 @@ describe('HubSpot pipeline: usage, request log and reset', () => {
     assert.deepEqual(usage.burst, { used: 3, max: 3, intervalMs: 10_000 });
     assert.deepEqual(usage.daily, { used: 3, max: 650_000 });
 
-    const log = await requests(hs);
+    const log = await hs.requests();
     assert.deepEqual(
       log.map((r) => [r.method, r.path, r.status, r.counted]),
       [
@@ -417,10 +404,7 @@ describe('HubSpot pipeline: usage, request log and reset', () => {
       'admin calls are not logged',
     );
     assert.ok(log.every((r) => !Number.isNaN(Date.parse(r.at)) && r.durationMs >= 0));
-    assert.equal(
-      (await hs.admin<{ requests: LoggedRequest[] }>('GET', '/requests?limit=1')).requests.length,
-      1,
-    );
+    assert.equal((await hs.requests(1)).length, 1);
 
     hs.emulator.portal.create(
       'contacts',
@@ -437,7 +421,7 @@ describe('HubSpot pipeline: usage, request log and reset', () => {
     assert.equal(fresh.burst.used, 0);
     assert.equal(fresh.daily.used, 0);
     assert.equal(fresh.records.contacts, 0);
-    assert.deepEqual(await requests(hs), []);
+    assert.deepEqual(await hs.requests(), []);
     assert.deepEqual((await hs.admin<{ pending: Fault[] }>('GET', '/faults')).pending, []);
     // The burst window is empty again (the limit set at run time stays).
     assert.equal((await call(hs)).status, 404);

@@ -6,13 +6,18 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { hsError, startHubSpot, type HubSpotFixture } from '../../helpers/hubspot.ts';
+import {
+  assertHubSpotError,
+  hsError,
+  startHubSpot,
+  UUID,
+  type HubSpotFixture,
+} from '../../helpers/hubspot.ts';
 import type { StoredObject } from '../../../src/emulators/hubspot/portal.ts';
 import { DEMO_SEGMENT_NAME } from '../../../src/emulators/hubspot/seed.ts';
 
 const T0 = Date.UTC(2024, 0, 15, 9, 0, 0);
 const MINUTE = 60_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let hs: HubSpotFixture;
 let now = T0;
@@ -44,36 +49,6 @@ async function manualList(name = uniqueName('Manual')): Promise<string> {
     processingType: 'MANUAL',
   });
   return created.list.listId;
-}
-
-/** A raw API call with the emulator's token, for what the client cannot send. */
-async function raw(
-  method: string,
-  path: string,
-  body?: string,
-  contentType = 'application/json',
-): Promise<{ status: number; contentType: string | null; body: Record<string, unknown> }> {
-  const response = await fetch(`${hs.emulator.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${hs.emulator.accessToken}`,
-      ...(body === undefined ? {} : { 'content-type': contentType }),
-    },
-    ...(body === undefined ? {} : { body }),
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    contentType: response.headers.get('content-type'),
-    body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
-  };
-}
-
-function assertHubSpotError(body: Record<string, unknown>, category: string, message: RegExp): void {
-  assert.equal(body.status, 'error');
-  assert.equal(body.category, category);
-  assert.match(String(body.correlationId), UUID);
-  assert.match(String(body.message), message);
 }
 
 /** A DYNAMIC filter branch: OR of one AND branch. */
@@ -217,7 +192,7 @@ describe('manual list memberships', () => {
     assert.deepEqual(added.recordIdsMissing, ['99999999']);
 
     // The wire key is the real API's typo, `recordsIdsAdded`.
-    const again = await raw('PUT', `/crm/v3/lists/${listId}/memberships/add`, JSON.stringify([c!.id, a!.id]));
+    const again = await hs.raw('PUT', `/crm/v3/lists/${listId}/memberships/add`, { json: [c!.id, a!.id] });
     assert.equal(again.status, 200);
     assert.match(String(again.contentType), /^application\/json/);
     assert.deepEqual(again.body.recordsIdsAdded, [c!.id]);
@@ -657,7 +632,7 @@ describe('bad input', () => {
       ['GET', '/crm/v3/lists/records/0-9/101/memberships', undefined, '', 404, /object type/],
     ];
     for (const [method, path, body, contentType, status, message] of cases) {
-      const response = await raw(method, path, body, contentType);
+      const response = await hs.raw(method, path, { text: body, contentType });
       assert.equal(response.status, status, `${method} ${path}`);
       assert.match(String(response.contentType), /^application\/json/);
       assert.equal(response.body.status, 'error', `${method} ${path}`);

@@ -6,65 +6,23 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AssociationSpecAssociationCategoryEnum as Category } from '@hubspot/api-client/lib/codegen/crm/contacts/index.js';
-import { hsError, startHubSpot, type HubSpotFixture } from '../../helpers/hubspot.ts';
+import {
+  hsError,
+  iso,
+  problems,
+  startHubSpot,
+  type HubSpotFixture,
+  type RawOptions,
+} from '../../helpers/hubspot.ts';
 
 type Json = Record<string, unknown>;
-interface Logged {
-  method: string;
-  path: string;
-  status: number;
-}
-
 const MINUTE = 60_000;
 /** A fixed instant with milliseconds, so that ISO formatting shows them. */
 const T0 = Date.UTC(2024, 5, 3, 9, 30, 0, 123);
-const iso = (ms: number) => new Date(ms).toISOString();
-
-/** The problems listed inside a VALIDATION_ERROR message (`Property values were not valid: [...]`). */
-function problems(body: Json): Json[] {
-  const message = String(body.message);
-  const prefix = 'Property values were not valid: ';
-  assert.ok(message.startsWith(prefix), message);
-  return JSON.parse(message.slice(prefix.length)) as Json[];
-}
 
 describe('HubSpot emulator: contacts and companies (basic API)', () => {
   let hs: HubSpotFixture;
   let t = T0;
-
-  /** The status of the last API request, as the emulator logged it. */
-  async function lastStatus(): Promise<Logged> {
-    const { requests } = await hs.admin<{ requests: Logged[] }>('GET', '/requests?limit=1');
-    assert.equal(requests.length, 1);
-    const { method, path, status } = requests[0]!;
-    return { method, path, status };
-  }
-
-  /** A raw request through the client's own `apiRequest`, for status codes and bodies the SDK hides. */
-  async function raw(
-    method: string,
-    path: string,
-    options: { json?: unknown; text?: string; contentType?: string } = {},
-  ): Promise<{ status: number; body: Json; contentType: string | null }> {
-    const response = await hs.client.apiRequest({
-      method,
-      path,
-      ...(options.json !== undefined ? { body: options.json } : {}),
-      ...(options.text !== undefined
-        ? {
-            body: options.text,
-            defaultJson: false,
-            headers: options.contentType ? { 'Content-Type': options.contentType } : {},
-          }
-        : {}),
-    });
-    const text = await response.text();
-    return {
-      status: response.status,
-      body: text === '' ? {} : (JSON.parse(text) as Json),
-      contentType: response.headers.get('content-type'),
-    };
-  }
 
   const contacts = () => hs.client.crm.contacts;
   const companies = () => hs.client.crm.companies;
@@ -80,7 +38,11 @@ describe('HubSpot emulator: contacts and companies (basic API)', () => {
       properties: { email: 'ada@engines.example', firstname: 'Ada', numemployees: 12 as unknown as string },
       associations: [],
     });
-    assert.deepEqual(await lastStatus(), { method: 'POST', path: '/crm/v3/objects/contacts', status: 201 });
+    assert.deepEqual(await hs.lastRequest(), {
+      method: 'POST',
+      path: '/crm/v3/objects/contacts',
+      status: 201,
+    });
     assert.match(created.id, /^\d+$/);
     assert.equal(created.archived, false);
     assert.equal(created.createdAt.toISOString(), iso(T0));
@@ -103,7 +65,7 @@ describe('HubSpot emulator: contacts and companies (basic API)', () => {
       associations: [],
     });
     const byId = await contacts().basicApi.getById(created.id);
-    assert.equal((await lastStatus()).status, 200);
+    assert.equal((await hs.lastRequest()).status, 200);
     assert.equal(byId.id, created.id);
     assert.deepEqual(Object.keys(byId.properties).sort(), [
       'createdate',
@@ -138,13 +100,16 @@ describe('HubSpot emulator: contacts and companies (basic API)', () => {
     }
 
     // Comma-joined properties, as the docs write them, work like the SDK's repeated ones.
-    const commas = await raw('GET', `/crm/v3/objects/contacts/${created.id}?properties=firstname,jobtitle`);
+    const commas = await hs.raw(
+      'GET',
+      `/crm/v3/objects/contacts/${created.id}?properties=firstname,jobtitle`,
+    );
     assert.equal(commas.status, 200);
     assert.equal(commas.contentType, 'application/json;charset=utf-8');
     assert.equal((commas.body.properties as Json).firstname, 'Grace');
     assert.equal((commas.body.properties as Json).jobtitle, 'Rear Admiral');
     // The object type id works as the path's object type.
-    const typeId = await raw('GET', `/crm/v3/objects/0-1/${created.id}`);
+    const typeId = await hs.raw('GET', `/crm/v3/objects/0-1/${created.id}`);
     assert.equal(typeId.status, 200);
     assert.equal(typeId.body.id, created.id);
   });
@@ -174,7 +139,7 @@ describe('HubSpot emulator: contacts and companies (basic API)', () => {
     assert.equal(nonUnique.body.category, 'VALIDATION_ERROR');
     assert.match(String(nonUnique.body.message), /non-unique 0-1 property firstname/);
 
-    const deals = await raw('GET', '/crm/v3/objects/deals/1');
+    const deals = await hs.raw('GET', '/crm/v3/objects/deals/1');
     assert.equal(deals.status, 404);
     assert.equal(deals.body.category, 'OBJECT_NOT_FOUND');
   });
@@ -189,7 +154,7 @@ describe('HubSpot emulator: contacts and companies (basic API)', () => {
     const updated = await contacts().basicApi.update(created.id, {
       properties: { jobtitle: 'Cryptanalyst', city: '' },
     });
-    assert.equal((await lastStatus()).status, 200);
+    assert.equal((await hs.lastRequest()).status, 200);
     assert.equal(updated.id, created.id);
     assert.equal(updated.createdAt.toISOString(), iso(T0 + 2 * MINUTE));
     assert.equal(updated.updatedAt.toISOString(), iso(T0 + 7 * MINUTE));
@@ -223,7 +188,7 @@ describe('HubSpot emulator: contacts and companies (basic API)', () => {
     assert.equal(byEmail.updatedAt.toISOString(), iso(T0 + 11 * MINUTE));
     assert.equal(
       (
-        await raw('PATCH', '/crm/v3/objects/contacts/nobody@x.example?idProperty=email', {
+        await hs.raw('PATCH', '/crm/v3/objects/contacts/nobody@x.example?idProperty=email', {
           json: { properties: {} },
         })
       ).status,
@@ -276,7 +241,7 @@ describe('HubSpot emulator: contacts and companies (basic API)', () => {
     });
     t = T0 + 41 * MINUTE;
     await contacts().basicApi.archive(created.id);
-    assert.deepEqual(await lastStatus(), {
+    assert.deepEqual(await hs.lastRequest(), {
       method: 'DELETE',
       path: `/crm/v3/objects/contacts/${created.id}`,
       status: 204,
@@ -296,7 +261,7 @@ describe('HubSpot emulator: contacts and companies (basic API)', () => {
     // Archiving again (or an id that never existed) is still 204.
     await contacts().basicApi.archive(created.id);
     await contacts().basicApi.archive('987654321');
-    assert.equal((await lastStatus()).status, 204);
+    assert.equal((await hs.lastRequest()).status, 204);
 
     const again = await contacts().basicApi.create({
       properties: { email: 'temp@gone.example' },
@@ -348,7 +313,7 @@ describe('HubSpot emulator: contacts and companies (basic API)', () => {
 
     // Following the link as given works too.
     const link = new URL(next1.link!);
-    const viaLink = await raw('GET', `${link.pathname}${link.search}`);
+    const viaLink = await hs.raw('GET', `${link.pathname}${link.search}`);
     assert.deepEqual(
       (viaLink.body.results as Json[]).map((r) => r.id),
       ids.slice(10, 20),
@@ -366,7 +331,7 @@ describe('HubSpot emulator: contacts and companies (basic API)', () => {
     assert.ok(big.paging?.next?.after);
 
     for (const bad of ['limit=0', 'limit=ten', 'after=xyz']) {
-      const answer = await raw('GET', `/crm/v3/objects/contacts?${bad}`);
+      const answer = await hs.raw('GET', `/crm/v3/objects/contacts?${bad}`);
       assert.equal(answer.status, 400, bad);
       assert.equal(answer.body.category, 'VALIDATION_ERROR', bad);
     }
@@ -378,7 +343,7 @@ describe('HubSpot emulator: contacts and companies (basic API)', () => {
       properties: { name: 'Analytical Engines Ltd', domain: 'engines.example', numberofemployees: '40' },
       associations: [],
     });
-    assert.equal((await lastStatus()).status, 201);
+    assert.equal((await hs.lastRequest()).status, 201);
     assert.equal(created.properties.hs_lastmodifieddate, iso(T0 + 60 * MINUTE));
     assert.equal(created.properties.lastmodifieddate, undefined);
     const read = await companies().basicApi.getById(created.id);
@@ -398,7 +363,7 @@ describe('HubSpot emulator: contacts and companies (basic API)', () => {
     assert.equal(updated.createdAt.toISOString(), iso(T0 + 60 * MINUTE));
     assert.equal(updated.properties.numberofemployees, '41');
 
-    const viaId = await raw('GET', `/crm/v3/objects/0-2/${created.id}?properties=name`);
+    const viaId = await hs.raw('GET', `/crm/v3/objects/0-2/${created.id}?properties=name`);
     assert.equal((viaId.body.properties as Json).name, 'Analytical Engines Ltd');
     const listed = await companies().getAll(100);
     assert.ok(listed.some((c) => c.id === created.id));
@@ -406,9 +371,9 @@ describe('HubSpot emulator: contacts and companies (basic API)', () => {
       companies().basicApi.create({ properties: { email: 'x@y.example' }, associations: [] }),
     );
     assert.equal(unknown.code, 400);
-    assert.equal(problems(unknown.body)[0]!.error, 'PROPERTY_DOESNT_EXIST');
+    assert.equal(problems(unknown.body.message)[0]!.error, 'PROPERTY_DOESNT_EXIST');
     await companies().basicApi.archive(created.id);
-    assert.equal((await lastStatus()).status, 204);
+    assert.equal((await hs.lastRequest()).status, 204);
     assert.equal((await hsError(companies().basicApi.getById(created.id))).code, 404);
   });
 
@@ -544,18 +509,19 @@ describe('HubSpot emulator: contacts and companies (basic API)', () => {
       assert.equal(answer.code, 400, name);
       assert.equal(answer.body.status, 'error');
       assert.equal(answer.body.category, 'VALIDATION_ERROR', name);
-      const [problem] = problems(answer.body);
+      const [problem] = problems(answer.body.message);
       assert.equal(problem!.isValid, false);
       assert.equal(problem!.name, name);
       assert.equal(problem!.error, error, name);
     }
     const email = problems(
       (await hsError(contacts().basicApi.create({ properties: { email: 'example.lcom' }, associations: [] })))
-        .body,
+        .body.message,
     )[0]!;
     assert.equal(email.message, 'Email address example.lcom is invalid');
     const missing = problems(
-      (await hsError(contacts().basicApi.create({ properties: { shoe_size: '1' }, associations: [] }))).body,
+      (await hsError(contacts().basicApi.create({ properties: { shoe_size: '1' }, associations: [] }))).body
+        .message,
     )[0]!;
     assert.equal(missing.message, 'Property "shoe_size" does not exist');
 
@@ -566,7 +532,7 @@ describe('HubSpot emulator: contacts and companies (basic API)', () => {
       }),
     );
     assert.deepEqual(
-      problems(many.body).map((p) => p.error),
+      problems(many.body.message).map((p) => p.error),
       ['INVALID_EMAIL', 'PROPERTY_DOESNT_EXIST'],
     );
     assert.equal((many.body.errors as unknown[]).length, 2);
@@ -604,7 +570,7 @@ describe('HubSpot emulator: contacts and companies (basic API)', () => {
     );
     assert.equal(update.code, 400);
     assert.deepEqual(
-      problems(update.body).map((p) => p.error),
+      problems(update.body.message).map((p) => p.error),
       ['READ_ONLY_VALUE'],
     );
     assert.equal((await contacts().basicApi.getById(ok.id, ['is_vip'])).properties.is_vip, 'true');
@@ -634,7 +600,7 @@ describe('HubSpot emulator: contacts and companies (basic API)', () => {
       );
       assert.equal(answer.code, 400, `${name} ${JSON.stringify(properties)}`);
       assert.equal(answer.body.category, 'VALIDATION_ERROR', name);
-      assert.equal(problems(answer.body)[0]!.error, error, name);
+      assert.equal(problems(answer.body.message)[0]!.error, error, name);
     }
     const ok = await contacts().basicApi.create({
       properties: { met_at: '8640000000000000', annualrevenue: '1e300' },
@@ -666,7 +632,7 @@ describe('HubSpot emulator: contacts and companies (basic API)', () => {
       primaryObjectId: primary.id,
       objectIdToMerge: loser.id,
     });
-    assert.equal((await lastStatus()).status, 200);
+    assert.equal((await hs.lastRequest()).status, 200);
     assert.equal(merged.id, primary.id);
     assert.equal(merged.properties.firstname, 'Keep', 'the primary keeps its own values');
     assert.equal(merged.properties.jobtitle, 'Analyst', 'and takes the ones it lacked');
@@ -733,7 +699,7 @@ describe('HubSpot emulator: contacts and companies (basic API)', () => {
 
   it('answers bad requests with HubSpot 4xx error bodies, never a 500', async () => {
     const someone = await contacts().basicApi.create({ properties: { firstname: 'Body' }, associations: [] });
-    const cases: [string, string, { json?: unknown; text?: string; contentType?: string }, number][] = [
+    const cases: [string, string, RawOptions, number][] = [
       [
         'POST',
         '/crm/v3/objects/contacts',
@@ -767,7 +733,7 @@ describe('HubSpot emulator: contacts and companies (basic API)', () => {
       ['POST', '/crm/v3/objects/companies', { json: { properties: null, associations: [] } }, 400],
     ];
     for (const [method, path, options, status] of cases) {
-      const answer = await raw(method, path, options);
+      const answer = await hs.raw(method, path, options);
       const label = `${method} ${path} ${JSON.stringify(options)}`;
       assert.equal(answer.status, status, label);
       assert.equal(answer.contentType, 'application/json;charset=utf-8', label);
@@ -779,7 +745,7 @@ describe('HubSpot emulator: contacts and companies (basic API)', () => {
     // The contact the bad PATCHes aimed at is untouched and the server still answers.
     const read = await contacts().basicApi.getById(someone.id, ['firstname']);
     assert.equal(read.properties.firstname, 'Body');
-    const { requests } = await hs.admin<{ requests: Logged[] }>('GET', '/requests?limit=1000');
+    const requests = await hs.requests(1000);
     assert.ok(!requests.some((r) => r.status >= 500), 'no request got a 5xx');
   });
 });

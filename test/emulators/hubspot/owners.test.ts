@@ -6,22 +6,9 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { hsError, startHubSpot, type HubSpotFixture } from '../../helpers/hubspot.ts';
 
-type Rec = Record<string, unknown>;
-
 describe('HubSpot emulator: Owners v3', () => {
   let hs: HubSpotFixture;
   let owners: HubSpotFixture['client']['crm']['owners']['ownersApi'];
-
-  const raw = async (path: string) => {
-    const response = await fetch(`${hs.emulator.url}${path}`, {
-      headers: { authorization: `Bearer ${hs.emulator.accessToken}` },
-    });
-    return {
-      status: response.status,
-      contentType: response.headers.get('content-type') ?? '',
-      body: (await response.json()) as Rec,
-    };
-  };
 
   before(async () => {
     hs = await startHubSpot();
@@ -125,8 +112,8 @@ describe('HubSpot emulator: Owners v3', () => {
   });
 
   it('answers with or without the trailing slash', async () => {
-    const slash = await raw('/crm/v3/owners/');
-    const bare = await raw('/crm/v3/owners');
+    const slash = await hs.raw('GET', '/crm/v3/owners/');
+    const bare = await hs.raw('GET', '/crm/v3/owners');
     assert.equal(slash.status, 200);
     assert.equal(bare.status, 200);
     assert.match(slash.contentType, /^application\/json/);
@@ -141,7 +128,7 @@ describe('HubSpot emulator: Owners v3', () => {
       '/crm/v3/owners/abc',
       '/crm/v3/owners/70000001?idProperty=email',
     ]) {
-      const r = await raw(path);
+      const r = await hs.raw('GET', path);
       assert.equal(r.status, 400, path);
       assert.equal(r.body.status, 'error', path);
       assert.equal(r.body.category, 'VALIDATION_ERROR', path);

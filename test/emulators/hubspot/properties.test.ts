@@ -6,7 +6,7 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Property, PropertyCreate } from '@hubspot/api-client/lib/codegen/crm/properties/index.js';
-import { hsError, startHubSpot, type HubSpotFixture } from '../../helpers/hubspot.ts';
+import { hsError, problems, startHubSpot, type HubSpotFixture } from '../../helpers/hubspot.ts';
 import { HubSpotError, type PropertyProblem } from '../../../src/emulators/hubspot/errors.ts';
 import type { ObjectType } from '../../../src/emulators/hubspot/properties.ts';
 
@@ -53,24 +53,6 @@ describe('HubSpot emulator: Properties API', () => {
   let hs: HubSpotFixture;
   let props: HubSpotFixture['client']['crm']['properties']['coreApi'];
 
-  /** A raw request, for bodies and headers the SDK would never send. */
-  const raw = async (method: string, path: string, body?: string, contentType = 'application/json') => {
-    const response = await fetch(`${hs.emulator.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${hs.emulator.accessToken}`,
-        ...(body === undefined ? {} : { 'content-type': contentType }),
-      },
-      ...(body === undefined ? {} : { body }),
-    });
-    const text = await response.text();
-    return {
-      status: response.status,
-      contentType: response.headers.get('content-type') ?? '',
-      body: (text ? JSON.parse(text) : {}) as Rec,
-    };
-  };
-
   /** The problems a value write is refused with (through the same check the objects API uses). */
   const refused = (
     type: ObjectType,
@@ -80,12 +62,10 @@ describe('HubSpot emulator: Properties API', () => {
       hs.emulator.portal.checkInput(type, values);
     } catch (error) {
       assert.ok(error instanceof HubSpotError, `expected a HubSpotError, got ${String(error)}`);
-      const prefix = 'Property values were not valid: ';
-      assert.ok(error.message.startsWith(prefix), error.message);
       return {
         status: error.status,
         category: error.category,
-        problems: JSON.parse(error.message.slice(prefix.length)) as PropertyProblem[],
+        problems: problems<PropertyProblem>(error.message),
       };
     }
     throw new Error(`expected ${JSON.stringify(values)} to be refused`);
@@ -644,22 +624,31 @@ describe('HubSpot emulator: Properties API', () => {
     };
 
     it('malformed JSON, empty body, a JSON array', async () => {
-      expect4xx(await raw('POST', path, '{"name": "x",'), 400);
-      expect4xx(await raw('POST', path, ''), 400);
-      expect4xx(await raw('POST', path, '[]'), 400);
-      expect4xx(await raw('PATCH', `${path}/email`, 'nope'), 400);
+      expect4xx(await hs.raw('POST', path, { text: '{"name": "x",', contentType: 'application/json' }), 400);
+      expect4xx(await hs.raw('POST', path, { text: '', contentType: 'application/json' }), 400);
+      expect4xx(await hs.raw('POST', path, { text: '[]', contentType: 'application/json' }), 400);
+      expect4xx(
+        await hs.raw('PATCH', `${path}/email`, { text: 'nope', contentType: 'application/json' }),
+        400,
+      );
     });
 
     it('a wrong content type', async () => {
-      const r = await raw('POST', path, 'name=x', 'application/x-www-form-urlencoded');
+      const r = await hs.raw('POST', path, {
+        text: 'name=x',
+        contentType: 'application/x-www-form-urlencoded',
+      });
       expect4xx(r, 415);
     });
 
     it('an unknown object type in the path, for every verb', async () => {
-      expect4xx(await raw('GET', '/crm/v3/properties/widgets'), 404);
-      expect4xx(await raw('GET', '/crm/v3/properties/widgets/email'), 404);
-      expect4xx(await raw('POST', '/crm/v3/properties/widgets', '{}'), 404);
-      expect4xx(await raw('DELETE', '/crm/v3/properties/widgets/email'), 404);
+      expect4xx(await hs.raw('GET', '/crm/v3/properties/widgets'), 404);
+      expect4xx(await hs.raw('GET', '/crm/v3/properties/widgets/email'), 404);
+      expect4xx(
+        await hs.raw('POST', '/crm/v3/properties/widgets', { text: '{}', contentType: 'application/json' }),
+        404,
+      );
+      expect4xx(await hs.raw('DELETE', '/crm/v3/properties/widgets/email'), 404);
     });
 
     it('wrong JSON types are named', async () => {
@@ -670,26 +659,22 @@ describe('HubSpot emulator: Properties API', () => {
         fieldType: 'text',
         groupName: 'contactinformation',
       };
-      const label = await raw('POST', path, JSON.stringify({ ...good, label: { en: 'T' } }));
+      const label = await hs.raw('POST', path, { json: { ...good, label: { en: 'T' } } });
       expect4xx(label, 400);
       assert.match(String(label.body.message), /`string` from object value for field "label"/);
-      const options = await raw(
-        'POST',
-        path,
-        JSON.stringify({ ...good, type: 'enumeration', fieldType: 'select', options: 'a,b' }),
-      );
+      const options = await hs.raw('POST', path, {
+        json: { ...good, type: 'enumeration', fieldType: 'select', options: 'a,b' },
+      });
       expect4xx(options, 400);
       assert.match(String(options.body.message), /field "options"/);
-      const order = await raw('POST', path, JSON.stringify({ ...good, displayOrder: 'first' }));
+      const order = await hs.raw('POST', path, { json: { ...good, displayOrder: 'first' } });
       expect4xx(order, 400);
-      const item = await raw(
-        'POST',
-        path,
-        JSON.stringify({ ...good, type: 'enumeration', fieldType: 'select', options: [7] }),
-      );
+      const item = await hs.raw('POST', path, {
+        json: { ...good, type: 'enumeration', fieldType: 'select', options: [7] },
+      });
       expect4xx(item, 400);
       assert.match(String(item.body.message), /options\[0\] must be an object/);
-      const hidden = await raw('PATCH', `${path}/email`, JSON.stringify({ hidden: 'sometimes' }));
+      const hidden = await hs.raw('PATCH', `${path}/email`, { json: { hidden: 'sometimes' } });
       expect4xx(hidden, 400);
     });
   });

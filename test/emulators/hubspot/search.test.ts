@@ -8,7 +8,7 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from '@hubspot/api-client';
-import { hsError, startHubSpot, type HubSpotFixture } from '../../helpers/hubspot.ts';
+import { hsError, iso, startHubSpot, type HubSpotFixture } from '../../helpers/hubspot.ts';
 import type { ObjectType } from '../../../src/emulators/hubspot/properties.ts';
 
 type SearchRequest = Parameters<Client['crm']['contacts']['searchApi']['doSearch']>[0];
@@ -34,7 +34,6 @@ interface Body {
 
 const T0 = Date.UTC(2024, 5, 1, 9, 0, 0);
 const HOUR = 3_600_000;
-const iso = (ms: number) => new Date(ms).toISOString();
 const RATE_LIMIT_HEADER = /^x-hubspot-ratelimit/i;
 
 describe('HubSpot emulator: CRM search through @hubspot/api-client', () => {
@@ -68,15 +67,9 @@ describe('HubSpot emulator: CRM search through @hubspot/api-client', () => {
     (type === 'contacts' ? hs.client.crm.contacts.searchApi : hs.client.crm.companies.searchApi).doSearch(
       body as unknown as SearchRequest,
     );
-  /** A POST to the search endpoint with fetch itself: status, headers and parsed body. */
-  const rawSearch = async (body: string, type = 'contacts', contentType = 'application/json') => {
-    const response = await fetch(`${hs.emulator.url}/crm/v3/objects/${type}/search`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${hs.emulator.accessToken}`, 'content-type': contentType },
-      body,
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  };
+  /** A POST to the search endpoint with fetch itself: status, content type and parsed body. */
+  const rawSearch = (body: string, type = 'contacts') =>
+    hs.raw('POST', `/crm/v3/objects/${type}/search`, { text: body, contentType: 'application/json' });
   /** The 400 a search is answered with: its HubSpot error body. */
   const rejected = async (body: Body, type: ObjectType = 'contacts') => {
     const { code, body: error } = await hsError(search(body, type));
@@ -705,13 +698,8 @@ describe('HubSpot emulator: search rate limit (5 per second) and the client retr
   });
   after(() => hs.close());
 
-  interface Logged {
-    method: string;
-    path: string;
-    status: number;
-  }
   const searchLog = async (): Promise<number[]> => {
-    const { requests } = await hs.admin<{ requests: Logged[] }>('GET', '/requests');
+    const requests = await hs.requests();
     return requests
       .filter((r) => r.method === 'POST' && r.path === '/crm/v3/objects/contacts/search')
       .map((r) => r.status);
