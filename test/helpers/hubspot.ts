@@ -1,4 +1,5 @@
 /** Shared set-up for tests that drive the HubSpot emulator through @hubspot/api-client. */
+import { adminCall } from './admin.ts';
 import assert from 'node:assert/strict';
 import { Client } from '@hubspot/api-client';
 import {
@@ -56,16 +57,8 @@ export interface HubSpotFixture {
 export async function startHubSpot(options: HubSpotEmulatorOptions = {}): Promise<HubSpotFixture> {
   const emulator = await startHubSpotEmulator(options);
   const client = new Client({ accessToken: emulator.accessToken, basePath: emulator.url });
-  async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await fetch(`${emulator.url}/__emulator${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`admin ${method} ${path} → ${response.status}: ${text}`);
-    return JSON.parse(text) as T;
-  }
+  const admin = <T>(method: string, path: string, body?: unknown) =>
+    adminCall<T>(emulator.url, method, path, body);
   async function requests(limit?: number): Promise<LoggedRequest[]> {
     const query = limit === undefined ? '' : `?limit=${limit}`;
     return (await admin<{ requests: LoggedRequest[] }>('GET', `/requests${query}`)).requests;

@@ -1,4 +1,5 @@
 /** Shared set-up for tests that drive the Salesforce emulator through jsforce. */
+import { adminCall } from './admin.ts';
 import { Connection } from 'jsforce';
 import {
   startSalesforceEmulator,
@@ -26,16 +27,8 @@ export async function startSalesforce(options: SalesforceEmulatorOptions = {}): 
   return {
     emulator,
     conn,
-    async admin<T>(method: string, path: string, body?: unknown): Promise<T> {
-      const response = await fetch(`${emulator.url}/__emulator${path}`, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await response.text();
-      if (!response.ok) throw new Error(`admin ${method} ${path} → ${response.status}: ${text}`);
-      return JSON.parse(text) as T;
-    },
+    admin: <T>(method: string, path: string, body?: unknown) =>
+      adminCall<T>(emulator.url, method, path, body),
     close: () => emulator.close(),
   };
 }
