@@ -78,7 +78,7 @@ describe('HubSpot pipeline: authentication', () => {
   it('answers 401 INVALID_AUTHENTICATION without a token or with a wrong one, through ApiException', async () => {
     const hs = await start();
     const anonymous = new Client({ basePath: hs.emulator.url });
-    const wrong = new Client({ accessToken: 'pat-na1-not-the-token', basePath: hs.emulator.url });
+    const wrong = new Client({ accessToken: 'pat-local-not-the-token', basePath: hs.emulator.url });
     for (const client of [anonymous, wrong]) {
       const { code, body } = await hsError(client.crm.properties.coreApi.getAll('contacts'));
       assert.equal(code, 401);
