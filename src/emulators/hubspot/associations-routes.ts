@@ -243,9 +243,9 @@ export function registerAssociationRoutes(ctx: HubSpotContext): void {
   const batchPath = '/crm/v4/associations/:fromObjectType/:toObjectType/batch';
   const batchDirection = (request: FastifyRequest) => directionOf(request, 'fromObjectType', 'toObjectType');
 
-  app.post(`${batchPath}/create`, async (request, reply) => {
-    const dir = batchDirection(request);
-    const inputs = readInputs(request, BATCH_MAX).map((input, i) => {
+  /** Batch inputs `{from:{id}, to:{id}, types:[…]}`, each checked, with association types valid for `dir`. */
+  const readTypedInputs = (request: FastifyRequest, dir: ReturnType<typeof batchDirection>) =>
+    readInputs(request, BATCH_MAX).map((input, i) => {
       const at = `inputs[${i}]`;
       const fromId = readObjectId(input.from, `${at}.from`);
       const toId = readObjectId(input.to, `${at}.to`);
@@ -253,6 +253,10 @@ export function registerAssociationRoutes(ctx: HubSpotContext): void {
       assertTypes(dir, specs);
       return { fromId, toId, specs };
     });
+
+  app.post(`${batchPath}/create`, async (request, reply) => {
+    const dir = batchDirection(request);
+    const inputs = readTypedInputs(request, dir);
     const startedAt = ctx.now();
     const results: unknown[] = [];
     const errors: unknown[] = [];
@@ -358,14 +362,7 @@ export function registerAssociationRoutes(ctx: HubSpotContext): void {
 
   app.post(`${batchPath}/labels/archive`, async (request, reply) => {
     const dir = batchDirection(request);
-    const inputs = readInputs(request, BATCH_MAX).map((input, i) => {
-      const at = `inputs[${i}]`;
-      const fromId = readObjectId(input.from, `${at}.from`);
-      const toId = readObjectId(input.to, `${at}.to`);
-      const specs = readSpecs(input.types, `${at}.types`);
-      assertTypes(dir, specs);
-      return { fromId, toId, specs };
-    });
+    const inputs = readTypedInputs(request, dir);
     for (const { fromId, toId, specs } of inputs) {
       // Removing the unlabeled type removes the whole association, labels included.
       if (specs.some((s) => s.associationTypeId === dir.unlabeled)) {
