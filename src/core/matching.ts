@@ -1,0 +1,122 @@
+/**
+ * Matching and links (SPEC M1–M8, D3): which Salesforce lead or contact a HubSpot contact is, or
+ * becomes, linked to. Pure functions over the records both systems hold for one email.
+ */
+import { fail, ok, type Result, type SfPersonObject } from './model.ts';
+
+/** What matching needs to know of a Salesforce lead or contact. */
+export interface SfPerson {
+  readonly object: SfPersonObject;
+  readonly id: string;
+  readonly email: string | null;
+  /** Epoch ms. */
+  readonly createdAt: number;
+  /** Epoch ms (`LastModifiedDate`). */
+  readonly modifiedAt: number;
+  readonly isDeleted: boolean;
+  /** Leads only: converted, and into which contact. */
+  readonly isConverted: boolean;
+  readonly convertedContactId: string | null;
+  /** Set on the losers of a merge: the record that absorbed them. */
+  readonly masterRecordId: string | null;
+}
+
+/** SPEC M1: emails compare trimmed and case-insensitively. */
+export function emailKey(email: string | null | undefined): string | null {
+  const key = email?.trim().toLowerCase() ?? '';
+  return key === '' ? null : key;
+}
+
+/** SPEC M6: a record without an email is skipped (counted, with the reason), never an error. */
+export const SKIP_NO_EMAIL = {
+  code: 'no_email',
+  reason: 'The record has no email address, and email is the only key for a first link (M1).',
+} as const;
+
+/** A record that can be linked: live, and not a converted lead (M5). */
+function linkable(person: SfPerson): boolean {
+  return !person.isDeleted && !(person.object === 'Lead' && person.isConverted);
+}
+
+/** Contact before Lead, then the oldest CreatedDate, then the lowest id (a stable tie-break). */
+function firstLinkOrder(a: SfPerson, b: SfPerson): number {
+  if (a.object !== b.object) return a.object === 'Contact' ? -1 : 1;
+  if (a.createdAt !== b.createdAt) return a.createdAt - b.createdAt;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/**
+ * SPEC M1 + M2: the record a HubSpot contact with `email` is first linked to, among the Salesforce
+ * records given: those with the same email (M1), a Contact before a Lead, then the oldest. Undefined
+ * when none matches.
+ */
+export function firstLink(email: string | null, candidates: readonly SfPerson[]): SfPerson | undefined {
+  const key = emailKey(email);
+  if (key === null) return undefined;
+  return candidates.filter((c) => linkable(c) && emailKey(c.email) === key).sort(firstLinkOrder)[0];
+}
+
+/** Why a link moved, for the audit log and `explain` (V1). */
+export const linkMoves = ['converted', 'merged', 'hopped'] as const;
+export type LinkMove = (typeof linkMoves)[number];
+
+export interface LinkTarget {
+  readonly record: SfPerson;
+  /** Set when the link moved away from the record it had. */
+  readonly moved?: { readonly from: string; readonly because: LinkMove };
+}
+
+/**
+ * Where an existing link points now (M3–M5, D3). The link follows the Salesforce id (M3), except that
+ * it moves from a converted lead to its contact (M5), from a merged-away record to its master (D3),
+ * and, when several records share the linked email, to the most recently modified of them (M4).
+ * `records` are the Salesforce records known for the link: the linked one, records sharing its email,
+ * and conversion or merge targets. Fails when the linked record is gone with nowhere to go.
+ */
+export function currentLink(linkedId: string, records: readonly SfPerson[]): Result<LinkTarget> {
+  const byId = new Map(records.map((r) => [r.id, r]));
+  let record = byId.get(linkedId);
+  let moved: LinkTarget['moved'];
+  // Conversions and merges can chain (a lead converted into a contact later merged away): follow them.
+  for (let hops = 0; record && hops < 10; hops++) {
+    const next =
+      record.object === 'Lead' && record.isConverted && record.convertedContactId
+        ? { id: record.convertedContactId, because: 'converted' as const }
+        : record.isDeleted && record.masterRecordId
+          ? { id: record.masterRecordId, because: 'merged' as const }
+          : undefined;
+    if (!next) break;
+    moved = { from: linkedId, because: next.because };
+    record = byId.get(next.id);
+  }
+  if (!record) {
+    return fail(
+      'linked_record_missing',
+      `The Salesforce record ${linkedId} this contact was linked to (or the record it became) was not found.`,
+      'Resync the contact: it will be matched again by email.',
+    );
+  }
+  if (record.isDeleted) {
+    return fail(
+      'linked_record_deleted',
+      `The Salesforce record ${record.id} this contact is linked to was deleted.`,
+      'Restore it in Salesforce, or resync the contact to link it again by email.',
+    );
+  }
+  // M4: the link hops to the most recently modified record sharing the linked email.
+  const key = emailKey(record.email);
+  if (key !== null) {
+    let newest = record;
+    for (const r of records) {
+      if (!linkable(r) || emailKey(r.email) !== key) continue;
+      // Strictly newer than the linked record; between two others equally new, the lower id.
+      const newer =
+        r.modifiedAt > newest.modifiedAt ||
+        (newest !== record && r.modifiedAt === newest.modifiedAt && r.id < newest.id);
+      if (newer) newest = r;
+    }
+    if (newest !== record)
+      return ok({ record: newest, moved: { from: moved?.from ?? record.id, because: 'hopped' } });
+  }
+  return ok(moved ? { record, moved } : { record });
+}
