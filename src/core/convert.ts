@@ -189,3 +189,31 @@ export function toHubSpot(value: SfValue, field: SfField, property: HsProperty):
     }
   }
 }
+
+/**
+ * Whether two HubSpot-form values are the same value of `property` (SPEC F10: a write that comes back
+ * in another spelling is not a change): emails ignore case and spaces, numbers compare as numbers,
+ * booleans ignore case, dates and datetimes compare as instants, multi-checkboxes as sets.
+ */
+export function sameValue(property: HsProperty, a: string, b: string): boolean {
+  if (a === b) return true;
+  if (a === '' || b === '') return false;
+  switch (property.type) {
+    case 'number':
+      return Number(a) === Number(b);
+    case 'bool':
+      return a.toLowerCase() === b.toLowerCase();
+    case 'date':
+    case 'datetime':
+      return instantOf(a) === instantOf(b);
+    case 'enumeration':
+      if (property.fieldType === 'checkbox') {
+        const left = new Set(a.split(';'));
+        const right = b.split(';');
+        return left.size === new Set(right).size && right.every((v) => left.has(v));
+      }
+      return false;
+    case 'string':
+      return property.name === 'email' && a.trim().toLowerCase() === b.trim().toLowerCase();
+  }
+}
