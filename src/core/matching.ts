@@ -120,3 +120,113 @@ export function currentLink(linkedId: string, records: readonly SfPerson[]): Res
   }
   return ok(moved ? { record, moved } : { record });
 }
+
+/** SPEC C1: what a contact created from HubSpot becomes in Salesforce. */
+export const createAsValues = ['lead', 'contact'] as const;
+export type CreateAs = (typeof createAsValues)[number];
+
+/** SPEC C1 (inferred): the value a required field gets when HubSpot has none. */
+export const UNKNOWN_VALUE = '[[unknown]]';
+
+export type SalesforceCreateDecision =
+  | { readonly action: 'skip'; readonly code: string; readonly why: string }
+  | { readonly action: 'link'; readonly record: SfPerson; readonly why: string }
+  | {
+      readonly action: 'create';
+      readonly object: SfPersonObject;
+      /** Required fields HubSpot had no value for, filled with `UNKNOWN_VALUE`. */
+      readonly filled: Readonly<Record<string, string>>;
+      readonly why: string;
+    };
+
+/**
+ * SPEC M7 + C1: a HubSpot contact with no link is about to go to Salesforce. If any Salesforce lead
+ * or contact has its email, link to it instead of creating (M2 picks which); otherwise create a lead
+ * (default) or a contact, never both, filling required fields HubSpot has no value for.
+ */
+export function decideSalesforceCreate(input: {
+  readonly email: string | null;
+  /** The values bound for Salesforce, by field API name (after mapping and conversion). */
+  readonly values: Readonly<Record<string, unknown>>;
+  readonly createAs: CreateAs;
+  /** Salesforce leads and contacts found with this email (any case). */
+  readonly sameEmail: readonly SfPerson[];
+}): SalesforceCreateDecision {
+  if (emailKey(input.email) === null)
+    return { action: 'skip', code: SKIP_NO_EMAIL.code, why: SKIP_NO_EMAIL.reason };
+  const match = firstLink(input.email, input.sameEmail);
+  if (match)
+    return {
+      action: 'link',
+      record: match,
+      why: `a Salesforce ${match.object} already has this email: linked, not created (M7)`,
+    };
+  // A converted lead with the email hands over to its contact (M5) even when the contact's email changed.
+  const converted = input.sameEmail.find(
+    (p) => p.object === 'Lead' && p.isConverted && !p.isDeleted && p.convertedContactId,
+  );
+  if (converted) {
+    return {
+      action: 'skip',
+      code: 'converted_lead',
+      why: `the lead with this email was converted into ${converted.convertedContactId}: resolve the link through it (M5)`,
+    };
+  }
+  const object: SfPersonObject = input.createAs === 'lead' ? 'Lead' : 'Contact';
+  const required = object === 'Lead' ? ['LastName', 'Company'] : ['LastName'];
+  const filled: Record<string, string> = {};
+  for (const field of required) {
+    const value = input.values[field];
+    if (value === undefined || value === null || (typeof value === 'string' && value.trim() === ''))
+      filled[field] = UNKNOWN_VALUE;
+  }
+  return {
+    action: 'create',
+    object,
+    filled,
+    why: `no Salesforce lead or contact has this email: created as a ${object} (C1)`,
+  };
+}
+
+export type HubSpotCreateDecision =
+  | { readonly action: 'skip'; readonly code: string; readonly why: string }
+  | { readonly action: 'create'; readonly why: string }
+  | { readonly action: 'link'; readonly hsContactId: string; readonly why: string }
+  | {
+      readonly action: 'error';
+      readonly code: 'email_in_use';
+      readonly category: 'duplicates';
+      readonly message: string;
+      readonly fix: string;
+    };
+
+/**
+ * SPEC M8: a Salesforce record with no link is about to go to HubSpot. Never create a contact when one
+ * has the email: link to it — unless it is linked to a different Salesforce record, which is a
+ * Duplicates error "Email already in use".
+ */
+export function decideHubSpotCreate(input: {
+  readonly sfRecordId: string;
+  readonly email: string | null;
+  /** The HubSpot contact with this email, and the Salesforce id it is linked to, if any. */
+  readonly existing: { readonly id: string; readonly linkedSfId: string | null } | undefined;
+}): HubSpotCreateDecision {
+  if (emailKey(input.email) === null)
+    return { action: 'skip', code: SKIP_NO_EMAIL.code, why: SKIP_NO_EMAIL.reason };
+  const { existing } = input;
+  if (!existing) return { action: 'create', why: 'no HubSpot contact has this email: created (M8)' };
+  if (existing.linkedSfId === null || existing.linkedSfId === input.sfRecordId) {
+    return {
+      action: 'link',
+      hsContactId: existing.id,
+      why: 'a HubSpot contact already has this email: linked, not created (M8)',
+    };
+  }
+  return {
+    action: 'error',
+    code: 'email_in_use',
+    category: 'duplicates',
+    message: `Email already in use: HubSpot contact ${existing.id} has this email and is linked to Salesforce record ${existing.linkedSfId}, not ${input.sfRecordId}.`,
+    fix: 'Merge the duplicate Salesforce records, or give one of them another email.',
+  };
+}

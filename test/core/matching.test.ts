@@ -1,7 +1,15 @@
 /** SPEC M1–M6 and D3: first links by email, and where an existing link points as records change. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { SKIP_NO_EMAIL, currentLink, emailKey, firstLink, type SfPerson } from '../../src/core/matching.ts';
+import {
+  SKIP_NO_EMAIL,
+  currentLink,
+  decideHubSpotCreate,
+  decideSalesforceCreate,
+  emailKey,
+  firstLink,
+  type SfPerson,
+} from '../../src/core/matching.ts';
 import type { Result } from '../../src/core/model.ts';
 
 const T = Date.UTC(2026, 0, 1);
@@ -169,5 +177,119 @@ describe('M3–M5, D3: where an existing link points', () => {
         assert.match(result.problem.fix, /resync/i);
       }
     }
+  });
+});
+
+describe('M7, C1: creating in Salesforce', () => {
+  const values = { LastName: 'Lovelace', Company: 'Analytical Engines' };
+  it('M7: never creates when any Salesforce lead or contact has the email: links instead', () => {
+    const lead = person('00Q1', { email: 'ADA@example.com' });
+    const d = decideSalesforceCreate({
+      email: 'ada@example.com',
+      values,
+      createAs: 'lead',
+      sameEmail: [lead],
+    });
+    assert.equal(d.action, 'link');
+    if (d.action === 'link') assert.equal(d.record.id, '00Q1');
+    const both = decideSalesforceCreate({
+      email: 'ada@example.com',
+      values,
+      createAs: 'contact',
+      sameEmail: [lead, person('0031')],
+    });
+    assert.equal(both.action === 'link' && both.record.id, '0031', 'M2 decides which');
+  });
+
+  it('C1: creates a lead by default, a contact when set, never both', () => {
+    const asLead = decideSalesforceCreate({
+      email: 'new@example.com',
+      values,
+      createAs: 'lead',
+      sameEmail: [],
+    });
+    assert.deepEqual(asLead.action === 'create' && [asLead.object, asLead.filled], ['Lead', {}]);
+    const asContact = decideSalesforceCreate({
+      email: 'new@example.com',
+      values,
+      createAs: 'contact',
+      sameEmail: [],
+    });
+    assert.deepEqual(asContact.action === 'create' && [asContact.object, asContact.filled], ['Contact', {}]);
+  });
+
+  it('C1: a new lead with no last name or company gets [[unknown]] for them (inferred)', () => {
+    const d = decideSalesforceCreate({
+      email: 'new@example.com',
+      values: { FirstName: 'Ada', Company: '  ' },
+      createAs: 'lead',
+      sameEmail: [],
+    });
+    assert.deepEqual(d.action === 'create' && d.filled, { LastName: '[[unknown]]', Company: '[[unknown]]' });
+    const contact = decideSalesforceCreate({
+      email: 'new@example.com',
+      values: {},
+      createAs: 'contact',
+      sameEmail: [],
+    });
+    assert.deepEqual(contact.action === 'create' && contact.filled, { LastName: '[[unknown]]' });
+  });
+
+  it('M6: a contact without email is skipped, not created', () => {
+    const d = decideSalesforceCreate({ email: ' ', values, createAs: 'lead', sameEmail: [] });
+    assert.deepEqual(d.action === 'skip' && d.code, 'no_email');
+  });
+
+  it('M5: a converted lead with the email is not a reason to create a duplicate', () => {
+    const converted = person('00Q1', { isConverted: true, convertedContactId: '0031' });
+    const d = decideSalesforceCreate({
+      email: 'ada@example.com',
+      values,
+      createAs: 'lead',
+      sameEmail: [converted],
+    });
+    assert.equal(d.action, 'skip');
+  });
+});
+
+describe('M8: creating in HubSpot', () => {
+  it('M8: creates when no HubSpot contact has the email', () => {
+    assert.equal(
+      decideHubSpotCreate({ sfRecordId: '00Q1', email: 'ada@example.com', existing: undefined }).action,
+      'create',
+    );
+  });
+
+  it('M8: links to the contact that has the email, unlinked or linked to this record', () => {
+    for (const linkedSfId of [null, '00Q1']) {
+      const d = decideHubSpotCreate({
+        sfRecordId: '00Q1',
+        email: 'ada@example.com',
+        existing: { id: '101', linkedSfId },
+      });
+      assert.deepEqual(d.action === 'link' && d.hsContactId, '101');
+    }
+  });
+
+  it('M8: a contact linked to a different Salesforce record is a Duplicates error "Email already in use"', () => {
+    const d = decideHubSpotCreate({
+      sfRecordId: '00Q2',
+      email: 'ada@example.com',
+      existing: { id: '101', linkedSfId: '00Q1' },
+    });
+    assert.equal(d.action, 'error');
+    if (d.action === 'error') {
+      assert.equal(d.category, 'duplicates');
+      assert.match(d.message, /^Email already in use/);
+      assert.match(d.message, /00Q1/);
+      assert.ok(d.fix.length > 20);
+    }
+  });
+
+  it('M6: a record without email is skipped', () => {
+    assert.equal(
+      decideHubSpotCreate({ sfRecordId: '00Q1', email: null, existing: undefined }).action,
+      'skip',
+    );
   });
 });
