@@ -1,0 +1,82 @@
+/**
+ * SPEC K1: account sync (a setting, default off). A Salesforce Account pairs with the HubSpot company
+ * whose `salesforceaccountid` holds its id — never by domain — and a contact's `AccountId` becomes its
+ * primary company association.
+ */
+
+export const ACCOUNT_ID_PROPERTY = 'salesforceaccountid';
+
+export interface HsCompanyRef {
+  readonly id: string;
+  /** The company's `salesforceaccountid`, if set. */
+  readonly salesforceAccountId: string | null;
+  /** The company's domain: shown to explain that it is never used to match. */
+  readonly domain: string | null;
+}
+
+export type CompanyDecision =
+  | { readonly action: 'none'; readonly why: string }
+  | { readonly action: 'link'; readonly hsCompanyId: string; readonly why: string }
+  | { readonly action: 'create'; readonly why: string };
+
+/** K1: which HubSpot company a Salesforce account is, or that one must be created. */
+export function decideCompany(input: {
+  readonly accountSync: boolean;
+  readonly sfAccountId: string;
+  readonly companies: readonly HsCompanyRef[];
+}): CompanyDecision {
+  if (!input.accountSync) return { action: 'none', why: 'account sync is off (K1)' };
+  const matches = input.companies.filter((c) => c.salesforceAccountId === input.sfAccountId);
+  if (matches.length > 0) {
+    const first = [...matches].sort((a, b) => Number(a.id) - Number(b.id) || (a.id < b.id ? -1 : 1))[0]!;
+    return {
+      action: 'link',
+      hsCompanyId: first.id,
+      why: `HubSpot company ${first.id} has salesforceaccountid ${input.sfAccountId} (K1)`,
+    };
+  }
+  return {
+    action: 'create',
+    why: 'no HubSpot company has this salesforceaccountid; companies are never matched by domain (K1)',
+  };
+}
+
+export type PrimaryCompanyDecision =
+  | { readonly action: 'none'; readonly why: string }
+  | { readonly action: 'set_primary'; readonly hsCompanyId: string; readonly why: string }
+  | { readonly action: 'set_account'; readonly sfAccountId: string; readonly why: string };
+
+/**
+ * K1: a contact's `AccountId` ⇄ its primary company. Salesforce's account decides when it changed or
+ * HubSpot has none; a primary company HubSpot changed goes to Salesforce when that company is linked
+ * to an account. `accountOfCompany` and `companyOfAccount` are the company links known so far.
+ */
+export function decidePrimaryCompany(input: {
+  readonly accountSync: boolean;
+  readonly sfAccountId: string | null;
+  readonly hsPrimaryCompanyId: string | null;
+  /** The account both sides last agreed on; null before the first sync. */
+  readonly agreedAccountId: string | null;
+  readonly companyOfAccount: ReadonlyMap<string, string>;
+  readonly accountOfCompany: ReadonlyMap<string, string>;
+}): PrimaryCompanyDecision {
+  if (!input.accountSync) return { action: 'none', why: 'account sync is off (K1)' };
+  const { sfAccountId, hsPrimaryCompanyId } = input;
+  const hsAccountId =
+    hsPrimaryCompanyId === null ? null : (input.accountOfCompany.get(hsPrimaryCompanyId) ?? null);
+  if (sfAccountId === hsAccountId) return { action: 'none', why: 'in sync' };
+  const hsChanged = hsAccountId !== null && hsAccountId !== input.agreedAccountId;
+  const sfChanged = sfAccountId !== input.agreedAccountId;
+  if (hsChanged && !sfChanged) {
+    return {
+      action: 'set_account',
+      sfAccountId: hsAccountId,
+      why: 'the primary company changed in HubSpot (K1)',
+    };
+  }
+  if (sfAccountId === null) return { action: 'none', why: 'the contact has no account in Salesforce (K1)' };
+  const company = input.companyOfAccount.get(sfAccountId);
+  if (company === undefined)
+    return { action: 'none', why: `account ${sfAccountId} has no HubSpot company yet: it syncs first (K1)` };
+  return { action: 'set_primary', hsCompanyId: company, why: `the contact's account is ${sfAccountId} (K1)` };
+}
