@@ -187,20 +187,25 @@ export function addCustomMapping(request: MappingRequest, context: MappingContex
   });
 }
 
+function findMapping(mappings: readonly Mapping[], hsProperty: string): Result<Mapping> {
+  const current = mappings.find((m) => m.hsProperty === hsProperty);
+  if (current) return ok(current);
+  return fail(
+    'unknown_mapping',
+    `No mapping for HubSpot property "${hsProperty}".`,
+    'List the mappings (crosswalk mappings list) and use one of their property names.',
+  );
+}
+
 /** SPEC F4–F6: changes a mapping's rule, within what that mapping allows. */
 export function setMappingRule(
   mappings: readonly Mapping[],
   hsProperty: string,
   rule: SyncRule,
 ): Result<Mapping[]> {
-  const current = mappings.find((m) => m.hsProperty === hsProperty);
-  if (!current) {
-    return fail(
-      'unknown_mapping',
-      `No mapping for HubSpot property "${hsProperty}".`,
-      'List the mappings (crosswalk mappings list) and use one of their property names.',
-    );
-  }
+  const found = findMapping(mappings, hsProperty);
+  if (!found.ok) return found;
+  const current = found.value;
   const allowed = allowedRules(current.hsProperty, current.sfField);
   if (!allowed.includes(rule)) {
     return fail(
@@ -214,14 +219,9 @@ export function setMappingRule(
 
 /** Removes a custom mapping; default mappings stay (F1: their rule can be set to "Don't sync"). */
 export function removeMapping(mappings: readonly Mapping[], hsProperty: string): Result<Mapping[]> {
-  const current = mappings.find((m) => m.hsProperty === hsProperty);
-  if (!current) {
-    return fail(
-      'unknown_mapping',
-      `No mapping for HubSpot property "${hsProperty}".`,
-      'List the mappings (crosswalk mappings list) and use one of their property names.',
-    );
-  }
+  const found = findMapping(mappings, hsProperty);
+  if (!found.ok) return found;
+  const current = found.value;
   if (current.isDefault) {
     return fail(
       'default_mapping',
