@@ -11,6 +11,7 @@ import {
   type MappingContext,
 } from '../../src/core/mappings.ts';
 import {
+  sfFieldTypes,
   syncRules,
   type HsProperty,
   type Result,
@@ -155,23 +156,7 @@ describe('F2: custom mappings', () => {
     textarea: 'string',
     date: 'date',
   };
-  const sfTypes: SfFieldType[] = [
-    'string',
-    'textarea',
-    'email',
-    'phone',
-    'url',
-    'picklist',
-    'multipicklist',
-    'reference',
-    'boolean',
-    'int',
-    'double',
-    'currency',
-    'percent',
-    'date',
-    'datetime',
-  ];
+  const sfTypes = sfFieldTypes.filter((t) => t !== 'id');
   for (const [fieldType, allowed] of Object.entries(table)) {
     it(`F2: a HubSpot ${fieldType} property maps to ${allowed.join(', ')} and nothing else`, () => {
       for (const sfType of sfTypes) {

@@ -9,14 +9,8 @@ import {
 } from '../../src/emulators/hubspot/server.ts';
 
 /** One entry of the emulator's request log (`GET /__emulator/requests`). */
-export interface LoggedRequest {
-  at: string;
-  method: string;
-  path: string;
-  status: number;
-  durationMs: number;
-  counted: boolean;
-}
+export type { LoggedRequest } from '../../src/emulators/shared/request-log.ts';
+import type { LoggedRequest } from '../../src/emulators/shared/request-log.ts';
 
 /**
  * The body of a raw request: `json` is sent as JSON (`Content-Type: application/json` unless

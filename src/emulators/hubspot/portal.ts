@@ -439,6 +439,10 @@ export class Portal {
     let contacts = this.#companyContacts.get(companyId);
     if (!contacts) this.#companyContacts.set(companyId, (contacts = new Set()));
     contacts.add(contactId);
+    this.#associationChanged(contactId);
+  }
+
+  #associationChanged(contactId: string): void {
     this.emit({
       kind: 'associationChange',
       objectType: 'contacts',
@@ -453,13 +457,7 @@ export class Portal {
     const removed = this.contactCompanies.get(contactId)?.delete(companyId) ?? false;
     if (removed) {
       this.#companyContacts.get(companyId)?.delete(contactId);
-      this.emit({
-        kind: 'associationChange',
-        objectType: 'contacts',
-        objectId: contactId,
-        occurredAt: this.now(),
-        changeSource: 'API',
-      });
+      this.#associationChanged(contactId);
     }
     return removed;
   }

@@ -26,24 +26,11 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-export const propertyTypes = ['string', 'number', 'date', 'datetime', 'enumeration', 'bool'] as const;
-export type PropertyType = (typeof propertyTypes)[number];
-
-export const fieldTypes = [
-  'text',
-  'textarea',
-  'html',
-  'number',
-  'date',
-  'file',
-  'phonenumber',
-  'select',
-  'radio',
-  'checkbox',
-  'booleancheckbox',
-  'calculation_equation',
-] as const;
-export type FieldType = (typeof fieldTypes)[number];
+// HubSpot's property and field types: one list each, shared with the sync core's model.
+export { hsPropertyTypes as propertyTypes, hsFieldTypes as fieldTypes } from '../../core/model.ts';
+import type { HsFieldType, HsPropertyType } from '../../core/model.ts';
+export type PropertyType = HsPropertyType;
+export type FieldType = HsFieldType;
 
 /** Which field types go with which property type. */
 export const fieldTypesByType: Record<PropertyType, readonly FieldType[]> = {

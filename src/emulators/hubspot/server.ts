@@ -21,7 +21,7 @@ import { registerCommunicationPreferenceRoutes } from './commprefs-routes.ts';
 import { Webhooks, registerWebhookAdminRoutes } from './webhooks.ts';
 import { FaultQueue } from '../shared/faults.ts';
 import { adminPath, registerCommonAdmin } from '../shared/admin.ts';
-import { RequestLog } from '../shared/request-log.ts';
+import { RequestLog, SlidingWindow } from '../shared/request-log.ts';
 
 export interface HubSpotEmulatorOptions {
   /** TCP port on 127.0.0.1; 0 picks a free one. Default 0. */
@@ -60,24 +60,6 @@ export interface HubSpotEmulator {
 
 const TEN_SECONDS = 10_000;
 const DAY_MS = 86_400_000;
-
-/** Request timestamps in a sliding window. */
-class SlidingWindow {
-  #times: number[] = [];
-  constructor(readonly windowMs: number) {}
-  count(now: number): number {
-    let drop = 0;
-    while (drop < this.#times.length && this.#times[drop]! <= now - this.windowMs) drop++;
-    if (drop > 0) this.#times.splice(0, drop);
-    return this.#times.length;
-  }
-  add(now: number): void {
-    this.#times.push(now);
-  }
-  reset(): void {
-    this.#times = [];
-  }
-}
 
 export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {}): Promise<HubSpotEmulator> {
   const now = options.now ?? Date.now;

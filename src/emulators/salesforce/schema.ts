@@ -5,25 +5,10 @@
  * that upsert by external id can be exercised.
  */
 
-export const fieldTypes = [
-  'id',
-  'string',
-  'textarea',
-  'email',
-  'phone',
-  'url',
-  'picklist',
-  'multipicklist',
-  'reference',
-  'boolean',
-  'int',
-  'double',
-  'currency',
-  'percent',
-  'date',
-  'datetime',
-] as const;
-export type FieldType = (typeof fieldTypes)[number];
+import type { SfFieldType } from '../../core/model.ts';
+
+/** Salesforce's field types, as `describe` names them (one list, in the sync core's model). */
+export type FieldType = SfFieldType;
 
 export interface PicklistValue {
   readonly value: string;

@@ -58,3 +58,24 @@ export class RollingCounter {
     this.#total = 0;
   }
 }
+
+/**
+ * Counts events in a short sliding window exactly (each event's time kept): for limits where a second's
+ * rounding matters, such as HubSpot's 10-second burst. `RollingCounter` suits long windows.
+ */
+export class SlidingWindow {
+  #times: number[] = [];
+  constructor(readonly windowMs: number) {}
+  count(now: number): number {
+    let drop = 0;
+    while (drop < this.#times.length && this.#times[drop]! <= now - this.windowMs) drop++;
+    if (drop > 0) this.#times.splice(0, drop);
+    return this.#times.length;
+  }
+  add(now: number): void {
+    this.#times.push(now);
+  }
+  reset(): void {
+    this.#times = [];
+  }
+}

@@ -3,6 +3,7 @@
  * through jsforce 3.10.16 unchanged where jsforce has a call for it, and raw HTTP where it has not.
  */
 import { after, before, describe, it } from 'node:test';
+import type { LoggedRequest } from '../../../src/emulators/shared/request-log.ts';
 import assert from 'node:assert/strict';
 import { Connection } from 'jsforce';
 import { API_VERSION, sfError, startSalesforce, type SalesforceFixture } from '../../helpers/salesforce.ts';
@@ -16,15 +17,6 @@ interface Usage {
   byFamily: Record<string, number>;
   dailyApiRequests: { used: number; max: number };
   records: Record<string, number>;
-}
-
-interface LoggedRequest {
-  at: string;
-  method: string;
-  path: string;
-  status: number;
-  durationMs: number;
-  counted: boolean;
 }
 
 /** A raw API call with the fixture's token (or `token`), for what jsforce cannot send. */

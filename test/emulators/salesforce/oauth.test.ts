@@ -4,6 +4,7 @@
  * revoke, bad tokens, and API versions.
  */
 import { after, before, describe, it } from 'node:test';
+import type { LoggedRequest } from '../../../src/emulators/shared/request-log.ts';
 import assert from 'node:assert/strict';
 import { Connection } from 'jsforce';
 import {
@@ -14,13 +15,6 @@ import { API_VERSION, sfError } from '../../helpers/salesforce.ts';
 
 const USERNAME = 'integration@crosswalk.example';
 const REDIRECT_URI = 'http://127.0.0.1:1/callback';
-
-interface LoggedRequest {
-  method: string;
-  path: string;
-  status: number;
-  counted: boolean;
-}
 
 /** The error jsforce's OAuth2 class threw: it names the error after the OAuth `error` field. */
 async function oauthError(promise: Promise<unknown>): Promise<{ name: string; message: string }> {
