@@ -73,7 +73,15 @@ export interface LinkTarget {
  * `records` are the Salesforce records known for the link: the linked one, records sharing its email,
  * and conversion or merge targets. Fails when the linked record is gone with nowhere to go.
  */
-export function currentLink(linkedId: string, records: readonly SfPerson[]): Result<LinkTarget> {
+export function currentLink(
+  linkedId: string,
+  records: readonly SfPerson[],
+  /**
+   * Only a record modified after this instant (the link's last sync, epoch ms) can take the link over
+   * (inferred: otherwise M4 would undo M2's first pick at once; the link hops when another record changes).
+   */
+  hopAfter = -Infinity,
+): Result<LinkTarget> {
   const byId = new Map(records.map((r) => [r.id, r]));
   let record = byId.get(linkedId);
   let moved: LinkTarget['moved'];
@@ -108,7 +116,7 @@ export function currentLink(linkedId: string, records: readonly SfPerson[]): Res
   if (key !== null) {
     let newest = record;
     for (const r of records) {
-      if (!linkable(r) || emailKey(r.email) !== key) continue;
+      if (!linkable(r) || emailKey(r.email) !== key || (r !== record && r.modifiedAt <= hopAfter)) continue;
       // Strictly newer than the linked record; between two others equally new, the lower id.
       const newer =
         r.modifiedAt > newest.modifiedAt ||

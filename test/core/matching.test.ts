@@ -116,6 +116,13 @@ describe('M3–M5, D3: where an existing link points', () => {
     });
   });
 
+  it("M4: only a record changed since the last sync takes the link over (M2's pick holds until then)", () => {
+    const linked = person('00Q1', { modifiedAt: T });
+    const newer = person('0031', { email: 'ada@example.com', modifiedAt: T + DAY });
+    assert.equal(target(currentLink('00Q1', [linked, newer], T + DAY)).moved, undefined);
+    assert.equal(target(currentLink('00Q1', [linked, newer], T + DAY - 1)).id, '0031');
+  });
+
   it('M4: no hop when the linked record is the newest, or as new as any other', () => {
     const linked = person('0031', { modifiedAt: T + DAY });
     assert.equal(target(currentLink('0031', [linked, person('00Q1', { modifiedAt: T })])).moved, undefined);

@@ -1,0 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { plan, context, applyPlan, T0 } from './test/core/world.ts';
+import { DEFAULT_MAPPINGS } from './src/core/mappings.ts';
+const [c] = JSON.parse(readFileSync('/tmp/ce.json','utf8'));
+const ctx = context(c.settings, DEFAULT_MAPPINGS.map((m,i)=>({...m, rule: c.rules[i]})), [['001A','9001'],['001B','9002']]);
+const p = plan(c.world, c.step, ctx);
+console.log(JSON.stringify(p.fields.filter(f=>f.hsProperty==='hs_lead_status')), p.snapshot?.values.hs_lead_status);
+const a = applyPlan(c.world, p, T0+60000, ctx);
+const p2 = plan(a, c.step, ctx);
+console.log(JSON.stringify(p2.fields.filter(f=>f.hsProperty==='hs_lead_status')), JSON.stringify(p2.hubspot.update));
+console.log(a.link?.snapshot.values.hs_lead_status, a.hubspot?.properties.hs_lead_status);

@@ -1,0 +1,937 @@
+/**
+ * Planning: every rule of SPEC.md composed into one `SyncPlan` for one HubSpot contact and the
+ * Salesforce lead or contact it is (or becomes) linked to. The engine gathers the input, calls
+ * `planSync`, carries the plan out and stores the new snapshot; nothing here does I/O.
+ *
+ * Terms (docs/glossary.md): the **pairing** is the HubSpot contact and the Salesforce record a plan
+ * syncs; either side may be missing before the plan (it then creates it). The **snapshot** holds, per
+ * mapped HubSpot property, the value both systems last agreed on, in HubSpot's form; `null` means the
+ * mapping is known but nothing was agreed yet, and an absent property means the mapping is newer than
+ * the contact's last sync (F7).
+ */
+import { decidePrimaryCompany } from './accounts.ts';
+import { CAMPAIGNS_PROPERTY, campaignsValue, type CampaignMembership } from './campaigns.ts';
+import { sameValue, toHubSpot, toSalesforce, type SfValue } from './convert.ts';
+import { decideHubSpotDelete, decideSalesforceDelete, type SalesforceDeleteSetting } from './deletes.ts';
+import type { ErrorCategory } from './errors.ts';
+import { mappingsFor, OPT_OUT } from './mappings.ts';
+import {
+  currentLink,
+  decideHubSpotCreate,
+  decideSalesforceCreate,
+  emailKey,
+  firstLink,
+  SKIP_NO_EMAIL,
+  UNKNOWN_VALUE,
+  type CreateAs,
+  type LinkMove,
+  type SfPerson,
+} from './matching.ts';
+import {
+  syncRuleLabels,
+  type HsProperty,
+  type Mapping,
+  type SfField,
+  type SfPersonObject,
+  type SyncRule,
+} from './model.ts';
+import { decideOptOut } from './opt-out.ts';
+import { ownerToHubSpot, ownerToSalesforce, type HsOwner, type SfUser } from './owner.ts';
+import { decideField, type FieldDecision } from './rules.ts';
+import {
+  decideScope,
+  DEFAULT_SCOPE_SETTINGS,
+  type Scope,
+  type ScopeSettings,
+  type Trigger,
+} from './scope.ts';
+
+/** A HubSpot contact as planning needs it. */
+export interface HsContact {
+  readonly id: string;
+  /** Property values by internal name; `""` or absent is no value. */
+  readonly properties: Readonly<Record<string, string>>;
+  /** When each property last changed (epoch ms, from property history); absent when unknown. */
+  readonly changedAt: Readonly<Record<string, number>>;
+  /** Unsubscribed from all email (communication preferences; `hs_email_optout`). */
+  readonly optedOut: boolean;
+  /** K1: the primary company association. */
+  readonly primaryCompanyId: string | null;
+}
+
+/** A Salesforce lead or contact as planning needs it. */
+export interface SfRecord extends SfPerson {
+  /** Field values by API name (`HasOptedOutOfEmail`, `OwnerId` and `AccountId` included). */
+  readonly values: Readonly<Record<string, SfValue>>;
+  /** The HubSpot contact this record is linked to, if any (the store knows). */
+  readonly linkedHsContactId: string | null;
+  /** Who last modified the record (`LastModifiedById`): Crosswalk's own writes are told apart (F9, F10). */
+  readonly lastModifiedById: string | null;
+}
+
+export interface Snapshot {
+  /** Per mapped HubSpot property, the value both sides agreed on (HubSpot form); see the file header. */
+  readonly values: Readonly<Record<string, string | null>>;
+  /** O1: the opt-out both sides agreed on; null before it first moved. */
+  readonly optOut: boolean | null;
+  /** K1: the account both sides agreed on. */
+  readonly accountId: string | null;
+  /**
+   * F9: when Salesforce's values last changed by someone other than Crosswalk, as of the last sync
+   * (epoch ms). `LastModifiedDate` is per record, so a write of ours to one field would otherwise make
+   * every other field look newer than HubSpot's.
+   */
+  readonly sfChangedAt: number | null;
+}
+
+export interface Link {
+  readonly hsContactId: string;
+  readonly sfObject: SfPersonObject;
+  readonly sfId: string;
+  readonly snapshot: Snapshot;
+  /** When the contact last synced, epoch ms. */
+  readonly lastSyncedAt: number;
+}
+
+/** The settings planning reads (the store keeps them; `crosswalk settings`). */
+export interface PlanSettings extends ScopeSettings {
+  /** C1: what a contact created from HubSpot becomes. Default `lead`. */
+  readonly createAs: CreateAs;
+  /** D1: per object, what a Salesforce delete does in HubSpot. Default `do_nothing`. */
+  readonly sfDeletes: Readonly<Record<SfPersonObject, SalesforceDeleteSetting>>;
+  /** K1: account sync. Default off. */
+  readonly accountSync: boolean;
+}
+
+export const DEFAULT_PLAN_SETTINGS: PlanSettings = {
+  ...DEFAULT_SCOPE_SETTINGS,
+  createAs: 'lead',
+  sfDeletes: { Lead: 'do_nothing', Contact: 'do_nothing' },
+  accountSync: false,
+};
+
+/** What stays the same across the contacts of one run. */
+export interface PlanContext {
+  readonly settings: PlanSettings;
+  readonly mappings: readonly Mapping[];
+  readonly hsProperties: ReadonlyMap<string, HsProperty>;
+  readonly sfFields: Readonly<Record<SfPersonObject, ReadonlyMap<string, SfField>>>;
+  readonly sfUsers: readonly SfUser[];
+  readonly hsOwners: readonly HsOwner[];
+  /** The Salesforce user Crosswalk writes as: it owns the records Crosswalk creates without an owner. */
+  readonly integrationUserId: string | null;
+  /** K1: the company links known so far, both ways. */
+  readonly companyOfAccount: ReadonlyMap<string, string>;
+  readonly accountOfCompany: ReadonlyMap<string, string>;
+}
+
+export interface PlanInput {
+  readonly trigger: Trigger;
+  /** The linked HubSpot contact, or (unlinked) the one with the email; null when there is none. */
+  readonly hubspot: HsContact | null;
+  /** The link of that contact (or of `sfRecordId`), if any. */
+  readonly link: Link | null;
+  /**
+   * Salesforce leads and contacts that matter: the linked one, every one sharing the email, and
+   * conversion or merge targets. Every record with the email must be here (M7 depends on it).
+   */
+  readonly salesforce: readonly SfRecord[];
+  /** For triggers from Salesforce (`sf_created`, `sf_updated`, `import`): the record concerned. */
+  readonly sfRecordId: string | null;
+  /** G1: whether the contact is a member of the segment (ignored when none is set). */
+  readonly isMember: boolean;
+  /** K2: campaign memberships by Salesforce record id. */
+  readonly campaigns: ReadonlyMap<string, readonly CampaignMembership[]>;
+  /** D2: why this record's previous link ended, when it did (the audit log repeats it). */
+  readonly endedLinkWhy?: string;
+}
+
+/** For every mapped field: what was decided and why (V1). */
+export interface FieldReport {
+  readonly hsProperty: string;
+  readonly sfField: string;
+  readonly rule: SyncRule | 'special';
+  readonly action: 'none' | 'to_hubspot' | 'to_salesforce' | 'skipped' | 'error';
+  readonly why: string;
+}
+
+export type Direction = 'to_hubspot' | 'to_salesforce';
+
+/** E1: a failed record sync, as the error log keeps it. */
+export interface PlanError {
+  readonly direction: Direction;
+  readonly category: ErrorCategory;
+  readonly code: string;
+  readonly message: string;
+  readonly fix: string;
+  /** The HubSpot property concerned, for a field's error. */
+  readonly hsProperty?: string;
+  /** The Salesforce record concerned, when it is not the pairing's. */
+  readonly sfRecordId?: string;
+}
+
+export interface Skip {
+  readonly code: string;
+  readonly why: string;
+}
+
+export type LinkChange =
+  | { readonly action: 'none' }
+  | { readonly action: 'keep' }
+  /**
+   * A first link. A null id is the record this plan creates; the engine writes the new Salesforce
+   * id into `idProperty` of the HubSpot contact (M3).
+   */
+  | {
+      readonly action: 'create';
+      readonly sfObject: SfPersonObject;
+      readonly sfId: string | null;
+      readonly hsContactId: string | null;
+      readonly idProperty: string;
+      readonly why: string;
+    }
+  | {
+      readonly action: 'move';
+      readonly from: string;
+      readonly sfObject: SfPersonObject;
+      readonly sfId: string;
+      readonly because: LinkMove;
+      readonly why: string;
+    }
+  | { readonly action: 'end'; readonly why: string };
+
+export interface SyncPlan {
+  readonly outcome: 'synced' | 'skipped' | 'failed' | 'link_ended';
+  /** Why the contact synced (or did not), in plain words. */
+  readonly why: string;
+  readonly hubspot: {
+    /** Create the contact (the engine upserts by email, so a retry cannot duplicate it). */
+    readonly create: { readonly properties: Readonly<Record<string, string>> } | null;
+    /** `""` clears a property. */
+    readonly update: { readonly id: string; readonly properties: Readonly<Record<string, string>> } | null;
+    /** O1: unsubscribe from all email. There is no resubscribe: only the contact can. */
+    readonly unsubscribe: boolean;
+    /** K1: make this company the contact's primary company. */
+    readonly primaryCompanyId: string | null;
+    /** D1: delete this contact. */
+    readonly deleteId: string | null;
+  };
+  readonly salesforce: {
+    /** Create a record (the engine matches by email again first, so a retry cannot duplicate it). */
+    readonly create: {
+      readonly object: SfPersonObject;
+      readonly values: Readonly<Record<string, SfValue>>;
+    } | null;
+    readonly update: {
+      readonly object: SfPersonObject;
+      readonly id: string;
+      readonly values: Readonly<Record<string, SfValue>>;
+    } | null;
+  };
+  readonly link: LinkChange;
+  /** The snapshot to store with the link after the writes succeed; null when there is no link after. */
+  readonly snapshot: Snapshot | null;
+  readonly fields: readonly FieldReport[];
+  readonly skips: readonly Skip[];
+  readonly errors: readonly PlanError[];
+}
+
+/** How many writes a plan asks for (a plan with none needs no API call). */
+export function planWrites(plan: SyncPlan): number {
+  const { hubspot: hs, salesforce: sf } = plan;
+  return (
+    (hs.create ? 1 : 0) +
+    (hs.update ? 1 : 0) +
+    (hs.unsubscribe ? 1 : 0) +
+    (hs.primaryCompanyId !== null ? 1 : 0) +
+    (hs.deleteId !== null ? 1 : 0) +
+    (sf.create ? 1 : 0) +
+    (sf.update ? 1 : 0)
+  );
+}
+
+const OWNER = { hsProperty: 'hubspot_owner_id', sfField: 'OwnerId' } as const;
+const idPropertyOf = (object: SfPersonObject) =>
+  object === 'Lead' ? 'salesforceleadid' : 'salesforcecontactid';
+
+/** A mapping with the metadata of both ends, resolved once per context and object. */
+interface BoundMapping {
+  readonly mapping: Mapping;
+  readonly property: HsProperty | undefined;
+  readonly field: SfField | undefined;
+  readonly same: (a: string, b: string) => boolean;
+}
+
+const bound = new WeakMap<PlanContext, Record<SfPersonObject, readonly BoundMapping[]>>();
+
+function boundMappings(ctx: PlanContext, object: SfPersonObject): readonly BoundMapping[] {
+  let cached = bound.get(ctx);
+  if (!cached) {
+    const bind = (o: SfPersonObject) =>
+      mappingsFor(ctx.mappings, o).map((mapping): BoundMapping => {
+        const property = ctx.hsProperties.get(mapping.hsProperty);
+        return {
+          mapping,
+          property,
+          field: ctx.sfFields[o].get(mapping.sfField),
+          same: property ? (a, b) => sameValue(property, a, b) : (a, b) => a === b,
+        };
+      });
+    cached = { Lead: bind('Lead'), Contact: bind('Contact') };
+    bound.set(ctx, cached);
+  }
+  return cached[object];
+}
+
+const text = (v: string | undefined) => v ?? '';
+
+/** A plan under construction. */
+class Builder {
+  hsCreate: Record<string, string> | null = null;
+  hsUpdate: Record<string, string> = {};
+  unsubscribe = false;
+  primaryCompanyId: string | null = null;
+  deleteId: string | null = null;
+  sfCreate: { object: SfPersonObject; values: Record<string, SfValue> } | null = null;
+  sfUpdate: Record<string, SfValue> = {};
+  link: LinkChange = { action: 'none' };
+  snapshot: Snapshot | null = null;
+  readonly fields: FieldReport[] = [];
+  readonly skips: Skip[] = [];
+  readonly errors: PlanError[] = [];
+
+  done(outcome: SyncPlan['outcome'], why: string, hsId: string | null, sfTarget: SfRecord | null): SyncPlan {
+    const hasUpdate = Object.keys(this.hsUpdate).length > 0 && hsId !== null;
+    const sfUpdate = sfTarget !== null && Object.keys(this.sfUpdate).length > 0;
+    return {
+      outcome,
+      why,
+      hubspot: {
+        create: this.hsCreate ? { properties: this.hsCreate } : null,
+        update: hasUpdate ? { id: hsId, properties: this.hsUpdate } : null,
+        unsubscribe: this.unsubscribe,
+        primaryCompanyId: this.primaryCompanyId,
+        deleteId: this.deleteId,
+      },
+      salesforce: {
+        create: this.sfCreate,
+        update: sfUpdate ? { object: sfTarget.object, id: sfTarget.id, values: this.sfUpdate } : null,
+      },
+      link: this.link,
+      snapshot: this.snapshot,
+      fields: this.fields,
+      skips: this.skips,
+      errors: this.errors,
+    };
+  }
+}
+
+/** Plans the sync of one contact. See the file header and docs/rules.md for the rules it applies. */
+export function planSync(input: PlanInput, ctx: PlanContext): SyncPlan {
+  const b = new Builder();
+  const { link, hubspot } = input;
+  const settings = ctx.settings;
+  const inSegment = settings.segmentId === null || input.isMember;
+
+  // D2: the linked HubSpot contact is gone. Salesforce keeps its record; the link ends.
+  if (link && !hubspot) {
+    const why = decideHubSpotDelete().why;
+    b.link = { action: 'end', why };
+    return b.done('link_ended', why, null, null);
+  }
+
+  // Which Salesforce record the contact is (or becomes) linked to.
+  let target: SfRecord | null = null;
+  if (link) {
+    const found = currentLink(link.sfId, input.salesforce, link.lastSyncedAt);
+    if (!found.ok) {
+      const deleted = input.salesforce.find((r) => r.id === link.sfId && r.isDeleted);
+      if (deleted && found.problem.code === 'linked_record_deleted') {
+        // D1 (a merge would have moved the link: D3). Deletes reach HubSpot only for contacts in scope.
+        const decision = decideSalesforceDelete(settings.sfDeletes[deleted.object]);
+        const act = decision.action === 'delete_hubspot' && inSegment;
+        if (act) b.deleteId = link.hsContactId;
+        const why =
+          act || decision.action === 'none'
+            ? decision.why
+            : `${decision.why}; not in the segment, so kept (G1)`;
+        b.link = { action: 'end', why };
+        return b.done('link_ended', why, null, null);
+      }
+      b.errors.push({ direction: 'to_salesforce', category: 'associations', ...found.problem });
+      return b.done('failed', found.problem.message, null, null);
+    }
+    target = found.value.record as SfRecord;
+    const moved = found.value.moved;
+    if (moved) {
+      const why =
+        moved.because === 'converted'
+          ? `the lead ${moved.from} was converted: the link moves to contact ${target.id} (M5)`
+          : moved.because === 'merged'
+            ? `${moved.from} was merged into ${target.id}: the link moves to the master (D3)`
+            : `${target.id} is the most recently modified record with this email: the link hops to it (M4)`;
+      b.link = {
+        action: 'move',
+        from: link.sfId,
+        sfObject: target.object,
+        sfId: target.id,
+        because: moved.because,
+        why,
+      };
+    } else b.link = { action: 'keep' };
+  }
+
+  // A trigger from Salesforce names a record; it may not be the one the contact is linked to.
+  const origin =
+    input.sfRecordId === null ? undefined : input.salesforce.find((r) => r.id === input.sfRecordId);
+  if (input.sfRecordId !== null && !origin) {
+    b.skips.push({ code: 'record_not_found', why: `Salesforce record ${input.sfRecordId} was not found.` });
+    return b.done('skipped', 'the Salesforce record was not found', null, null);
+  }
+  if (origin && !link) {
+    if (origin.isDeleted) {
+      b.skips.push({
+        code: 'deleted',
+        why: `Salesforce record ${origin.id} is deleted and was never linked.`,
+      });
+      return b.done('skipped', 'deleted in Salesforce', null, null);
+    }
+    if (emailKey(origin.email) === null) {
+      b.skips.push({ code: SKIP_NO_EMAIL.code, why: SKIP_NO_EMAIL.reason });
+      return b.done('skipped', SKIP_NO_EMAIL.reason, null, null);
+    }
+  }
+  if (origin && target && origin.id !== target.id) {
+    // M8: the contact with this email is linked to another record. Sharing that record's email is M2/M4
+    // at work (the contact stays with one record); a different email means a duplicate.
+    if (emailKey(origin.email) === emailKey(target.email)) {
+      b.skips.push({
+        code: 'shares_email',
+        why: `Salesforce record ${origin.id} shares its email with ${target.id}, which the contact is linked to (M2, M4).`,
+      });
+    } else {
+      const decision = decideHubSpotCreate({
+        sfRecordId: origin.id,
+        email: origin.email,
+        existing: { id: link!.hsContactId, linkedSfId: target.id },
+      });
+      if (decision.action === 'error') {
+        b.errors.push({
+          direction: 'to_hubspot',
+          category: decision.category,
+          code: decision.code,
+          message: decision.message,
+          fix: decision.fix,
+          sfRecordId: origin.id,
+        });
+      }
+    }
+  }
+
+  const scope = decideScope({
+    trigger: input.trigger,
+    settings,
+    isMember: input.isMember,
+    linked: link !== null,
+  });
+  const why =
+    input.endedLinkWhy && !link && !hubspot
+      ? `${scope.why}; the contact comes back: ${input.endedLinkWhy}`
+      : scope.why;
+  if (!scope.sync) {
+    b.skips.push({ code: 'out_of_scope', why: scope.why });
+    if (link && target) reportAll(b, ctx, target.object, `skipped: ${scope.why}`);
+    b.snapshot = link ? link.snapshot : null;
+    return b.done('skipped', scope.why, null, null);
+  }
+
+  // A first link: by email, Contact before Lead, then the oldest (M1, M2).
+  let createObject: SfPersonObject | null = null;
+  if (!link) {
+    if (!hubspot && !origin) {
+      b.skips.push({
+        code: 'nothing_to_sync',
+        why: 'Neither a HubSpot contact nor a Salesforce record was given.',
+      });
+      return b.done('skipped', 'nothing to sync', null, null);
+    }
+    const email = hubspot ? text(hubspot.properties.email) : origin!.email;
+    if (emailKey(email) === null) {
+      b.skips.push({ code: SKIP_NO_EMAIL.code, why: SKIP_NO_EMAIL.reason });
+      return b.done('skipped', SKIP_NO_EMAIL.reason, null, null);
+    }
+    const first = firstLink(email, input.salesforce) as SfRecord | undefined;
+    if (first && first.linkedHsContactId !== null && first.linkedHsContactId !== hubspot?.id) {
+      if (!hubspot) {
+        b.skips.push({
+          code: 'linked_elsewhere',
+          why: `Salesforce record ${first.id} is linked to HubSpot contact ${first.linkedHsContactId}, and syncs with it.`,
+        });
+        return b.done('skipped', 'the record syncs with the HubSpot contact it is linked to', null, null);
+      }
+      b.errors.push({
+        direction: 'to_salesforce',
+        category: 'duplicates',
+        code: 'email_in_use',
+        message: `Email already in use: Salesforce ${first.object} ${first.id} has this email and is linked to HubSpot contact ${first.linkedHsContactId}, not ${hubspot.id}.`,
+        fix: 'Merge the duplicate HubSpot contacts, or give one of them another email.',
+      });
+      return b.done('failed', 'Email already in use', null, null);
+    }
+    if (first) {
+      target = first;
+      if (origin && origin.id !== first.id) {
+        b.skips.push({
+          code: 'shares_email',
+          why: `Salesforce record ${origin.id} shares its email with ${first.id}, which comes first (M2).`,
+        });
+      }
+    } else if (hubspot) {
+      if (!scope.toSalesforce) {
+        b.skips.push({ code: 'out_of_scope', why: scope.why });
+        return b.done('skipped', scope.why, null, null);
+      }
+      // M7 + C1: create in Salesforce (values are filled in by the field loop below).
+      const decision = decideSalesforceCreate({
+        email,
+        values: {},
+        createAs: settings.createAs,
+        sameEmail: input.salesforce,
+      });
+      if (decision.action === 'skip') {
+        b.skips.push({ code: decision.code, why: decision.why });
+        return b.done('skipped', decision.why, null, null);
+      }
+      if (decision.action === 'create') createObject = decision.object;
+    }
+  }
+
+  const object: SfPersonObject = target?.object ?? createObject ?? 'Lead';
+  if (!hubspot) {
+    // M8: no HubSpot contact has this email (the engine looked): create one.
+    if (!target) {
+      // Only a converted lead had the email: its contact is the record that syncs (M5).
+      b.skips.push({
+        code: 'converted_lead',
+        why: `Salesforce lead ${origin!.id} is converted: its contact syncs instead (M5).`,
+      });
+      return b.done('skipped', 'a converted lead is never synced again (M5)', null, null);
+    }
+    const decision = decideHubSpotCreate({ sfRecordId: target.id, email: target.email, existing: undefined });
+    if (decision.action !== 'create') {
+      b.skips.push({ code: SKIP_NO_EMAIL.code, why: SKIP_NO_EMAIL.reason });
+      return b.done('skipped', SKIP_NO_EMAIL.reason, null, null);
+    }
+    b.hsCreate = {};
+  } else if (!target && createObject) {
+    b.sfCreate = { object: createObject, values: {} };
+  }
+  if (!link) {
+    b.link = {
+      action: 'create',
+      sfObject: object,
+      sfId: target?.id ?? null,
+      hsContactId: hubspot?.id ?? null,
+      idProperty: idPropertyOf(object),
+      why: hubspot
+        ? target
+          ? `a Salesforce ${object} has this email: linked (M1, M7)`
+          : `no Salesforce lead or contact has this email: created as a ${object} (C1, M7)`
+        : `no HubSpot contact has this email: created (M8)`,
+    };
+  }
+
+  syncPairing(b, input, ctx, scope, { hubspot, target, object, link });
+
+  const plan = b.done('synced', why, hubspot?.id ?? null, target);
+  return b.errors.length > 0 && planWrites(plan) === 0 ? { ...plan, outcome: 'failed' } : plan;
+}
+
+/** Reports every mapping of `object` with one reason (a plan that syncs nothing still explains: V1). */
+function reportAll(b: Builder, ctx: PlanContext, object: SfPersonObject, why: string): void {
+  for (const { mapping } of boundMappings(ctx, object)) {
+    b.fields.push({
+      hsProperty: mapping.hsProperty,
+      sfField: mapping.sfField,
+      rule: mapping.rule,
+      action: 'skipped',
+      why,
+    });
+  }
+}
+
+interface Pairing {
+  readonly hubspot: HsContact | null;
+  readonly target: SfRecord | null;
+  readonly object: SfPersonObject;
+  readonly link: Link | null;
+}
+
+/** Writes a value bound for HubSpot into the create or the update. */
+function toHs(b: Builder, property: string, value: string): void {
+  if (b.hsCreate) {
+    if (value !== '') b.hsCreate[property] = value;
+  } else b.hsUpdate[property] = value;
+}
+
+function toSf(b: Builder, field: string, value: SfValue): void {
+  if (b.sfCreate) {
+    if (value !== null) b.sfCreate.values[field] = value;
+  } else b.sfUpdate[field] = value;
+}
+
+/** The values, decisions and snapshot for a contact and its Salesforce record (either may be new). */
+function syncPairing(b: Builder, input: PlanInput, ctx: PlanContext, scope: Scope, p: Pairing): void {
+  const { hubspot, target, object, link } = p;
+  const hsValues = hubspot?.properties ?? {};
+  const hsTimes = hubspot?.changedAt ?? {};
+  const sfValues: Record<string, SfValue> = { ...(target?.values ?? {}) };
+  const old = link?.snapshot ?? null;
+  const values: Record<string, string | null> = {};
+  const lastSyncedAt = link?.lastSyncedAt ?? -Infinity;
+  // F9: when the last change to the record was our own write, its values date from before it.
+  const ours =
+    target !== null && ctx.integrationUserId !== null && target.lastModifiedById === ctx.integrationUserId;
+  const sfChangedAt =
+    target === null ? null : ours && link?.sfId === target.id ? link.snapshot.sfChangedAt : target.modifiedAt;
+  const emailOnly = input.trigger === 'import' && !scope.full;
+  const settings = ctx.settings;
+  const isContact = object === 'Contact';
+
+  for (const bm of boundMappings(ctx, object)) {
+    const { mapping, property, field } = bm;
+    const report = (action: FieldReport['action'], why: string) =>
+      b.fields.push({
+        hsProperty: mapping.hsProperty,
+        sfField: mapping.sfField,
+        rule: mapping.rule,
+        action,
+        why,
+      });
+    const keep = () => {
+      const before = old?.values[mapping.hsProperty];
+      if (before !== undefined) values[mapping.hsProperty] = before;
+    };
+    if (mapping.rule === 'none') {
+      report('none', "not synced: Don't sync");
+      continue;
+    }
+    if (!property || !field) {
+      report(
+        'skipped',
+        `skipped: ${property ? `${object}.${mapping.sfField} does not exist` : `HubSpot property ${mapping.hsProperty} does not exist`}`,
+      );
+      keep();
+      continue;
+    }
+    if (emailOnly && mapping.hsProperty !== 'email') {
+      report('skipped', 'skipped: imported with the email only, not in the segment (T3)');
+      keep();
+      continue;
+    }
+    const hs = text(hsValues[mapping.hsProperty]);
+    const hsChangedAt = hsTimes[mapping.hsProperty] ?? null;
+    let agreed: string | null = old === null ? null : (old.values[mapping.hsProperty] ?? null);
+    if (old !== null && !(mapping.hsProperty in old.values) && !scope.full) {
+      // F7: a mapping newer than the contact's last sync moves a value only once it changes.
+      const changed = (hsChangedAt ?? -Infinity) > lastSyncedAt || (sfChangedAt ?? -Infinity) > lastSyncedAt;
+      if (!changed) {
+        report(
+          'none',
+          'not yet: the mapping is newer than the last sync; values move on the next change, a resync or an import (F7)',
+        );
+        continue;
+      }
+      agreed = null;
+    }
+
+    if (mapping.hsProperty === OWNER.hsProperty && mapping.sfField === OWNER.sfField) {
+      const after = decideOwner(
+        b,
+        ctx,
+        scope,
+        hs,
+        hsChangedAt,
+        sfValues.OwnerId,
+        sfChangedAt,
+        agreed,
+        report,
+      );
+      if (after !== undefined) values[mapping.hsProperty] = after;
+      else keep();
+      continue;
+    }
+
+    // Salesforce's value in HubSpot's form. The C1 placeholder is no value: it never reaches HubSpot.
+    const raw = sfValues[mapping.sfField] ?? null;
+    const asHs = raw === UNKNOWN_VALUE ? ({ ok: true, value: '' } as const) : toHubSpot(raw, field, property);
+    const sf = asHs.ok ? asHs.value : String(raw);
+    const decision: FieldDecision = decideField({
+      rule: mapping.rule,
+      hs,
+      hsChangedAt,
+      sf,
+      sfChangedAt,
+      agreed,
+      same: bm.same,
+    });
+
+    if (decision.action === 'none') {
+      report('none', decision.why);
+      if (decision.why === 'in sync') values[mapping.hsProperty] = hs;
+      else if (agreed === null) values[mapping.hsProperty] = null;
+      else keep();
+      continue;
+    }
+    const allowed = decision.action === 'to_hubspot' ? scope.toHubSpot : scope.toSalesforce;
+    if (!allowed) {
+      report('skipped', `skipped: ${scope.why}`);
+      keep();
+      continue;
+    }
+    if (decision.action === 'to_hubspot') {
+      if (!asHs.ok) {
+        b.errors.push({
+          direction: 'to_hubspot',
+          category: 'property_value',
+          ...asHs.problem,
+          hsProperty: mapping.hsProperty,
+        });
+        report('error', asHs.problem.message);
+        keep();
+        continue;
+      }
+      toHs(b, mapping.hsProperty, decision.value);
+      report('to_hubspot', decision.why);
+      values[mapping.hsProperty] = decision.value;
+      continue;
+    }
+    const converted = toSalesforce(decision.value, property, field);
+    const writable = b.sfCreate ? field.createable : field.updateable && !field.calculated;
+    if (!converted.ok || !writable) {
+      const problem = converted.ok
+        ? {
+            code: 'sf_field_read_only',
+            message: `${object}.${field.name} cannot be written.`,
+            fix: 'Use "Always use Salesforce" or "Don\'t sync" for this mapping.',
+          }
+        : converted.problem;
+      b.errors.push({
+        direction: 'to_salesforce',
+        category: converted.ok ? 'permissions' : 'property_value',
+        ...problem,
+        hsProperty: mapping.hsProperty,
+      });
+      report('error', problem.message);
+      keep();
+      continue;
+    }
+    toSf(b, mapping.sfField, converted.value);
+    sfValues[mapping.sfField] = converted.value;
+    report('to_salesforce', decision.why);
+    values[mapping.hsProperty] = decision.value;
+  }
+
+  // K1, after the fields (so it sees the account they wrote): the account ⇄ the primary company.
+  let accountId = old?.accountId ?? null;
+  if (settings.accountSync && isContact && !emailOnly) {
+    const before = sfValues.AccountId;
+    accountId = decideAccount(b, ctx, scope, hubspot, sfValues, accountId);
+    const idMapping = ctx.mappings.find((m) => m.sfField === 'AccountId' && m.rule !== 'none');
+    if (sfValues.AccountId !== before && idMapping && typeof sfValues.AccountId === 'string') {
+      // The company HubSpot chose moved the account: the Account ID property follows it, whatever the
+      // field decision above wrote.
+      const name = idMapping.hsProperty;
+      if (text(hsValues[name]) !== sfValues.AccountId) toHs(b, name, sfValues.AccountId);
+      else if (b.hsCreate) delete b.hsCreate[name];
+      else delete b.hsUpdate[name];
+      values[name] = sfValues.AccountId;
+    }
+  }
+
+  // K2: campaigns, Salesforce → HubSpot only.
+  if (target && scope.toHubSpot && !emailOnly) {
+    const value = campaignsValue(input.campaigns.get(target.id) ?? []);
+    if (value !== text(hsValues[CAMPAIGNS_PROPERTY])) {
+      toHs(b, CAMPAIGNS_PROPERTY, value);
+      b.fields.push({
+        hsProperty: CAMPAIGNS_PROPERTY,
+        sfField: 'CampaignMember',
+        rule: 'special',
+        action: 'to_hubspot',
+        why: 'the Salesforce campaigns of the record (K2)',
+      });
+    }
+  }
+
+  // M3: the contact carries the id of its record; a converted lead's id stays (M5).
+  if (target && scope.toHubSpot) {
+    const idProperty = idPropertyOf(target.object);
+    if (text(hsValues[idProperty]) !== target.id) toHs(b, idProperty, target.id);
+  }
+
+  // O1, O2: opt-out moves for contacts that are (or with this plan become) linked and are in scope.
+  const optOut = decideOptOut({
+    hsOptedOut: hubspot?.optedOut ?? false,
+    sfOptedOut: sfValues[OPT_OUT.sfField] === true,
+    agreed: old?.optOut ?? null,
+    hasSynced: true,
+    inScope: scope.toHubSpot && scope.toSalesforce && !emailOnly,
+  });
+  let agreedOptOut = old?.optOut ?? null;
+  if (optOut.action === 'unsubscribe_hubspot') {
+    b.unsubscribe = true;
+    agreedOptOut = true;
+  } else if (optOut.action === 'set_salesforce' || optOut.action === 'clear_salesforce') {
+    toSf(b, OPT_OUT.sfField, optOut.action === 'set_salesforce');
+    agreedOptOut = optOut.action === 'set_salesforce';
+  } else if (optOut.why === 'in sync') agreedOptOut = hubspot?.optedOut ?? false;
+  b.fields.push({
+    hsProperty: OPT_OUT.hsProperty,
+    sfField: OPT_OUT.sfField,
+    rule: 'special',
+    action:
+      optOut.action === 'none'
+        ? 'none'
+        : optOut.action === 'unsubscribe_hubspot'
+          ? 'to_hubspot'
+          : 'to_salesforce',
+    why: optOut.why,
+  });
+
+  // C1: a new record gets a placeholder for a required field HubSpot has no value for.
+  if (b.sfCreate) {
+    const decision = decideSalesforceCreate({
+      email: text(hsValues.email),
+      values: b.sfCreate.values,
+      createAs: ctx.settings.createAs,
+      sameEmail: [],
+    });
+    if (decision.action === 'create') Object.assign(b.sfCreate.values, decision.filled);
+    b.sfCreate.values.Email ??= text(hsValues.email).trim();
+  }
+  if (b.hsCreate && target) {
+    b.hsCreate.email ??= (target.email ?? '').trim();
+    b.hsCreate[idPropertyOf(target.object)] = target.id;
+  }
+
+  b.snapshot = { values, optOut: agreedOptOut, accountId, sfChangedAt };
+}
+
+/**
+ * K1: the contact's account ⇄ its primary company, moving by the Account ID mapping's rule (so that
+ * "Prefer Salesforce unless blank" keeps a Salesforce account, and HubSpot's company goes back to it).
+ * Updates `sfValues` with an account it writes; returns the account agreed after the plan.
+ */
+function decideAccount(
+  b: Builder,
+  ctx: PlanContext,
+  scope: Scope,
+  hubspot: HsContact | null,
+  sfValues: Record<string, SfValue>,
+  agreed: string | null,
+): string | null {
+  const sfAccount =
+    typeof sfValues.AccountId === 'string' && sfValues.AccountId !== '' ? sfValues.AccountId : null;
+  const rule = ctx.mappings.find((m) => m.sfField === 'AccountId')?.rule ?? 'two_way';
+  const decision = decidePrimaryCompany({
+    accountSync: true,
+    sfAccountId: sfAccount,
+    hsPrimaryCompanyId: hubspot?.primaryCompanyId ?? null,
+    agreedAccountId: agreed,
+    companyOfAccount: ctx.companyOfAccount,
+    accountOfCompany: ctx.accountOfCompany,
+  });
+  const report = (action: FieldReport['action'], why: string) =>
+    b.fields.push({ hsProperty: 'associations.company', sfField: 'AccountId', rule: 'special', action, why });
+  const setPrimary = (companyId: string, why: string) => {
+    if (!scope.toHubSpot) {
+      report('skipped', `skipped: ${scope.why}`);
+      return agreed;
+    }
+    b.primaryCompanyId = companyId;
+    report('to_hubspot', why);
+    return sfAccount;
+  };
+  switch (decision.action) {
+    case 'none':
+      report('none', decision.why);
+      return decision.why === 'in sync' ? sfAccount : agreed;
+    case 'set_primary':
+      return setPrimary(decision.hsCompanyId, decision.why);
+    case 'set_account': {
+      const mayWrite =
+        rule === 'two_way' || (rule === 'prefer_salesforce_unless_blank' && sfAccount === null);
+      if (mayWrite && scope.toSalesforce) {
+        toSf(b, 'AccountId', decision.sfAccountId);
+        sfValues.AccountId = decision.sfAccountId;
+        report('to_salesforce', decision.why);
+        return decision.sfAccountId;
+      }
+      const company = sfAccount === null ? undefined : ctx.companyOfAccount.get(sfAccount);
+      if (!mayWrite && company !== undefined)
+        return setPrimary(company, `Salesforce's account wins: ${syncRuleLabels[rule]} (K1)`);
+      report(
+        'skipped',
+        mayWrite ? `skipped: ${scope.why}` : `Salesforce keeps its account: ${syncRuleLabels[rule]} (K1)`,
+      );
+      return agreed;
+    }
+  }
+}
+
+/**
+ * F6: the owner is Two-way and matched by email. Returns the value agreed after the plan (HubSpot form),
+ * or undefined to keep the old one.
+ */
+function decideOwner(
+  b: Builder,
+  ctx: PlanContext,
+  scope: Scope,
+  hs: string,
+  hsChangedAt: number | null,
+  sfOwner: SfValue | undefined,
+  sfChangedAt: number | null,
+  agreed: string | null,
+  report: (action: FieldReport['action'], why: string) => void,
+): string | null | undefined {
+  // A record Crosswalk creates is owned by the integration user unless an owner is written.
+  const sfUserId =
+    typeof sfOwner === 'string' && sfOwner !== '' ? sfOwner : b.sfCreate ? ctx.integrationUserId : null;
+  const sf = sfUserId === null ? '' : (ownerToHubSpot(sfUserId, ctx.sfUsers, ctx.hsOwners) ?? '');
+  const decision = decideField({ rule: 'two_way', hs, hsChangedAt, sf, sfChangedAt, agreed });
+  if (decision.action === 'none') {
+    report('none', decision.why);
+    return decision.why === 'in sync' ? hs : agreed === null ? null : undefined;
+  }
+  if (!(decision.action === 'to_hubspot' ? scope.toHubSpot : scope.toSalesforce)) {
+    report('skipped', `skipped: ${scope.why}`);
+    return undefined;
+  }
+  if (decision.action === 'to_hubspot') {
+    toHs(b, OWNER.hsProperty, decision.value);
+    report('to_hubspot', `${decision.why} (F6: the HubSpot owner with the Salesforce user's email)`);
+    return decision.value;
+  }
+  const owner =
+    decision.value === ''
+      ? ({
+          action: 'revert_hubspot',
+          hsOwnerId: sf === '' ? null : sf,
+          why: "a Salesforce record always has an owner: the owner reverts to Salesforce's (F6)",
+        } as const)
+      : ownerToSalesforce(decision.value, sfUserId, ctx.hsOwners, ctx.sfUsers);
+  if (owner.action === 'write_salesforce') {
+    toSf(b, OWNER.sfField, owner.sfUserId);
+    report('to_salesforce', owner.why);
+    return decision.value;
+  }
+  const back = owner.hsOwnerId ?? '';
+  if (!scope.toHubSpot) {
+    report('skipped', `skipped: ${scope.why}`);
+    return undefined;
+  }
+  if (back !== hs) toHs(b, OWNER.hsProperty, back);
+  report('to_hubspot', owner.why);
+  return back;
+}
