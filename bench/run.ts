@@ -1,30 +1,39 @@
 /**
  * `npm run bench`: runs every benchmark and prints a Markdown table; with `--write` it also replaces
- * the results section of BENCHMARKS.md. Timing lives here, never in tests.
+ * those suites' tables in the results section of BENCHMARKS.md. `npm run bench -- core` runs only
+ * the suites whose title contains "core" (case-insensitive). Timing lives here, never in tests.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { salesforceEmulatorBenchmarks } from './salesforce-emulator.ts';
 import { hubspotEmulatorBenchmarks } from './hubspot-emulator.ts';
+import { corePlanBenchmarks } from './core-plan.ts';
 import type { BenchResult } from './stats.ts';
 
-const suites: [string, () => Promise<BenchResult[]>][] = [
+const all: [string, () => Promise<BenchResult[]>][] = [
+  ['Sync core', corePlanBenchmarks],
   ['Salesforce emulator', salesforceEmulatorBenchmarks],
   ['HubSpot emulator', hubspotEmulatorBenchmarks],
 ];
+const filters = process.argv
+  .slice(2)
+  .filter((a) => !a.startsWith('--'))
+  .map((a) => a.toLowerCase());
+const suites = all.filter(
+  ([title]) => filters.length === 0 || filters.some((f) => title.toLowerCase().includes(f)),
+);
 
-const lines: string[] = [];
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-lines.push(`Measured ${new Date().toISOString().slice(0, 10)} on ${machine}.`, '');
+const stamp = `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}.`;
+const tables = new Map<string, string>();
 for (const [title, run] of suites) {
   process.stderr.write(`running: ${title}\n`);
   const results = await run();
-  lines.push(`### ${title}`, '', '| measure | result | detail |', '|---|---|---|');
+  const lines = [`### ${title}`, '', stamp, '', '| measure | result | detail |', '|---|---|---|'];
   for (const r of results) lines.push(`| ${r.name} | ${r.value} | ${r.detail ?? ''} |`);
-  lines.push('');
+  tables.set(title, lines.join('\n'));
 }
-const table = lines.join('\n');
-process.stdout.write(`${table}\n`);
+process.stdout.write(`${[...tables.values()].join('\n\n')}\n`);
 
 if (process.argv.includes('--write')) {
   const file = new URL('../BENCHMARKS.md', import.meta.url);
@@ -33,6 +42,14 @@ if (process.argv.includes('--write')) {
   const end = '<!-- results:end -->';
   const before = current.slice(0, current.indexOf(start) + start.length);
   const after = current.slice(current.indexOf(end));
-  await writeFile(file, `${before}\n${table}\n${after}`);
+  // Keep the tables of suites not run this time; replace the others; order as in `all`.
+  const section = current.slice(before.length, current.indexOf(end));
+  const kept = new Map<string, string>();
+  for (const block of section.split(/\n(?=### )/)) {
+    const title = /^### (.+)$/m.exec(block)?.[1];
+    if (title) kept.set(title, block.trim());
+  }
+  const merged = all.map(([title]) => tables.get(title) ?? kept.get(title)).filter((t) => t !== undefined);
+  await writeFile(file, `${before}\n${merged.join('\n\n')}\n\n${after}`);
   process.stderr.write('BENCHMARKS.md updated\n');
 }

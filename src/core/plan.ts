@@ -580,6 +580,140 @@ function toSf(b: Builder, field: string, value: SfValue): void {
   } else b.sfUpdate[field] = value;
 }
 
+/** What `decideMapping` needs of the pairing being planned. */
+interface FieldContext {
+  readonly b: Builder;
+  readonly ctx: PlanContext;
+  readonly scope: Scope;
+  readonly object: SfPersonObject;
+  readonly hsValues: Readonly<Record<string, string>>;
+  readonly hsTimes: Readonly<Record<string, number>>;
+  /** Salesforce values, updated with what the plan writes. */
+  readonly sfValues: Record<string, SfValue>;
+  readonly old: Snapshot | null;
+  readonly lastSyncedAt: number;
+  readonly sfChangedAt: number | null;
+  readonly emailOnly: boolean;
+}
+
+/** `decideMapping` results besides a value: keep the old snapshot entry, or leave the mapping out. */
+const KEEP = Symbol('keep');
+const ABSENT = Symbol('absent');
+
+function report(b: Builder, mapping: Mapping, action: FieldReport['action'], why: string): void {
+  b.fields.push({
+    hsProperty: mapping.hsProperty,
+    sfField: mapping.sfField,
+    rule: mapping.rule,
+    action,
+    why,
+  });
+}
+
+/** One mapped field: decides, writes into the plan, reports why; returns the value agreed after. */
+function decideMapping(f: FieldContext, bm: BoundMapping): string | null | typeof KEEP | typeof ABSENT {
+  const { b, scope, object, old } = f;
+  const { mapping, property, field } = bm;
+  if (mapping.rule === 'none') {
+    report(b, mapping, 'none', "not synced: Don't sync");
+    return ABSENT;
+  }
+  if (!property || !field) {
+    const missing = property
+      ? `${object}.${mapping.sfField} does not exist`
+      : `HubSpot property ${mapping.hsProperty} does not exist`;
+    report(b, mapping, 'skipped', `skipped: ${missing}`);
+    return KEEP;
+  }
+  if (f.emailOnly && mapping.hsProperty !== 'email') {
+    report(b, mapping, 'skipped', 'skipped: imported with the email only, not in the segment (T3)');
+    return KEEP;
+  }
+  const hs = text(f.hsValues[mapping.hsProperty]);
+  const hsChangedAt = f.hsTimes[mapping.hsProperty] ?? null;
+  let agreed: string | null = old === null ? null : (old.values[mapping.hsProperty] ?? null);
+  if (old !== null && !(mapping.hsProperty in old.values) && !scope.full) {
+    // F7: a mapping newer than the contact's last sync moves a value only once it changes.
+    const changed =
+      (hsChangedAt ?? -Infinity) > f.lastSyncedAt || (f.sfChangedAt ?? -Infinity) > f.lastSyncedAt;
+    if (!changed) {
+      report(
+        b,
+        mapping,
+        'none',
+        'not yet: the mapping is newer than the last sync; values move on the next change, a resync or an import (F7)',
+      );
+      return ABSENT;
+    }
+    agreed = null;
+  }
+
+  if (mapping.hsProperty === OWNER.hsProperty && mapping.sfField === OWNER.sfField)
+    return decideOwner(f, mapping, hs, hsChangedAt, agreed);
+
+  // Salesforce's value in HubSpot's form. The C1 placeholder is no value: it never reaches HubSpot.
+  const raw = f.sfValues[mapping.sfField] ?? null;
+  const asHs = raw === UNKNOWN_VALUE ? ({ ok: true, value: '' } as const) : toHubSpot(raw, field, property);
+  const sf = asHs.ok ? asHs.value : String(raw);
+  const decision: FieldDecision = decideField({
+    rule: mapping.rule,
+    hs,
+    hsChangedAt,
+    sf,
+    sfChangedAt: f.sfChangedAt,
+    agreed,
+    same: bm.same,
+  });
+
+  if (decision.action === 'none') {
+    report(b, mapping, 'none', decision.why);
+    return decision.why === 'in sync' ? hs : agreed === null ? null : KEEP;
+  }
+  const allowed = decision.action === 'to_hubspot' ? scope.toHubSpot : scope.toSalesforce;
+  if (!allowed) {
+    report(b, mapping, 'skipped', `skipped: ${scope.why}`);
+    return KEEP;
+  }
+  if (decision.action === 'to_hubspot') {
+    if (!asHs.ok) {
+      b.errors.push({
+        direction: 'to_hubspot',
+        category: 'property_value',
+        ...asHs.problem,
+        hsProperty: mapping.hsProperty,
+      });
+      report(b, mapping, 'error', asHs.problem.message);
+      return KEEP;
+    }
+    toHs(b, mapping.hsProperty, decision.value);
+    report(b, mapping, 'to_hubspot', decision.why);
+    return decision.value;
+  }
+  const converted = toSalesforce(decision.value, property, field);
+  const writable = b.sfCreate ? field.createable : field.updateable && !field.calculated;
+  if (!converted.ok || !writable) {
+    const problem = converted.ok
+      ? {
+          code: 'sf_field_read_only',
+          message: `${object}.${field.name} cannot be written.`,
+          fix: 'Use "Always use Salesforce" or "Don\'t sync" for this mapping.',
+        }
+      : converted.problem;
+    b.errors.push({
+      direction: 'to_salesforce',
+      category: converted.ok ? 'permissions' : 'property_value',
+      ...problem,
+      hsProperty: mapping.hsProperty,
+    });
+    report(b, mapping, 'error', problem.message);
+    return KEEP;
+  }
+  toSf(b, mapping.sfField, converted.value);
+  f.sfValues[mapping.sfField] = converted.value;
+  report(b, mapping, 'to_salesforce', decision.why);
+  return decision.value;
+}
+
 /** The values, decisions and snapshot for a contact and its Salesforce record (either may be new). */
 function syncPairing(b: Builder, input: PlanInput, ctx: PlanContext, scope: Scope, p: Pairing): void {
   const { hubspot, target, object, link } = p;
@@ -598,138 +732,26 @@ function syncPairing(b: Builder, input: PlanInput, ctx: PlanContext, scope: Scop
   const settings = ctx.settings;
   const isContact = object === 'Contact';
 
+  const state: FieldContext = {
+    b,
+    ctx,
+    scope,
+    object,
+    hsValues,
+    hsTimes,
+    sfValues,
+    old,
+    lastSyncedAt,
+    sfChangedAt,
+    emailOnly,
+  };
   for (const bm of boundMappings(ctx, object)) {
-    const { mapping, property, field } = bm;
-    const report = (action: FieldReport['action'], why: string) =>
-      b.fields.push({
-        hsProperty: mapping.hsProperty,
-        sfField: mapping.sfField,
-        rule: mapping.rule,
-        action,
-        why,
-      });
-    const keep = () => {
-      const before = old?.values[mapping.hsProperty];
-      if (before !== undefined) values[mapping.hsProperty] = before;
-    };
-    if (mapping.rule === 'none') {
-      report('none', "not synced: Don't sync");
-      continue;
-    }
-    if (!property || !field) {
-      report(
-        'skipped',
-        `skipped: ${property ? `${object}.${mapping.sfField} does not exist` : `HubSpot property ${mapping.hsProperty} does not exist`}`,
-      );
-      keep();
-      continue;
-    }
-    if (emailOnly && mapping.hsProperty !== 'email') {
-      report('skipped', 'skipped: imported with the email only, not in the segment (T3)');
-      keep();
-      continue;
-    }
-    const hs = text(hsValues[mapping.hsProperty]);
-    const hsChangedAt = hsTimes[mapping.hsProperty] ?? null;
-    let agreed: string | null = old === null ? null : (old.values[mapping.hsProperty] ?? null);
-    if (old !== null && !(mapping.hsProperty in old.values) && !scope.full) {
-      // F7: a mapping newer than the contact's last sync moves a value only once it changes.
-      const changed = (hsChangedAt ?? -Infinity) > lastSyncedAt || (sfChangedAt ?? -Infinity) > lastSyncedAt;
-      if (!changed) {
-        report(
-          'none',
-          'not yet: the mapping is newer than the last sync; values move on the next change, a resync or an import (F7)',
-        );
-        continue;
-      }
-      agreed = null;
-    }
-
-    if (mapping.hsProperty === OWNER.hsProperty && mapping.sfField === OWNER.sfField) {
-      const after = decideOwner(
-        b,
-        ctx,
-        scope,
-        hs,
-        hsChangedAt,
-        sfValues.OwnerId,
-        sfChangedAt,
-        agreed,
-        report,
-      );
-      if (after !== undefined) values[mapping.hsProperty] = after;
-      else keep();
-      continue;
-    }
-
-    // Salesforce's value in HubSpot's form. The C1 placeholder is no value: it never reaches HubSpot.
-    const raw = sfValues[mapping.sfField] ?? null;
-    const asHs = raw === UNKNOWN_VALUE ? ({ ok: true, value: '' } as const) : toHubSpot(raw, field, property);
-    const sf = asHs.ok ? asHs.value : String(raw);
-    const decision: FieldDecision = decideField({
-      rule: mapping.rule,
-      hs,
-      hsChangedAt,
-      sf,
-      sfChangedAt,
-      agreed,
-      same: bm.same,
-    });
-
-    if (decision.action === 'none') {
-      report('none', decision.why);
-      if (decision.why === 'in sync') values[mapping.hsProperty] = hs;
-      else if (agreed === null) values[mapping.hsProperty] = null;
-      else keep();
-      continue;
-    }
-    const allowed = decision.action === 'to_hubspot' ? scope.toHubSpot : scope.toSalesforce;
-    if (!allowed) {
-      report('skipped', `skipped: ${scope.why}`);
-      keep();
-      continue;
-    }
-    if (decision.action === 'to_hubspot') {
-      if (!asHs.ok) {
-        b.errors.push({
-          direction: 'to_hubspot',
-          category: 'property_value',
-          ...asHs.problem,
-          hsProperty: mapping.hsProperty,
-        });
-        report('error', asHs.problem.message);
-        keep();
-        continue;
-      }
-      toHs(b, mapping.hsProperty, decision.value);
-      report('to_hubspot', decision.why);
-      values[mapping.hsProperty] = decision.value;
-      continue;
-    }
-    const converted = toSalesforce(decision.value, property, field);
-    const writable = b.sfCreate ? field.createable : field.updateable && !field.calculated;
-    if (!converted.ok || !writable) {
-      const problem = converted.ok
-        ? {
-            code: 'sf_field_read_only',
-            message: `${object}.${field.name} cannot be written.`,
-            fix: 'Use "Always use Salesforce" or "Don\'t sync" for this mapping.',
-          }
-        : converted.problem;
-      b.errors.push({
-        direction: 'to_salesforce',
-        category: converted.ok ? 'permissions' : 'property_value',
-        ...problem,
-        hsProperty: mapping.hsProperty,
-      });
-      report('error', problem.message);
-      keep();
-      continue;
-    }
-    toSf(b, mapping.sfField, converted.value);
-    sfValues[mapping.sfField] = converted.value;
-    report('to_salesforce', decision.why);
-    values[mapping.hsProperty] = decision.value;
+    const name = bm.mapping.hsProperty;
+    const after = decideMapping(state, bm);
+    if (after === KEEP) {
+      const before = old?.values[name];
+      if (before !== undefined) values[name] = before;
+    } else if (after !== ABSENT) values[name] = after;
   }
 
   // K1, after the fields (so it sees the account they wrote): the account ⇄ the primary company.
@@ -885,32 +907,36 @@ function decideAccount(
  * or undefined to keep the old one.
  */
 function decideOwner(
-  b: Builder,
-  ctx: PlanContext,
-  scope: Scope,
+  f: FieldContext,
+  mapping: Mapping,
   hs: string,
   hsChangedAt: number | null,
-  sfOwner: SfValue | undefined,
-  sfChangedAt: number | null,
   agreed: string | null,
-  report: (action: FieldReport['action'], why: string) => void,
-): string | null | undefined {
+): string | null | typeof KEEP {
+  const { b, ctx, scope } = f;
+  const sfOwner = f.sfValues.OwnerId;
+  const sfChangedAt = f.sfChangedAt;
   // A record Crosswalk creates is owned by the integration user unless an owner is written.
   const sfUserId =
     typeof sfOwner === 'string' && sfOwner !== '' ? sfOwner : b.sfCreate ? ctx.integrationUserId : null;
   const sf = sfUserId === null ? '' : (ownerToHubSpot(sfUserId, ctx.sfUsers, ctx.hsOwners) ?? '');
   const decision = decideField({ rule: 'two_way', hs, hsChangedAt, sf, sfChangedAt, agreed });
   if (decision.action === 'none') {
-    report('none', decision.why);
-    return decision.why === 'in sync' ? hs : agreed === null ? null : undefined;
+    report(b, mapping, 'none', decision.why);
+    return decision.why === 'in sync' ? hs : agreed === null ? null : KEEP;
   }
   if (!(decision.action === 'to_hubspot' ? scope.toHubSpot : scope.toSalesforce)) {
-    report('skipped', `skipped: ${scope.why}`);
-    return undefined;
+    report(b, mapping, 'skipped', `skipped: ${scope.why}`);
+    return KEEP;
   }
   if (decision.action === 'to_hubspot') {
     toHs(b, OWNER.hsProperty, decision.value);
-    report('to_hubspot', `${decision.why} (F6: the HubSpot owner with the Salesforce user's email)`);
+    report(
+      b,
+      mapping,
+      'to_hubspot',
+      `${decision.why} (F6: the HubSpot owner with the Salesforce user's email)`,
+    );
     return decision.value;
   }
   const owner =
@@ -923,15 +949,15 @@ function decideOwner(
       : ownerToSalesforce(decision.value, sfUserId, ctx.hsOwners, ctx.sfUsers);
   if (owner.action === 'write_salesforce') {
     toSf(b, OWNER.sfField, owner.sfUserId);
-    report('to_salesforce', owner.why);
+    report(b, mapping, 'to_salesforce', owner.why);
     return decision.value;
   }
   const back = owner.hsOwnerId ?? '';
   if (!scope.toHubSpot) {
-    report('skipped', `skipped: ${scope.why}`);
-    return undefined;
+    report(b, mapping, 'skipped', `skipped: ${scope.why}`);
+    return KEEP;
   }
   if (back !== hs) toHs(b, OWNER.hsProperty, back);
-  report('to_hubspot', owner.why);
+  report(b, mapping, 'to_hubspot', owner.why);
   return back;
 }
