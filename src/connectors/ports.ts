@@ -1,0 +1,156 @@
+/**
+ * The two connector ports: what the engine needs of Salesforce and of HubSpot, and nothing more.
+ * Adapters live in `salesforce/` (jsforce 3.10.16) and `hubspot/` (@hubspot/api-client 13.5.0); one
+ * contract suite per port runs them against the emulators (`test/connectors/`).
+ *
+ * Terms: records come back as the core's types (`SfRecord`, `HsContact`), so the engine can hand them
+ * to `planSync` unchanged. Batch writes return one outcome per input, in input order: expected
+ * failures are values (`WriteOutcome`), never thrown. Transport failures that survive the adapter's
+ * retries (5xx, timeouts, 429 past the retry budget) throw `ConnectorError`.
+ */
+import type { SfValue } from '../core/convert.ts';
+import type { HsProperty, SfField, SfPersonObject } from '../core/model.ts';
+import type { HsOwner, SfUser } from '../core/owner.ts';
+import type { CampaignMembership } from '../core/campaigns.ts';
+import type { HsContact, SfRecord } from '../core/plan.ts';
+
+/** One item of a batch write. `id` is the record's id after the write (new for a create). */
+export type WriteOutcome =
+  | { readonly ok: true; readonly id: string }
+  | {
+      readonly ok: false;
+      /** Salesforce `statusCode` / `errorCode`, or HubSpot `category` / validation `error` (see core/errors.ts). */
+      readonly code: string;
+      readonly message: string;
+      /** Field or property names the system blamed, when it said. */
+      readonly fields: readonly string[];
+    };
+
+/** A transport failure the adapter could not retry away (E2 decides what the engine does next). */
+export class ConnectorError extends Error {
+  readonly system: 'salesforce' | 'hubspot';
+  /** HTTP status, or 0 when no response came (connection refused, reset, timeout). */
+  readonly status: number;
+  /** The remote error code when there was one (`REQUEST_LIMIT_EXCEEDED`, `RATE_LIMITS`, …). */
+  readonly code: string;
+  constructor(
+    system: 'salesforce' | 'hubspot',
+    status: number,
+    code: string,
+    message: string,
+    cause?: unknown,
+  ) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'ConnectorError';
+    this.system = system;
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** API calls made, counted exactly (B1): every HTTP request the adapter sent, retries included. */
+export interface CallCounter {
+  readonly calls: number;
+}
+
+/** Salesforce, as the engine sees it. */
+export interface SalesforcePort extends CallCounter {
+  /** The user Crosswalk runs as (`/services/oauth2/userinfo` or identity): its id is `integrationUserId`. */
+  integrationUserId(): Promise<string>;
+  /** Field metadata of Lead and Contact (one `describe` each). */
+  describe(object: SfPersonObject): Promise<SfField[]>;
+  /** Active and inactive users with their emails (F6). */
+  users(): Promise<SfUser[]>;
+  /**
+   * Leads or contacts whose `SystemModstamp` is ≥ `since` (epoch ms), ordered by `SystemModstamp, Id`,
+   * in pages of up to 2,000 (B3). Each page is yielded as soon as it arrives. `fields` are the mapped
+   * field API names; the adapter adds what `SfRecord` needs (Id, Email, CreatedDate, LastModifiedDate,
+   * LastModifiedById, IsDeleted, MasterRecordId, HasOptedOutOfEmail, OwnerId, and for leads IsConverted
+   * and ConvertedContactId). With `includeDeleted`, deleted records come too (`queryAll`).
+   * Each yielded item also carries the record's `SystemModstamp` (epoch ms) for the cursor.
+   */
+  changedSince(
+    object: SfPersonObject,
+    since: number,
+    fields: readonly string[],
+    options?: { readonly includeDeleted?: boolean },
+  ): AsyncIterable<readonly SfChange[]>;
+  /** Leads and contacts (both objects) whose Email matches any of `emails`, case-insensitively (M1). */
+  byEmails(emails: readonly string[], fields: readonly string[]): Promise<SfRecord[]>;
+  /** Leads and contacts by id (deleted ones included, for D1/D3); unknown ids are left out. */
+  byIds(ids: readonly string[], fields: readonly string[]): Promise<SfRecord[]>;
+  /** Campaign memberships of these leads/contacts (K2), by record id. */
+  campaignMembers(ids: readonly string[]): Promise<Map<string, CampaignMembership[]>>;
+  /** sObject Collections, ≤ 200 a call (B3), `allOrNone: false`. */
+  create(
+    object: SfPersonObject,
+    records: readonly Readonly<Record<string, SfValue>>[],
+  ): Promise<WriteOutcome[]>;
+  update(
+    object: SfPersonObject,
+    records: readonly ({ readonly Id: string } & Readonly<Record<string, SfValue>>)[],
+  ): Promise<WriteOutcome[]>;
+  /** The org's daily API use, from `/limits` (B1). */
+  limits(): Promise<{ readonly used: number; readonly max: number }>;
+}
+
+export interface SfChange {
+  readonly record: SfRecord;
+  /** `SystemModstamp`, epoch ms: the poll cursor. */
+  readonly stamp: number;
+}
+
+/** HubSpot, as the engine sees it. */
+export interface HubSpotPort extends CallCounter {
+  /** Contact property metadata (F2, F8). */
+  properties(): Promise<HsProperty[]>;
+  /** Owners with their emails (F6). */
+  owners(): Promise<HsOwner[]>;
+  /**
+   * Contacts whose `lastmodifieddate` is ≥ `since` (epoch ms), oldest first, in pages of up to 200,
+   * past search's 10,000-result cap (the adapter restarts the search from the last date it saw).
+   * Each item carries `lastmodifieddate` (epoch ms) for the cursor.
+   */
+  changedSince(since: number, properties: readonly string[]): AsyncIterable<readonly HsChange[]>;
+  /**
+   * Contacts by id, ≤ 100 a call (B3). `changedAt` holds, per property, when it last changed: from
+   * `propertiesWithHistory` for `historyFor` (≤ 50 a call, HubSpot's limit), else `updatedAt`.
+   * Unknown or deleted ids are left out.
+   */
+  byIds(
+    ids: readonly string[],
+    properties: readonly string[],
+    historyFor?: readonly string[],
+  ): Promise<HsContact[]>;
+  /** Contacts by email (batch read with `idProperty=email`); same shape as `byIds`. */
+  byEmails(
+    emails: readonly string[],
+    properties: readonly string[],
+    historyFor?: readonly string[],
+  ): Promise<HsContact[]>;
+  /**
+   * Creates contacts, or updates the one that has the email (batch upsert by email, ≤ 100): a retry
+   * after a crash cannot create a duplicate (issue 5, crash safety).
+   */
+  upsertByEmail(
+    inputs: readonly { readonly email: string; readonly properties: Readonly<Record<string, string>> }[],
+  ): Promise<WriteOutcome[]>;
+  /** Batch update by id, ≤ 100 a call. `""` clears a property. */
+  update(
+    inputs: readonly { readonly id: string; readonly properties: Readonly<Record<string, string>> }[],
+  ): Promise<WriteOutcome[]>;
+  /** O1: unsubscribe from all email (communication preferences). There is no resubscribe. */
+  unsubscribeAll(email: string): Promise<WriteOutcome>;
+  /** D1: archive a contact. */
+  archive(id: string): Promise<WriteOutcome>;
+  /** G1: the ids of the contacts in a list (segment). */
+  listMembers(listId: string): Promise<Set<string>>;
+  /** K1: make `companyId` the contact's primary company. */
+  setPrimaryCompany(contactId: string, companyId: string): Promise<WriteOutcome>;
+}
+
+export interface HsChange {
+  readonly contact: HsContact;
+  /** `lastmodifieddate`, epoch ms: the poll cursor. */
+  readonly stamp: number;
+}

@@ -1,0 +1,115 @@
+/**
+ * The state store port: everything Crosswalk remembers between runs. Two adapters with the same
+ * behaviour — `embedded/` (SQLite in a file of the data directory, the default) and `postgres/`
+ * (when `DATABASE_URL` is set) — checked by one contract suite (`test/store/state-store.contract.ts`).
+ *
+ * Terms (docs/glossary.md): a **link** pairs one HubSpot contact with one Salesforce record and carries
+ * the **snapshot** (core `Link`). A **cursor** is a named poll position. The **error log** holds failed
+ * record syncs (SPEC E1) until a success clears them; the **audit log** holds every field written.
+ * Rows are not domain objects: adapters map rows ⇄ these types; migrations are numbered, append-only.
+ */
+import type { ErrorCategory } from '../core/errors.ts';
+import type { Mapping } from '../core/model.ts';
+import type { FieldReport, Link } from '../core/plan.ts';
+
+export type System = 'salesforce' | 'hubspot';
+
+/** E1: one failed record sync, as `crosswalk errors` lists it. Keyed by (record, direction, code). */
+export interface ErrorEntry {
+  /** `hs:<contact id>`, `sf:<record id>` or `email:<address>`: the record the error is about. */
+  readonly record: string;
+  /** The contact's email, for people reading the log. */
+  readonly email: string | null;
+  readonly direction: 'to_hubspot' | 'to_salesforce';
+  readonly category: ErrorCategory;
+  /** The remote code (or the core's problem code). */
+  readonly code: string;
+  readonly message: string;
+  readonly fix: string;
+  /** Epoch ms. */
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+  readonly attempts: number;
+  /** E2: when the engine retries it next (epoch ms). */
+  readonly nextAttempt: number;
+}
+
+/** One field written by Crosswalk (or one link change), for the audit log. */
+export interface AuditEntry {
+  /** Epoch ms. */
+  readonly at: number;
+  /** The run that wrote it. */
+  readonly runId: string;
+  readonly record: string;
+  readonly system: System;
+  /** The field or property written, or `link` for a link change. */
+  readonly field: string;
+  readonly oldValue: string | null;
+  readonly newValue: string | null;
+  /** The rule (or reason) that decided it, in plain words. */
+  readonly why: string;
+}
+
+/** What `crosswalk explain` shows for a contact (V1): the last plan's outcome and per-field reasons. */
+export interface Explanation {
+  readonly hsContactId: string | null;
+  readonly sfId: string | null;
+  readonly email: string | null;
+  /** Epoch ms. */
+  readonly at: number;
+  readonly outcome: string;
+  readonly why: string;
+  readonly fields: readonly FieldReport[];
+}
+
+export interface StateStore {
+  /** Applies pending migrations. Idempotent. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  // Links (M3): one per HubSpot contact and one per Salesforce record.
+  linkByHubSpotId(hsContactId: string): Promise<Link | null>;
+  linkBySalesforceId(sfId: string): Promise<Link | null>;
+  linksByHubSpotIds(ids: readonly string[]): Promise<Link[]>;
+  linksBySalesforceIds(ids: readonly string[]): Promise<Link[]>;
+  /** Creates or replaces the link of `link.hsContactId` (a Salesforce id is in at most one link). */
+  saveLink(link: Link): Promise<void>;
+  /** Ends a link, remembering why (D2: the audit log says why a contact comes back). */
+  endLink(hsContactId: string, why: string, at: number): Promise<void>;
+  /** Why the last link of a Salesforce record ended, if it did. */
+  endedLinkWhy(sfId: string): Promise<string | null>;
+  countLinks(): Promise<number>;
+
+  // Cursors: named poll positions (opaque strings).
+  cursor(name: string): Promise<string | null>;
+  setCursor(name: string, value: string): Promise<void>;
+
+  // Settings (JSON values by key) and mappings.
+  settings(): Promise<Record<string, unknown>>;
+  setSetting(key: string, value: unknown): Promise<void>;
+  /** The stored mappings, or null before any change (then the defaults apply). */
+  mappings(): Promise<Mapping[] | null>;
+  saveMappings(mappings: readonly Mapping[]): Promise<void>;
+
+  // Error log (E1, E2).
+  /** Records a failure: a new entry, or the same (record, direction, code) seen again (attempts + 1). */
+  recordError(entry: Omit<ErrorEntry, 'firstSeen' | 'attempts'>): Promise<ErrorEntry>;
+  /** A successful sync clears the record's errors. */
+  clearErrors(record: string): Promise<void>;
+  errors(filter?: { readonly category?: ErrorCategory; readonly dueBy?: number }): Promise<ErrorEntry[]>;
+
+  // Audit log.
+  appendAudit(entries: readonly AuditEntry[]): Promise<void>;
+  audit(record: string, limit?: number): Promise<AuditEntry[]>;
+
+  // API usage (B1): calls per system per minute bucket.
+  recordApiCalls(system: System, calls: number, at: number): Promise<void>;
+  /** Calls made since `since` (epoch ms). */
+  apiCalls(system: System, since: number): Promise<number>;
+
+  // Explanations (V1), keyed by HubSpot contact id and by email.
+  saveExplanation(explanation: Explanation): Promise<void>;
+  explanation(
+    key: { readonly email: string } | { readonly hsContactId: string },
+  ): Promise<Explanation | null>;
+}
