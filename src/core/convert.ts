@@ -63,6 +63,13 @@ export function toSalesforce(value: string, property: HsProperty, field: SfField
         );
       }
       const n = Number(value);
+      const decimals = /\.(\d*?)0*$/.exec(value.trim())?.[1]?.length ?? 0;
+      if (field.type !== 'int' && decimals > field.scale) {
+        return refuse(
+          `${value} has ${decimals} decimal places; ${where} keeps ${field.scale}, so Salesforce would round it.`,
+          `Round ${property.name} in HubSpot to ${field.scale} decimal places, or map it to a field with more.`,
+        );
+      }
       if (field.type === 'int' && !Number.isInteger(n)) {
         return refuse(
           `${value} is not a whole number, and ${where} takes whole numbers only.`,
@@ -86,7 +93,14 @@ export function toSalesforce(value: string, property: HsProperty, field: SfField
           `Set ${property.name} in HubSpot to a valid date.`,
         );
       }
-      // HubSpot dates are midnight UTC: a date becomes that day, a datetime that instant.
+      // HubSpot dates are midnight UTC: a date becomes that day, a datetime that instant. A time of day
+      // does not fit in a date field: refused rather than cut (F8).
+      if (field.type === 'date' && property.type === 'datetime' && ms % DAY !== 0) {
+        return refuse(
+          `${value} has a time of day, and ${where} holds a date only.`,
+          `Map ${property.name} to a Salesforce datetime field, or use a HubSpot date property.`,
+        );
+      }
       return ok(field.type === 'date' ? isoDate(ms) : new Date(ms).toISOString());
     }
     case 'picklist':

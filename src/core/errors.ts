@@ -237,3 +237,18 @@ export function classifyError(error: RemoteError): ErrorClass {
     `${system} refused the record (${error.code}): the message says which value; correct it.`,
   );
 }
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+
+/** E2: automatic retries of a record error: every 25 minutes (within SPEC's 20–30) this many times, then daily. */
+export const FREQUENT_RETRIES = 10;
+
+/**
+ * E2: when a record that has failed `attempts` times is retried next. Within the first ten attempts,
+ * 25 minutes after the failure; after that, at the next 00:00 UTC. A manual resync is always allowed.
+ */
+export function nextAttemptAt(attempts: number, failedAt: number): number {
+  if (attempts <= FREQUENT_RETRIES) return failedAt + 25 * MINUTE;
+  return (Math.floor(failedAt / DAY) + 1) * DAY;
+}

@@ -343,7 +343,11 @@ export function planSync(input: PlanInput, ctx: PlanContext): SyncPlan {
   // Which Salesforce record the contact is (or becomes) linked to.
   let target: SfRecord | null = null;
   if (link) {
-    const found = currentLink(link.sfId, input.salesforce, link.lastSyncedAt);
+    // A record linked to another contact is never taken over (M4 with M8: one record, one contact).
+    const candidates = input.salesforce.filter(
+      (r) => r.linkedHsContactId === null || r.linkedHsContactId === link.hsContactId || r.id === link.sfId,
+    );
+    const found = currentLink(link.sfId, candidates, link.lastSyncedAt);
     if (!found.ok) {
       const deleted = input.salesforce.find((r) => r.id === link.sfId && r.isDeleted);
       if (deleted && found.problem.code === 'linked_record_deleted') {
@@ -441,6 +445,8 @@ export function planSync(input: PlanInput, ctx: PlanContext): SyncPlan {
   if (!scope.sync) {
     b.skips.push({ code: 'out_of_scope', why: scope.why });
     if (link && target) reportAll(b, ctx, target.object, `skipped: ${scope.why}`);
+    // Nothing flows, so nothing moves: the link (even one that would hop or follow a conversion) waits.
+    b.link = link ? { action: 'keep' } : { action: 'none' };
     b.snapshot = link ? link.snapshot : null;
     return b.done('skipped', scope.why, null, null);
   }
@@ -545,6 +551,13 @@ export function planSync(input: PlanInput, ctx: PlanContext): SyncPlan {
 
   const plan = b.done('synced', why, hubspot?.id ?? null, target);
   return b.errors.length > 0 && planWrites(plan) === 0 ? { ...plan, outcome: 'failed' } : plan;
+}
+
+/** A snapshot whose mapped values are known but not agreed (null): every mapping decides afresh. */
+function forgetValues(snapshot: Snapshot): Snapshot {
+  const values: Record<string, string | null> = {};
+  for (const name of Object.keys(snapshot.values)) values[name] = null;
+  return { ...snapshot, values, sfChangedAt: null };
 }
 
 /** Reports every mapping of `object` with one reason (a plan that syncs nothing still explains: V1). */
@@ -689,19 +702,28 @@ function decideMapping(f: FieldContext, bm: BoundMapping): string | null | typeo
     report(b, mapping, 'to_hubspot', decision.why);
     return decision.value;
   }
-  const converted = toSalesforce(decision.value, property, field);
+  // Emails compare trimmed (M1); Salesforce gets them trimmed too.
+  const value = mapping.hsProperty === 'email' ? decision.value.trim() : decision.value;
+  const converted = toSalesforce(value, property, field);
   const writable = b.sfCreate ? field.createable : field.updateable && !field.calculated;
-  if (!converted.ok || !writable) {
-    const problem = converted.ok
-      ? {
-          code: 'sf_field_read_only',
-          message: `${object}.${field.name} cannot be written.`,
-          fix: 'Use "Always use Salesforce" or "Don\'t sync" for this mapping.',
-        }
-      : converted.problem;
+  const required = converted.ok && converted.value === null && !field.nillable;
+  if (!converted.ok || !writable || required) {
+    const problem = !converted.ok
+      ? converted.problem
+      : required
+        ? {
+            code: 'property_value',
+            message: `${object}.${field.name} is required in Salesforce and cannot be cleared.`,
+            fix: `Give ${mapping.hsProperty} a value in HubSpot again, or set the mapping to "Prefer Salesforce unless blank".`,
+          }
+        : {
+            code: 'sf_field_read_only',
+            message: `${object}.${field.name} cannot be written.`,
+            fix: 'Use "Always use Salesforce" or "Don\'t sync" for this mapping.',
+          };
     b.errors.push({
       direction: 'to_salesforce',
-      category: converted.ok ? 'permissions' : 'property_value',
+      category: converted.ok && !required ? 'permissions' : 'property_value',
       ...problem,
       hsProperty: mapping.hsProperty,
     });
@@ -711,7 +733,7 @@ function decideMapping(f: FieldContext, bm: BoundMapping): string | null | typeo
   toSf(b, mapping.sfField, converted.value);
   f.sfValues[mapping.sfField] = converted.value;
   report(b, mapping, 'to_salesforce', decision.why);
-  return decision.value;
+  return value;
 }
 
 /** The values, decisions and snapshot for a contact and its Salesforce record (either may be new). */
@@ -720,7 +742,10 @@ function syncPairing(b: Builder, input: PlanInput, ctx: PlanContext, scope: Scop
   const hsValues = hubspot?.properties ?? {};
   const hsTimes = hubspot?.changedAt ?? {};
   const sfValues: Record<string, SfValue> = { ...(target?.values ?? {}) };
-  const old = link?.snapshot ?? null;
+  // After a hop or a merge the record is another one: nothing was agreed with it yet (a conversion
+  // carries the lead's values over, so its snapshot still holds).
+  const moved = b.link.action === 'move' && b.link.because !== 'converted';
+  const old = link ? (moved ? forgetValues(link.snapshot) : link.snapshot) : null;
   const values: Record<string, string | null> = {};
   const lastSyncedAt = link?.lastSyncedAt ?? -Infinity;
   // F9: when the last change to the record was our own write, its values date from before it.
@@ -798,7 +823,8 @@ function syncPairing(b: Builder, input: PlanInput, ctx: PlanContext, scope: Scop
     sfOptedOut: sfValues[OPT_OUT.sfField] === true,
     agreed: old?.optOut ?? null,
     hasSynced: true,
-    inScope: scope.toHubSpot && scope.toSalesforce && !emailOnly,
+    // O2 asks for the segment only: an opt-out moves even when C2 keeps other values from HubSpot.
+    inScope: scope.toSalesforce && !emailOnly,
   });
   let agreedOptOut = old?.optOut ?? null;
   if (optOut.action === 'unsubscribe_hubspot') {

@@ -75,7 +75,8 @@ export function decideScope(input: ScopeInput): Scope {
     case 'unmapped_change':
       return none('only unmapped properties or formula fields changed (F10)');
     case 'sf_created':
-      if (settings.createFromNewSalesforce) {
+      // A new record whose email already has a linked contact is an update of that contact (G1, C2).
+      if (settings.createFromNewSalesforce && !linked) {
         // C3: created or deduplicated in HubSpot whatever the segment; values flow back only in scope.
         return {
           sync: true,
@@ -100,6 +101,16 @@ export function decideScope(input: ScopeInput): Scope {
     case 'hs_created':
     case 'hs_updated':
       if (!inScope) return none(outOfSegment);
+      if (settings.sfUpdates === 'do_nothing') {
+        // C2 "do nothing": Salesforce values never flow to HubSpot, whatever triggered the sync.
+        return {
+          sync: true,
+          toHubSpot: false,
+          toSalesforce: true,
+          full: false,
+          why: 'changed in HubSpot (C4); Salesforce updates are set to do nothing, so nothing flows to HubSpot (C2)',
+        };
+      }
       return both(
         false,
         settings.segmentId === null ? 'changed in HubSpot (C4)' : 'changed in HubSpot, a segment member (C4)',

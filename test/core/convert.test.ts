@@ -29,7 +29,14 @@ describe('F8: HubSpot → Salesforce', () => {
     ['text to string', H('jobtitle'), L('Title'), 'CTO', 'CTO'],
     ['"" clears', H('jobtitle'), L('Title'), '', null],
     ['number to int', H('numemployees'), L('NumberOfEmployees'), '250', 250],
-    ['number to currency', H('annualrevenue'), L('AnnualRevenue'), '1500000.5', 1500000.5],
+    ['number to currency', H('annualrevenue'), L('AnnualRevenue'), '1500000.00', 1500000],
+    [
+      'number to a 2-decimal double',
+      H('annualrevenue'),
+      sfField({ name: 'Score__c', type: 'double', scale: 2 }),
+      '3.25',
+      3.25,
+    ],
     [
       'bool to boolean',
       hsProperty({ name: 'vip', type: 'bool', fieldType: 'booleancheckbox' }),
@@ -110,6 +117,15 @@ describe('F8: HubSpot → Salesforce', () => {
     refused(toSalesforce('12abc', H('numemployees'), L('NumberOfEmployees')), /not a number/);
     refused(toSalesforce('12.5', H('numemployees'), L('NumberOfEmployees')), /whole number/);
     refused(toSalesforce('123456789', H('numemployees'), L('NumberOfEmployees')), /8 digits/);
+    refused(toSalesforce('1500000.5', H('annualrevenue'), L('AnnualRevenue')), /1 decimal places.*keeps 0/);
+    refused(
+      toSalesforce(
+        '2026-01-05T15:30:00Z',
+        hsProperty({ name: 'seen_at', type: 'datetime', fieldType: 'date' }),
+        sfField({ name: 'Seen__c', type: 'date' }),
+      ),
+      /time of day/,
+    );
     refused(
       toSalesforce(
         'not a date',

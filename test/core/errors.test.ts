@@ -1,7 +1,13 @@
 /** SPEC E1, E2: every remote error code has a category, a transience and a plain-words fix. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { HUBSPOT_ERRORS, SALESFORCE_ERRORS, classifyError, errorCategories } from '../../src/core/errors.ts';
+import {
+  HUBSPOT_ERRORS,
+  SALESFORCE_ERRORS,
+  classifyError,
+  errorCategories,
+  nextAttemptAt,
+} from '../../src/core/errors.ts';
 
 describe('E1: error categories and fixes', () => {
   // Every code api-fidelity.md §2.4 and §5.1 lists, with the category a person would look under.
@@ -95,5 +101,17 @@ describe('E2: transient failures', () => {
       assert.equal(classifyError({ system: 'salesforce', code, status: 400 }).transient, false, code);
     }
     assert.equal(classifyError({ system: 'hubspot', code: 'CONFLICT', status: 409 }).transient, false);
+  });
+});
+
+describe('E2: the retry schedule of record errors', () => {
+  const at = Date.UTC(2026, 0, 1, 13, 7);
+  it('E2: every 20–30 minutes for ten attempts, then daily at 00:00 UTC', () => {
+    for (let attempts = 1; attempts <= 10; attempts++) {
+      const next = nextAttemptAt(attempts, at);
+      assert.ok(next - at >= 20 * 60_000 && next - at <= 30 * 60_000, `attempt ${attempts}`);
+    }
+    assert.equal(nextAttemptAt(11, at), Date.UTC(2026, 0, 2));
+    assert.equal(nextAttemptAt(40, Date.UTC(2026, 0, 2)), Date.UTC(2026, 0, 3));
   });
 });

@@ -968,3 +968,84 @@ describe('planner: errors and reasons (E1, V1)', () => {
     assert.equal(field(p, 'hs_email_optout').why, 'in sync');
   });
 });
+
+describe('planner: cases found in review', () => {
+  const base = linked(
+    { email: 'a@example.com', phone: '555', jobtitle: 'CEO', firstname: 'Ann' },
+    { Email: 'a@example.com', Phone: '555', Title: 'CEO', FirstName: 'Ann' },
+    { email: 'a@example.com', phone: '555', jobtitle: 'CEO', firstname: 'Ann' },
+    'Contact',
+  );
+  const newLead = sfRecord(
+    'Lead',
+    '00QN',
+    { Email: 'a@example.com', LastName: 'Web' },
+    { modifiedAt: T0 + 10 },
+  );
+
+  it('M4 + M8: the link never hops onto a record linked to another contact', () => {
+    const other = { ...newLead, linkedHsContactId: '77' };
+    const p = plan({ ...base, salesforce: [...base.salesforce, other] }, { trigger: 'hs_updated' });
+    assert.equal(p.link.action, 'keep');
+    assert.equal(p.hubspot.update?.properties.salesforceleadid, undefined);
+  });
+
+  it("M4: after a hop, the new record's blanks do not clear HubSpot: nothing was agreed with it yet", () => {
+    const { first } = settle(
+      { ...base, salesforce: [...base.salesforce, newLead] },
+      { trigger: 'sf_updated', sfRecordId: '00QN' },
+    );
+    assert.ok(first.link.action === 'move' && first.link.sfId === '00QN');
+    assert.equal(first.hubspot.update?.properties.phone, undefined);
+    assert.equal(first.hubspot.update?.properties.jobtitle, undefined);
+    assert.equal(first.salesforce.update?.values.Phone, '555', 'HubSpot fills the blanks of the new record');
+  });
+
+  it('G1 + C3: a new record sharing the email of a linked non-member changes nothing; the link waits', () => {
+    const p = plan(
+      { ...base, salesforce: [...base.salesforce, newLead] },
+      { trigger: 'sf_created', sfRecordId: '00QN', isMember: false },
+      context({ segmentId: '7' }),
+    );
+    assert.equal(planWrites(p), 0);
+    assert.equal(p.link.action, 'keep');
+  });
+
+  it('F8: clearing a field Salesforce requires is a Property value error for it alone; the rest syncs', () => {
+    const ctx = context(
+      {},
+      withRule('lastname', 'two_way').map((m) =>
+        m.hsProperty === 'phone' ? { ...m, rule: 'two_way' as const } : m,
+      ),
+    );
+    const world = linked(
+      { email: 'a@example.com', phone: '2' },
+      { Email: 'a@example.com', LastName: 'Lee', Phone: '1' },
+      { email: 'a@example.com', lastname: 'Lee', phone: '1' },
+    );
+    const p = plan(world, { trigger: 'hs_updated' }, ctx);
+    assert.deepEqual(p.salesforce.update?.values, { Phone: '2' });
+    assert.match(p.errors[0]?.message ?? '', /LastName is required/);
+  });
+
+  it('C2: "do nothing" keeps Salesforce values from HubSpot even when HubSpot triggered the sync; opt-outs still move', () => {
+    const world = linked(
+      { email: 'a@example.com', phone: 'old', jobtitle: 'New' },
+      { Email: 'a@example.com', Phone: 'NEW', HasOptedOutOfEmail: true },
+      { email: 'a@example.com', phone: 'old', jobtitle: null },
+    );
+    const p = plan(world, { trigger: 'hs_updated' }, context({ sfUpdates: 'do_nothing' }));
+    assert.equal(p.hubspot.update?.properties.phone, undefined);
+    assert.equal(p.salesforce.update?.values.Title, 'New');
+    assert.equal(p.hubspot.unsubscribe, true);
+  });
+
+  it('M1: an email with spaces creates the record trimmed, without a false error', () => {
+    const p = plan(
+      { hubspot: hsContact({ email: ' Ann@Example.com ' }), salesforce: [], link: null },
+      { trigger: 'hs_created' },
+    );
+    assert.equal(p.salesforce.create?.values.Email, 'Ann@Example.com');
+    assert.deepEqual(p.errors, []);
+  });
+});
