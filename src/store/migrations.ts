@@ -1,0 +1,132 @@
+/**
+ * The state store's schema, as numbered, append-only migrations shared by both adapters. Each one is
+ * applied once, in order, inside its own transaction, and recorded in the `migrations` table.
+ *
+ * Never edit or reorder a migration that has shipped: add a new one. Where the dialects agree, one SQL
+ * text serves both (`both`). Epoch-ms columns are `BIGINT` (SQLite stores them as 64-bit integers, and
+ * the Postgres adapter turns them back into numbers). JSON is stored as text in both dialects.
+ *
+ * Explanations are keyed by `hs:<contact id>` (or `sf:<id>` / `email:<key>` before the contact exists)
+ * and found by `email_key`, the address lower-cased and trimmed in JS exactly as the core's `emailKey`
+ * does: SQL `lower()` differs between the dialects beyond ASCII.
+ */
+
+export interface Migration {
+  /** 1, 2, 3, …: the order they apply in; never reused. */
+  readonly id: number;
+  /** What it does, in a few words (recorded next to the id). */
+  readonly name: string;
+  readonly sqlite: string;
+  readonly postgres: string;
+}
+
+/** One SQL text for both dialects, with the few words they spell differently filled in per dialect. */
+const both = (sql: (d: Dialect) => string): { readonly sqlite: string; readonly postgres: string } => ({
+  sqlite: sql(SQLITE),
+  postgres: sql(POSTGRES),
+});
+
+interface Dialect {
+  /** An ever-increasing row id (insertion order). */
+  readonly serialKey: string;
+}
+const SQLITE: Dialect = { serialKey: 'INTEGER PRIMARY KEY AUTOINCREMENT' };
+const POSTGRES: Dialect = { serialKey: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY' };
+
+/** The bookkeeping table itself: created before any migration runs (same text in both dialects). */
+export const MIGRATIONS_TABLE = `
+CREATE TABLE IF NOT EXISTS migrations (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  applied_at BIGINT NOT NULL
+)`;
+
+export const migrations: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'links, cursors, settings, mappings, errors, audit, api calls, explanations',
+    ...both(
+      (d) => `
+CREATE TABLE links (
+  hs_contact_id TEXT PRIMARY KEY,
+  sf_id TEXT NOT NULL UNIQUE,
+  sf_object TEXT NOT NULL,
+  snapshot TEXT NOT NULL,
+  last_synced_at BIGINT NOT NULL
+);
+
+CREATE TABLE ended_links (
+  sf_id TEXT PRIMARY KEY,
+  hs_contact_id TEXT NOT NULL,
+  why TEXT NOT NULL,
+  ended_at BIGINT NOT NULL
+);
+
+CREATE TABLE cursors (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+
+CREATE TABLE mappings (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  value TEXT NOT NULL
+);
+
+CREATE TABLE errors (
+  record TEXT NOT NULL,
+  direction TEXT NOT NULL,
+  code TEXT NOT NULL,
+  email TEXT,
+  category TEXT NOT NULL,
+  message TEXT NOT NULL,
+  fix TEXT NOT NULL,
+  first_seen BIGINT NOT NULL,
+  last_seen BIGINT NOT NULL,
+  attempts INTEGER NOT NULL,
+  next_attempt BIGINT NOT NULL,
+  PRIMARY KEY (record, direction, code)
+);
+CREATE INDEX errors_category ON errors (category);
+CREATE INDEX errors_next_attempt ON errors (next_attempt);
+
+CREATE TABLE audit (
+  id ${d.serialKey},
+  at BIGINT NOT NULL,
+  run_id TEXT NOT NULL,
+  record TEXT NOT NULL,
+  system TEXT NOT NULL,
+  field TEXT NOT NULL,
+  old_value TEXT,
+  new_value TEXT,
+  why TEXT NOT NULL
+);
+CREATE INDEX audit_record ON audit (record, at DESC, id DESC);
+
+CREATE TABLE api_calls (
+  system TEXT NOT NULL,
+  minute BIGINT NOT NULL,
+  calls INTEGER NOT NULL,
+  PRIMARY KEY (system, minute)
+);
+
+CREATE TABLE explanations (
+  key TEXT PRIMARY KEY,
+  hs_contact_id TEXT,
+  sf_id TEXT,
+  email TEXT,
+  email_key TEXT,
+  at BIGINT NOT NULL,
+  outcome TEXT NOT NULL,
+  why TEXT NOT NULL,
+  fields TEXT NOT NULL
+);
+CREATE INDEX explanations_email_key ON explanations (email_key, at DESC);
+`,
+    ),
+  },
+];

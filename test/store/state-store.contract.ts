@@ -1,0 +1,497 @@
+/**
+ * The state store contract: one suite, run against every adapter (`sqlite-store.test.ts`,
+ * `postgres-store.test.ts`), so both behave the same ("no mocks"). Every test gets a fresh, empty,
+ * migrated store from `open` and closes it afterwards.
+ */
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Mapping } from '../../src/core/model.ts';
+import type { Link, Snapshot } from '../../src/core/plan.ts';
+import type { AuditEntry, ErrorEntry, Explanation, StateStore } from '../../src/store/state-store.ts';
+
+export interface ContractOptions {
+  /** Opens the same database again after `closed` was closed (the file, the schema). */
+  readonly reopen?: (closed: StateStore) => Promise<StateStore>;
+  /** Skips the whole suite, with this reason (e.g. no database to run against). */
+  readonly skip?: string | false;
+}
+
+const T0 = Date.UTC(2025, 0, 15, 9, 30);
+const MINUTE = 60_000;
+
+const snapshot = (values: Snapshot['values'] = {}): Snapshot => ({
+  values,
+  optOut: null,
+  accountId: null,
+  sfChangedAt: null,
+});
+
+const link = (hsContactId: string, sfId: string, overrides: Partial<Link> = {}): Link => ({
+  hsContactId,
+  sfObject: 'Lead',
+  sfId,
+  snapshot: snapshot({ email: `${hsContactId}@example.com` }),
+  lastSyncedAt: T0,
+  ...overrides,
+});
+
+const failure = (
+  overrides: Partial<Omit<ErrorEntry, 'firstSeen' | 'attempts'>> = {},
+): Omit<ErrorEntry, 'firstSeen' | 'attempts'> => ({
+  record: 'hs:101',
+  email: 'ada@example.com',
+  direction: 'to_salesforce',
+  category: 'property_value',
+  code: 'INVALID_EMAIL_ADDRESS',
+  message: 'Email: invalid email address',
+  fix: 'Correct the email address in HubSpot.',
+  lastSeen: T0,
+  nextAttempt: T0 + 5 * MINUTE,
+  ...overrides,
+});
+
+const audited = (overrides: Partial<AuditEntry> = {}): AuditEntry => ({
+  at: T0,
+  runId: 'run-1',
+  record: 'hs:101',
+  system: 'salesforce',
+  field: 'FirstName',
+  oldValue: null,
+  newValue: 'Ada',
+  why: 'Two-way: HubSpot changed last',
+  ...overrides,
+});
+
+const explained = (overrides: Partial<Explanation> = {}): Explanation => ({
+  hsContactId: '101',
+  sfId: '00Q000000000001AAA',
+  email: 'Ada.Lovelace@Example.com',
+  at: T0,
+  outcome: 'synced',
+  why: 'The contact changed in HubSpot.',
+  fields: [
+    {
+      hsProperty: 'firstname',
+      sfField: 'FirstName',
+      rule: 'two_way',
+      action: 'to_salesforce',
+      why: 'HubSpot changed last',
+    },
+  ],
+  ...overrides,
+});
+
+const sortedBy = <T>(items: readonly T[], key: (item: T) => string): T[] =>
+  [...items].sort((a, b) => key(a).localeCompare(key(b)));
+
+export function stateStoreContract(
+  name: string,
+  open: () => Promise<StateStore>,
+  options: ContractOptions = {},
+): void {
+  describe(name, { skip: options.skip ?? false }, () => {
+    let store: StateStore;
+    beforeEach(async () => {
+      store = await open();
+      await store.migrate();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    describe('links', () => {
+      it('saves a link and finds it by either id; unknown ids give null', async () => {
+        const saved = link('101', '00Q000000000001AAA');
+        await store.saveLink(saved);
+        assert.deepEqual(await store.linkByHubSpotId('101'), saved);
+        assert.deepEqual(await store.linkBySalesforceId('00Q000000000001AAA'), saved);
+        assert.equal(await store.linkByHubSpotId('999'), null);
+        assert.equal(await store.linkBySalesforceId('00Q000000000999AAA'), null);
+        assert.equal(typeof (await store.linkByHubSpotId('101'))?.lastSyncedAt, 'number');
+      });
+
+      it("replaces a contact's link: the old Salesforce id is free again", async () => {
+        await store.saveLink(link('101', '00Q000000000001AAA'));
+        const replaced = link('101', '003000000000001AAA', {
+          sfObject: 'Contact',
+          snapshot: snapshot({ email: 'new@example.com' }),
+          lastSyncedAt: T0 + MINUTE,
+        });
+        await store.saveLink(replaced);
+        assert.deepEqual(await store.linkByHubSpotId('101'), replaced);
+        assert.deepEqual(await store.linkBySalesforceId('003000000000001AAA'), replaced);
+        assert.equal(await store.linkBySalesforceId('00Q000000000001AAA'), null);
+        assert.equal(await store.countLinks(), 1);
+      });
+
+      it('moves a Salesforce id to the contact saved last (an id is in at most one link)', async () => {
+        await store.saveLink(link('101', '00Q000000000001AAA'));
+        await store.saveLink(link('102', '00Q000000000002AAA'));
+        const moved = link('102', '00Q000000000001AAA', { lastSyncedAt: T0 + MINUTE });
+        await store.saveLink(moved);
+        assert.deepEqual(await store.linkBySalesforceId('00Q000000000001AAA'), moved);
+        assert.equal(await store.linkByHubSpotId('101'), null);
+        assert.equal(await store.linkBySalesforceId('00Q000000000002AAA'), null);
+        assert.equal(await store.countLinks(), 1);
+      });
+
+      it('looks links up in batches by either id, ignoring unknown ids', async () => {
+        const links = [
+          link('101', 'sf-1'),
+          link('102', 'sf-2'),
+          link('103', 'sf-3', { sfObject: 'Contact' }),
+        ];
+        for (const saved of links) await store.saveLink(saved);
+        const byHs = await store.linksByHubSpotIds(['103', '101', '999']);
+        assert.deepEqual(
+          sortedBy(byHs, (l) => l.hsContactId),
+          [links[0], links[2]],
+        );
+        const bySf = await store.linksBySalesforceIds(['sf-2', 'sf-3', 'sf-404']);
+        assert.deepEqual(
+          sortedBy(bySf, (l) => l.sfId),
+          [links[1], links[2]],
+        );
+        assert.deepEqual(await store.linksByHubSpotIds([]), []);
+        assert.deepEqual(await store.linksBySalesforceIds([]), []);
+      });
+
+      it('looks up many links at once', async () => {
+        const ids = Array.from({ length: 1500 }, (_, i) => String(1000 + i));
+        for (const id of ids.slice(0, 300)) await store.saveLink(link(id, `sf-${id}`));
+        assert.equal((await store.linksByHubSpotIds(ids)).length, 300);
+        assert.equal((await store.linksBySalesforceIds(ids.map((id) => `sf-${id}`))).length, 300);
+      });
+
+      it('ends a link and remembers why, per Salesforce record', async () => {
+        await store.saveLink(link('101', 'sf-1'));
+        await store.saveLink(link('102', 'sf-2'));
+        assert.equal(await store.endedLinkWhy('sf-1'), null);
+
+        await store.endLink('101', 'The contact left the inclusion segment.', T0 + MINUTE);
+        assert.equal(await store.linkByHubSpotId('101'), null);
+        assert.equal(await store.linkBySalesforceId('sf-1'), null);
+        assert.equal(await store.endedLinkWhy('sf-1'), 'The contact left the inclusion segment.');
+        assert.equal(await store.endedLinkWhy('sf-2'), null);
+        assert.equal(await store.countLinks(), 1);
+
+        // Ending a link that does not exist changes nothing.
+        await store.endLink('999', 'nothing to end', T0);
+        assert.equal(await store.countLinks(), 1);
+
+        // The record is linked again, and that link ends too: the last reason wins.
+        await store.saveLink(link('103', 'sf-1'));
+        await store.endLink('103', 'The contact was deleted in HubSpot.', T0 + 2 * MINUTE);
+        assert.equal(await store.endedLinkWhy('sf-1'), 'The contact was deleted in HubSpot.');
+      });
+
+      it('counts links', async () => {
+        assert.equal(await store.countLinks(), 0);
+        await store.saveLink(link('101', 'sf-1'));
+        await store.saveLink(link('102', 'sf-2'));
+        await store.saveLink(link('102', 'sf-3'));
+        assert.equal(await store.countLinks(), 2);
+      });
+
+      it('keeps a snapshot exactly: nulls, unicode, quotes, backslashes, opt-out, account, dates', async () => {
+        const tricky: Snapshot = {
+          values: {
+            firstname: 'Zoë 😀 Łukasz 山田',
+            lastname: `O'Brien "the \\ back\\slash" \n new line\ttab`,
+            company: null,
+            jobtitle: '',
+            notes: '{"not": "json"} ]]> \u0001 \u2028',
+            '__odd key "quoted"\\': 'x',
+          },
+          optOut: true,
+          accountId: '001000000000001AAA',
+          sfChangedAt: T0 - 1,
+        };
+        const saved = link('101', 'sf-1', { snapshot: tricky, lastSyncedAt: 1_700_000_000_123 });
+        await store.saveLink(saved);
+        const found = await store.linkByHubSpotId('101');
+        assert.deepEqual(found, saved);
+        assert.equal(found?.snapshot.values.company, null);
+        assert.ok(found && 'company' in found.snapshot.values);
+        assert.ok(found && !('website' in found.snapshot.values));
+
+        const plain = link('102', 'sf-2', { snapshot: snapshot() });
+        await store.saveLink(plain);
+        assert.deepEqual(await store.linkBySalesforceId('sf-2'), plain);
+      });
+    });
+
+    describe('cursors', () => {
+      it('are null until set, then keep the last value per name', async () => {
+        assert.equal(await store.cursor('salesforce.lead'), null);
+        await store.setCursor('salesforce.lead', '2025-01-15T09:30:00.000Z');
+        await store.setCursor('hubspot.contact', 'after=1234');
+        await store.setCursor('salesforce.lead', '2025-01-15T09:31:00.000Z');
+        assert.equal(await store.cursor('salesforce.lead'), '2025-01-15T09:31:00.000Z');
+        assert.equal(await store.cursor('hubspot.contact'), 'after=1234');
+      });
+    });
+
+    describe('settings and mappings', () => {
+      it('keep settings as JSON values by key', async () => {
+        assert.deepEqual(await store.settings(), {});
+        const sfDeletes = { Lead: 'delete', Contact: 'do_nothing' };
+        await store.setSetting('sfDeletes', sfDeletes);
+        await store.setSetting('accountSync', true);
+        await store.setSetting('segmentId', null);
+        await store.setSetting('pollSeconds', 30.5);
+        await store.setSetting('label', 'Zoë\'s "sync" \\ ✓');
+        await store.setSetting('list', [1, 'two', { three: [null] }]);
+        await store.setSetting('accountSync', false);
+        assert.deepEqual(await store.settings(), {
+          sfDeletes,
+          accountSync: false,
+          segmentId: null,
+          pollSeconds: 30.5,
+          label: 'Zoë\'s "sync" \\ ✓',
+          list: [1, 'two', { three: [null] }],
+        });
+      });
+
+      it('keep no mappings until saved, then the last saved list', async () => {
+        assert.equal(await store.mappings(), null);
+        const mappings: Mapping[] = [
+          {
+            hsProperty: 'email',
+            sfField: 'Email',
+            rule: 'two_way',
+            isDefault: true,
+            objects: ['Lead', 'Contact'],
+          },
+          {
+            hsProperty: 'shoe_size',
+            sfField: 'Shoe_Size__c',
+            rule: 'two_way',
+            isDefault: false,
+            objects: [],
+          },
+        ];
+        await store.saveMappings(mappings);
+        assert.deepEqual(await store.mappings(), mappings);
+        await store.saveMappings(mappings.slice(0, 1));
+        assert.deepEqual(await store.mappings(), mappings.slice(0, 1));
+        await store.saveMappings([]);
+        assert.deepEqual(await store.mappings(), []);
+      });
+    });
+
+    describe('error log', () => {
+      it('records a new error with one attempt, first seen when last seen', async () => {
+        const entry = failure();
+        const recorded = await store.recordError(entry);
+        const expected: ErrorEntry = { ...entry, firstSeen: T0, attempts: 1 };
+        assert.deepEqual(recorded, expected);
+        assert.deepEqual(await store.errors(), [expected]);
+      });
+
+      it('counts the same record, direction and code seen again as one more attempt', async () => {
+        await store.recordError(failure());
+        const again = failure({
+          message: 'Email: still invalid',
+          email: 'ada2@example.com',
+          lastSeen: T0 + 10 * MINUTE,
+          nextAttempt: T0 + 30 * MINUTE,
+        });
+        const recorded = await store.recordError(again);
+        const expected: ErrorEntry = { ...again, firstSeen: T0, attempts: 2 };
+        assert.deepEqual(recorded, expected);
+        const third = await store.recordError(
+          failure({ lastSeen: T0 + 40 * MINUTE, nextAttempt: T0 + 90 * MINUTE }),
+        );
+        assert.equal(third.attempts, 3);
+        assert.equal(third.firstSeen, T0);
+        assert.equal(third.lastSeen, T0 + 40 * MINUTE);
+        assert.equal((await store.errors()).length, 1);
+      });
+
+      it('keeps errors with another direction or code apart', async () => {
+        await store.recordError(failure());
+        await store.recordError(failure({ direction: 'to_hubspot' }));
+        await store.recordError(failure({ code: 'DUPLICATES_DETECTED', category: 'duplicates' }));
+        await store.recordError(failure({ record: 'hs:102' }));
+        const all = await store.errors();
+        assert.equal(all.length, 4);
+        assert.ok(all.every((e) => e.attempts === 1));
+      });
+
+      it("clears one record's errors only", async () => {
+        await store.recordError(failure());
+        await store.recordError(failure({ direction: 'to_hubspot' }));
+        await store.recordError(failure({ record: 'sf:00Q000000000001AAA', email: null }));
+        await store.clearErrors('hs:101');
+        const left = await store.errors();
+        assert.deepEqual(
+          left.map((e) => e.record),
+          ['sf:00Q000000000001AAA'],
+        );
+        assert.equal(left[0]?.email, null);
+        await store.clearErrors('hs:404');
+        assert.equal((await store.errors()).length, 1);
+      });
+
+      it('filters by category and by when the next attempt is due', async () => {
+        await store.recordError(
+          failure({ record: 'hs:1', category: 'property_value', nextAttempt: T0 + MINUTE }),
+        );
+        await store.recordError(
+          failure({ record: 'hs:2', category: 'duplicates', nextAttempt: T0 + 2 * MINUTE }),
+        );
+        await store.recordError(
+          failure({ record: 'hs:3', category: 'property_value', nextAttempt: T0 + 3 * MINUTE }),
+        );
+        const records = (entries: ErrorEntry[]): string[] => entries.map((e) => e.record).sort();
+
+        assert.deepEqual(records(await store.errors({ category: 'property_value' })), ['hs:1', 'hs:3']);
+        assert.deepEqual(records(await store.errors({ category: 'permissions' })), []);
+        assert.deepEqual(records(await store.errors({ dueBy: T0 + 2 * MINUTE })), ['hs:1', 'hs:2']);
+        assert.deepEqual(records(await store.errors({ dueBy: T0 })), []);
+        assert.deepEqual(
+          records(await store.errors({ category: 'property_value', dueBy: T0 + 2 * MINUTE })),
+          ['hs:1'],
+        );
+        assert.deepEqual(records(await store.errors({})), ['hs:1', 'hs:2', 'hs:3']);
+      });
+    });
+
+    describe('audit log', () => {
+      it("lists a record's entries newest first, and at most `limit`", async () => {
+        const first = audited({ at: T0, field: 'FirstName' });
+        const second = audited({
+          at: T0 + MINUTE,
+          field: 'LastName',
+          oldValue: 'O\'Brien "x" \\',
+          newValue: null,
+        });
+        const sameTimeA = audited({ at: T0 + 2 * MINUTE, field: 'Email', runId: 'run-2' });
+        const sameTimeB = audited({ at: T0 + 2 * MINUTE, field: 'Phone', runId: 'run-2', system: 'hubspot' });
+        const other = audited({ record: 'hs:102' });
+        await store.appendAudit([first, other]);
+        await store.appendAudit([second]);
+        await store.appendAudit([]);
+        await store.appendAudit([sameTimeA, sameTimeB]);
+
+        assert.deepEqual(await store.audit('hs:101'), [sameTimeB, sameTimeA, second, first]);
+        assert.deepEqual(await store.audit('hs:101', 2), [sameTimeB, sameTimeA]);
+        assert.deepEqual(await store.audit('hs:102'), [other]);
+        assert.deepEqual(await store.audit('hs:404'), []);
+      });
+
+      it('appends a large batch in order', async () => {
+        const batch = Array.from({ length: 2000 }, (_, i) => audited({ at: T0, field: `f${i}` }));
+        await store.appendAudit(batch);
+        const listed = await store.audit('hs:101', 3);
+        assert.deepEqual(
+          listed.map((e) => e.field),
+          ['f1999', 'f1998', 'f1997'],
+        );
+        assert.equal((await store.audit('hs:101')).length, 2000);
+      });
+    });
+
+    describe('API usage', () => {
+      it('sums calls per system across minute buckets since a time', async () => {
+        assert.equal(await store.apiCalls('salesforce', 0), 0);
+        await store.recordApiCalls('salesforce', 3, T0);
+        await store.recordApiCalls('salesforce', 2, T0 + 10_000); // same minute: added up
+        await store.recordApiCalls('salesforce', 5, T0 + MINUTE);
+        await store.recordApiCalls('salesforce', 7, T0 + 3 * MINUTE + 59_000);
+        await store.recordApiCalls('hubspot', 100, T0 + MINUTE);
+
+        assert.equal(await store.apiCalls('salesforce', 0), 17);
+        assert.equal(await store.apiCalls('salesforce', T0 + MINUTE), 12);
+        assert.equal(await store.apiCalls('salesforce', T0 + 2 * MINUTE), 7);
+        assert.equal(await store.apiCalls('salesforce', T0 + 4 * MINUTE), 0);
+        assert.equal(await store.apiCalls('hubspot', T0), 100);
+        assert.equal(typeof (await store.apiCalls('hubspot', T0)), 'number');
+      });
+    });
+
+    describe('explanations', () => {
+      it('finds the last explanation by contact id and by email, whatever its case', async () => {
+        assert.equal(await store.explanation({ hsContactId: '101' }), null);
+        assert.equal(await store.explanation({ email: 'ada.lovelace@example.com' }), null);
+
+        const first = explained();
+        await store.saveExplanation(first);
+        assert.deepEqual(await store.explanation({ hsContactId: '101' }), first);
+        assert.deepEqual(await store.explanation({ email: 'ada.lovelace@example.com' }), first);
+        assert.deepEqual(await store.explanation({ email: ' ADA.LOVELACE@EXAMPLE.COM ' }), first);
+
+        const later = explained({ at: T0 + MINUTE, outcome: 'skipped', why: 'Out of scope', fields: [] });
+        await store.saveExplanation(later);
+        assert.deepEqual(await store.explanation({ hsContactId: '101' }), later);
+        assert.deepEqual(await store.explanation({ email: 'Ada.Lovelace@example.com' }), later);
+        assert.equal(await store.explanation({ hsContactId: '102' }), null);
+      });
+
+      it('compares non-ASCII emails case-insensitively too, and keeps records without a contact', async () => {
+        const zoe = explained({ hsContactId: null, sfId: '00Q000000000009AAA', email: 'Zoë@Exämple.com' });
+        await store.saveExplanation(zoe);
+        assert.deepEqual(await store.explanation({ email: 'ZOË@EXÄMPLE.COM' }), zoe);
+
+        const newer = explained({ hsContactId: '109', email: 'zoë@exämple.com', at: T0 + MINUTE });
+        await store.saveExplanation(newer);
+        assert.deepEqual(await store.explanation({ email: 'Zoë@Exämple.com' }), newer);
+        assert.deepEqual(await store.explanation({ hsContactId: '109' }), newer);
+
+        const emailOnly = explained({ hsContactId: null, sfId: null, email: 'solo@example.com' });
+        await store.saveExplanation(emailOnly);
+        assert.deepEqual(await store.explanation({ email: 'SOLO@example.com' }), emailOnly);
+      });
+    });
+
+    describe('migrations and lifecycle', () => {
+      it('migrates again harmlessly', async () => {
+        await store.saveLink(link('101', 'sf-1'));
+        await store.migrate();
+        await store.migrate();
+        assert.deepEqual(await store.linkByHubSpotId('101'), link('101', 'sf-1'));
+      });
+
+      it(
+        'keeps everything across a close and a reopen',
+        { skip: options.reopen ? false : 'the adapter gave no way to reopen its database' },
+        async () => {
+          const saved = link('101', 'sf-1', {
+            snapshot: snapshot({ firstname: 'Zoë "Z" \\', company: null }),
+          });
+          await store.saveLink(saved);
+          await store.saveLink(link('102', 'sf-2'));
+          await store.endLink('102', 'deleted in Salesforce', T0);
+          await store.setCursor('salesforce.lead', 'c-1');
+          await store.setSetting('accountSync', true);
+          const mappings: Mapping[] = [
+            { hsProperty: 'email', sfField: 'Email', rule: 'two_way', isDefault: true, objects: ['Lead'] },
+          ];
+          await store.saveMappings(mappings);
+          const error = await store.recordError(failure());
+          await store.appendAudit([audited()]);
+          await store.recordApiCalls('salesforce', 4, T0);
+          await store.saveExplanation(explained());
+
+          await store.close();
+          const reopen = options.reopen;
+          assert.ok(reopen);
+          store = await reopen(store);
+          await store.migrate();
+
+          assert.deepEqual(await store.linkByHubSpotId('101'), saved);
+          assert.equal(await store.countLinks(), 1);
+          assert.equal(await store.endedLinkWhy('sf-2'), 'deleted in Salesforce');
+          assert.equal(await store.cursor('salesforce.lead'), 'c-1');
+          assert.deepEqual(await store.settings(), { accountSync: true });
+          assert.deepEqual(await store.mappings(), mappings);
+          assert.deepEqual(await store.errors(), [error]);
+          assert.deepEqual(await store.audit('hs:101'), [audited()]);
+          assert.equal(await store.apiCalls('salesforce', T0), 4);
+          assert.deepEqual(await store.explanation({ hsContactId: '101' }), explained());
+        },
+      );
+    });
+  });
+}
