@@ -1,0 +1,178 @@
+/**
+ * Connection options, defined once: environment variable, flag, description, and how they combine.
+ * `loadConfig` reads flags over environment and returns the typed config, or every problem at once.
+ * Library code takes the typed config and never reads `process.env`.
+ */
+import { z } from 'zod';
+
+export interface OptionDefinition {
+  readonly env: string;
+  readonly flag: string;
+  readonly description: string;
+  /** A secret is never printed, logged or echoed in an error. */
+  readonly secret?: boolean;
+}
+
+export const options = {
+  salesforceInstanceUrl: {
+    env: 'SALESFORCE_INSTANCE_URL',
+    flag: '--salesforce-instance-url <url>',
+    description:
+      'Salesforce instance URL, with SALESFORCE_ACCESS_TOKEN (e.g. https://acme.my.salesforce.com)',
+  },
+  salesforceAccessToken: {
+    env: 'SALESFORCE_ACCESS_TOKEN',
+    flag: '--salesforce-access-token <token>',
+    description: 'Salesforce session or OAuth access token',
+    secret: true,
+  },
+  salesforceLoginUrl: {
+    env: 'SALESFORCE_LOGIN_URL',
+    flag: '--salesforce-login-url <url>',
+    description: 'Salesforce login URL for the client-credentials flow, with the client id and secret',
+  },
+  salesforceClientId: {
+    env: 'SALESFORCE_CLIENT_ID',
+    flag: '--salesforce-client-id <id>',
+    description: 'Salesforce connected-app consumer key',
+  },
+  salesforceClientSecret: {
+    env: 'SALESFORCE_CLIENT_SECRET',
+    flag: '--salesforce-client-secret <secret>',
+    description: 'Salesforce connected-app consumer secret',
+    secret: true,
+  },
+  hubspotBaseUrl: {
+    env: 'HUBSPOT_BASE_URL',
+    flag: '--hubspot-base-url <url>',
+    description: 'HubSpot API base URL (default https://api.hubapi.com)',
+  },
+  hubspotAccessToken: {
+    env: 'HUBSPOT_ACCESS_TOKEN',
+    flag: '--hubspot-access-token <token>',
+    description: 'HubSpot private-app access token',
+    secret: true,
+  },
+  dataDir: {
+    env: 'CROSSWALK_DATA_DIR',
+    flag: '--data-dir <dir>',
+    description: 'where the embedded store keeps its file (default ./.crosswalk)',
+  },
+  databaseUrl: {
+    env: 'DATABASE_URL',
+    flag: '--database-url <url>',
+    description: 'PostgreSQL URL; when set, the store lives there instead of the data directory',
+    secret: true,
+  },
+} as const satisfies Record<string, OptionDefinition>;
+
+export type OptionName = keyof typeof options;
+export type RawOptions = Partial<Record<OptionName, string | undefined>>;
+
+export type SalesforceConfig =
+  | { readonly kind: 'token'; readonly instanceUrl: string; readonly accessToken: string }
+  | {
+      readonly kind: 'client_credentials';
+      readonly loginUrl: string;
+      readonly clientId: string;
+      readonly clientSecret: string;
+    };
+
+export interface Config {
+  readonly salesforce: SalesforceConfig;
+  readonly hubspot: { readonly baseUrl: string; readonly accessToken: string };
+  readonly dataDir: string;
+  readonly databaseUrl: string | undefined;
+}
+
+const url = z.url({ protocol: /^https?$/ });
+
+/** Flags win over environment variables; empty strings count as unset. */
+export function rawOptions(flags: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv): RawOptions {
+  const out: RawOptions = {};
+  for (const [name, def] of Object.entries(options) as [OptionName, OptionDefinition][]) {
+    const flag = flags[name];
+    const value = typeof flag === 'string' && flag !== '' ? flag : env[def.env];
+    if (value !== undefined && value !== '') out[name] = value;
+  }
+  return out;
+}
+
+/** The config, or every problem, each naming the variable (and flag) and the fix. Secrets are never echoed. */
+export function loadConfig(
+  raw: RawOptions,
+): { ok: true; config: Config } | { ok: false; problems: string[] } {
+  const problems: string[] = [];
+  const name = (o: OptionName) => `${options[o].env} (${options[o].flag.split(' ')[0]})`;
+  const checkUrl = (o: OptionName): string | undefined => {
+    const value = raw[o];
+    if (value === undefined) return undefined;
+    if (!url.safeParse(value).success) {
+      problems.push(
+        `${name(o)} is not an http(s) URL: "${value}". Give the full URL, e.g. https://example.my.salesforce.com.`,
+      );
+      return undefined;
+    }
+    return value.replace(/\/+$/, '');
+  };
+
+  let salesforce: SalesforceConfig | undefined;
+  const instanceUrl = checkUrl('salesforceInstanceUrl');
+  const loginUrl = checkUrl('salesforceLoginUrl');
+  if (raw.salesforceInstanceUrl !== undefined || raw.salesforceAccessToken !== undefined) {
+    if (raw.salesforceAccessToken === undefined)
+      problems.push(
+        `${name('salesforceAccessToken')} is missing: it goes with ${options.salesforceInstanceUrl.env}.`,
+      );
+    if (raw.salesforceInstanceUrl === undefined)
+      problems.push(
+        `${name('salesforceInstanceUrl')} is missing: it goes with ${options.salesforceAccessToken.env}.`,
+      );
+    if (instanceUrl && raw.salesforceAccessToken)
+      salesforce = { kind: 'token', instanceUrl, accessToken: raw.salesforceAccessToken };
+  } else if (
+    raw.salesforceLoginUrl !== undefined ||
+    raw.salesforceClientId !== undefined ||
+    raw.salesforceClientSecret !== undefined
+  ) {
+    for (const o of ['salesforceLoginUrl', 'salesforceClientId', 'salesforceClientSecret'] as const)
+      if (raw[o] === undefined)
+        problems.push(
+          `${name(o)} is missing: the client-credentials flow needs the login URL, the client id and the secret.`,
+        );
+    if (loginUrl && raw.salesforceClientId && raw.salesforceClientSecret)
+      salesforce = {
+        kind: 'client_credentials',
+        loginUrl,
+        clientId: raw.salesforceClientId,
+        clientSecret: raw.salesforceClientSecret,
+      };
+  } else {
+    problems.push(
+      `Salesforce is not configured: set ${options.salesforceInstanceUrl.env} and ${options.salesforceAccessToken.env}, or ${options.salesforceLoginUrl.env}, ${options.salesforceClientId.env} and ${options.salesforceClientSecret.env}. (No credentials? \`npm start\` runs the demo against the emulators.)`,
+    );
+  }
+
+  const baseUrl =
+    checkUrl('hubspotBaseUrl') ?? (raw.hubspotBaseUrl === undefined ? 'https://api.hubapi.com' : undefined);
+  if (raw.hubspotAccessToken === undefined)
+    problems.push(
+      `${name('hubspotAccessToken')} is missing: create a private app in HubSpot and give its access token.`,
+    );
+  if (raw.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(raw.databaseUrl))
+    problems.push(
+      `${name('databaseUrl')} is not a PostgreSQL URL: it must start with postgres:// or postgresql://.`,
+    );
+
+  if (problems.length > 0 || !salesforce || !baseUrl || !raw.hubspotAccessToken)
+    return { ok: false, problems };
+  return {
+    ok: true,
+    config: {
+      salesforce,
+      hubspot: { baseUrl, accessToken: raw.hubspotAccessToken },
+      dataDir: raw.dataDir ?? '.crosswalk',
+      databaseUrl: raw.databaseUrl,
+    },
+  };
+}

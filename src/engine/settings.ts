@@ -1,0 +1,127 @@
+/**
+ * The sync settings a person can change (`crosswalk settings get|set`), defined once: key, schema,
+ * default and description. The store keeps the values as JSON; `planSettings` turns them into the
+ * core's `PlanSettings`.
+ */
+import { z } from 'zod';
+import { DEFAULT_PLAN_SETTINGS, type PlanSettings } from '../core/plan.ts';
+
+export const settingDefinitions = {
+  segmentId: {
+    schema: z.string().regex(/^\d+$/, 'a HubSpot list id (digits)').nullable(),
+    default: DEFAULT_PLAN_SETTINGS.segmentId,
+    description: 'G1: the inclusion segment (HubSpot list id); null syncs every contact.',
+  },
+  createAs: {
+    schema: z.enum(['lead', 'contact']),
+    default: DEFAULT_PLAN_SETTINGS.createAs,
+    description: 'C1: what a contact created from HubSpot becomes in Salesforce.',
+  },
+  sfUpdates: {
+    schema: z.enum(['create_or_update', 'do_nothing']),
+    default: DEFAULT_PLAN_SETTINGS.sfUpdates,
+    description: 'C2: what a Salesforce update does in HubSpot.',
+  },
+  createFromNewSalesforce: {
+    schema: z.boolean(),
+    default: DEFAULT_PLAN_SETTINGS.createFromNewSalesforce,
+    description: 'C3: new Salesforce leads and contacts create HubSpot contacts.',
+  },
+  leadDeletes: {
+    schema: z.enum(['do_nothing', 'delete_hubspot']),
+    default: DEFAULT_PLAN_SETTINGS.sfDeletes.Lead,
+    description: 'D1: what deleting a Salesforce lead does to its HubSpot contact.',
+  },
+  contactDeletes: {
+    schema: z.enum(['do_nothing', 'delete_hubspot']),
+    default: DEFAULT_PLAN_SETTINGS.sfDeletes.Contact,
+    description: 'D1: what deleting a Salesforce contact does to its HubSpot contact.',
+  },
+  accountSync: {
+    schema: z.boolean(),
+    default: DEFAULT_PLAN_SETTINGS.accountSync,
+    description: 'K1: sync Salesforce accounts with HubSpot companies.',
+  },
+  sfDailyAllocation: {
+    schema: z.number().int().positive().nullable(),
+    default: null,
+    description: 'B1: Salesforce API calls Crosswalk may spend per rolling 24 h; null uses the org limit.',
+  },
+} as const;
+
+export type SettingKey = keyof typeof settingDefinitions;
+export const settingKeys = Object.keys(settingDefinitions) as SettingKey[];
+
+export type SettingValue<K extends SettingKey> = z.infer<(typeof settingDefinitions)[K]['schema']>;
+
+export interface Settings {
+  readonly segmentId: string | null;
+  readonly createAs: 'lead' | 'contact';
+  readonly sfUpdates: 'create_or_update' | 'do_nothing';
+  readonly createFromNewSalesforce: boolean;
+  readonly leadDeletes: 'do_nothing' | 'delete_hubspot';
+  readonly contactDeletes: 'do_nothing' | 'delete_hubspot';
+  readonly accountSync: boolean;
+  readonly sfDailyAllocation: number | null;
+}
+
+export type SettingProblem = { readonly key: string; readonly message: string; readonly fix: string };
+
+/**
+ * Parses a value typed on the command line (`true`, `42`, `null`, or text) for `key`. Returns the
+ * value, or a problem naming the key and the fix.
+ */
+export function parseSetting(
+  key: string,
+  raw: string,
+): { ok: true; value: unknown } | { ok: false; problem: SettingProblem } {
+  if (!(key in settingDefinitions)) {
+    return {
+      ok: false,
+      problem: {
+        key,
+        message: `There is no setting "${key}".`,
+        fix: `Use one of: ${settingKeys.join(', ')}.`,
+      },
+    };
+  }
+  const definition = settingDefinitions[key as SettingKey];
+  let value: unknown = raw;
+  if (raw === 'null') value = null;
+  else if (raw === 'true' || raw === 'false') value = raw === 'true';
+  else if (/^-?\d+$/.test(raw) && definition.schema.safeParse(Number(raw)).success) value = Number(raw);
+  const parsed = definition.schema.safeParse(value);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      problem: {
+        key,
+        message: `"${raw}" is not a valid ${key}: ${parsed.error.issues.map((i) => i.message).join('; ')}.`,
+        fix: definition.description,
+      },
+    };
+  }
+  return { ok: true, value: parsed.data };
+}
+
+/** The settings in force: stored values over the defaults (a stored value that no longer parses is ignored). */
+export function resolveSettings(stored: Record<string, unknown>): Settings {
+  const out: Record<string, unknown> = {};
+  for (const key of settingKeys) {
+    const definition = settingDefinitions[key];
+    const parsed = definition.schema.safeParse(stored[key]);
+    out[key] = key in stored && parsed.success ? parsed.data : definition.default;
+  }
+  return out as unknown as Settings;
+}
+
+export function planSettings(settings: Settings): PlanSettings {
+  return {
+    segmentId: settings.segmentId,
+    sfUpdates: settings.sfUpdates,
+    createFromNewSalesforce: settings.createFromNewSalesforce,
+    createAs: settings.createAs,
+    sfDeletes: { Lead: settings.leadDeletes, Contact: settings.contactDeletes },
+    accountSync: settings.accountSync,
+  };
+}
