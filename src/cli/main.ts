@@ -4,6 +4,10 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { startSalesforceEmulator } from '../emulators/salesforce/server.ts';
 import { startHubSpotEmulator } from '../emulators/hubspot/server.ts';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { openService } from '../engine/service.ts';
+import { eventPrinter, registerSyncCommands } from './sync-commands.ts';
 
 function integer(min: number) {
   return (value: string): number => {
@@ -57,6 +61,8 @@ interface HubSpotFlags {
 
 interface Running {
   readonly name: string;
+  readonly url: string;
+  readonly accessToken: string;
   close(): Promise<void>;
 }
 
@@ -83,7 +89,12 @@ async function startSalesforce(flags: SalesforceFlags, out: (line: string) => vo
     `  try:          curl -H "Authorization: Bearer $(curl -s -X POST ${emulator.url}/__emulator/sessions | sed 's/.*"accessToken":"\\([^"]*\\)".*/\\1/')" '${emulator.url}/services/data/v60.0/query?q=SELECT+Id,Email+FROM+Lead+LIMIT+5'`,
   );
   out(`  admin:        ${emulator.url}/__emulator/usage (also /requests, /seed, /faults, /reset)`);
-  return { name: 'Salesforce emulator', close: () => emulator.close() };
+  return {
+    name: 'Salesforce emulator',
+    url: emulator.url,
+    accessToken: emulator.accessToken,
+    close: () => emulator.close(),
+  };
 }
 
 async function startHubSpot(flags: HubSpotFlags, out: (line: string) => void): Promise<Running> {
@@ -104,22 +115,91 @@ async function startHubSpot(flags: HubSpotFlags, out: (line: string) => void): P
     `  try:          curl -H 'Authorization: Bearer ${emulator.accessToken}' '${emulator.url}/crm/v3/objects/contacts?limit=5&properties=email'`,
   );
   out(`  admin:        ${emulator.url}/__emulator/usage (also /requests, /seed, /faults, /webhooks, /reset)`);
-  return { name: 'HubSpot emulator', close: () => emulator.close() };
+  return {
+    name: 'HubSpot emulator',
+    url: emulator.url,
+    accessToken: emulator.accessToken,
+    close: () => emulator.close(),
+  };
 }
 
 /** Starts the emulators, waits for SIGINT or SIGTERM, then stops them all. */
 async function runUntilSignal(
   starts: (() => Promise<Running>)[],
   out: (line: string) => void,
+  /** Runs once everything started (the demo's sync service), until the signal; returns its stop. */
+  then?: (running: readonly Running[]) => Promise<() => Promise<void>>,
 ): Promise<void> {
   const running: Running[] = [];
+  let stopService: (() => Promise<void>) | undefined;
   try {
     for (const start of starts) running.push(await start());
+    if (then) stopService = await then(running);
     const signal = await untilSignal();
+    if (stopService) out(`${signal}: stopping the sync`);
     for (const r of running) out(`${signal}: stopping the ${r.name}`);
   } finally {
+    await stopService?.();
     await Promise.all(running.map((r) => r.close()));
   }
+}
+
+/**
+ * HubSpot's default Lead Status options (NEW, OPEN, …) share no value with Salesforce's Lead Status
+ * picklist, so every lead would be a Property value error. The demo does what a HubSpot admin does
+ * first: adds Salesforce's values as options of `hs_lead_status`.
+ */
+async function alignLeadStatus(hs: Running, sf: Running, out: (line: string) => void): Promise<void> {
+  const call = async (url: string, token: string, init: RequestInit = {}) => {
+    const response = await fetch(url, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    });
+    if (!response.ok)
+      throw new Error(`${init.method ?? 'GET'} ${new URL(url).pathname}: HTTP ${response.status}`);
+    return (await response.json()) as Record<string, unknown>;
+  };
+  const describe = await call(`${sf.url}/services/data/v60.0/sobjects/Lead/describe`, sf.accessToken);
+  const status = (
+    describe.fields as { name: string; picklistValues: { value: string; label: string }[] }[]
+  ).find((f) => f.name === 'Status');
+  const property = `${hs.url}/crm/v3/properties/contacts/hs_lead_status`;
+  const current = (await call(property, hs.accessToken)).options as { value: string; label: string }[];
+  const added = (status?.picklistValues ?? []).filter((p) => !current.some((o) => o.value === p.value));
+  const options = [...current, ...added.map((p) => ({ value: p.value, label: p.label }))].map((o, i) => ({
+    label: o.label,
+    value: o.value,
+    displayOrder: i,
+    hidden: false,
+  }));
+  await call(property, hs.accessToken, { method: 'PATCH', body: JSON.stringify({ options }) });
+  out(`  hs_lead_status: added Salesforce's ${added.length} Lead Status values as HubSpot options`);
+}
+
+/** The demo's sync: the engine between the two emulators, with a fresh store in `.crosswalk/demo`. */
+async function startDemoSync(
+  running: readonly Running[],
+  out: (line: string) => void,
+): Promise<() => Promise<void>> {
+  const [sf, hs] = running;
+  const dataDir = path.join('.crosswalk', 'demo');
+  await rm(dataDir, { recursive: true, force: true });
+  const service = await openService(
+    {
+      salesforce: { kind: 'token', instanceUrl: sf!.url, accessToken: sf!.accessToken },
+      hubspot: { baseUrl: hs!.url, accessToken: hs!.accessToken },
+      dataDir,
+      databaseUrl: undefined,
+    },
+    { onEvent: eventPrinter(out) },
+  );
+  await alignLeadStatus(hs!, sf!, out);
+  out(`Sync running between the emulators every 3 s (store: ${dataDir}). Look inside with:`);
+  out(`  npx crosswalk explain <email> --data-dir ${dataDir}`);
+  out(`  npx crosswalk errors --data-dir ${dataDir}`);
+  out(`  npx crosswalk mappings list --data-dir ${dataDir}`);
+  service.start(3000, (error) => out(`sync cycle failed: ${(error as Error).message}`));
+  return () => service.stop();
 }
 
 export async function main(
@@ -163,7 +243,7 @@ export async function main(
     .option('--latency-ms <n>', 'latency added to every API request, in ms', integer(0), 0)
     .action((flags: HubSpotFlags) => runUntilSignal([() => startHubSpot(flags, out)], out));
 
-  const both = (flags: BothFlags) =>
+  const both = (flags: BothFlags, sync = false) =>
     runUntilSignal(
       [
         () =>
@@ -194,6 +274,7 @@ export async function main(
           ),
       ],
       out,
+      sync ? (running) => startDemoSync(running, out) : undefined,
     );
   const bothOptions = (command: Command) =>
     command
@@ -205,13 +286,17 @@ export async function main(
 
   bothOptions(
     emulator.command('all').description('Both emulators, seeded with one overlapping demo dataset.'),
-  ).action(both);
+  ).action((flags: BothFlags) => both(flags));
 
   bothOptions(
     program
       .command('demo')
-      .description('Start every emulator with the demo dataset (what `npm start` runs).'),
-  ).action(both);
+      .description(
+        'Both emulators with the demo dataset, and the sync running between them (what `npm start` runs).',
+      ),
+  ).action((flags: BothFlags) => both(flags, true));
+
+  registerSyncCommands(program, out, untilSignal);
 
   try {
     await program.parseAsync([...argv]);

@@ -60,7 +60,7 @@ describe('crosswalk emulator hubspot', () => {
   });
 });
 
-for (const command of [['emulator', 'all'], ['demo']]) {
+for (const command of [['emulator', 'all']]) {
   describe(`crosswalk ${command.join(' ')}`, () => {
     it('starts both emulators with one overlapping dataset and stops both on SIGINT', async () => {
       const cli = run(process.execPath, [
@@ -103,3 +103,45 @@ for (const command of [['emulator', 'all'], ['demo']]) {
     });
   });
 }
+
+describe('crosswalk demo (npm start)', () => {
+  it('starts both emulators and the sync between them, says how to look, and stops everything on SIGINT', async () => {
+    const cli = run(process.execPath, [
+      BIN,
+      'demo',
+      '--salesforce-port',
+      '0',
+      '--hubspot-port',
+      '0',
+      '--seed',
+      '60',
+    ]);
+    await waitForOutput(cli, /^cycle run-\S+: .* synced.*$/m, 'a first sync cycle');
+    const sfUrl = /Salesforce emulator listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stdout())![1]!;
+    const hsUrl = /HubSpot emulator listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stdout())![1]!;
+    try {
+      assert.match(cli.stdout(), /npx crosswalk explain <email> --data-dir/);
+      assert.match(cli.stdout(), /npx crosswalk errors --data-dir/);
+      const conn = await sfConnection(sfUrl);
+      const sfEmails = new Set<string>();
+      for (const object of ['Lead', 'Contact'])
+        for (const r of (
+          await conn.query<{ Email: string | null }>(`SELECT Email FROM ${object} WHERE Email != null`)
+        ).records)
+          sfEmails.add(r.Email!.trim().toLowerCase());
+      const client = new Client({ accessToken: 'pat-local-crosswalk', basePath: hsUrl });
+      const hsEmails = (await client.crm.contacts.getAll(100, undefined, ['email'])).map(
+        (c) => c.properties.email!,
+      );
+      assert.ok(hsEmails.length > 0);
+      for (const email of hsEmails) assert.ok(sfEmails.has(email), `${email} reached Salesforce`);
+      for (const email of sfEmails) assert.ok(hsEmails.includes(email), `${email} reached HubSpot`);
+    } finally {
+      cli.child.kill('SIGINT');
+    }
+    assert.deepEqual(await within(cli.exited, STOP_TIMEOUT_MS, 'exit'), { code: 0, signal: null });
+    assert.match(cli.stdout(), /^SIGINT: stopping the sync$/m);
+    assert.equal(await refused(`${sfUrl}/services/data`), true);
+    assert.equal(await refused(hsUrl), true);
+  });
+});

@@ -21,12 +21,12 @@ export interface Run {
 
 const children: ChildProcess[] = [];
 
-/** Spawns a command in the project root, collecting its output. */
-export function run(command: string, args: readonly string[]): Run {
+/** Spawns a command in the project root, collecting its output; `env` adds to (or blanks) the environment. */
+export function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Run {
   const child = spawn(command, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...env },
   });
   children.push(child);
   let out = '';

@@ -1,0 +1,597 @@
+/**
+ * The engine: runs the core's plans through the connectors and the store. One cycle polls both
+ * systems for changes since the last cursor (with an overlap), gathers for every changed contact what
+ * `planSync` needs, plans, carries the plans out in batches, and records links, snapshots, errors,
+ * the audit log, explanations and API usage. Cursors move only after the batch they cover is stored,
+ * so a crash re-reads and re-plans (plans are idempotent; creates match by email first).
+ *
+ * Terms (docs/glossary.md): a **run** is one cycle; a **unit** is one contact's work in a run.
+ */
+import { emailKey } from '../core/matching.ts';
+import { DEFAULT_MAPPINGS } from '../core/mappings.ts';
+import { classifyError, nextAttemptAt } from '../core/errors.ts';
+import {
+  planSync,
+  planWrites,
+  type HsContact,
+  type Link,
+  type PlanContext,
+  type PlanInput,
+  type SfRecord,
+  type SyncPlan,
+} from '../core/plan.ts';
+import type { Mapping, SfPersonObject } from '../core/model.ts';
+import type { Trigger } from '../core/scope.ts';
+import type { SfValue } from '../core/convert.ts';
+import type { HubSpotPort, SalesforcePort, WriteOutcome } from '../connectors/ports.ts';
+import type { AuditEntry, StateStore } from '../store/state-store.ts';
+import { planSettings, resolveSettings } from './settings.ts';
+
+export interface EngineOptions {
+  readonly salesforce: SalesforcePort;
+  readonly hubspot: HubSpotPort;
+  readonly store: StateStore;
+  /** Injected clock, epoch ms. */
+  readonly now: () => number;
+  /** How far each poll reaches back before the last cursor (ms): equal timestamps, clock skew, long transactions. Default 60 s. */
+  readonly overlapMs?: number;
+  /** Progress and outcome events, for the CLI and logs. */
+  readonly onEvent?: (event: EngineEvent) => void;
+}
+
+export type EngineEvent =
+  | { readonly type: 'cycle_started'; readonly runId: string }
+  | { readonly type: 'batch'; readonly source: 'salesforce' | 'hubspot'; readonly records: number }
+  | { readonly type: 'cycle_finished'; readonly report: CycleReport };
+
+export interface CycleReport {
+  readonly runId: string;
+  readonly startedAt: number;
+  readonly finishedAt: number;
+  /** Changes read from each system. */
+  readonly changes: { readonly salesforce: number; readonly hubspot: number };
+  /** Plans made, and how they ended. */
+  readonly planned: number;
+  readonly synced: number;
+  readonly skipped: number;
+  readonly failed: number;
+  /** Records written in each system (creates and updates). */
+  readonly written: { readonly salesforce: number; readonly hubspot: number };
+  /** API calls made in this cycle. */
+  readonly calls: { readonly salesforce: number; readonly hubspot: number };
+}
+
+const OPT_OUT_PROPERTY = 'hs_email_optout';
+const LINK_PROPERTIES = ['salesforceleadid', 'salesforcecontactid', 'salesforcecampaignids'];
+const OBJECTS: readonly SfPersonObject[] = ['Lead', 'Contact'];
+
+interface Unit {
+  readonly key: string;
+  readonly trigger: Trigger;
+  hubspot: HsContact | null;
+  link: Link | null;
+  readonly sfRecordId: string | null;
+}
+
+interface Counts {
+  planned: number;
+  synced: number;
+  skipped: number;
+  failed: number;
+  sfWritten: number;
+  hsWritten: number;
+}
+
+export class Engine {
+  readonly #o: EngineOptions;
+  #context: PlanContext | null = null;
+  #runs = 0;
+
+  constructor(options: EngineOptions) {
+    this.#o = options;
+  }
+
+  /** Loads metadata, users, owners and settings: once per cycle for settings, once per engine for metadata. */
+  async #planContext(): Promise<PlanContext> {
+    const { salesforce: sf, hubspot: hs, store } = this.#o;
+    const settings = planSettings(resolveSettings(await store.settings()));
+    const mappings: readonly Mapping[] = (await store.mappings()) ?? DEFAULT_MAPPINGS;
+    if (!this.#context) {
+      const [lead, contact, properties, users, owners, integrationUserId] = await Promise.all([
+        sf.describe('Lead'),
+        sf.describe('Contact'),
+        hs.properties(),
+        sf.users(),
+        hs.owners(),
+        sf.integrationUserId(),
+      ]);
+      this.#context = {
+        settings,
+        mappings,
+        hsProperties: new Map(properties.map((p) => [p.name, p])),
+        sfFields: {
+          Lead: new Map(lead.map((f) => [f.name, f])),
+          Contact: new Map(contact.map((f) => [f.name, f])),
+        },
+        sfUsers: users,
+        hsOwners: owners,
+        integrationUserId,
+        companyOfAccount: new Map(),
+        accountOfCompany: new Map(),
+      };
+    }
+    this.#context = { ...this.#context, settings, mappings };
+    return this.#context;
+  }
+
+  /** One full cycle: Salesforce changes, then HubSpot changes, each in pages. */
+  async runOnce(): Promise<CycleReport> {
+    const { salesforce: sf, hubspot: hs, store, now } = this.#o;
+    const startedAt = now();
+    const runId = `run-${startedAt}-${++this.#runs}`;
+    this.#o.onEvent?.({ type: 'cycle_started', runId });
+    const calls0 = { salesforce: sf.calls, hubspot: hs.calls };
+    const ctx = await this.#planContext();
+    const counts: Counts = { planned: 0, synced: 0, skipped: 0, failed: 0, sfWritten: 0, hsWritten: 0 };
+    const overlap = this.#o.overlapMs ?? 60_000;
+    const members = ctx.settings.segmentId === null ? null : await hs.listMembers(ctx.settings.segmentId);
+    let sfChanges = 0;
+    let hsChanges = 0;
+
+    for (const object of OBJECTS) {
+      const cursorName = `salesforce:${object}`;
+      const since = Number((await store.cursor(cursorName)) ?? '0');
+      const fields = sfFieldsFor(ctx, object);
+      for await (const page of sf.changedSince(object, Math.max(0, since - overlap), fields, {
+        includeDeleted: true,
+      })) {
+        if (page.length === 0) continue;
+        sfChanges += page.length;
+        this.#o.onEvent?.({ type: 'batch', source: 'salesforce', records: page.length });
+        const links = await store.linksBySalesforceIds(page.map((c) => c.record.id));
+        const linkBySf = new Map(links.map((l) => [l.sfId, l]));
+        const units: Unit[] = page.map(({ record }) => {
+          const link = linkBySf.get(record.id) ?? null;
+          const created = record.createdAt > since - overlap && link === null;
+          return {
+            key: link ? `hs:${link.hsContactId}` : `sf:${record.id}`,
+            trigger: created ? 'sf_created' : 'sf_updated',
+            hubspot: null,
+            link,
+            sfRecordId: record.id,
+          };
+        });
+        await this.#syncUnits(
+          units,
+          ctx,
+          members,
+          runId,
+          counts,
+          page.map((c) => c.record),
+        );
+        const last = page[page.length - 1]!.stamp;
+        await store.setCursor(cursorName, String(Math.max(since, last)));
+      }
+    }
+
+    const hsCursor = 'hubspot:contacts';
+    const hsSince = Number((await store.cursor(hsCursor)) ?? '0');
+    for await (const page of hs.changedSince(Math.max(0, hsSince - overlap), hsPropertiesFor(ctx))) {
+      if (page.length === 0) continue;
+      hsChanges += page.length;
+      this.#o.onEvent?.({ type: 'batch', source: 'hubspot', records: page.length });
+      const links = await store.linksByHubSpotIds(page.map((c) => c.contact.id));
+      const linkByHs = new Map(links.map((l) => [l.hsContactId, l]));
+      const units: Unit[] = page.map(({ contact }) => ({
+        key: `hs:${contact.id}`,
+        trigger: 'hs_updated',
+        hubspot: contact,
+        link: linkByHs.get(contact.id) ?? null,
+        sfRecordId: null,
+      }));
+      await this.#syncUnits(units, ctx, members, runId, counts, []);
+      await store.setCursor(hsCursor, String(Math.max(hsSince, page[page.length - 1]!.stamp)));
+    }
+
+    const finishedAt = now();
+    const callsMade = { salesforce: sf.calls - calls0.salesforce, hubspot: hs.calls - calls0.hubspot };
+    await store.recordApiCalls('salesforce', callsMade.salesforce, finishedAt);
+    await store.recordApiCalls('hubspot', callsMade.hubspot, finishedAt);
+    const report: CycleReport = {
+      runId,
+      startedAt,
+      finishedAt,
+      changes: { salesforce: sfChanges, hubspot: hsChanges },
+      planned: counts.planned,
+      synced: counts.synced,
+      skipped: counts.skipped,
+      failed: counts.failed,
+      written: { salesforce: counts.sfWritten, hubspot: counts.hsWritten },
+      calls: callsMade,
+    };
+    this.#o.onEvent?.({ type: 'cycle_finished', report });
+    return report;
+  }
+
+  /** Gathers the inputs of a batch of units, plans them and carries the plans out. */
+  async #syncUnits(
+    allUnits: Unit[],
+    ctx: PlanContext,
+    members: ReadonlySet<string> | null,
+    runId: string,
+    counts: Counts,
+    known: readonly SfRecord[],
+  ): Promise<void> {
+    const { salesforce: sf, hubspot: hs, store } = this.#o;
+    // One unit per contact: a contact changed on both sides in one batch is planned once.
+    const units = [...new Map(allUnits.map((u) => [u.key, u])).values()];
+    const sfById = new Map(known.map((r) => [r.id, r]));
+
+    // Linked HubSpot contacts of Salesforce changes, and linked Salesforce records of HubSpot changes.
+    const hsIds = units.filter((u) => u.link && !u.hubspot).map((u) => u.link!.hsContactId);
+    const props = hsPropertiesFor(ctx);
+    const history = ctx.mappings.filter((m) => m.rule === 'two_way').map((m) => m.hsProperty);
+    const hsById = new Map((hsIds.length ? await hs.byIds(hsIds, props, history) : []).map((c) => [c.id, c]));
+    for (const u of units) if (u.link && !u.hubspot) u.hubspot = hsById.get(u.link.hsContactId) ?? null;
+
+    const missingSf = units.filter((u) => u.link && !sfById.has(u.link.sfId)).map((u) => u.link!.sfId);
+    const fields = [...new Set([...sfFieldsFor(ctx, 'Lead'), ...sfFieldsFor(ctx, 'Contact')])];
+    if (missingSf.length) for (const r of await sf.byIds(missingSf, fields)) sfById.set(r.id, r);
+
+    // Every Salesforce record sharing an email (M1, M2, M4, M7), and the HubSpot contact with the email of an unlinked record (M8).
+    const emails = new Set<string>();
+    for (const u of units) {
+      const email = u.hubspot
+        ? emailKey(u.hubspot.properties.email)
+        : emailKey(sfById.get(u.sfRecordId ?? '')?.email);
+      if (email) emails.add(email);
+      const linked = u.link ? sfById.get(u.link.sfId) : undefined;
+      const linkedEmail = emailKey(linked?.email);
+      if (linkedEmail) emails.add(linkedEmail);
+    }
+    if (emails.size) for (const r of await sf.byEmails([...emails], fields)) sfById.set(r.id, r);
+    // Conversion and merge targets (M5, D3).
+    const targets = [...sfById.values()]
+      .flatMap((r) => [r.convertedContactId, r.masterRecordId])
+      .filter((id): id is string => id !== null && !sfById.has(id));
+    if (targets.length) for (const r of await sf.byIds(targets, fields)) sfById.set(r.id, r);
+
+    const unlinkedEmails = units
+      .filter((u) => !u.link && !u.hubspot)
+      .map((u) => sfById.get(u.sfRecordId ?? '')?.email?.trim())
+      .filter((e): e is string => !!e && emailKey(e) !== null);
+    const hsByEmail = new Map<string, HsContact>();
+    if (unlinkedEmails.length)
+      for (const c of await hs.byEmails([...new Set(unlinkedEmails)], props, history))
+        hsByEmail.set(emailKey(c.properties.email)!, c);
+    // Links of everything gathered (records linked to other contacts: M8; contacts found by email).
+    const sfLinks = await store.linksBySalesforceIds([...sfById.keys()]);
+    const linkedTo = new Map(sfLinks.map((l) => [l.sfId, l.hsContactId]));
+    for (const [id, r] of sfById) sfById.set(id, { ...r, linkedHsContactId: linkedTo.get(id) ?? null });
+    for (const u of units) {
+      if (u.link || u.hubspot) continue;
+      const found = hsByEmail.get(emailKey(sfById.get(u.sfRecordId ?? '')?.email) ?? '');
+      if (found) {
+        u.hubspot = found;
+        u.link = await store.linkByHubSpotId(found.id);
+      }
+    }
+    const byEmail = new Map<string, SfRecord[]>();
+    for (const r of sfById.values()) {
+      const key = emailKey(r.email);
+      if (key) byEmail.set(key, [...(byEmail.get(key) ?? []), r]);
+    }
+    const campaigns = await sf.campaignMembers([...sfById.keys()]);
+
+    const planned: { unit: Unit; plan: SyncPlan; input: PlanInput }[] = [];
+    for (const unit of units) {
+      const related = new Map<string, SfRecord>();
+      const add = (r: SfRecord | undefined) => {
+        if (r && !related.has(r.id)) related.set(r.id, r);
+      };
+      add(sfById.get(unit.link?.sfId ?? ''));
+      add(sfById.get(unit.sfRecordId ?? ''));
+      for (const key of [
+        emailKey(unit.hubspot?.properties.email),
+        ...[...related.values()].map((r) => emailKey(r.email)),
+      ])
+        for (const r of key ? (byEmail.get(key) ?? []) : []) add(r);
+      for (const r of [...related.values()]) {
+        add(sfById.get(r.convertedContactId ?? ''));
+        add(sfById.get(r.masterRecordId ?? ''));
+      }
+      const endedLinkWhy = unit.sfRecordId && !unit.link ? await store.endedLinkWhy(unit.sfRecordId) : null;
+      const input: PlanInput = {
+        trigger: unit.trigger,
+        hubspot: unit.hubspot,
+        link: unit.link,
+        salesforce: [...related.values()],
+        sfRecordId: unit.sfRecordId,
+        isMember: members === null || (unit.hubspot !== null && members.has(unit.hubspot.id)),
+        campaigns,
+        ...(endedLinkWhy ? { endedLinkWhy } : {}),
+      };
+      planned.push({ unit, plan: planSync(input, ctx), input });
+    }
+    counts.planned += planned.length;
+    await this.#carryOut(planned, runId, counts);
+  }
+
+  /** Writes the plans in batches, then stores links, snapshots, errors, audit and explanations. */
+  async #carryOut(
+    planned: readonly { unit: Unit; plan: SyncPlan; input: PlanInput }[],
+    runId: string,
+    counts: Counts,
+  ): Promise<void> {
+    const { salesforce: sf, hubspot: hs, store, now } = this.#o;
+    const at = now();
+    const failures = new Map<
+      number,
+      { direction: 'to_hubspot' | 'to_salesforce'; outcome: WriteOutcome }[]
+    >();
+    const fail = (i: number, direction: 'to_hubspot' | 'to_salesforce', outcome: WriteOutcome) => {
+      if (!outcome.ok) failures.set(i, [...(failures.get(i) ?? []), { direction, outcome }]);
+    };
+    const sfCreated = new Map<number, string>();
+    const hsCreated = new Map<number, string>();
+
+    // 1. Salesforce creates, then updates, per object (collections of 200).
+    for (const object of OBJECTS) {
+      const creates = planned.flatMap((p, i) => (p.plan.salesforce.create?.object === object ? [i] : []));
+      if (creates.length) {
+        const outcomes = await sf.create(
+          object,
+          creates.map((i) => planned[i]!.plan.salesforce.create!.values),
+        );
+        outcomes.forEach((o, k) =>
+          o.ok ? sfCreated.set(creates[k]!, o.id) : fail(creates[k]!, 'to_salesforce', o),
+        );
+        counts.sfWritten += outcomes.filter((o) => o.ok).length;
+      }
+      const updates = planned.flatMap((p, i) => (p.plan.salesforce.update?.object === object ? [i] : []));
+      if (updates.length) {
+        const outcomes = await sf.update(
+          object,
+          updates.map((i) => ({
+            Id: planned[i]!.plan.salesforce.update!.id,
+            ...planned[i]!.plan.salesforce.update!.values,
+          })),
+        );
+        outcomes.forEach((o, k) => fail(updates[k]!, 'to_salesforce', o));
+        counts.sfWritten += outcomes.filter((o) => o.ok).length;
+      }
+    }
+
+    // 2. HubSpot creates (upsert by email: a retry cannot duplicate), then updates (with new Salesforce ids: M3).
+    const creates = planned.flatMap((p, i) => (p.plan.hubspot.create ? [i] : []));
+    if (creates.length) {
+      const outcomes = await hs.upsertByEmail(
+        creates.map((i) => {
+          const properties = planned[i]!.plan.hubspot.create!.properties;
+          return { email: properties.email ?? '', properties };
+        }),
+      );
+      outcomes.forEach((o, k) =>
+        o.ok ? hsCreated.set(creates[k]!, o.id) : fail(creates[k]!, 'to_hubspot', o),
+      );
+      counts.hsWritten += outcomes.filter((o) => o.ok).length;
+    }
+    const hsUpdates: { i: number; id: string; properties: Record<string, string> }[] = [];
+    planned.forEach((p, i) => {
+      if (failures.has(i)) return;
+      const properties: Record<string, string> = { ...(p.plan.hubspot.update?.properties ?? {}) };
+      const link = p.plan.link;
+      if (link.action === 'create' && link.sfId === null && sfCreated.has(i))
+        properties[link.idProperty] = sfCreated.get(i)!;
+      const id = p.plan.hubspot.update?.id ?? hsCreated.get(i) ?? p.unit.hubspot?.id;
+      if (id && Object.keys(properties).length) hsUpdates.push({ i, id, properties });
+    });
+    if (hsUpdates.length) {
+      const outcomes = await hs.update(hsUpdates.map(({ id, properties }) => ({ id, properties })));
+      outcomes.forEach((o, k) => fail(hsUpdates[k]!.i, 'to_hubspot', o));
+      counts.hsWritten += outcomes.filter((o) => o.ok).length;
+    }
+    // 3. Opt-outs (O1), primary companies (K1) and deletes (D1), one call each.
+    for (const [i, p] of planned.entries()) {
+      if (failures.has(i)) continue;
+      const email = p.plan.hubspot.create?.properties.email ?? p.unit.hubspot?.properties.email;
+      if (p.plan.hubspot.unsubscribe && email) fail(i, 'to_hubspot', await hs.unsubscribeAll(email));
+      const contactId = p.unit.hubspot?.id ?? hsCreated.get(i);
+      if (p.plan.hubspot.primaryCompanyId && contactId)
+        fail(i, 'to_hubspot', await hs.setPrimaryCompany(contactId, p.plan.hubspot.primaryCompanyId));
+      if (p.plan.hubspot.deleteId) fail(i, 'to_hubspot', await hs.archive(p.plan.hubspot.deleteId));
+    }
+
+    // 4. The store: links and snapshots for what succeeded, errors for what did not, the audit log, explanations.
+    const audit: AuditEntry[] = [];
+    for (const [i, { unit, plan, input }] of planned.entries()) {
+      const hsId = plan.hubspot.update?.id ?? hsCreated.get(i) ?? unit.hubspot?.id ?? null;
+      const record = hsId ? `hs:${hsId}` : `sf:${unit.sfRecordId ?? ''}`;
+      const email =
+        unit.hubspot?.properties.email ??
+        input.salesforce.find((r) => r.id === unit.sfRecordId)?.email ??
+        null;
+      const failed = failures.get(i) ?? [];
+      if (plan.outcome === 'skipped') counts.skipped++;
+      for (const f of failed) {
+        if (f.outcome.ok) continue;
+        const system = f.direction === 'to_salesforce' ? 'salesforce' : 'hubspot';
+        const cls = classifyError({ system, code: f.outcome.code });
+        await this.#recordError(
+          record,
+          email,
+          f.direction,
+          cls.category,
+          f.outcome.code,
+          f.outcome.message,
+          cls.fix,
+          at,
+        );
+      }
+      for (const e of plan.errors)
+        await this.#recordError(record, email, e.direction, e.category, e.code, e.message, e.fix, at);
+      if (failed.length > 0 || plan.outcome === 'failed') {
+        counts.failed++;
+      } else if (plan.outcome === 'synced' || plan.outcome === 'link_ended') {
+        if (plan.outcome === 'synced') counts.synced++;
+        await this.#storeLink(plan, unit, hsId, sfCreated.get(i) ?? null, at);
+        if (plan.errors.length === 0) await store.clearErrors(record);
+        audit.push(...auditOf(plan, unit, input.salesforce, hsId, sfCreated.get(i) ?? null, runId, at));
+      }
+      if (plan.outcome !== 'skipped' || unit.hubspot) {
+        await store.saveExplanation({
+          hsContactId: hsId,
+          sfId: plan.salesforce.update?.id ?? sfCreated.get(i) ?? unit.link?.sfId ?? null,
+          email: email?.trim().toLowerCase() ?? null,
+          at,
+          outcome: failed.length ? 'failed' : plan.outcome,
+          why: plan.why,
+          fields: plan.fields,
+        });
+      }
+    }
+    if (audit.length) await store.appendAudit(audit);
+  }
+
+  async #recordError(
+    record: string,
+    email: string | null,
+    direction: 'to_hubspot' | 'to_salesforce',
+    category: Parameters<StateStore['recordError']>[0]['category'],
+    code: string,
+    message: string,
+    fix: string,
+    at: number,
+  ): Promise<void> {
+    const existing = (await this.#o.store.errors()).find(
+      (e) => e.record === record && e.direction === direction && e.code === code,
+    );
+    await this.#o.store.recordError({
+      record,
+      email,
+      direction,
+      category,
+      code,
+      message,
+      fix,
+      lastSeen: at,
+      nextAttempt: nextAttemptAt((existing?.attempts ?? 0) + 1, at),
+    });
+  }
+
+  async #storeLink(
+    plan: SyncPlan,
+    unit: Unit,
+    hsId: string | null,
+    createdSfId: string | null,
+    at: number,
+  ): Promise<void> {
+    const { store } = this.#o;
+    const change = plan.link;
+    if (change.action === 'end') {
+      if (unit.link) await store.endLink(unit.link.hsContactId, change.why, at);
+      return;
+    }
+    if (!plan.snapshot || !hsId) return;
+    if (change.action === 'create') {
+      const sfId = change.sfId ?? createdSfId;
+      if (!sfId) return;
+      await store.saveLink({
+        hsContactId: hsId,
+        sfObject: change.sfObject,
+        sfId,
+        snapshot: plan.snapshot,
+        lastSyncedAt: at,
+      });
+    } else if (change.action === 'move' || change.action === 'keep') {
+      const link = unit.link!;
+      const moved = change.action === 'move' ? { sfObject: change.sfObject, sfId: change.sfId } : {};
+      if (planWrites(plan) === 0 && change.action === 'keep' && sameSnapshot(link, plan)) return;
+      await store.saveLink({ ...link, ...moved, snapshot: plan.snapshot, lastSyncedAt: at });
+    }
+  }
+}
+
+function sameSnapshot(link: Link, plan: SyncPlan): boolean {
+  return JSON.stringify(link.snapshot) === JSON.stringify(plan.snapshot);
+}
+
+/** The Salesforce fields a poll reads for `object`: the mapped ones (the connector adds the system fields). */
+export function sfFieldsFor(ctx: PlanContext, object: SfPersonObject): string[] {
+  const fields = ctx.sfFields[object];
+  return [
+    ...new Set(ctx.mappings.filter((m) => m.rule !== 'none' && fields.has(m.sfField)).map((m) => m.sfField)),
+  ];
+}
+
+/** The HubSpot properties a poll reads: the mapped ones and those the rules need. */
+export function hsPropertiesFor(ctx: PlanContext): string[] {
+  return [
+    ...new Set([
+      'email',
+      OPT_OUT_PROPERTY,
+      ...LINK_PROPERTIES,
+      ...ctx.mappings.filter((m) => m.rule !== 'none').map((m) => m.hsProperty),
+    ]),
+  ];
+}
+
+function auditOf(
+  plan: SyncPlan,
+  unit: Unit,
+  records: readonly SfRecord[],
+  hsId: string | null,
+  createdSfId: string | null,
+  runId: string,
+  at: number,
+): AuditEntry[] {
+  const out: AuditEntry[] = [];
+  const why = new Map(plan.fields.map((f) => [f.hsProperty, f.why]));
+  const bySf = new Map(plan.fields.map((f) => [f.sfField, f.why]));
+  const hsRecord = `hs:${hsId ?? ''}`;
+  const hsProps = { ...(plan.hubspot.create?.properties ?? {}), ...(plan.hubspot.update?.properties ?? {}) };
+  for (const [field, value] of Object.entries(hsProps)) {
+    out.push({
+      at,
+      runId,
+      record: hsRecord,
+      system: 'hubspot',
+      field,
+      oldValue: unit.hubspot?.properties[field] ?? null,
+      newValue: value,
+      why: why.get(field) ?? (plan.hubspot.create ? 'created (M8)' : 'link ids (M3)'),
+    });
+  }
+  const sfWrite = plan.salesforce.update ?? plan.salesforce.create;
+  const sfId = plan.salesforce.update?.id ?? createdSfId;
+  const before = plan.salesforce.update ? records.find((r) => r.id === sfId) : undefined;
+  for (const [field, value] of Object.entries(sfWrite?.values ?? {})) {
+    out.push({
+      at,
+      runId,
+      record: `sf:${sfId ?? ''}`,
+      system: 'salesforce',
+      field,
+      oldValue: stringOf(before?.values[field]),
+      newValue: stringOf(value),
+      why: bySf.get(field) ?? (plan.salesforce.create ? 'created (C1)' : 'written'),
+    });
+  }
+  if (plan.link.action !== 'keep' && plan.link.action !== 'none') {
+    out.push({
+      at,
+      runId,
+      record: hsRecord,
+      system: 'hubspot',
+      field: 'link',
+      oldValue: unit.link?.sfId ?? null,
+      newValue: plan.link.action === 'end' ? null : (plan.link.sfId ?? createdSfId),
+      why: plan.link.why,
+    });
+  }
+  return out;
+}
+
+function stringOf(value: SfValue | undefined): string | null {
+  return value === null || value === undefined ? null : String(value);
+}

@@ -1,0 +1,127 @@
+/**
+ * The sync commands as a person runs them: `crosswalk sync --once` against both emulators, then
+ * `explain`, `errors`, `settings`, `mappings` and `usage` on the store it left behind.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { killChildren, run, within } from '../helpers/cli.ts';
+import { startSalesforce, type SalesforceFixture } from '../helpers/salesforce.ts';
+import { startHubSpot, type HubSpotFixture } from '../helpers/hubspot.ts';
+
+const BIN = 'bin/crosswalk.js';
+const CEILING_MS = 60_000;
+/** Blank every connection variable the machine may have, so only what a test gives counts. */
+const BLANK = {
+  SALESFORCE_INSTANCE_URL: '',
+  SALESFORCE_ACCESS_TOKEN: '',
+  SALESFORCE_LOGIN_URL: '',
+  SALESFORCE_CLIENT_ID: '',
+  SALESFORCE_CLIENT_SECRET: '',
+  HUBSPOT_BASE_URL: '',
+  HUBSPOT_ACCESS_TOKEN: '',
+  CROSSWALK_DATA_DIR: '',
+  DATABASE_URL: '',
+};
+
+after(killChildren);
+
+async function crosswalk(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+  const cli = run(process.execPath, [BIN, ...args], { ...BLANK, ...env });
+  const exit = await within(cli.exited, CEILING_MS, `crosswalk ${args.join(' ')}`);
+  return { code: exit.code, stdout: cli.stdout(), stderr: cli.stderr() };
+}
+
+describe('crosswalk sync --once', () => {
+  it('without configuration: exit 1 and one message listing every problem', async () => {
+    const result = await crosswalk(['sync', '--once']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /configuration has 2 problem\(s\)/);
+    assert.match(result.stderr, /Salesforce is not configured: set SALESFORCE_INSTANCE_URL/);
+    assert.match(result.stderr, /HUBSPOT_ACCESS_TOKEN \(--hubspot-access-token\) is missing/);
+  });
+
+  describe('against both emulators', () => {
+    let sf: SalesforceFixture;
+    let hs: HubSpotFixture;
+    let dir: string;
+    let env: NodeJS.ProcessEnv;
+
+    before(async () => {
+      sf = await startSalesforce({ seedCount: 20, seed: 5 });
+      hs = await startHubSpot({ seedCount: 20, seed: 5 });
+      dir = await mkdtemp(path.join(os.tmpdir(), 'crosswalk-cli-'));
+      env = {
+        SALESFORCE_INSTANCE_URL: sf.emulator.url,
+        SALESFORCE_ACCESS_TOKEN: sf.emulator.accessToken,
+        HUBSPOT_BASE_URL: hs.emulator.url,
+        HUBSPOT_ACCESS_TOKEN: hs.emulator.accessToken,
+        CROSSWALK_DATA_DIR: dir,
+      };
+    });
+
+    after(async () => {
+      await Promise.all([sf.close(), hs.close()]);
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('runs one cycle, says what it did, exits 0; secrets never printed', async () => {
+      const result = await crosswalk(['sync', '--once'], env);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /cycle run-\S+: \d+ Salesforce and \d+ HubSpot changes; \d+ synced/);
+      assert.equal(result.stdout.includes(sf.emulator.accessToken), false);
+      assert.equal(result.stdout.includes(hs.emulator.accessToken), false);
+    });
+
+    it("V1: explain <email> shows the link, the last sync and each field's decision", async () => {
+      const lead = (
+        await sf.conn.query<{ Email: string }>('SELECT Email FROM Lead WHERE Email != null LIMIT 1')
+      ).records[0]!;
+      const result = await crosswalk(['explain', lead.Email.trim(), '--data-dir', dir]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /link: +(Lead|Contact) \w+, last synced/);
+      assert.match(result.stdout, /lastname +⇄ LastName/);
+      const unknown = await crosswalk(['explain', 'nobody@example.com', '--data-dir', dir]);
+      assert.equal(unknown.code, 1);
+      assert.match(unknown.stderr, /no sync of "nobody@example.com" is recorded yet/);
+    });
+
+    it('errors --csv prints a header row; settings and mappings refuse bad values with the fix', async () => {
+      const csv = await crosswalk(['errors', '--csv', '--data-dir', dir]);
+      assert.equal(csv.code, 0);
+      assert.match(
+        csv.stdout,
+        /^record,email,direction,category,code,message,fix,first_seen,last_seen,attempts/,
+      );
+
+      assert.equal((await crosswalk(['settings', 'set', 'createAs', 'contact', '--data-dir', dir])).code, 0);
+      assert.match(
+        (await crosswalk(['settings', 'get', 'createAs', '--data-dir', dir])).stdout,
+        /createAs = "contact"/,
+      );
+      const bad = await crosswalk(['settings', 'set', 'createAs', 'account', '--data-dir', dir]);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /"account" is not a valid createAs/);
+
+      const f5 = await crosswalk(['mappings', 'set-rule', 'email', 'always_salesforce', '--data-dir', dir]);
+      assert.equal(f5.code, 1);
+      assert.match(
+        f5.stderr,
+        /cannot use "Always use Salesforce".*Use "Prefer Salesforce unless blank" or "Two-way"/,
+      );
+      assert.equal(
+        (await crosswalk(['mappings', 'set-rule', 'jobtitle', 'two_way', '--data-dir', dir])).code,
+        0,
+      );
+      assert.match(
+        (await crosswalk(['mappings', 'list', '--data-dir', dir])).stdout,
+        /jobtitle +⇄ Title +Two-way/,
+      );
+
+      const usage = await crosswalk(['usage', '--data-dir', dir]);
+      assert.match(usage.stdout, /Salesforce: [1-9]\d* calls in the last 24 h/);
+    });
+  });
+});

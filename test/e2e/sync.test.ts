@@ -1,0 +1,154 @@
+/**
+ * End to end: the Salesforce emulator ⇄ the engine ⇄ the HubSpot emulator, through the official
+ * clients, with the embedded store. One overlapping demo dataset on both sides.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startSalesforce, type SalesforceFixture } from '../helpers/salesforce.ts';
+import { startHubSpot, type HubSpotFixture } from '../helpers/hubspot.ts';
+import { openService, type Service } from '../../src/engine/service.ts';
+import { emailKey } from '../../src/core/matching.ts';
+
+interface Person {
+  Id: string;
+  Email: string | null;
+}
+
+describe('end to end: a first sync of the demo dataset, then changes both ways', () => {
+  let sf: SalesforceFixture;
+  let hs: HubSpotFixture;
+  let service: Service;
+  let dir: string;
+
+  before(async () => {
+    sf = await startSalesforce({ seedCount: 40, seed: 3 });
+    hs = await startHubSpot({ seedCount: 40, seed: 3 });
+    dir = await mkdtemp(path.join(os.tmpdir(), 'crosswalk-e2e-'));
+    service = await openService({
+      salesforce: { kind: 'token', instanceUrl: sf.emulator.url, accessToken: sf.emulator.accessToken },
+      hubspot: { baseUrl: hs.emulator.url, accessToken: hs.emulator.accessToken },
+      dataDir: dir,
+      databaseUrl: undefined,
+    });
+  });
+
+  after(async () => {
+    await service.stop();
+    await Promise.all([sf.close(), hs.close()]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function sfPeople(): Promise<Person[]> {
+    const leads = await sf.conn.query<Person>('SELECT Id, Email FROM Lead WHERE IsConverted = false');
+    const contacts = await sf.conn.query<Person>('SELECT Id, Email FROM Contact');
+    return [...leads.records, ...contacts.records];
+  }
+
+  async function hsContacts(): Promise<{ id: string; properties: Record<string, string | null> }[]> {
+    const page = await hs.client.crm.contacts.basicApi.getPage(100, undefined, [
+      'email',
+      'firstname',
+      'jobtitle',
+      'salesforceleadid',
+      'salesforcecontactid',
+    ]);
+    return page.results.map((r) => ({ id: r.id, properties: r.properties }));
+  }
+
+  it('M7, M8, C1, C3, C4: after the first cycle every email is on both sides, once', async () => {
+    const report = await service.engine.runOnce();
+    assert.ok(report.planned > 0);
+    const people = await sfPeople();
+    const contacts = await hsContacts();
+    const sfEmails = people.map((p) => emailKey(p.Email)).filter((e) => e !== null);
+    const hsEmails = contacts.map((c) => emailKey(c.properties.email)).filter((e) => e !== null);
+    assert.equal(new Set(hsEmails).size, hsEmails.length, 'no duplicate HubSpot contact');
+    for (const email of new Set(sfEmails)) assert.ok(hsEmails.includes(email), `${email} reached HubSpot`);
+    for (const email of hsEmails) assert.ok(sfEmails.includes(email), `${email} reached Salesforce`);
+    assert.ok((await service.store.countLinks()) >= new Set(hsEmails).size);
+  });
+
+  it('F10: a second cycle writes nothing: our own writes coming back are recognised', async () => {
+    const report = await service.engine.runOnce();
+    assert.deepEqual(report.written, { salesforce: 0, hubspot: 0 });
+  });
+
+  it('F4: a Salesforce change reaches HubSpot (Prefer Salesforce unless blank)', async () => {
+    const lead = (
+      await sf.conn.query<{ Id: string; Email: string }>(
+        'SELECT Id, Email FROM Lead WHERE Email != null AND IsConverted = false LIMIT 1',
+      )
+    ).records[0]!;
+    await sf.conn.sobject('Lead').update({ Id: lead.Id, Title: 'Chief "Quoted" \\ Officer ✓' });
+    await service.engine.runOnce();
+    const contact = (await hsContacts()).find((c) => emailKey(c.properties.email) === emailKey(lead.Email));
+    assert.equal(contact?.properties.jobtitle, 'Chief "Quoted" \\ Officer ✓');
+  });
+
+  it('F4: clearing in Salesforce clears HubSpot; then a HubSpot value fills the blank Salesforce field', async () => {
+    const lead = (
+      await sf.conn.query<{ Id: string; Email: string }>(
+        'SELECT Id, Email FROM Lead WHERE Email != null AND Title != null AND IsConverted = false LIMIT 1',
+      )
+    ).records[0]!;
+    await sf.conn.sobject('Lead').update({ Id: lead.Id, Title: null });
+    await service.engine.runOnce();
+    const contact = (await hsContacts()).find((c) => emailKey(c.properties.email) === emailKey(lead.Email))!;
+    assert.equal(contact.properties.jobtitle ?? '', '', 'cleared in HubSpot');
+    await hs.client.crm.contacts.basicApi.update(contact.id, { properties: { jobtitle: 'Head of Ünicode' } });
+    await service.engine.runOnce();
+    const after = (await sf.conn.sobject('Lead').retrieve(lead.Id)) as unknown as { Title: string };
+    assert.equal(after.Title, 'Head of Ünicode');
+  });
+
+  it('O1: Email Opt Out checked in Salesforce unsubscribes the HubSpot contact; unchecking never resubscribes', async () => {
+    const lead = (
+      await sf.conn.query<{ Id: string; Email: string }>(
+        'SELECT Id, Email FROM Lead WHERE Email != null AND HasOptedOutOfEmail = false AND IsConverted = false LIMIT 1',
+      )
+    ).records[0]!;
+    await sf.conn.sobject('Lead').update({ Id: lead.Id, HasOptedOutOfEmail: true });
+    await service.engine.runOnce();
+    const optedOut = async () => {
+      const c = await hs.client.crm.contacts.basicApi.getById(
+        lead.Email.trim().toLowerCase(),
+        ['hs_email_optout'],
+        undefined,
+        undefined,
+        false,
+        'email',
+      );
+      return c.properties.hs_email_optout;
+    };
+    assert.equal(await optedOut(), 'true');
+    await sf.conn.sobject('Lead').update({ Id: lead.Id, HasOptedOutOfEmail: false });
+    await service.engine.runOnce();
+    assert.equal(await optedOut(), 'true', 'still unsubscribed in HubSpot');
+    const again = (await sf.conn.sobject('Lead').retrieve(lead.Id)) as unknown as {
+      HasOptedOutOfEmail: boolean;
+    };
+    assert.equal(again.HasOptedOutOfEmail, true, 'and the checkbox is set again (O1, inferred)');
+  });
+
+  it('C1: a HubSpot-only contact became a lead, with [[unknown]] for a company HubSpot did not have', async () => {
+    const leads = await sf.conn.query<{ Company: string; Email: string }>(
+      "SELECT Company, Email FROM Lead WHERE Company = '[[unknown]]'",
+    );
+    const contacts = await hsContacts();
+    for (const lead of leads.records) {
+      const contact = contacts.find((c) => emailKey(c.properties.email) === emailKey(lead.Email));
+      assert.ok(contact, 'the lead came from a HubSpot contact');
+      assert.ok(contact.properties.salesforceleadid, 'which carries its id (M3)');
+    }
+  });
+
+  it('V1: explain tells, per field, what was decided and why', async () => {
+    const contact = (await hsContacts()).find((c) => c.properties.salesforceleadid)!;
+    const explanation = await service.store.explanation({ hsContactId: contact.id });
+    assert.ok(explanation);
+    assert.ok(explanation.fields.some((f) => f.hsProperty === 'lastname' && f.why.length > 0));
+  });
+});
