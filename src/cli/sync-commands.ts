@@ -11,7 +11,8 @@ import { openStore } from '../store/open-store.ts';
 import type { StateStore } from '../store/state-store.ts';
 import { DEFAULT_MAPPINGS, setMappingRule } from '../core/mappings.ts';
 import { errorCategories, errorCategoryLabels, type ErrorCategory } from '../core/errors.ts';
-import { syncRuleLabels, syncRules, type SyncRule } from '../core/model.ts';
+import { syncRuleLabels, syncRules, type SfPersonObject, type SyncRule } from '../core/model.ts';
+import { Presets, SingleBar } from 'cli-progress';
 
 type Out = (line: string) => void;
 
@@ -63,6 +64,26 @@ export function eventPrinter(out: Out): (event: EngineEvent) => void {
   };
 }
 
+function objectList(value: string): SfPersonObject[] {
+  const names: Record<string, SfPersonObject> = {
+    leads: 'Lead',
+    lead: 'Lead',
+    contacts: 'Contact',
+    contact: 'Contact',
+  };
+  const objects = value.split(',').map((v) => names[v.trim().toLowerCase()]);
+  if (objects.length === 0 || objects.some((o) => o === undefined))
+    throw new InvalidArgumentError(`expected leads, contacts or leads,contacts, got "${value}"`);
+  return [...new Set(objects as SfPersonObject[])];
+}
+
+function date(value: string): number {
+  const ms = Date.parse(value);
+  if (!Number.isFinite(ms))
+    throw new InvalidArgumentError(`expected a date such as 2026-01-31, got "${value}"`);
+  return ms;
+}
+
 function interval(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 1) throw new InvalidArgumentError(`expected seconds ≥ 1, got "${value}"`);
@@ -81,6 +102,40 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
       try {
         await service.engine.runOnce();
       } finally {
+        await service.stop();
+      }
+    });
+
+  connectionOptions(
+    program
+      .command('import')
+      .description('Import Salesforce leads and/or contacts into HubSpot (T3), then exit.'),
+  )
+    .option('--objects <list>', 'leads, contacts, or both (comma-separated)', objectList, ['Lead', 'Contact'])
+    .option('--since <date>', 'only records created or modified since this date (ISO 8601)', date)
+    .action(async (flags: Record<string, unknown> & { objects: SfPersonObject[]; since?: number }) => {
+      const since = flags.since ?? 0;
+      let bar: SingleBar | undefined;
+      const service = await openService(configFrom(flags), {
+        onEvent: (event) => {
+          if (event.type === 'batch') bar?.increment(event.records);
+          if (event.type === 'cycle_finished') {
+            bar?.stop();
+            out(describeCycle(event.report));
+          }
+        },
+      });
+      try {
+        let total = 0;
+        for (const object of flags.objects) total += await service.salesforce.countSince(object, since);
+        bar = new SingleBar(
+          { format: 'importing [{bar}] {value}/{total} records  {eta}s left', hideCursor: true },
+          Presets.shades_classic,
+        );
+        bar.start(total, 0);
+        await service.engine.importFromSalesforce({ objects: flags.objects, since });
+      } finally {
+        bar?.stop();
         await service.stop();
       }
     });

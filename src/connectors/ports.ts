@@ -75,6 +75,8 @@ export interface SalesforcePort extends CallCounter {
     fields: readonly string[],
     options?: { readonly includeDeleted?: boolean },
   ): AsyncIterable<readonly SfChange[]>;
+  /** How many records of `object` have a `SystemModstamp` ≥ `since` (one `COUNT()` query): import progress. */
+  countSince(object: SfPersonObject, since: number): Promise<number>;
   /** Leads and contacts (both objects) whose Email matches any of `emails`, case-insensitively (M1). */
   byEmails(emails: readonly string[], fields: readonly string[]): Promise<SfRecord[]>;
   /** Leads and contacts by id (deleted ones included, for D1/D3); unknown ids are left out. */

@@ -73,6 +73,13 @@ interface Unit {
   readonly sfRecordId: string | null;
 }
 
+interface RunState {
+  readonly runId: string;
+  readonly ctx: PlanContext;
+  readonly members: ReadonlySet<string> | null;
+  readonly counts: Counts;
+}
+
 interface Counts {
   planned: number;
   synced: number;
@@ -131,47 +138,23 @@ export class Engine {
     const runId = `run-${startedAt}-${++this.#runs}`;
     this.#o.onEvent?.({ type: 'cycle_started', runId });
     const calls0 = { salesforce: sf.calls, hubspot: hs.calls };
-    const ctx = await this.#planContext();
-    const counts: Counts = { planned: 0, synced: 0, skipped: 0, failed: 0, sfWritten: 0, hsWritten: 0 };
+    const run = await this.#startRun(runId);
+    const { ctx, counts, members } = run;
     const overlap = this.#o.overlapMs ?? 60_000;
-    const members = ctx.settings.segmentId === null ? null : await hs.listMembers(ctx.settings.segmentId);
     let sfChanges = 0;
     let hsChanges = 0;
 
     for (const object of OBJECTS) {
       const cursorName = `salesforce:${object}`;
       const since = Number((await store.cursor(cursorName)) ?? '0');
-      const fields = sfFieldsFor(ctx, object);
-      for await (const page of sf.changedSince(object, Math.max(0, since - overlap), fields, {
-        includeDeleted: true,
-      })) {
-        if (page.length === 0) continue;
-        sfChanges += page.length;
-        this.#o.onEvent?.({ type: 'batch', source: 'salesforce', records: page.length });
-        const links = await store.linksBySalesforceIds(page.map((c) => c.record.id));
-        const linkBySf = new Map(links.map((l) => [l.sfId, l]));
-        const units: Unit[] = page.map(({ record }) => {
-          const link = linkBySf.get(record.id) ?? null;
-          const created = record.createdAt > since - overlap && link === null;
-          return {
-            key: link ? `hs:${link.hsContactId}` : `sf:${record.id}`,
-            trigger: created ? 'sf_created' : 'sf_updated',
-            hubspot: null,
-            link,
-            sfRecordId: record.id,
-          };
-        });
-        await this.#syncUnits(
-          units,
-          ctx,
-          members,
-          runId,
-          counts,
-          page.map((c) => c.record),
-        );
-        const last = page[page.length - 1]!.stamp;
-        await store.setCursor(cursorName, String(Math.max(since, last)));
-      }
+      sfChanges += await this.#syncSalesforce(
+        object,
+        Math.max(0, since - overlap),
+        true,
+        run,
+        (record, link) => (record.createdAt > since - overlap && link === null ? 'sf_created' : 'sf_updated'),
+        (stamp) => store.setCursor(cursorName, String(Math.max(since, stamp))),
+      );
     }
 
     const hsCursor = 'hubspot:contacts';
@@ -193,15 +176,66 @@ export class Engine {
       await store.setCursor(hsCursor, String(Math.max(hsSince, page[page.length - 1]!.stamp)));
     }
 
+    return this.#finishRun(run, startedAt, calls0, { salesforce: sfChanges, hubspot: hsChanges });
+  }
+
+  /**
+   * T3: imports Salesforce leads and/or contacts modified since `since` (epoch ms; all when 0): each
+   * gets a HubSpot contact (linked, never duplicated), and those in scope a full sync. Poll cursors do
+   * not move; an interrupted import simply runs again (linked records plan to nothing).
+   */
+  async importFromSalesforce(options: {
+    readonly objects: readonly SfPersonObject[];
+    readonly since?: number;
+  }): Promise<CycleReport> {
+    const { salesforce: sf, hubspot: hs, now } = this.#o;
+    const startedAt = now();
+    const runId = `import-${startedAt}-${++this.#runs}`;
+    this.#o.onEvent?.({ type: 'cycle_started', runId });
+    const calls0 = { salesforce: sf.calls, hubspot: hs.calls };
+    const run = await this.#startRun(runId);
+    let records = 0;
+    for (const object of options.objects)
+      records += await this.#syncSalesforce(
+        object,
+        options.since ?? 0,
+        false,
+        run,
+        () => 'import',
+        () => Promise.resolve(),
+      );
+    return this.#finishRun(run, startedAt, calls0, { salesforce: records, hubspot: 0 });
+  }
+
+  async #startRun(runId: string): Promise<RunState> {
+    const ctx = await this.#planContext();
+    const members =
+      ctx.settings.segmentId === null ? null : await this.#o.hubspot.listMembers(ctx.settings.segmentId);
+    return {
+      runId,
+      ctx,
+      members,
+      counts: { planned: 0, synced: 0, skipped: 0, failed: 0, sfWritten: 0, hsWritten: 0 },
+    };
+  }
+
+  async #finishRun(
+    run: RunState,
+    startedAt: number,
+    calls0: { salesforce: number; hubspot: number },
+    changes: CycleReport['changes'],
+  ): Promise<CycleReport> {
+    const { salesforce: sf, hubspot: hs, store, now } = this.#o;
     const finishedAt = now();
     const callsMade = { salesforce: sf.calls - calls0.salesforce, hubspot: hs.calls - calls0.hubspot };
     await store.recordApiCalls('salesforce', callsMade.salesforce, finishedAt);
     await store.recordApiCalls('hubspot', callsMade.hubspot, finishedAt);
+    const { counts } = run;
     const report: CycleReport = {
-      runId,
+      runId: run.runId,
       startedAt,
       finishedAt,
-      changes: { salesforce: sfChanges, hubspot: hsChanges },
+      changes,
       planned: counts.planned,
       synced: counts.synced,
       skipped: counts.skipped,
@@ -211,6 +245,48 @@ export class Engine {
     };
     this.#o.onEvent?.({ type: 'cycle_finished', report });
     return report;
+  }
+
+  /** Reads Salesforce changes of `object` from `from` page by page, and syncs each page. Returns the records read. */
+  async #syncSalesforce(
+    object: SfPersonObject,
+    from: number,
+    includeDeleted: boolean,
+    run: RunState,
+    triggerOf: (record: SfRecord, link: Link | null) => Trigger,
+    afterPage: (lastStamp: number) => Promise<void>,
+  ): Promise<number> {
+    const { salesforce: sf, store } = this.#o;
+    let read = 0;
+    for await (const page of sf.changedSince(object, from, sfFieldsFor(run.ctx, object), {
+      includeDeleted,
+    })) {
+      if (page.length === 0) continue;
+      read += page.length;
+      this.#o.onEvent?.({ type: 'batch', source: 'salesforce', records: page.length });
+      const links = await store.linksBySalesforceIds(page.map((c) => c.record.id));
+      const linkBySf = new Map(links.map((l) => [l.sfId, l]));
+      const units: Unit[] = page.map(({ record }) => {
+        const link = linkBySf.get(record.id) ?? null;
+        return {
+          key: link ? `hs:${link.hsContactId}` : `sf:${record.id}`,
+          trigger: triggerOf(record, link),
+          hubspot: null,
+          link,
+          sfRecordId: record.id,
+        };
+      });
+      await this.#syncUnits(
+        units,
+        run.ctx,
+        run.members,
+        run.runId,
+        run.counts,
+        page.map((c) => c.record),
+      );
+      await afterPage(page[page.length - 1]!.stamp);
+    }
+    return read;
   }
 
   /** Gathers the inputs of a batch of units, plans them and carries the plans out. */

@@ -455,6 +455,14 @@ describe('Salesforce connector against the emulator', () => {
     assert.equal(first.values.HasOptedOutOfEmail, false);
   });
 
+  it('counts what changed since an instant in one COUNT() query (import progress)', async () => {
+    const p = await port();
+    await createOk(p, 'Lead', leads(7, 'cnt'));
+    const { value, calls } = await measure(p, () => p.countSince('Lead', clock));
+    assert.deepEqual([value, calls], [7, 1]);
+    assert.equal(await p.countSince('Lead', clock + 1000), 0);
+  });
+
   it('returns only what changed at or after `since`, milliseconds rounded down', async () => {
     const p = await port();
     const ids = await createOk(p, 'Lead', leads(5));

@@ -438,6 +438,16 @@ export function createSalesforceConnector(options: SalesforceConnectorOptions): 
       return fields;
     },
 
+    async countSince(object, since) {
+      checkObject(object);
+      const soql = `SELECT COUNT() FROM ${object} WHERE SystemModstamp >= ${soqlDateTime(since)}`;
+      const answer = await request<{ totalSize: number }>(`count ${object}`, {
+        method: 'GET',
+        url: `/services/data/v${version}/query?q=${encodeURIComponent(soql)}`,
+      });
+      return answer.totalSize;
+    },
+
     async users() {
       const rows = await queryAllRows('users', 'SELECT Id, Email, IsActive FROM User ORDER BY Id', false);
       return rows.map(toSfUser);
