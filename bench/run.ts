@@ -8,10 +8,12 @@ import os from 'node:os';
 import { salesforceEmulatorBenchmarks } from './salesforce-emulator.ts';
 import { hubspotEmulatorBenchmarks } from './hubspot-emulator.ts';
 import { corePlanBenchmarks } from './core-plan.ts';
+import { importBenchmarks } from './import.ts';
 import type { BenchResult } from './stats.ts';
 
 const all: [string, () => Promise<BenchResult[]>][] = [
   ['Sync core', corePlanBenchmarks],
+  ['Import', () => importBenchmarks()],
   ['Salesforce emulator', salesforceEmulatorBenchmarks],
   ['HubSpot emulator', hubspotEmulatorBenchmarks],
 ];

@@ -74,7 +74,8 @@ function objectList(value: string): SfPersonObject[] {
   const objects = value.split(',').map((v) => names[v.trim().toLowerCase()]);
   if (objects.length === 0 || objects.some((o) => o === undefined))
     throw new InvalidArgumentError(`expected leads, contacts or leads,contacts, got "${value}"`);
-  return [...new Set(objects as SfPersonObject[])];
+  // Contacts first: where a lead and a contact share an email, the contact links first (M2).
+  return (['Contact', 'Lead'] as const).filter((o) => objects.includes(o));
 }
 
 function date(value: string): number {
@@ -111,7 +112,7 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
       .command('import')
       .description('Import Salesforce leads and/or contacts into HubSpot (T3), then exit.'),
   )
-    .option('--objects <list>', 'leads, contacts, or both (comma-separated)', objectList, ['Lead', 'Contact'])
+    .option('--objects <list>', 'leads, contacts, or both (comma-separated)', objectList, ['Contact', 'Lead'])
     .option('--since <date>', 'only records created or modified since this date (ISO 8601)', date)
     .action(async (flags: Record<string, unknown> & { objects: SfPersonObject[]; since?: number }) => {
       const since = flags.since ?? 0;
