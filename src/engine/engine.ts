@@ -176,7 +176,49 @@ export class Engine {
       await store.setCursor(hsCursor, String(Math.max(hsSince, page[page.length - 1]!.stamp)));
     }
 
+    await this.#retryDue(run);
     return this.#finishRun(run, startedAt, calls0, { salesforce: sfChanges, hubspot: hsChanges });
+  }
+
+  /** E2: records whose error is due are tried again, even when nothing changed. */
+  async #retryDue(run: RunState): Promise<void> {
+    const { salesforce: sf, hubspot: hs, store, now } = this.#o;
+    const due = await store.errors({ dueBy: now() });
+    const ids = (prefix: string) => [
+      ...new Set(due.filter((e) => e.record.startsWith(prefix)).map((e) => e.record.slice(prefix.length))),
+    ];
+    const hsIds = ids('hs:');
+    const sfIds = ids('sf:');
+    if (hsIds.length) {
+      const history = run.ctx.mappings.filter((m) => m.rule === 'two_way').map((m) => m.hsProperty);
+      const contacts = await hs.byIds(hsIds, hsPropertiesFor(run.ctx), history);
+      const links = new Map((await store.linksByHubSpotIds(hsIds)).map((l) => [l.hsContactId, l]));
+      const units: Unit[] = contacts.map((contact) => ({
+        key: `hs:${contact.id}`,
+        trigger: 'hs_updated',
+        hubspot: contact,
+        link: links.get(contact.id) ?? null,
+        sfRecordId: null,
+      }));
+      if (units.length) await this.#syncUnits(units, run.ctx, run.members, run.runId, run.counts, [], true);
+    }
+    if (sfIds.length) {
+      const fields = [...new Set([...sfFieldsFor(run.ctx, 'Lead'), ...sfFieldsFor(run.ctx, 'Contact')])];
+      const records = await sf.byIds(sfIds, fields);
+      const links = new Map((await store.linksBySalesforceIds(sfIds)).map((l) => [l.sfId, l]));
+      const units: Unit[] = records.map((record) => {
+        const link = links.get(record.id) ?? null;
+        return {
+          key: link ? `hs:${link.hsContactId}` : `sf:${record.id}`,
+          trigger: 'sf_updated',
+          hubspot: null,
+          link,
+          sfRecordId: record.id,
+        };
+      });
+      if (units.length)
+        await this.#syncUnits(units, run.ctx, run.members, run.runId, run.counts, records, true);
+    }
   }
 
   /**
@@ -297,10 +339,37 @@ export class Engine {
     runId: string,
     counts: Counts,
     known: readonly SfRecord[],
+    retrying = false,
   ): Promise<void> {
-    const { salesforce: sf, hubspot: hs, store } = this.#o;
+    const { salesforce: sf, hubspot: hs, store, now } = this.#o;
     // One unit per contact: a contact changed on both sides in one batch is planned once.
-    const units = [...new Map(allUnits.map((u) => [u.key, u])).values()];
+    const unique = [...new Map(allUnits.map((u) => [u.key, u])).values()];
+    // E2: a record with an error waits for its retry, unless it changed since the error was seen.
+    const pending = new Map<string, { nextAttempt: number; lastSeen: number }>();
+    if (!retrying)
+      for (const e of await store.errors()) {
+        const p = pending.get(e.record);
+        pending.set(e.record, {
+          nextAttempt: Math.min(p?.nextAttempt ?? Infinity, e.nextAttempt),
+          lastSeen: Math.max(p?.lastSeen ?? 0, e.lastSeen),
+        });
+      }
+    const at = now();
+    const knownById = new Map(known.map((r) => [r.id, r]));
+    const units = unique.filter((u) => {
+      const key = u.hubspot
+        ? `hs:${u.hubspot.id}`
+        : u.link
+          ? `hs:${u.link.hsContactId}`
+          : `sf:${u.sfRecordId ?? ''}`;
+      const wait = pending.get(key) ?? pending.get(`sf:${u.sfRecordId ?? ''}`);
+      if (!wait || wait.nextAttempt <= at) return true;
+      const changedAt = u.hubspot
+        ? Math.max(0, ...Object.values(u.hubspot.changedAt))
+        : (knownById.get(u.sfRecordId ?? '')?.modifiedAt ?? 0);
+      return changedAt > wait.lastSeen;
+    });
+    if (units.length === 0) return;
     const sfById = new Map(known.map((r) => [r.id, r]));
 
     // Linked HubSpot contacts of Salesforce changes, and linked Salesforce records of HubSpot changes.
@@ -416,7 +485,7 @@ export class Engine {
     counts: Counts,
   ): Promise<void> {
     const { salesforce: sf, hubspot: hs, store, now } = this.#o;
-    const at = now();
+
     const failures = new Map<
       number,
       { direction: 'to_hubspot' | 'to_salesforce'; outcome: WriteOutcome }[]
@@ -494,6 +563,8 @@ export class Engine {
       if (p.plan.hubspot.deleteId) fail(i, 'to_hubspot', await hs.archive(p.plan.hubspot.deleteId));
     }
 
+    // After the writes: our own writes coming back in the next poll are older than this (E2, F10).
+    const at = now();
     // 4. The store: links and snapshots for what succeeded, errors for what did not, the audit log, explanations.
     const audit: AuditEntry[] = [];
     for (const [i, { unit, plan, input }] of planned.entries()) {
@@ -520,14 +591,16 @@ export class Engine {
           at,
         );
       }
+      const succeeded = failed.length === 0 && (plan.outcome === 'synced' || plan.outcome === 'link_ended');
+      // Success clears the record's errors; what this plan still could not do is recorded again below.
+      if (succeeded) await store.clearErrors(record);
       for (const e of plan.errors)
         await this.#recordError(record, email, e.direction, e.category, e.code, e.message, e.fix, at);
-      if (failed.length > 0 || plan.outcome === 'failed') {
-        counts.failed++;
-      } else if (plan.outcome === 'synced' || plan.outcome === 'link_ended') {
+      if (!succeeded) {
+        if (failed.length > 0 || plan.outcome === 'failed') counts.failed++;
+      } else {
         if (plan.outcome === 'synced') counts.synced++;
         await this.#storeLink(plan, unit, hsId, sfCreated.get(i) ?? null, at);
-        if (plan.errors.length === 0) await store.clearErrors(record);
         audit.push(...auditOf(plan, unit, input.salesforce, hsId, sfCreated.get(i) ?? null, runId, at));
       }
       if (plan.outcome !== 'skipped' || unit.hubspot) {

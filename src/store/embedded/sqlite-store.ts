@@ -3,17 +3,27 @@
  * when no `DATABASE_URL` is set. better-sqlite3 is synchronous; the port is async so that both adapters
  * share one interface, and each method runs to completion before its promise settles.
  *
- * Rows are mapped to the port's types here and nowhere else (STYLE §5).
+ * Rows are mapped to the port's types in `../rows.ts` (STYLE §5).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { ErrorCategory } from '../../core/errors.ts';
 import { emailKey } from '../../core/matching.ts';
-import type { Mapping, SfPersonObject } from '../../core/model.ts';
-import type { FieldReport, Link, Snapshot } from '../../core/plan.ts';
+import type { Mapping } from '../../core/model.ts';
+import type { Link } from '../../core/plan.ts';
 import { MIGRATIONS_TABLE, migrations } from '../migrations.ts';
-import type { AuditEntry, ErrorEntry, Explanation, StateStore, System } from '../state-store.ts';
+import {
+  type DbAudit,
+  type DbError,
+  type DbExplanation,
+  type DbLink,
+  explanationKey,
+  toAudit,
+  toError,
+  toExplanation,
+  toLink,
+} from '../rows.ts';
+import type { AuditEntry, StateStore } from '../state-store.ts';
 
 /** The port, with each method synchronous (better-sqlite3 is). */
 type Sync<T> = {
@@ -32,101 +42,6 @@ function settle<T extends object>(sync: Sync<T>): T {
 
 /** Minutes are the unit of API-call bookkeeping (B1). */
 const MINUTE_MS = 60_000;
-
-interface DbLink {
-  hs_contact_id: string;
-  sf_id: string;
-  sf_object: string;
-  snapshot: string;
-  last_synced_at: number;
-}
-
-interface DbError {
-  record: string;
-  direction: string;
-  code: string;
-  email: string | null;
-  category: string;
-  message: string;
-  fix: string;
-  first_seen: number;
-  last_seen: number;
-  attempts: number;
-  next_attempt: number;
-}
-
-interface DbAudit {
-  at: number;
-  run_id: string;
-  record: string;
-  system: string;
-  field: string;
-  old_value: string | null;
-  new_value: string | null;
-  why: string;
-}
-
-interface DbExplanation {
-  hs_contact_id: string | null;
-  sf_id: string | null;
-  email: string | null;
-  at: number;
-  outcome: string;
-  why: string;
-  fields: string;
-}
-
-const toLink = (row: DbLink): Link => ({
-  hsContactId: row.hs_contact_id,
-  sfObject: row.sf_object as SfPersonObject,
-  sfId: row.sf_id,
-  snapshot: JSON.parse(row.snapshot) as Snapshot,
-  lastSyncedAt: row.last_synced_at,
-});
-
-const toError = (row: DbError): ErrorEntry => ({
-  record: row.record,
-  email: row.email,
-  direction: row.direction as ErrorEntry['direction'],
-  category: row.category as ErrorCategory,
-  code: row.code,
-  message: row.message,
-  fix: row.fix,
-  firstSeen: row.first_seen,
-  lastSeen: row.last_seen,
-  attempts: row.attempts,
-  nextAttempt: row.next_attempt,
-});
-
-const toAudit = (row: DbAudit): AuditEntry => ({
-  at: row.at,
-  runId: row.run_id,
-  record: row.record,
-  system: row.system as System,
-  field: row.field,
-  oldValue: row.old_value,
-  newValue: row.new_value,
-  why: row.why,
-});
-
-const toExplanation = (row: DbExplanation): Explanation => ({
-  hsContactId: row.hs_contact_id,
-  sfId: row.sf_id,
-  email: row.email,
-  at: row.at,
-  outcome: row.outcome,
-  why: row.why,
-  fields: JSON.parse(row.fields) as FieldReport[],
-});
-
-/** The row key of an explanation: its contact, else its Salesforce record, else its email. */
-function explanationKey(explanation: Explanation): string {
-  if (explanation.hsContactId !== null) return `hs:${explanation.hsContactId}`;
-  if (explanation.sfId !== null) return `sf:${explanation.sfId}`;
-  const key = emailKey(explanation.email);
-  if (key !== null) return `email:${key}`;
-  throw new Error('An explanation needs a HubSpot contact id, a Salesforce id or an email.');
-}
 
 /**
  * Opens (creating it if missing, with its directory) the SQLite database at `path`; `':memory:'` gives a

@@ -3,119 +3,33 @@
  * store, checked by the same contract suite. Tables live in the connection's current schema (the first
  * of its `search_path`), so a URL with `options=-c search_path=…` selects another schema.
  *
- * Epoch-ms columns are `BIGINT`, which `pg` returns as strings: rows are mapped back to numbers (and
- * to the port's types) here and nowhere else (STYLE §5).
+ * Epoch-ms columns are `BIGINT`, which `pg` returns as strings: rows (typed with `DbInt`) are mapped
+ * back to numbers and to the port's types in `../rows.ts` (STYLE §5).
  */
 import pg from 'pg';
-import type { ErrorCategory } from '../../core/errors.ts';
 import { emailKey } from '../../core/matching.ts';
-import type { Mapping, SfPersonObject } from '../../core/model.ts';
-import type { FieldReport, Link, Snapshot } from '../../core/plan.ts';
+import type { Mapping } from '../../core/model.ts';
+import type { Link } from '../../core/plan.ts';
 import { MIGRATIONS_TABLE, migrations } from '../migrations.ts';
-import type { AuditEntry, ErrorEntry, Explanation, StateStore, System } from '../state-store.ts';
+import {
+  type DbAudit,
+  type DbError,
+  type DbExplanation,
+  type DbInt,
+  type DbLink,
+  explanationKey,
+  toAudit,
+  toError,
+  toExplanation,
+  toLink,
+  toNumber,
+} from '../rows.ts';
+import type { StateStore } from '../state-store.ts';
 
 /** Minutes are the unit of API-call bookkeeping (B1). */
 const MINUTE_MS = 60_000;
 /** The pool's size: the engine's concurrency is small, and a hosted Postgres limits connections. */
 const MAX_CONNECTIONS = 4;
-
-/** A `BIGINT` (string), `INTEGER` (number) or count as a JS number. */
-type DbInt = string | number;
-
-interface DbLink {
-  hs_contact_id: string;
-  sf_id: string;
-  sf_object: string;
-  snapshot: string;
-  last_synced_at: DbInt;
-}
-
-interface DbError {
-  record: string;
-  direction: string;
-  code: string;
-  email: string | null;
-  category: string;
-  message: string;
-  fix: string;
-  first_seen: DbInt;
-  last_seen: DbInt;
-  attempts: DbInt;
-  next_attempt: DbInt;
-}
-
-interface DbAudit {
-  at: DbInt;
-  run_id: string;
-  record: string;
-  system: string;
-  field: string;
-  old_value: string | null;
-  new_value: string | null;
-  why: string;
-}
-
-interface DbExplanation {
-  hs_contact_id: string | null;
-  sf_id: string | null;
-  email: string | null;
-  at: DbInt;
-  outcome: string;
-  why: string;
-  fields: string;
-}
-
-const toLink = (row: DbLink): Link => ({
-  hsContactId: row.hs_contact_id,
-  sfObject: row.sf_object as SfPersonObject,
-  sfId: row.sf_id,
-  snapshot: JSON.parse(row.snapshot) as Snapshot,
-  lastSyncedAt: Number(row.last_synced_at),
-});
-
-const toError = (row: DbError): ErrorEntry => ({
-  record: row.record,
-  email: row.email,
-  direction: row.direction as ErrorEntry['direction'],
-  category: row.category as ErrorCategory,
-  code: row.code,
-  message: row.message,
-  fix: row.fix,
-  firstSeen: Number(row.first_seen),
-  lastSeen: Number(row.last_seen),
-  attempts: Number(row.attempts),
-  nextAttempt: Number(row.next_attempt),
-});
-
-const toAudit = (row: DbAudit): AuditEntry => ({
-  at: Number(row.at),
-  runId: row.run_id,
-  record: row.record,
-  system: row.system as System,
-  field: row.field,
-  oldValue: row.old_value,
-  newValue: row.new_value,
-  why: row.why,
-});
-
-const toExplanation = (row: DbExplanation): Explanation => ({
-  hsContactId: row.hs_contact_id,
-  sfId: row.sf_id,
-  email: row.email,
-  at: Number(row.at),
-  outcome: row.outcome,
-  why: row.why,
-  fields: JSON.parse(row.fields) as FieldReport[],
-});
-
-/** The row key of an explanation: its contact, else its Salesforce record, else its email. */
-function explanationKey(explanation: Explanation): string {
-  if (explanation.hsContactId !== null) return `hs:${explanation.hsContactId}`;
-  if (explanation.sfId !== null) return `sf:${explanation.sfId}`;
-  const key = emailKey(explanation.email);
-  if (key !== null) return `email:${key}`;
-  throw new Error('An explanation needs a HubSpot contact id, a Salesforce id or an email.');
-}
 
 const LINK_COLUMNS = 'hs_contact_id, sf_id, sf_object, snapshot, last_synced_at';
 
@@ -151,11 +65,13 @@ export function openPostgresStore(url: string): StateStore {
     ids.length === 0
       ? []
       : (
-          await rows<DbLink>(`SELECT ${LINK_COLUMNS} FROM links WHERE ${column} = ANY($1::text[])`, [ids])
+          await rows<DbLink<DbInt>>(`SELECT ${LINK_COLUMNS} FROM links WHERE ${column} = ANY($1::text[])`, [
+            ids,
+          ])
         ).map(toLink);
 
   const linkWhere = async (column: 'hs_contact_id' | 'sf_id', id: string): Promise<Link | null> => {
-    const [row] = await rows<DbLink>(`SELECT ${LINK_COLUMNS} FROM links WHERE ${column} = $1`, [id]);
+    const [row] = await rows<DbLink<DbInt>>(`SELECT ${LINK_COLUMNS} FROM links WHERE ${column} = $1`, [id]);
     return row ? toLink(row) : null;
   };
 
@@ -228,7 +144,7 @@ export function openPostgresStore(url: string): StateStore {
     },
     countLinks: async () => {
       const [row] = await rows<{ n: DbInt }>('SELECT count(*) AS n FROM links');
-      return Number(row?.n ?? 0);
+      return toNumber(row?.n ?? 0);
     },
 
     cursor: async (name) => {
@@ -271,7 +187,7 @@ export function openPostgresStore(url: string): StateStore {
     },
 
     recordError: async (entry) => {
-      const [row] = await rows<DbError>(
+      const [row] = await rows<DbError<DbInt>>(
         `INSERT INTO errors (record, direction, code, email, category, message, fix, first_seen, last_seen,
            attempts, next_attempt)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1, $9)
@@ -299,7 +215,7 @@ export function openPostgresStore(url: string): StateStore {
       await pool.query('DELETE FROM errors WHERE record = $1', [record]);
     },
     errors: async (filter = {}) => {
-      const found = await rows<DbError>(
+      const found = await rows<DbError<DbInt>>(
         `SELECT * FROM errors
          WHERE ($1::text IS NULL OR category = $1) AND ($2::bigint IS NULL OR next_attempt <= $2)
          ORDER BY last_seen DESC, record, direction, code`,
@@ -330,7 +246,7 @@ export function openPostgresStore(url: string): StateStore {
       );
     },
     audit: async (record, limit) => {
-      const found = await rows<DbAudit>(
+      const found = await rows<DbAudit<DbInt>>(
         'SELECT * FROM audit WHERE record = $1 ORDER BY at DESC, id DESC LIMIT $2',
         [record, limit ?? null],
       );
@@ -350,7 +266,7 @@ export function openPostgresStore(url: string): StateStore {
         'SELECT coalesce(sum(calls), 0) AS n FROM api_calls WHERE system = $1 AND minute >= $2',
         [system, Math.floor(since / MINUTE_MS) * MINUTE_MS],
       );
-      return Number(row?.n ?? 0);
+      return toNumber(row?.n ?? 0);
     },
 
     saveExplanation: async (explanation) => {
@@ -376,11 +292,13 @@ export function openPostgresStore(url: string): StateStore {
     explanation: async (key) => {
       const [row] =
         'email' in key
-          ? await rows<DbExplanation>(
+          ? await rows<DbExplanation<DbInt>>(
               'SELECT * FROM explanations WHERE email_key = $1 ORDER BY at DESC LIMIT 1',
               [emailKey(key.email)],
             )
-          : await rows<DbExplanation>('SELECT * FROM explanations WHERE key = $1', [`hs:${key.hsContactId}`]);
+          : await rows<DbExplanation<DbInt>>('SELECT * FROM explanations WHERE key = $1', [
+              `hs:${key.hsContactId}`,
+            ]);
       return row ? toExplanation(row) : null;
     },
   };
