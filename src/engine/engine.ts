@@ -364,10 +364,11 @@ export class Engine {
           : `sf:${u.sfRecordId ?? ''}`;
       const wait = pending.get(key) ?? pending.get(`sf:${u.sfRecordId ?? ''}`);
       if (!wait || wait.nextAttempt <= at) return true;
-      const changedAt = u.hubspot
-        ? Math.max(0, ...Object.values(u.hubspot.changedAt))
-        : (knownById.get(u.sfRecordId ?? '')?.modifiedAt ?? 0);
-      return changedAt > wait.lastSeen;
+      if (u.hubspot) return Math.max(0, ...Object.values(u.hubspot.changedAt)) > wait.lastSeen;
+      // Salesforce keeps whole seconds: a change in the second of the error counts, unless it is ours.
+      const record = knownById.get(u.sfRecordId ?? '');
+      if (!record || record.lastModifiedById === ctx.integrationUserId) return false;
+      return record.modifiedAt >= Math.floor(wait.lastSeen / 1000) * 1000;
     });
     if (units.length === 0) return;
     const sfById = new Map(known.map((r) => [r.id, r]));

@@ -144,7 +144,7 @@ describe('crash safety: killed at random points, run again', () => {
       .slice(0, 20);
     assert.ok(leads.length >= 10);
     for (const [i, lead] of leads.entries())
-      await sf.conn.sobject('Lead').update({ Id: lead.Id, Title: `Crash-proof ${i} "q" \\ ✓` });
+      await sf.person.sobject('Lead').update({ Id: lead.Id, Title: `Crash-proof ${i} "q" \\ ✓` });
     let landed = 0;
     for (const ms of kills(13, 4, 0, 40)) if (await killedAfterWrite(['sync', '--once'], 1, ms)) landed++;
     assert.ok(landed >= 2, `only ${landed} of 4 kills landed mid-sync`);

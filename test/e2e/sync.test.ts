@@ -82,7 +82,7 @@ describe('end to end: a first sync of the demo dataset, then changes both ways',
         'SELECT Id, Email FROM Lead WHERE Email != null AND IsConverted = false LIMIT 1',
       )
     ).records[0]!;
-    await sf.conn.sobject('Lead').update({ Id: lead.Id, Title: 'Chief "Quoted" \\ Officer ✓' });
+    await sf.person.sobject('Lead').update({ Id: lead.Id, Title: 'Chief "Quoted" \\ Officer ✓' });
     await service.engine.runOnce();
     const contact = (await hsContacts()).find((c) => emailKey(c.properties.email) === emailKey(lead.Email));
     assert.equal(contact?.properties.jobtitle, 'Chief "Quoted" \\ Officer ✓');
@@ -94,13 +94,13 @@ describe('end to end: a first sync of the demo dataset, then changes both ways',
         'SELECT Id, Email FROM Lead WHERE Email != null AND Title != null AND IsConverted = false LIMIT 1',
       )
     ).records[0]!;
-    await sf.conn.sobject('Lead').update({ Id: lead.Id, Title: null });
+    await sf.person.sobject('Lead').update({ Id: lead.Id, Title: null });
     await service.engine.runOnce();
     const contact = (await hsContacts()).find((c) => emailKey(c.properties.email) === emailKey(lead.Email))!;
     assert.equal(contact.properties.jobtitle ?? '', '', 'cleared in HubSpot');
     await hs.client.crm.contacts.basicApi.update(contact.id, { properties: { jobtitle: 'Head of Ünicode' } });
     await service.engine.runOnce();
-    const after = (await sf.conn.sobject('Lead').retrieve(lead.Id)) as unknown as { Title: string };
+    const after = (await sf.person.sobject('Lead').retrieve(lead.Id)) as unknown as { Title: string };
     assert.equal(after.Title, 'Head of Ünicode');
   });
 
@@ -110,7 +110,7 @@ describe('end to end: a first sync of the demo dataset, then changes both ways',
         'SELECT Id, Email FROM Lead WHERE Email != null AND HasOptedOutOfEmail = false AND IsConverted = false LIMIT 1',
       )
     ).records[0]!;
-    await sf.conn.sobject('Lead').update({ Id: lead.Id, HasOptedOutOfEmail: true });
+    await sf.person.sobject('Lead').update({ Id: lead.Id, HasOptedOutOfEmail: true });
     await service.engine.runOnce();
     const optedOut = async () => {
       const c = await hs.client.crm.contacts.basicApi.getById(
@@ -124,10 +124,10 @@ describe('end to end: a first sync of the demo dataset, then changes both ways',
       return c.properties.hs_email_optout;
     };
     assert.equal(await optedOut(), 'true');
-    await sf.conn.sobject('Lead').update({ Id: lead.Id, HasOptedOutOfEmail: false });
+    await sf.person.sobject('Lead').update({ Id: lead.Id, HasOptedOutOfEmail: false });
     await service.engine.runOnce();
     assert.equal(await optedOut(), 'true', 'still unsubscribed in HubSpot');
-    const again = (await sf.conn.sobject('Lead').retrieve(lead.Id)) as unknown as {
+    const again = (await sf.person.sobject('Lead').retrieve(lead.Id)) as unknown as {
       HasOptedOutOfEmail: boolean;
     };
     assert.equal(again.HasOptedOutOfEmail, true, 'and the checkbox is set again (O1, inferred)');
@@ -150,5 +150,80 @@ describe('end to end: a first sync of the demo dataset, then changes both ways',
     const explanation = await service.store.explanation({ hsContactId: contact.id });
     assert.ok(explanation);
     assert.ok(explanation.fields.some((f) => f.hsProperty === 'lastname' && f.why.length > 0));
+  });
+
+  it("K2: a record's Salesforce campaigns become salesforcecampaignids in HubSpot", async () => {
+    const members = (
+      await sf.conn.query<{ LeadId: string | null; CampaignId: string }>(
+        'SELECT LeadId, CampaignId FROM CampaignMember WHERE LeadId != null',
+      )
+    ).records;
+    const member = members[0]!;
+    const lead = (await sf.person.sobject('Lead').retrieve(member.LeadId!)) as unknown as {
+      Email: string | null;
+    };
+    if (!lead.Email) return;
+    const expected = [...new Set(members.filter((m) => m.LeadId === member.LeadId).map((m) => m.CampaignId))]
+      .sort()
+      .join(';');
+    const contact = await hs.client.crm.contacts.basicApi.getById(
+      lead.Email.trim().toLowerCase(),
+      ['salesforcecampaignids'],
+      undefined,
+      undefined,
+      false,
+      'email',
+    );
+    assert.equal(contact.properties.salesforcecampaignids, expected);
+  });
+
+  async function titled(title: string): Promise<{ id: string; email: string }> {
+    const lead = (
+      await sf.conn.query<{ Id: string; Email: string }>(
+        'SELECT Id, Email FROM Lead WHERE Email != null AND IsConverted = false ORDER BY Id DESC LIMIT 1',
+      )
+    ).records[0]!;
+    await sf.person.sobject('Lead').update({ Id: lead.Id, Title: title });
+    return { id: lead.Id, email: lead.Email.trim().toLowerCase() };
+  }
+  const jobtitle = async (email: string) =>
+    (await hs.client.crm.contacts.basicApi.getById(email, ['jobtitle'], undefined, undefined, false, 'email'))
+      .properties.jobtitle;
+
+  it('C2: with Salesforce updates set to do nothing, a Salesforce change stays in Salesforce', async () => {
+    await service.store.setSetting('sfUpdates', 'do_nothing');
+    const { email } = await titled('Not for HubSpot');
+    await service.engine.runOnce();
+    assert.notEqual(await jobtitle(email), 'Not for HubSpot');
+    await service.store.setSetting('sfUpdates', 'create_or_update');
+  });
+
+  it('G1: with a segment set, a contact outside it keeps its link but nothing flows', async () => {
+    const created = await hs.client.apiRequest({
+      method: 'POST',
+      path: '/crm/v3/lists/',
+      body: { name: 'Nobody', objectTypeId: '0-1', processingType: 'MANUAL' },
+    });
+    const { list } = (await created.json()) as { list: { listId: string } };
+    await service.store.setSetting('segmentId', list.listId);
+    const { email } = await titled('Outside the segment');
+    await service.engine.runOnce();
+    assert.notEqual(await jobtitle(email), 'Outside the segment');
+    await service.store.setSetting('segmentId', null);
+    await service.engine.runOnce();
+    assert.equal(await jobtitle(email), 'Outside the segment', 'back in scope, the change flows');
+  });
+
+  it('D1: with Salesforce lead deletes set to delete, deleting a linked lead deletes its HubSpot contact', async () => {
+    await service.store.setSetting('leadDeletes', 'delete_hubspot');
+    const { id, email } = await titled('Soon gone');
+    await service.engine.runOnce();
+    await sf.person.sobject('Lead').destroy(id);
+    await service.engine.runOnce();
+    await assert.rejects(
+      hs.client.crm.contacts.basicApi.getById(email, undefined, undefined, undefined, false, 'email'),
+      (error: { code?: number }) => error.code === 404,
+    );
+    await service.store.setSetting('leadDeletes', 'do_nothing');
   });
 });

@@ -12,6 +12,8 @@ export const API_VERSION = '60.0';
 export interface SalesforceFixture {
   readonly emulator: SalesforceEmulator;
   readonly conn: Connection;
+  /** A sales rep's session (not the integration user): edits a person makes in Salesforce. */
+  readonly person: Connection;
   /** Calls an admin endpoint (`/__emulator/…`) and returns its JSON. Throws on a non-2xx status. */
   admin<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   close(): Promise<void>;
@@ -24,9 +26,14 @@ export async function startSalesforce(options: SalesforceEmulatorOptions = {}): 
     accessToken: emulator.accessToken,
     version: API_VERSION,
   });
+  const { accessToken } = await adminCall<{ accessToken: string }>(emulator.url, 'POST', '/sessions', {
+    username: 'sam.rivera@crosswalk.example',
+  });
+  const person = new Connection({ instanceUrl: emulator.url, accessToken, version: API_VERSION });
   return {
     emulator,
     conn,
+    person,
     admin: <T>(method: string, path: string, body?: unknown) =>
       adminCall<T>(emulator.url, method, path, body),
     close: () => emulator.close(),

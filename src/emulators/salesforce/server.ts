@@ -1006,9 +1006,15 @@ export async function startSalesforceEmulator(
     sessions.clear();
     return sendJson(reply, 200, { expired });
   });
-  app.post(adminPath('/sessions'), async (_request, reply) =>
-    sendJson(reply, 200, { accessToken: issueToken(org.defaultUserId) }),
-  );
+  // A session for the integration user, or for `{ "username": … }`: a person editing in Salesforce.
+  app.post(adminPath('/sessions'), async (request, reply) => {
+    const text = typeof request.body === 'string' ? request.body.trim() : '';
+    const username = text === '' ? undefined : adminBody(z.object({ username: z.string() }), request).username;
+    if (username === undefined) return sendJson(reply, 200, { accessToken: issueToken(org.defaultUserId) });
+    const user = org.users.find((u) => u.username === username);
+    if (!user) return sendJson(reply, 404, { error: `no user with username ${String(username)}` });
+    return sendJson(reply, 200, { accessToken: issueToken(user.id) });
+  });
 
   const accessToken = issueToken(org.defaultUserId);
   await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
