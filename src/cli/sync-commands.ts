@@ -171,9 +171,7 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
         out(
           `last sync: ${new Date(explanation.at).toISOString()}  ${explanation.outcome}: ${explanation.why}`,
         );
-        const errors = (await store.errors()).filter(
-          (e) => e.record === `hs:${explanation.hsContactId ?? ''}`,
-        );
+        const errors = await store.errors({ records: [`hs:${explanation.hsContactId ?? ''}`] });
         for (const e of errors)
           out(`error:     ${errorCategoryLabels[e.category]} ${e.code}: ${e.message} Fix: ${e.fix}`);
         out('fields:');

@@ -346,8 +346,11 @@ export class Engine {
     const unique = [...new Map(allUnits.map((u) => [u.key, u])).values()];
     // E2: a record with an error waits for its retry, unless it changed since the error was seen.
     const pending = new Map<string, { nextAttempt: number; lastSeen: number }>();
+    const keyOf = (u: Unit) =>
+      u.hubspot ? `hs:${u.hubspot.id}` : u.link ? `hs:${u.link.hsContactId}` : `sf:${u.sfRecordId ?? ''}`;
+    const keys = unique.flatMap((u) => [keyOf(u), `sf:${u.sfRecordId ?? ''}`]);
     if (!retrying)
-      for (const e of await store.errors()) {
+      for (const e of await store.errors({ records: keys })) {
         const p = pending.get(e.record);
         pending.set(e.record, {
           nextAttempt: Math.min(p?.nextAttempt ?? Infinity, e.nextAttempt),
@@ -357,12 +360,7 @@ export class Engine {
     const at = now();
     const knownById = new Map(known.map((r) => [r.id, r]));
     const units = unique.filter((u) => {
-      const key = u.hubspot
-        ? `hs:${u.hubspot.id}`
-        : u.link
-          ? `hs:${u.link.hsContactId}`
-          : `sf:${u.sfRecordId ?? ''}`;
-      const wait = pending.get(key) ?? pending.get(`sf:${u.sfRecordId ?? ''}`);
+      const wait = pending.get(keyOf(u)) ?? pending.get(`sf:${u.sfRecordId ?? ''}`);
       if (!wait || wait.nextAttempt <= at) return true;
       if (u.hubspot) return Math.max(0, ...Object.values(u.hubspot.changedAt)) > wait.lastSeen;
       // Salesforce keeps whole seconds: a change in the second of the error counts, unless it is ours.
@@ -629,7 +627,7 @@ export class Engine {
     fix: string,
     at: number,
   ): Promise<void> {
-    const existing = (await this.#o.store.errors()).find(
+    const existing = (await this.#o.store.errors({ records: [record] })).find(
       (e) => e.record === record && e.direction === direction && e.code === code,
     );
     await this.#o.store.recordError({

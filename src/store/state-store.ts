@@ -96,7 +96,12 @@ export interface StateStore {
   recordError(entry: Omit<ErrorEntry, 'firstSeen' | 'attempts'>): Promise<ErrorEntry>;
   /** A successful sync clears the record's errors. */
   clearErrors(record: string): Promise<void>;
-  errors(filter?: { readonly category?: ErrorCategory; readonly dueBy?: number }): Promise<ErrorEntry[]>;
+  errors(filter?: {
+    readonly category?: ErrorCategory;
+    readonly dueBy?: number;
+    /** Only these records' errors (the engine asks per batch, never for the whole log). */
+    readonly records?: readonly string[];
+  }): Promise<ErrorEntry[]>;
 
   // Audit log.
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;

@@ -355,6 +355,14 @@ export function stateStoreContract(
           ['hs:1'],
         );
         assert.deepEqual(records(await store.errors({})), ['hs:1', 'hs:2', 'hs:3']);
+        assert.deepEqual(records(await store.errors({ records: ['hs:3', 'hs:1', 'sf:9'] })), [
+          'hs:1',
+          'hs:3',
+        ]);
+        assert.deepEqual(records(await store.errors({ records: [] })), []);
+        assert.deepEqual(records(await store.errors({ records: ['hs:1', 'hs:2'], category: 'duplicates' })), [
+          'hs:2',
+        ]);
       });
     });
 

@@ -1009,7 +1009,8 @@ export async function startSalesforceEmulator(
   // A session for the integration user, or for `{ "username": … }`: a person editing in Salesforce.
   app.post(adminPath('/sessions'), async (request, reply) => {
     const text = typeof request.body === 'string' ? request.body.trim() : '';
-    const username = text === '' ? undefined : adminBody(z.object({ username: z.string() }), request).username;
+    const username =
+      text === '' ? undefined : adminBody(z.object({ username: z.string() }), request).username;
     if (username === undefined) return sendJson(reply, 200, { accessToken: issueToken(org.defaultUserId) });
     const user = org.users.find((u) => u.username === username);
     if (!user) return sendJson(reply, 404, { error: `no user with username ${String(username)}` });

@@ -218,15 +218,19 @@ export function openSqliteStore(path: string): StateStore {
       sql('DELETE FROM errors WHERE record = ?').run(record);
     },
     errors: (filter = {}) => {
+      const records = filter.records ? JSON.stringify(filter.records) : null;
       const rows = sql(
         `SELECT * FROM errors
          WHERE (? IS NULL OR category = ?) AND (? IS NULL OR next_attempt <= ?)
+           AND (? IS NULL OR record IN (SELECT value FROM json_each(?)))
          ORDER BY last_seen DESC, record, direction, code`,
       ).all(
         filter.category ?? null,
         filter.category ?? null,
         filter.dueBy ?? null,
         filter.dueBy ?? null,
+        records,
+        records,
       ) as DbError[];
       return rows.map(toError);
     },

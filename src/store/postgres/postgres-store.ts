@@ -218,8 +218,9 @@ export function openPostgresStore(url: string): StateStore {
       const found = await rows<DbError<DbInt>>(
         `SELECT * FROM errors
          WHERE ($1::text IS NULL OR category = $1) AND ($2::bigint IS NULL OR next_attempt <= $2)
+           AND ($3::text[] IS NULL OR record = ANY($3))
          ORDER BY last_seen DESC, record, direction, code`,
-        [filter.category ?? null, filter.dueBy ?? null],
+        [filter.category ?? null, filter.dueBy ?? null, filter.records ? [...filter.records] : null],
       );
       return found.map(toError);
     },
