@@ -142,6 +142,34 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
     });
 
   connectionOptions(
+    program
+      .command('resync')
+      .description('A full sync of one contact, or of every member of a segment (T1, G3).'),
+  )
+    .option('--contact <email-or-id>', 'the contact: its email, or its HubSpot contact id')
+    .option('--segment <listId>', 'every member of this HubSpot list')
+    .action(async (flags: Record<string, unknown> & { contact?: string; segment?: string }) => {
+      if ((flags.contact === undefined) === (flags.segment === undefined))
+        throw new UsageError('give either --contact <email-or-id> or --segment <listId>.');
+      const service = await openService(configFrom(flags), { onEvent: eventPrinter(out) });
+      try {
+        const report = await service.engine.resync(
+          flags.segment !== undefined
+            ? { segmentId: flags.segment }
+            : flags.contact!.includes('@')
+              ? { email: flags.contact! }
+              : { hsContactId: flags.contact! },
+        );
+        if (report.planned === 0)
+          throw new UsageError(
+            `no HubSpot contact found for ${flags.contact ?? `segment ${flags.segment}`}.`,
+          );
+      } finally {
+        await service.stop();
+      }
+    });
+
+  connectionOptions(
     program.command('start').description('Run the sync service until stopped (SIGINT or SIGTERM).'),
   )
     .option('--interval <seconds>', 'seconds between sync cycles', interval, 5000)

@@ -182,26 +182,14 @@ export class Engine {
 
   /** E2: records whose error is due are tried again, even when nothing changed. */
   async #retryDue(run: RunState): Promise<void> {
-    const { salesforce: sf, hubspot: hs, store, now } = this.#o;
+    const { salesforce: sf, store, now } = this.#o;
     const due = await store.errors({ dueBy: now() });
     const ids = (prefix: string) => [
       ...new Set(due.filter((e) => e.record.startsWith(prefix)).map((e) => e.record.slice(prefix.length))),
     ];
     const hsIds = ids('hs:');
     const sfIds = ids('sf:');
-    if (hsIds.length) {
-      const history = run.ctx.mappings.filter((m) => m.rule === 'two_way').map((m) => m.hsProperty);
-      const contacts = await hs.byIds(hsIds, hsPropertiesFor(run.ctx), history);
-      const links = new Map((await store.linksByHubSpotIds(hsIds)).map((l) => [l.hsContactId, l]));
-      const units: Unit[] = contacts.map((contact) => ({
-        key: `hs:${contact.id}`,
-        trigger: 'hs_updated',
-        hubspot: contact,
-        link: links.get(contact.id) ?? null,
-        sfRecordId: null,
-      }));
-      if (units.length) await this.#syncUnits(units, run.ctx, run.members, run.runId, run.counts, [], true);
-    }
+    if (hsIds.length) await this.#syncContacts(hsIds, 'hs_updated', run);
     if (sfIds.length) {
       const fields = [...new Set([...sfFieldsFor(run.ctx, 'Lead'), ...sfFieldsFor(run.ctx, 'Contact')])];
       const records = await sf.byIds(sfIds, fields);
@@ -219,6 +207,56 @@ export class Engine {
       if (units.length)
         await this.#syncUnits(units, run.ctx, run.members, run.runId, run.counts, records, true);
     }
+  }
+
+  /** Syncs HubSpot contacts by id (a retry or a resync), in batches of 100, whatever their errors. */
+  async #syncContacts(ids: readonly string[], trigger: Trigger, run: RunState): Promise<number> {
+    const { hubspot: hs, store } = this.#o;
+    const history = run.ctx.mappings.filter((m) => m.rule === 'two_way').map((m) => m.hsProperty);
+    let found = 0;
+    for (let i = 0; i < ids.length; i += 100) {
+      const chunk = ids.slice(i, i + 100);
+      const contacts = await hs.byIds(chunk, hsPropertiesFor(run.ctx), history);
+      const links = new Map((await store.linksByHubSpotIds(chunk)).map((l) => [l.hsContactId, l]));
+      const units: Unit[] = contacts.map((contact) => ({
+        key: `hs:${contact.id}`,
+        trigger,
+        hubspot: contact,
+        link: links.get(contact.id) ?? null,
+        sfRecordId: null,
+      }));
+      found += units.length;
+      if (units.length) await this.#syncUnits(units, run.ctx, run.members, run.runId, run.counts, [], true);
+    }
+    return found;
+  }
+
+  /**
+   * T1, G3: a manual resync — one contact (by email or HubSpot id), or every member of a segment — is
+   * a full sync: values a new mapping would not otherwise backfill move too (F7). A manual resync is
+   * always allowed, whatever the contact's errors wait for (E2).
+   */
+  async resync(
+    target: { readonly email: string } | { readonly hsContactId: string } | { readonly segmentId: string },
+  ): Promise<CycleReport> {
+    const { salesforce: sf, hubspot: hs, now } = this.#o;
+    const startedAt = now();
+    const runId = `resync-${startedAt}-${++this.#runs}`;
+    this.#o.onEvent?.({ type: 'cycle_started', runId });
+    const calls0 = { salesforce: sf.calls, hubspot: hs.calls };
+    const run = await this.#startRun(runId);
+    let found = 0;
+    if ('segmentId' in target) {
+      const members = await hs.listMembers(target.segmentId);
+      found = await this.#syncContacts([...members], 'segment_resync', { ...run, members });
+    } else {
+      const ids =
+        'hsContactId' in target
+          ? [target.hsContactId]
+          : (await hs.byEmails([target.email], ['email'])).map((c) => c.id);
+      if (ids.length) found = await this.#syncContacts(ids, 'record_resync', run);
+    }
+    return this.#finishRun(run, startedAt, calls0, { salesforce: 0, hubspot: found });
   }
 
   /**
@@ -590,15 +628,20 @@ export class Engine {
           at,
         );
       }
-      const succeeded = failed.length === 0 && (plan.outcome === 'synced' || plan.outcome === 'link_ended');
-      // Success clears the record's errors; what this plan still could not do is recorded again below.
-      if (succeeded) await store.clearErrors(record);
+      // Every write went through: the snapshot is stored, even when some fields failed in the plan
+      // itself (their old agreed values stay in it), so what did agree is not decided again (F7, F9).
+      const succeeded =
+        failed.length === 0 &&
+        (plan.outcome === 'synced' ||
+          plan.outcome === 'link_ended' ||
+          (plan.outcome === 'failed' && plan.snapshot !== null));
       for (const e of plan.errors)
         await this.#recordError(record, email, e.direction, e.category, e.code, e.message, e.fix, at);
-      if (!succeeded) {
-        if (failed.length > 0 || plan.outcome === 'failed') counts.failed++;
-      } else {
-        if (plan.outcome === 'synced') counts.synced++;
+      // Success clears the record's errors, except those this plan met again (they keep counting).
+      if (succeeded) await store.clearErrors(record, plan.errors);
+      if (failed.length > 0 || plan.outcome === 'failed') counts.failed++;
+      else if (plan.outcome === 'synced') counts.synced++;
+      if (succeeded) {
         await this.#storeLink(plan, unit, hsId, sfCreated.get(i) ?? null, at);
         audit.push(...auditOf(plan, unit, input.salesforce, hsId, sfCreated.get(i) ?? null, runId, at));
       }

@@ -95,7 +95,11 @@ export interface StateStore {
   /** Records a failure: a new entry, or the same (record, direction, code) seen again (attempts + 1). */
   recordError(entry: Omit<ErrorEntry, 'firstSeen' | 'attempts'>): Promise<ErrorEntry>;
   /** A successful sync clears the record's errors. */
-  clearErrors(record: string): Promise<void>;
+  /** `keep`: errors the same sync just saw again (direction and code), which stay with their attempts. */
+  clearErrors(
+    record: string,
+    keep?: readonly { readonly direction: ErrorEntry['direction']; readonly code: string }[],
+  ): Promise<void>;
   errors(filter?: {
     readonly category?: ErrorCategory;
     readonly dueBy?: number;

@@ -88,6 +88,25 @@ describe('crosswalk sync --once', () => {
       assert.match(unknown.stderr, /no sync of "nobody@example.com" is recorded yet/);
     });
 
+    it('T1: resync --contact runs a full sync of one contact; resync needs exactly one target', async () => {
+      const lead = (
+        await sf.conn.query<{ Email: string }>('SELECT Email FROM Lead WHERE Email != null LIMIT 1')
+      ).records[0]!;
+      const result = await crosswalk(['resync', '--contact', lead.Email.trim()], env);
+      assert.equal(result.code, 0, result.stderr);
+      // A lead whose Status is not a HubSpot option still fails that field (the demo aligns the options).
+      assert.match(
+        result.stdout,
+        /cycle resync-\S+: 0 Salesforce and 1 HubSpot changes; (1 synced, 0 skipped, 0 failed|0 synced, 0 skipped, 1 failed)/,
+      );
+      const none = await crosswalk(['resync'], env);
+      assert.equal(none.code, 1);
+      assert.match(none.stderr, /give either --contact <email-or-id> or --segment <listId>/);
+      const unknown = await crosswalk(['resync', '--contact', 'nobody@example.com'], env);
+      assert.equal(unknown.code, 1);
+      assert.match(unknown.stderr, /no HubSpot contact found for nobody@example.com/);
+    });
+
     it('errors --csv prints a header row; settings and mappings refuse bad values with the fix', async () => {
       const csv = await crosswalk(['errors', '--csv', '--data-dir', dir]);
       assert.equal(csv.code, 0);

@@ -11,6 +11,8 @@ import { startSalesforce, type SalesforceFixture } from '../helpers/salesforce.t
 import { startHubSpot, type HubSpotFixture } from '../helpers/hubspot.ts';
 import { openService, type Service } from '../../src/engine/service.ts';
 import { emailKey } from '../../src/core/matching.ts';
+import { DEFAULT_MAPPINGS, setMappingRule } from '../../src/core/mappings.ts';
+import type { SyncRule } from '../../src/core/model.ts';
 
 interface Person {
   Id: string;
@@ -225,5 +227,40 @@ describe('end to end: a first sync of the demo dataset, then changes both ways',
       (error: { code?: number }) => error.code === 404,
     );
     await service.store.setSetting('leadDeletes', 'do_nothing');
+  });
+
+  it('F7 + T1: a mapping switched on is not retroactive; a manual resync backfills it', async () => {
+    const rule = async (r: SyncRule) => {
+      const result = setMappingRule((await service.store.mappings()) ?? DEFAULT_MAPPINGS, 'description', r);
+      assert.ok(result.ok);
+      await service.store.saveMappings(result.value);
+    };
+    await rule('none');
+    const lead = (
+      await sf.conn.query<{ Id: string; Email: string }>(
+        'SELECT Id, Email FROM Lead WHERE Email != null AND IsConverted = false ORDER BY Id LIMIT 1',
+      )
+    ).records[0]!;
+    const email = lead.Email.trim().toLowerCase();
+    await sf.person.sobject('Lead').update({ Id: lead.Id, Description: 'Met at the "F7" booth' });
+    await service.engine.runOnce();
+    const description = async () =>
+      (
+        await hs.client.crm.contacts.basicApi.getById(
+          email,
+          ['description'],
+          undefined,
+          undefined,
+          false,
+          'email',
+        )
+      ).properties.description;
+    assert.notEqual(await description(), 'Met at the "F7" booth', "Don't sync: nothing moved");
+    await rule('prefer_salesforce_unless_blank');
+    await service.engine.runOnce();
+    assert.notEqual(await description(), 'Met at the "F7" booth', 'not retroactive (F7)');
+    const report = await service.engine.resync({ email });
+    assert.equal(report.planned, 1);
+    assert.equal(await description(), 'Met at the "F7" booth', 'the resync backfilled it');
   });
 });

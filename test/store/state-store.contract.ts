@@ -334,6 +334,19 @@ export function stateStoreContract(
         assert.equal((await store.errors()).length, 1);
       });
 
+      it('keeps the errors a sync saw again, with their attempts, and clears the rest', async () => {
+        await store.recordError(failure());
+        await store.recordError(failure());
+        await store.recordError(failure({ direction: 'to_hubspot' }));
+        const seen = failure();
+        await store.clearErrors('hs:101', [{ direction: seen.direction, code: seen.code }]);
+        const left = await store.errors();
+        assert.deepEqual(
+          left.map((e) => [e.direction, e.attempts]),
+          [[seen.direction, 2]],
+        );
+      });
+
       it('filters by category and by when the next attempt is due', async () => {
         await store.recordError(
           failure({ record: 'hs:1', category: 'property_value', nextAttempt: T0 + MINUTE }),

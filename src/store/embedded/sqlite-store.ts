@@ -214,8 +214,12 @@ export function openSqliteStore(path: string): StateStore {
       ) as DbError;
       return toError(row);
     },
-    clearErrors: (record) => {
-      sql('DELETE FROM errors WHERE record = ?').run(record);
+    clearErrors: (record, keep = []) => {
+      const kept = JSON.stringify(keep.map((k) => `${k.direction}:${k.code}`));
+      sql(
+        `DELETE FROM errors WHERE record = ?
+           AND direction || ':' || code NOT IN (SELECT value FROM json_each(?))`,
+      ).run(record, kept);
     },
     errors: (filter = {}) => {
       const records = filter.records ? JSON.stringify(filter.records) : null;

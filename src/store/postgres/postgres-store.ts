@@ -211,8 +211,11 @@ export function openPostgresStore(url: string): StateStore {
       if (!row) throw new Error('INSERT … RETURNING returned no row.');
       return toError(row);
     },
-    clearErrors: async (record) => {
-      await pool.query('DELETE FROM errors WHERE record = $1', [record]);
+    clearErrors: async (record, keep = []) => {
+      await pool.query(`DELETE FROM errors WHERE record = $1 AND NOT (direction || ':' || code = ANY($2))`, [
+        record,
+        keep.map((k) => `${k.direction}:${k.code}`),
+      ]);
     },
     errors: async (filter = {}) => {
       const found = await rows<DbError<DbInt>>(
