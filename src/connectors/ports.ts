@@ -143,6 +143,13 @@ export interface HubSpotPort extends CallCounter {
   ): Promise<WriteOutcome[]>;
   /** O1: unsubscribe from all email (communication preferences). There is no resubscribe. */
   unsubscribeAll(email: string): Promise<WriteOutcome>;
+  /**
+   * O1 for many contacts: the v4 batch endpoint (`POST /communication-preferences/v4/statuses/batch/
+   * unsubscribe-all`, ≤ 100 emails a call) where the portal allows it. It needs Marketing Hub
+   * Enterprise's batch scopes; without them (403) the adapter falls back to one call per email, and
+   * remembers that for the rest of its life. One outcome per email, in input order.
+   */
+  unsubscribeAllMany(emails: readonly string[]): Promise<WriteOutcome[]>;
   /** D1: archive a contact. */
   archive(id: string): Promise<WriteOutcome>;
   /** G1: the ids of the contacts in a list (segment). */

@@ -152,7 +152,10 @@ export class Engine {
         Math.max(0, since - overlap),
         true,
         run,
-        (record, link) => (record.createdAt > since - overlap && link === null ? 'sf_created' : 'sf_updated'),
+        // A record is new (C3) when it appeared since the last poll; on the very first poll nothing is
+        // new: records made before Crosswalk ran are existing records (an import brings them all).
+        (record, link) =>
+          since > 0 && record.createdAt > since - overlap && link === null ? 'sf_created' : 'sf_updated',
         (stamp) => store.setCursor(cursorName, String(Math.max(since, stamp))),
       );
     }
@@ -589,11 +592,17 @@ export class Engine {
       outcomes.forEach((o, k) => fail(hsUpdates[k]!.i, 'to_hubspot', o));
       counts.hsWritten += outcomes.filter((o) => o.ok).length;
     }
-    // 3. Opt-outs (O1), primary companies (K1) and deletes (D1), one call each.
+    // 3. Opt-outs (O1) in batches; primary companies (K1) and deletes (D1), one call each.
+    const unsubscribes = planned.flatMap((p, i) => {
+      const email = p.plan.hubspot.create?.properties.email ?? p.unit.hubspot?.properties.email;
+      return p.plan.hubspot.unsubscribe && email && !failures.has(i) ? [{ i, email }] : [];
+    });
+    if (unsubscribes.length) {
+      const outcomes = await hs.unsubscribeAllMany(unsubscribes.map((u) => u.email));
+      outcomes.forEach((o, k) => fail(unsubscribes[k]!.i, 'to_hubspot', o));
+    }
     for (const [i, p] of planned.entries()) {
       if (failures.has(i)) continue;
-      const email = p.plan.hubspot.create?.properties.email ?? p.unit.hubspot?.properties.email;
-      if (p.plan.hubspot.unsubscribe && email) fail(i, 'to_hubspot', await hs.unsubscribeAll(email));
       const contactId = p.unit.hubspot?.id ?? hsCreated.get(i);
       if (p.plan.hubspot.primaryCompanyId && contactId)
         fail(i, 'to_hubspot', await hs.setPrimaryCompany(contactId, p.plan.hubspot.primaryCompanyId));

@@ -297,6 +297,104 @@ describe('HubSpot adapter: writes', () => {
     assert.equal(refused.ok, false);
   });
 
+  it('unsubscribes 250 emails through the v4 batch in 3 calls, one outcome per email in input order', async () => {
+    const w = await world({ burstLimit: 100_000 });
+    const inputs = people(250, 'many');
+    assert.ok((await w.hubspot.upsertByEmail(inputs)).every((o) => o.ok));
+    // Given in other case: outcomes still come back per email, keyed as given.
+    const emails = inputs.map((p, i) => (i % 7 === 0 ? p.email.toUpperCase() : p.email));
+    const { result, calls, logged } = await w.measure(() => w.hubspot.unsubscribeAllMany(emails));
+    assert.equal(calls, 3);
+    assert.equal(logged.length, 3);
+    for (const entry of logged) {
+      assert.equal(entry.method, 'POST');
+      assert.equal(entry.path, '/communication-preferences/v4/statuses/batch/unsubscribe-all?channel=EMAIL');
+      assert.equal(entry.status, 200);
+    }
+    assert.deepEqual(
+      result,
+      emails.map((email) => ok(email)),
+    );
+    const portal = w.hs.emulator.portal;
+    for (const p of inputs)
+      assert.equal(portal.contactByEmail(p.email)?.values.get('hs_email_optout'), 'true');
+    // Nothing to do: no call.
+    const none = await w.measure(() => w.hubspot.unsubscribeAllMany([]));
+    assert.deepEqual(none.result, []);
+    assert.equal(none.calls, 0);
+    assert.equal(none.logged.length, 0);
+  });
+
+  it('fails an unknown email alone (207) while the others in the batch are unsubscribed', async () => {
+    const w = await world();
+    const inputs = people(3, 'mixed');
+    await w.hubspot.upsertByEmail(inputs);
+    const emails = [
+      inputs[0]!.email,
+      'nobody@example.com',
+      inputs[1]!.email,
+      'not an email',
+      inputs[2]!.email,
+    ];
+    const { result, calls, logged } = await w.measure(() => w.hubspot.unsubscribeAllMany(emails));
+    assert.equal(calls, 1);
+    assert.equal(logged.length, 1);
+    assert.equal(logged[0]!.status, 207);
+    assert.deepEqual(
+      result.map((o) => o.ok),
+      [true, false, true, false, true],
+    );
+    assert.deepEqual(result[0], ok(inputs[0]!.email));
+    const unknown = result[1]!;
+    assert.ok(!unknown.ok);
+    assert.equal(unknown.code, 'OBJECT_NOT_FOUND');
+    assert.match(unknown.message, /nobody@example\.com/);
+    const invalid = result[3]!;
+    assert.ok(!invalid.ok);
+    assert.equal(invalid.code, 'VALIDATION_ERROR');
+    for (const p of inputs) {
+      assert.equal(w.hs.emulator.portal.contactByEmail(p.email)?.values.get('hs_email_optout'), 'true');
+    }
+  });
+
+  it('falls back to one call per email on 403 MISSING_SCOPES, and remembers it', async () => {
+    const w = await world();
+    const inputs = people(4, 'scopeless');
+    await w.hubspot.upsertByEmail(inputs);
+    await w.hs.admin('PUT', '/scopes', { batchSubscriptionScopes: false });
+    const first = inputs.slice(0, 3).map((p) => p.email);
+    const { result, calls, logged } = await w.measure(() => w.hubspot.unsubscribeAllMany(first));
+    assert.equal(calls, 4);
+    assert.deepEqual(
+      logged.map((l) => [l.method, l.path, l.status]),
+      [
+        ['POST', '/communication-preferences/v4/statuses/batch/unsubscribe-all?channel=EMAIL', 403],
+        ...first.map((email) => [
+          'POST',
+          `/communication-preferences/v4/statuses/${encodeURIComponent(email)}/unsubscribe-all?channel=EMAIL`,
+          200,
+        ]),
+      ],
+    );
+    assert.deepEqual(
+      result,
+      first.map((email) => ok(email)),
+    );
+    // The batch is not tried again for the rest of the adapter's life.
+    const rest = [inputs[3]!.email, inputs[0]!.email];
+    const again = await w.measure(() => w.hubspot.unsubscribeAllMany(rest));
+    assert.equal(again.calls, 2);
+    assert.equal(again.logged.length, 2);
+    assert.ok(again.logged.every((l) => !l.path.includes('/batch/')));
+    assert.deepEqual(
+      again.result,
+      rest.map((email) => ok(email)),
+    );
+    for (const p of inputs) {
+      assert.equal(w.hs.emulator.portal.contactByEmail(p.email)?.values.get('hs_email_optout'), 'true');
+    }
+  });
+
   it('archives a contact in one call; reads leave it out', async () => {
     const w = await world();
     const created = await w.hubspot.upsertByEmail(people(2, 'gone'));

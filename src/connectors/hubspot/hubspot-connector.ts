@@ -424,19 +424,29 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): HubSpo
   }
 
   /** A request the client has no method for: `client.apiRequest`, paced and counted by hand. */
-  async function raw(method: string, path: string, qs?: Record<string, string>): Promise<unknown> {
+  async function raw(
+    method: string,
+    path: string,
+    qs?: Record<string, string>,
+    body?: unknown,
+  ): Promise<unknown> {
     await pacer.acquire(false);
     calls++;
-    const response = await client.apiRequest({ method, path, ...(qs ? { qs } : {}) });
+    const response = await client.apiRequest({
+      method,
+      path,
+      ...(qs ? { qs } : {}),
+      ...(body === undefined ? {} : { body }),
+    });
     const headers: Record<string, string> = {};
     response.headers.forEach((value, name) => {
       headers[name.toLowerCase()] = value;
     });
     pacer.observe(headers);
-    const body = await response.text();
-    let parsed: unknown = body;
+    const answer = await response.text();
+    let parsed: unknown = answer;
     try {
-      parsed = body === '' ? {} : JSON.parse(body);
+      parsed = answer === '' ? {} : JSON.parse(answer);
     } catch {
       // Not JSON: kept as text.
     }
@@ -568,6 +578,83 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): HubSpo
           fields: [],
         },
     );
+  }
+
+  /** Set once the portal refused the v4 batch for missing scopes: one call per email from then on. */
+  let batchUnsubscribeRefused = false;
+
+  function unsubscribeOne(email: string): Promise<WriteOutcome> {
+    return single('unsubscribe from all email', email, () =>
+      raw(
+        'POST',
+        `/communication-preferences/v4/statuses/${encodeURIComponent(email.trim())}/unsubscribe-all`,
+        { channel: 'EMAIL' },
+      ),
+    );
+  }
+
+  async function unsubscribeEach(emails: readonly string[]): Promise<WriteOutcome[]> {
+    const out: WriteOutcome[] = [];
+    for (const email of emails) out.push(await unsubscribeOne(email));
+    return out;
+  }
+
+  /**
+   * One v4 batch call (≤ 100 distinct emails). Results and errors are matched back by email,
+   * case-insensitively; a 403 MISSING_SCOPES switches the adapter to one call per email for good.
+   */
+  async function unsubscribeChunk(emails: readonly string[]): Promise<WriteOutcome[]> {
+    if (batchUnsubscribeRefused) return unsubscribeEach(emails);
+    let response: unknown;
+    try {
+      response = await attempt('batch unsubscribe from all email', false, () =>
+        raw(
+          'POST',
+          '/communication-preferences/v4/statuses/batch/unsubscribe-all',
+          { channel: 'EMAIL' },
+          { inputs: emails.map((e) => e.trim()) },
+        ),
+      );
+    } catch (error) {
+      const failure = httpFailure(error);
+      if (failure?.status === 403 && text(failure.body.category) === 'MISSING_SCOPES') {
+        batchUnsubscribeRefused = true;
+        return unsubscribeEach(emails);
+      }
+      throw error;
+    }
+    const body = (typeof response === 'object' && response !== null ? response : {}) as Record<
+      string,
+      unknown
+    >;
+    const wanted = new Set(emails.map(lowerEmail));
+    const byEmail = new Map<string, WriteOutcome>();
+    for (const result of Array.isArray(body.results) ? (body.results as Record<string, unknown>[]) : []) {
+      const email = lowerEmail(text(result.subscriberIdString));
+      if (wanted.has(email)) byEmail.set(email, { ok: true, id: email });
+    }
+    for (const error of Array.isArray(body.errors) ? (body.errors as Record<string, unknown>[]) : []) {
+      const outcome = failureOutcome(error);
+      const context = (error.context ?? {}) as Record<string, unknown>;
+      for (const values of Object.values(context)) {
+        for (const value of Array.isArray(values) ? values : []) {
+          const email = lowerEmail(text(value));
+          if (wanted.has(email)) byEmail.set(email, outcome);
+        }
+      }
+    }
+    return emails.map((email) => {
+      const outcome = byEmail.get(lowerEmail(email));
+      if (outcome?.ok) return { ok: true, id: email };
+      return (
+        outcome ?? {
+          ok: false,
+          code: 'MISSING_RESULT',
+          message: `HubSpot answered no result for ${email}`,
+          fields: [],
+        }
+      );
+    });
   }
 
   /** A single write: success, or the refusal as an outcome (transport failures throw). */
@@ -716,13 +803,25 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): HubSpo
     },
 
     unsubscribeAll(email) {
-      return single('unsubscribe from all email', email, () =>
-        raw(
-          'POST',
-          `/communication-preferences/v4/statuses/${encodeURIComponent(email.trim())}/unsubscribe-all`,
-          { channel: 'EMAIL' },
-        ),
-      );
+      return unsubscribeOne(email);
+    },
+
+    async unsubscribeAllMany(emails) {
+      // Each distinct email (case-insensitively) is sent once; repeats share its outcome.
+      const distinct = new Map<string, string>();
+      for (const email of emails) {
+        const key = lowerEmail(email);
+        if (!distinct.has(key)) distinct.set(key, email);
+      }
+      const outcomes = new Map<string, WriteOutcome>();
+      for (const chunk of chunks([...distinct.values()], BATCH_MAX)) {
+        const results = await splitOnRefusal('batch unsubscribe from all email', chunk, unsubscribeChunk);
+        chunk.forEach((email, i) => outcomes.set(lowerEmail(email), results[i]!));
+      }
+      return emails.map((email) => {
+        const outcome = outcomes.get(lowerEmail(email))!;
+        return outcome.ok ? { ok: true, id: email } : outcome;
+      });
     },
 
     archive(id) {

@@ -1,8 +1,10 @@
 /**
  * HubSpot emulator routes: Communication preferences v3 (definitions, per-email statuses, subscribe,
- * unsubscribe) and the bit of v4 a sync needs (read statuses, unsubscribe from all), plus the admin
- * call `POST /__emulator/resubscribe {email}` — "the contact resubscribes themselves", which no API
- * may do.
+ * unsubscribe) and the bit of v4 a sync needs (read statuses, unsubscribe from all, one email or a
+ * batch of up to 100), plus the admin calls `POST /__emulator/resubscribe {email}` — "the contact
+ * resubscribes themselves", which no API may do — and `PUT /__emulator/scopes
+ * {batchSubscriptionScopes}`, which plays a portal without Marketing Hub Enterprise's batch scopes
+ * (the v4 batch then answers 403 MISSING_SCOPES).
  *
  * State is kept per email address (lower-cased), whether or not a contact has it. "Unsubscribed from
  * all" is the contact's `hs_email_optout` (read-only to the objects API; written here with
@@ -11,6 +13,7 @@
 import type { FastifyRequest } from 'fastify';
 import {
   batchEnvelope,
+  batchError,
   booleanParam,
   firstParam,
   iso,
@@ -18,7 +21,7 @@ import {
   sendJson,
   type HubSpotContext,
 } from './context.ts';
-import { validationError } from './errors.ts';
+import { HubSpotError, validationError } from './errors.ts';
 import type { Portal, StoredObject, WriteSource } from './portal.ts';
 import { normalizeEmail } from './properties.ts';
 
@@ -94,6 +97,11 @@ interface EmailState {
 
 const state = new WeakMap<Portal, Map<string, EmailState>>();
 
+/** Portals whose app lacks the v4 batch scopes (granted unless the admin call took them away). */
+const withoutBatchScopes = new WeakSet<Portal>();
+/** Emails a v4 batch call takes at most. */
+const BATCH_MAX = 100;
+
 function emailsOf(portal: Portal): Map<string, EmailState> {
   let emails = state.get(portal);
   if (!emails) {
@@ -161,6 +169,7 @@ function setOptOut(portal: Portal, contact: StoredObject, value: string, source:
 
 export function registerCommunicationPreferenceRoutes(ctx: HubSpotContext): void {
   const { app, portal } = ctx;
+  portal.onReset(() => withoutBatchScopes.delete(portal));
   const V3 = '/communication-preferences/v3';
   const V4 = '/communication-preferences/v4';
 
@@ -272,7 +281,82 @@ export function registerCommunicationPreferenceRoutes(ctx: HubSpotContext): void
     return sendJson(reply, 200, actionResponse(startedAt, results));
   });
 
+  // Batch: one result per email unsubscribed (a contact must have it), an error per email that failed.
+  app.post(`${V4}/statuses/batch/unsubscribe-all`, async (request, reply) => {
+    if (withoutBatchScopes.has(portal)) {
+      throw new HubSpotError(
+        403,
+        'MISSING_SCOPES',
+        "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
+      );
+    }
+    channelParam(request);
+    const inputs = jsonObject(request).inputs;
+    if (!Array.isArray(inputs) || inputs.length === 0) {
+      throw validationError('inputs is required: a non-empty array of email addresses.');
+    }
+    if (inputs.length > BATCH_MAX) {
+      throw validationError(`Too many inputs: ${inputs.length}; a batch takes at most ${BATCH_MAX}.`);
+    }
+    const bad = inputs.findIndex((input) => typeof input !== 'string');
+    if (bad >= 0) throw validationError(`inputs[${bad}] must be a string (an email address).`);
+    const startedAt = portal.now();
+    const results: Record<string, unknown>[] = [];
+    const errors: unknown[] = [];
+    const done = new Set<string>();
+    for (const raw of inputs as string[]) {
+      const email = raw.trim();
+      if (!EMAIL.test(email)) {
+        errors.push(
+          batchError('VALIDATION_ERROR', `Invalid email address: ${JSON.stringify(raw)}`, {
+            subscriberIdString: [raw],
+          }),
+        );
+        continue;
+      }
+      if (!portal.contactByEmail(email)) {
+        errors.push(
+          batchError('OBJECT_NOT_FOUND', `No contact has the email address ${email}.`, {
+            subscriberIdString: [raw],
+          }),
+        );
+        continue;
+      }
+      const key = normalizeEmail(email);
+      if (done.has(key)) continue;
+      done.add(key);
+      const already = isOptedOutOfAll(portal, email);
+      unsubscribeFromAll(portal, email);
+      const reason = already ? 'NO_STATUS_CHANGE' : 'UNSUBSCRIBE_FROM_ALL_OCCURRED';
+      results.push({
+        subscriberIdString: email,
+        statuses: subscriptionDefinitions.map((d) => ({
+          ...v4Status(portal, email, d),
+          setStatusSuccessReason: reason,
+        })),
+      });
+    }
+    return sendJson(
+      reply,
+      errors.length > 0 ? 207 : 200,
+      batchEnvelope(startedAt, portal.now(), results, errors),
+    );
+  });
+
   // --- admin -------------------------------------------------------------------------------------
+
+  app.put('/__emulator/scopes', async (request, reply) => {
+    const body = jsonObject(request);
+    if (typeof body.batchSubscriptionScopes !== 'boolean') {
+      throw validationError('batchSubscriptionScopes (boolean) is required.');
+    }
+    if (body.batchSubscriptionScopes) withoutBatchScopes.delete(portal);
+    else withoutBatchScopes.add(portal);
+    return sendJson(reply, 200, { batchSubscriptionScopes: !withoutBatchScopes.has(portal) });
+  });
+  app.get('/__emulator/scopes', async (_request, reply) =>
+    sendJson(reply, 200, { batchSubscriptionScopes: !withoutBatchScopes.has(portal) }),
+  );
 
   app.post('/__emulator/resubscribe', async (request, reply) => {
     const body = jsonObject(request);

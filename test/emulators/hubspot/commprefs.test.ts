@@ -287,6 +287,118 @@ describe('unsubscribe from all (v4) and resubscribing', () => {
   });
 });
 
+describe('batch unsubscribe from all (v4)', () => {
+  const BATCH = '/communication-preferences/v4/statuses/batch/unsubscribe-all';
+
+  it('unsubscribes each email a contact has, failing unknown and invalid ones alone (207)', async () => {
+    const people = [contact(), contact()];
+    const [first, second] = people.map(emailOf) as [string, string];
+    now += 60_000;
+    const response = await hs.raw('POST', `${BATCH}?channel=EMAIL`, {
+      json: { inputs: [first, `nobody${++serial}@prefs.example`, second.toUpperCase(), 'not-an-email'] },
+    });
+    assert.equal(response.status, 207);
+    const body = response.body as {
+      status: string;
+      results: { subscriberIdString: string; statuses: Record<string, unknown>[] }[];
+      numErrors: number;
+      errors: { status: string; category: string; message: string; context: Record<string, string[]> }[];
+      startedAt: string;
+      completedAt: string;
+    };
+    assert.equal(body.status, 'COMPLETE');
+    assert.equal(body.startedAt, new Date(now).toISOString());
+    assert.equal(body.completedAt, new Date(now).toISOString());
+    assert.deepEqual(
+      body.results.map((r) => r.subscriberIdString),
+      [first, second.toUpperCase()],
+    );
+    for (const r of body.results) {
+      assert.deepEqual(
+        r.statuses.map((s) => [s.status, s.setStatusSuccessReason]),
+        [
+          ['UNSUBSCRIBED', 'UNSUBSCRIBE_FROM_ALL_OCCURRED'],
+          ['UNSUBSCRIBED', 'UNSUBSCRIBE_FROM_ALL_OCCURRED'],
+        ],
+      );
+    }
+    assert.equal(body.numErrors, 2);
+    assert.deepEqual(
+      body.errors.map((e) => e.category),
+      ['OBJECT_NOT_FOUND', 'VALIDATION_ERROR'],
+    );
+    assert.equal(body.errors[1]!.context.subscriberIdString?.[0], 'not-an-email');
+    // Same effect as the single call: the read-only property, with its history.
+    for (const person of people) {
+      assert.equal(person.values.get('hs_email_optout'), 'true');
+      assert.equal(person.history?.get('hs_email_optout')?.[0]?.timestamp, now);
+    }
+    const v3 = await statuses(hs, first);
+    assert.equal(v3.get(marketing)?.sourceOfStatus, 'PORTAL_WIDE_STATUS');
+
+    // All succeed: 200, no errors; already opted out is no change.
+    const again = await hs.raw('POST', `${BATCH}?channel=EMAIL`, { json: { inputs: [first] } });
+    assert.equal(again.status, 200);
+    assert.equal(again.body.errors, undefined);
+    const results = again.body.results as { statuses: { setStatusSuccessReason: string }[] }[];
+    assert.equal(results[0]?.statuses[0]?.setStatusSuccessReason, 'NO_STATUS_CHANGE');
+  });
+
+  it('answers 403 MISSING_SCOPES in a portal without the batch scopes, changing nothing', async () => {
+    const person = contact();
+    try {
+      await hs.admin('PUT', '/scopes', { batchSubscriptionScopes: false });
+      const refused = await hs.raw('POST', `${BATCH}?channel=EMAIL`, { json: { inputs: [emailOf(person)] } });
+      assert.equal(refused.status, 403);
+      assert.equal(refused.body.status, 'error');
+      assert.equal(refused.body.category, 'MISSING_SCOPES');
+      assert.match(String(refused.body.message), /hasn't been granted all required scopes/);
+      assert.match(String(refused.body.correlationId), UUID);
+      assert.equal(person.values.get('hs_email_optout'), undefined);
+      // The single call still works.
+      const single = await v4(
+        'POST',
+        `/statuses/${encodeURIComponent(emailOf(person))}/unsubscribe-all?channel=EMAIL`,
+      );
+      assert.equal(single.status, 200);
+    } finally {
+      await hs.admin('PUT', '/scopes', { batchSubscriptionScopes: true });
+    }
+    assert.deepEqual(await hs.admin('GET', '/scopes'), { batchSubscriptionScopes: true });
+  });
+
+  it('validates the batch: channel, inputs present, non-empty, at most 100, strings', async () => {
+    const email = emailOf(contact());
+    const tooMany = Array.from({ length: 101 }, (_, i) => `many${i}@prefs.example`);
+    const cases: [string, unknown, RegExp][] = [
+      [BATCH, { inputs: [email] }, /channel/],
+      [`${BATCH}?channel=SMS`, { inputs: [email] }, /channel "SMS"/],
+      [`${BATCH}?channel=EMAIL`, {}, /inputs is required/],
+      [`${BATCH}?channel=EMAIL`, { inputs: [] }, /inputs is required/],
+      [`${BATCH}?channel=EMAIL`, { inputs: email }, /inputs is required/],
+      [`${BATCH}?channel=EMAIL`, { inputs: tooMany }, /at most 100/],
+      [`${BATCH}?channel=EMAIL`, { inputs: [email, 7] }, /inputs\[1\] must be a string/],
+    ];
+    for (const [path, json, message] of cases) {
+      const response = await hs.raw('POST', path, { json });
+      assert.equal(response.status, 400, `${path} ${JSON.stringify(json).slice(0, 40)}`);
+      assert.equal(response.body.status, 'error');
+      assert.equal(response.body.category, 'VALIDATION_ERROR');
+      assert.match(String(response.body.correlationId), UUID);
+      assert.match(String(response.body.message), message);
+    }
+    const noBody = await hs.raw('POST', `${BATCH}?channel=EMAIL`, {
+      text: '',
+      contentType: 'application/json',
+    });
+    assert.equal(noBody.status, 400);
+    const badAdmin = await hs.raw('PUT', '/__emulator/scopes', { json: { batchSubscriptionScopes: 'no' } });
+    assert.equal(badAdmin.status, 400);
+    // None of it opted anyone out.
+    assert.equal(hs.emulator.portal.contactByEmail(email)?.values.get('hs_email_optout'), undefined);
+  });
+});
+
 describe('seeded opted-out contacts', () => {
   let seeded: HubSpotFixture;
   before(async () => {
