@@ -75,6 +75,8 @@ interface Unit {
 
 interface RunState {
   readonly runId: string;
+  /** The Salesforce connector's call count when the run started (E3 adds this run's calls). */
+  readonly callsAtStart: number;
   readonly ctx: PlanContext;
   readonly members: ReadonlySet<string> | null;
   readonly counts: Counts;
@@ -93,6 +95,8 @@ export class Engine {
   readonly #o: EngineOptions;
   #context: PlanContext | null = null;
   #runs = 0;
+  /** E3: whether due errors may be retried automatically in this run (see `#retriesAllowed`). */
+  #retrying = true;
 
   constructor(options: EngineOptions) {
     this.#o = options;
@@ -183,20 +187,39 @@ export class Engine {
     return this.#finishRun(run, startedAt, calls0, { salesforce: sfChanges, hubspot: hsChanges });
   }
 
+  /**
+   * E3: automatic retries stop at 75% of the Salesforce allocation (5,000 calls in 24 h when none is
+   * set), to keep calls for new changes. A manual resync and a changed record are always allowed.
+   */
+  async #retriesAllowed(run: RunState): Promise<boolean> {
+    const { salesforce: sf, store, now } = this.#o;
+    const allocation = resolveSettings(await store.settings()).sfDailyAllocation;
+    const used = (await store.apiCalls('salesforce', now() - 86_400_000)) + (sf.calls - run.callsAtStart);
+    this.#retrying = used < (allocation === null ? 5_000 : 0.75 * allocation);
+    return this.#retrying;
+  }
+
   /** E2: records whose error is due are tried again, even when nothing changed. */
   async #retryDue(run: RunState): Promise<void> {
     const { salesforce: sf, store, now } = this.#o;
+    if (!(await this.#retriesAllowed(run))) return;
     const due = await store.errors({ dueBy: now() });
     const ids = (prefix: string) => [
       ...new Set(due.filter((e) => e.record.startsWith(prefix)).map((e) => e.record.slice(prefix.length))),
     ];
     const hsIds = ids('hs:');
     const sfIds = ids('sf:');
-    if (hsIds.length) await this.#syncContacts(hsIds, 'hs_updated', run);
+    if (hsIds.length) {
+      const found = await this.#syncContacts(hsIds, 'hs_updated', run);
+      if (found.length < hsIds.length)
+        for (const id of hsIds) if (!found.includes(id)) await store.clearErrors(`hs:${id}`);
+    }
     if (sfIds.length) {
       const fields = [...new Set([...sfFieldsFor(run.ctx, 'Lead'), ...sfFieldsFor(run.ctx, 'Contact')])];
       const records = await sf.byIds(sfIds, fields);
       const links = new Map((await store.linksBySalesforceIds(sfIds)).map((l) => [l.sfId, l]));
+      // A record that is gone has nothing left to retry.
+      for (const id of sfIds) if (!records.some((r) => r.id === id)) await store.clearErrors(`sf:${id}`);
       const units: Unit[] = records.map((record) => {
         const link = links.get(record.id) ?? null;
         return {
@@ -213,10 +236,10 @@ export class Engine {
   }
 
   /** Syncs HubSpot contacts by id (a retry or a resync), in batches of 100, whatever their errors. */
-  async #syncContacts(ids: readonly string[], trigger: Trigger, run: RunState): Promise<number> {
+  async #syncContacts(ids: readonly string[], trigger: Trigger, run: RunState): Promise<string[]> {
     const { hubspot: hs, store } = this.#o;
     const history = run.ctx.mappings.filter((m) => m.rule === 'two_way').map((m) => m.hsProperty);
-    let found = 0;
+    const found: string[] = [];
     for (let i = 0; i < ids.length; i += 100) {
       const chunk = ids.slice(i, i + 100);
       const contacts = await hs.byIds(chunk, hsPropertiesFor(run.ctx), history);
@@ -228,7 +251,7 @@ export class Engine {
         link: links.get(contact.id) ?? null,
         sfRecordId: null,
       }));
-      found += units.length;
+      found.push(...units.map((u) => u.key.slice(3)));
       if (units.length) await this.#syncUnits(units, run.ctx, run.members, run.runId, run.counts, [], true);
     }
     return found;
@@ -248,7 +271,7 @@ export class Engine {
     this.#o.onEvent?.({ type: 'cycle_started', runId });
     const calls0 = { salesforce: sf.calls, hubspot: hs.calls };
     const run = await this.#startRun(runId);
-    let found = 0;
+    let found: string[] = [];
     if ('segmentId' in target) {
       const members = await hs.listMembers(target.segmentId);
       found = await this.#syncContacts([...members], 'segment_resync', { ...run, members });
@@ -259,7 +282,7 @@ export class Engine {
           : (await hs.byEmails([target.email], ['email'])).map((c) => c.id);
       if (ids.length) found = await this.#syncContacts(ids, 'record_resync', run);
     }
-    return this.#finishRun(run, startedAt, calls0, { salesforce: 0, hubspot: found });
+    return this.#finishRun(run, startedAt, calls0, { salesforce: 0, hubspot: found.length });
   }
 
   /**
@@ -291,15 +314,19 @@ export class Engine {
   }
 
   async #startRun(runId: string): Promise<RunState> {
+    const callsAtStart = this.#o.salesforce.calls;
     const ctx = await this.#planContext();
     const members =
       ctx.settings.segmentId === null ? null : await this.#o.hubspot.listMembers(ctx.settings.segmentId);
-    return {
+    const run: RunState = {
       runId,
+      callsAtStart,
       ctx,
       members,
       counts: { planned: 0, synced: 0, skipped: 0, failed: 0, sfWritten: 0, hsWritten: 0 },
     };
+    await this.#retriesAllowed(run);
+    return run;
   }
 
   async #finishRun(
@@ -400,9 +427,9 @@ export class Engine {
       }
     const at = now();
     const knownById = new Map(known.map((r) => [r.id, r]));
-    const units = unique.filter((u) => {
+    let units = unique.filter((u) => {
       const wait = pending.get(keyOf(u)) ?? pending.get(`sf:${u.sfRecordId ?? ''}`);
-      if (!wait || wait.nextAttempt <= at) return true;
+      if (!wait || (wait.nextAttempt <= at && this.#retrying)) return true;
       if (u.hubspot) return Math.max(0, ...Object.values(u.hubspot.changedAt)) > wait.lastSeen;
       // Salesforce keeps whole seconds: a change in the second of the error counts, unless it is ours.
       const record = knownById.get(u.sfRecordId ?? '');
@@ -467,6 +494,14 @@ export class Engine {
         u.link = await store.linkByHubSpotId(found.id);
       }
     }
+    // Two records of one batch may lead to one contact: it is planned once (M2, M4 pick the record).
+    const planOnce = new Set<string>();
+    units = units.filter((u) => {
+      if (!u.hubspot) return true;
+      if (planOnce.has(u.hubspot.id)) return false;
+      planOnce.add(u.hubspot.id);
+      return true;
+    });
     // Records linked to the contacts just found by email (a lead whose contact was imported before it).
     const linkedLate = units
       .map((u) => u.link?.sfId)
@@ -647,7 +682,15 @@ export class Engine {
       for (const e of plan.errors)
         await this.#recordError(record, email, e.direction, e.category, e.code, e.message, e.fix, at);
       // Success clears the record's errors, except those this plan met again (they keep counting).
-      if (succeeded) await store.clearErrors(record, plan.errors);
+      if (succeeded) {
+        await store.clearErrors(record, plan.errors);
+        // The same record may have failed under its Salesforce key before it had a HubSpot contact.
+        for (const id of new Set([unit.sfRecordId, unit.link?.sfId]))
+          if (id && `sf:${id}` !== record) await store.clearErrors(`sf:${id}`);
+      } else if (plan.outcome === 'skipped' && failed.length === 0 && plan.errors.length === 0) {
+        // Nothing to do for the record any more (out of scope, no email…): old errors no longer apply.
+        await store.clearErrors(record);
+      }
       if (failed.length > 0 || plan.outcome === 'failed') counts.failed++;
       else if (plan.outcome === 'synced') counts.synced++;
       if (succeeded) {

@@ -113,4 +113,18 @@ describe('E2: record errors wait for their retry, and clear on success', () => {
     assert.equal(error?.attempts, 2);
     assert.ok(error.nextAttempt > Date.now() + offset);
   });
+
+  it('E3: automatic retries stop at 75% of the Salesforce allocation; below it they go on', async () => {
+    offset += 26 * 60_000;
+    await service.store.setSetting('sfDailyAllocation', 10);
+    await service.engine.runOnce();
+    assert.equal(
+      (await errorsOf('bob@example.com'))[0]?.attempts,
+      2,
+      'no automatic retry past 75% of 10 calls',
+    );
+    await service.store.setSetting('sfDailyAllocation', 100_000);
+    await service.engine.runOnce();
+    assert.equal((await errorsOf('bob@example.com'))[0]?.attempts, 3);
+  });
 });
