@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { killChildren, run, within } from '../helpers/cli.ts';
+import { emulatorEnv, killChildren, run, within } from '../helpers/cli.ts';
 import { startSalesforce, type SalesforceFixture } from '../helpers/salesforce.ts';
 import { startHubSpot, type HubSpotFixture } from '../helpers/hubspot.ts';
 
@@ -53,13 +53,7 @@ describe('crosswalk sync --once', () => {
       sf = await startSalesforce({ seedCount: 20, seed: 5 });
       hs = await startHubSpot({ seedCount: 20, seed: 5 });
       dir = await mkdtemp(path.join(os.tmpdir(), 'crosswalk-cli-'));
-      env = {
-        SALESFORCE_INSTANCE_URL: sf.emulator.url,
-        SALESFORCE_ACCESS_TOKEN: sf.emulator.accessToken,
-        HUBSPOT_BASE_URL: hs.emulator.url,
-        HUBSPOT_ACCESS_TOKEN: hs.emulator.accessToken,
-        CROSSWALK_DATA_DIR: dir,
-      };
+      env = emulatorEnv(sf.emulator, hs.emulator, dir);
     });
 
     after(async () => {

@@ -6,7 +6,7 @@ import { setMappingRule, DEFAULT_MAPPINGS, addCustomMapping } from '../../src/co
 import { UNKNOWN_VALUE } from '../../src/core/matching.ts';
 import type { Mapping, SyncRule } from '../../src/core/model.ts';
 import { applyPlan, context, hsContact, inputOf, plan, sfRecord, T0, type World } from './world.ts';
-import { hsContactProperties, sfFieldsOf } from './fixtures.ts';
+import { hsContactProperties, sfField, sfFieldsOf } from './fixtures.ts';
 
 const NOW = T0 + 60_000;
 
@@ -605,19 +605,15 @@ describe('planner: fields (F)', () => {
       readOnlyValue: false,
     });
     const leadFields = new Map(sfFieldsOf('Lead'));
-    leadFields.set('Interests__c', {
-      name: 'Interests__c',
-      type: 'multipicklist',
-      length: 0,
-      integerDigits: 0,
-      scale: 0,
-      updateable: true,
-      createable: true,
-      calculated: false,
-      nillable: true,
-      picklistValues: ['A', 'B', 'C'],
-      restrictedPicklist: true,
-    });
+    leadFields.set(
+      'Interests__c',
+      sfField({
+        name: 'Interests__c',
+        type: 'multipicklist',
+        picklistValues: ['A', 'B', 'C'],
+        restrictedPicklist: true,
+      }),
+    );
     const base = context();
     const added = addCustomMapping(
       { hsProperty: 'interests', sfField: 'Interests__c', rule: 'two_way' },

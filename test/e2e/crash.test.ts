@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { killChildren, run, within } from '../helpers/cli.ts';
+import { emulatorEnv, killChildren, run, within } from '../helpers/cli.ts';
 import { startSalesforce, type SalesforceFixture } from '../helpers/salesforce.ts';
 import { startHubSpot, type HubSpotFixture } from '../helpers/hubspot.ts';
 import { emailKey } from '../../src/core/matching.ts';
@@ -107,14 +107,7 @@ describe('crash safety: killed at random points, run again', () => {
     sf = await startSalesforce({ seedCount: 150, seed: 11, latencyMs: 40 });
     hs = await startHubSpot({ seedCount: 150, seed: 11, latencyMs: 40 });
     dir = await mkdtemp(path.join(os.tmpdir(), 'crosswalk-crash-'));
-    env = {
-      SALESFORCE_INSTANCE_URL: sf.emulator.url,
-      SALESFORCE_ACCESS_TOKEN: sf.emulator.accessToken,
-      HUBSPOT_BASE_URL: hs.emulator.url,
-      HUBSPOT_ACCESS_TOKEN: hs.emulator.accessToken,
-      CROSSWALK_DATA_DIR: dir,
-      DATABASE_URL: '',
-    };
+    env = emulatorEnv(sf.emulator, hs.emulator, dir);
     for (const [email, n] of await sfByEmail()) before0.set(email, n);
   });
 

@@ -86,3 +86,19 @@ export async function refused(url: string): Promise<boolean> {
     return true;
   }
 }
+
+/** The environment that points `crosswalk` at two running emulators, with its store in `dataDir`. */
+export function emulatorEnv(
+  sf: { readonly url: string; readonly accessToken: string },
+  hs: { readonly url: string; readonly accessToken: string },
+  dataDir: string,
+): NodeJS.ProcessEnv {
+  return {
+    SALESFORCE_INSTANCE_URL: sf.url,
+    SALESFORCE_ACCESS_TOKEN: sf.accessToken,
+    HUBSPOT_BASE_URL: hs.url,
+    HUBSPOT_ACCESS_TOKEN: hs.accessToken,
+    CROSSWALK_DATA_DIR: dataDir,
+    DATABASE_URL: '',
+  };
+}
