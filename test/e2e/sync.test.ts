@@ -263,4 +263,69 @@ describe('end to end: a first sync of the demo dataset, then changes both ways',
     assert.equal(report.planned, 1);
     assert.equal(await description(), 'Met at the "F7" booth', 'the resync backfilled it');
   });
+
+  it('M5: a converted lead hands its link to the new contact; salesforceleadid keeps the lead id', async () => {
+    const people = await sfPeople();
+    const unique = (email: string | null) =>
+      people.filter((p) => emailKey(p.Email) === emailKey(email)).length === 1;
+    const lead = (
+      await sf.conn.query<{ Id: string; Email: string }>(
+        'SELECT Id, Email FROM Lead WHERE Email != null AND IsConverted = false ORDER BY Id',
+      )
+    ).records.find((l) => unique(l.Email))!;
+    const link = await service.store.linkBySalesforceId(lead.Id);
+    assert.ok(link, 'the lead is linked');
+    const { contactId } = await sf.admin<{ contactId: string }>('POST', '/convert', {
+      leadId: lead.Id,
+      username: 'sam.rivera@crosswalk.example',
+    });
+    await service.engine.runOnce();
+    const moved = await service.store.linkByHubSpotId(link.hsContactId);
+    assert.equal(moved?.sfObject, 'Contact');
+    assert.equal(moved?.sfId.slice(0, 15), contactId.slice(0, 15));
+    const contact = await hs.client.crm.contacts.basicApi.getById(link.hsContactId, [
+      'salesforceleadid',
+      'salesforcecontactid',
+    ]);
+    assert.equal(contact.properties.salesforcecontactid, moved?.sfId);
+    assert.equal(contact.properties.salesforceleadid, lead.Id);
+    const quiet = await service.engine.runOnce();
+    assert.deepEqual(quiet.written, { salesforce: 0, hubspot: 0 });
+  });
+
+  it('D3: a merge in Salesforce moves the link of the merged-away lead to the master', async () => {
+    const people = await sfPeople();
+    const unique = (email: string | null) =>
+      people.filter((p) => emailKey(p.Email) === emailKey(email)).length === 1;
+    const loser = (
+      await sf.conn.query<{ Id: string; Email: string }>(
+        'SELECT Id, Email FROM Lead WHERE Email != null AND IsConverted = false ORDER BY Id DESC',
+      )
+    ).records.find((l) => unique(l.Email))!;
+    const link = await service.store.linkBySalesforceId(loser.Id);
+    assert.ok(link, 'the lead is linked');
+    const master = await sf.person.sobject('Lead').create({ LastName: 'Master', Company: 'Merged Co' });
+    assert.ok(master.success);
+    await service.engine.runOnce();
+    await sf.admin('POST', '/merge', {
+      object: 'Lead',
+      masterId: master.id,
+      loserIds: [loser.Id],
+      username: 'sam.rivera@crosswalk.example',
+    });
+    await service.engine.runOnce();
+    const moved = await service.store.linkByHubSpotId(link.hsContactId);
+    assert.equal(moved?.sfId.slice(0, 15), master.id.slice(0, 15));
+    const contact = await hs.client.crm.contacts.basicApi.getById(link.hsContactId, [
+      'salesforceleadid',
+      'email',
+    ]);
+    assert.equal(contact.properties.salesforceleadid, moved?.sfId);
+    const after = (await sf.conn.sobject('Lead').retrieve(master.id)) as unknown as { Email: string | null };
+    assert.equal(
+      emailKey(after.Email),
+      emailKey(loser.Email),
+      'HubSpot filled the blank email of the master',
+    );
+  });
 });

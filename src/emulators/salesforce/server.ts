@@ -932,9 +932,19 @@ export async function startSalesforceEmulator(
     sendJson,
   });
 
+  /** Admin actions stand for a person in Salesforce: the integration user, or `username`'s user. */
+  const actingUser = (username: string | undefined): string =>
+    (username === undefined ? undefined : org.users.find((u) => u.username === username)?.id) ??
+    org.defaultUserId;
+
   app.post(adminPath('/convert'), async (request, reply) => {
     const body = adminBody(
-      z.object({ leadId: z.string(), accountId: z.string().optional(), contactId: z.string().optional() }),
+      z.object({
+        leadId: z.string(),
+        accountId: z.string().optional(),
+        contactId: z.string().optional(),
+        username: z.string().optional(),
+      }),
       request,
     );
     const result = org.convertLead(
@@ -943,7 +953,7 @@ export async function startSalesforceEmulator(
         ...(body.accountId ? { accountId: body.accountId } : {}),
         ...(body.contactId ? { contactId: body.contactId } : {}),
       },
-      { userId: org.defaultUserId },
+      { userId: actingUser(body.username) },
     );
     if ('errors' in result) return sendRecordErrors(reply, result.errors);
     return sendJson(reply, 200, { leadId: normalizeId(body.leadId), ...result });
@@ -956,11 +966,12 @@ export async function startSalesforceEmulator(
         masterId: z.string(),
         loserIds: z.array(z.string()).min(1).max(2),
         values: z.record(z.string(), z.unknown()).default({}),
+        username: z.string().optional(),
       }),
       request,
     );
     const result = org.merge(body.object, body.masterId, body.loserIds, body.values, {
-      userId: org.defaultUserId,
+      userId: actingUser(body.username),
     });
     if (!result.success) return sendRecordErrors(reply, result.errors);
     return sendJson(reply, 200, { id: result.id, mergedIds: body.loserIds.map((id) => normalizeId(id)) });
