@@ -676,7 +676,7 @@ describe('HubSpot adapter: limits and failures', () => {
   });
 
   it('throws ConnectorError for a refused token, never echoing it', async () => {
-    const secret = 'pat-na1-00000000-secret-token';
+    const secret = 'pat-local-wrong-secret-token';
     const w = await world({ accessToken: secret });
     // The emulator accepts its default token; the adapter was given another.
     const error = await rejection(w.hubspot.properties());
