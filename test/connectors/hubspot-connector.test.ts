@@ -147,7 +147,7 @@ describe('HubSpot adapter: metadata', () => {
 });
 
 describe('HubSpot adapter: writes', () => {
-  it('upserts 250 contacts in 3 calls, in input order, and upserting again creates no duplicate', async () => {
+  it('B3: upserts 250 contacts in 3 calls, in input order, and upserting again creates no duplicate', async () => {
     const w = await world();
     const inputs = people(250);
     const first = await w.measure(() => w.hubspot.upsertByEmail(inputs));
@@ -225,7 +225,7 @@ describe('HubSpot adapter: writes', () => {
     assert.equal(read?.properties.firstname, odd.firstname);
   });
 
-  it('updates by id in batches of 100; unknown ids and invalid values fail alone', async () => {
+  it('B3: updates by id in batches of 100; unknown ids and invalid values fail alone', async () => {
     const w = await world();
     const created = await w.hubspot.upsertByEmail(people(150));
     const ids = created.map((o) => (o.ok ? o.id : ''));
@@ -297,7 +297,7 @@ describe('HubSpot adapter: writes', () => {
     assert.equal(refused.ok, false);
   });
 
-  it('unsubscribes 250 emails through the v4 batch in 3 calls, one outcome per email in input order', async () => {
+  it('O1, B3: unsubscribes 250 emails through the v4 batch in 3 calls, one outcome per email in input order', async () => {
     const w = await world({ burstLimit: 100_000 });
     const inputs = people(250, 'many');
     assert.ok((await w.hubspot.upsertByEmail(inputs)).every((o) => o.ok));
@@ -582,7 +582,7 @@ describe('HubSpot adapter: reads', () => {
 });
 
 describe('HubSpot adapter: limits and failures', () => {
-  it('paces 30 requests through a burst limit of 10 per 10 s without a single 429', async () => {
+  it('B2: paces 30 requests through a burst limit of 10 per 10 s without a single 429', async () => {
     const w = await world({ burstLimit: 10 });
     const { calls, logged } = await w.measure(async () => {
       for (let i = 0; i < 30; i++) await w.hubspot.properties();
@@ -599,7 +599,7 @@ describe('HubSpot adapter: limits and failures', () => {
     assert.ok(w.clock.now - START < 40_000, `waited ${w.clock.now - START} ms`);
   });
 
-  it('paces searches to 5 a second without a 429', async () => {
+  it('B2: paces searches to 5 a second without a 429', async () => {
     const w = await world();
     await w.hubspot.upsertByEmail(people(300, 's'));
     await w.hubspot.upsertByEmail(people(300, 't'));
@@ -615,7 +615,7 @@ describe('HubSpot adapter: limits and failures', () => {
     assert.ok(w.sleeps.length > 0);
   });
 
-  it('waits out an injected TEN_SECONDLY_ROLLING 429 and retries', async () => {
+  it('B2: waits out an injected TEN_SECONDLY_ROLLING 429 and retries', async () => {
     const w = await world();
     await w.hs.admin('POST', '/faults', { kind: 'error-code', code: 'TEN_SECONDLY_ROLLING', count: 1 });
     const { result, calls, logged } = await w.measure(() => w.hubspot.properties());
@@ -628,7 +628,7 @@ describe('HubSpot adapter: limits and failures', () => {
     assert.ok(w.sleeps.reduce((a, b) => a + b, 0) >= 10_000, 'waited out the rolling window');
   });
 
-  it('waits out an injected secondly 429 on search', async () => {
+  it('B2: waits out an injected secondly 429 on search', async () => {
     const w = await world();
     await w.hubspot.upsertByEmail(people(3));
     await w.hs.admin('POST', '/faults', {

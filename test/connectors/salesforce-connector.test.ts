@@ -220,7 +220,7 @@ describe('Salesforce connector against the emulator', () => {
     assert.ok(value.some((u) => u.id === sf.emulator.org.defaultUserId && u.isActive));
   });
 
-  it('reads the daily API use from /limits', async () => {
+  it('B1: reads the daily API use from /limits', async () => {
     const p = await port();
     await p.users();
     const { value, calls } = await measure(p, () => p.limits());
@@ -231,7 +231,7 @@ describe('Salesforce connector against the emulator', () => {
     assert.equal(usage.dailyApiRequests.used, 2);
   });
 
-  it('creates 450 records in 3 collection calls, outcomes in input order', async () => {
+  it('B3: creates 450 records in 3 collection calls, outcomes in input order', async () => {
     const p = await port();
     const input = leads(450);
     const { value, calls, requests } = await measure(p, () => p.create('Lead', input));
@@ -248,7 +248,7 @@ describe('Salesforce connector against the emulator', () => {
     assert.equal(nameOf.get(ids[449]!), 'Lead 449');
   });
 
-  it('updates in collections of 200, keeping input ids', async () => {
+  it('B3: updates in collections of 200, keeping input ids', async () => {
     const p = await port();
     const ids = await createOk(p, 'Lead', leads(250));
     const { value, calls } = await measure(p, () =>
@@ -416,7 +416,7 @@ describe('Salesforce connector against the emulator', () => {
     assert.equal((await measure(p, () => p.byEmails([], ['Email']))).calls, 0);
   });
 
-  it('imports N leads in ceil(N/2000) query calls, a SystemModstamp shared across pages all returned', async () => {
+  it('B3: imports N leads in ceil(N/2000) query calls, a SystemModstamp shared across pages all returned', async () => {
     const p = await port();
     const N = 4001;
     for (let i = 0; i < N; i += 1000) await createOk(p, 'Lead', leads(Math.min(1000, N - i), `imp${i}`));
@@ -564,7 +564,7 @@ describe('Salesforce connector against the emulator', () => {
     assert.deepEqual(short.get(leadId!.slice(0, 15)), [{ campaignId: spring.id, isDeleted: false }]);
   });
 
-  it('surfaces 403 REQUEST_LIMIT_EXCEEDED (injected) as a ConnectorError, without retrying', async () => {
+  it('B1: surfaces 403 REQUEST_LIMIT_EXCEEDED (injected) as a ConnectorError, without retrying', async () => {
     const p = await port();
     await sf.admin('POST', '/faults', { kind: 'error-code', code: 'REQUEST_LIMIT_EXCEEDED', count: 1 });
     const before = p.calls;
@@ -585,7 +585,7 @@ describe('Salesforce connector against the emulator', () => {
     await sf.admin('PUT', '/api-limit', { max: 15_000 });
   });
 
-  it('counts jsforce retries of a GET on 503, and throws a POST 500 without retrying', async () => {
+  it('B1: counts jsforce retries of a GET on 503, and throws a POST 500 without retrying', async () => {
     const p = await port();
     await sf.admin('POST', '/faults', { kind: 'status', status: 503, count: 1, method: 'GET' });
     const { value, calls } = await measure(p, () => p.users());
