@@ -162,7 +162,7 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
         );
         if (report.planned === 0)
           throw new UsageError(
-            `no HubSpot contact found for ${flags.contact ?? `segment ${flags.segment}`}.`,
+            `no HubSpot contact found for ${flags.contact ?? `segment ${flags.segment}`}: check the email, id or list id in HubSpot (a Salesforce-only record gets its contact on the next \`crosswalk sync --once\`).`,
           );
       } finally {
         await service.stop();

@@ -215,7 +215,7 @@ export class Engine {
         for (const id of hsIds) if (!found.includes(id)) await store.clearErrors(`hs:${id}`);
     }
     if (sfIds.length) {
-      const fields = [...new Set([...sfFieldsFor(run.ctx, 'Lead'), ...sfFieldsFor(run.ctx, 'Contact')])];
+      const fields = sfFieldsOfBoth(run.ctx);
       const records = await sf.byIds(sfIds, fields);
       const links = new Map((await store.linksBySalesforceIds(sfIds)).map((l) => [l.sfId, l]));
       // A record that is gone has nothing left to retry.
@@ -238,7 +238,7 @@ export class Engine {
   /** Syncs HubSpot contacts by id (a retry or a resync), in batches of 100, whatever their errors. */
   async #syncContacts(ids: readonly string[], trigger: Trigger, run: RunState): Promise<string[]> {
     const { hubspot: hs, store } = this.#o;
-    const history = run.ctx.mappings.filter((m) => m.rule === 'two_way').map((m) => m.hsProperty);
+    const history = historyFor(run.ctx);
     const found: string[] = [];
     for (let i = 0; i < ids.length; i += 100) {
       const chunk = ids.slice(i, i + 100);
@@ -442,12 +442,12 @@ export class Engine {
     // Linked HubSpot contacts of Salesforce changes, and linked Salesforce records of HubSpot changes.
     const hsIds = units.filter((u) => u.link && !u.hubspot).map((u) => u.link!.hsContactId);
     const props = hsPropertiesFor(ctx);
-    const history = ctx.mappings.filter((m) => m.rule === 'two_way').map((m) => m.hsProperty);
+    const history = historyFor(ctx);
     const hsById = new Map((hsIds.length ? await hs.byIds(hsIds, props, history) : []).map((c) => [c.id, c]));
     for (const u of units) if (u.link && !u.hubspot) u.hubspot = hsById.get(u.link.hsContactId) ?? null;
 
     const missingSf = units.filter((u) => u.link && !sfById.has(u.link.sfId)).map((u) => u.link!.sfId);
-    const fields = [...new Set([...sfFieldsFor(ctx, 'Lead'), ...sfFieldsFor(ctx, 'Contact')])];
+    const fields = sfFieldsOfBoth(ctx);
     if (missingSf.length) for (const r of await sf.byIds(missingSf, fields)) sfById.set(r.id, r);
 
     // Every Salesforce record sharing an email (M1, M2, M4, M7), and the HubSpot contact with the email of an unlinked record (M8).
@@ -781,6 +781,16 @@ export function sfFieldsFor(ctx: PlanContext, object: SfPersonObject): string[] 
   return [
     ...new Set(ctx.mappings.filter((m) => m.rule !== 'none' && fields.has(m.sfField)).map((m) => m.sfField)),
   ];
+}
+
+/** The mapped fields of Lead and Contact together (a batch reads records of both by id or email). */
+function sfFieldsOfBoth(ctx: PlanContext): string[] {
+  return [...new Set([...sfFieldsFor(ctx, 'Lead'), ...sfFieldsFor(ctx, 'Contact')])];
+}
+
+/** F9: the HubSpot properties whose change times matter (Two-way mappings): read with their history. */
+function historyFor(ctx: PlanContext): string[] {
+  return ctx.mappings.filter((m) => m.rule === 'two_way').map((m) => m.hsProperty);
 }
 
 /** The HubSpot properties a poll reads: the mapped ones and those the rules need. */

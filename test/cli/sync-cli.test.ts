@@ -98,7 +98,7 @@ describe('crosswalk sync --once', () => {
       assert.match(none.stderr, /give either --contact <email-or-id> or --segment <listId>/);
       const unknown = await crosswalk(['resync', '--contact', 'nobody@example.com'], env);
       assert.equal(unknown.code, 1);
-      assert.match(unknown.stderr, /no HubSpot contact found for nobody@example.com/);
+      assert.match(unknown.stderr, /no HubSpot contact found for nobody@example.com: check the email/);
     });
 
     it('errors --csv prints a header row; settings and mappings refuse bad values with the fix', async () => {

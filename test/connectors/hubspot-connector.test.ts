@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { startHubSpot, type HubSpotFixture, type LoggedRequest } from '../helpers/hubspot.ts';
 import type { HubSpotEmulatorOptions } from '../../src/emulators/hubspot/server.ts';
 import { createHubSpotConnector } from '../../src/connectors/hubspot/hubspot-connector.ts';
-import { ConnectorError, type HsChange, type HubSpotPort } from '../../src/connectors/ports.ts';
+import type { HsChange, HubSpotPort } from '../../src/connectors/ports.ts';
+import { rejection } from '../helpers/connectors.ts';
 
 const START = Date.parse('2025-03-01T12:00:00.000Z');
 
@@ -90,16 +91,6 @@ async function collect(iterable: AsyncIterable<readonly HsChange[]>): Promise<Hs
   const pages: HsChange[][] = [];
   for await (const page of iterable) pages.push([...page]);
   return pages;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ConnectorError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ConnectorError, `expected a ConnectorError, got ${String(error)}`);
-    return error;
-  }
-  throw new Error('expected a ConnectorError, and the call succeeded');
 }
 
 const ok = (id: string) => ({ ok: true as const, id });

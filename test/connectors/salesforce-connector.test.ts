@@ -13,11 +13,12 @@ import {
   soqlString,
   soqlStringList,
 } from '../../src/connectors/salesforce/soql.ts';
-import { ConnectorError, type SalesforcePort, type SfChange } from '../../src/connectors/ports.ts';
+import type { SalesforcePort, SfChange } from '../../src/connectors/ports.ts';
 import { decodeStringLiteral } from '../../src/emulators/salesforce/soql.ts';
 import type { LoggedRequest } from '../../src/emulators/shared/request-log.ts';
 import type { SfPersonObject } from '../../src/core/model.ts';
 import { startSalesforce, type SalesforceFixture } from '../helpers/salesforce.ts';
+import { rejection } from '../helpers/connectors.ts';
 
 describe('soql literals', () => {
   it('escapes quotes, backslashes and control characters', () => {
@@ -151,16 +152,6 @@ describe('Salesforce connector against the emulator', () => {
       assert.ok(o.ok, JSON.stringify(o));
       return o.id;
     });
-  }
-
-  async function rejection(promise: Promise<unknown>): Promise<ConnectorError> {
-    try {
-      await promise;
-    } catch (error) {
-      assert.ok(error instanceof ConnectorError, `expected a ConnectorError, got ${String(error)}`);
-      return error;
-    }
-    assert.fail('expected the call to fail');
   }
 
   it('gets a session with client credentials and reads the integration user from the identity URL', async () => {
