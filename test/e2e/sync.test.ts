@@ -160,11 +160,14 @@ describe('end to end: a first sync of the demo dataset, then changes both ways',
         'SELECT LeadId, CampaignId FROM CampaignMember WHERE LeadId != null',
       )
     ).records;
-    const member = members[0]!;
-    const lead = (await sf.person.sobject('Lead').retrieve(member.LeadId!)) as unknown as {
-      Email: string | null;
-    };
-    if (!lead.Email) return;
+    const withEmail = (
+      await sf.conn.query<{ Id: string; Email: string }>(
+        'SELECT Id, Email FROM Lead WHERE Email != null AND IsConverted = false',
+      )
+    ).records;
+    const member = members.find((m) => withEmail.some((l) => l.Id === m.LeadId));
+    assert.ok(member, 'the demo dataset has a lead with an email in a campaign');
+    const lead = withEmail.find((l) => l.Id === member.LeadId)!;
     const expected = [...new Set(members.filter((m) => m.LeadId === member.LeadId).map((m) => m.CampaignId))]
       .sort()
       .join(';');
