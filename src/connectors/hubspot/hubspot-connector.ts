@@ -45,7 +45,6 @@ const BATCH_MAX = 100;
 const HISTORY_BATCH_MAX = 50;
 /** Search page size and the results search lets one query reach. */
 const SEARCH_LIMIT = 200;
-const SEARCH_CAP = 10_000;
 /** Search's own limit (requests a second); it sends no rate-limit headers. */
 const SEARCH_PER_SECOND = 5;
 const SECOND_MS = 1000;
@@ -63,6 +62,7 @@ const BACKOFF_MS = 500;
 const PRIMARY_COMPANY_TYPE_ID = 1;
 const OPT_OUT_PROPERTY = 'hs_email_optout';
 const STAMP_PROPERTY = 'lastmodifieddate';
+const ID_PROPERTY = 'hs_object_id';
 
 // ------------------------------------------------------------------------------------------------
 // Pacing
@@ -671,72 +671,103 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): HubSpo
     }
   }
 
+  const stampOf = (object: ReadObject, fallback: number): number =>
+    epoch(object.properties[STAMP_PROPERTY]) ?? epoch(object.updatedAt) ?? fallback;
+
+  /** One page of a contacts search: `filters` ANDed, ascending by `sortBy`. */
+  function searchPage(
+    filters: readonly { propertyName: string; operator: string; value: string }[],
+    sortBy: string,
+    requested: string[],
+  ) {
+    return request(
+      'search of contacts',
+      () =>
+        contacts.searchApi.doSearch(
+          {
+            filterGroups: [
+              { filters: filters.map((f) => ({ ...f, operator: f.operator as FilterOperatorEnum })) },
+            ],
+            sorts: [sortBy],
+            properties: requested,
+            limit: SEARCH_LIMIT,
+          },
+          callOptions,
+        ),
+      true,
+    );
+  }
+
+  /**
+   * Contacts changed since `since`, oldest first, a page at a time. Each page is a fresh search from
+   * the last stamp seen (keyset paging), never an offset: the engine writes to a page's contacts
+   * before it asks for the next page, and a write moves a contact to the end of the order, so an
+   * offset would skip as many contacts as it wrote. (Those writes come back at the end of the poll,
+   * where the engine recognises them as its own: F10.) More than a page of contacts sharing one
+   * instant are paged by id within it; no search goes past the first page, so the 10,000-result cap
+   * never applies.
+   */
   async function* changedSince(since: number, props: readonly string[]): AsyncIterable<readonly HsChange[]> {
     const requested = withExtras(props);
     let from = since;
-    /** Ids already yielded whose stamp is `from`: a restart at `from` meets them again. */
+    /** Ids already yielded whose stamp is `from`: the next search from `from` meets them again. */
     let seenAtFrom = new Set<string>();
     for (;;) {
-      let after: string | undefined;
+      const page = await searchPage(
+        [{ propertyName: STAMP_PROPERTY, operator: 'GTE', value: String(from) }],
+        STAMP_PROPERTY,
+        requested,
+      );
+      const batch: HsChange[] = [];
       let last = from;
-      let seenAtLast = new Set(seenAtFrom);
-      let fresh = 0;
-      for (;;) {
-        const page = await request(
-          'search of contacts',
-          () =>
-            contacts.searchApi.doSearch(
-              {
-                filterGroups: [
-                  {
-                    filters: [
-                      {
-                        propertyName: STAMP_PROPERTY,
-                        operator: 'GTE' as FilterOperatorEnum,
-                        value: String(from),
-                      },
-                    ],
-                  },
-                ],
-                sorts: [STAMP_PROPERTY],
-                properties: requested,
-                limit: SEARCH_LIMIT,
-                ...(after === undefined ? {} : { after }),
-              },
-              callOptions,
-            ),
-          true,
-        );
-        const batch: HsChange[] = [];
-        for (const object of page.results) {
-          const stamp = epoch(object.properties[STAMP_PROPERTY]) ?? epoch(object.updatedAt) ?? from;
-          if (stamp === from && seenAtFrom.has(object.id)) continue;
-          if (stamp > last) {
-            last = stamp;
-            seenAtLast = new Set();
-          }
-          if (stamp === last) seenAtLast.add(object.id);
-          fresh++;
-          batch.push({ contact: toContact(object, props, []), stamp });
-        }
-        if (batch.length > 0) yield batch;
-        const next = page.paging?.next?.after;
-        if (next === undefined || next === '') return;
-        if (Number(next) + SEARCH_LIMIT > SEARCH_CAP) break;
-        after = next;
+      let seenAtLast = seenAtFrom;
+      for (const object of page.results) {
+        const stamp = stampOf(object, from);
+        if (stamp === from && seenAtFrom.has(object.id)) continue;
+        if (stamp > last) {
+          last = stamp;
+          seenAtLast = new Set();
+        } else if (seenAtLast === seenAtFrom) seenAtLast = new Set(seenAtFrom);
+        seenAtLast.add(object.id);
+        batch.push({ contact: toContact(object, props, []), stamp });
       }
-      if (fresh === 0) {
-        // Past 10,000 contacts share one instant: search cannot reach the rest by date alone.
-        throw new ConnectorError(
-          'hubspot',
-          400,
-          'SEARCH_CAP',
-          `HubSpot search: more than ${SEARCH_CAP} contacts share lastmodifieddate ${new Date(from).toISOString()}; the search cannot page past them`,
-        );
+      if (batch.length > 0) yield batch;
+      if (page.results.length < SEARCH_LIMIT) return;
+      if (page.results.every((object) => stampOf(object, from) === last)) {
+        // A whole page at one instant: more contacts share it than a page holds. Page through it by id.
+        yield* sameInstant(last, seenAtLast, requested, props);
+        from = last + 1;
+        seenAtFrom = new Set();
+      } else {
+        from = last;
+        seenAtFrom = seenAtLast;
       }
-      // `seenAtLast` started from `seenAtFrom`, so a restart at the same instant keeps both.
-      seenAtFrom = seenAtLast;
-      from = last;
+    }
+  }
+
+  /** The contacts stamped exactly `stamp`, by id (the keyset within one instant), less those seen. */
+  async function* sameInstant(
+    stamp: number,
+    seen: ReadonlySet<string>,
+    requested: string[],
+    props: readonly string[],
+  ): AsyncIterable<readonly HsChange[]> {
+    let afterId = '0';
+    for (;;) {
+      const page = await searchPage(
+        [
+          { propertyName: STAMP_PROPERTY, operator: 'EQ', value: String(stamp) },
+          { propertyName: ID_PROPERTY, operator: 'GT', value: afterId },
+        ],
+        ID_PROPERTY,
+        requested,
+      );
+      const batch = page.results
+        .filter((object) => !seen.has(object.id))
+        .map((object) => ({ contact: toContact(object, props, []), stamp }));
+      if (batch.length > 0) yield batch;
+      if (page.results.length < SEARCH_LIMIT) return;
+      afterId = page.results[page.results.length - 1]!.id;
     }
   }
 
@@ -829,13 +860,13 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): HubSpo
     },
 
     async listMembers(listId) {
-      const out = new Set<string>();
+      const out = new Map<string, number>();
       let after: string | undefined;
       do {
         const page = await request('read of list memberships', () =>
           memberships.getPage(listId, after, undefined, MEMBERSHIPS_PAGE, callOptions),
         );
-        for (const m of page.results) out.add(String(m.recordId));
+        for (const m of page.results) out.set(String(m.recordId), new Date(m.membershipTimestamp).getTime());
         after = page.paging?.next?.after;
       } while (after);
       return out;
