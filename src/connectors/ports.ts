@@ -94,6 +94,8 @@ export interface SalesforcePort extends CallCounter {
   ): Promise<WriteOutcome[]>;
   /** The org's daily API use, from `/limits` (B1). */
   limits(): Promise<{ readonly used: number; readonly max: number }>;
+  /** The org's daily API use as of the last response (its `Sforce-Limit-Info` header), without a call (B1). */
+  lastKnownLimits(): { readonly used: number; readonly max: number } | null;
 }
 
 export interface SfChange {
@@ -152,8 +154,8 @@ export interface HubSpotPort extends CallCounter {
   unsubscribeAllMany(emails: readonly string[]): Promise<WriteOutcome[]>;
   /** D1: archive a contact. */
   archive(id: string): Promise<WriteOutcome>;
-  /** G1: the ids of the contacts in a list (segment). */
-  listMembers(listId: string): Promise<Set<string>>;
+  /** G1, G2: the contacts in a list (segment), each with when it joined (epoch ms). */
+  listMembers(listId: string): Promise<Map<string, number>>;
   /** K1: make `companyId` the contact's primary company. */
   setPrimaryCompany(contactId: string, companyId: string): Promise<WriteOutcome>;
 }

@@ -10,6 +10,7 @@
 import { emailKey } from '../core/matching.ts';
 import { DEFAULT_MAPPINGS } from '../core/mappings.ts';
 import { classifyError, nextAttemptAt } from '../core/errors.ts';
+import { decideHubSpotDelete } from '../core/deletes.ts';
 import {
   planSync,
   planWrites,
@@ -23,7 +24,13 @@ import {
 import type { Mapping, SfPersonObject } from '../core/model.ts';
 import type { Trigger } from '../core/scope.ts';
 import type { SfValue } from '../core/convert.ts';
-import type { HubSpotPort, SalesforcePort, WriteOutcome } from '../connectors/ports.ts';
+import {
+  ConnectorError,
+  type HubSpotPort,
+  type SalesforcePort,
+  type SfChange,
+  type WriteOutcome,
+} from '../connectors/ports.ts';
 import type { AuditEntry, StateStore } from '../store/state-store.ts';
 import { planSettings, resolveSettings } from './settings.ts';
 
@@ -37,6 +44,16 @@ export interface EngineOptions {
   readonly overlapMs?: number;
   /** Progress and outcome events, for the CLI and logs. */
   readonly onEvent?: (event: EngineEvent) => void;
+  /** B1: how long Salesforce calls pause after `REQUEST_LIMIT_EXCEEDED` (ms). Default 15 minutes. */
+  readonly limitPauseMs?: number;
+}
+
+/** B1: Salesforce calls are paused: the allocation is spent, or the org refused a call for its limit. */
+export interface Pause {
+  readonly reason: 'allocation' | 'org_limit';
+  /** When calls may resume (epoch ms): the rolling window frees enough, or the pause after a refusal ends. */
+  readonly until: number;
+  readonly why: string;
 }
 
 export type EngineEvent =
@@ -59,11 +76,37 @@ export interface CycleReport {
   readonly written: { readonly salesforce: number; readonly hubspot: number };
   /** API calls made in this cycle. */
   readonly calls: { readonly salesforce: number; readonly hubspot: number };
+  /** B1: set when the cycle stopped (or never started) because Salesforce calls are paused; the work waits. */
+  readonly paused: Pause | null;
 }
 
 const OPT_OUT_PROPERTY = 'hs_email_optout';
 const LINK_PROPERTIES = ['salesforceleadid', 'salesforcecontactid', 'salesforcecampaignids'];
 const OBJECTS: readonly SfPersonObject[] = ['Lead', 'Contact'];
+const DAY = 86_400_000;
+/** Store cursors of B1: until when Salesforce calls pause after a refusal, and the org's last known use. */
+const PAUSED_UNTIL = 'salesforce:paused-until';
+export const ORG_USAGE = 'salesforce:org-usage';
+
+/**
+ * A Salesforce poll position: the last `SystemModstamp` stored, and the records (id, created at)
+ * created within the overlap before it that a poll has seen: they are not new when the overlap reads
+ * them again (C3).
+ * A bare number is the position of an older version.
+ */
+function readSfCursor(value: string | null): { stamp: number; created: [string, number][] } {
+  if (value === null) return { stamp: 0, created: [] };
+  if (/^\d+$/.test(value)) return { stamp: Number(value), created: [] };
+  return JSON.parse(value) as { stamp: number; created: [string, number][] };
+}
+
+function orgLimitPause(until: number): Pause {
+  return {
+    reason: 'org_limit',
+    until,
+    why: `Salesforce refused a call: the org's daily API limit is reached (REQUEST_LIMIT_EXCEEDED). Salesforce calls resume at ${new Date(until).toISOString()}, and the work waits until then (B1)`,
+  };
+}
 
 interface Unit {
   readonly key: string;
@@ -78,8 +121,10 @@ interface RunState {
   /** The Salesforce connector's call count when the run started (E3 adds this run's calls). */
   readonly callsAtStart: number;
   readonly ctx: PlanContext;
-  readonly members: ReadonlySet<string> | null;
+  members: ReadonlyMap<string, number> | null;
   readonly counts: Counts;
+  /** B1: set when Salesforce calls paused during the run; no further page is read. */
+  paused: Pause | null;
 }
 
 interface Counts {
@@ -135,56 +180,163 @@ export class Engine {
     return this.#context;
   }
 
-  /** One full cycle: Salesforce changes, then HubSpot changes, each in pages. */
-  async runOnce(): Promise<CycleReport> {
+  /** One full cycle: Salesforce changes, then HubSpot changes, each in pages; then segment joins and due retries. */
+  runOnce(): Promise<CycleReport> {
+    return this.#run('run', async (run, changes) => {
+      const { hubspot: hs, store } = this.#o;
+      const { ctx } = run;
+      const overlap = this.#o.overlapMs ?? 60_000;
+
+      for (const object of OBJECTS) {
+        const cursorName = `salesforce:${object}`;
+        const cursor = readSfCursor(await store.cursor(cursorName));
+        const seenCreated = new Set(cursor.created.map(([id]) => id));
+        let { stamp, created } = cursor;
+        changes.salesforce += await this.#syncSalesforce(
+          object,
+          Math.max(0, cursor.stamp - overlap),
+          true,
+          run,
+          // A record is new (C3) when it appeared since the last poll. The overlap re-reads the last
+          // poll's records: those it saw are not new again, even when they stayed unlinked (out of the
+          // segment). On the very first poll nothing is new: records made before Crosswalk ran are
+          // existing records (an import brings them all).
+          (record, link) =>
+            cursor.stamp > 0 &&
+            record.createdAt > cursor.stamp - overlap &&
+            link === null &&
+            !seenCreated.has(record.id)
+              ? 'sf_created'
+              : 'sf_updated',
+          (page) => {
+            stamp = Math.max(stamp, page[page.length - 1]!.stamp);
+            // Remembered: the records created within the overlap before the new position.
+            const recent = new Map(created);
+            for (const { record } of page) recent.set(record.id, record.createdAt);
+            created = [...recent].filter(([, at]) => at > stamp - overlap);
+            return store.setCursor(cursorName, JSON.stringify({ stamp, created }));
+          },
+        );
+        if (run.paused) return;
+      }
+
+      const hsCursor = 'hubspot:contacts';
+      const hsSince = Number((await store.cursor(hsCursor)) ?? '0');
+      for await (const page of hs.changedSince(Math.max(0, hsSince - overlap), hsPropertiesFor(ctx))) {
+        if (page.length === 0) continue;
+        changes.hubspot += page.length;
+        this.#o.onEvent?.({ type: 'batch', source: 'hubspot', records: page.length });
+        const links = await store.linksByHubSpotIds(page.map((c) => c.contact.id));
+        const linkByHs = new Map(links.map((l) => [l.hsContactId, l]));
+        const units: Unit[] = page.map(({ contact }) => ({
+          key: `hs:${contact.id}`,
+          trigger: 'hs_updated',
+          hubspot: contact,
+          link: linkByHs.get(contact.id) ?? null,
+          sfRecordId: null,
+        }));
+        await this.#syncUnits(units, ctx, run.members, run.runId, run.counts, []);
+        await store.setCursor(hsCursor, String(Math.max(hsSince, page[page.length - 1]!.stamp)));
+        if (await this.#pausing(run)) return;
+      }
+
+      await this.#syncJoins(run);
+      if (!run.paused) await this.#retryDue(run);
+    });
+  }
+
+  /**
+   * Runs one run: `work` reads and writes, counting the changes it read. B1: nothing starts while
+   * Salesforce calls are paused; a `REQUEST_LIMIT_EXCEEDED` pauses them (the cursors stay where the
+   * last stored page left them, so the work waits in the source systems and nothing is lost).
+   */
+  async #run(
+    kind: string,
+    work: (run: RunState, changes: { salesforce: number; hubspot: number }) => Promise<void>,
+  ): Promise<CycleReport> {
     const { salesforce: sf, hubspot: hs, store, now } = this.#o;
     const startedAt = now();
-    const runId = `run-${startedAt}-${++this.#runs}`;
+    const runId = `${kind}-${startedAt}-${++this.#runs}`;
     this.#o.onEvent?.({ type: 'cycle_started', runId });
     const calls0 = { salesforce: sf.calls, hubspot: hs.calls };
-    const run = await this.#startRun(runId);
-    const { ctx, counts, members } = run;
-    const overlap = this.#o.overlapMs ?? 60_000;
-    let sfChanges = 0;
-    let hsChanges = 0;
-
-    for (const object of OBJECTS) {
-      const cursorName = `salesforce:${object}`;
-      const since = Number((await store.cursor(cursorName)) ?? '0');
-      sfChanges += await this.#syncSalesforce(
-        object,
-        Math.max(0, since - overlap),
-        true,
-        run,
-        // A record is new (C3) when it appeared since the last poll; on the very first poll nothing is
-        // new: records made before Crosswalk ran are existing records (an import brings them all).
-        (record, link) =>
-          since > 0 && record.createdAt > since - overlap && link === null ? 'sf_created' : 'sf_updated',
-        (stamp) => store.setCursor(cursorName, String(Math.max(since, stamp))),
-      );
+    const changes = { salesforce: 0, hubspot: 0 };
+    const counts: Counts = { planned: 0, synced: 0, skipped: 0, failed: 0, sfWritten: 0, hsWritten: 0 };
+    const outcome: Pick<RunState, 'runId' | 'counts' | 'paused'> = {
+      runId,
+      counts,
+      paused: await this.#pauseNow(0),
+    };
+    if (!outcome.paused) {
+      try {
+        const run = await this.#startRun(runId, counts);
+        try {
+          await work(run, changes);
+        } finally {
+          outcome.paused = run.paused;
+        }
+      } catch (error) {
+        if (!(error instanceof ConnectorError && error.code === 'REQUEST_LIMIT_EXCEEDED')) throw error;
+        const until = now() + (this.#o.limitPauseMs ?? 15 * 60_000);
+        await store.setCursor(PAUSED_UNTIL, String(until));
+        outcome.paused = orgLimitPause(until);
+      }
     }
+    return this.#finishRun(outcome, startedAt, calls0, changes);
+  }
 
-    const hsCursor = 'hubspot:contacts';
-    const hsSince = Number((await store.cursor(hsCursor)) ?? '0');
-    for await (const page of hs.changedSince(Math.max(0, hsSince - overlap), hsPropertiesFor(ctx))) {
-      if (page.length === 0) continue;
-      hsChanges += page.length;
-      this.#o.onEvent?.({ type: 'batch', source: 'hubspot', records: page.length });
-      const links = await store.linksByHubSpotIds(page.map((c) => c.contact.id));
-      const linkByHs = new Map(links.map((l) => [l.hsContactId, l]));
-      const units: Unit[] = page.map(({ contact }) => ({
-        key: `hs:${contact.id}`,
-        trigger: 'hs_updated',
-        hubspot: contact,
-        link: linkByHs.get(contact.id) ?? null,
-        sfRecordId: null,
-      }));
-      await this.#syncUnits(units, ctx, members, runId, counts, []);
-      await store.setCursor(hsCursor, String(Math.max(hsSince, page[page.length - 1]!.stamp)));
+  /**
+   * B1: whether Salesforce calls are paused now: after the org refused a call for its daily limit, or
+   * once the calls of the rolling 24 h (with `runCalls`, this run's so far) reach the allocation.
+   */
+  async #pauseNow(runCalls: number): Promise<Pause | null> {
+    const { store, now } = this.#o;
+    const at = now();
+    const until = Number((await store.cursor(PAUSED_UNTIL)) ?? '0');
+    if (until > at) return orgLimitPause(until);
+    const allocation = resolveSettings(await store.settings()).sfDailyAllocation;
+    if (allocation === null) return null;
+    const used = (await store.apiCalls('salesforce', at - DAY)) + runCalls;
+    if (used < allocation) return null;
+    // The earliest minute at which the calls still in the window fall below the allocation.
+    let lo = at;
+    let hi = at + DAY;
+    while (hi - lo > 60_000) {
+      const mid = Math.floor((lo + hi) / 2);
+      if ((await store.apiCalls('salesforce', mid - DAY)) + runCalls < allocation) hi = mid;
+      else lo = mid;
     }
+    return {
+      reason: 'allocation',
+      until: hi,
+      why: `the Salesforce allocation of ${allocation} calls in 24 h is spent (${used} used): Salesforce calls resume at ${new Date(hi).toISOString()}, and the work waits until then (B1)`,
+    };
+  }
 
-    await this.#retryDue(run);
-    return this.#finishRun(run, startedAt, calls0, { salesforce: sfChanges, hubspot: hsChanges });
+  /** B1, between pages: stops the run when Salesforce calls must pause. A page in flight finishes. */
+  async #pausing(run: RunState): Promise<boolean> {
+    run.paused ??= await this.#pauseNow(this.#o.salesforce.calls - run.callsAtStart);
+    return run.paused !== null;
+  }
+
+  /**
+   * G2: contacts that joined the segment since the last run get a full sync. The first look at a
+   * segment only notes where it stands: its members were not "joining" (a segment resync, G3, syncs them all).
+   */
+  async #syncJoins(run: RunState): Promise<void> {
+    const { store } = this.#o;
+    const segmentId = run.ctx.settings.segmentId;
+    if (segmentId === null || run.members === null) return;
+    const cursorName = `segment:${segmentId}:joined`;
+    const stored = await store.cursor(cursorName);
+    const since = Number(stored ?? '0');
+    let latest = since;
+    const joined: string[] = [];
+    for (const [id, at] of run.members) {
+      if (at > latest) latest = at;
+      if (stored !== null && at > since) joined.push(id);
+    }
+    if (joined.length) await this.#syncContacts(joined, 'segment_joined', run);
+    if (!run.paused && latest !== since) await store.setCursor(cursorName, String(latest));
   }
 
   /**
@@ -194,7 +346,7 @@ export class Engine {
   async #retriesAllowed(run: RunState): Promise<boolean> {
     const { salesforce: sf, store, now } = this.#o;
     const allocation = resolveSettings(await store.settings()).sfDailyAllocation;
-    const used = (await store.apiCalls('salesforce', now() - 86_400_000)) + (sf.calls - run.callsAtStart);
+    const used = (await store.apiCalls('salesforce', now() - DAY)) + (sf.calls - run.callsAtStart);
     this.#retrying = used < (allocation === null ? 5_000 : 0.75 * allocation);
     return this.#retrying;
   }
@@ -253,6 +405,7 @@ export class Engine {
       }));
       found.push(...units.map((u) => u.key.slice(3)));
       if (units.length) await this.#syncUnits(units, run.ctx, run.members, run.runId, run.counts, [], true);
+      if (await this.#pausing(run)) break;
     }
     return found;
   }
@@ -262,27 +415,24 @@ export class Engine {
    * a full sync: values a new mapping would not otherwise backfill move too (F7). A manual resync is
    * always allowed, whatever the contact's errors wait for (E2).
    */
-  async resync(
+  resync(
     target: { readonly email: string } | { readonly hsContactId: string } | { readonly segmentId: string },
   ): Promise<CycleReport> {
-    const { salesforce: sf, hubspot: hs, now } = this.#o;
-    const startedAt = now();
-    const runId = `resync-${startedAt}-${++this.#runs}`;
-    this.#o.onEvent?.({ type: 'cycle_started', runId });
-    const calls0 = { salesforce: sf.calls, hubspot: hs.calls };
-    const run = await this.#startRun(runId);
-    let found: string[] = [];
-    if ('segmentId' in target) {
-      const members = await hs.listMembers(target.segmentId);
-      found = await this.#syncContacts([...members], 'segment_resync', { ...run, members });
-    } else {
-      const ids =
-        'hsContactId' in target
-          ? [target.hsContactId]
-          : (await hs.byEmails([target.email], ['email'])).map((c) => c.id);
-      if (ids.length) found = await this.#syncContacts(ids, 'record_resync', run);
-    }
-    return this.#finishRun(run, startedAt, calls0, { salesforce: 0, hubspot: found.length });
+    return this.#run('resync', async (run, changes) => {
+      const { hubspot: hs } = this.#o;
+      let found: string[] = [];
+      if ('segmentId' in target) {
+        run.members = await hs.listMembers(target.segmentId);
+        found = await this.#syncContacts([...run.members.keys()], 'segment_resync', run);
+      } else {
+        const ids =
+          'hsContactId' in target
+            ? [target.hsContactId]
+            : (await hs.byEmails([target.email], ['email'])).map((c) => c.id);
+        if (ids.length) found = await this.#syncContacts(ids, 'record_resync', run);
+      }
+      changes.hubspot += found.length;
+    });
   }
 
   /**
@@ -290,47 +440,37 @@ export class Engine {
    * gets a HubSpot contact (linked, never duplicated), and those in scope a full sync. Poll cursors do
    * not move; an interrupted import simply runs again (linked records plan to nothing).
    */
-  async importFromSalesforce(options: {
+  importFromSalesforce(options: {
     readonly objects: readonly SfPersonObject[];
     readonly since?: number;
   }): Promise<CycleReport> {
-    const { salesforce: sf, hubspot: hs, now } = this.#o;
-    const startedAt = now();
-    const runId = `import-${startedAt}-${++this.#runs}`;
-    this.#o.onEvent?.({ type: 'cycle_started', runId });
-    const calls0 = { salesforce: sf.calls, hubspot: hs.calls };
-    const run = await this.#startRun(runId);
-    let records = 0;
-    for (const object of options.objects)
-      records += await this.#syncSalesforce(
-        object,
-        options.since ?? 0,
-        false,
-        run,
-        () => 'import',
-        () => Promise.resolve(),
-      );
-    return this.#finishRun(run, startedAt, calls0, { salesforce: records, hubspot: 0 });
+    return this.#run('import', async (run, changes) => {
+      for (const object of options.objects) {
+        changes.salesforce += await this.#syncSalesforce(
+          object,
+          options.since ?? 0,
+          false,
+          run,
+          () => 'import',
+          () => Promise.resolve(),
+        );
+        if (run.paused) return;
+      }
+    });
   }
 
-  async #startRun(runId: string): Promise<RunState> {
+  async #startRun(runId: string, counts: Counts): Promise<RunState> {
     const callsAtStart = this.#o.salesforce.calls;
     const ctx = await this.#planContext();
     const members =
       ctx.settings.segmentId === null ? null : await this.#o.hubspot.listMembers(ctx.settings.segmentId);
-    const run: RunState = {
-      runId,
-      callsAtStart,
-      ctx,
-      members,
-      counts: { planned: 0, synced: 0, skipped: 0, failed: 0, sfWritten: 0, hsWritten: 0 },
-    };
+    const run: RunState = { runId, callsAtStart, ctx, members, counts, paused: null };
     await this.#retriesAllowed(run);
     return run;
   }
 
   async #finishRun(
-    run: RunState,
+    run: Pick<RunState, 'runId' | 'counts' | 'paused'>,
     startedAt: number,
     calls0: { salesforce: number; hubspot: number },
     changes: CycleReport['changes'],
@@ -340,6 +480,9 @@ export class Engine {
     const callsMade = { salesforce: sf.calls - calls0.salesforce, hubspot: hs.calls - calls0.hubspot };
     await store.recordApiCalls('salesforce', callsMade.salesforce, finishedAt);
     await store.recordApiCalls('hubspot', callsMade.hubspot, finishedAt);
+    // B1: the org's own count, as its last answer gave it, for `crosswalk usage`.
+    const org = sf.lastKnownLimits();
+    if (org) await store.setCursor(ORG_USAGE, JSON.stringify({ ...org, at: finishedAt }));
     const { counts } = run;
     const report: CycleReport = {
       runId: run.runId,
@@ -352,6 +495,7 @@ export class Engine {
       failed: counts.failed,
       written: { salesforce: counts.sfWritten, hubspot: counts.hsWritten },
       calls: callsMade,
+      paused: run.paused,
     };
     this.#o.onEvent?.({ type: 'cycle_finished', report });
     return report;
@@ -364,7 +508,7 @@ export class Engine {
     includeDeleted: boolean,
     run: RunState,
     triggerOf: (record: SfRecord, link: Link | null) => Trigger,
-    afterPage: (lastStamp: number) => Promise<void>,
+    afterPage: (page: readonly SfChange[]) => Promise<void>,
   ): Promise<number> {
     const { salesforce: sf, store } = this.#o;
     let read = 0;
@@ -394,7 +538,8 @@ export class Engine {
         run.counts,
         page.map((c) => c.record),
       );
-      await afterPage(page[page.length - 1]!.stamp);
+      await afterPage(page);
+      if (await this.#pausing(run)) break;
     }
     return read;
   }
@@ -403,7 +548,7 @@ export class Engine {
   async #syncUnits(
     allUnits: Unit[],
     ctx: PlanContext,
-    members: ReadonlySet<string> | null,
+    members: ReadonlyMap<string, number> | null,
     runId: string,
     counts: Counts,
     known: readonly SfRecord[],
@@ -445,6 +590,26 @@ export class Engine {
     const history = historyFor(ctx);
     const hsById = new Map((hsIds.length ? await hs.byIds(hsIds, props, history) : []).map((c) => [c.id, c]));
     for (const u of units) if (u.link && !u.hubspot) u.hubspot = hsById.get(u.link.hsContactId) ?? null;
+    // D2: a linked contact that is gone was deleted in HubSpot. The link ends now, and the Salesforce
+    // change that found it out is planned as the record's own: by C2 it may bring the contact back.
+    const ended: AuditEntry[] = [];
+    for (const u of units) {
+      if (!u.link || u.hubspot || !u.sfRecordId) continue;
+      const why = decideHubSpotDelete().why;
+      await store.endLink(u.link.hsContactId, why, at);
+      ended.push({
+        at,
+        runId,
+        record: `hs:${u.link.hsContactId}`,
+        system: 'hubspot',
+        field: 'link',
+        oldValue: u.link.sfId,
+        newValue: null,
+        why,
+      });
+      u.link = null;
+    }
+    if (ended.length) await store.appendAudit(ended);
 
     const missingSf = units.filter((u) => u.link && !sfById.has(u.link.sfId)).map((u) => u.link!.sfId);
     const fields = sfFieldsOfBoth(ctx);
@@ -695,7 +860,7 @@ export class Engine {
       else if (plan.outcome === 'synced') counts.synced++;
       if (succeeded) {
         await this.#storeLink(plan, unit, hsId, sfCreated.get(i) ?? null, at);
-        audit.push(...auditOf(plan, unit, input.salesforce, hsId, sfCreated.get(i) ?? null, runId, at));
+        audit.push(...auditOf(plan, unit, input, hsId, sfCreated.get(i) ?? null, runId, at));
       }
       if (plan.outcome !== 'skipped' || unit.hubspot) {
         await store.saveExplanation({
@@ -808,7 +973,7 @@ export function hsPropertiesFor(ctx: PlanContext): string[] {
 function auditOf(
   plan: SyncPlan,
   unit: Unit,
-  records: readonly SfRecord[],
+  input: PlanInput,
   hsId: string | null,
   createdSfId: string | null,
   runId: string,
@@ -833,7 +998,7 @@ function auditOf(
   }
   const sfWrite = plan.salesforce.update ?? plan.salesforce.create;
   const sfId = plan.salesforce.update?.id ?? createdSfId;
-  const before = plan.salesforce.update ? records.find((r) => r.id === sfId) : undefined;
+  const before = plan.salesforce.update ? input.salesforce.find((r) => r.id === sfId) : undefined;
   for (const [field, value] of Object.entries(sfWrite?.values ?? {})) {
     out.push({
       at,
@@ -855,7 +1020,11 @@ function auditOf(
       field: 'link',
       oldValue: unit.link?.sfId ?? null,
       newValue: plan.link.action === 'end' ? null : (plan.link.sfId ?? createdSfId),
-      why: plan.link.why,
+      // D2: a contact that comes back says why its old link ended.
+      why:
+        input.endedLinkWhy && plan.link.action === 'create'
+          ? `${plan.link.why}; the contact comes back: ${input.endedLinkWhy}`
+          : plan.link.why,
     });
   }
   return out;

@@ -222,6 +222,17 @@ describe('Salesforce connector against the emulator', () => {
     assert.equal(usage.dailyApiRequests.used, 2);
   });
 
+  it('B1: knows the daily API use from the last Sforce-Limit-Info header, without a call', async () => {
+    const p = await port();
+    assert.equal(p.lastKnownLimits(), null);
+    await p.users();
+    await p.describe('Lead');
+    const before = p.calls;
+    const known = p.lastKnownLimits();
+    assert.equal(p.calls, before);
+    assert.deepEqual(known, { used: 2, max: 15_000 });
+  });
+
   it('B3: creates 450 records in 3 collection calls, outcomes in input order', async () => {
     const p = await port();
     const input = leads(450);

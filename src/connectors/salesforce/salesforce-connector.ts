@@ -577,6 +577,13 @@ export function createSalesforceConnector(options: SalesforceConnectorOptions): 
         throw new ConnectorError('salesforce', 200, 'UNEXPECTED_RESPONSE', 'no DailyApiRequests in limits');
       return { used: Math.max(0, max - remaining), max };
     },
+
+    lastKnownLimits() {
+      const usage = (conn.limitInfo as { apiUsage?: { used?: unknown; limit?: unknown } }).apiUsage;
+      const used = Number(usage?.used);
+      const max = Number(usage?.limit);
+      return Number.isFinite(used) && Number.isFinite(max) ? { used, max } : null;
+    },
   };
 }
 
