@@ -1,0 +1,114 @@
+/**
+ * T3 end to end: `importFromSalesforce` gives every Salesforce email one HubSpot contact, links the
+ * contacts HubSpot already has instead of duplicating them, skips records without email, and reads
+ * from HubSpot only the contacts that exist (it knows every HubSpot email when that is cheaper).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startSalesforce, type SalesforceFixture } from '../helpers/salesforce.ts';
+import { startHubSpot, type HubSpotFixture } from '../helpers/hubspot.ts';
+import { openService } from '../../src/engine/service.ts';
+import { emailKey } from '../../src/core/matching.ts';
+
+interface Person {
+  readonly Id: string;
+  readonly Email: string | null;
+}
+
+async function world(hsSeed: number) {
+  const sf = await startSalesforce({ seedCount: 60, seed: 5 });
+  const hs = await startHubSpot({ seedCount: hsSeed, seed: 5 });
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'crosswalk-import-'));
+  const service = await openService({
+    salesforce: { kind: 'token', instanceUrl: sf.emulator.url, accessToken: sf.emulator.accessToken },
+    hubspot: { baseUrl: hs.emulator.url, accessToken: hs.emulator.accessToken },
+    dataDir: dir,
+    databaseUrl: undefined,
+  });
+  return { sf, hs, service, dir };
+}
+
+async function people(sf: SalesforceFixture): Promise<Person[]> {
+  const leads = await sf.conn.query<Person>('SELECT Id, Email FROM Lead WHERE IsConverted = false');
+  const contacts = await sf.conn.query<Person>('SELECT Id, Email FROM Contact');
+  return [...leads.records, ...contacts.records];
+}
+
+async function hubspotEmails(hs: HubSpotFixture): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  let after: string | undefined;
+  do {
+    const page = await hs.client.crm.contacts.basicApi.getPage(100, after, ['email']);
+    for (const c of page.results) {
+      const key = emailKey(c.properties.email);
+      assert.ok(key, `contact ${c.id} has an email`);
+      assert.ok(!out.has(key), `one HubSpot contact for ${key}`);
+      out.set(key, c.id);
+    }
+    after = page.paging?.next?.after;
+  } while (after);
+  return out;
+}
+
+const batchReads = async (hs: HubSpotFixture): Promise<number> =>
+  (await hs.requests(1000)).filter((r) => r.path === '/crm/v3/objects/contacts/batch/read').length;
+
+for (const [label, hsSeed] of [
+  ['into an empty HubSpot', 0],
+  ['into a HubSpot that has many of the emails', 60],
+] as const) {
+  describe(`T3: import ${label}`, () => {
+    let w: Awaited<ReturnType<typeof world>>;
+    let before_: Map<string, string>;
+
+    before(async () => {
+      w = await world(hsSeed);
+      before_ = await hubspotEmails(w.hs);
+    });
+    after(async () => {
+      await w.service.stop();
+      await Promise.all([w.sf.close(), w.hs.close()]);
+      await rm(w.dir, { recursive: true, force: true });
+    });
+
+    it('T3: every email once in HubSpot, existing contacts linked, records without email skipped', async () => {
+      const readsBefore = await batchReads(w.hs);
+      const report = await w.service.engine.importFromSalesforce({ objects: ['Contact', 'Lead'] });
+      const records = await people(w.sf);
+      const sfEmails = new Set(records.map((p) => emailKey(p.Email)).filter((e) => e !== null));
+      const after_ = await hubspotEmails(w.hs);
+      for (const email of sfEmails) assert.ok(after_.has(email), `${email} reached HubSpot`);
+      // Existing contacts were linked, not replaced: same ids.
+      for (const [email, id] of before_) assert.equal(after_.get(email), id, `${email} kept its contact`);
+      const linked = await w.service.store.linksBySalesforceIds(records.map((p) => p.Id));
+      assert.ok(linked.length >= sfEmails.size, 'every record with an email is linked');
+      const withoutEmail = records.filter((p) => emailKey(p.Email) === null).length;
+      assert.ok(report.skipped >= withoutEmail, `${report.skipped} skipped, ${withoutEmail} without email`);
+
+      // HubSpot is read only for the emails it has (a contact imported first shares its email with a
+      // lead imported after it, or the contact was there before): never once per batch regardless.
+      const contactEmails = new Set(
+        records.filter((p) => p.Id.startsWith('003')).map((p) => emailKey(p.Email)),
+      );
+      const shared = [...sfEmails].filter(
+        (email) =>
+          before_.has(email) ||
+          (contactEmails.has(email) &&
+            records.some((p) => p.Id.startsWith('00Q') && emailKey(p.Email) === email)),
+      ).length;
+      const reads = (await batchReads(w.hs)) - readsBefore;
+      if (shared === 0) assert.equal(reads, 0);
+      else assert.ok(reads >= 1 && reads <= 2, `${reads} batch reads for ${shared} shared emails`);
+    });
+
+    it('T3: a second import writes nothing and duplicates nothing', async () => {
+      const count = (await hubspotEmails(w.hs)).size;
+      const again = await w.service.engine.importFromSalesforce({ objects: ['Contact', 'Lead'] });
+      assert.deepEqual(again.written, { salesforce: 0, hubspot: 0 });
+      assert.equal((await hubspotEmails(w.hs)).size, count);
+    });
+  });
+}
