@@ -7,7 +7,8 @@ import { startHubSpotEmulator } from '../emulators/hubspot/server.ts';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { openService } from '../engine/service.ts';
-import { eventPrinter, registerSyncCommands } from './sync-commands.ts';
+import type { ApiConfig } from '../config/options.ts';
+import { apiConfigFrom, apiOptions, eventPrinter, registerSyncCommands, serveApi } from './sync-commands.ts';
 
 function integer(min: number) {
   return (value: string): number => {
@@ -176,9 +177,13 @@ async function alignLeadStatus(hs: Running, sf: Running, out: (line: string) => 
   out(`  hs_lead_status: added Salesforce's ${added.length} Lead Status values as HubSpot options`);
 }
 
-/** The demo's sync: the engine between the two emulators, with a fresh store in `.crosswalk/demo`. */
+/**
+ * The demo's sync: the engine between the two emulators, with a fresh store in `.crosswalk/demo`, and
+ * the HTTP API next to it.
+ */
 async function startDemoSync(
   running: readonly Running[],
+  api: ApiConfig,
   out: (line: string) => void,
 ): Promise<() => Promise<void>> {
   const [sf, hs] = running;
@@ -198,8 +203,18 @@ async function startDemoSync(
   out(`  npx crosswalk explain <email> --data-dir ${dataDir}`);
   out(`  npx crosswalk errors --data-dir ${dataDir}`);
   out(`  npx crosswalk mappings list --data-dir ${dataDir}`);
+  let server: { stop(): Promise<void> };
+  try {
+    server = await serveApi(service, api, out);
+  } catch (error) {
+    await service.stop();
+    throw error;
+  }
   service.start(3000, (error) => out(`sync cycle failed: ${(error as Error).message}`));
-  return () => service.stop();
+  return async () => {
+    await server.stop();
+    await service.stop();
+  };
 }
 
 export async function main(
@@ -243,7 +258,7 @@ export async function main(
     .option('--latency-ms <n>', 'latency added to every API request, in ms', integer(0), 0)
     .action((flags: HubSpotFlags) => runUntilSignal([() => startHubSpot(flags, out)], out));
 
-  const both = (flags: BothFlags, sync = false) =>
+  const both = (flags: BothFlags, api?: ApiConfig) =>
     runUntilSignal(
       [
         () =>
@@ -274,7 +289,7 @@ export async function main(
           ),
       ],
       out,
-      sync ? (running) => startDemoSync(running, out) : undefined,
+      api ? (running) => startDemoSync(running, api, out) : undefined,
     );
   const bothOptions = (command: Command) =>
     command
@@ -288,13 +303,15 @@ export async function main(
     emulator.command('all').description('Both emulators, seeded with one overlapping demo dataset.'),
   ).action((flags: BothFlags) => both(flags));
 
-  bothOptions(
-    program
-      .command('demo')
-      .description(
-        'Both emulators with the demo dataset, and the sync running between them (what `npm start` runs).',
-      ),
-  ).action((flags: BothFlags) => both(flags, true));
+  apiOptions(
+    bothOptions(
+      program
+        .command('demo')
+        .description(
+          'Both emulators with the demo dataset, the sync running between them and its HTTP API (what `npm start` runs).',
+        ),
+    ),
+  ).action((flags: BothFlags & Record<string, unknown>) => both(flags, apiConfigFrom(flags)));
 
   registerSyncCommands(program, out, untilSignal);
 

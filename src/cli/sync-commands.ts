@@ -1,17 +1,28 @@
 /**
- * The commands that run or inspect the sync: `sync --once`, `start`, `explain`, `errors`, `settings`,
- * `mappings` and `usage`. Thin: they load the config, open the service or the store, and print.
+ * The commands that run or inspect the sync: `sync --once`, `start` (with the HTTP API), `import`,
+ * `resync`, `explain`, `errors`, `settings`, `mappings` and `usage`. Thin: they load the config, open
+ * the service or the store, run the operation the HTTP API runs too (`src/api/operations.ts`), and
+ * print its data.
  */
-import { InvalidArgumentError, type Command } from 'commander';
-import { loadConfig, options, rawOptions, type Config } from '../config/options.ts';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import {
+  loadApiConfig,
+  loadConfig,
+  options,
+  rawOptions,
+  type ApiConfig,
+  type Config,
+  type OptionDefinition,
+} from '../config/options.ts';
 import { openService, type Service } from '../engine/service.ts';
 import type { CycleReport, EngineEvent } from '../engine/engine.ts';
-import { parseSetting, resolveSettings, settingDefinitions, settingKeys } from '../engine/settings.ts';
 import { openStore } from '../store/open-store.ts';
 import type { StateStore } from '../store/state-store.ts';
-import { DEFAULT_MAPPINGS, setMappingRule } from '../core/mappings.ts';
-import { errorCategories, errorCategoryLabels, type ErrorCategory } from '../core/errors.ts';
-import { syncRuleLabels, syncRules, type SfPersonObject, type SyncRule } from '../core/model.ts';
+import { errorCategories, errorCategoryLabels } from '../core/errors.ts';
+import { syncRuleLabels, syncRules, type Mapping, type Result, type SfPersonObject } from '../core/model.ts';
+import * as ops from '../api/operations.ts';
+import type { ErrorList, Explanation, Usage } from '../api/contract.ts';
+import { startApiServer } from '../server/http-api.ts';
 import { Presets, SingleBar } from 'cli-progress';
 
 type Out = (line: string) => void;
@@ -21,18 +32,49 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+const definitions: readonly OptionDefinition[] = Object.values(options);
+
+/** Adds the connection options (the options table without the HTTP API's). */
 function connectionOptions(command: Command): Command {
-  for (const def of Object.values(options)) command.option(def.flag, `${def.description} [env ${def.env}]`);
+  for (const def of definitions.filter((d) => d.group === undefined))
+    command.option(def.flag, `${def.description} [env ${def.env}]`);
   return command;
+}
+
+/** Adds the HTTP API's options (`--api-host`, `--api-port`, `--api-token`). */
+export function apiOptions(command: Command): Command {
+  for (const def of definitions.filter((d) => d.group === 'api'))
+    command.option(def.flag, `${def.description} [env ${def.env}]`);
+  return command;
+}
+
+function configProblems(problems: readonly string[]): UsageError {
+  return new UsageError(
+    `cannot run: the configuration has ${problems.length} problem(s):\n  - ${problems.join('\n  - ')}`,
+  );
 }
 
 function configFrom(flags: Record<string, unknown>): Config {
   const result = loadConfig(rawOptions(flags, process.env));
-  if (!result.ok)
-    throw new UsageError(
-      `cannot run: the configuration has ${result.problems.length} problem(s):\n  - ${result.problems.join('\n  - ')}`,
-    );
+  if (!result.ok) throw configProblems(result.problems);
   return result.config;
+}
+
+/** The HTTP API's config from flags and environment, or a `UsageError` listing every problem. */
+export function apiConfigFrom(flags: Record<string, unknown>): ApiConfig {
+  const result = loadApiConfig(rawOptions(flags, process.env));
+  if (!result.ok) throw configProblems(result.problems);
+  return result.config;
+}
+
+/** Both configs of `crosswalk start`, with every problem of either in one message. */
+function startConfigFrom(flags: Record<string, unknown>): { config: Config; api: ApiConfig } {
+  const raw = rawOptions(flags, process.env);
+  const sync = loadConfig(raw);
+  const api = loadApiConfig(raw);
+  if (!sync.ok || !api.ok)
+    throw configProblems([...(sync.ok ? [] : sync.problems), ...(api.ok ? [] : api.problems)]);
+  return { config: sync.config, api: api.config };
 }
 
 async function withStore<T>(
@@ -54,7 +96,8 @@ export function describeCycle(report: CycleReport): string {
     `${report.synced} synced, ${report.skipped} skipped, ${report.failed} failed; ` +
     `wrote ${report.written.salesforce} Salesforce and ${report.written.hubspot} HubSpot records; ` +
     `${report.calls.salesforce} Salesforce and ${report.calls.hubspot} HubSpot API calls ` +
-    `(${((report.finishedAt - report.startedAt) / 1000).toFixed(1)} s)`
+    `(${((report.finishedAt - report.startedAt) / 1000).toFixed(1)} s)` +
+    (report.paused ? `; paused: ${report.paused.why}` : '')
   );
 }
 
@@ -153,169 +196,154 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
         throw new UsageError('give either --contact <email-or-id> or --segment <listId>.');
       const service = await openService(configFrom(flags), { onEvent: eventPrinter(out) });
       try {
-        const report = await service.engine.resync(
-          flags.segment !== undefined
-            ? { segmentId: flags.segment }
-            : flags.contact!.includes('@')
-              ? { email: flags.contact! }
-              : { hsContactId: flags.contact! },
-        );
-        if (report.planned === 0)
-          throw new UsageError(
-            `no HubSpot contact found for ${flags.contact ?? `segment ${flags.segment}`}: check the email, id or list id in HubSpot (a Salesforce-only record gets its contact on the next \`crosswalk sync --once\`).`,
-          );
+        const target =
+          flags.segment !== undefined ? { segmentId: flags.segment } : ops.contactKey(flags.contact!);
+        needed(await ops.resync(service, target));
       } finally {
         await service.stop();
       }
     });
 
-  connectionOptions(
-    program.command('start').description('Run the sync service until stopped (SIGINT or SIGTERM).'),
+  apiOptions(
+    connectionOptions(
+      program
+        .command('start')
+        .description('Run the sync service and its HTTP API until stopped (SIGINT or SIGTERM).'),
+    ),
   )
-    .option('--interval <seconds>', 'seconds between sync cycles', interval, 5000)
+    .addOption(
+      new Option('--interval <seconds>', 'seconds between sync cycles')
+        .argParser(interval)
+        .default(5000, '5'),
+    )
     .action(async (flags: Record<string, unknown> & { interval: number }) => {
-      const service = await openService(configFrom(flags), { onEvent: eventPrinter(out) });
-      await runService(service, flags.interval, out, untilSignal);
+      const { config, api } = startConfigFrom(flags);
+      const service = await openService(config, { onEvent: eventPrinter(out) });
+      await runService(service, { intervalMs: flags.interval, api }, out, untilSignal);
     });
 
   storeOptions(program.command('explain').description('Why a contact synced the way it did (V1).'))
     .argument('<email-or-id>', 'the contact email, or its HubSpot contact id')
     .action(async (key: string, flags: Record<string, unknown>) => {
-      await withStore(flags, async (store) => {
-        const explanation = await store.explanation(
-          key.includes('@') ? { email: key } : { hsContactId: key },
-        );
-        if (!explanation)
-          throw new UsageError(
-            `no sync of "${key}" is recorded yet: it syncs on its next change, or run \`crosswalk sync --once\`.`,
-          );
-        const link = explanation.hsContactId ? await store.linkByHubSpotId(explanation.hsContactId) : null;
-        out(
-          `contact:   ${explanation.email ?? '(no email)'}  HubSpot ${explanation.hsContactId ?? '–'}  Salesforce ${explanation.sfId ?? '–'}`,
-        );
-        out(
-          `link:      ${link ? `${link.sfObject} ${link.sfId}, last synced ${new Date(link.lastSyncedAt).toISOString()}` : 'none'}`,
-        );
-        out(
-          `last sync: ${new Date(explanation.at).toISOString()}  ${explanation.outcome}: ${explanation.why}`,
-        );
-        const errors = await store.errors({ records: [`hs:${explanation.hsContactId ?? ''}`] });
-        for (const e of errors)
-          out(`error:     ${errorCategoryLabels[e.category]} ${e.code}: ${e.message} Fix: ${e.fix}`);
-        out('fields:');
-        for (const f of explanation.fields)
-          out(`  ${f.hsProperty.padEnd(22)} ⇄ ${f.sfField.padEnd(20)} ${f.action.padEnd(13)} ${f.why}`);
-      });
+      const explained = needed(await withStore(flags, (store) => ops.explain(store, ops.contactKey(key))));
+      printExplanation(explained, out);
     });
 
   storeOptions(program.command('errors').description('Failed record syncs, by category (E1).'))
     .option('--category <category>', `one of ${errorCategories.join(', ')}`)
     .option('--csv', 'print CSV')
     .action(async (flags: Record<string, unknown> & { category?: string; csv?: boolean }) => {
-      const category = flags.category;
-      if (category !== undefined && !(errorCategories as readonly string[]).includes(category))
-        throw new UsageError(`unknown category "${category}": use one of ${errorCategories.join(', ')}.`);
-      await withStore(flags, async (store) => {
-        const errors = await store.errors(category ? { category: category as ErrorCategory } : {});
-        if (flags.csv) {
-          const cell = (v: string | number | null) => `"${String(v ?? '').replace(/"/g, '""')}"`;
-          out('record,email,direction,category,code,message,fix,first_seen,last_seen,attempts');
-          for (const e of errors)
-            out(
-              [
-                e.record,
-                e.email,
-                e.direction,
-                e.category,
-                e.code,
-                e.message,
-                e.fix,
-                new Date(e.firstSeen).toISOString(),
-                new Date(e.lastSeen).toISOString(),
-                e.attempts,
-              ]
-                .map(cell)
-                .join(','),
-            );
-          return;
-        }
-        if (errors.length === 0) return out('no errors');
-        const counts = new Map<string, number>();
-        for (const e of errors) counts.set(e.category, (counts.get(e.category) ?? 0) + 1);
-        for (const [c, n] of counts) out(`${errorCategoryLabels[c as ErrorCategory]}: ${n}`);
-        for (const e of errors)
-          out(
-            `${e.record} ${e.email ?? ''} ${e.direction} ${e.code} (×${e.attempts}): ${e.message} Fix: ${e.fix}`,
-          );
-      });
+      const category = flags.category === undefined ? undefined : needed(ops.parseCategory(flags.category));
+      const list = await withStore(flags, (store) => ops.listErrors(store, category));
+      if (!flags.csv) return printErrors(list, out);
+      for (const line of ops.errorsCsv(list.errors)) out(line);
     });
 
   const settings = program.command('settings').description('Sync settings (C1–C3, G1, D1, K1, B1).');
   storeOptions(settings.command('get').description('Show one setting, or all.'))
     .argument('[key]')
     .action(async (key: string | undefined, flags: Record<string, unknown>) => {
-      await withStore(flags, async (store) => {
-        const current = resolveSettings(await store.settings());
-        if (key !== undefined && !(key in settingDefinitions))
-          throw new UsageError(`no setting "${key}": use one of ${settingKeys.join(', ')}.`);
-        for (const k of key ? [key as keyof typeof current] : settingKeys)
-          out(`${k} = ${JSON.stringify(current[k])}    # ${settingDefinitions[k].description}`);
-      });
+      const shown = await withStore(flags, async (store) =>
+        key === undefined ? ops.listSettings(store) : [needed(await ops.getSetting(store, key))],
+      );
+      for (const s of shown) out(`${s.key} = ${JSON.stringify(s.value)}    # ${s.description}`);
     });
   storeOptions(settings.command('set').description('Change a setting.'))
     .argument('<key>')
     .argument('<value>')
     .action(async (key: string, value: string, flags: Record<string, unknown>) => {
-      const parsed = parseSetting(key, value);
-      if (!parsed.ok) throw new UsageError(`${parsed.problem.message} ${parsed.problem.fix}`);
-      await withStore(flags, (store) => store.setSetting(key, parsed.value));
-      out(`${key} = ${JSON.stringify(parsed.value)}`);
+      const set = needed(await withStore(flags, (store) => ops.setSetting(store, key, { text: value })));
+      out(`${set.key} = ${JSON.stringify(set.value)}`);
     });
 
   const mappings = program.command('mappings').description('Field mappings and their rules (F1–F6).');
   storeOptions(mappings.command('list').description('List the mappings.')).action(
     async (flags: Record<string, unknown>) => {
-      await withStore(flags, async (store) => {
-        for (const m of (await store.mappings()) ?? DEFAULT_MAPPINGS)
-          out(
-            `${m.hsProperty.padEnd(22)} ⇄ ${m.sfField.padEnd(20)} ${syncRuleLabels[m.rule].padEnd(32)} ${m.objects.join('/')}${m.isDefault ? '' : '  (custom)'}`,
-          );
-      });
+      for (const m of await withStore(flags, ops.listMappings)) out(mappingLine(m));
     },
   );
   storeOptions(mappings.command('set-rule').description('Change the rule of a mapping.'))
     .argument('<hs-property>')
     .argument('<rule>', syncRules.join(' | '))
     .action(async (property: string, rule: string, flags: Record<string, unknown>) => {
-      if (!(syncRules as readonly string[]).includes(rule))
-        throw new UsageError(`unknown rule "${rule}": use one of ${syncRules.join(', ')}.`);
-      await withStore(flags, async (store) => {
-        const result = setMappingRule(
-          (await store.mappings()) ?? DEFAULT_MAPPINGS,
-          property,
-          rule as SyncRule,
-        );
-        if (!result.ok) throw new UsageError(`${result.problem.message} ${result.problem.fix}`);
-        await store.saveMappings(result.value);
-        out(`${property}: ${syncRuleLabels[rule as SyncRule]}`);
-      });
+      const parsed = needed(ops.parseRule(rule));
+      needed(await withStore(flags, (store) => ops.setMappingRule(store, property, parsed)));
+      out(`${property}: ${syncRuleLabels[parsed]}`);
+    });
+  connectionOptions(
+    mappings.command('add').description("Add a custom mapping (F2), checked against both systems' fields."),
+  )
+    .argument('<hs-property>', 'the HubSpot contact property (internal name)')
+    .argument('<sf-field>', 'the Salesforce field API name (on Lead, Contact or both)')
+    .option('--rule <rule>', syncRules.join(' | '), 'prefer_salesforce_unless_blank')
+    .action(
+      async (hsProperty: string, sfField: string, flags: Record<string, unknown> & { rule: string }) => {
+        const rule = needed(ops.parseRule(flags.rule));
+        const service = await openService(configFrom(flags));
+        try {
+          out(`added: ${mappingLine(needed(await ops.addMapping(service, { hsProperty, sfField, rule })))}`);
+        } finally {
+          await service.stop();
+        }
+      },
+    );
+  storeOptions(mappings.command('remove').description('Remove a custom mapping (default mappings stay: F1).'))
+    .argument('<hs-property>')
+    .action(async (property: string, flags: Record<string, unknown>) => {
+      const removed = needed(await withStore(flags, (store) => ops.removeMapping(store, property)));
+      out(`removed: ${removed.hsProperty} ⇄ ${removed.sfField}`);
     });
 
   storeOptions(program.command('usage').description('API calls spent (B1).')).action(
     async (flags: Record<string, unknown>) => {
-      await withStore(flags, async (store) => {
-        const day = 86_400_000;
-        const now = Date.now();
-        const settingsNow = resolveSettings(await store.settings());
-        const sf = await store.apiCalls('salesforce', now - day);
-        const hs = await store.apiCalls('hubspot', now - day);
-        out(
-          `Salesforce: ${sf} calls in the last 24 h${settingsNow.sfDailyAllocation ? ` of ${settingsNow.sfDailyAllocation} allocated` : ''}`,
-        );
-        out(`HubSpot:    ${hs} calls in the last 24 h`);
-      });
+      printUsage(await withStore(flags, (store) => ops.usage(store, Date.now())), out);
     },
   );
+}
+
+/** The value of an operation, or its problem as a `UsageError`. */
+function needed<T>(result: Result<T>): T {
+  if (!result.ok) throw new UsageError(ops.problemText(result.problem));
+  return result.value;
+}
+
+function mappingLine(m: Mapping): string {
+  return `${m.hsProperty.padEnd(22)} ⇄ ${m.sfField.padEnd(20)} ${syncRuleLabels[m.rule].padEnd(32)} ${m.objects.join('/')}${m.isDefault ? '' : '  (custom)'}`;
+}
+
+function printExplanation(e: Explanation, out: Out): void {
+  const { contact, link, lastSync } = e;
+  out(
+    `contact:   ${contact.email ?? '(no email)'}  HubSpot ${contact.hsContactId ?? '–'}  Salesforce ${contact.sfId ?? '–'}`,
+  );
+  out(
+    `link:      ${link ? `${link.sfObject} ${link.sfId}, last synced ${new Date(link.lastSyncedAt).toISOString()}` : 'none'}`,
+  );
+  out(`last sync: ${new Date(lastSync.at).toISOString()}  ${lastSync.outcome}: ${lastSync.why}`);
+  for (const err of e.errors)
+    out(`error:     ${errorCategoryLabels[err.category]} ${err.code}: ${err.message} Fix: ${err.fix}`);
+  out('fields:');
+  for (const f of e.fields)
+    out(`  ${f.hsProperty.padEnd(22)} ⇄ ${f.sfField.padEnd(20)} ${f.action.padEnd(13)} ${f.why}`);
+}
+
+function printErrors(list: ErrorList, out: Out): void {
+  if (list.total === 0) return out('no errors');
+  for (const c of list.byCategory) out(`${c.label}: ${c.count}`);
+  for (const e of list.errors)
+    out(`${e.record} ${e.email ?? ''} ${e.direction} ${e.code} (×${e.attempts}): ${e.message} Fix: ${e.fix}`);
+}
+
+function printUsage(u: Usage, out: Out): void {
+  const { salesforce: sf } = u;
+  out(
+    `Salesforce: ${sf.calls} calls in the last 24 h${sf.allocation ? ` of ${sf.allocation} allocated` : ''}`,
+  );
+  out(`HubSpot:    ${u.hubspot.calls} calls in the last 24 h`);
+  if (sf.org)
+    out(
+      `Salesforce org: ${sf.org.used} of ${sf.org.max} daily API requests used (as of ${new Date(sf.org.at).toISOString()})`,
+    );
 }
 
 function storeOptions(command: Command): Command {
@@ -324,15 +352,40 @@ function storeOptions(command: Command): Command {
     .option(options.databaseUrl.flag, `${options.databaseUrl.description} [env ${options.databaseUrl.env}]`);
 }
 
-/** Runs the service's loop until a signal, then stops it. */
+/**
+ * Starts the HTTP API for a running service and says where it listens; `stop` closes it. The sync
+ * commands' `start` and the demo both serve the API through here.
+ */
+export async function serveApi(
+  service: Service,
+  api: ApiConfig,
+  out: Out,
+): Promise<{ readonly url: string; stop(): Promise<void> }> {
+  const server = await startApiServer(service, { ...api, log: out }).catch((error: unknown) => {
+    if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
+    throw new UsageError(
+      `cannot serve the HTTP API: port ${api.port} on ${api.host} is in use. Set ${options.apiPort.env} (${options.apiPort.flag.split(' ')[0]}) to another port, or 0 for a free one.`,
+    );
+  });
+  out(`HTTP API listening on ${server.url}  (try: curl ${server.url}/api/health)`);
+  return { url: server.url, stop: () => server.close() };
+}
+
+/** Runs the HTTP API and the service's loop until a signal, then stops both (the API first). */
 export async function runService(
   service: Service,
-  intervalMs: number,
+  run: { readonly intervalMs: number; readonly api: ApiConfig },
   out: Out,
   untilSignal: () => Promise<string>,
 ): Promise<void> {
-  service.start(intervalMs, (error) => out(`sync cycle failed: ${(error as Error).message}`));
-  const signal = await untilSignal();
-  out(`${signal}: stopping the sync`);
-  await service.stop();
+  let api: { stop(): Promise<void> } | undefined;
+  try {
+    api = await serveApi(service, run.api, out);
+    service.start(run.intervalMs, (error) => out(`sync cycle failed: ${(error as Error).message}`));
+    const signal = await untilSignal();
+    out(`${signal}: stopping the sync`);
+  } finally {
+    await api?.stop();
+    await service.stop();
+  }
 }

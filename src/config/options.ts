@@ -11,6 +11,8 @@ export interface OptionDefinition {
   readonly description: string;
   /** A secret is never printed, logged or echoed in an error. */
   readonly secret?: boolean;
+  /** `api`: an option of the HTTP API, which only `crosswalk start` and `crosswalk demo` take. */
+  readonly group?: 'api';
 }
 
 export const options = {
@@ -64,6 +66,26 @@ export const options = {
     description: 'PostgreSQL URL; when set, the store lives there instead of the data directory',
     secret: true,
   },
+  apiHost: {
+    env: 'CROSSWALK_API_HOST',
+    flag: '--api-host <host>',
+    description:
+      'interface the HTTP API listens on (default 127.0.0.1); any other than loopback needs CROSSWALK_API_TOKEN',
+    group: 'api',
+  },
+  apiPort: {
+    env: 'CROSSWALK_API_PORT',
+    flag: '--api-port <port>',
+    description: 'TCP port of the HTTP API (default 8710; 0 picks a free one)',
+    group: 'api',
+  },
+  apiToken: {
+    env: 'CROSSWALK_API_TOKEN',
+    flag: '--api-token <token>',
+    description: 'bearer token every HTTP API request but /api/health must carry (at least 16 characters)',
+    secret: true,
+    group: 'api',
+  },
 } as const satisfies Record<string, OptionDefinition>;
 
 export type OptionName = keyof typeof options;
@@ -84,6 +106,19 @@ export interface Config {
   readonly dataDir: string;
   readonly databaseUrl: string | undefined;
 }
+
+/** The HTTP API's listening address and token. */
+export interface ApiConfig {
+  /** Interface to bind; loopback unless a token is set. Default `127.0.0.1`. */
+  readonly host: string;
+  /** TCP port; `0` picks a free one. Default 8710. */
+  readonly port: number;
+  /** When set, every route but `/api/health` needs `Authorization: Bearer <token>`. */
+  readonly token: string | undefined;
+}
+
+export const DEFAULT_API_PORT = 8710;
+const MIN_TOKEN_LENGTH = 16;
 
 const url = z.url({ protocol: /^https?$/ });
 
@@ -175,4 +210,32 @@ export function loadConfig(
       databaseUrl: raw.databaseUrl,
     },
   };
+}
+
+/** Whether `host` names the loopback interface only (`127.0.0.0/8`, `::1`, `localhost`). */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** The HTTP API's config, or every problem. A host other than loopback without a token is a problem. */
+export function loadApiConfig(
+  raw: RawOptions,
+): { ok: true; config: ApiConfig } | { ok: false; problems: string[] } {
+  const problems: string[] = [];
+  const name = (o: OptionName) => `${options[o].env} (${options[o].flag.split(' ')[0]})`;
+  const host = raw.apiHost ?? '127.0.0.1';
+  const port = raw.apiPort === undefined ? DEFAULT_API_PORT : Number(raw.apiPort);
+  const token = raw.apiToken;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    problems.push(`${name('apiPort')} is not a port: "${raw.apiPort}". Give a whole number from 0 to 65535.`);
+  if (token !== undefined && token.length < MIN_TOKEN_LENGTH)
+    problems.push(
+      `${name('apiToken')} is too short: use at least ${MIN_TOKEN_LENGTH} characters (e.g. \`openssl rand -hex 32\`).`,
+    );
+  if (token === undefined && !isLoopback(host))
+    problems.push(
+      `${name('apiHost')} is "${host}", which other machines can reach: set ${name('apiToken')} too, or keep the default 127.0.0.1.`,
+    );
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, config: { host, port, token } };
 }

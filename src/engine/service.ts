@@ -15,10 +15,25 @@ export interface Service {
   readonly store: StateStore;
   readonly salesforce: SalesforcePort;
   readonly hubspot: HubSpotPort;
+  /** The service's clock, epoch ms. */
+  readonly now: () => number;
+  /**
+   * Runs `work` once the engine work before it has finished (a cycle, a resync, a mapping change), so
+   * that no two overlap; the loop's cycles go through here too. Refused once `stop()` was called.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
   /** Runs cycles every `intervalMs` until `stop()`; errors of one cycle are reported and the next runs. */
   start(intervalMs: number, onError: (error: unknown) => void): void;
-  /** Stops the loop, waits for the running cycle, closes the store. */
+  /** Stops the loop, waits for the engine work under way and queued, closes the store. */
   stop(): Promise<void>;
+}
+
+/** `exclusive` after `stop()`: the service no longer takes work. */
+export class ServiceStoppedError extends Error {
+  override readonly name = 'ServiceStoppedError';
+  constructor() {
+    super('the sync service is stopping: it takes no more work');
+  }
 }
 
 export interface ServiceOptions {
@@ -53,17 +68,25 @@ export async function openService(config: Config, options: ServiceOptions = {}):
   });
 
   let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> = Promise.resolve();
+  /** The tail of the engine work queue: settles when everything queued so far has finished. */
+  let tail: Promise<unknown> = Promise.resolve();
   let stopped = false;
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    if (stopped) return Promise.reject(new ServiceStoppedError());
+    const result = tail.then(work);
+    tail = result.catch(() => undefined);
+    return result;
+  };
   return {
     engine,
     store,
     salesforce,
     hubspot,
+    now,
+    exclusive,
     start(intervalMs, onError) {
       const tick = () => {
-        running = engine
-          .runOnce()
+        exclusive(() => engine.runOnce())
           .catch(onError)
           .finally(() => {
             if (!stopped) timer = setTimeout(tick, intervalMs);
@@ -74,7 +97,7 @@ export async function openService(config: Config, options: ServiceOptions = {}):
     async stop() {
       stopped = true;
       clearTimeout(timer);
-      await running;
+      await tail;
       await store.close();
     },
   };

@@ -67,15 +67,18 @@ export interface Settings {
 
 export type SettingProblem = { readonly key: string; readonly message: string; readonly fix: string };
 
+export function isSettingKey(key: string): key is SettingKey {
+  return Object.hasOwn(settingDefinitions, key);
+}
+
+type SettingCheck = { ok: true; value: unknown } | { ok: false; problem: SettingProblem };
+
 /**
- * Parses a value typed on the command line (`true`, `42`, `null`, or text) for `key`. Returns the
- * value, or a problem naming the key and the fix.
+ * Checks a value (from JSON) for `key`. Returns the value, or a problem naming the key and the fix;
+ * `shown` is how the problem quotes the value (default its JSON).
  */
-export function parseSetting(
-  key: string,
-  raw: string,
-): { ok: true; value: unknown } | { ok: false; problem: SettingProblem } {
-  if (!(key in settingDefinitions)) {
+export function checkSetting(key: string, value: unknown, shown = JSON.stringify(value)): SettingCheck {
+  if (!isSettingKey(key)) {
     return {
       ok: false,
       problem: {
@@ -85,23 +88,33 @@ export function parseSetting(
       },
     };
   }
-  const definition = settingDefinitions[key as SettingKey];
-  let value: unknown = raw;
-  if (raw === 'null') value = null;
-  else if (raw === 'true' || raw === 'false') value = raw === 'true';
-  else if (/^-?\d+$/.test(raw) && definition.schema.safeParse(Number(raw)).success) value = Number(raw);
+  const definition = settingDefinitions[key];
   const parsed = definition.schema.safeParse(value);
   if (!parsed.success) {
     return {
       ok: false,
       problem: {
         key,
-        message: `"${raw}" is not a valid ${key}: ${parsed.error.issues.map((i) => i.message).join('; ')}.`,
+        message: `${shown} is not a valid ${key}: ${parsed.error.issues.map((i) => i.message).join('; ')}.`,
         fix: definition.description,
       },
     };
   }
   return { ok: true, value: parsed.data };
+}
+
+/**
+ * Parses a value typed on the command line (`true`, `42`, `null`, or text) for `key`. Returns the
+ * value, or a problem naming the key and the fix.
+ */
+export function parseSetting(key: string, raw: string): SettingCheck {
+  if (!isSettingKey(key)) return checkSetting(key, raw);
+  const schema = settingDefinitions[key].schema;
+  let value: unknown = raw;
+  if (raw === 'null') value = null;
+  else if (raw === 'true' || raw === 'false') value = raw === 'true';
+  else if (/^-?\d+$/.test(raw) && schema.safeParse(Number(raw)).success) value = Number(raw);
+  return checkSetting(key, value, `"${raw}"`);
 }
 
 /** The settings in force: stored values over the defaults (a stored value that no longer parses is ignored). */

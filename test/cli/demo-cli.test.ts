@@ -1,7 +1,7 @@
 /**
  * `crosswalk emulator hubspot`, `crosswalk emulator all` and `crosswalk demo` (what `npm start` runs),
  * as real child processes: both emulators come up with one overlapping demo dataset, serve the
- * official clients, and stop cleanly on a signal.
+ * official clients, and stop cleanly on a signal; the demo serves the HTTP API too.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +9,7 @@ import { Client } from '@hubspot/api-client';
 import { Connection } from 'jsforce';
 import { API_VERSION } from '../helpers/salesforce.ts';
 import { STOP_TIMEOUT_MS, killChildren, refused, run, waitForOutput, within } from '../helpers/cli.ts';
+import { createApiClient } from '../../src/api/client.ts';
 
 const BIN = 'bin/crosswalk.js';
 
@@ -105,23 +106,22 @@ for (const command of [['emulator', 'all']]) {
 }
 
 describe('crosswalk demo (npm start)', () => {
-  it('starts both emulators and the sync between them, says how to look, and stops everything on SIGINT', async () => {
-    const cli = run(process.execPath, [
-      BIN,
-      'demo',
-      '--salesforce-port',
-      '0',
-      '--hubspot-port',
-      '0',
-      '--seed',
-      '60',
-    ]);
+  it('starts both emulators, the sync between them and its HTTP API, says how to look, and stops everything on SIGINT', async () => {
+    const cli = run(
+      process.execPath,
+      [BIN, 'demo', '--salesforce-port', '0', '--hubspot-port', '0', '--api-port', '0', '--seed', '60'],
+      { CROSSWALK_API_HOST: '', CROSSWALK_API_PORT: '', CROSSWALK_API_TOKEN: '' },
+    );
     await waitForOutput(cli, /^cycle run-\S+: .* synced.*$/m, 'a first sync cycle');
     const sfUrl = /Salesforce emulator listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stdout())![1]!;
     const hsUrl = /HubSpot emulator listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stdout())![1]!;
+    const apiUrl = /HTTP API listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stdout())![1]!;
     try {
       assert.match(cli.stdout(), /npx crosswalk explain <email> --data-dir/);
       assert.match(cli.stdout(), /npx crosswalk errors --data-dir/);
+      const api = createApiClient({ baseUrl: apiUrl });
+      const mappings = await api.mappings();
+      assert.ok(mappings.ok && mappings.value.mappings.some((m) => m.hsProperty === 'email'));
       const conn = await sfConnection(sfUrl);
       const sfEmails = new Set<string>();
       for (const object of ['Lead', 'Contact'])
@@ -143,5 +143,6 @@ describe('crosswalk demo (npm start)', () => {
     assert.match(cli.stdout(), /^SIGINT: stopping the sync$/m);
     assert.equal(await refused(`${sfUrl}/services/data`), true);
     assert.equal(await refused(hsUrl), true);
+    assert.equal(await refused(`${apiUrl}/api/health`), true);
   });
 });

@@ -7,32 +7,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { emulatorEnv, killChildren, run, within } from '../helpers/cli.ts';
+import { crosswalk, emulatorEnv, killChildren } from '../helpers/cli.ts';
 import { startSalesforce, type SalesforceFixture } from '../helpers/salesforce.ts';
 import { startHubSpot, type HubSpotFixture } from '../helpers/hubspot.ts';
 
-const BIN = 'bin/crosswalk.js';
-const CEILING_MS = 60_000;
-/** Blank every connection variable the machine may have, so only what a test gives counts. */
-const BLANK = {
-  SALESFORCE_INSTANCE_URL: '',
-  SALESFORCE_ACCESS_TOKEN: '',
-  SALESFORCE_LOGIN_URL: '',
-  SALESFORCE_CLIENT_ID: '',
-  SALESFORCE_CLIENT_SECRET: '',
-  HUBSPOT_BASE_URL: '',
-  HUBSPOT_ACCESS_TOKEN: '',
-  CROSSWALK_DATA_DIR: '',
-  DATABASE_URL: '',
-};
-
 after(killChildren);
-
-async function crosswalk(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
-  const cli = run(process.execPath, [BIN, ...args], { ...BLANK, ...env });
-  const exit = await within(cli.exited, CEILING_MS, `crosswalk ${args.join(' ')}`);
-  return { code: exit.code, stdout: cli.stdout(), stderr: cli.stderr() };
-}
 
 describe('crosswalk sync --once', () => {
   it('without configuration: exit 1 and one message listing every problem', async () => {

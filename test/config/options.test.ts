@@ -1,7 +1,7 @@
 /** Config: one options table; flags over environment; every problem listed at once; secrets never echoed. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfig, rawOptions } from '../../src/config/options.ts';
+import { isLoopback, loadApiConfig, loadConfig, rawOptions } from '../../src/config/options.ts';
 
 const SECRET = 'sekret-value-42';
 
@@ -72,5 +72,45 @@ describe('config', () => {
     );
     assert.match(result.problems[1]!, /DATABASE_URL .* is not a PostgreSQL URL/);
     assert.equal(result.problems.join('\n').includes(SECRET), false);
+  });
+
+  it('HTTP API: 127.0.0.1 and port 8710 by default, no token; flags over environment', () => {
+    assert.deepEqual(loadApiConfig(rawOptions({}, {})), {
+      ok: true,
+      config: { host: '127.0.0.1', port: 8710, token: undefined },
+    });
+    const given = loadApiConfig(
+      rawOptions({ apiPort: '0' }, { CROSSWALK_API_PORT: '9000', CROSSWALK_API_HOST: '::1' }),
+    );
+    assert.deepEqual(given, { ok: true, config: { host: '::1', port: 0, token: undefined } });
+  });
+
+  it('HTTP API: a host other than loopback needs a token; a bad port and a short token are named, never echoed', () => {
+    for (const host of ['127.0.0.1', '127.1.2.3', '::1', 'localhost'])
+      assert.equal(isLoopback(host), true, host);
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', 'example.com'])
+      assert.equal(isLoopback(host), false, host);
+    const open = loadApiConfig(rawOptions({}, { CROSSWALK_API_HOST: '0.0.0.0' }));
+    assert.equal(open.ok, false);
+    if (!open.ok)
+      assert.deepEqual(open.problems, [
+        'CROSSWALK_API_HOST (--api-host) is "0.0.0.0", which other machines can reach: set CROSSWALK_API_TOKEN (--api-token) too, or keep the default 127.0.0.1.',
+      ]);
+    const token = `${SECRET}-${SECRET}`;
+    const guarded = loadApiConfig(
+      rawOptions({}, { CROSSWALK_API_HOST: '0.0.0.0', CROSSWALK_API_TOKEN: token }),
+    );
+    assert.ok(guarded.ok);
+    assert.equal(guarded.config.token, token);
+    const bad = loadApiConfig(rawOptions({ apiPort: '70000', apiToken: 'short-secret' }, {}));
+    assert.equal(bad.ok, false);
+    if (bad.ok) return;
+    assert.equal(bad.problems.length, 2);
+    assert.match(bad.problems[0]!, /CROSSWALK_API_PORT \(--api-port\) is not a port: "70000"/);
+    assert.match(
+      bad.problems[1]!,
+      /CROSSWALK_API_TOKEN \(--api-token\) is too short: use at least 16 characters/,
+    );
+    assert.equal(bad.problems.join('\n').includes('short-secret'), false);
   });
 });

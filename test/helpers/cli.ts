@@ -87,6 +87,34 @@ export async function refused(url: string): Promise<boolean> {
   }
 }
 
+/** Blanks every variable of the options table the machine may have, so only what a test gives counts. */
+export const BLANK_ENV: NodeJS.ProcessEnv = {
+  SALESFORCE_INSTANCE_URL: '',
+  SALESFORCE_ACCESS_TOKEN: '',
+  SALESFORCE_LOGIN_URL: '',
+  SALESFORCE_CLIENT_ID: '',
+  SALESFORCE_CLIENT_SECRET: '',
+  HUBSPOT_BASE_URL: '',
+  HUBSPOT_ACCESS_TOKEN: '',
+  CROSSWALK_DATA_DIR: '',
+  DATABASE_URL: '',
+  CROSSWALK_API_HOST: '',
+  CROSSWALK_API_PORT: '',
+  CROSSWALK_API_TOKEN: '',
+};
+
+export const BIN = 'bin/crosswalk.js';
+
+/** Runs `crosswalk <args>` to its end (a ceiling of 60 s), with only the environment given (see `BLANK_ENV`). */
+export async function crosswalk(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const cli = run(process.execPath, [BIN, ...args], { ...BLANK_ENV, ...env });
+  const exit = await within(cli.exited, 60_000, `crosswalk ${args.join(' ')}`);
+  return { code: exit.code, stdout: cli.stdout(), stderr: cli.stderr() };
+}
+
 /** The environment that points `crosswalk` at two running emulators, with its store in `dataDir`. */
 export function emulatorEnv(
   sf: { readonly url: string; readonly accessToken: string },

@@ -1,0 +1,98 @@
+/**
+ * A typed client of the HTTP API (global fetch), for the tests and the dashboard. Every answer is
+ * parsed with the contract's schema, so an answer that drifts from the contract throws. A refused
+ * request is a value: `{ ok: false, status, error }`.
+ */
+import type { z } from 'zod';
+import { ApiError, routes, type RouteDef, type RouteInput, type RouteOutput } from './contract.ts';
+import type { SyncRule } from '../core/model.ts';
+import type { ErrorCategory } from '../core/errors.ts';
+import type { SettingKey } from '../engine/settings.ts';
+
+export type ApiResult<T> =
+  | { readonly ok: true; readonly status: number; readonly value: T }
+  | { readonly ok: false; readonly status: number; readonly error: ApiError };
+
+export interface ApiClientOptions {
+  /** Where the API listens, e.g. `http://127.0.0.1:8710`. */
+  readonly baseUrl: string;
+  /** Sent as `Authorization: Bearer <token>` when given. */
+  readonly token?: string | undefined;
+}
+
+type Call<R extends RouteDef> = Partial<RouteInput<R>> & { readonly headers?: Record<string, string> };
+
+function pathOf(route: RouteDef, params: unknown): string {
+  const values = (params ?? {}) as Record<string, string>;
+  return route.path.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(values[name] ?? ''));
+}
+
+function queryOf(query: unknown): string {
+  const defined = Object.entries((query ?? {}) as Record<string, string | undefined>).filter(
+    (entry): entry is [string, string] => entry[1] !== undefined,
+  );
+  return defined.length === 0 ? '' : `?${new URLSearchParams(defined).toString()}`;
+}
+
+export function createApiClient(options: ApiClientOptions) {
+  const auth: Record<string, string> =
+    options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
+
+  /** Any request, unparsed: for what the typed calls cannot send (bad bodies, other headers). */
+  function request(
+    method: string,
+    path: string,
+    init: { readonly body?: unknown; readonly headers?: Record<string, string> } = {},
+  ): Promise<Response> {
+    const json = init.body === undefined ? {} : { 'content-type': 'application/json' };
+    return fetch(`${options.baseUrl}${path}`, {
+      method,
+      headers: { ...auth, ...json, ...init.headers },
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+    });
+  }
+
+  async function parsed<T extends z.ZodType>(response: Response, schema: T): Promise<ApiResult<z.output<T>>> {
+    const body: unknown = await response.json();
+    if (response.ok) return { ok: true, status: response.status, value: schema.parse(body) };
+    return { ok: false, status: response.status, error: ApiError.parse(body).error };
+  }
+
+  async function call<R extends RouteDef>(route: R, input: Call<R> = {}): Promise<ApiResult<RouteOutput<R>>> {
+    const path = pathOf(route, input.params) + queryOf(input.query);
+    const response = await request(route.method, path, {
+      body: input.body,
+      ...(input.headers ? { headers: input.headers } : {}),
+    });
+    return parsed(response, route.response as R['response']);
+  }
+
+  return {
+    request,
+    health: () => call(routes.health),
+    settings: () => call(routes.listSettings),
+    setting: (key: SettingKey) => call(routes.getSetting, { params: { key } }),
+    setSetting: (key: SettingKey, value: unknown) =>
+      call(routes.setSetting, { params: { key }, body: { value } }),
+    mappings: () => call(routes.listMappings),
+    addMapping: (body: { hsProperty: string; sfField: string; rule?: SyncRule }) =>
+      call(routes.addMapping, { body }),
+    setMappingRule: (hsProperty: string, rule: SyncRule) =>
+      call(routes.setMappingRule, { params: { hsProperty }, body: { rule } }),
+    removeMapping: (hsProperty: string) => call(routes.removeMapping, { params: { hsProperty } }),
+    errors: (query: { category?: ErrorCategory } = {}) => call(routes.listErrors, { query }),
+    /** The errors as CSV text (`format=csv`), or the refusal. */
+    async errorsCsv(query: { category?: ErrorCategory } = {}): Promise<ApiResult<string>> {
+      const response = await request('GET', routes.listErrors.path + queryOf({ ...query, format: 'csv' }));
+      if (response.ok) return { ok: true, status: response.status, value: await response.text() };
+      return parsed(response, routes.listErrors.response) as Promise<ApiResult<never>>;
+    },
+    explain: (contact: { email: string } | { hsContactId: string }) =>
+      call(routes.explain, { query: contact }),
+    usage: () => call(routes.usage),
+    resync: (target: { email: string } | { hsContactId: string } | { segmentId: string }) =>
+      call(routes.resync, { body: target }),
+  };
+}
+
+export type ApiClient = ReturnType<typeof createApiClient>;

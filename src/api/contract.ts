@@ -1,0 +1,268 @@
+/**
+ * The HTTP API's contract, shared by the server, the client and the tests: each route's method, path,
+ * path parameters, query, body and answer, as zod schemas. The server parses every request with
+ * them, and its handlers must return the answer's type; the client parses every answer with them, so
+ * a server that drifts from the contract fails the tests.
+ *
+ * Times are epoch milliseconds. A refused request answers `{ error: { code, message, fix, field? } }`
+ * (`ApiError`): `field` names the parameter, query or body field at fault.
+ */
+import { z } from 'zod';
+import { errorCategories } from '../core/errors.ts';
+import { sfPersonObjects, syncRules } from '../core/model.ts';
+import { settingKeys } from '../engine/settings.ts';
+
+const list = (values: readonly string[]) => values.join(', ');
+const text = (fix: string) => z.string({ error: fix }).min(1, { error: fix });
+const hsId = (what: string) =>
+  z.string({ error: `Give ${what} (digits).` }).regex(/^\d+$/, `Give ${what} (digits).`);
+
+export const ApiError = z.object({
+  error: z.object({
+    /** A stable snake_case code (`invalid_request`, `unauthorized`, `default_mapping`, …). */
+    code: z.string(),
+    message: z.string(),
+    /** What to do about it, in plain words. */
+    fix: z.string(),
+    /** The parameter, query or body field at fault, when one is. */
+    field: z.string().optional(),
+  }),
+});
+export type ApiError = z.infer<typeof ApiError>['error'];
+
+export const SettingKey = z.enum(settingKeys, { error: `Use one of: ${list(settingKeys)}.` });
+export const SyncRule = z.enum(syncRules, { error: `Use one of: ${list(syncRules)}.` });
+export const ErrorCategory = z.enum(errorCategories, { error: `Use one of: ${list(errorCategories)}.` });
+
+const SettingValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+export const Setting = z.object({
+  key: SettingKey,
+  value: SettingValue,
+  default: SettingValue,
+  description: z.string(),
+});
+export type Setting = z.infer<typeof Setting>;
+
+export const Mapping = z.object({
+  hsProperty: z.string(),
+  sfField: z.string(),
+  rule: SyncRule,
+  /** F1: a default mapping cannot be removed; its rule can change. */
+  isDefault: z.boolean(),
+  /** F3: which of Lead and Contact have the field. */
+  objects: z.array(z.enum(sfPersonObjects)).readonly(),
+});
+
+export const ErrorEntry = z.object({
+  record: z.string(),
+  email: z.string().nullable(),
+  direction: z.enum(['to_hubspot', 'to_salesforce']),
+  category: ErrorCategory,
+  code: z.string(),
+  message: z.string(),
+  fix: z.string(),
+  firstSeen: z.number(),
+  lastSeen: z.number(),
+  attempts: z.number(),
+  nextAttempt: z.number(),
+});
+
+/** V2: the error log, with a count per category (categories in the order their first error comes). */
+export const ErrorList = z.object({
+  total: z.number(),
+  byCategory: z.array(z.object({ category: ErrorCategory, label: z.string(), count: z.number() })),
+  errors: z.array(ErrorEntry).readonly(),
+});
+export type ErrorList = z.infer<typeof ErrorList>;
+
+export const FieldReport = z.object({
+  hsProperty: z.string(),
+  sfField: z.string(),
+  rule: z.union([SyncRule, z.literal('special')]),
+  action: z.enum(['none', 'to_hubspot', 'to_salesforce', 'skipped', 'error']),
+  why: z.string(),
+});
+
+/** V1: a contact's link, last sync, errors, and each mapped field's decision and why. */
+export const Explanation = z.object({
+  contact: z.object({
+    email: z.string().nullable(),
+    hsContactId: z.string().nullable(),
+    sfId: z.string().nullable(),
+  }),
+  link: z
+    .object({ sfObject: z.enum(sfPersonObjects), sfId: z.string(), lastSyncedAt: z.number() })
+    .nullable(),
+  lastSync: z.object({ at: z.number(), outcome: z.string(), why: z.string() }),
+  errors: z.array(ErrorEntry).readonly(),
+  fields: z.array(FieldReport).readonly(),
+});
+export type Explanation = z.infer<typeof Explanation>;
+
+/** B1: API calls in the last 24 h; the Salesforce allocation and, once known, the org's own use and limit. */
+export const Usage = z.object({
+  windowMs: z.number(),
+  salesforce: z.object({
+    calls: z.number(),
+    allocation: z.number().nullable(),
+    org: z.object({ used: z.number(), max: z.number(), at: z.number() }).nullable(),
+  }),
+  hubspot: z.object({ calls: z.number() }),
+});
+export type Usage = z.infer<typeof Usage>;
+
+export const CycleReport = z.object({
+  runId: z.string(),
+  startedAt: z.number(),
+  finishedAt: z.number(),
+  changes: z.object({ salesforce: z.number(), hubspot: z.number() }),
+  planned: z.number(),
+  synced: z.number(),
+  skipped: z.number(),
+  failed: z.number(),
+  written: z.object({ salesforce: z.number(), hubspot: z.number() }),
+  calls: z.object({ salesforce: z.number(), hubspot: z.number() }),
+  paused: z
+    .object({ reason: z.enum(['allocation', 'org_limit']), until: z.number(), why: z.string() })
+    .nullable(),
+});
+
+const ONE_CONTACT = 'Give exactly one of email and hsContactId.';
+const ONE_TARGET = 'Give exactly one of email, hsContactId and segmentId.';
+const exactlyOne = (keys: readonly string[]) => (value: Record<string, unknown>) =>
+  keys.filter((k) => value[k] !== undefined).length === 1;
+
+/** T1, G3: a full sync of one contact (by email or HubSpot id), or of every member of a segment. */
+export const ResyncTarget = z
+  .object({
+    email: text('Give the contact email.').optional(),
+    hsContactId: hsId('the HubSpot contact id').optional(),
+    segmentId: hsId('the HubSpot list id').optional(),
+  })
+  .refine(exactlyOne(['email', 'hsContactId', 'segmentId']), { error: ONE_TARGET });
+
+const Empty = z.object({});
+const NoBody = z.undefined({ error: 'Send no body with this request.' });
+
+export interface RouteDef {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly path: string;
+  /** Whether the route needs the API token (when one is set). */
+  readonly auth: boolean;
+  /** The status of a successful answer. */
+  readonly status: number;
+  readonly params: z.ZodType;
+  readonly query: z.ZodType;
+  readonly body: z.ZodType;
+  readonly response: z.ZodType;
+}
+
+const defaults = { auth: true, status: 200, params: Empty, query: Empty, body: NoBody } as const;
+
+function route<const R extends Pick<RouteDef, 'method' | 'path' | 'response'> & Partial<RouteDef>>(
+  definition: R,
+): Omit<typeof defaults, keyof R> & R {
+  return { ...defaults, ...definition };
+}
+
+const KeyParams = z.object({ key: SettingKey });
+const PropertyParams = z.object({ hsProperty: text('Give the HubSpot property name.') });
+
+export const routes = {
+  health: route({
+    method: 'GET',
+    path: '/api/health',
+    auth: false,
+    response: z.object({ status: z.literal('ok') }),
+  }),
+  listSettings: route({
+    method: 'GET',
+    path: '/api/settings',
+    response: z.object({ settings: z.array(Setting) }),
+  }),
+  getSetting: route({ method: 'GET', path: '/api/settings/:key', params: KeyParams, response: Setting }),
+  setSetting: route({
+    method: 'PUT',
+    path: '/api/settings/:key',
+    params: KeyParams,
+    body: z.object({ value: z.unknown() }, { error: 'Send a JSON object: { "value": … }.' }),
+    response: Setting,
+  }),
+  listMappings: route({
+    method: 'GET',
+    path: '/api/mappings',
+    response: z.object({ mappings: z.array(Mapping).readonly() }),
+  }),
+  addMapping: route({
+    method: 'POST',
+    path: '/api/mappings',
+    status: 201,
+    body: z.object(
+      {
+        hsProperty: text('Give the HubSpot property name (its internal name).'),
+        sfField: text('Give the Salesforce field API name.'),
+        rule: SyncRule.optional(),
+      },
+      { error: 'Send a JSON object: { "hsProperty", "sfField", "rule"? }.' },
+    ),
+    response: z.object({ mapping: Mapping }),
+  }),
+  setMappingRule: route({
+    method: 'PUT',
+    path: '/api/mappings/:hsProperty/rule',
+    params: PropertyParams,
+    body: z.object({ rule: SyncRule }, { error: 'Send a JSON object: { "rule": … }.' }),
+    response: z.object({ mapping: Mapping }),
+  }),
+  removeMapping: route({
+    method: 'DELETE',
+    path: '/api/mappings/:hsProperty',
+    params: PropertyParams,
+    response: z.object({ removed: Mapping }),
+  }),
+  listErrors: route({
+    method: 'GET',
+    path: '/api/errors',
+    /** `format=csv` (or `Accept: text/csv`) answers CSV instead of JSON. */
+    query: z.object({
+      category: ErrorCategory.optional(),
+      format: z.enum(['json', 'csv'], { error: 'Use json or csv.' }).optional(),
+    }),
+    response: ErrorList,
+  }),
+  explain: route({
+    method: 'GET',
+    path: '/api/explain',
+    query: z
+      .object({
+        email: text('Give the contact email.').optional(),
+        hsContactId: hsId('the HubSpot contact id').optional(),
+      })
+      .refine(exactlyOne(['email', 'hsContactId']), { error: ONE_CONTACT }),
+    response: Explanation,
+  }),
+  usage: route({ method: 'GET', path: '/api/usage', response: Usage }),
+  resync: route({
+    method: 'POST',
+    path: '/api/resync',
+    body: ResyncTarget,
+    response: z.object({ report: CycleReport }),
+  }),
+} as const;
+
+export type Routes = typeof routes;
+export type RouteName = keyof Routes;
+
+/** What a route takes, before parsing (what a client sends). */
+export interface RouteInput<R extends RouteDef> {
+  readonly params: z.input<R['params']>;
+  readonly query: z.input<R['query']>;
+  readonly body: z.input<R['body']>;
+}
+/** What a route's handler gets, after parsing. */
+export interface ParsedInput<R extends RouteDef> {
+  readonly params: z.output<R['params']>;
+  readonly query: z.output<R['query']>;
+  readonly body: z.output<R['body']>;
+}
+export type RouteOutput<R extends RouteDef> = z.output<R['response']>;

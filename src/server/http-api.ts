@@ -1,0 +1,275 @@
+/**
+ * The HTTP API (JSON), served next to the sync loop by `crosswalk start` and by the demo. Its routes,
+ * inputs and answers are the contract's (`src/api/contract.ts`); each route runs the operation the CLI
+ * runs (`src/api/operations.ts`). It listens on loopback unless a token is set; with a token, every
+ * route but `/api/health` needs `Authorization: Bearer <token>`. Engine work (resync, mapping
+ * changes) waits for the cycle under way (`Service.exclusive`).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import type { z } from 'zod';
+import {
+  routes,
+  type ApiError,
+  type ParsedInput,
+  type RouteDef,
+  type RouteName,
+  type Routes,
+} from '../api/contract.ts';
+import * as ops from '../api/operations.ts';
+import { isLoopback, type ApiConfig } from '../config/options.ts';
+import { ConnectorError } from '../connectors/ports.ts';
+import { ok, type Problem, type Result } from '../core/model.ts';
+import { ServiceStoppedError, type Service } from '../engine/service.ts';
+
+export interface ApiServer {
+  /** Where it listens, e.g. `http://127.0.0.1:8710` (the bound port when 0 was asked for). */
+  readonly url: string;
+  /** Stops listening, lets the requests under way finish, closes idle connections. */
+  close(): Promise<void>;
+}
+
+export interface ApiServerOptions extends ApiConfig {
+  /** Where failures the server cannot answer in words go (default: nowhere). */
+  readonly log?: (line: string) => void;
+}
+
+interface Text {
+  readonly ok: true;
+  readonly text: string;
+  readonly contentType: string;
+}
+type Answer<R extends RouteDef> = Result<z.input<R['response']>> | Text;
+type Handler<R extends RouteDef> = (input: ParsedInput<R>, request: FastifyRequest) => Promise<Answer<R>>;
+type Handlers = { readonly [K in RouteName]: Handler<Routes[K]> };
+
+/** HTTP status, and the field at fault, of each problem an operation can answer (400 otherwise). */
+const problemHttp: Readonly<Record<string, { readonly status: number; readonly field?: string }>> = {
+  no_explanation: { status: 404 },
+  contact_not_found: { status: 404 },
+  unknown_mapping: { status: 404, field: 'hsProperty' },
+  unknown_setting: { status: 404, field: 'key' },
+  invalid_setting: { status: 400, field: 'value' },
+  unknown_hs_property: { status: 400, field: 'hsProperty' },
+  property_already_mapped: { status: 400, field: 'hsProperty' },
+  user_property: { status: 400, field: 'hsProperty' },
+  hs_property_read_only: { status: 400, field: 'rule' },
+  unknown_sf_field: { status: 400, field: 'sfField' },
+  field_already_mapped: { status: 400, field: 'sfField' },
+  incompatible_types: { status: 400, field: 'sfField' },
+  sf_field_read_only: { status: 400, field: 'rule' },
+  rule_not_allowed: { status: 400, field: 'rule' },
+  default_mapping: { status: 400, field: 'hsProperty' },
+};
+
+function mapOk<T, U>(result: Result<T>, f: (value: T) => U): Result<U> {
+  return result.ok ? ok(f(result.value)) : result;
+}
+
+function wantsCsv(format: 'json' | 'csv' | undefined, request: FastifyRequest): boolean {
+  return format === 'csv' || (format === undefined && (request.headers.accept ?? '').includes('text/csv'));
+}
+
+function handlers(service: Service): Handlers {
+  const { store } = service;
+  return {
+    health: () => Promise.resolve(ok({ status: 'ok' as const })),
+    listSettings: async () => ok({ settings: await ops.listSettings(store) }),
+    getSetting: ({ params }) => ops.getSetting(store, params.key),
+    setSetting: ({ params, body }) => ops.setSetting(store, params.key, { value: body.value }),
+    listMappings: async () => ok({ mappings: await ops.listMappings(store) }),
+    addMapping: async ({ body }) =>
+      mapOk(await service.exclusive(() => ops.addMapping(service, body)), (mapping) => ({ mapping })),
+    setMappingRule: async ({ params, body }) =>
+      mapOk(
+        await service.exclusive(() => ops.setMappingRule(store, params.hsProperty, body.rule)),
+        (mapping) => ({ mapping }),
+      ),
+    removeMapping: async ({ params }) =>
+      mapOk(await service.exclusive(() => ops.removeMapping(store, params.hsProperty)), (removed) => ({
+        removed,
+      })),
+    listErrors: async ({ query }, request) => {
+      const list = await ops.listErrors(store, query.category);
+      if (!wantsCsv(query.format, request)) return ok(list);
+      const text = ops.errorsCsv(list.errors).join('\n') + '\n';
+      return { ok: true, text, contentType: 'text/csv; charset=utf-8' };
+    },
+    explain: ({ query }) =>
+      ops.explain(
+        store,
+        query.email !== undefined ? { email: query.email } : { hsContactId: query.hsContactId! },
+      ),
+    usage: async () => ok(await ops.usage(store, service.now())),
+    resync: async ({ body }) => {
+      const { email, hsContactId, segmentId } = body;
+      const target =
+        segmentId !== undefined
+          ? { segmentId }
+          : email !== undefined
+            ? { email }
+            : { hsContactId: hsContactId! };
+      return mapOk(await ops.resync(service, target), (report) => ({ report }));
+    },
+  };
+}
+
+function errorBody(error: ApiError): { error: ApiError } {
+  return { error };
+}
+
+function problemError(problem: Problem): { status: number; error: ApiError } {
+  const http = problemHttp[problem.code] ?? { status: 400 };
+  const { code, message, fix } = problem;
+  return { status: http.status, error: { code, message, fix, ...(http.field ? { field: http.field } : {}) } };
+}
+
+/** The first problem zod found in one part of a request, naming the field. */
+function invalid(part: 'params' | 'query' | 'body', issue: z.core.$ZodIssue | undefined): ApiError {
+  const field = issue && issue.path.length > 0 ? issue.path.join('.') : part;
+  const where = part === 'params' ? 'path' : part;
+  return {
+    code: 'invalid_request',
+    message:
+      field === part
+        ? `The request ${where} is not valid.`
+        : `"${field}" (in the ${where}) is missing or not valid.`,
+    fix: issue?.message ?? 'See the route in the README.',
+    field,
+  };
+}
+
+function parseInput<R extends RouteDef>(
+  route: R,
+  request: FastifyRequest,
+): { ok: true; input: ParsedInput<R> } | { ok: false; error: ApiError } {
+  const raw = { params: request.params, query: request.query, body: request.body };
+  const input: Record<string, unknown> = {};
+  for (const part of ['params', 'query', 'body'] as const) {
+    const parsed = route[part].safeParse(raw[part]);
+    if (!parsed.success) return { ok: false, error: invalid(part, parsed.error.issues[0]) };
+    input[part] = parsed.data;
+  }
+  return { ok: true, input: input as unknown as ParsedInput<R> };
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** Compares the bearer token in constant time (both sides hashed to the same length first). */
+function authorized(request: FastifyRequest, token: string): boolean {
+  const given = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
+  return timingSafeEqual(digest(given), digest(token));
+}
+
+const UNAUTHORIZED: ApiError = {
+  code: 'unauthorized',
+  message: 'This request carries no valid API token.',
+  fix: 'Send the header `Authorization: Bearer <token>` with the token the service was given (CROSSWALK_API_TOKEN).',
+};
+
+function register<R extends RouteDef>(
+  app: FastifyInstance,
+  route: R,
+  handler: Handler<R>,
+  token: string | undefined,
+): void {
+  app.route({
+    method: route.method,
+    url: route.path,
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      if (route.auth && token !== undefined && !authorized(request, token))
+        return reply.code(401).header('www-authenticate', 'Bearer').send(errorBody(UNAUTHORIZED));
+      const parsed = parseInput(route, request);
+      if (!parsed.ok) return reply.code(400).send(errorBody(parsed.error));
+      const answer = await handler(parsed.input, request);
+      if ('text' in answer) return reply.type(answer.contentType).send(answer.text);
+      if (!answer.ok) {
+        const { status, error } = problemError(answer.problem);
+        return reply.code(status).send(errorBody(error));
+      }
+      return reply.code(route.status).send(answer.value);
+    },
+  });
+}
+
+/** Errors no handler answered: unreadable bodies, the systems failing, bugs (logged, never echoed). */
+function answerFailure(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  log: (line: string) => void,
+): FastifyReply {
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500)
+    return reply.code(status).send(
+      errorBody({
+        code: 'unreadable_request',
+        message: `The request could not be read (${error.code ?? `HTTP ${status}`}).`,
+        fix: 'Send a JSON body with `Content-Type: application/json`, or no body when the route takes none.',
+      }),
+    );
+  if (error instanceof ServiceStoppedError)
+    return reply
+      .code(503)
+      .send(
+        errorBody({ code: 'stopping', message: error.message, fix: 'Retry once the service runs again.' }),
+      );
+  if (error instanceof ConnectorError)
+    return reply.code(502).send(
+      errorBody({
+        code: 'system_unavailable',
+        message: `${error.system === 'salesforce' ? 'Salesforce' : 'HubSpot'} did not answer: ${error.message}`,
+        fix: 'Check the connection to that system, then retry.',
+      }),
+    );
+  log(`HTTP API: ${request.method} ${request.routeOptions.url ?? ''} failed: ${error.message}`);
+  return reply.code(500).send(
+    errorBody({
+      code: 'internal_error',
+      message: 'Crosswalk could not answer this request.',
+      fix: 'See the service log, then retry.',
+    }),
+  );
+}
+
+/** Starts the HTTP API for `service`. Refuses a host other than loopback without a token. */
+export async function startApiServer(service: Service, options: ApiServerOptions): Promise<ApiServer> {
+  if (options.token === undefined && !isLoopback(options.host))
+    throw new Error(
+      `refusing to serve the HTTP API on ${options.host} without a token: set CROSSWALK_API_TOKEN (--api-token), or keep the default host 127.0.0.1.`,
+    );
+  const log = options.log ?? (() => undefined);
+  const app = Fastify({
+    logger: false,
+    routerOptions: { ignoreTrailingSlash: true },
+    bodyLimit: 1024 * 1024,
+  });
+  const all = handlers(service);
+  for (const name of Object.keys(routes) as RouteName[])
+    register(app, routes[name] as RouteDef, all[name] as Handler<RouteDef>, options.token);
+  app.setErrorHandler((error: FastifyError, request, reply) => answerFailure(error, request, reply, log));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(
+      errorBody({
+        code: 'not_found',
+        message: `There is no route ${request.method} ${request.url.split('?')[0]}.`,
+        fix: 'See the HTTP API routes in the README (GET /api/health, /api/settings, /api/mappings, …).',
+      }),
+    ),
+  );
+  try {
+    await app.listen({ host: options.host, port: options.port });
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return { url: `http://${host}:${address.port}`, close: () => app.close() };
+}
