@@ -13,6 +13,7 @@ import type { HsProperty, SfField, SfPersonObject } from '../core/model.ts';
 import type { HsOwner, SfUser } from '../core/owner.ts';
 import type { CampaignMembership } from '../core/campaigns.ts';
 import type { HsContact, SfRecord } from '../core/plan.ts';
+import type { HsCompanyRef } from '../core/accounts.ts';
 
 /** One item of a batch write. `id` is the record's id after the write (new for a create). */
 export type WriteOutcome =
@@ -81,6 +82,12 @@ export interface SalesforcePort extends CallCounter {
   byEmails(emails: readonly string[], fields: readonly string[]): Promise<SfRecord[]>;
   /** Leads and contacts by id (deleted ones included, for D1/D3); unknown ids are left out. */
   byIds(ids: readonly string[], fields: readonly string[]): Promise<SfRecord[]>;
+  /**
+   * K1: accounts by id (Id, Name, Website), in SOQL `IN` chunks (200 ids a query); unknown ids are
+   * left out, and so are strings that are not Account ids (`001…`, 15 or 18 characters). Ids come
+   * back as Salesforce gives them (18 characters); deleted accounts are left out.
+   */
+  accounts(ids: readonly string[]): Promise<SfAccount[]>;
   /** Campaign memberships of these leads/contacts (K2), by record id. */
   campaignMembers(ids: readonly string[]): Promise<Map<string, CampaignMembership[]>>;
   /** sObject Collections, ≤ 200 a call (B3), `allOrNone: false`. */
@@ -96,6 +103,13 @@ export interface SalesforcePort extends CallCounter {
   limits(): Promise<{ readonly used: number; readonly max: number }>;
   /** The org's daily API use as of the last response (its `Sforce-Limit-Info` header), without a call (B1). */
   lastKnownLimits(): { readonly used: number; readonly max: number } | null;
+}
+
+/** K1: a Salesforce Account, as account sync needs it. */
+export interface SfAccount {
+  readonly id: string;
+  readonly name: string;
+  readonly website: string | null;
 }
 
 export interface SfChange {
@@ -158,6 +172,34 @@ export interface HubSpotPort extends CallCounter {
   listMembers(listId: string): Promise<Map<string, number>>;
   /** K1: make `companyId` the contact's primary company. */
   setPrimaryCompany(contactId: string, companyId: string): Promise<WriteOutcome>;
+  /**
+   * K1: companies whose `salesforceaccountid` is any of these (search, `IN`, 100 values a search, paged
+   * 200 results at a time). Only exact (case-sensitive) matches come back: search compares
+   * case-insensitively. Search has an indexing lag: a company created a moment ago may not be found
+   * yet, so keep the ids `createCompanies` returned rather than searching for them.
+   */
+  companiesByAccountIds(accountIds: readonly string[]): Promise<HsCompanyRef[]>;
+  /** K1: companies by id (batch read, 100 a call), with `salesforceaccountid` and `domain`; unknown ids left out. */
+  companiesByIds(ids: readonly string[]): Promise<HsCompanyRef[]>;
+  /**
+   * K1: creates companies (batch create, 100 a call), each with name, domain when given, and
+   * salesforceaccountid. Outcomes in input order; a refused input is an outcome. A create is not
+   * repeatable: a 5xx or a lost connection is not retried (HubSpot may have created the companies)
+   * and throws `ConnectorError`, so look the accounts up (`companiesByAccountIds`) before creating again.
+   */
+  createCompanies(
+    inputs: readonly {
+      readonly name: string;
+      readonly domain: string | null;
+      readonly salesforceAccountId: string;
+    }[],
+  ): Promise<WriteOutcome[]>;
+  /**
+   * K1: each contact's primary company id (associations v4 batch read contacts → companies, the
+   * HUBSPOT_DEFINED primary type 1), 1,000 contacts a call (what the v4 batch read accepts), plus a
+   * call for the rare contact with more than 500 companies. Contacts without one are left out.
+   */
+  primaryCompanies(contactIds: readonly string[]): Promise<Map<string, string>>;
 }
 
 export interface HsChange {

@@ -598,6 +598,213 @@ describe('HubSpot adapter: reads', () => {
   });
 });
 
+describe('HubSpot adapter: companies and primary companies (K1)', () => {
+  /** An 18-character Salesforce Account id, `001…`, for `n`. */
+  const accountId = (n: number) => `001${String(n).padStart(12, '0')}AAA`;
+
+  /** Creates a company straight in the portal (no API request) and returns its id. */
+  function company(w: World, properties: Record<string, string>): string {
+    const portal = w.hs.emulator.portal;
+    return portal.create('companies', portal.checkInput('companies', properties)).id;
+  }
+
+  function contact(w: World, email: string): string {
+    const portal = w.hs.emulator.portal;
+    return portal.create('contacts', portal.checkInput('contacts', { email })).id;
+  }
+
+  it('K1, B3: finds companies by salesforceaccountid, 100 ids a search; only exact matches', async () => {
+    const w = await world();
+    const companies = Array.from({ length: 150 }, (_, i) =>
+      company(w, {
+        name: `Company ${i}`,
+        salesforceaccountid: accountId(i),
+        ...(i % 2 === 0 ? { domain: `company-${i}.example` } : {}),
+      }),
+    );
+    // A second company with the same account id: both are found (the engine picks one, K1).
+    const twin = company(w, { name: 'Twin', salesforceaccountid: accountId(5) });
+    // The same letters in other case: search finds it (it compares case-insensitively), the adapter drops it.
+    company(w, { name: 'Other case', salesforceaccountid: accountId(6).toLowerCase() });
+    company(w, { name: 'No account', domain: 'company-0.example' });
+
+    const asked = [
+      ...Array.from({ length: 150 }, (_, i) => accountId(i)),
+      ...Array.from({ length: 100 }, (_, i) => accountId(1000 + i)), // none has these
+      accountId(3), // a repeat costs nothing
+      '',
+    ];
+    const { result, calls, logged } = await w.measure(() => w.hubspot.companiesByAccountIds(asked));
+    assert.equal(calls, 3);
+    assert.deepEqual(
+      logged.map((r) => [r.method, r.path, r.status]),
+      Array(3).fill(['POST', '/crm/v3/objects/companies/search', 200]),
+    );
+    assert.equal(result.length, 151);
+    const byId = new Map(result.map((c) => [c.id, c]));
+    for (const [i, id] of companies.entries()) {
+      assert.deepEqual(byId.get(id), {
+        id,
+        salesforceAccountId: accountId(i),
+        domain: i % 2 === 0 ? `company-${i}.example` : null,
+      });
+    }
+    assert.deepEqual(byId.get(twin), { id: twin, salesforceAccountId: accountId(5), domain: null });
+
+    const none = await w.measure(() => w.hubspot.companiesByAccountIds([]));
+    assert.deepEqual(none.result, []);
+    assert.equal(none.calls, 0);
+  });
+
+  it('K1, B3: reads companies by id, 100 a call; unknown ids are left out', async () => {
+    const w = await world();
+    const ids = Array.from({ length: 120 }, (_, i) =>
+      company(w, {
+        name: `Read ${i}`,
+        ...(i % 3 === 0 ? {} : { salesforceaccountid: accountId(i) }),
+        ...(i % 4 === 0 ? { domain: `read-${i}.example` } : {}),
+      }),
+    );
+    const { result, calls, logged } = await w.measure(() =>
+      w.hubspot.companiesByIds([...ids, '987654321', 'not-a-number', ids[0]!]),
+    );
+    // 121 numeric ids → 100 + 21; the unknown one makes the second call a 207.
+    assert.equal(calls, 2);
+    assert.deepEqual(
+      logged.map((r) => [r.method, r.path, r.status]),
+      [
+        ['POST', '/crm/v3/objects/companies/batch/read', 200],
+        ['POST', '/crm/v3/objects/companies/batch/read', 207],
+      ],
+    );
+    assert.equal(result.length, 120);
+    const byId = new Map(result.map((c) => [c.id, c]));
+    for (const [i, id] of ids.entries()) {
+      assert.deepEqual(byId.get(id), {
+        id,
+        salesforceAccountId: i % 3 === 0 ? null : accountId(i),
+        domain: i % 4 === 0 ? `read-${i}.example` : null,
+      });
+    }
+  });
+
+  it('K1, B3: creates companies 100 a call, outcomes in input order; a refused input is an outcome', async () => {
+    const w = await world();
+    const inputs = Array.from({ length: 150 }, (_, i) => ({
+      // HubSpot refuses a string value over 65,536 characters.
+      name: i === 3 ? 'x'.repeat(70_000) : `New ${i} "Quoted" \\ Zoë`,
+      domain: i % 5 === 0 ? null : `new-${i}.example`,
+      salesforceAccountId: accountId(i),
+    }));
+    const { result, calls, logged } = await w.measure(() => w.hubspot.createCompanies(inputs));
+    // Each input carries an objectWriteTraceId, so the refused one does not sink its batch: 207.
+    assert.equal(calls, 2);
+    assert.deepEqual(
+      logged.map((r) => [r.method, r.path, r.status]),
+      [
+        ['POST', '/crm/v3/objects/companies/batch/create', 207],
+        ['POST', '/crm/v3/objects/companies/batch/create', 201],
+      ],
+    );
+    assert.equal(result.length, 150);
+    const refused = result[3]!;
+    assert.ok(!refused.ok);
+    assert.equal(refused.code, 'INVALID_STRING');
+    assert.deepEqual(refused.fields, ['name']);
+    const portal = w.hs.emulator.portal;
+    assert.equal(portal.objects.companies.size, 149);
+    for (const [i, outcome] of result.entries()) {
+      if (i === 3) continue;
+      assert.ok(outcome.ok, JSON.stringify(outcome));
+      const stored = portal.get('companies', outcome.id);
+      assert.equal(stored?.values.get('name'), inputs[i]!.name);
+      assert.equal(stored?.values.get('salesforceaccountid'), accountId(i));
+      assert.equal(stored?.values.get('domain'), inputs[i]!.domain ?? undefined);
+    }
+    assert.equal(new Set(result.map((o) => (o.ok ? o.id : ''))).size, 150);
+
+    // What was created is found by account id (the emulator has no indexing lag).
+    const found = await w.hubspot.companiesByAccountIds([accountId(0), accountId(3), accountId(149)]);
+    assert.deepEqual(found.map((c) => c.salesforceAccountId).sort(), [accountId(0), accountId(149)]);
+  });
+
+  it('K1: a create answered with a 5xx is not sent again (it may have been done): ConnectorError', async () => {
+    const w = await world();
+    await w.hs.admin('POST', '/faults', { kind: 'status', status: 500, count: 1 });
+    const { calls, logged, result } = await w.measure(async () =>
+      rejection(
+        w.hubspot.createCompanies([{ name: 'Once', domain: null, salesforceAccountId: accountId(1) }]),
+      ),
+    );
+    assert.equal(calls, 1);
+    assert.deepEqual(
+      logged.map((r) => r.status),
+      [500],
+    );
+    assert.equal(result.status, 500);
+    assert.equal(result.system, 'hubspot');
+  });
+
+  it('K1: reads primary companies (associations v4 batch read), 1,000 contacts a call', async () => {
+    const w = await world();
+    const portal = w.hs.emulator.portal;
+    const [a, b, c] = ['A', 'B', 'C'].map((name) => company(w, { name }));
+    const contacts = Array.from({ length: 1100 }, (_, i) => contact(w, `primary-${i}@example.com`));
+    // Every contact has a primary company, alternating; contact 0 also has two other companies.
+    contacts.forEach((id, i) => portal.associate(id, i % 2 === 0 ? b! : c!, [1]));
+    portal.associate(contacts[0]!, a!, []);
+    portal.associate(contacts[0]!, c!, []);
+    // Companies but none primary; none at all: both left out.
+    const unlabelled = contact(w, 'unlabelled@example.com');
+    portal.associate(unlabelled, a!, []);
+    const alone = contact(w, 'alone@example.com');
+
+    const asked = [...contacts, unlabelled, alone, '987654321', 'not-a-number', contacts[1]!];
+    const { result, calls, logged } = await w.measure(() => w.hubspot.primaryCompanies(asked));
+    // 1,103 numeric ids → 1,000 + 103; contacts without companies make the second call a 207.
+    assert.equal(calls, 2);
+    assert.deepEqual(
+      logged.map((r) => [r.method, r.path, r.status]),
+      [
+        ['POST', '/crm/v4/associations/contacts/companies/batch/read', 200],
+        ['POST', '/crm/v4/associations/contacts/companies/batch/read', 207],
+      ],
+    );
+    assert.equal(result.size, 1100);
+    for (const [i, id] of contacts.entries()) assert.equal(result.get(id), i % 2 === 0 ? b : c);
+    assert.equal(result.get(contacts[0]!), b, 'the primary one of its three companies');
+    assert.ok(!result.has(unlabelled) && !result.has(alone));
+
+    const none = await w.measure(() => w.hubspot.primaryCompanies([]));
+    assert.equal(none.result.size, 0);
+    assert.equal(none.calls, 0);
+  });
+
+  it('K1: finds a primary company past the first 500 companies of a contact (one more call)', async () => {
+    const w = await world();
+    const portal = w.hs.emulator.portal;
+    const many = contact(w, 'many@example.com');
+    const few = contact(w, 'few@example.com');
+    const companies = Array.from({ length: 600 }, (_, i) => company(w, { name: `Many ${i}` }));
+    for (const id of companies) portal.associate(many, id, []);
+    portal.associate(many, companies[550]!, [1]);
+    portal.associate(few, companies[10]!, [1]);
+    const { result, calls, logged } = await w.measure(() => w.hubspot.primaryCompanies([many, few]));
+    assert.equal(calls, 2);
+    assert.deepEqual(
+      logged.map((r) => r.status),
+      [200, 200],
+    );
+    assert.deepEqual(
+      [...result.entries()].sort(),
+      [
+        [many, companies[550]],
+        [few, companies[10]],
+      ].sort(),
+    );
+  });
+});
+
 describe('HubSpot adapter: limits and failures', () => {
   it('B2: paces 30 requests through a burst limit of 10 per 10 s without a single 429', async () => {
     const w = await world({ burstLimit: 10 });

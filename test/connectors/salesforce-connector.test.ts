@@ -566,6 +566,68 @@ describe('Salesforce connector against the emulator', () => {
     assert.deepEqual(short.get(leadId!.slice(0, 15)), [{ campaignId: spring.id, isDeleted: false }]);
   });
 
+  it('K1, B3: reads accounts by id (Id, Name, Website), 200 ids a query; unknown, deleted and non-ids left out', async () => {
+    const p = await port();
+    const org = sf.emulator.org;
+    const as = { userId: org.defaultUserId };
+    // Names with quotes, backslashes and unicode come back as they are.
+    const names = ["O'Reilly \\ Sons", 'Say "Hi" Ltd', "山田 \\' OR Name != '", 'Zoë\nMüller'];
+    const created = Array.from({ length: 250 }, (_, i) => {
+      const result = org.create(
+        'Account',
+        {
+          Name: i < names.length ? names[i] : `Account ${i}`,
+          ...(i % 3 === 0 ? {} : { Website: `https://acct-${i}.example` }),
+        },
+        as,
+      );
+      assert.ok(result.success && result.id, JSON.stringify(result));
+      return result.id;
+    });
+    const deleted = created[249]!;
+    assert.ok(org.delete(deleted, as).success);
+    const contact = org.create('Contact', { LastName: 'Not an account' }, as);
+    assert.ok(contact.success && contact.id);
+    const unknown = `001${'0'.repeat(12)}AAA`;
+    assert.ok(!created.includes(unknown));
+
+    const asked = [
+      ...created,
+      created[7]!.slice(0, 15), // the 15-character form of an id already asked for: the account once
+      unknown,
+      contact.id, // an id, but not an account's: never queried
+      "001' OR Name != '", // not an id: never queried (Salesforce would refuse the whole query)
+      '',
+      created[0]!, // a repeat costs nothing
+    ];
+    const { value, calls, requests } = await measure(p, () => p.accounts(asked));
+    // 252 distinct account ids (250 + the 15-character form + the unknown one) → IN lists of 200 and 52.
+    assert.equal(calls, 2);
+    for (const request of requests) {
+      assert.match(
+        request,
+        /^GET \/services\/data\/v60\.0\/query\?q=SELECT Id, Name, Website FROM Account WHERE Id IN \(/,
+      );
+    }
+    assert.equal(value.length, 249, 'the deleted and the unknown account are left out');
+    assert.equal(new Set(value.map((a) => a.id)).size, 249);
+    assert.ok(!value.some((a) => a.id === deleted || a.id === unknown));
+    const byId = new Map(value.map((a) => [a.id, a]));
+    for (const [i, id] of created.slice(0, 249).entries()) {
+      assert.deepEqual(byId.get(id), {
+        id,
+        name: i < names.length ? names[i] : `Account ${i}`,
+        website: i % 3 === 0 ? null : `https://acct-${i}.example`,
+      });
+    }
+
+    // Nothing that could be an account: no call.
+    const none = await measure(p, () => p.accounts(["' OR Id != null OR Name = '", 'a\\', '']));
+    assert.deepEqual(none.value, []);
+    assert.equal(none.calls, 0);
+    assert.equal((await measure(p, () => p.accounts([]))).calls, 0);
+  });
+
   it('B1: surfaces 403 REQUEST_LIMIT_EXCEEDED (injected) as a ConnectorError, without retrying', async () => {
     const p = await port();
     await sf.admin('POST', '/faults', { kind: 'error-code', code: 'REQUEST_LIMIT_EXCEEDED', count: 1 });

@@ -12,11 +12,13 @@
  * - Retries are the adapter's own (the client's retry decorator is off: it keeps its settings in a
  *   process-wide slot, counts attempts, and sleeps with a real timer): a 429 is waited out and
  *   retried (up to `RATE_LIMIT_ATTEMPTS`), a 5xx or a failed connection is retried up to
- *   `TRANSPORT_ATTEMPTS` times; what survives throws `ConnectorError`.
+ *   `TRANSPORT_ATTEMPTS` times; what survives throws `ConnectorError`. Creates (companies, K1) are the
+ *   exception: HubSpot may have acted on a request that got a 5xx or no answer, so they are not resent.
  * - The access token is never put into an error message.
  */
 import { Client } from '@hubspot/api-client';
 import type { FilterOperatorEnum } from '@hubspot/api-client/lib/codegen/crm/contacts/index.js';
+import type { FilterOperatorEnum as CompanyFilterOperatorEnum } from '@hubspot/api-client/lib/codegen/crm/companies/index.js';
 import type { AssociationSpecAssociationCategoryEnum } from '@hubspot/api-client/lib/codegen/crm/associations/v4/index.js';
 import { ConnectorError, type HsChange, type HubSpotPort, type WriteOutcome } from '../ports.ts';
 import type { HsContact } from '../../core/plan.ts';
@@ -28,6 +30,7 @@ import {
   type HsPropertyType,
 } from '../../core/model.ts';
 import type { HsOwner } from '../../core/owner.ts';
+import { ACCOUNT_ID_PROPERTY, type HsCompanyRef } from '../../core/accounts.ts';
 
 export interface HubSpotConnectorOptions {
   readonly accessToken: string;
@@ -60,6 +63,16 @@ const RATE_LIMIT_ATTEMPTS = 8;
 const BACKOFF_MS = 500;
 /** contact → company, primary (HUBSPOT_DEFINED). */
 const PRIMARY_COMPANY_TYPE_ID = 1;
+/**
+ * Values in one search `IN` filter (K1). HubSpot documents no cap on `values`; 100 keeps a search the
+ * size of a batch call (B3), and its results (one company per account, as a rule) within one page.
+ */
+const SEARCH_IN_MAX = 100;
+/** Inputs per associations v4 batch read (HubSpot's limit since February 2025). */
+const ASSOCIATION_READ_MAX = 1000;
+/** What K1 reads of a company. */
+const COMPANY_PROPERTIES = [ACCOUNT_ID_PROPERTY, 'domain'];
+const NUMERIC_ID = /^\d+$/;
 const OPT_OUT_PROPERTY = 'hs_email_optout';
 const STAMP_PROPERTY = 'lastmodifieddate';
 const ID_PROPERTY = 'hs_object_id';
@@ -383,9 +396,20 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): HubSpo
   const owners = client.crm.owners.ownersApi;
   const memberships = client.crm.lists.membershipsApi;
   const associations = client.crm.associations.v4.basicApi;
+  const associationBatches = client.crm.associations.v4.batchApi;
+  const companies = client.crm.companies;
 
-  /** Runs one request with the adapter's retries. Non-retryable HTTP failures are rethrown as they are. */
-  async function attempt<T>(what: string, search: boolean, send: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one request with the adapter's retries. Non-retryable HTTP failures are rethrown as they are.
+   * A request that is not `repeatable` (a create) is not sent again after a 5xx or a lost connection,
+   * which HubSpot may have acted on; a 429 is always waited out and retried (nothing was done).
+   */
+  async function attempt<T>(
+    what: string,
+    search: boolean,
+    send: () => Promise<T>,
+    repeatable = true,
+  ): Promise<T> {
     let transportFailures = 0;
     let rateLimits = 0;
     for (;;) {
@@ -405,7 +429,7 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): HubSpo
           continue;
         }
         if (failure === null || failure.status >= 500) {
-          if (++transportFailures >= TRANSPORT_ATTEMPTS) throw connectorError(what, error);
+          if (!repeatable || ++transportFailures >= TRANSPORT_ATTEMPTS) throw connectorError(what, error);
           await sleep(BACKOFF_MS * transportFailures);
           continue;
         }
@@ -771,6 +795,95 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): HubSpo
     }
   }
 
+  // --- K1: companies and primary companies ------------------------------------------------------
+
+  type CompanyInput = {
+    readonly name: string;
+    readonly domain: string | null;
+    readonly salesforceAccountId: string;
+  };
+
+  /** One search page of companies whose `salesforceaccountid` is one of `values` (≤ 100). */
+  function companySearchPage(values: readonly string[], after: string | undefined) {
+    return request(
+      'search of companies',
+      () =>
+        companies.searchApi.doSearch(
+          {
+            filterGroups: [
+              {
+                filters: [
+                  {
+                    propertyName: ACCOUNT_ID_PROPERTY,
+                    operator: 'IN' as CompanyFilterOperatorEnum,
+                    values: [...values],
+                  },
+                ],
+              },
+            ],
+            sorts: [ID_PROPERTY],
+            properties: COMPANY_PROPERTIES,
+            limit: SEARCH_LIMIT,
+            ...(after === undefined ? {} : { after }),
+          },
+          callOptions,
+        ),
+      true,
+    );
+  }
+
+  /**
+   * One batch create of ≤ 100 companies. Each input carries its own `objectWriteTraceId` (its index),
+   * so HubSpot answers 207 with per-input errors instead of refusing the whole batch; results and
+   * errors are matched back by it.
+   */
+  async function createCompanyChunk(inputs: readonly CompanyInput[]): Promise<WriteOutcome[]> {
+    const response = await attempt(
+      'batch create of companies',
+      false,
+      () =>
+        companies.batchApi.create(
+          {
+            inputs: inputs.map((input, i) => ({
+              properties: companyProperties(input),
+              associations: [],
+              objectWriteTraceId: String(i),
+            })),
+          },
+          callOptions,
+        ),
+      false,
+    );
+    const byTrace = new Map<string, WriteOutcome>();
+    const untraced: { id: string; accountId: string | null | undefined }[] = [];
+    for (const result of response.results) {
+      if (result.objectWriteTraceId === undefined)
+        untraced.push({ id: result.id, accountId: result.properties[ACCOUNT_ID_PROPERTY] });
+      else byTrace.set(result.objectWriteTraceId, { ok: true, id: result.id });
+    }
+    const errors = 'errors' in response && Array.isArray(response.errors) ? response.errors : [];
+    for (const error of errors) {
+      const outcome = failureOutcome(error as unknown as Record<string, unknown>);
+      for (const trace of error.context?.objectWriteTraceId ?? []) byTrace.set(trace, outcome);
+    }
+    // Should HubSpot not echo a trace id, the result is matched by its salesforceaccountid instead.
+    for (const { id, accountId } of untraced) {
+      const i = inputs.findIndex(
+        (input, j) => !byTrace.has(String(j)) && input.salesforceAccountId === accountId,
+      );
+      if (i >= 0) byTrace.set(String(i), { ok: true, id });
+    }
+    return inputs.map(
+      (input, i) =>
+        byTrace.get(String(i)) ?? {
+          ok: false,
+          code: 'MISSING_RESULT',
+          message: `HubSpot answered no result for the company of account ${input.salesforceAccountId}`,
+          fields: [],
+        },
+    );
+  }
+
   return {
     get calls() {
       return calls;
@@ -889,5 +1002,116 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): HubSpo
         ),
       );
     },
+
+    async companiesByAccountIds(accountIds) {
+      const wanted = new Set(accountIds.filter((id) => id !== ''));
+      // HubSpot's IN on a string property wants lower-case values (it compares case-insensitively):
+      // the exact match is checked here, on what comes back.
+      const values = [...new Set([...wanted].map((id) => id.toLowerCase()))];
+      const out: HsCompanyRef[] = [];
+      const seen = new Set<string>();
+      for (const chunk of chunks(values, SEARCH_IN_MAX)) {
+        let after: string | undefined;
+        do {
+          const page = await companySearchPage(chunk, after);
+          for (const object of page.results) {
+            const ref = toCompanyRef(object);
+            if (ref.salesforceAccountId === null || !wanted.has(ref.salesforceAccountId)) continue;
+            if (seen.has(ref.id)) continue;
+            seen.add(ref.id);
+            out.push(ref);
+          }
+          after = page.paging?.next?.after;
+        } while (after !== undefined);
+      }
+      return out;
+    },
+
+    async companiesByIds(ids) {
+      // Company ids are numbers; anything else cannot name one.
+      const unique = [...new Set(ids.filter((id) => NUMERIC_ID.test(id)))];
+      const out: HsCompanyRef[] = [];
+      const seen = new Set<string>();
+      for (const chunk of chunks(unique, BATCH_MAX)) {
+        const response = await request('batch read of companies', () =>
+          companies.batchApi.read(
+            {
+              inputs: chunk.map((id) => ({ id })),
+              properties: COMPANY_PROPERTIES,
+              propertiesWithHistory: [],
+            },
+            undefined,
+            callOptions,
+          ),
+        );
+        // 207 lists the unknown ids in `errors`: they are left out.
+        for (const object of response.results) {
+          if (seen.has(object.id)) continue;
+          seen.add(object.id);
+          out.push(toCompanyRef(object));
+        }
+      }
+      return out;
+    },
+
+    async createCompanies(inputs) {
+      const out: WriteOutcome[] = [];
+      for (const chunk of chunks(inputs, BATCH_MAX)) {
+        out.push(...(await splitOnRefusal('batch create of companies', chunk, createCompanyChunk)));
+      }
+      return out;
+    },
+
+    async primaryCompanies(contactIds) {
+      const primary = new Map<string, string>();
+      let pending: { id: string; after?: string }[] = [
+        ...new Set(contactIds.filter((id) => NUMERIC_ID.test(id))),
+      ].map((id) => ({ id }));
+      // A contact's companies come 500 a page: one with more, and no primary among the first 500,
+      // is asked again from where its page ended.
+      while (pending.length > 0) {
+        const more: { id: string; after: string }[] = [];
+        for (const chunk of chunks(pending, ASSOCIATION_READ_MAX)) {
+          const response = await request('batch read of contact → company associations', () =>
+            associationBatches.getPage('contacts', 'companies', { inputs: chunk }, callOptions),
+          );
+          // 207 lists the contacts without companies (and unknown ids) in `errors`: they are left out.
+          for (const result of response.results) {
+            const contactId = String(result._from.id);
+            if (primary.has(contactId)) continue;
+            const company = result.to.find((to) =>
+              to.associationTypes.some(
+                (t) => t.typeId === PRIMARY_COMPANY_TYPE_ID && String(t.category) === 'HUBSPOT_DEFINED',
+              ),
+            );
+            if (company) primary.set(contactId, String(company.toObjectId));
+            else if (result.paging?.next?.after)
+              more.push({ id: contactId, after: result.paging.next.after });
+          }
+        }
+        pending = more;
+      }
+      return primary;
+    },
   };
+}
+
+function companyProperties(input: {
+  readonly name: string;
+  readonly domain: string | null;
+  readonly salesforceAccountId: string;
+}): Record<string, string> {
+  return {
+    name: input.name,
+    ...(input.domain === null || input.domain === '' ? {} : { domain: input.domain }),
+    [ACCOUNT_ID_PROPERTY]: input.salesforceAccountId,
+  };
+}
+
+function toCompanyRef(object: { id: string; properties: Record<string, string | null> }): HsCompanyRef {
+  const value = (name: string): string | null => {
+    const v = object.properties[name];
+    return typeof v === 'string' && v !== '' ? v : null;
+  };
+  return { id: object.id, salesforceAccountId: value(ACCOUNT_ID_PROPERTY), domain: value('domain') };
 }

@@ -20,7 +20,13 @@ import type { CampaignMembership } from '../../core/campaigns.ts';
 import { sfFieldTypes, type SfField, type SfFieldType, type SfPersonObject } from '../../core/model.ts';
 import type { SfUser } from '../../core/owner.ts';
 import type { SfRecord } from '../../core/plan.ts';
-import { ConnectorError, type SalesforcePort, type SfChange, type WriteOutcome } from '../ports.ts';
+import {
+  ConnectorError,
+  type SalesforcePort,
+  type SfAccount,
+  type SfChange,
+  type WriteOutcome,
+} from '../ports.ts';
 import { isSalesforceId, soqlDateTime, soqlString } from './soql.ts';
 
 export interface SalesforceConnectorOptions {
@@ -52,6 +58,8 @@ const MAX_REFRESHES_IN_A_ROW = 2;
 
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*$/;
 const PREFIX_OF: Readonly<Record<SfPersonObject, string>> = { Lead: '00Q', Contact: '003' };
+/** Key prefix of Account ids (K1). */
+const ACCOUNT_PREFIX = '001';
 
 /** What `SfRecord` needs of every lead or contact, beyond the mapped fields. */
 const BASE_FIELDS = [
@@ -502,6 +510,25 @@ export function createSalesforceConnector(options: SalesforceConnectorOptions): 
       return records;
     },
 
+    async accounts(ids) {
+      // Only Account ids go into the query: Salesforce refuses the whole query for a literal that is
+      // not an id (INVALID_QUERY_FILTER_OPERATOR), and an id of another object cannot be an account.
+      const wanted = [...new Set(ids.filter((id) => isSalesforceId(id) && id.startsWith(ACCOUNT_PREFIX)))];
+      const accounts: SfAccount[] = [];
+      // A 15- and an 18-character form of one id find the same row: it comes back once.
+      const seen = new Set<string>();
+      for (const chunk of inLists(wanted)) {
+        const soql = `SELECT Id, Name, Website FROM Account WHERE Id IN ${chunk}`;
+        for (const raw of await queryAllRows('accounts', soql, false)) {
+          const account = toSfAccount(raw);
+          if (seen.has(account.id)) continue;
+          seen.add(account.id);
+          accounts.push(account);
+        }
+      }
+      return accounts;
+    },
+
     async campaignMembers(ids) {
       const byId = new Map<string, CampaignMembership[]>();
       /** 15-character id → the ids asked for (15- or 18-character), to key results the caller's way. */
@@ -701,6 +728,13 @@ function toSfRecord(object: SfPersonObject, raw: RawRecord, fields: readonly str
 
 function toChange(object: SfPersonObject, raw: RawRecord, fields: readonly string[]): SfChange {
   return { record: toSfRecord(object, raw, fields), stamp: parseSalesforceDateTime(raw.SystemModstamp) };
+}
+
+function toSfAccount(raw: RawRecord): SfAccount {
+  const id = str(raw.Id);
+  if (id === null)
+    throw new ConnectorError('salesforce', 200, 'UNEXPECTED_RESPONSE', 'an account without Id');
+  return { id, name: typeof raw.Name === 'string' ? raw.Name : '', website: str(raw.Website) };
 }
 
 function toSfUser(raw: RawRecord): SfUser {

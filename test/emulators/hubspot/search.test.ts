@@ -451,6 +451,45 @@ describe('HubSpot emulator: CRM search through @hubspot/api-client', () => {
     });
   });
 
+  describe('companies by salesforceaccountid (K1)', () => {
+    it('IN on salesforceaccountid finds companies case-insensitively (HubSpot wants lower-case values), with the value as stored', async () => {
+      const acme = create('companies', { name: 'Acme', salesforceaccountid: '001000000000001AAA' });
+      const globex = create('companies', {
+        name: 'Globex',
+        domain: 'globex.example',
+        salesforceaccountid: '001000000000002AAA',
+      });
+      create('companies', { name: 'Initech', salesforceaccountid: '001000000000003AAA' });
+      create('companies', { name: 'No account' });
+      const page = await search(
+        {
+          filterGroups: [
+            {
+              filters: [
+                {
+                  propertyName: 'salesforceaccountid',
+                  operator: 'IN',
+                  values: ['001000000000001aaa', '001000000000002aaa', '001000000000009aaa'],
+                },
+              ],
+            },
+          ],
+          properties: ['salesforceaccountid', 'domain'],
+          sorts: ['hs_object_id'],
+        },
+        'companies',
+      );
+      assert.equal(page.total, 2);
+      assert.deepEqual(
+        page.results.map((r) => [r.id, r.properties.salesforceaccountid, r.properties.domain]),
+        [
+          [acme, '001000000000001AAA', null],
+          [globex, '001000000000002AAA', 'globex.example'],
+        ],
+      );
+    });
+  });
+
   describe('paging', () => {
     it('pages with after until the end: every record once, total on every page', async () => {
       const ids = Array.from({ length: 25 }, (_, i) =>
