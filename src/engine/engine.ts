@@ -11,6 +11,7 @@ import { emailKey } from '../core/matching.ts';
 import { DEFAULT_MAPPINGS } from '../core/mappings.ts';
 import { classifyError, nextAttemptAt } from '../core/errors.ts';
 import { decideHubSpotDelete } from '../core/deletes.ts';
+import { decideCompany, type HsCompanyRef } from '../core/accounts.ts';
 import {
   planSync,
   planWrites,
@@ -142,6 +143,8 @@ export class Engine {
   #runs = 0;
   /** E3: whether due errors may be retried automatically in this run (see `#retriesAllowed`). */
   #retrying = true;
+  /** The mappings (property:field) the metadata was last checked against. */
+  #metadataMappings = '';
   /** T3: during an import, every email HubSpot has (keys), when reading them all was cheaper; else null. */
   #hubspotEmails: Set<string> | null = null;
 
@@ -154,7 +157,19 @@ export class Engine {
     const { salesforce: sf, hubspot: hs, store } = this.#o;
     const settings = planSettings(resolveSettings(await store.settings()));
     const mappings: readonly Mapping[] = (await store.mappings()) ?? DEFAULT_MAPPINGS;
-    if (!this.#context) {
+    // Metadata is read once, and again when a changed set of mappings names a property or field it
+    // does not know (a mapping added after the engine started, for something created in the CRM since).
+    const mapped = mappings.map((m) => `${m.hsProperty}:${m.sfField}`).join(',');
+    const stale =
+      this.#context !== null &&
+      mapped !== this.#metadataMappings &&
+      mappings.some(
+        (m) =>
+          !this.#context!.hsProperties.has(m.hsProperty) ||
+          m.objects.some((o) => !this.#context!.sfFields[o].has(m.sfField)),
+      );
+    this.#metadataMappings = mapped;
+    if (!this.#context || stale) {
       const [lead, contact, properties, users, owners, integrationUserId] = await Promise.all([
         sf.describe('Lead'),
         sf.describe('Contact'),
@@ -178,7 +193,14 @@ export class Engine {
         accountOfCompany: new Map(),
       };
     }
-    this.#context = { ...this.#context, settings, mappings };
+    // Company pairs (K1) are learnt afresh each run: a company deleted or re-pointed in HubSpot is not remembered.
+    this.#context = {
+      ...this.#context,
+      settings,
+      mappings,
+      companyOfAccount: new Map(),
+      accountOfCompany: new Map(),
+    };
     return this.#context;
   }
 
@@ -729,6 +751,7 @@ export class Engine {
       if (key) byEmail.set(key, [...(byEmail.get(key) ?? []), r]);
     }
     const campaigns = await sf.campaignMembers([...sfById.keys()]);
+    if (ctx.settings.accountSync) await this.#companies(units, [...sfById.values()], ctx, runId);
 
     const planned: { unit: Unit; plan: SyncPlan; input: PlanInput }[] = [];
     for (const unit of units) {
@@ -762,6 +785,91 @@ export class Engine {
     }
     counts.planned += planned.length;
     await this.#carryOut(planned, runId, counts);
+  }
+
+  /**
+   * K1, before planning a batch: each HubSpot contact's primary company, and the company of every
+   * account involved, matched by `salesforceaccountid` (never by domain). An account with no company
+   * gets one first, so the contact's primary company can be set in the same run.
+   */
+  async #companies(
+    units: Unit[],
+    records: readonly SfRecord[],
+    ctx: PlanContext,
+    runId: string,
+  ): Promise<void> {
+    const { salesforce: sf, hubspot: hs, store, now } = this.#o;
+    const companyOf = ctx.companyOfAccount as Map<string, string>;
+    const accountOf = ctx.accountOfCompany as Map<string, string>;
+    const learn = (companies: readonly HsCompanyRef[]) => {
+      for (const c of companies) {
+        if (c.salesforceAccountId === null) continue;
+        accountOf.set(c.id, c.salesforceAccountId);
+        // Two companies with one account id: the oldest is the account's (decideCompany).
+        const known = companyOf.get(c.salesforceAccountId);
+        if (known === undefined || Number(c.id) < Number(known)) companyOf.set(c.salesforceAccountId, c.id);
+      }
+    };
+
+    const contactIds = units.flatMap((u) => (u.hubspot ? [u.hubspot.id] : []));
+    const primaries = contactIds.length ? await hs.primaryCompanies(contactIds) : new Map<string, string>();
+    for (const u of units)
+      if (u.hubspot) u.hubspot = { ...u.hubspot, primaryCompanyId: primaries.get(u.hubspot.id) ?? null };
+    const unknownCompanies = [...new Set(primaries.values())].filter((id) => !accountOf.has(id));
+    if (unknownCompanies.length) learn(await hs.companiesByIds(unknownCompanies));
+
+    const accounts = [
+      ...new Set(
+        records.flatMap((r) =>
+          r.object === 'Contact' && typeof r.values.AccountId === 'string' && r.values.AccountId !== ''
+            ? [r.values.AccountId]
+            : [],
+        ),
+      ),
+    ].filter((id) => !companyOf.has(id));
+    if (accounts.length === 0) return;
+    const companies = await hs.companiesByAccountIds(accounts);
+    learn(companies);
+    const missing = accounts.filter(
+      (id) => decideCompany({ accountSync: true, sfAccountId: id, companies }).action === 'create',
+    );
+    if (missing.length === 0) return;
+    const found = await sf.accounts(missing);
+    const outcomes = await hs.createCompanies(
+      found.map((a) => ({ name: a.name, domain: domainOf(a.website), salesforceAccountId: a.id })),
+    );
+    const at = now();
+    const audit: AuditEntry[] = [];
+    for (const [k, outcome] of outcomes.entries()) {
+      const account = found[k]!;
+      if (!outcome.ok) {
+        const cls = classifyError({ system: 'hubspot', code: outcome.code });
+        await this.#recordError(
+          `sf:${account.id}`,
+          null,
+          'to_hubspot',
+          cls.category,
+          outcome.code,
+          outcome.message,
+          cls.fix,
+          at,
+        );
+        continue;
+      }
+      companyOf.set(account.id, outcome.id);
+      accountOf.set(outcome.id, account.id);
+      audit.push({
+        at,
+        runId,
+        record: `company:${outcome.id}`,
+        system: 'hubspot',
+        field: 'salesforceaccountid',
+        oldValue: null,
+        newValue: account.id,
+        why: 'no HubSpot company had this salesforceaccountid: created for the account (K1)',
+      });
+    }
+    if (audit.length) await store.appendAudit(audit);
   }
 
   /** Writes the plans in batches, then stores links, snapshots, errors, audit and explanations. */
@@ -981,6 +1089,17 @@ export class Engine {
       if (planWrites(plan) === 0 && change.action === 'keep' && sameSnapshot(link, plan)) return;
       await store.saveLink({ ...link, ...moved, snapshot: plan.snapshot, lastSyncedAt: at });
     }
+  }
+}
+
+/** K1: a company's domain from an account's website (`https://www.acme.com/x` → `acme.com`), or null. */
+function domainOf(website: string | null): string | null {
+  if (!website) return null;
+  try {
+    const host = new URL(/^[a-z]+:\/\//i.test(website) ? website : `https://${website}`).hostname;
+    return host.replace(/^www\./i, '') || null;
+  } catch {
+    return null;
   }
 }
 
