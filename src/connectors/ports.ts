@@ -90,6 +90,10 @@ export interface SalesforcePort extends CallCounter {
   accounts(ids: readonly string[]): Promise<SfAccount[]>;
   /** Campaign memberships of these leads/contacts (K2), by record id. */
   campaignMembers(ids: readonly string[]): Promise<Map<string, CampaignMembership[]>>;
+  /** How many campaign memberships the org has (one `COUNT()` query): whether reading them all is cheaper. */
+  countCampaignMembers(): Promise<number>;
+  /** Every campaign membership of the org (K2, for an import), by lead or contact id, in pages of 2,000. */
+  allCampaignMembers(): Promise<Map<string, CampaignMembership[]>>;
   /** sObject Collections, ≤ 200 a call (B3), `allOrNone: false`. */
   create(
     object: SfPersonObject,

@@ -11,6 +11,7 @@ import { emailKey } from '../core/matching.ts';
 import { DEFAULT_MAPPINGS } from '../core/mappings.ts';
 import { classifyError, nextAttemptAt } from '../core/errors.ts';
 import { decideHubSpotDelete } from '../core/deletes.ts';
+import type { CampaignMembership } from '../core/campaigns.ts';
 import { decideCompany, type HsCompanyRef } from '../core/accounts.ts';
 import {
   planSync,
@@ -143,6 +144,8 @@ export class Engine {
   #runs = 0;
   /** E3: whether due errors may be retried automatically in this run (see `#retriesAllowed`). */
   #retrying = true;
+  /** K2: during an import, every campaign membership of the org, when reading them all was cheaper; else null. */
+  #campaignMembers: Map<string, CampaignMembership[]> | null = null;
   /** The mappings (property:field) the metadata was last checked against. */
   #metadataMappings = '';
   /** T3: during an import, every email HubSpot has (keys), when reading them all was cheaper; else null. */
@@ -469,11 +472,20 @@ export class Engine {
     readonly since?: number;
   }): Promise<CycleReport> {
     return this.#run('import', async (run, changes) => {
-      this.#hubspotEmails = await this.#allHubSpotEmails(run, options);
+      const { salesforce: sf } = this.#o;
+      let records = 0;
+      for (const object of options.objects) records += await sf.countSince(object, options.since ?? 0);
+      this.#hubspotEmails = await this.#allHubSpotEmails(records);
+      // K2: every campaign membership at once (2,000 a page) when that is fewer calls than asking
+      // for the memberships of each page's records (200 ids a query).
+      const memberships = await sf.countCampaignMembers();
+      if (Math.ceil(memberships / 2000) <= Math.ceil(records / 200))
+        this.#campaignMembers = await sf.allCampaignMembers();
       try {
         await this.#importObjects(run, changes, options);
       } finally {
         this.#hubspotEmails = null;
+        this.#campaignMembers = null;
       }
     });
   }
@@ -484,13 +496,8 @@ export class Engine {
    * that is while HubSpot has fewer than twice as many contacts as the import has records. The read
    * stops (null: read per batch) once it passes that. Emails added during the import join the set.
    */
-  async #allHubSpotEmails(
-    run: RunState,
-    options: { readonly objects: readonly SfPersonObject[]; readonly since?: number },
-  ): Promise<Set<string> | null> {
-    const { salesforce: sf, hubspot: hs } = this.#o;
-    let records = 0;
-    for (const object of options.objects) records += await sf.countSince(object, options.since ?? 0);
+  async #allHubSpotEmails(records: number): Promise<Set<string> | null> {
+    const { hubspot: hs } = this.#o;
     const emails = new Set<string>();
     let read = 0;
     for await (const page of hs.changedSince(0, ['email'])) {
@@ -750,7 +757,10 @@ export class Engine {
       const key = emailKey(r.email);
       if (key) byEmail.set(key, [...(byEmail.get(key) ?? []), r]);
     }
-    const campaigns = await sf.campaignMembers([...sfById.keys()]);
+    const all = importing ? this.#campaignMembers : null;
+    const campaigns = all
+      ? new Map([...sfById.keys()].map((id) => [id, all.get(id) ?? []]))
+      : await sf.campaignMembers([...sfById.keys()]);
     if (ctx.settings.accountSync) await this.#companies(units, [...sfById.values()], ctx, runId);
 
     const planned: { unit: Unit; plan: SyncPlan; input: PlanInput }[] = [];

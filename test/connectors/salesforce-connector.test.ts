@@ -564,6 +564,18 @@ describe('Salesforce connector against the emulator', () => {
     // A 15-character id gets its memberships under the id as asked.
     const short = await p.campaignMembers([leadId!.slice(0, 15)]);
     assert.deepEqual(short.get(leadId!.slice(0, 15)), [{ campaignId: spring.id, isDeleted: false }]);
+
+    // K2 for an import: every live membership of the org at once, the deleted one left out.
+    const count = await measure(p, () => p.countCampaignMembers());
+    assert.deepEqual([count.value, count.calls], [2, 1]);
+    const all = await measure(p, () => p.allCampaignMembers());
+    assert.equal(all.calls, 1);
+    const expected: [string, { campaignId: string; isDeleted: boolean }[]][] = [
+      [leadId!, [{ campaignId: spring.id, isDeleted: false }]],
+      [contactId!, [{ campaignId: spring.id, isDeleted: false }]],
+    ];
+    const byKey = (x: [string, unknown], y: [string, unknown]) => x[0].localeCompare(y[0]);
+    assert.deepEqual([...all.value].sort(byKey), expected.sort(byKey));
   });
 
   it('K1, B3: reads accounts by id (Id, Name, Website), 200 ids a query; unknown, deleted and non-ids left out', async () => {

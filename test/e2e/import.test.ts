@@ -104,6 +104,31 @@ for (const [label, hsSeed] of [
       else assert.ok(reads >= 1 && reads <= 2, `${reads} batch reads for ${shared} shared emails`);
     });
 
+    it('K2: the imported contacts carry their records’ campaigns (all memberships read at once)', async () => {
+      const members = await w.sf.conn.query<{
+        CampaignId: string;
+        LeadId: string | null;
+        ContactId: string | null;
+      }>('SELECT CampaignId, LeadId, ContactId FROM CampaignMember');
+      const byPerson = new Map<string, string[]>();
+      for (const m of members.records)
+        for (const id of [m.LeadId, m.ContactId])
+          if (id) byPerson.set(id, [...(byPerson.get(id) ?? []), m.CampaignId]);
+      assert.ok(byPerson.size > 0, 'the seed has campaign members');
+      let checked = 0;
+      for (const [sfId, campaigns] of byPerson) {
+        const link = await w.service.store.linkBySalesforceId(sfId);
+        if (!link) continue; // a converted lead's or an email-less record's memberships
+        const contact = await w.hs.client.crm.contacts.basicApi.getById(link.hsContactId, [
+          'salesforcecampaignids',
+        ]);
+        const carried = (contact.properties.salesforcecampaignids ?? '').split(';').filter(Boolean);
+        for (const c of campaigns) assert.ok(carried.includes(c), `${sfId}: campaign ${c} reached HubSpot`);
+        checked++;
+      }
+      assert.ok(checked > 0, 'some linked records have campaigns');
+    });
+
     it('T3: a second import writes nothing and duplicates nothing', async () => {
       const count = (await hubspotEmails(w.hs)).size;
       const again = await w.service.engine.importFromSalesforce({ objects: ['Contact', 'Lead'] });

@@ -565,6 +565,33 @@ export function createSalesforceConnector(options: SalesforceConnectorOptions): 
       return byId;
     },
 
+    async countCampaignMembers() {
+      const answer = await request<{ totalSize: number }>('count campaign members', {
+        method: 'GET',
+        url: `/services/data/v${version}/query?q=${encodeURIComponent('SELECT COUNT() FROM CampaignMember')}`,
+      });
+      return answer.totalSize;
+    },
+
+    async allCampaignMembers() {
+      const byId = new Map<string, CampaignMembership[]>();
+      const soql = 'SELECT Id, CampaignId, LeadId, ContactId FROM CampaignMember';
+      for await (const page of queryPages('campaignMembers', soql, false)) {
+        for (const raw of page) {
+          const campaignId = str(raw.CampaignId);
+          if (campaignId === null) continue;
+          const membership: CampaignMembership = { campaignId, isDeleted: false };
+          for (const personId of [str(raw.LeadId), str(raw.ContactId)]) {
+            if (personId === null) continue;
+            const list = byId.get(personId);
+            if (list) list.push(membership);
+            else byId.set(personId, [membership]);
+          }
+        }
+      }
+      return byId;
+    },
+
     async create(object, records) {
       checkObject(object);
       const bodies = records.map((record) => {
