@@ -5,30 +5,14 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { startSalesforce, type SalesforceFixture } from '../helpers/salesforce.ts';
-import { startHubSpot, type HubSpotFixture } from '../helpers/hubspot.ts';
-import { openService } from '../../src/engine/service.ts';
+import type { SalesforceFixture } from '../helpers/salesforce.ts';
+import type { HubSpotFixture } from '../helpers/hubspot.ts';
+import { startWorld, type World } from '../helpers/e2e.ts';
 import { emailKey } from '../../src/core/matching.ts';
 
 interface Person {
   readonly Id: string;
   readonly Email: string | null;
-}
-
-async function world(hsSeed: number) {
-  const sf = await startSalesforce({ seedCount: 60, seed: 5 });
-  const hs = await startHubSpot({ seedCount: hsSeed, seed: 5 });
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'crosswalk-import-'));
-  const service = await openService({
-    salesforce: { kind: 'token', instanceUrl: sf.emulator.url, accessToken: sf.emulator.accessToken },
-    hubspot: { baseUrl: hs.emulator.url, accessToken: hs.emulator.accessToken },
-    dataDir: dir,
-    databaseUrl: undefined,
-  });
-  return { sf, hs, service, dir };
 }
 
 async function people(sf: SalesforceFixture): Promise<Person[]> {
@@ -61,18 +45,14 @@ for (const [label, hsSeed] of [
   ['into a HubSpot that has many of the emails', 60],
 ] as const) {
   describe(`T3: import ${label}`, () => {
-    let w: Awaited<ReturnType<typeof world>>;
+    let w: World;
     let before_: Map<string, string>;
 
     before(async () => {
-      w = await world(hsSeed);
+      w = await startWorld({ seedCount: 60, hsSeedCount: hsSeed, seed: 5 });
       before_ = await hubspotEmails(w.hs);
     });
-    after(async () => {
-      await w.service.stop();
-      await Promise.all([w.sf.close(), w.hs.close()]);
-      await rm(w.dir, { recursive: true, force: true });
-    });
+    after(() => w.close());
 
     it('T3: every email once in HubSpot, existing contacts linked, records without email skipped', async () => {
       const readsBefore = await batchReads(w.hs);

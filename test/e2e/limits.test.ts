@@ -5,46 +5,26 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { startSalesforce, type SalesforceFixture } from '../helpers/salesforce.ts';
-import { startHubSpot, type HubSpotFixture } from '../helpers/hubspot.ts';
-import { openService, type Service } from '../../src/engine/service.ts';
+import { startWorld, type World } from '../helpers/e2e.ts';
 import { ORG_USAGE } from '../../src/engine/engine.ts';
 import { emailKey } from '../../src/core/matching.ts';
 
 const DAY = 86_400_000;
 
 describe('end to end: the Salesforce allocation and limit (B1), HubSpot 429s (B2)', () => {
-  let sf: SalesforceFixture;
-  let hs: HubSpotFixture;
-  let service: Service;
-  let dir: string;
+  let w: World;
+  let sf: World['sf'];
+  let hs: World['hs'];
+  let service: World['service'];
   /** One clock for the engine and both emulators, ahead of the real one by this much: a day passes at once. */
   let offset = 0;
   const now = () => Date.now() + offset;
 
   before(async () => {
-    sf = await startSalesforce({ seedCount: 0, now });
-    hs = await startHubSpot({ seedCount: 0, now });
-    dir = await mkdtemp(path.join(os.tmpdir(), 'crosswalk-limits-'));
-    service = await openService(
-      {
-        salesforce: { kind: 'token', instanceUrl: sf.emulator.url, accessToken: sf.emulator.accessToken },
-        hubspot: { baseUrl: hs.emulator.url, accessToken: hs.emulator.accessToken },
-        dataDir: dir,
-        databaseUrl: undefined,
-      },
-      { now },
-    );
+    w = await startWorld({ now });
+    ({ sf, hs, service } = w);
   });
-
-  after(async () => {
-    await service.stop();
-    await Promise.all([sf.close(), hs.close()]);
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => w.close());
 
   const leadEmails = async (): Promise<string[]> =>
     (await sf.conn.query<{ Email: string }>('SELECT Email FROM Lead')).records.map((r) => emailKey(r.Email)!);

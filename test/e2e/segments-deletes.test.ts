@@ -5,37 +5,20 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { startSalesforce, type SalesforceFixture } from '../helpers/salesforce.ts';
-import { startHubSpot, type HubSpotFixture } from '../helpers/hubspot.ts';
-import { openService, type Service } from '../../src/engine/service.ts';
+import { startWorld, type World } from '../helpers/e2e.ts';
 import { DEFAULT_MAPPINGS, setMappingRule } from '../../src/core/mappings.ts';
 
 describe('end to end: segment joins (G2) and HubSpot deletes (D2)', () => {
-  let sf: SalesforceFixture;
-  let hs: HubSpotFixture;
-  let service: Service;
-  let dir: string;
+  let w: World;
+  let sf: World['sf'];
+  let hs: World['hs'];
+  let service: World['service'];
 
   before(async () => {
-    sf = await startSalesforce({ seedCount: 0 });
-    hs = await startHubSpot({ seedCount: 0 });
-    dir = await mkdtemp(path.join(os.tmpdir(), 'crosswalk-g2-d2-'));
-    service = await openService({
-      salesforce: { kind: 'token', instanceUrl: sf.emulator.url, accessToken: sf.emulator.accessToken },
-      hubspot: { baseUrl: hs.emulator.url, accessToken: hs.emulator.accessToken },
-      dataDir: dir,
-      databaseUrl: undefined,
-    });
+    w = await startWorld();
+    ({ sf, hs, service } = w);
   });
-
-  after(async () => {
-    await service.stop();
-    await Promise.all([sf.close(), hs.close()]);
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => w.close());
 
   const newLead = async (email: string, title: string): Promise<string> => {
     const saved = await sf.person

@@ -19,17 +19,30 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function startWorld(options: { seedCount?: number; seed?: number } = {}): Promise<World> {
-  const seed = { seedCount: options.seedCount ?? 0, seed: options.seed ?? 1 };
-  const sf = await startSalesforce(seed);
-  const hs = await startHubSpot(seed);
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'crosswalk-rules-'));
-  const service = await openService({
-    salesforce: { kind: 'token', instanceUrl: sf.emulator.url, accessToken: sf.emulator.accessToken },
-    hubspot: { baseUrl: hs.emulator.url, accessToken: hs.emulator.accessToken },
-    dataDir: dir,
-    databaseUrl: undefined,
-  });
+export async function startWorld(
+  options: {
+    /** Seeded people in Salesforce, and in HubSpot unless `hsSeedCount` says otherwise (the same dataset: they overlap). */
+    seedCount?: number;
+    hsSeedCount?: number;
+    seed?: number;
+    /** One clock for both emulators and the engine. */
+    now?: () => number;
+  } = {},
+): Promise<World> {
+  const seed = options.seed ?? 1;
+  const clock = options.now ? { now: options.now } : {};
+  const sf = await startSalesforce({ seedCount: options.seedCount ?? 0, seed, ...clock });
+  const hs = await startHubSpot({ seedCount: options.hsSeedCount ?? options.seedCount ?? 0, seed, ...clock });
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'crosswalk-e2e-'));
+  const service = await openService(
+    {
+      salesforce: { kind: 'token', instanceUrl: sf.emulator.url, accessToken: sf.emulator.accessToken },
+      hubspot: { baseUrl: hs.emulator.url, accessToken: hs.emulator.accessToken },
+      dataDir: dir,
+      databaseUrl: undefined,
+    },
+    clock,
+  );
   return {
     sf,
     hs,
