@@ -133,7 +133,12 @@ export interface HubSpotPort extends CallCounter {
    * past search's 10,000-result cap (the adapter restarts the search from the last date it saw).
    * Each item carries `lastmodifieddate` (epoch ms) for the cursor.
    */
-  changedSince(since: number, properties: readonly string[]): AsyncIterable<readonly HsChange[]>;
+  changedSince(
+    since: number,
+    properties: readonly string[],
+    /** Only changes up to this stamp (epoch ms): a poll leaves the changes after its start to the next one. */
+    until?: number,
+  ): AsyncIterable<readonly HsChange[]>;
   /**
    * Contacts by id, ≤ 100 a call (B3). `changedAt` holds, per property, when it last changed: from
    * `propertiesWithHistory` for `historyFor` (≤ 50 a call, HubSpot's limit), else `updatedAt`.

@@ -7,6 +7,7 @@
  *
  * Terms (docs/glossary.md): a **run** is one cycle; a **unit** is one contact's work in a run.
  */
+import { createHash } from 'node:crypto';
 import { emailKey } from '../core/matching.ts';
 import { DEFAULT_MAPPINGS } from '../core/mappings.ts';
 import { classifyError, nextAttemptAt } from '../core/errors.ts';
@@ -30,9 +31,11 @@ import {
   ConnectorError,
   type HubSpotPort,
   type SalesforcePort,
+  type HsChange,
   type SfChange,
   type WriteOutcome,
 } from '../connectors/ports.ts';
+import { PollCursor, type PollChange } from './poll-cursor.ts';
 import type { AuditEntry, StateStore } from '../store/state-store.ts';
 import { planSettings, resolveSettings } from './settings.ts';
 
@@ -90,17 +93,18 @@ const DAY = 86_400_000;
 const PAUSED_UNTIL = 'salesforce:paused-until';
 export const ORG_USAGE = 'salesforce:org-usage';
 
-/**
- * A Salesforce poll position: the last `SystemModstamp` stored, and the records (id, created at)
- * created within the overlap before it that a poll has seen: they are not new when the overlap reads
- * them again (C3).
- * A bare number is the position of an older version.
- */
-function readSfCursor(value: string | null): { stamp: number; created: [string, number][] } {
-  if (value === null) return { stamp: 0, created: [] };
-  if (/^\d+$/.test(value)) return { stamp: Number(value), created: [] };
-  return JSON.parse(value) as { stamp: number; created: [string, number][] };
-}
+const digest = (value: unknown): string =>
+  createHash('sha1').update(JSON.stringify(value)).digest('base64').slice(0, 12);
+const sfPollChange = (c: SfChange): PollChange => ({
+  id: c.record.id,
+  stamp: c.stamp,
+  digest: digest(c.record),
+});
+const hsPollChange = (c: HsChange): PollChange => ({
+  id: c.contact.id,
+  stamp: c.stamp,
+  digest: digest(c.contact),
+});
 
 function orgLimitPause(until: number): Pause {
   return {
@@ -146,6 +150,8 @@ export class Engine {
   #retrying = true;
   /** K2: during an import, every campaign membership of the org, when reading them all was cheaper; else null. */
   #campaignMembers: Map<string, CampaignMembership[]> | null = null;
+  /** K1: the companies this engine created, by account id (HubSpot's search lags behind creates). */
+  readonly #createdCompanies = new Map<string, string>();
   /** The mappings (property:field) the metadata was last checked against. */
   #metadataMappings = '';
   /** T3: during an import, every email HubSpot has (keys), when reading them all was cheaper; else null. */
@@ -210,60 +216,51 @@ export class Engine {
   /** One full cycle: Salesforce changes, then HubSpot changes, each in pages; then segment joins and due retries. */
   runOnce(): Promise<CycleReport> {
     return this.#run('run', async (run, changes) => {
-      const { hubspot: hs, store } = this.#o;
+      const { hubspot: hs, store, now } = this.#o;
       const { ctx } = run;
       const overlap = this.#o.overlapMs ?? 60_000;
 
       for (const object of OBJECTS) {
         const cursorName = `salesforce:${object}`;
-        const cursor = readSfCursor(await store.cursor(cursorName));
-        const seenCreated = new Set(cursor.created.map(([id]) => id));
-        let { stamp, created } = cursor;
+        const cursor = PollCursor.parse(await store.cursor(cursorName), overlap);
+        const first = cursor.stamp === 0;
         changes.salesforce += await this.#syncSalesforce(
           object,
-          Math.max(0, cursor.stamp - overlap),
+          cursor.from,
           true,
           run,
-          // A record is new (C3) when it appeared since the last poll. The overlap re-reads the last
-          // poll's records: those it saw are not new again, even when they stayed unlinked (out of the
-          // segment). On the very first poll nothing is new: records made before Crosswalk ran are
-          // existing records (an import brings them all).
+          // A record is new (C3) when no poll saw it before; on the very first poll nothing is new:
+          // records made before Crosswalk ran are existing records (an import brings them all).
           (record, link) =>
-            cursor.stamp > 0 &&
-            record.createdAt > cursor.stamp - overlap &&
-            link === null &&
-            !seenCreated.has(record.id)
+            !first && record.createdAt > cursor.from && link === null && !cursor.saw(record.id)
               ? 'sf_created'
               : 'sf_updated',
-          (page) => {
-            stamp = Math.max(stamp, page[page.length - 1]!.stamp);
-            // Remembered: the records created within the overlap before the new position.
-            const recent = new Map(created);
-            for (const { record } of page) recent.set(record.id, record.createdAt);
-            created = [...recent].filter(([, at]) => at > stamp - overlap);
-            return store.setCursor(cursorName, JSON.stringify({ stamp, created }));
-          },
+          (page) => store.setCursor(cursorName, cursor.advance(page.map(sfPollChange))),
+          (change) => !cursor.processed(sfPollChange(change)),
         );
         if (run.paused) return;
       }
 
       const hsCursor = 'hubspot:contacts';
-      const hsSince = Number((await store.cursor(hsCursor)) ?? '0');
-      for await (const page of hs.changedSince(Math.max(0, hsSince - overlap), hsPropertiesFor(ctx))) {
-        if (page.length === 0) continue;
-        changes.hubspot += page.length;
-        this.#o.onEvent?.({ type: 'batch', source: 'hubspot', records: page.length });
-        const links = await store.linksByHubSpotIds(page.map((c) => c.contact.id));
-        const linkByHs = new Map(links.map((l) => [l.hsContactId, l]));
-        const units: Unit[] = page.map(({ contact }) => ({
-          key: `hs:${contact.id}`,
-          trigger: 'hs_updated',
-          hubspot: contact,
-          link: linkByHs.get(contact.id) ?? null,
-          sfRecordId: null,
-        }));
-        await this.#syncUnits(units, ctx, run.members, run.runId, run.counts, []);
-        await store.setCursor(hsCursor, String(Math.max(hsSince, page[page.length - 1]!.stamp)));
+      const hsPosition = PollCursor.parse(await store.cursor(hsCursor), overlap);
+      // Up to now: the engine's own writes during this poll come back in the next one (F10).
+      for await (const all of hs.changedSince(hsPosition.from, hsPropertiesFor(ctx), now())) {
+        const page = all.filter((c) => !hsPosition.processed(hsPollChange(c)));
+        if (page.length > 0) {
+          changes.hubspot += page.length;
+          this.#o.onEvent?.({ type: 'batch', source: 'hubspot', records: page.length });
+          const links = await store.linksByHubSpotIds(page.map((c) => c.contact.id));
+          const linkByHs = new Map(links.map((l) => [l.hsContactId, l]));
+          const units: Unit[] = page.map(({ contact }) => ({
+            key: `hs:${contact.id}`,
+            trigger: 'hs_updated',
+            hubspot: contact,
+            link: linkByHs.get(contact.id) ?? null,
+            sfRecordId: null,
+          }));
+          await this.#syncUnits(units, ctx, run.members, run.runId, run.counts, []);
+        }
+        if (all.length > 0) await store.setCursor(hsCursor, hsPosition.advance(all.map(hsPollChange)));
         if (await this.#pausing(run)) return;
       }
 
@@ -302,7 +299,11 @@ export class Engine {
           outcome.paused = run.paused;
         }
       } catch (error) {
-        if (!(error instanceof ConnectorError && error.code === 'REQUEST_LIMIT_EXCEEDED')) throw error;
+        if (!(error instanceof ConnectorError && error.code === 'REQUEST_LIMIT_EXCEEDED')) {
+          // The calls a failed run spent count all the same (B1, E3).
+          await this.#recordCalls(calls0);
+          throw error;
+        }
         const until = now() + (this.#o.limitPauseMs ?? 15 * 60_000);
         await store.setCursor(PAUSED_UNTIL, String(until));
         outcome.paused = orgLimitPause(until);
@@ -363,7 +364,8 @@ export class Engine {
       if (stored !== null && at > since) joined.push(id);
     }
     if (joined.length) await this.#syncContacts(joined, 'segment_joined', run);
-    if (!run.paused && latest !== since) await store.setCursor(cursorName, String(latest));
+    if (!run.paused && (stored === null || latest !== since))
+      await store.setCursor(cursorName, String(latest));
   }
 
   /**
@@ -390,7 +392,8 @@ export class Engine {
     const sfIds = ids('sf:');
     if (hsIds.length) {
       const found = await this.#syncContacts(hsIds, 'hs_updated', run);
-      if (found.length < hsIds.length)
+      // A pause stops the retry part-way: the contacts it did not reach keep their errors.
+      if (!run.paused && found.length < hsIds.length)
         for (const id of hsIds) if (!found.includes(id)) await store.clearErrors(`hs:${id}`);
     }
     if (sfIds.length) {
@@ -475,13 +478,13 @@ export class Engine {
       const { salesforce: sf } = this.#o;
       let records = 0;
       for (const object of options.objects) records += await sf.countSince(object, options.since ?? 0);
-      this.#hubspotEmails = await this.#allHubSpotEmails(records);
-      // K2: every campaign membership at once (2,000 a page) when that is fewer calls than asking
-      // for the memberships of each page's records (200 ids a query).
-      const memberships = await sf.countCampaignMembers();
-      if (Math.ceil(memberships / 2000) <= Math.ceil(records / 200))
-        this.#campaignMembers = await sf.allCampaignMembers();
       try {
+        this.#hubspotEmails = await this.#allHubSpotEmails(records);
+        // K2: every campaign membership at once (2,000 a page) when that is fewer calls than asking
+        // for the memberships of each page's records (200 ids a query).
+        const memberships = await sf.countCampaignMembers();
+        if (Math.ceil(memberships / 2000) <= Math.ceil(records / 200))
+          this.#campaignMembers = await sf.allCampaignMembers();
         await this.#importObjects(run, changes, options);
       } finally {
         this.#hubspotEmails = null;
@@ -539,17 +542,27 @@ export class Engine {
     return run;
   }
 
+  /** Records the calls made since `calls0` (B1). */
+  async #recordCalls(calls0: {
+    salesforce: number;
+    hubspot: number;
+  }): Promise<{ salesforce: number; hubspot: number }> {
+    const { salesforce: sf, hubspot: hs, store, now } = this.#o;
+    const made = { salesforce: sf.calls - calls0.salesforce, hubspot: hs.calls - calls0.hubspot };
+    await store.recordApiCalls('salesforce', made.salesforce, now());
+    await store.recordApiCalls('hubspot', made.hubspot, now());
+    return made;
+  }
+
   async #finishRun(
     run: Pick<RunState, 'runId' | 'counts' | 'paused'>,
     startedAt: number,
     calls0: { salesforce: number; hubspot: number },
     changes: CycleReport['changes'],
   ): Promise<CycleReport> {
-    const { salesforce: sf, hubspot: hs, store, now } = this.#o;
+    const { salesforce: sf, store, now } = this.#o;
     const finishedAt = now();
-    const callsMade = { salesforce: sf.calls - calls0.salesforce, hubspot: hs.calls - calls0.hubspot };
-    await store.recordApiCalls('salesforce', callsMade.salesforce, finishedAt);
-    await store.recordApiCalls('hubspot', callsMade.hubspot, finishedAt);
+    const callsMade = await this.#recordCalls(calls0);
     // B1: the org's own count, as its last answer gave it, for `crosswalk usage`.
     const org = sf.lastKnownLimits();
     if (org) await store.setCursor(ORG_USAGE, JSON.stringify({ ...org, at: finishedAt }));
@@ -579,35 +592,40 @@ export class Engine {
     run: RunState,
     triggerOf: (record: SfRecord, link: Link | null) => Trigger,
     afterPage: (page: readonly SfChange[]) => Promise<void>,
+    /** Whether a change still needs processing (a re-read of the overlap does not: PollCursor). */
+    fresh: (change: SfChange) => boolean = () => true,
   ): Promise<number> {
     const { salesforce: sf, store } = this.#o;
     let read = 0;
     for await (const page of sf.changedSince(object, from, sfFieldsFor(run.ctx, object), {
       includeDeleted,
     })) {
+      const changes = page.filter(fresh);
+      if (changes.length > 0) {
+        read += changes.length;
+        this.#o.onEvent?.({ type: 'batch', source: 'salesforce', records: changes.length });
+        const links = await store.linksBySalesforceIds(changes.map((c) => c.record.id));
+        const linkBySf = new Map(links.map((l) => [l.sfId, l]));
+        const units: Unit[] = changes.map(({ record }) => {
+          const link = linkBySf.get(record.id) ?? null;
+          return {
+            key: link ? `hs:${link.hsContactId}` : `sf:${record.id}`,
+            trigger: triggerOf(record, link),
+            hubspot: null,
+            link,
+            sfRecordId: record.id,
+          };
+        });
+        await this.#syncUnits(
+          units,
+          run.ctx,
+          run.members,
+          run.runId,
+          run.counts,
+          changes.map((c) => c.record),
+        );
+      }
       if (page.length === 0) continue;
-      read += page.length;
-      this.#o.onEvent?.({ type: 'batch', source: 'salesforce', records: page.length });
-      const links = await store.linksBySalesforceIds(page.map((c) => c.record.id));
-      const linkBySf = new Map(links.map((l) => [l.sfId, l]));
-      const units: Unit[] = page.map(({ record }) => {
-        const link = linkBySf.get(record.id) ?? null;
-        return {
-          key: link ? `hs:${link.hsContactId}` : `sf:${record.id}`,
-          trigger: triggerOf(record, link),
-          hubspot: null,
-          link,
-          sfRecordId: record.id,
-        };
-      });
-      await this.#syncUnits(
-        units,
-        run.ctx,
-        run.members,
-        run.runId,
-        run.counts,
-        page.map((c) => c.record),
-      );
       await afterPage(page);
       if (await this.#pausing(run)) break;
     }
@@ -761,7 +779,20 @@ export class Engine {
     const campaigns = all
       ? new Map([...sfById.keys()].map((id) => [id, all.get(id) ?? []]))
       : await sf.campaignMembers([...sfById.keys()]);
-    if (ctx.settings.accountSync) await this.#companies(units, [...sfById.values()], ctx, runId);
+    if (ctx.settings.accountSync) {
+      // K1 looks at the accounts of records that can sync now: those of units in the segment (or new,
+      // C3), and live ones only. A record's own, its link's, and those sharing its email (M2, M4).
+      const candidates = new Map<string, SfRecord>();
+      for (const u of units) {
+        const inScope = members === null || !u.hubspot || members.has(u.hubspot.id);
+        if (!inScope) continue;
+        const own = [sfById.get(u.sfRecordId ?? ''), sfById.get(u.link?.sfId ?? '')];
+        const keys = [emailKey(u.hubspot?.properties.email), ...own.map((r) => emailKey(r?.email))];
+        for (const r of [...own, ...keys.flatMap((k) => (k ? (byEmail.get(k) ?? []) : []))])
+          if (r && !r.isDeleted) candidates.set(r.id, r);
+      }
+      await this.#companies(units, [...candidates.values()], ctx, runId);
+    }
 
     const planned: { unit: Unit; plan: SyncPlan; input: PlanInput }[] = [];
     for (const unit of units) {
@@ -811,6 +842,11 @@ export class Engine {
     const { salesforce: sf, hubspot: hs, store, now } = this.#o;
     const companyOf = ctx.companyOfAccount as Map<string, string>;
     const accountOf = ctx.accountOfCompany as Map<string, string>;
+    // Companies this engine created: search lags behind creates in HubSpot, so they are not looked up again.
+    for (const [account, company] of this.#createdCompanies) {
+      companyOf.set(account, company);
+      accountOf.set(company, account);
+    }
     const learn = (companies: readonly HsCompanyRef[]) => {
       for (const c of companies) {
         if (c.salesforceAccountId === null) continue;
@@ -855,7 +891,7 @@ export class Engine {
       if (!outcome.ok) {
         const cls = classifyError({ system: 'hubspot', code: outcome.code });
         await this.#recordError(
-          `sf:${account.id}`,
+          `account:${account.id}`,
           null,
           'to_hubspot',
           cls.category,
@@ -868,6 +904,8 @@ export class Engine {
       }
       companyOf.set(account.id, outcome.id);
       accountOf.set(outcome.id, account.id);
+      this.#createdCompanies.set(account.id, outcome.id);
+      await store.clearErrors(`account:${account.id}`);
       audit.push({
         at,
         runId,

@@ -78,6 +78,13 @@ describe('end to end: a first sync of the demo dataset, then changes both ways',
     assert.deepEqual(report.written, { salesforce: 0, hubspot: 0 });
   });
 
+  it('an idle cycle only polls: one query per Salesforce object, one HubSpot search, nothing planned', async () => {
+    await service.engine.runOnce();
+    const idle = await service.engine.runOnce();
+    assert.equal(idle.planned, 0, 'the overlap re-read is recognised as already processed');
+    assert.deepEqual(idle.calls, { salesforce: 2, hubspot: 1 });
+  });
+
   it('F4: a Salesforce change reaches HubSpot (Prefer Salesforce unless blank)', async () => {
     const lead = (
       await sf.conn.query<{ Id: string; Email: string }>(
@@ -216,7 +223,10 @@ describe('end to end: a first sync of the demo dataset, then changes both ways',
     assert.notEqual(await jobtitle(email), 'Outside the segment');
     await service.store.setSetting('segmentId', null);
     await service.engine.runOnce();
-    assert.equal(await jobtitle(email), 'Outside the segment', 'back in scope, the change flows');
+    assert.notEqual(await jobtitle(email), 'Outside the segment', 'a skipped change is not retroactive');
+    await titled('Back in scope');
+    await service.engine.runOnce();
+    assert.equal(await jobtitle(email), 'Back in scope', 'back in scope, the next change flows');
   });
 
   it('D1: with Salesforce lead deletes set to delete, deleting a linked lead deletes its HubSpot contact', async () => {

@@ -726,19 +726,26 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): HubSpo
    * Contacts changed since `since`, oldest first, a page at a time. Each page is a fresh search from
    * the last stamp seen (keyset paging), never an offset: the engine writes to a page's contacts
    * before it asks for the next page, and a write moves a contact to the end of the order, so an
-   * offset would skip as many contacts as it wrote. (Those writes come back at the end of the poll,
-   * where the engine recognises them as its own: F10.) More than a page of contacts sharing one
+   * offset would skip as many contacts as it wrote. With `until`, the engine's own writes during the
+   * poll wait for the next one (where it recognises them: F10); without it they come back at the
+   * end of this poll. More than a page of contacts sharing one
    * instant are paged by id within it; no search goes past the first page, so the 10,000-result cap
    * never applies.
    */
-  async function* changedSince(since: number, props: readonly string[]): AsyncIterable<readonly HsChange[]> {
+  async function* changedSince(
+    since: number,
+    props: readonly string[],
+    until?: number,
+  ): AsyncIterable<readonly HsChange[]> {
     const requested = withExtras(props);
+    const upTo =
+      until === undefined ? [] : [{ propertyName: STAMP_PROPERTY, operator: 'LTE', value: String(until) }];
     let from = since;
     /** Ids already yielded whose stamp is `from`: the next search from `from` meets them again. */
     let seenAtFrom = new Set<string>();
     for (;;) {
       const page = await searchPage(
-        [{ propertyName: STAMP_PROPERTY, operator: 'GTE', value: String(from) }],
+        [{ propertyName: STAMP_PROPERTY, operator: 'GTE', value: String(from) }, ...upTo],
         STAMP_PROPERTY,
         requested,
       );
