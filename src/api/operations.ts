@@ -78,8 +78,11 @@ export async function listErrors(store: StateStore, category?: ErrorCategory): P
 
 const CSV_HEADER = 'record,email,direction,category,code,message,fix,first_seen,last_seen,attempts';
 
+/** A quoted CSV cell; a text that a spreadsheet would run as a formula (= + - @) is led by a quote mark. */
 function csvCell(value: string | number | null): string {
-  return `"${String(value ?? '').replace(/"/g, '""')}"`;
+  const text = String(value ?? '');
+  const safe = typeof value === 'string' && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return `"${safe.replace(/"/g, '""')}"`;
 }
 
 /** V2: the errors as CSV lines, the header first. */

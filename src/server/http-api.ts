@@ -238,6 +238,13 @@ function answerFailure(
   );
 }
 
+/** Whether a Host header names the loopback interface (any port). */
+function loopbackHost(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]!;
+  return ['127.0.0.1', 'localhost', '[::1]'].includes(name.toLowerCase());
+}
+
 /** Starts the HTTP API for `service`. Refuses a host other than loopback without a token. */
 export async function startApiServer(service: Service, options: ApiServerOptions): Promise<ApiServer> {
   if (options.token === undefined && !isLoopback(options.host))
@@ -251,6 +258,19 @@ export async function startApiServer(service: Service, options: ApiServerOptions
     bodyLimit: 1024 * 1024,
   });
   const all = handlers(service);
+  if (options.token === undefined)
+    // Without a token, only loopback names may ask: a web page that rebinds its own host name to
+    // 127.0.0.1 (DNS rebinding) sends its own name in Host, and is refused.
+    app.addHook('onRequest', async (request, reply) => {
+      if (!loopbackHost(request.headers.host))
+        return reply.code(403).send(
+          errorBody({
+            code: 'forbidden_host',
+            message: `This API answers only requests addressed to 127.0.0.1, localhost or [::1], not ${JSON.stringify(request.headers.host ?? '')}.`,
+            fix: 'Call it at http://127.0.0.1:<port>, or set CROSSWALK_API_TOKEN to serve other names.',
+          }),
+        );
+    });
   for (const name of Object.keys(routes) as RouteName[])
     register(app, routes[name] as RouteDef, all[name] as Handler<RouteDef>, options.token);
   app.setErrorHandler((error: FastifyError, request, reply) => answerFailure(error, request, reply, log));

@@ -8,12 +8,14 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import http from 'node:http';
 import { startSalesforce, type SalesforceFixture } from '../helpers/salesforce.ts';
 import { startHubSpot, type HubSpotFixture } from '../helpers/hubspot.ts';
 import { refused } from '../helpers/cli.ts';
 import { openService, type Service } from '../../src/engine/service.ts';
 import { startApiServer, type ApiServer } from '../../src/server/http-api.ts';
 import { createApiClient, type ApiClient, type ApiResult } from '../../src/api/client.ts';
+import { errorsCsv } from '../../src/api/operations.ts';
 import { ApiError, routes } from '../../src/api/contract.ts';
 import { settingKeys } from '../../src/engine/settings.ts';
 import { DEFAULT_MAPPINGS } from '../../src/core/mappings.ts';
@@ -426,6 +428,32 @@ describe('HTTP API, without a token', () => {
     );
   });
 
+  it('without a token, a request addressed to another host name is refused (DNS rebinding)', async () => {
+    const server = await startApiServer(service, { host: '127.0.0.1', port: 0, token: undefined });
+    try {
+      const { port } = new URL(server.url);
+      const ask = (host: string) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const req = http.get(
+            { host: '127.0.0.1', port, path: '/api/settings', headers: { host } },
+            (res) => {
+              let body = '';
+              res.setEncoding('utf8').on('data', (c: string) => (body += c));
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+            },
+          );
+          req.on('error', reject);
+        });
+      const rebound = await ask(`attacker.example:${port}`);
+      assert.equal(rebound.status, 403);
+      assert.match(rebound.body, /forbidden_host/);
+      for (const name of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`])
+        assert.equal((await ask(name)).status, 200, name);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('on loopback, every route answers without a token; close() stops listening', async () => {
     const server = await startApiServer(service, { host: '127.0.0.1', port: 0, token: undefined });
     try {
@@ -437,5 +465,28 @@ describe('HTTP API, without a token', () => {
       await server.close();
     }
     assert.equal(await refused(`${server.url}/api/health`), true);
+  });
+});
+
+describe('V2: the errors as CSV', () => {
+  it('quotes every cell, and leads a cell a spreadsheet would run as a formula with a quote mark', () => {
+    const [header, row] = errorsCsv([
+      {
+        record: 'hs:1',
+        email: 'a@example.com',
+        direction: 'to_salesforce',
+        category: 'property_value',
+        code: 'INVALID',
+        message: '=HYPERLINK("http://attacker.example")',
+        fix: '+1 "quoted"',
+        firstSeen: 0,
+        lastSeen: 0,
+        attempts: 2,
+        nextAttempt: 0,
+      },
+    ]);
+    assert.match(header!, /^record,email,/);
+    assert.match(row!, /,"'=HYPERLINK\(""http:\/\/attacker.example""\)","'\+1 ""quoted""",/);
+    assert.match(row!, /^"hs:1","a@example.com",/);
   });
 });

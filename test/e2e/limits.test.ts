@@ -107,6 +107,17 @@ describe('end to end: the Salesforce allocation and limit (B1), HubSpot 429s (B2
     assert.equal(org.used, usedNow.dailyApiRequests.used);
   });
 
+  it('B1: a cycle that fails still counts the calls it spent', async () => {
+    const before = await usedInWindow();
+    await hs.admin('POST', '/faults', { kind: 'status', status: 503, count: 20, pathContains: '/search' });
+    try {
+      await assert.rejects(service.engine.runOnce());
+    } finally {
+      await hs.admin('DELETE', '/faults');
+    }
+    assert.ok((await usedInWindow()) >= before + 2, 'the two Salesforce polls before the failure count');
+  });
+
   it('B2: a HubSpot 429 during a sync is waited out: the records arrive and no error is recorded', async () => {
     for (const name of ['ava', 'ben'])
       await sf.person
