@@ -98,6 +98,29 @@ describe('end to end: segment joins (G2) and HubSpot deletes (D2)', () => {
     await service.store.setSetting('segmentId', null);
   });
 
+  it('G2: a segment empty at the first look: its first members are joining', async () => {
+    await setJobTitleRule('none');
+    await newLead('first@g2.example', 'CMO');
+    await service.engine.runOnce();
+    const first = await contactOf('first@g2.example');
+    assert.ok(first);
+    await setJobTitleRule('prefer_salesforce_unless_blank');
+    const { list } = await hs.client.crm.lists.listsApi.create({
+      name: 'Empty at first',
+      objectTypeId: '0-1',
+      processingType: 'MANUAL',
+    });
+    await service.store.setSetting('segmentId', list.listId);
+    try {
+      await service.engine.runOnce(); // the first look: nobody in it
+      await hs.client.crm.lists.membershipsApi.add(list.listId, [first.id]);
+      await service.engine.runOnce();
+      assert.equal((await contactOf('first@g2.example'))?.properties.jobtitle, 'CMO');
+    } finally {
+      await service.store.setSetting('segmentId', null);
+    }
+  });
+
   it('D2: a HubSpot delete never deletes in Salesforce; the link ends; the next Salesforce change brings the contact back and says why', async () => {
     const leadId = await newLead('gone@d2.example', 'Buyer');
     await service.engine.runOnce();
