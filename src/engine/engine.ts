@@ -140,6 +140,16 @@ interface Counts {
   failed: number;
   sfWritten: number;
   hsWritten: number;
+  /** When set (reconciliation), every contact a plan wrote to, with the fields written. */
+  repairs?: Repair[];
+}
+
+/** A contact a reconciliation found out of sync, and what it wrote. */
+export interface Repair {
+  readonly hsContactId: string | null;
+  readonly email: string | null;
+  readonly salesforce: readonly string[];
+  readonly hubspot: readonly string[];
 }
 
 export class Engine {
@@ -418,7 +428,13 @@ export class Engine {
   }
 
   /** Syncs HubSpot contacts by id (a retry or a resync), in batches of 100, whatever their errors. */
-  async #syncContacts(ids: readonly string[], trigger: Trigger, run: RunState): Promise<string[]> {
+  async #syncContacts(
+    ids: readonly string[],
+    trigger: Trigger,
+    run: RunState,
+    /** Whatever their errors wait for (E2): retries and manual resyncs. */
+    retrying = true,
+  ): Promise<string[]> {
     const { hubspot: hs, store } = this.#o;
     const history = historyFor(run.ctx);
     const found: string[] = [];
@@ -434,10 +450,98 @@ export class Engine {
         sfRecordId: null,
       }));
       found.push(...units.map((u) => u.key.slice(3)));
-      if (units.length) await this.#syncUnits(units, run.ctx, run.members, run.runId, run.counts, [], true);
+      if (units.length)
+        await this.#syncUnits(units, run.ctx, run.members, run.runId, run.counts, [], retrying);
       if (await this.#pausing(run)) break;
     }
     return found;
+  }
+
+  /**
+   * T2: HubSpot changes pushed by webhooks. Contacts created or changed get a sync (a record whose
+   * error waits for its retry still waits, unless it changed: E2); a deleted contact's link ends at
+   * once (D2), unless the contact is back (restored) by the time it is looked at. Duplicate and
+   * out-of-order deliveries are harmless: contacts are read as they are now, and a plan carried out
+   * twice writes nothing the second time.
+   */
+  syncHubSpotChanges(changes: {
+    readonly changed: readonly string[];
+    readonly deleted: readonly string[];
+  }): Promise<CycleReport> {
+    return this.#run('webhook', async (run, counted) => {
+      const { hubspot: hs, store } = this.#o;
+      const deleted = [...new Set(changes.deleted)];
+      const linked = deleted.length ? await store.linksByHubSpotIds(deleted) : [];
+      if (linked.length) {
+        // A contact restored since the deletion (same id) keeps its link.
+        const back = new Set(
+          (
+            await hs.byIds(
+              linked.map((l) => l.hsContactId),
+              ['email'],
+            )
+          ).map((c) => c.id),
+        );
+        await this.#endLinks(
+          linked.map((l) => l.hsContactId).filter((id) => !back.has(id)),
+          run.runId,
+        );
+      }
+      const gone = new Set(deleted);
+      const changed = [...new Set(changes.changed)].filter((id) => !gone.has(id));
+      counted.hubspot += changed.length + deleted.length;
+      if (changed.length) await this.#syncContacts(changed, 'hs_updated', run, false);
+    });
+  }
+
+  /** D2: ends the links of HubSpot contacts deleted there; the audit log says why. */
+  async #endLinks(hsContactIds: readonly string[], runId: string): Promise<void> {
+    const { store, now } = this.#o;
+    const links = await store.linksByHubSpotIds(hsContactIds);
+    const why = decideHubSpotDelete().why;
+    const at = now();
+    for (const link of links) await store.endLink(link.hsContactId, why, at);
+    if (links.length)
+      await store.appendAudit(
+        links.map((link) => ({
+          at,
+          runId,
+          record: `hs:${link.hsContactId}`,
+          system: 'hubspot' as const,
+          field: 'link',
+          oldValue: link.sfId,
+          newValue: null,
+          why,
+        })),
+      );
+  }
+
+  /**
+   * Reconciliation: every linked contact is compared with its Salesforce record against the values
+   * both last agreed, as if both sides had just changed, 100 at a time (one HubSpot batch read and a
+   * Salesforce query or two each). What a missed change left out of sync is repaired, by the mapping
+   * rules and the segment (G1), and each repair is reported. Records whose error waits (E2) are
+   * compared too.
+   */
+  async reconcile(): Promise<CycleReport & { readonly repairs: readonly Repair[] }> {
+    const repairs: Repair[] = [];
+    const report = await this.#run('reconcile', async (run, counted) => {
+      const { store } = this.#o;
+      run.counts.repairs = repairs;
+      let after = '';
+      for (;;) {
+        const ids = await store.linkedContactIds(after, 100);
+        if (ids.length === 0) return;
+        after = ids[ids.length - 1]!;
+        const found = await this.#syncContacts(ids, 'hs_updated', run);
+        counted.hubspot += found.length;
+        if (run.paused) return;
+        // A linked contact HubSpot no longer has was deleted there (D2): its link ends now.
+        const missing = ids.filter((id) => !found.includes(id));
+        if (missing.length) await this.#endLinks(missing, run.runId);
+      }
+    });
+    return { ...report, repairs };
   }
 
   /**
@@ -1060,6 +1164,13 @@ export class Engine {
         // Nothing to do for the record any more (out of scope, no email…): old errors no longer apply.
         await store.clearErrors(record);
       }
+      if (counts.repairs && failed.length === 0 && planWrites(plan) > 0)
+        counts.repairs.push({
+          hsContactId: hsId,
+          email: email?.trim().toLowerCase() ?? null,
+          salesforce: Object.keys(plan.salesforce.update?.values ?? plan.salesforce.create?.values ?? {}),
+          hubspot: Object.keys(plan.hubspot.update?.properties ?? plan.hubspot.create?.properties ?? {}),
+        });
       if (failed.length > 0 || plan.outcome === 'failed') counts.failed++;
       else if (plan.outcome === 'synced') counts.synced++;
       if (succeeded) {

@@ -79,6 +79,8 @@ export interface StateStore {
   /** Why the last link of a Salesforce record ended, if it did. */
   endedLinkWhy(sfId: string): Promise<string | null>;
   countLinks(): Promise<number>;
+  /** The HubSpot ids of the links, in a stable order, `limit` after `after` ('' for the first page): reconciliation. */
+  linkedContactIds(after: string, limit: number): Promise<string[]>;
 
   // Cursors: named poll positions (opaque strings).
   cursor(name: string): Promise<string | null>;

@@ -135,6 +135,23 @@ export function stateStoreContract(
         assert.equal(await store.countLinks(), 1);
       });
 
+      it('pages through the linked contacts in a stable order (reconciliation)', async () => {
+        const ids = ['7', '101', '12', '9', '1000'];
+        for (const [i, id] of ids.entries()) await store.saveLink(link(id, `sf-${i}`));
+        await store.endLink('9', 'The contact was deleted in HubSpot.', T0);
+        const pages: string[][] = [];
+        let after = '';
+        for (;;) {
+          const page = await store.linkedContactIds(after, 2);
+          if (page.length === 0) break;
+          pages.push(page);
+          after = page[page.length - 1]!;
+        }
+        assert.deepEqual(pages.flat().sort(), ['1000', '101', '12', '7']);
+        assert.equal(new Set(pages.flat()).size, 4, 'each once');
+        assert.ok(pages.every((p) => p.length <= 2));
+      });
+
       it('looks links up in batches by either id, ignoring unknown ids', async () => {
         const links = [
           link('101', 'sf-1'),

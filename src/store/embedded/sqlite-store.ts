@@ -152,6 +152,13 @@ export function openSqliteStore(path: string): StateStore {
       return row?.why ?? null;
     },
     countLinks: () => (sql('SELECT count(*) AS n FROM links').get() as { n: number }).n,
+    linkedContactIds: (after, limit) =>
+      (
+        sql('SELECT hs_contact_id FROM links WHERE hs_contact_id > ? ORDER BY hs_contact_id LIMIT ?').all(
+          after,
+          limit,
+        ) as { hs_contact_id: string }[]
+      ).map((r) => r.hs_contact_id),
 
     cursor: (name) => {
       const row = sql('SELECT value FROM cursors WHERE name = ?').get(name) as { value: string } | undefined;

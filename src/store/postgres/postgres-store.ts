@@ -146,6 +146,13 @@ export function openPostgresStore(url: string): StateStore {
       const [row] = await rows<{ n: DbInt }>('SELECT count(*) AS n FROM links');
       return toNumber(row?.n ?? 0);
     },
+    linkedContactIds: async (after, limit) =>
+      (
+        await rows<{ hs_contact_id: string }>(
+          'SELECT hs_contact_id FROM links WHERE hs_contact_id > $1 ORDER BY hs_contact_id LIMIT $2',
+          [after, limit],
+        )
+      ).map((r) => r.hs_contact_id),
 
     cursor: async (name) => {
       const [row] = await rows<{ value: string }>('SELECT value FROM cursors WHERE name = $1', [name]);
