@@ -6,6 +6,9 @@
 import { z } from 'zod';
 import { DEFAULT_PLAN_SETTINGS, type PlanSettings } from '../core/plan.ts';
 
+/** Salesforce calls of a cycle with nothing to do: one query for leads, one for contacts. */
+export const IDLE_SALESFORCE_CALLS = 2;
+
 export const settingDefinitions = {
   segmentId: {
     schema: z.string().regex(/^\d+$/, 'a HubSpot list id (digits)').nullable(),
@@ -47,6 +50,11 @@ export const settingDefinitions = {
     default: null,
     description: 'B1: Salesforce API calls Crosswalk may spend per rolling 24 h; null uses the org limit.',
   },
+  pollIntervalSeconds: {
+    schema: z.number().int().min(1).max(86_400),
+    default: 5,
+    description: `T2: seconds between sync cycles of \`crosswalk start\`; an idle cycle costs ${IDLE_SALESFORCE_CALLS} Salesforce calls.`,
+  },
 } as const;
 
 export type SettingKey = keyof typeof settingDefinitions;
@@ -63,6 +71,34 @@ export interface Settings {
   readonly contactDeletes: 'do_nothing' | 'delete_hubspot';
   readonly accountSync: boolean;
   readonly sfDailyAllocation: number | null;
+  readonly pollIntervalSeconds: number;
+}
+
+/** What polling every `intervalSeconds` costs a day when idle, against the allocation (B1, T2). */
+export interface PollingCost {
+  readonly intervalSeconds: number;
+  /** Salesforce calls a day of idle cycles alone. */
+  readonly idleCallsPerDay: number;
+  /** Its share of the allocation (null: no allocation set). */
+  readonly share: number | null;
+  /** `refuse`: idle polling alone would spend the allocation; `warn`: more than half of it. */
+  readonly verdict: 'ok' | 'warn' | 'refuse';
+  /** The shortest interval whose idle polling takes at most half the allocation (null: no allocation). */
+  readonly suggestedSeconds: number | null;
+}
+
+export function pollingCost(intervalSeconds: number, allocation: number | null): PollingCost {
+  const idleCallsPerDay = Math.ceil((86_400 / intervalSeconds) * IDLE_SALESFORCE_CALLS);
+  if (allocation === null)
+    return { intervalSeconds, idleCallsPerDay, share: null, verdict: 'ok', suggestedSeconds: null };
+  const share = idleCallsPerDay / allocation;
+  return {
+    intervalSeconds,
+    idleCallsPerDay,
+    share,
+    verdict: share >= 1 ? 'refuse' : share > 0.5 ? 'warn' : 'ok',
+    suggestedSeconds: Math.ceil((86_400 * IDLE_SALESFORCE_CALLS) / (allocation / 2)),
+  };
 }
 
 export type SettingProblem = { readonly key: string; readonly message: string; readonly fix: string };
