@@ -108,6 +108,14 @@ export const Usage = z.object({
     org: z.object({ used: z.number(), max: z.number(), at: z.number() }).nullable(),
   }),
   hubspot: z.object({ calls: z.number() }),
+  /** T2: what polling at the set interval costs a day when idle, against the allocation. */
+  polling: z.object({
+    intervalSeconds: z.number(),
+    idleCallsPerDay: z.number(),
+    share: z.number().nullable(),
+    verdict: z.enum(['ok', 'warn', 'refuse']),
+    suggestedSeconds: z.number().nullable(),
+  }),
 });
 export type Usage = z.infer<typeof Usage>;
 

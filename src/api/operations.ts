@@ -22,6 +22,7 @@ import {
   checkSetting,
   isSettingKey,
   parseSetting,
+  pollingCost,
   resolveSettings,
   settingDefinitions,
   settingKeys,
@@ -239,9 +240,11 @@ export async function addMapping(
 
 /** B1: API calls in the last 24 h, the allocation, and the org's use as the last cycle saw it. */
 export async function usage(store: StateStore, now: number): Promise<Usage> {
-  const allocation = resolveSettings(await store.settings()).sfDailyAllocation;
+  const settings = resolveSettings(await store.settings());
+  const allocation = settings.sfDailyAllocation;
   const org = await store.cursor(ORG_USAGE);
   return {
+    polling: pollingCost(settings.pollIntervalSeconds, allocation),
     windowMs: DAY_MS,
     salesforce: {
       calls: await store.apiCalls('salesforce', now - DAY_MS),

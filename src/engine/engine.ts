@@ -63,6 +63,7 @@ export interface Pause {
 
 export type EngineEvent =
   | { readonly type: 'cycle_started'; readonly runId: string }
+  | { readonly type: 'reconciled'; readonly runId: string; readonly repairs: readonly Repair[] }
   | { readonly type: 'batch'; readonly source: 'salesforce' | 'hubspot'; readonly records: number }
   | { readonly type: 'cycle_finished'; readonly report: CycleReport };
 
@@ -541,6 +542,7 @@ export class Engine {
         if (missing.length) await this.#endLinks(missing, run.runId);
       }
     });
+    this.#o.onEvent?.({ type: 'reconciled', runId: report.runId, repairs });
     return { ...report, repairs };
   }
 

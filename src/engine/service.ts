@@ -9,6 +9,10 @@ import type { HubSpotPort, SalesforcePort } from '../connectors/ports.ts';
 import { openStore } from '../store/open-store.ts';
 import type { StateStore } from '../store/state-store.ts';
 import { Engine, type EngineEvent } from './engine.ts';
+import { resolveSettings } from './settings.ts';
+
+/** When the last scheduled reconciliation ran (epoch ms), as a store cursor. */
+const RECONCILED_AT = 'reconcile:last';
 
 export interface Service {
   readonly engine: Engine;
@@ -77,6 +81,18 @@ export async function openService(config: Config, options: ServiceOptions = {}):
     tail = result.catch(() => undefined);
     return result;
   };
+  /**
+   * Reconciliation runs every `reconcileHours` (a setting; null turns it off), counted from the
+   * last one, or from the service's first start: a fresh start does not begin with one.
+   */
+  const reconcileDue = async (): Promise<boolean> => {
+    const hours = resolveSettings(await store.settings()).reconcileHours;
+    const last = await store.cursor(RECONCILED_AT);
+    if (last === null) await store.setCursor(RECONCILED_AT, String(now()));
+    if (hours === null || last === null || now() - Number(last) < hours * 3_600_000) return false;
+    await store.setCursor(RECONCILED_AT, String(now()));
+    return true;
+  };
   return {
     engine,
     store,
@@ -86,7 +102,10 @@ export async function openService(config: Config, options: ServiceOptions = {}):
     exclusive,
     start(intervalMs, onError) {
       const tick = () => {
-        exclusive(() => engine.runOnce())
+        exclusive(async () => {
+          await engine.runOnce();
+          if (await reconcileDue()) await engine.reconcile();
+        })
           .catch(onError)
           .finally(() => {
             if (!stopped) timer = setTimeout(tick, intervalMs);

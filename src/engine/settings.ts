@@ -50,6 +50,16 @@ export const settingDefinitions = {
     default: null,
     description: 'B1: Salesforce API calls Crosswalk may spend per rolling 24 h; null uses the org limit.',
   },
+  reconcileHours: {
+    schema: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 30)
+      .nullable(),
+    default: 24,
+    description: 'T2: hours between scheduled reconciliations (crosswalk start); null turns them off.',
+  },
   pollIntervalSeconds: {
     schema: z.number().int().min(1).max(86_400),
     default: 5,
@@ -72,6 +82,7 @@ export interface Settings {
   readonly accountSync: boolean;
   readonly sfDailyAllocation: number | null;
   readonly pollIntervalSeconds: number;
+  readonly reconcileHours: number | null;
 }
 
 /** What polling every `intervalSeconds` costs a day when idle, against the allocation (B1, T2). */

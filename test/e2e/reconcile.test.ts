@@ -51,7 +51,7 @@ describe('reconcile: what a missed change left out of sync is repaired and repor
 
     await nextSecond();
     await sfUpdate(sf, 'Lead', aId, { Title: 'A1 (Salesforce)' });
-    await hsUpdate(hs, b!.id, { jobtitle: 'B1 (HubSpot)' });
+    await hsUpdate(hs, b.id, { jobtitle: 'B1 (HubSpot)' });
     await movePolls(Date.now() + 10 * 60_000);
     const missed = await service.engine.runOnce();
     assert.equal(missed.planned, 0, 'the polls never see the two changes');
@@ -83,5 +83,41 @@ describe('reconcile: what a missed change left out of sync is repaired and repor
     await service.engine.reconcile();
     assert.equal(await service.store.linkBySalesforceId(id), null);
     assert.match((await service.store.endedLinkWhy(id)) ?? '', /\(D2\)/);
+  });
+});
+
+describe('reconcile on a schedule (crosswalk start)', () => {
+  it('runs every reconcileHours, counted from the first start; null turns it off', async () => {
+    let offset = 0;
+    const reconciled: string[] = [];
+    const cycles: string[] = [];
+    const w = await startWorld({
+      now: () => Date.now() + offset,
+      onEvent: (event) => {
+        if (event.type === 'reconciled') reconciled.push(event.runId);
+        if (event.type === 'cycle_finished') cycles.push(event.report.runId);
+      },
+    });
+    const waitFor = async (what: () => boolean) => {
+      for (let i = 0; i < 200 && !what(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      assert.ok(what(), 'in time');
+    };
+    try {
+      w.service.start(20, (error) => assert.fail(error as Error));
+      await waitFor(() => cycles.length >= 3);
+      assert.deepEqual(reconciled, [], 'a fresh start does not begin with a reconciliation');
+      offset += 25 * 3_600_000;
+      await waitFor(() => reconciled.length === 1);
+      const after = cycles.length;
+      await waitFor(() => cycles.length >= after + 3);
+      assert.equal(reconciled.length, 1, 'once a day, not every cycle');
+      await w.service.store.setSetting('reconcileHours', null);
+      offset += 25 * 3_600_000;
+      const later = cycles.length;
+      await waitFor(() => cycles.length >= later + 3);
+      assert.equal(reconciled.length, 1, 'off');
+    } finally {
+      await w.close();
+    }
   });
 });

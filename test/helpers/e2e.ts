@@ -9,6 +9,7 @@ import path from 'node:path';
 import { startSalesforce, type SalesforceFixture } from './salesforce.ts';
 import { startHubSpot, type HubSpotFixture } from './hubspot.ts';
 import { openService, type Service } from '../../src/engine/service.ts';
+import type { EngineEvent } from '../../src/engine/engine.ts';
 import { DEFAULT_MAPPINGS, setMappingRule } from '../../src/core/mappings.ts';
 import type { SyncRule } from '../../src/core/model.ts';
 
@@ -27,6 +28,7 @@ export async function startWorld(
     seed?: number;
     /** One clock for both emulators and the engine. */
     now?: () => number;
+    onEvent?: (event: EngineEvent) => void;
   } = {},
 ): Promise<World> {
   const seed = options.seed ?? 1;
@@ -41,7 +43,7 @@ export async function startWorld(
       dataDir: dir,
       databaseUrl: undefined,
     },
-    clock,
+    { ...clock, ...(options.onEvent ? { onEvent: options.onEvent } : {}) },
   );
   return {
     sf,
