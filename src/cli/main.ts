@@ -4,6 +4,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { startSalesforceEmulator } from '../emulators/salesforce/server.ts';
 import { startHubSpotEmulator } from '../emulators/hubspot/server.ts';
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { openService } from '../engine/service.ts';
@@ -177,9 +178,31 @@ async function alignLeadStatus(hs: Running, sf: Running, out: (line: string) => 
   out(`  hs_lead_status: added Salesforce's ${added.length} Lead Status values as HubSpot options`);
 }
 
+/** The HubSpot emulator delivers contact webhooks, signed with `clientSecret`, to `targetUrl` (T2). */
+async function deliverWebhooks(
+  hs: Running,
+  targetUrl: string,
+  clientSecret: string,
+  out: (line: string) => void,
+): Promise<void> {
+  const subscriptions = ['contact.creation', 'contact.propertyChange', 'contact.deletion', 'contact.merge'];
+  const response = await fetch(`${hs.url}/__emulator/webhooks`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      targetUrl,
+      clientSecret,
+      subscriptions: subscriptions.map((subscriptionType) => ({ subscriptionType })),
+    }),
+  });
+  if (!response.ok)
+    throw new Error(`PUT /__emulator/webhooks: HTTP ${response.status}: ${await response.text()}`);
+  out(`  webhooks:     the HubSpot emulator sends ${subscriptions.join(', ')} to ${targetUrl}`);
+}
+
 /**
  * The demo's sync: the engine between the two emulators, with a fresh store in `.crosswalk/demo`, and
- * the HTTP API next to it.
+ * the HTTP API next to it, receiving the HubSpot emulator's webhooks.
  */
 async function startDemoSync(
   running: readonly Running[],
@@ -199,17 +222,23 @@ async function startDemoSync(
     { onEvent: eventPrinter(out) },
   );
   await alignLeadStatus(hs!, sf!, out);
-  out(`Sync running between the emulators every 3 s (store: ${dataDir}). Look inside with:`);
+  out(
+    `Sync running between the emulators every 3 s, and HubSpot changes by webhook within about a second (store: ${dataDir}). Look inside with:`,
+  );
   out(`  npx crosswalk explain <email> --data-dir ${dataDir}`);
   out(`  npx crosswalk errors --data-dir ${dataDir}`);
   out(`  npx crosswalk mappings list --data-dir ${dataDir}`);
-  let server: { stop(): Promise<void> };
+  let started: Awaited<ReturnType<typeof serveApi>> | undefined;
   try {
-    server = await serveApi(service, api, out);
+    started = await serveApi(service, api, out, 'local');
+    if (api.webhooks !== undefined && started.webhookUrl !== undefined)
+      await deliverWebhooks(hs!, started.webhookUrl, api.webhooks.clientSecret, out);
   } catch (error) {
+    await started?.stop();
     await service.stop();
     throw error;
   }
+  const server = started;
   service.start(3000, (error) => out(`sync cycle failed: ${(error as Error).message}`));
   return async () => {
     await server.stop();
@@ -311,7 +340,10 @@ export async function main(
           'Both emulators with the demo dataset, the sync running between them and its HTTP API (what `npm start` runs).',
         ),
     ),
-  ).action((flags: BothFlags & Record<string, unknown>) => both(flags, apiConfigFrom(flags)));
+  ).action((flags: BothFlags & Record<string, unknown>) =>
+    // Webhooks are always on in the demo: with HUBSPOT_CLIENT_SECRET if given, else a secret of its own.
+    both(flags, apiConfigFrom(flags, { hubspotClientSecret: randomBytes(24).toString('base64url') })),
+  );
 
   registerSyncCommands(program, out, untilSignal);
 

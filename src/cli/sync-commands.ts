@@ -4,8 +4,9 @@
  * the service or the store, run the operation the HTTP API runs too (`src/api/operations.ts`), and
  * print its data.
  */
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import {
+  isLoopback,
   loadApiConfig,
   loadConfig,
   options,
@@ -13,9 +14,11 @@ import {
   type ApiConfig,
   type Config,
   type OptionDefinition,
+  type RawOptions,
 } from '../config/options.ts';
 import { openService, type Service } from '../engine/service.ts';
-import type { CycleReport, EngineEvent } from '../engine/engine.ts';
+import type { CycleReport, EngineEvent, Repair } from '../engine/engine.ts';
+import { pollingCost, resolveSettings, type PollingCost } from '../engine/settings.ts';
 import { openStore } from '../store/open-store.ts';
 import type { StateStore } from '../store/state-store.ts';
 import { errorCategories, errorCategoryLabels } from '../core/errors.ts';
@@ -41,7 +44,7 @@ function connectionOptions(command: Command): Command {
   return command;
 }
 
-/** Adds the HTTP API's options (`--api-host`, `--api-port`, `--api-token`). */
+/** Adds the HTTP API's options (`--api-host`, `--api-port`, `--api-token`, the webhook receiver's). */
 export function apiOptions(command: Command): Command {
   for (const def of definitions.filter((d) => d.group === 'api'))
     command.option(def.flag, `${def.description} [env ${def.env}]`);
@@ -60,9 +63,12 @@ function configFrom(flags: Record<string, unknown>): Config {
   return result.config;
 }
 
-/** The HTTP API's config from flags and environment, or a `UsageError` listing every problem. */
-export function apiConfigFrom(flags: Record<string, unknown>): ApiConfig {
-  const result = loadApiConfig(rawOptions(flags, process.env));
+/**
+ * The HTTP API's config from flags and environment, or a `UsageError` listing every problem.
+ * `defaults` fill what neither gives (the demo's own webhook client secret).
+ */
+export function apiConfigFrom(flags: Record<string, unknown>, defaults: RawOptions = {}): ApiConfig {
+  const result = loadApiConfig({ ...defaults, ...rawOptions(flags, process.env) });
   if (!result.ok) throw configProblems(result.problems);
   return result.config;
 }
@@ -104,7 +110,26 @@ export function describeCycle(report: CycleReport): string {
 export function eventPrinter(out: Out): (event: EngineEvent) => void {
   return (event) => {
     if (event.type === 'cycle_finished') out(describeCycle(event.report));
+    if (event.type === 'reconciled') for (const line of describeRepairs(event.repairs)) out(line);
   };
+}
+
+/** What a reconciliation repaired, a line per contact. */
+export function describeRepairs(repairs: readonly Repair[]): string[] {
+  if (repairs.length === 0) return ['reconcile: both sides agree, nothing to repair'];
+  return [
+    `reconcile: repaired ${repairs.length} contact(s)`,
+    ...repairs.map(
+      (r) =>
+        `  ${r.email ?? '(no email)'} HubSpot ${r.hsContactId ?? '–'}: ` +
+        [
+          r.salesforce.length ? `Salesforce ${r.salesforce.join(', ')}` : '',
+          r.hubspot.length ? `HubSpot ${r.hubspot.join(', ')}` : '',
+        ]
+          .filter(Boolean)
+          .join('; '),
+    ),
+  ];
 }
 
 function objectList(value: string): SfPersonObject[] {
@@ -149,6 +174,21 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
         await service.stop();
       }
     });
+
+  connectionOptions(
+    program
+      .command('reconcile')
+      .description(
+        'Compare both sides of every link and repair what missed changes left out of sync, then exit.',
+      ),
+  ).action(async (flags: Record<string, unknown>) => {
+    const service = await openService(configFrom(flags), { onEvent: eventPrinter(out) });
+    try {
+      await service.engine.reconcile();
+    } finally {
+      await service.stop();
+    }
+  });
 
   connectionOptions(
     program
@@ -211,15 +251,22 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
         .description('Run the sync service and its HTTP API until stopped (SIGINT or SIGTERM).'),
     ),
   )
-    .addOption(
-      new Option('--interval <seconds>', 'seconds between sync cycles')
-        .argParser(interval)
-        .default(5000, '5'),
+    .option(
+      '--interval <seconds>',
+      'seconds between sync cycles (default: the pollIntervalSeconds setting, 5)',
+      interval,
     )
-    .action(async (flags: Record<string, unknown> & { interval: number }) => {
+    .action(async (flags: Record<string, unknown> & { interval?: number }) => {
       const { config, api } = startConfigFrom(flags);
       const service = await openService(config, { onEvent: eventPrinter(out) });
-      await runService(service, { intervalMs: flags.interval, api }, out, untilSignal);
+      let intervalMs: number;
+      try {
+        intervalMs = await pollInterval(service, flags.interval, out);
+      } catch (error) {
+        await service.stop();
+        throw error;
+      }
+      await runService(service, { intervalMs, api }, out, untilSignal);
     });
 
   storeOptions(program.command('explain').description('Why a contact synced the way it did (V1).'))
@@ -334,6 +381,29 @@ function printErrors(list: ErrorList, out: Out): void {
     out(`${e.record} ${e.email ?? ''} ${e.direction} ${e.code} (×${e.attempts}): ${e.message} Fix: ${e.fix}`);
 }
 
+/**
+ * T2, B1: the interval of `start` (the flag, else the setting), checked against the allocation:
+ * refused when idle polling alone would spend it, a warning past half of it.
+ */
+async function pollInterval(service: Service, flagMs: number | undefined, out: Out): Promise<number> {
+  const settings = resolveSettings(await service.store.settings());
+  const seconds = flagMs !== undefined ? flagMs / 1000 : settings.pollIntervalSeconds;
+  const cost = pollingCost(seconds, settings.sfDailyAllocation);
+  const said = pollingLine(cost, settings.sfDailyAllocation);
+  if (cost.verdict === 'refuse')
+    throw new UsageError(
+      `${said}. Poll every ${cost.suggestedSeconds} s or more (\`--interval\` or \`crosswalk settings set pollIntervalSeconds ${cost.suggestedSeconds}\`), or raise sfDailyAllocation.`,
+    );
+  out(cost.verdict === 'warn' ? `warning: ${said}; ${cost.suggestedSeconds} s would keep it to half` : said);
+  return seconds * 1000;
+}
+
+function pollingLine(cost: PollingCost, allocation: number | null): string {
+  const share =
+    cost.share === null ? '' : ` (${Math.round(cost.share * 100)}% of the ${allocation} allocated)`;
+  return `polling every ${cost.intervalSeconds} s costs ${cost.idleCallsPerDay} Salesforce calls a day when idle${share}`;
+}
+
 function printUsage(u: Usage, out: Out): void {
   const { salesforce: sf } = u;
   out(
@@ -343,6 +413,11 @@ function printUsage(u: Usage, out: Out): void {
   if (sf.org)
     out(
       `Salesforce org: ${sf.org.used} of ${sf.org.max} daily API requests used (as of ${new Date(sf.org.at).toISOString()})`,
+    );
+  out(`Polling:    ${pollingLine(u.polling, sf.allocation)}`);
+  if (u.polling.verdict !== 'ok')
+    out(
+      `            poll every ${u.polling.suggestedSeconds} s or more to keep idle polling to half the allocation`,
     );
 }
 
@@ -360,7 +435,9 @@ export async function serveApi(
   service: Service,
   api: ApiConfig,
   out: Out,
-): Promise<{ readonly url: string; stop(): Promise<void> }> {
+  /** `local`: the webhooks come from the local emulator (the demo), so no reachability hint. */
+  webhookSender: 'hubspot' | 'local' = 'hubspot',
+): Promise<{ readonly url: string; readonly webhookUrl: string | undefined; stop(): Promise<void> }> {
   const server = await startApiServer(service, { ...api, log: out }).catch((error: unknown) => {
     if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
     throw new UsageError(
@@ -368,7 +445,17 @@ export async function serveApi(
     );
   });
   out(`HTTP API listening on ${server.url}  (try: curl ${server.url}/api/health)`);
-  return { url: server.url, stop: () => server.close() };
+  const webhooks = server.webhooks;
+  if (webhooks !== undefined && api.webhooks !== undefined) {
+    out(
+      `HubSpot webhooks: receiving at ${webhooks.url}  (signed with the app's client secret; a change waits up to ${api.webhooks.windowMs} ms for companions)`,
+    );
+    if (webhookSender === 'hubspot' && api.webhooks.publicUrl === undefined && isLoopback(api.host))
+      out(
+        `  HubSpot cannot reach ${api.host}: give HubSpot the public address of this receiver, and set ${options.publicUrl.env} (${options.publicUrl.flag.split(' ')[0]}) to its base URL.`,
+      );
+  }
+  return { url: server.url, webhookUrl: webhooks?.url, stop: () => server.close() };
 }
 
 /** Runs the HTTP API and the service's loop until a signal, then stops both (the API first). */

@@ -86,6 +86,28 @@ export const options = {
     secret: true,
     group: 'api',
   },
+  hubspotClientSecret: {
+    env: 'HUBSPOT_CLIENT_SECRET',
+    flag: '--hubspot-client-secret <secret>',
+    description:
+      "the HubSpot app's client secret: turns the webhook receiver (POST /webhooks/hubspot) on; it checks X-HubSpot-Signature-v3 with it",
+    secret: true,
+    group: 'api',
+  },
+  webhookWindow: {
+    env: 'CROSSWALK_WEBHOOK_WINDOW_MS',
+    flag: '--webhook-window <ms>',
+    description:
+      'how long a change HubSpot announced waits for companions before its batch is synced, in ms (default 500)',
+    group: 'api',
+  },
+  publicUrl: {
+    env: 'CROSSWALK_PUBLIC_URL',
+    flag: '--public-url <url>',
+    description:
+      'the base URL HubSpot reaches this service at (e.g. https://crosswalk.example.com): webhook signatures cover it (default: rebuilt from the Host header)',
+    group: 'api',
+  },
 } as const satisfies Record<string, OptionDefinition>;
 
 export type OptionName = keyof typeof options;
@@ -107,7 +129,20 @@ export interface Config {
   readonly databaseUrl: string | undefined;
 }
 
-/** The HTTP API's listening address and token. */
+/** The HubSpot webhook receiver (T2): on when the app's client secret is given. */
+export interface WebhookReceiverConfig {
+  /** The HubSpot app's client secret, the key of `X-HubSpot-Signature-v3`. */
+  readonly clientSecret: string;
+  /** How long a change waits for companions before its batch is synced, in ms. Default 500. */
+  readonly windowMs: number;
+  /**
+   * The base URL HubSpot calls this service at (no trailing slash): the signed URI is this plus the
+   * path and query the request arrived with. Undefined: rebuilt from the request's Host header.
+   */
+  readonly publicUrl: string | undefined;
+}
+
+/** The HTTP API's listening address and token, and the webhook receiver when it is on. */
 export interface ApiConfig {
   /** Interface to bind; loopback unless a token is set. Default `127.0.0.1`. */
   readonly host: string;
@@ -115,9 +150,13 @@ export interface ApiConfig {
   readonly port: number;
   /** When set, every route but `/api/health` needs `Authorization: Bearer <token>`. */
   readonly token: string | undefined;
+  /** Set when webhooks are on (`HUBSPOT_CLIENT_SECRET`): `POST /webhooks/hubspot` receives them. */
+  readonly webhooks?: WebhookReceiverConfig;
 }
 
 export const DEFAULT_API_PORT = 8710;
+export const DEFAULT_WEBHOOK_WINDOW_MS = 500;
+const MAX_WEBHOOK_WINDOW_MS = 60_000;
 const MIN_TOKEN_LENGTH = 16;
 
 const url = z.url({ protocol: /^https?$/ });
@@ -236,6 +275,31 @@ export function loadApiConfig(
     problems.push(
       `${name('apiHost')} is "${host}", which other machines can reach: set ${name('apiToken')} too, or keep the default 127.0.0.1.`,
     );
+  const windowMs = raw.webhookWindow === undefined ? DEFAULT_WEBHOOK_WINDOW_MS : Number(raw.webhookWindow);
+  if (!Number.isInteger(windowMs) || windowMs < 0 || windowMs > MAX_WEBHOOK_WINDOW_MS)
+    problems.push(
+      `${name('webhookWindow')} is not a window: "${raw.webhookWindow}". Give whole milliseconds from 0 to ${MAX_WEBHOOK_WINDOW_MS}.`,
+    );
+  let publicUrl: string | undefined;
+  if (raw.publicUrl !== undefined) {
+    const parsed = url.safeParse(raw.publicUrl);
+    const at = parsed.success ? new URL(raw.publicUrl) : undefined;
+    if (!at || at.search !== '' || at.hash !== '' || at.username !== '' || at.password !== '')
+      problems.push(
+        `${name('publicUrl')} is not a base URL: "${raw.publicUrl}". Give the http(s) address HubSpot reaches this service at, without query, e.g. https://crosswalk.example.com.`,
+      );
+    else publicUrl = `${at.origin}${at.pathname}`.replace(/\/+$/, '');
+  }
+  if (raw.hubspotClientSecret === undefined)
+    for (const o of ['webhookWindow', 'publicUrl'] as const)
+      if (raw[o] !== undefined)
+        problems.push(
+          `${name(o)} is set, but webhooks are off: set ${name('hubspotClientSecret')} too (the HubSpot app's client secret).`,
+        );
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, config: { host, port, token } };
+  const webhooks: WebhookReceiverConfig | undefined =
+    raw.hubspotClientSecret === undefined
+      ? undefined
+      : { clientSecret: raw.hubspotClientSecret, windowMs, publicUrl };
+  return { ok: true, config: { host, port, token, ...(webhooks ? { webhooks } : {}) } };
 }

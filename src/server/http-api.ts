@@ -3,7 +3,8 @@
  * inputs and answers are the contract's (`src/api/contract.ts`); each route runs the operation the CLI
  * runs (`src/api/operations.ts`). It listens on loopback unless a token is set; with a token, every
  * route but `/api/health` needs `Authorization: Bearer <token>`. Engine work (resync, mapping
- * changes) waits for the cycle under way (`Service.exclusive`).
+ * changes) waits for the cycle under way (`Service.exclusive`). With webhooks on, it also receives
+ * HubSpot's signed webhooks at `POST /webhooks/hubspot` (`hubspot-webhooks.ts`).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -27,17 +28,26 @@ import { isLoopback, type ApiConfig } from '../config/options.ts';
 import { ConnectorError } from '../connectors/ports.ts';
 import { ok, type Problem, type Result } from '../core/model.ts';
 import { ServiceStoppedError, type Service } from '../engine/service.ts';
+import { registerWebhookReceiver, WEBHOOK_PATH, type WebhookReceiver } from './hubspot-webhooks.ts';
+import type { QueueTimers } from './webhook-queue.ts';
 
 export interface ApiServer {
   /** Where it listens, e.g. `http://127.0.0.1:8710` (the bound port when 0 was asked for). */
   readonly url: string;
-  /** Stops listening, lets the requests under way finish, closes idle connections. */
+  /** The HubSpot webhook receiver, when webhooks are on. */
+  readonly webhooks: WebhookReceiver | undefined;
+  /**
+   * Stops listening, lets the requests under way finish, closes idle connections; then stops the
+   * webhook queue (the sync under way finishes).
+   */
   close(): Promise<void>;
 }
 
 export interface ApiServerOptions extends ApiConfig {
   /** Where failures the server cannot answer in words go (default: nowhere). */
   readonly log?: (line: string) => void;
+  /** The webhook queue's timers (default: the global ones). */
+  readonly webhookTimers?: QueueTimers;
 }
 
 interface Text {
@@ -260,8 +270,10 @@ export async function startApiServer(service: Service, options: ApiServerOptions
   const all = handlers(service);
   if (options.token === undefined)
     // Without a token, only loopback names may ask: a web page that rebinds its own host name to
-    // 127.0.0.1 (DNS rebinding) sends its own name in Host, and is refused.
+    // 127.0.0.1 (DNS rebinding) sends its own name in Host, and is refused. The webhook receiver is
+    // the exception: HubSpot calls it by the public name, and the signature authenticates it.
     app.addHook('onRequest', async (request, reply) => {
+      if (options.webhooks !== undefined && request.routeOptions.url === WEBHOOK_PATH) return;
       if (!loopbackHost(request.headers.host))
         return reply.code(403).send(
           errorBody({
@@ -274,6 +286,16 @@ export async function startApiServer(service: Service, options: ApiServerOptions
   for (const name of Object.keys(routes) as RouteName[])
     register(app, routes[name] as RouteDef, all[name] as Handler<RouteDef>, options.token);
   app.setErrorHandler((error: FastifyError, request, reply) => answerFailure(error, request, reply, log));
+  let url = '';
+  const webhooks =
+    options.webhooks === undefined
+      ? undefined
+      : registerWebhookReceiver(
+          app,
+          service,
+          { ...options.webhooks, log, ...(options.webhookTimers ? { timers: options.webhookTimers } : {}) },
+          () => url,
+        );
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(
       errorBody({
@@ -283,13 +305,21 @@ export async function startApiServer(service: Service, options: ApiServerOptions
       }),
     ),
   );
+  const close = async () => {
+    try {
+      await app.close();
+    } finally {
+      await webhooks?.stop();
+    }
+  };
   try {
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {
-    await app.close();
+    await close();
     throw error;
   }
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return { url: `http://${host}:${address.port}`, close: () => app.close() };
+  url = `http://${host}:${address.port}`;
+  return { url, webhooks, close };
 }

@@ -136,6 +136,34 @@ describe('crosswalk demo (npm start)', () => {
       assert.ok(hsEmails.length > 0);
       for (const email of hsEmails) assert.ok(sfEmails.has(email), `${email} reached Salesforce`);
       for (const email of sfEmails) assert.ok(hsEmails.includes(email), `${email} reached HubSpot`);
+
+      // T2: the HubSpot emulator delivers signed webhooks to the demo's receiver; a change in HubSpot
+      // is synced by a webhook run, without waiting for the next poll.
+      const receiver = `${apiUrl}/webhooks/hubspot`;
+      assert.match(
+        cli.stdout(),
+        new RegExp(`HubSpot webhooks: receiving at ${receiver.replace(/\./g, '\\.')}`),
+      );
+      const hooks = (await (await fetch(`${hsUrl}/__emulator/webhooks`)).json()) as {
+        configured: boolean;
+        targetUrl: string;
+        subscriptions: { subscriptionType: string }[];
+      };
+      assert.equal(hooks.configured, true);
+      assert.equal(hooks.targetUrl, receiver);
+      assert.deepEqual(hooks.subscriptions.map((s) => s.subscriptionType).sort(), [
+        'contact.creation',
+        'contact.deletion',
+        'contact.merge',
+        'contact.propertyChange',
+      ]);
+      const contact = (await client.crm.contacts.basicApi.getPage(1)).results[0]!;
+      await client.crm.contacts.basicApi.update(contact.id, { properties: { jobtitle: 'Demo webhook' } });
+      await waitForOutput(
+        cli,
+        /^cycle webhook-\S+: 0 Salesforce and [1-9]\d* HubSpot changes/m,
+        'a webhook run',
+      );
     } finally {
       cli.child.kill('SIGINT');
     }

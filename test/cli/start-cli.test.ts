@@ -70,6 +70,44 @@ describe('crosswalk start', () => {
     assert.equal(await refused(`${url}/api/health`), true);
   });
 
+  it('T2: with HUBSPOT_CLIENT_SECRET, receives signed webhooks and says where; the secret is never printed', async () => {
+    const secret = 'start-cli-client-secret-93c1';
+    const cli = run(process.execPath, [BIN, 'start', '--interval', '600', '--api-port', '0'], {
+      ...BLANK_ENV,
+      ...env,
+      HUBSPOT_CLIENT_SECRET: secret,
+      CROSSWALK_WEBHOOK_WINDOW_MS: '100',
+    });
+    const receiver = (
+      await waitForOutput(
+        cli,
+        /HubSpot webhooks: receiving at (http:\/\/127\.0\.0\.1:\d+\/webhooks\/hubspot)/,
+        'the receiver',
+      )
+    )[1]!;
+    try {
+      assert.match(cli.stdout(), /a change waits up to 100 ms for companions/);
+      assert.match(
+        cli.stdout(),
+        /HubSpot cannot reach 127\.0\.0\.1: .* set CROSSWALK_PUBLIC_URL \(--public-url\)/,
+      );
+      await waitForOutput(cli, /^cycle run-\S+: .* synced.*$/m, 'a first sync cycle');
+      await hs.admin('PUT', '/webhooks', {
+        targetUrl: receiver,
+        clientSecret: secret,
+        subscriptions: [{ subscriptionType: 'contact.propertyChange' }],
+      });
+      const contact = (await hs.client.crm.contacts.basicApi.getPage(1)).results[0]!;
+      await hs.client.crm.contacts.basicApi.update(contact.id, { properties: { jobtitle: 'Start webhook' } });
+      await waitForOutput(cli, /^cycle webhook-\S+: 0 Salesforce and 1 HubSpot changes/m, 'a webhook run');
+      assert.equal(cli.stdout().includes(secret), false, 'the secret is never printed');
+    } finally {
+      await hs.admin('DELETE', '/webhooks');
+      cli.child.kill('SIGTERM');
+    }
+    assert.deepEqual(await within(cli.exited, STOP_TIMEOUT_MS, 'exit'), { code: 0, signal: null });
+  });
+
   it('refuses a host other than loopback without a token, and a short token, before it binds', async () => {
     const open = await crosswalk(['start', '--api-host', '0.0.0.0', '--api-port', '0'], env);
     assert.equal(open.code, 1);

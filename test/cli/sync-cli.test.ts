@@ -114,6 +114,33 @@ describe('crosswalk sync --once', () => {
 
       const usage = await crosswalk(['usage', '--data-dir', dir]);
       assert.match(usage.stdout, /Salesforce: [1-9]\d* calls in the last 24 h/);
+      assert.match(usage.stdout, /Polling: +polling every 5 s costs 34560 Salesforce calls a day when idle/);
+    });
+
+    it('reconcile compares every link, says what it repaired, exits 0', async () => {
+      const result = await crosswalk(['reconcile'], env);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /cycle reconcile-\S+: /);
+      assert.match(result.stdout, /reconcile: (both sides agree, nothing to repair|repaired \d+ contact)/);
+    });
+
+    it('B1, T2: start refuses an interval whose idle polling would spend the allocation, and says what would do', async () => {
+      assert.equal(
+        (await crosswalk(['settings', 'set', 'sfDailyAllocation', '10000', '--data-dir', dir])).code,
+        0,
+      );
+      try {
+        const refused = await crosswalk(['start', '--interval', '5', '--api-port', '0'], env);
+        assert.equal(refused.code, 1);
+        assert.match(
+          refused.stderr,
+          /polling every 5 s costs 34560 Salesforce calls a day when idle \(346% of the 10000 allocated\)\. Poll every 35 s or more/,
+        );
+        const usage = await crosswalk(['usage', '--data-dir', dir]);
+        assert.match(usage.stdout, /poll every 35 s or more/);
+      } finally {
+        await crosswalk(['settings', 'set', 'sfDailyAllocation', 'null', '--data-dir', dir]);
+      }
     });
   });
 });

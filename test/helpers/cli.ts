@@ -101,6 +101,9 @@ export const BLANK_ENV: NodeJS.ProcessEnv = {
   CROSSWALK_API_HOST: '',
   CROSSWALK_API_PORT: '',
   CROSSWALK_API_TOKEN: '',
+  HUBSPOT_CLIENT_SECRET: '',
+  CROSSWALK_WEBHOOK_WINDOW_MS: '',
+  CROSSWALK_PUBLIC_URL: '',
 };
 
 export const BIN = 'bin/crosswalk.js';

@@ -1,0 +1,354 @@
+/**
+ * The HubSpot webhook receiver (T2, D2): `POST /webhooks/hubspot` on the HTTP API's server. HubSpot
+ * cannot send the API token, so the route is open, and each request proves it comes from HubSpot
+ * instead: `X-HubSpot-Signature-v3` must be
+ *
+ *     base64(HMAC-SHA256(key = the app's client secret, method + URI + raw body + timestamp))
+ *
+ * with `X-HubSpot-Request-Timestamp` (epoch ms) within 5 minutes of the service's clock, and a
+ * signature is accepted once only. Anything else is a 401 and nothing is queued. An accepted
+ * delivery's events become contact ids on the queue (`webhook-queue.ts`), and HubSpot gets its 200
+ * at once; the queue syncs them through the engine (`syncHubSpotChanges`), one run at a time with
+ * the rest of the engine's work (`Service.exclusive`).
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { ApiError } from '../api/contract.ts';
+import type { WebhookReceiverConfig } from '../config/options.ts';
+import { ServiceStoppedError, type Service } from '../engine/service.ts';
+import {
+  WebhookQueue,
+  type ContactChanges,
+  type QueueTimers,
+  type WebhookQueueStats,
+} from './webhook-queue.ts';
+
+export const WEBHOOK_PATH = '/webhooks/hubspot';
+/** How old (or how far ahead) a request timestamp may be, in ms: HubSpot's 5 minutes. */
+export const MAX_TIMESTAMP_SKEW_MS = 300_000;
+
+/**
+ * The URI as the v3 signature covers it. HubSpot's request-validation guide: decode these
+ * URL-encoded characters of the request URI (the `?` that starts the query string is never encoded).
+ */
+const DECODED: Readonly<Record<string, string>> = {
+  '%3A': ':',
+  '%2F': '/',
+  '%3F': '?',
+  '%40': '@',
+  '%21': '!',
+  '%24': '$',
+  '%27': "'",
+  '%28': '(',
+  '%29': ')',
+  '%2A': '*',
+  '%2C': ',',
+  '%3B': ';',
+};
+export function decodeSignedUri(uri: string): string {
+  return uri.replace(/%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)/gi, (code) => DECODED[code.toUpperCase()]!);
+}
+
+/** `X-HubSpot-Signature-v3` of a request: base64 HMAC-SHA256 of method + URI + body + timestamp. */
+export function signatureV3(
+  clientSecret: string,
+  method: string,
+  uri: string,
+  body: string,
+  timestamp: string,
+): string {
+  return createHmac('sha256', clientSecret)
+    .update(method + uri + body + timestamp, 'utf8')
+    .digest('base64');
+}
+
+export type Refusal = 'missing_headers' | 'stale_timestamp' | 'bad_signature' | 'replayed';
+
+export interface SignedRequest {
+  readonly method: string;
+  /** The URIs HubSpot may have signed, as the request came (each is also tried decoded). */
+  readonly uris: readonly string[];
+  readonly body: string;
+  readonly signature: string | undefined;
+  readonly timestamp: string | undefined;
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/**
+ * Checks v3 signatures and remembers the accepted ones until their timestamp is too old to pass
+ * again, so a replay within the window is refused.
+ */
+export class SignatureVerifier {
+  /** Accepted signatures, with the time after which their timestamp is stale anyway. */
+  readonly #seen = new Map<string, number>();
+
+  constructor(
+    private readonly clientSecret: string,
+    private readonly now: () => number,
+  ) {}
+
+  verify(request: SignedRequest): { ok: true } | { ok: false; refusal: Refusal } {
+    const { signature, timestamp } = request;
+    if (!signature || !timestamp) return { ok: false, refusal: 'missing_headers' };
+    const at = /^\d{1,16}$/.test(timestamp) ? Number(timestamp) : NaN;
+    const now = this.now();
+    if (!Number.isFinite(at) || Math.abs(now - at) > MAX_TIMESTAMP_SKEW_MS)
+      return { ok: false, refusal: 'stale_timestamp' };
+    const given = digest(signature);
+    let matched = false;
+    // HubSpot's guide decodes some characters of the URI; a sender may sign it as sent: take both.
+    for (const uri of new Set(request.uris.flatMap((u) => [decodeSignedUri(u), u])))
+      // Constant time: both sides hashed to the same length, compared with timingSafeEqual.
+      if (
+        timingSafeEqual(
+          given,
+          digest(signatureV3(this.clientSecret, request.method, uri, request.body, timestamp)),
+        )
+      )
+        matched = true;
+    if (!matched) return { ok: false, refusal: 'bad_signature' };
+    this.#forgetStale(now);
+    if (this.#seen.has(signature)) return { ok: false, refusal: 'replayed' };
+    this.#seen.set(signature, at + MAX_TIMESTAMP_SKEW_MS);
+    return { ok: true };
+  }
+
+  /** Signatures remembered now. */
+  get remembered(): number {
+    return this.#seen.size;
+  }
+
+  #forgetStale(now: number): void {
+    // Roughly oldest first: stop at the first one still fresh (a straggler goes on a later call).
+    for (const [signature, staleAfter] of this.#seen) {
+      if (staleAfter >= now) break;
+      this.#seen.delete(signature);
+    }
+  }
+}
+
+const id = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]).transform(String);
+const WebhookEvent = z.looseObject({
+  subscriptionType: z.string(),
+  objectId: id,
+  primaryObjectId: id.optional(),
+  mergedObjectIds: z.array(id).optional(),
+  newObjectId: id.optional(),
+});
+type WebhookEvent = z.infer<typeof WebhookEvent>;
+
+/**
+ * The contacts a delivery's events name: created, changed and restored contacts are synced; a
+ * deleted contact's link ends (D2); a merge syncs the surviving contact and ends the links of the
+ * contacts merged away. Other events (companies, associations) and events that do not parse are
+ * left out.
+ */
+export function contactChanges(events: readonly unknown[]): ContactChanges & { readonly ignored: number } {
+  const changed = new Set<string>();
+  const deleted = new Set<string>();
+  let ignored = 0;
+  for (const raw of events) {
+    const parsed = WebhookEvent.safeParse(raw);
+    if (!parsed.success) {
+      ignored++;
+      continue;
+    }
+    const event: WebhookEvent = parsed.data;
+    switch (event.subscriptionType) {
+      case 'contact.creation':
+      case 'contact.propertyChange':
+      case 'contact.restore':
+        changed.add(event.objectId);
+        break;
+      case 'contact.deletion':
+      case 'contact.privacyDeletion':
+        deleted.add(event.objectId);
+        break;
+      case 'contact.merge': {
+        const primary = event.primaryObjectId ?? event.objectId;
+        const survivor = event.newObjectId ?? primary;
+        changed.add(survivor);
+        for (const gone of [...(event.mergedObjectIds ?? []), primary])
+          if (gone !== survivor) deleted.add(gone);
+        break;
+      }
+      default:
+        ignored++;
+    }
+  }
+  return { changed: [...changed], deleted: [...deleted], ignored };
+}
+
+export interface WebhookReceiverStats extends WebhookQueueStats {
+  /** Deliveries accepted and events in them. */
+  readonly accepted: number;
+  readonly events: number;
+  /** Deliveries refused, by reason. */
+  readonly refused: Readonly<Record<Refusal, number>>;
+}
+
+export interface WebhookReceiver {
+  /** The URL to give HubSpot as the webhook target URL. */
+  readonly url: string;
+  readonly queue: WebhookQueue;
+  stats(): WebhookReceiverStats;
+  /** Stops the queue: waits for the flush under way, leaves no timer. */
+  stop(): Promise<void>;
+}
+
+export interface WebhookReceiverOptions extends WebhookReceiverConfig {
+  /** Failures worth a line in the service log (flushes that failed). */
+  readonly log: (line: string) => void;
+  readonly timers?: QueueTimers;
+}
+
+const refusals: Readonly<Record<Refusal, Omit<ApiError, 'field'>>> = {
+  missing_headers: {
+    code: 'webhook_unsigned',
+    message: 'This request carries no X-HubSpot-Signature-v3 or X-HubSpot-Request-Timestamp header.',
+    fix: 'Only HubSpot calls this route: configure it as the target URL of your HubSpot app’s webhooks.',
+  },
+  stale_timestamp: {
+    code: 'webhook_stale',
+    message: 'X-HubSpot-Request-Timestamp is more than 5 minutes away from this service’s clock.',
+    fix: 'Check the clock of the machine Crosswalk runs on; HubSpot signs each attempt afresh.',
+  },
+  bad_signature: {
+    code: 'webhook_bad_signature',
+    message: 'X-HubSpot-Signature-v3 does not match this request.',
+    fix: 'Give Crosswalk the client secret of the HubSpot app that sends the webhooks (HUBSPOT_CLIENT_SECRET), and set CROSSWALK_PUBLIC_URL to the address HubSpot calls when a proxy stands in front.',
+  },
+  replayed: {
+    code: 'webhook_replayed',
+    message: 'This signed request was accepted before: a replay is refused.',
+    fix: 'Nothing to do: HubSpot signs every attempt afresh.',
+  },
+};
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The URI HubSpot called, as far as this request tells: the public base URL, or scheme and Host. */
+function calledUri(request: FastifyRequest, publicUrl: string | undefined): string | undefined {
+  const path = request.raw.url ?? request.url;
+  if (publicUrl !== undefined) return publicUrl + path;
+  const host = header(request, 'host');
+  if (!host) return undefined;
+  try {
+    // As a URL's origin: lower-case host, no default port (HubSpot calls the URL it normalised).
+    return new URL(`${request.protocol}://${host}`).origin + path;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Registers `POST /webhooks/hubspot` on `app` (in its own scope, which keeps the raw body) and
+ * starts its queue. `baseUrl` is where the server listens, for the URL to give HubSpot when no
+ * public URL is configured.
+ */
+export function registerWebhookReceiver(
+  app: FastifyInstance,
+  service: Service,
+  options: WebhookReceiverOptions,
+  baseUrl: () => string,
+): WebhookReceiver {
+  const verifier = new SignatureVerifier(options.clientSecret, service.now);
+  const counts = { accepted: 0, events: 0 };
+  const refused: Record<Refusal, number> = {
+    missing_headers: 0,
+    stale_timestamp: 0,
+    bad_signature: 0,
+    replayed: 0,
+  };
+  const queue = new WebhookQueue({
+    windowMs: options.windowMs,
+    flush: async (changes) => {
+      const report = await service.exclusive(() => service.engine.syncHubSpotChanges(changes));
+      // Salesforce calls paused (B1): nothing was done, so the ids wait for a later try.
+      if (report.paused) throw new Error(`Salesforce calls are paused: ${report.paused.why}`);
+    },
+    onError: (error, retryInMs) => {
+      if (error instanceof ServiceStoppedError) return;
+      options.log(
+        `webhooks: syncing the contacts HubSpot announced failed: ${(error as Error).message}; trying again in ${Math.round(retryInMs / 1000)} s (polling catches up meanwhile)`,
+      );
+    },
+    ...(options.timers ? { timers: options.timers } : {}),
+  });
+
+  const handle = (request: FastifyRequest, reply: FastifyReply) => {
+    const body = typeof request.body === 'string' ? request.body : '';
+    const uri = calledUri(request, options.publicUrl);
+    const verdict = verifier.verify({
+      method: request.method,
+      uris: uri === undefined ? [] : [uri],
+      body,
+      signature: header(request, 'x-hubspot-signature-v3'),
+      timestamp: header(request, 'x-hubspot-request-timestamp'),
+    });
+    if (!verdict.ok) {
+      refused[verdict.refusal]++;
+      const error = refusals[verdict.refusal];
+      return reply.code(401).send({
+        error:
+          verdict.refusal === 'bad_signature' && uri !== undefined
+            ? { ...error, message: `${error.message} (checked against the URI ${uri})` }
+            : error,
+      });
+    }
+    let events: unknown;
+    try {
+      events = JSON.parse(body);
+    } catch {
+      events = undefined;
+    }
+    if (!Array.isArray(events))
+      return reply.code(400).send({
+        error: {
+          code: 'invalid_request',
+          message: 'A HubSpot webhook delivery is a JSON array of events.',
+          fix: 'Send the events as HubSpot does: a JSON array.',
+          field: 'body',
+        },
+      });
+    const changes = contactChanges(events);
+    if (!queue.add(changes))
+      return reply.code(503).send({
+        error: {
+          code: 'stopping',
+          message: 'The sync service is stopping: it takes no more webhooks.',
+          fix: 'Nothing to do: HubSpot delivers again later.',
+        },
+      });
+    counts.accepted++;
+    counts.events += events.length;
+    return reply.code(200).send({
+      received: events.length,
+      changed: changes.changed.length,
+      deleted: changes.deleted.length,
+    });
+  };
+
+  void app.register((scope, _opts, done) => {
+    // The signature covers the body as sent: keep it as a string, whatever its content type.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'string' }, (_request, text, next) => next(null, text));
+    scope.post(WEBHOOK_PATH, async (request, reply) => handle(request, reply));
+    done();
+  });
+  queue.start();
+
+  return {
+    get url() {
+      return (options.publicUrl ?? baseUrl()) + WEBHOOK_PATH;
+    },
+    queue,
+    stats: () => ({ ...queue.stats(), ...counts, refused: { ...refused } }),
+    stop: () => queue.stop(),
+  };
+}
