@@ -749,8 +749,12 @@ export class Engine {
     retrying = false,
   ): Promise<void> {
     const { salesforce: sf, hubspot: hs, store, now } = this.#o;
-    // One unit per contact: a contact changed on both sides in one batch is planned once.
-    const unique = [...new Map(allUnits.map((u) => [u.key, u])).values()];
+    // One unit per contact: a contact changed on both sides in one batch is planned once. A HubSpot
+    // change that leaves every mapped value as both sides agreed it (our own write coming back, or an
+    // unmapped property: F10) has nothing to give: it is not planned, which saves the Salesforce reads.
+    const unique = [...new Map(allUnits.map((u) => [u.key, u])).values()].filter(
+      (u) => retrying || u.trigger !== 'hs_updated' || !agreedAsIs(u, ctx),
+    );
     // E2: a record with an error waits for its retry, unless it changed since the error was seen.
     const pending = new Map<string, { nextAttempt: number; lastSeen: number }>();
     const keyOf = (u: Unit) =>
@@ -1251,6 +1255,27 @@ export class Engine {
       await store.saveLink({ ...link, ...moved, snapshot: plan.snapshot, lastSyncedAt: at });
     }
   }
+}
+
+/**
+ * F10: whether a HubSpot contact holds exactly what both sides last agreed: every synced mapping,
+ * the opt-out and the link's id. Then a HubSpot change has nothing to give (Salesforce's own changes
+ * come through its poll). Account sync reads associations this cannot see, so it never says so then.
+ */
+function agreedAsIs(unit: Unit, ctx: PlanContext): boolean {
+  const contact = unit.hubspot;
+  const link = unit.link;
+  if (!contact || !link || ctx.settings.accountSync) return false;
+  const { snapshot } = link;
+  if (contact.optedOut !== (snapshot.optOut ?? false)) return false;
+  const idProperty = link.sfObject === 'Lead' ? 'salesforceleadid' : 'salesforcecontactid';
+  if (contact.properties[idProperty] !== link.sfId) return false;
+  for (const m of ctx.mappings) {
+    if (m.rule === 'none' || !m.objects.includes(link.sfObject)) continue;
+    const agreed = snapshot.values[m.hsProperty];
+    if (typeof agreed !== 'string' || (contact.properties[m.hsProperty] ?? '') !== agreed) return false;
+  }
+  return true;
 }
 
 /** K1: a company's domain from an account's website (`https://www.acme.com/x` → `acme.com`), or null. */

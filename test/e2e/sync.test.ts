@@ -85,6 +85,17 @@ describe('end to end: a first sync of the demo dataset, then changes both ways',
     assert.deepEqual(idle.calls, { salesforce: 2, hubspot: 1 });
   });
 
+  it('F10: a HubSpot change to an unmapped property is not planned and costs no Salesforce read', async () => {
+    const [contact] = await hsContacts();
+    await hs.client.crm.contacts.basicApi.update(contact!.id, {
+      properties: { mobilephone: '+1 555 0100' },
+    });
+    const report = await service.engine.runOnce();
+    assert.equal(report.changes.hubspot, 1, 'the change was read');
+    assert.equal(report.planned, 0);
+    assert.deepEqual(report.calls, { salesforce: 2, hubspot: 1 });
+  });
+
   it('F4: a Salesforce change reaches HubSpot (Prefer Salesforce unless blank)', async () => {
     const lead = (
       await sf.conn.query<{ Id: string; Email: string }>(
