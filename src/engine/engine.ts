@@ -814,8 +814,19 @@ export class Engine {
     if (missingSf.length) for (const r of await sf.byIds(missingSf, fields)) sfById.set(r.id, r);
 
     // Every Salesforce record sharing an email (M1, M2, M4, M7), and the HubSpot contact with the email of an unlinked record (M8).
+    // Records sharing an email matter to a contact that is not linked yet (M1, M7, M8), to a change of
+    // another record than the linked one (M2, M4), to a linked record converted, merged or deleted
+    // (M4, M5, D3), and to full syncs. A change of the linked record itself, on either side, needs
+    // none: a new record with the same email arrives as a Salesforce change of its own.
+    const matchesByEmail = (u: Unit): boolean => {
+      if (!u.link || (u.sfRecordId !== null && u.sfRecordId !== u.link.sfId)) return true;
+      if (u.trigger !== 'hs_updated' && u.trigger !== 'sf_updated') return true;
+      const linked = sfById.get(u.link.sfId);
+      return !linked || linked.isDeleted || linked.isConverted || linked.masterRecordId !== null;
+    };
     const emails = new Set<string>();
     for (const u of units) {
+      if (!matchesByEmail(u)) continue;
       const email = u.hubspot
         ? emailKey(u.hubspot.properties.email)
         : emailKey(sfById.get(u.sfRecordId ?? '')?.email);
