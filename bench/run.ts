@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: runs every benchmark and prints a Markdown table; with `--write` it also replaces
  * those suites' tables in the results section of BENCHMARKS.md. `npm run bench -- core` runs only
- * the suites whose title contains "core" (case-insensitive). Timing lives here, never in tests.
+ * the suites whose title contains "core" (case-insensitive), or the one whose title is exactly the
+ * filter: `npm run bench -- import` runs "Import" without "Import 1M". Timing lives here, never in tests.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -9,11 +10,19 @@ import { salesforceEmulatorBenchmarks } from './salesforce-emulator.ts';
 import { hubspotEmulatorBenchmarks } from './hubspot-emulator.ts';
 import { corePlanBenchmarks } from './core-plan.ts';
 import { importBenchmarks } from './import.ts';
+import { latencyBenchmarks } from './latency.ts';
+import { syncChangesBenchmarks } from './sync-changes.ts';
+import { hubspotThroughputBenchmarks } from './hubspot-throughput.ts';
+import { importMillionBenchmarks } from './import-1m.ts';
 import type { BenchResult } from './stats.ts';
 
 const all: [string, () => Promise<BenchResult[]>][] = [
   ['Sync core', corePlanBenchmarks],
   ['Import', () => importBenchmarks()],
+  ['Changes on both sides', () => syncChangesBenchmarks()],
+  ['Latency', () => latencyBenchmarks()],
+  ['HubSpot throughput', () => hubspotThroughputBenchmarks()],
+  ['Import 1M', () => importMillionBenchmarks()],
   ['Salesforce emulator', salesforceEmulatorBenchmarks],
   ['HubSpot emulator', hubspotEmulatorBenchmarks],
 ];
@@ -21,8 +30,10 @@ const filters = process.argv
   .slice(2)
   .filter((a) => !a.startsWith('--'))
   .map((a) => a.toLowerCase());
+const titles = new Set(all.map(([title]) => title.toLowerCase()));
+const selects = (f: string, title: string) => (titles.has(f) ? title === f : title.includes(f));
 const suites = all.filter(
-  ([title]) => filters.length === 0 || filters.some((f) => title.toLowerCase().includes(f)),
+  ([title]) => filters.length === 0 || filters.some((f) => selects(f, title.toLowerCase())),
 );
 
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
