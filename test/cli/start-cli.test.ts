@@ -87,9 +87,11 @@ describe('crosswalk start', () => {
     )[1]!;
     try {
       assert.match(cli.stdout(), /a change waits up to 100 ms for companions/);
-      assert.match(
-        cli.stdout(),
+      // The hint is the next line: it may arrive in the next chunk of output.
+      await waitForOutput(
+        cli,
         /HubSpot cannot reach 127\.0\.0\.1: .* set CROSSWALK_PUBLIC_URL \(--public-url\)/,
+        'the public URL hint',
       );
       await waitForOutput(cli, /^cycle run-\S+: .* synced.*$/m, 'a first sync cycle');
       await hs.admin('PUT', '/webhooks', {
