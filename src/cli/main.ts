@@ -7,7 +7,7 @@ import { startHubSpotEmulator } from '../emulators/hubspot/server.ts';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { openService } from '../engine/service.ts';
+import { openService, SAFETY_NET_POLL_MS } from '../engine/service.ts';
 import type { ApiConfig } from '../config/options.ts';
 import { apiConfigFrom, apiOptions, eventPrinter, registerSyncCommands, serveApi } from './sync-commands.ts';
 
@@ -219,7 +219,8 @@ async function startDemoSync(
       dataDir,
       databaseUrl: undefined,
     },
-    { onEvent: eventPrinter(out) },
+    // HubSpot's webhooks bring its changes; its poll is the safety net.
+    { onEvent: eventPrinter(out), hubspotPollMs: SAFETY_NET_POLL_MS },
   );
   await alignLeadStatus(hs!, sf!, out);
   out(

@@ -16,7 +16,7 @@ import {
   type OptionDefinition,
   type RawOptions,
 } from '../config/options.ts';
-import { openService, type Service } from '../engine/service.ts';
+import { openService, SAFETY_NET_POLL_MS, type Service } from '../engine/service.ts';
 import type { CycleReport, EngineEvent, Repair } from '../engine/engine.ts';
 import { pollingCost, resolveSettings, type PollingCost } from '../engine/settings.ts';
 import { openStore } from '../store/open-store.ts';
@@ -258,7 +258,10 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
     )
     .action(async (flags: Record<string, unknown> & { interval?: number }) => {
       const { config, api } = startConfigFrom(flags);
-      const service = await openService(config, { onEvent: eventPrinter(out) });
+      const service = await openService(config, {
+        onEvent: eventPrinter(out),
+        ...(api.webhooks ? { hubspotPollMs: SAFETY_NET_POLL_MS } : {}),
+      });
       let intervalMs: number;
       try {
         intervalMs = await pollInterval(service, flags.interval, out);

@@ -49,6 +49,11 @@ export interface EngineOptions {
   readonly overlapMs?: number;
   /** Progress and outcome events, for the CLI and logs. */
   readonly onEvent?: (event: EngineEvent) => void;
+  /**
+   * T2: with HubSpot webhooks on, HubSpot's poll is a safety net: a cycle polls HubSpot only when
+   * this long (ms) has passed since its last HubSpot poll. Default 0: every cycle.
+   */
+  readonly hubspotPollMs?: number;
   /** B1: how long Salesforce calls pause after `REQUEST_LIMIT_EXCEEDED` (ms). Default 15 minutes. */
   readonly limitPauseMs?: number;
 }
@@ -163,6 +168,8 @@ export class Engine {
   #campaignMembers: Map<string, CampaignMembership[]> | null = null;
   /** K1: the companies this engine created, by account id (HubSpot's search lags behind creates). */
   readonly #createdCompanies = new Map<string, string>();
+  /** T2: when this engine last polled HubSpot (epoch ms; 0: never). */
+  #hubspotPolledAt = 0;
   /** The mappings (property:field) the metadata was last checked against. */
   #metadataMappings = '';
   /** T3: during an import, every email HubSpot has (keys), when reading them all was cheaper; else null. */
@@ -254,8 +261,11 @@ export class Engine {
 
       const hsCursor = 'hubspot:contacts';
       const hsPosition = PollCursor.parse(await store.cursor(hsCursor), overlap);
+      const pollHubSpot = now() - this.#hubspotPolledAt >= (this.#o.hubspotPollMs ?? 0);
+      if (pollHubSpot) this.#hubspotPolledAt = now();
       // Up to now: the engine's own writes during this poll come back in the next one (F10).
-      for await (const all of hs.changedSince(hsPosition.from, hsPropertiesFor(ctx), now())) {
+      const polled = pollHubSpot ? hs.changedSince(hsPosition.from, hsPropertiesFor(ctx), now()) : [];
+      for await (const all of polled) {
         const page = all.filter((c) => !hsPosition.processed(hsPollChange(c)));
         if (page.length > 0) {
           changes.hubspot += page.length;

@@ -43,7 +43,12 @@ export class ServiceStoppedError extends Error {
 export interface ServiceOptions {
   readonly now?: () => number;
   readonly onEvent?: (event: EngineEvent) => void;
+  /** T2: poll HubSpot only this often (ms) — with webhooks on, its poll is a safety net. */
+  readonly hubspotPollMs?: number;
 }
+
+/** T2: how often HubSpot is polled when its webhooks bring changes: the safety net. */
+export const SAFETY_NET_POLL_MS = 5 * 60_000;
 
 export async function openService(config: Config, options: ServiceOptions = {}): Promise<Service> {
   const now = options.now ?? Date.now;
@@ -69,6 +74,7 @@ export async function openService(config: Config, options: ServiceOptions = {}):
     store,
     now,
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(options.hubspotPollMs !== undefined ? { hubspotPollMs: options.hubspotPollMs } : {}),
   });
 
   let timer: NodeJS.Timeout | undefined;

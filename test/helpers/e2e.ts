@@ -29,6 +29,7 @@ export async function startWorld(
     /** One clock for both emulators and the engine. */
     now?: () => number;
     onEvent?: (event: EngineEvent) => void;
+    hubspotPollMs?: number;
   } = {},
 ): Promise<World> {
   const seed = options.seed ?? 1;
@@ -43,7 +44,11 @@ export async function startWorld(
       dataDir: dir,
       databaseUrl: undefined,
     },
-    { ...clock, ...(options.onEvent ? { onEvent: options.onEvent } : {}) },
+    {
+      ...clock,
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      ...(options.hubspotPollMs !== undefined ? { hubspotPollMs: options.hubspotPollMs } : {}),
+    },
   );
   return {
     sf,
