@@ -800,24 +800,14 @@ export class Engine {
     for (const u of units) if (u.link && !u.hubspot) u.hubspot = hsById.get(u.link.hsContactId) ?? null;
     // D2: a linked contact that is gone was deleted in HubSpot. The link ends now, and the Salesforce
     // change that found it out is planned as the record's own: by C2 it may bring the contact back.
-    const ended: AuditEntry[] = [];
-    for (const u of units) {
-      if (!u.link || u.hubspot || !u.sfRecordId) continue;
-      const why = decideHubSpotDelete().why;
-      await store.endLink(u.link.hsContactId, why, at);
-      ended.push({
-        at,
+    const gone = units.filter((u) => u.link && !u.hubspot && u.sfRecordId);
+    if (gone.length) {
+      await this.#endLinks(
+        gone.map((u) => u.link!.hsContactId),
         runId,
-        record: `hs:${u.link.hsContactId}`,
-        system: 'hubspot',
-        field: 'link',
-        oldValue: u.link.sfId,
-        newValue: null,
-        why,
-      });
-      u.link = null;
+      );
+      for (const u of gone) u.link = null;
     }
-    if (ended.length) await store.appendAudit(ended);
 
     const missingSf = units.filter((u) => u.link && !sfById.has(u.link.sfId)).map((u) => u.link!.sfId);
     const fields = sfFieldsOfBoth(ctx);
