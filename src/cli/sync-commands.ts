@@ -166,14 +166,7 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
       .description('Run one full sync cycle and exit (0 when it ran, 1 when it could not).'),
   )
     .requiredOption('--once', 'run one cycle, then exit')
-    .action(async (flags: Record<string, unknown>) => {
-      const service = await openService(configFrom(flags), { onEvent: eventPrinter(out) });
-      try {
-        await service.engine.runOnce();
-      } finally {
-        await service.stop();
-      }
-    });
+    .action((flags: Record<string, unknown>) => oneRun(flags, out, (engine) => engine.runOnce()));
 
   connectionOptions(
     program
@@ -181,14 +174,7 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
       .description(
         'Compare both sides of every link and repair what missed changes left out of sync, then exit.',
       ),
-  ).action(async (flags: Record<string, unknown>) => {
-    const service = await openService(configFrom(flags), { onEvent: eventPrinter(out) });
-    try {
-      await service.engine.reconcile();
-    } finally {
-      await service.stop();
-    }
-  });
+  ).action((flags: Record<string, unknown>) => oneRun(flags, out, (engine) => engine.reconcile()));
 
   connectionOptions(
     program
@@ -349,6 +335,20 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
       printUsage(await withStore(flags, (store) => ops.usage(store, Date.now())), out);
     },
   );
+}
+
+/** A command that opens the service, runs one piece of engine work (its events printed), and stops it. */
+async function oneRun(
+  flags: Record<string, unknown>,
+  out: Out,
+  work: (engine: Service['engine']) => Promise<unknown>,
+): Promise<void> {
+  const service = await openService(configFrom(flags), { onEvent: eventPrinter(out) });
+  try {
+    await work(service.engine);
+  } finally {
+    await service.stop();
+  }
 }
 
 /** The value of an operation, or its problem as a `UsageError`. */
