@@ -112,3 +112,20 @@ export function explanationKey(explanation: Explanation): string {
   if (key !== null) return `email:${key}`;
   throw new Error('An explanation needs a HubSpot contact id, a Salesforce id or an email.');
 }
+
+/**
+ * The WHERE clause of an errors query with only the filters given, so that a lookup by record uses
+ * the table's key (an `? IS NULL OR …` form scans the whole table on every call). `param` adds one
+ * bound value and returns its placeholder; `list` the same for a list of records.
+ */
+export function errorsWhere(
+  filter: { readonly category?: string; readonly dueBy?: number; readonly records?: readonly string[] },
+  param: (value: string | number) => string,
+  list: (values: readonly string[]) => string,
+): string {
+  const conditions: string[] = [];
+  if (filter.category !== undefined) conditions.push(`category = ${param(filter.category)}`);
+  if (filter.dueBy !== undefined) conditions.push(`next_attempt <= ${param(filter.dueBy)}`);
+  if (filter.records !== undefined) conditions.push(`record IN ${list(filter.records)}`);
+  return conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
+}

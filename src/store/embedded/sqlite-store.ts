@@ -17,6 +17,7 @@ import {
   type DbError,
   type DbExplanation,
   type DbLink,
+  errorsWhere,
   explanationKey,
   toAudit,
   toError,
@@ -229,19 +230,14 @@ export function openSqliteStore(path: string): StateStore {
       ).run(record, kept);
     },
     errors: (filter = {}) => {
-      const records = filter.records ? JSON.stringify(filter.records) : null;
-      const rows = sql(
-        `SELECT * FROM errors
-         WHERE (? IS NULL OR category = ?) AND (? IS NULL OR next_attempt <= ?)
-           AND (? IS NULL OR record IN (SELECT value FROM json_each(?)))
-         ORDER BY last_seen DESC, record, direction, code`,
-      ).all(
-        filter.category ?? null,
-        filter.category ?? null,
-        filter.dueBy ?? null,
-        filter.dueBy ?? null,
-        records,
-        records,
+      const values: (string | number)[] = [];
+      const where = errorsWhere(
+        filter,
+        (value) => (values.push(value), '?'),
+        (records) => (values.push(JSON.stringify(records)), '(SELECT value FROM json_each(?))'),
+      );
+      const rows = sql(`SELECT * FROM errors ${where} ORDER BY last_seen DESC, record, direction, code`).all(
+        ...values,
       ) as DbError[];
       return rows.map(toError);
     },

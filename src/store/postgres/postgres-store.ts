@@ -17,6 +17,7 @@ import {
   type DbExplanation,
   type DbInt,
   type DbLink,
+  errorsWhere,
   explanationKey,
   toAudit,
   toError,
@@ -225,12 +226,15 @@ export function openPostgresStore(url: string): StateStore {
       ]);
     },
     errors: async (filter = {}) => {
+      const values: unknown[] = [];
+      const where = errorsWhere(
+        filter,
+        (value) => `$${values.push(value)}`,
+        (records) => `(SELECT unnest($${values.push([...records])}::text[]))`,
+      );
       const found = await rows<DbError<DbInt>>(
-        `SELECT * FROM errors
-         WHERE ($1::text IS NULL OR category = $1) AND ($2::bigint IS NULL OR next_attempt <= $2)
-           AND ($3::text[] IS NULL OR record = ANY($3))
-         ORDER BY last_seen DESC, record, direction, code`,
-        [filter.category ?? null, filter.dueBy ?? null, filter.records ? [...filter.records] : null],
+        `SELECT * FROM errors ${where} ORDER BY last_seen DESC, record, direction, code`,
+        values,
       );
       return found.map(toError);
     },
