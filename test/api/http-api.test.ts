@@ -16,6 +16,7 @@ import { openService, type Service } from '../../src/engine/service.ts';
 import { startApiServer, type ApiServer } from '../../src/server/http-api.ts';
 import { createApiClient, type ApiClient, type ApiResult } from '../../src/api/client.ts';
 import { errorsCsv } from '../../src/api/operations.ts';
+import { openOfflineService } from '../helpers/e2e.ts';
 import { ApiError, routes } from '../../src/api/contract.ts';
 import { settingKeys } from '../../src/engine/settings.ts';
 import { DEFAULT_MAPPINGS } from '../../src/core/mappings.ts';
@@ -402,24 +403,16 @@ describe('HTTP API, with a token', () => {
 });
 
 describe('HTTP API, without a token', () => {
-  let dir: string;
+  let offline: Awaited<ReturnType<typeof openOfflineService>>;
   let service: Service;
 
   before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'crosswalk-api-'));
-    // Nothing here reaches the systems: the connectors connect on first use.
-    service = await openService({
-      salesforce: { kind: 'token', instanceUrl: 'http://127.0.0.1:9', accessToken: 'unused' },
-      hubspot: { baseUrl: 'http://127.0.0.1:9', accessToken: 'unused' },
-      dataDir: dir,
-      databaseUrl: undefined,
-    });
+    // Nothing here reaches the systems.
+    offline = await openOfflineService();
+    service = offline.service;
   });
 
-  after(async () => {
-    await service?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  after(() => offline?.close());
 
   it('refuses a host other than loopback before it binds', async () => {
     await assert.rejects(

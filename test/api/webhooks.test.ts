@@ -14,7 +14,7 @@ import http from 'node:http';
 import { Signature } from '@hubspot/api-client';
 import { startSalesforce, type SalesforceFixture } from '../helpers/salesforce.ts';
 import { startHubSpot, type HubSpotFixture } from '../helpers/hubspot.ts';
-import { hsByEmail, sfCreate, sfRecord } from '../helpers/e2e.ts';
+import { hsByEmail, openOfflineService, sfCreate, sfRecord } from '../helpers/e2e.ts';
 import { openService, type Service } from '../../src/engine/service.ts';
 import type { CycleReport } from '../../src/engine/engine.ts';
 import { startApiServer, type ApiServer } from '../../src/server/http-api.ts';
@@ -414,19 +414,14 @@ describe('T2: HubSpot webhooks, received and synced', () => {
 });
 
 describe('T2: the receiver behind a public URL, without an API token', () => {
-  let dir: string;
+  let offline: Awaited<ReturnType<typeof openOfflineService>>;
   let service: Service;
   let server: ApiServer;
 
   before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'crosswalk-webhooks-'));
     // Nothing here reaches the systems: the deliveries name no contact, so the engine reads nothing.
-    service = await openService({
-      salesforce: { kind: 'token', instanceUrl: 'http://127.0.0.1:9', accessToken: 'unused' },
-      hubspot: { baseUrl: 'http://127.0.0.1:9', accessToken: 'unused' },
-      dataDir: dir,
-      databaseUrl: undefined,
-    });
+    offline = await openOfflineService();
+    service = offline.service;
     server = await startApiServer(service, {
       host: '127.0.0.1',
       port: 0,
@@ -437,8 +432,7 @@ describe('T2: the receiver behind a public URL, without an API token', () => {
 
   after(async () => {
     await server?.close();
-    await service?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await offline?.close();
   });
 
   /** A request to the server with a Host header of our choosing. */

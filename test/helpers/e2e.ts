@@ -176,3 +176,24 @@ export async function sfUpdate(
   const result = await sf.person.sobject(object).update({ Id: id, ...values });
   assert.ok(result.success, JSON.stringify(result));
 }
+
+/**
+ * A service whose connectors point at a closed port: for tests of what needs no CRM (the connectors
+ * connect on first use). `close` stops it and removes its store.
+ */
+export async function openOfflineService(): Promise<{ service: Service; close(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'crosswalk-offline-'));
+  const service = await openService({
+    salesforce: { kind: 'token', instanceUrl: 'http://127.0.0.1:9', accessToken: 'unused' },
+    hubspot: { baseUrl: 'http://127.0.0.1:9', accessToken: 'unused' },
+    dataDir: dir,
+    databaseUrl: undefined,
+  });
+  return {
+    service,
+    async close() {
+      await service.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
