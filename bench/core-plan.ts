@@ -2,9 +2,10 @@
  * The cost of planning one contact with every default mapping (issue 4 aims at ≤ 20 µs). Pure CPU:
  * the same inputs the engine hands the core, built once; `planSync` called in a loop.
  */
-import { planSync, type PlanInput } from '../src/core/plan.ts';
+import { planSync } from '../src/core/plan.ts';
 import { context, hsContact, inputOf, sfRecord, T0, type World } from '../test/core/world.ts';
 import type { BenchResult } from './stats.ts';
+import type { PlanInput } from '../src/core/sync-plan.ts';
 
 const LEAD = {
   Email: 'ada.lovelace@example.com',

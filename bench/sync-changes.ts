@@ -23,10 +23,10 @@ import { startSalesforceEmulator } from '../src/emulators/salesforce/server.ts';
 import { startHubSpotEmulator } from '../src/emulators/hubspot/server.ts';
 import { openService } from '../src/engine/service.ts';
 import type { CycleReport } from '../src/engine/engine.ts';
-import type { Link } from '../src/core/plan.ts';
 import { countsOf, describeTally, tallyCalls, totalOf, type CallTally } from './http-calls.ts';
 import { addSalesforceLeadStatuses } from './lead-statuses.ts';
 import type { BenchResult } from './stats.ts';
+import type { Link } from '../src/core/records.ts';
 
 export interface SyncChangesOptions {
   /** People seeded in Salesforce (about 80% become leads and contacts). */

@@ -8,12 +8,8 @@
  * failures are values (`WriteOutcome`), never thrown. Transport failures that survive the adapter's
  * retries (5xx, timeouts, 429 past the retry budget) throw `ConnectorError`.
  */
-import type { SfValue } from '../core/convert.ts';
 import type { HsProperty, SfField, SfPersonObject } from '../core/model.ts';
-import type { HsOwner, SfUser } from '../core/owner.ts';
-import type { CampaignMembership } from '../core/campaigns.ts';
-import type { HsContact, SfRecord } from '../core/plan.ts';
-import type { HsCompanyRef } from '../core/accounts.ts';
+import type { SfValue, HsOwner, SfUser, CampaignMembership, HsContact, SfRecord, HsCompanyRef } from '../core/records.ts';
 
 /** One item of a batch write. `id` is the record's id after the write (new for a create). */
 export type WriteOutcome =

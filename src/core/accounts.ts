@@ -1,3 +1,4 @@
+import type { HsCompanyRef } from './records.ts';
 /**
  * SPEC K1: account sync (a setting, default off). A Salesforce Account pairs with the HubSpot company
  * whose `salesforceaccountid` holds its id — never by domain — and a contact's `AccountId` becomes its
@@ -5,14 +6,6 @@
  */
 
 export const ACCOUNT_ID_PROPERTY = 'salesforceaccountid';
-
-export interface HsCompanyRef {
-  readonly id: string;
-  /** The company's `salesforceaccountid`, if set. */
-  readonly salesforceAccountId: string | null;
-  /** The company's domain: shown to explain that it is never used to match. */
-  readonly domain: string | null;
-}
 
 export type CompanyDecision =
   | { readonly action: 'none'; readonly why: string }

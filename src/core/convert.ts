@@ -6,8 +6,7 @@
  * option, a bad format, too many digits — is refused as a `property_value` problem, never cut.
  */
 import { fail, ok, type HsProperty, type Result, type SfField } from './model.ts';
-
-export type SfValue = string | number | boolean | null;
+import type { SfValue } from './records.ts';
 
 const HS_MAX_STRING = 65_536;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;

@@ -3,23 +3,7 @@
  * becomes, linked to. Pure functions over the records both systems hold for one email.
  */
 import { fail, ok, type Result, type SfPersonObject } from './model.ts';
-
-/** What matching needs to know of a Salesforce lead or contact. */
-export interface SfPerson {
-  readonly object: SfPersonObject;
-  readonly id: string;
-  readonly email: string | null;
-  /** Epoch ms. */
-  readonly createdAt: number;
-  /** Epoch ms (`LastModifiedDate`). */
-  readonly modifiedAt: number;
-  readonly isDeleted: boolean;
-  /** Leads only: converted, and into which contact. */
-  readonly isConverted: boolean;
-  readonly convertedContactId: string | null;
-  /** Set on the losers of a merge: the record that absorbed them. */
-  readonly masterRecordId: string | null;
-}
+import type { SfPerson } from './records.ts';
 
 /** SPEC M1: emails compare trimmed and case-insensitively. */
 export function emailKey(email: string | null | undefined): string | null {

@@ -4,18 +4,7 @@
  * owner maps to the HubSpot owner with the same email.
  */
 import { emailKey } from './matching.ts';
-
-export interface SfUser {
-  readonly id: string;
-  readonly email: string;
-  readonly isActive: boolean;
-}
-
-export interface HsOwner {
-  readonly id: string;
-  readonly email: string;
-  readonly archived: boolean;
-}
+import type { HsOwner, SfUser } from './records.ts';
 
 export type OwnerToSalesforce =
   | { readonly action: 'write_salesforce'; readonly sfUserId: string; readonly why: string }

@@ -10,10 +10,9 @@
  * the contact's last sync (F7).
  */
 import { decidePrimaryCompany } from './accounts.ts';
-import { CAMPAIGNS_PROPERTY, campaignsValue, type CampaignMembership } from './campaigns.ts';
-import { sameValue, toHubSpot, toSalesforce, type SfValue } from './convert.ts';
-import { decideHubSpotDelete, decideSalesforceDelete, type SalesforceDeleteSetting } from './deletes.ts';
-import type { ErrorCategory } from './errors.ts';
+import { CAMPAIGNS_PROPERTY, campaignsValue } from './campaigns.ts';
+import { sameValue, toHubSpot, toSalesforce } from './convert.ts';
+import { decideHubSpotDelete, decideSalesforceDelete } from './deletes.ts';
 import { mappingsFor, OPT_OUT } from './mappings.ts';
 import {
   currentLink,
@@ -23,232 +22,23 @@ import {
   firstLink,
   SKIP_NO_EMAIL,
   UNKNOWN_VALUE,
-  type CreateAs,
-  type LinkMove,
-  type SfPerson,
 } from './matching.ts';
-import {
-  syncRuleLabels,
-  type HsProperty,
-  type Mapping,
-  type SfField,
-  type SfPersonObject,
-  type SyncRule,
-} from './model.ts';
+import { syncRuleLabels, type HsProperty, type Mapping, type SfField, type SfPersonObject } from './model.ts';
 import { decideOptOut } from './opt-out.ts';
-import { ownerToHubSpot, ownerToSalesforce, type HsOwner, type SfUser } from './owner.ts';
+import { ownerToHubSpot, ownerToSalesforce } from './owner.ts';
 import { decideField, type FieldDecision } from './rules.ts';
+import { decideScope, type Scope } from './scope.ts';
+import type { HsContact, Link, SfRecord, SfValue, Snapshot } from './records.ts';
 import {
-  decideScope,
-  DEFAULT_SCOPE_SETTINGS,
-  type Scope,
-  type ScopeSettings,
-  type Trigger,
-} from './scope.ts';
-
-/** A HubSpot contact as planning needs it. */
-export interface HsContact {
-  readonly id: string;
-  /** Property values by internal name; `""` or absent is no value. */
-  readonly properties: Readonly<Record<string, string>>;
-  /** When each property last changed (epoch ms, from property history); absent when unknown. */
-  readonly changedAt: Readonly<Record<string, number>>;
-  /** Unsubscribed from all email (communication preferences; `hs_email_optout`). */
-  readonly optedOut: boolean;
-  /** K1: the primary company association. */
-  readonly primaryCompanyId: string | null;
-}
-
-/** A Salesforce lead or contact as planning needs it. */
-export interface SfRecord extends SfPerson {
-  /** Field values by API name (`HasOptedOutOfEmail`, `OwnerId` and `AccountId` included). */
-  readonly values: Readonly<Record<string, SfValue>>;
-  /** The HubSpot contact this record is linked to, if any (the store knows). */
-  readonly linkedHsContactId: string | null;
-  /** Who last modified the record (`LastModifiedById`): Crosswalk's own writes are told apart (F9, F10). */
-  readonly lastModifiedById: string | null;
-}
-
-export interface Snapshot {
-  /** Per mapped HubSpot property, the value both sides agreed on (HubSpot form); see the file header. */
-  readonly values: Readonly<Record<string, string | null>>;
-  /** O1: the opt-out both sides agreed on; null before it first moved. */
-  readonly optOut: boolean | null;
-  /** K1: the account both sides agreed on. */
-  readonly accountId: string | null;
-  /**
-   * F9: when Salesforce's values last changed by someone other than Crosswalk, as of the last sync
-   * (epoch ms). `LastModifiedDate` is per record, so a write of ours to one field would otherwise make
-   * every other field look newer than HubSpot's.
-   */
-  readonly sfChangedAt: number | null;
-}
-
-export interface Link {
-  readonly hsContactId: string;
-  readonly sfObject: SfPersonObject;
-  readonly sfId: string;
-  readonly snapshot: Snapshot;
-  /** When the contact last synced, epoch ms. */
-  readonly lastSyncedAt: number;
-}
-
-/** The settings planning reads (the store keeps them; `crosswalk settings`). */
-export interface PlanSettings extends ScopeSettings {
-  /** C1: what a contact created from HubSpot becomes. Default `lead`. */
-  readonly createAs: CreateAs;
-  /** D1: per object, what a Salesforce delete does in HubSpot. Default `do_nothing`. */
-  readonly sfDeletes: Readonly<Record<SfPersonObject, SalesforceDeleteSetting>>;
-  /** K1: account sync. Default off. */
-  readonly accountSync: boolean;
-}
-
-export const DEFAULT_PLAN_SETTINGS: PlanSettings = {
-  ...DEFAULT_SCOPE_SETTINGS,
-  createAs: 'lead',
-  sfDeletes: { Lead: 'do_nothing', Contact: 'do_nothing' },
-  accountSync: false,
-};
-
-/** What stays the same across the contacts of one run. */
-export interface PlanContext {
-  readonly settings: PlanSettings;
-  readonly mappings: readonly Mapping[];
-  readonly hsProperties: ReadonlyMap<string, HsProperty>;
-  readonly sfFields: Readonly<Record<SfPersonObject, ReadonlyMap<string, SfField>>>;
-  readonly sfUsers: readonly SfUser[];
-  readonly hsOwners: readonly HsOwner[];
-  /** The Salesforce user Crosswalk writes as: it owns the records Crosswalk creates without an owner. */
-  readonly integrationUserId: string | null;
-  /** K1: the company links known so far, both ways. */
-  readonly companyOfAccount: ReadonlyMap<string, string>;
-  readonly accountOfCompany: ReadonlyMap<string, string>;
-}
-
-export interface PlanInput {
-  readonly trigger: Trigger;
-  /** The linked HubSpot contact, or (unlinked) the one with the email; null when there is none. */
-  readonly hubspot: HsContact | null;
-  /** The link of that contact (or of `sfRecordId`), if any. */
-  readonly link: Link | null;
-  /**
-   * Salesforce leads and contacts that matter: the linked one, every one sharing the email, and
-   * conversion or merge targets. Every record with the email must be here (M7 depends on it).
-   */
-  readonly salesforce: readonly SfRecord[];
-  /** For triggers from Salesforce (`sf_created`, `sf_updated`, `import`): the record concerned. */
-  readonly sfRecordId: string | null;
-  /** G1: whether the contact is a member of the segment (ignored when none is set). */
-  readonly isMember: boolean;
-  /** K2: campaign memberships by Salesforce record id. */
-  readonly campaigns: ReadonlyMap<string, readonly CampaignMembership[]>;
-  /** D2: why this record's previous link ended, when it did (the audit log repeats it). */
-  readonly endedLinkWhy?: string;
-}
-
-/** For every mapped field: what was decided and why (V1). */
-export interface FieldReport {
-  readonly hsProperty: string;
-  readonly sfField: string;
-  readonly rule: SyncRule | 'special';
-  readonly action: 'none' | 'to_hubspot' | 'to_salesforce' | 'skipped' | 'error';
-  readonly why: string;
-}
-
-export type Direction = 'to_hubspot' | 'to_salesforce';
-
-/** E1: a failed record sync, as the error log keeps it. */
-export interface PlanError {
-  readonly direction: Direction;
-  readonly category: ErrorCategory;
-  readonly code: string;
-  readonly message: string;
-  readonly fix: string;
-  /** The HubSpot property concerned, for a field's error. */
-  readonly hsProperty?: string;
-  /** The Salesforce record concerned, when it is not the pairing's. */
-  readonly sfRecordId?: string;
-}
-
-export interface Skip {
-  readonly code: string;
-  readonly why: string;
-}
-
-export type LinkChange =
-  | { readonly action: 'none' }
-  | { readonly action: 'keep' }
-  /**
-   * A first link. A null id is the record this plan creates; the engine writes the new Salesforce
-   * id into `idProperty` of the HubSpot contact (M3).
-   */
-  | {
-      readonly action: 'create';
-      readonly sfObject: SfPersonObject;
-      readonly sfId: string | null;
-      readonly hsContactId: string | null;
-      readonly idProperty: string;
-      readonly why: string;
-    }
-  | {
-      readonly action: 'move';
-      readonly from: string;
-      readonly sfObject: SfPersonObject;
-      readonly sfId: string;
-      readonly because: LinkMove;
-      readonly why: string;
-    }
-  | { readonly action: 'end'; readonly why: string };
-
-export interface SyncPlan {
-  readonly outcome: 'synced' | 'skipped' | 'failed' | 'link_ended';
-  /** Why the contact synced (or did not), in plain words. */
-  readonly why: string;
-  readonly hubspot: {
-    /** Create the contact (the engine upserts by email, so a retry cannot duplicate it). */
-    readonly create: { readonly properties: Readonly<Record<string, string>> } | null;
-    /** `""` clears a property. */
-    readonly update: { readonly id: string; readonly properties: Readonly<Record<string, string>> } | null;
-    /** O1: unsubscribe from all email. There is no resubscribe: only the contact can. */
-    readonly unsubscribe: boolean;
-    /** K1: make this company the contact's primary company. */
-    readonly primaryCompanyId: string | null;
-    /** D1: delete this contact. */
-    readonly deleteId: string | null;
-  };
-  readonly salesforce: {
-    /** Create a record (the engine matches by email again first, so a retry cannot duplicate it). */
-    readonly create: {
-      readonly object: SfPersonObject;
-      readonly values: Readonly<Record<string, SfValue>>;
-    } | null;
-    readonly update: {
-      readonly object: SfPersonObject;
-      readonly id: string;
-      readonly values: Readonly<Record<string, SfValue>>;
-    } | null;
-  };
-  readonly link: LinkChange;
-  /** The snapshot to store with the link after the writes succeed; null when there is no link after. */
-  readonly snapshot: Snapshot | null;
-  readonly fields: readonly FieldReport[];
-  readonly skips: readonly Skip[];
-  readonly errors: readonly PlanError[];
-}
-
-/** How many writes a plan asks for (a plan with none needs no API call). */
-export function planWrites(plan: SyncPlan): number {
-  const { hubspot: hs, salesforce: sf } = plan;
-  return (
-    (hs.create ? 1 : 0) +
-    (hs.update ? 1 : 0) +
-    (hs.unsubscribe ? 1 : 0) +
-    (hs.primaryCompanyId !== null ? 1 : 0) +
-    (hs.deleteId !== null ? 1 : 0) +
-    (sf.create ? 1 : 0) +
-    (sf.update ? 1 : 0)
-  );
-}
+  planWrites,
+  type FieldReport,
+  type LinkChange,
+  type PlanContext,
+  type PlanError,
+  type PlanInput,
+  type Skip,
+  type SyncPlan,
+} from './sync-plan.ts';
 
 const OWNER = { hsProperty: 'hubspot_owner_id', sfField: 'OwnerId' } as const;
 const idPropertyOf = (object: SfPersonObject) =>

@@ -12,21 +12,10 @@ import { emailKey } from '../core/matching.ts';
 import { DEFAULT_MAPPINGS } from '../core/mappings.ts';
 import { classifyError, nextAttemptAt } from '../core/errors.ts';
 import { decideHubSpotDelete } from '../core/deletes.ts';
-import type { CampaignMembership } from '../core/campaigns.ts';
-import { decideCompany, type HsCompanyRef } from '../core/accounts.ts';
-import {
-  planSync,
-  planWrites,
-  type HsContact,
-  type Link,
-  type PlanContext,
-  type PlanInput,
-  type SfRecord,
-  type SyncPlan,
-} from '../core/plan.ts';
+import { decideCompany } from '../core/accounts.ts';
+import { planSync } from '../core/plan.ts';
 import type { Mapping, SfPersonObject } from '../core/model.ts';
 import type { Trigger } from '../core/scope.ts';
-import type { SfValue } from '../core/convert.ts';
 import {
   ConnectorError,
   type HubSpotPort,
@@ -38,6 +27,8 @@ import {
 import { PollCursor, type PollChange } from './poll-cursor.ts';
 import type { AuditEntry, StateStore } from '../store/state-store.ts';
 import { planSettings, resolveSettings } from './settings.ts';
+import type { CampaignMembership, HsCompanyRef, HsContact, Link, SfRecord, SfValue } from '../core/records.ts';
+import { planWrites, type PlanContext, type PlanInput, type SyncPlan } from '../core/sync-plan.ts';
 
 export interface EngineOptions {
   readonly salesforce: SalesforcePort;

@@ -4,7 +4,7 @@
  * core's `PlanSettings`.
  */
 import { z } from 'zod';
-import { DEFAULT_PLAN_SETTINGS, type PlanSettings } from '../core/plan.ts';
+import { DEFAULT_PLAN_SETTINGS, type PlanSettings } from '../core/sync-plan.ts';
 
 /** Salesforce calls of a cycle with nothing to do: one query for leads, one for contacts. */
 export const IDLE_SALESFORCE_CALLS = 2;

@@ -9,8 +9,9 @@
 import type { ErrorCategory } from '../core/errors.ts';
 import { emailKey } from '../core/matching.ts';
 import type { SfPersonObject } from '../core/model.ts';
-import type { FieldReport, Link, Snapshot } from '../core/plan.ts';
-import type { AuditEntry, ErrorEntry, Explanation, System } from './state-store.ts';
+import type { AuditEntry, ErrorEntry, Explanation } from './state-store.ts';
+import type { FieldReport } from '../core/sync-plan.ts';
+import type { Link, Snapshot, System } from '../core/records.ts';
 
 /** An integer column as a driver returns it: a number, or a string (a Postgres `BIGINT` or count). */
 export type DbInt = number | string;

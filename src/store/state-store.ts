@@ -10,9 +10,9 @@
  */
 import type { ErrorCategory } from '../core/errors.ts';
 import type { Mapping } from '../core/model.ts';
-import type { FieldReport, Link } from '../core/plan.ts';
-
-export type System = 'salesforce' | 'hubspot';
+import type { FieldReport } from '../core/sync-plan.ts';
+import type { Link } from '../core/records.ts';
+import type { System } from '../core/records.ts';
 
 /** E1: one failed record sync, as `crosswalk errors` lists it. Keyed by (record, direction, code). */
 export interface ErrorEntry {

@@ -1,9 +1,10 @@
 /** SPEC F8: value conversion by type, both ways, refusing rather than cutting. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { toHubSpot, toSalesforce, type SfValue } from '../../src/core/convert.ts';
+import { toHubSpot, toSalesforce } from '../../src/core/convert.ts';
 import type { HsProperty, Result, SfField } from '../../src/core/model.ts';
 import { hsContactProperties, hsProperty, sfField, sfFieldsOf } from './fixtures.ts';
+import type { SfValue } from '../../src/core/records.ts';
 
 const lead = sfFieldsOf('Lead');
 const hs = hsContactProperties();

@@ -1,16 +1,9 @@
 /** SPEC M1–M6 and D3: first links by email, and where an existing link points as records change. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  SKIP_NO_EMAIL,
-  currentLink,
-  decideHubSpotCreate,
-  decideSalesforceCreate,
-  emailKey,
-  firstLink,
-  type SfPerson,
-} from '../../src/core/matching.ts';
+import { SKIP_NO_EMAIL, currentLink, decideHubSpotCreate, decideSalesforceCreate, emailKey, firstLink } from '../../src/core/matching.ts';
 import type { Result } from '../../src/core/model.ts';
+import type { SfPerson } from '../../src/core/records.ts';
 
 const T = Date.UTC(2026, 0, 1);
 const DAY = 86_400_000;

@@ -8,19 +8,12 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { allowedRules, DEFAULT_MAPPINGS } from '../../src/core/mappings.ts';
 import { emailKey, UNKNOWN_VALUE } from '../../src/core/matching.ts';
-import {
-  planWrites,
-  type HsContact,
-  type PlanSettings,
-  type SfRecord,
-  type Snapshot,
-  type SyncPlan,
-} from '../../src/core/plan.ts';
-import type { SfValue } from '../../src/core/convert.ts';
 import type { Mapping, SyncRule } from '../../src/core/model.ts';
 import { triggers, type Trigger } from '../../src/core/scope.ts';
 import { hsContactProperties, sfFieldsOf } from './fixtures.ts';
 import { applyPlan, context, plan, SF_USERS, T0, type Step, type World } from './world.ts';
+import { planWrites, type PlanSettings, type SyncPlan } from '../../src/core/sync-plan.ts';
+import type { HsContact, SfRecord, Snapshot, SfValue } from '../../src/core/records.ts';
 
 const EMAILS = ['a@example.com', ' A@Example.com', 'b@example.com'];
 const hsProperties = hsContactProperties();

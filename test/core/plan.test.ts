@@ -1,12 +1,13 @@
 /** The planner: every rule composed into one plan per contact, scenario by scenario, by SPEC id. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { planSync, planWrites, type SyncPlan } from '../../src/core/plan.ts';
+import { planSync } from '../../src/core/plan.ts';
 import { setMappingRule, DEFAULT_MAPPINGS, addCustomMapping } from '../../src/core/mappings.ts';
 import { UNKNOWN_VALUE } from '../../src/core/matching.ts';
 import type { Mapping, SyncRule } from '../../src/core/model.ts';
 import { applyPlan, context, hsContact, inputOf, plan, sfRecord, T0, type World } from './world.ts';
 import { hsContactProperties, sfField, sfFieldsOf } from './fixtures.ts';
+import { planWrites, type SyncPlan } from '../../src/core/sync-plan.ts';
 
 const NOW = T0 + 60_000;
 

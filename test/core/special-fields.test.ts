@@ -1,10 +1,11 @@
 /** SPEC F6 (owner values), K2 (campaigns), D1–D2 (deletes). */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ownerToHubSpot, ownerToSalesforce, type HsOwner, type SfUser } from '../../src/core/owner.ts';
+import { ownerToHubSpot, ownerToSalesforce } from '../../src/core/owner.ts';
 import { campaignsValue } from '../../src/core/campaigns.ts';
 import { decideHubSpotDelete, decideSalesforceDelete } from '../../src/core/deletes.ts';
 import { decideScope, DEFAULT_SCOPE_SETTINGS } from '../../src/core/scope.ts';
+import type { HsOwner, SfUser } from '../../src/core/records.ts';
 
 const users: SfUser[] = [
   { id: '005A', email: 'Sam.Rivera@crosswalk.example', isActive: true },

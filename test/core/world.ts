@@ -5,22 +5,12 @@
  * plan again on the result.
  */
 import { DEFAULT_MAPPINGS } from '../../src/core/mappings.ts';
-import {
-  DEFAULT_PLAN_SETTINGS,
-  planSync,
-  type HsContact,
-  type Link,
-  type PlanContext,
-  type PlanInput,
-  type PlanSettings,
-  type SfRecord,
-  type SyncPlan,
-} from '../../src/core/plan.ts';
+import { planSync } from '../../src/core/plan.ts';
 import type { Mapping } from '../../src/core/model.ts';
-import type { SfValue } from '../../src/core/convert.ts';
 import type { Trigger } from '../../src/core/scope.ts';
-import type { CampaignMembership } from '../../src/core/campaigns.ts';
 import { hsContactProperties, sfFieldsOf } from './fixtures.ts';
+import { DEFAULT_PLAN_SETTINGS, type PlanContext, type PlanInput, type PlanSettings, type SyncPlan } from '../../src/core/sync-plan.ts';
+import type { HsContact, Link, SfRecord, SfValue, CampaignMembership } from '../../src/core/records.ts';
 
 export const T0 = Date.UTC(2026, 0, 1);
 

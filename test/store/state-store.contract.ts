@@ -6,8 +6,8 @@
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Mapping } from '../../src/core/model.ts';
-import type { Link, Snapshot } from '../../src/core/plan.ts';
 import type { AuditEntry, ErrorEntry, Explanation, StateStore } from '../../src/store/state-store.ts';
+import type { Link, Snapshot } from '../../src/core/records.ts';
 
 export interface ContractOptions {
   /** Opens the same database again after `closed` was closed (the file, the schema). */

@@ -21,7 +21,6 @@ import type { FilterOperatorEnum } from '@hubspot/api-client/lib/codegen/crm/con
 import type { FilterOperatorEnum as CompanyFilterOperatorEnum } from '@hubspot/api-client/lib/codegen/crm/companies/index.js';
 import type { AssociationSpecAssociationCategoryEnum } from '@hubspot/api-client/lib/codegen/crm/associations/v4/index.js';
 import { ConnectorError, type HsChange, type HubSpotPort, type WriteOutcome } from '../ports.ts';
-import type { HsContact } from '../../core/plan.ts';
 import {
   hsFieldTypes,
   hsPropertyTypes,
@@ -29,8 +28,8 @@ import {
   type HsProperty,
   type HsPropertyType,
 } from '../../core/model.ts';
-import type { HsOwner } from '../../core/owner.ts';
-import { ACCOUNT_ID_PROPERTY, type HsCompanyRef } from '../../core/accounts.ts';
+import { ACCOUNT_ID_PROPERTY } from '../../core/accounts.ts';
+import type { HsContact, HsOwner, HsCompanyRef } from '../../core/records.ts';
 
 export interface HubSpotConnectorOptions {
   readonly accessToken: string;

@@ -15,11 +15,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Duplex } from 'node:stream';
 import { Connection, type HttpRequest } from 'jsforce';
-import type { SfValue } from '../../core/convert.ts';
-import type { CampaignMembership } from '../../core/campaigns.ts';
 import { sfFieldTypes, type SfField, type SfFieldType, type SfPersonObject } from '../../core/model.ts';
-import type { SfUser } from '../../core/owner.ts';
-import type { SfRecord } from '../../core/plan.ts';
 import {
   ConnectorError,
   type SalesforcePort,
@@ -28,6 +24,7 @@ import {
   type WriteOutcome,
 } from '../ports.ts';
 import { isSalesforceId, soqlDateTime, soqlString } from './soql.ts';
+import type { SfValue, CampaignMembership, SfUser, SfRecord } from '../../core/records.ts';
 
 export interface SalesforceConnectorOptions {
   /** Origin of the org (`https://acme.my.salesforce.com`, or the emulator's URL); no path. */

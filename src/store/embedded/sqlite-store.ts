@@ -10,7 +10,6 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { emailKey } from '../../core/matching.ts';
 import type { Mapping } from '../../core/model.ts';
-import type { Link } from '../../core/plan.ts';
 import { MIGRATIONS_TABLE, migrations } from '../migrations.ts';
 import {
   type DbAudit,
@@ -25,6 +24,7 @@ import {
   toLink,
 } from '../rows.ts';
 import type { AuditEntry, StateStore } from '../state-store.ts';
+import type { Link } from '../../core/records.ts';
 
 /** The port, with each method synchronous (better-sqlite3 is). */
 type Sync<T> = {

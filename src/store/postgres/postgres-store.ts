@@ -9,7 +9,6 @@
 import pg from 'pg';
 import { emailKey } from '../../core/matching.ts';
 import type { Mapping } from '../../core/model.ts';
-import type { Link } from '../../core/plan.ts';
 import { MIGRATIONS_TABLE, migrations } from '../migrations.ts';
 import {
   type DbAudit,
@@ -26,6 +25,7 @@ import {
   toNumber,
 } from '../rows.ts';
 import type { StateStore } from '../state-store.ts';
+import type { Link } from '../../core/records.ts';
 
 /** Minutes are the unit of API-call bookkeeping (B1). */
 const MINUTE_MS = 60_000;
