@@ -4,6 +4,7 @@
  * enumeration options are checked like the real API, with its error codes.
  */
 import type { PropertyProblem } from './errors.ts';
+import { industryPicklist } from '../shared/demo-data.ts';
 
 export const objectTypes = ['contacts', 'companies'] as const;
 export type ObjectType = (typeof objectTypes)[number];
@@ -135,26 +136,6 @@ const leadStatuses = [
   'CONNECTED',
   'BAD_TIMING',
 ];
-const industries = [
-  'Agriculture',
-  'Banking',
-  'Biotechnology',
-  'Communications',
-  'Consulting',
-  'Education',
-  'Electronics',
-  'Energy',
-  'Engineering',
-  'Finance',
-  'Healthcare',
-  'Insurance',
-  'Manufacturing',
-  'Media',
-  'Retail',
-  'Technology',
-  'Transportation',
-  'Other',
-];
 
 /** The standard contact properties, including those SPEC F1 maps and the Salesforce ones. */
 export function standardContactProperties(): PropertyDef[] {
@@ -179,7 +160,7 @@ export function standardContactProperties(): PropertyDef[] {
     property('mailing_zip', 'string', { label: 'Mailing Zip' }),
     property('mailing_country', 'string', { label: 'Mailing Country' }),
     property('website', 'string', { label: 'Website URL' }),
-    property('industry', 'enumeration', { label: 'Industry', options: industries }),
+    property('industry', 'enumeration', { label: 'Industry', options: industryPicklist }),
     property('annualrevenue', 'number', { label: 'Annual Revenue' }),
     property('numemployees', 'number', { label: 'Number of Employees' }),
     property('description', 'string', { label: 'Contact Description', fieldType: 'textarea' }),
@@ -216,7 +197,7 @@ export function standardCompanyProperties(): PropertyDef[] {
     property('state', 'string', { ...company, label: 'State/Region' }),
     property('zip', 'string', { ...company, label: 'Postal Code' }),
     property('country', 'string', { ...company, label: 'Country/Region' }),
-    property('industry', 'enumeration', { ...company, label: 'Industry', options: industries }),
+    property('industry', 'enumeration', { ...company, label: 'Industry', options: industryPicklist }),
     property('numberofemployees', 'number', { ...company, label: 'Number of Employees' }),
     property('annualrevenue', 'number', { ...company, label: 'Annual Revenue' }),
     property('description', 'string', { ...company, label: 'Description', fieldType: 'textarea' }),

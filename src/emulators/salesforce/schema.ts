@@ -6,6 +6,7 @@
  */
 
 import type { SfFieldType } from '../../core/model.ts';
+import { industryPicklist } from '../shared/demo-data.ts';
 
 /** Salesforce's field types, as `describe` names them (one list, in the sync core's model). */
 export type FieldType = SfFieldType;
@@ -132,26 +133,6 @@ function systemFields(withMaster: boolean): FieldDef[] {
 
 const salutations = ['Mr.', 'Ms.', 'Mrs.', 'Dr.', 'Prof.', 'Mx.'];
 const leadSources = ['Web', 'Phone Inquiry', 'Partner Referral', 'Purchased List', 'Other'];
-const industries = [
-  'Agriculture',
-  'Banking',
-  'Biotechnology',
-  'Communications',
-  'Consulting',
-  'Education',
-  'Electronics',
-  'Energy',
-  'Engineering',
-  'Finance',
-  'Healthcare',
-  'Insurance',
-  'Manufacturing',
-  'Media',
-  'Retail',
-  'Technology',
-  'Transportation',
-  'Other',
-];
 export const leadStatuses = [
   'Open - Not Contacted',
   'Working - Contacted',
@@ -206,7 +187,7 @@ const objectSpecs: Record<string, { label: string; plural: string; keyPrefix: st
           defaultedOnCreate: true,
           restrictedPicklist: true,
         }),
-        field('Industry', 'picklist', { length: 40, picklist: industries }),
+        field('Industry', 'picklist', { length: 40, picklist: industryPicklist }),
         field('Rating', 'picklist', { length: 40, picklist: ['Hot', 'Warm', 'Cold'] }),
         field('AnnualRevenue', 'currency', { precision: 18, scale: 0 }),
         field('NumberOfEmployees', 'int', { digits: 8, label: 'Employees' }),
@@ -259,7 +240,7 @@ const objectSpecs: Record<string, { label: string; plural: string; keyPrefix: st
         ...systemFields(true),
         text('Name', 255, { nillable: false, label: 'Account Name' }),
         field('Type', 'picklist', { length: 40, picklist: ['Prospect', 'Customer', 'Partner', 'Other'] }),
-        field('Industry', 'picklist', { length: 40, picklist: industries }),
+        field('Industry', 'picklist', { length: 40, picklist: industryPicklist }),
         field('AnnualRevenue', 'currency', { precision: 18, scale: 0 }),
         field('NumberOfEmployees', 'int', { digits: 8, label: 'Employees' }),
         field('Website', 'url', { length: 255 }),

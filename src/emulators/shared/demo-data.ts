@@ -169,6 +169,28 @@ const industries = [
   'Media',
 ];
 
+/** The Industry picklist both CRMs offer (HubSpot's `industry` options, Salesforce's `Industry`). */
+export const industryPicklist = [
+  'Agriculture',
+  'Banking',
+  'Biotechnology',
+  'Communications',
+  'Consulting',
+  'Education',
+  'Electronics',
+  'Energy',
+  'Engineering',
+  'Finance',
+  'Healthcare',
+  'Insurance',
+  'Manufacturing',
+  'Media',
+  'Retail',
+  'Technology',
+  'Transportation',
+  'Other',
+];
+
 /** A well-mixed 32-bit hash of (seed, index, salt): the dataset's only source of variation. */
 export function mix(seed: number, index: number, salt: number): number {
   let h = (seed ^ 0x9e3779b9) >>> 0;
