@@ -1,15 +1,17 @@
 /**
  * The state store's schema, as numbered, append-only migrations shared by both adapters. Each one is
- * applied once, in order, inside its own transaction, and recorded in the `migrations` table.
+ * applied once, in order, inside its own transaction, and recorded in the `migrations` table (stamped
+ * with the store's clock, `now`).
  *
  * Never edit or reorder a migration that has shipped: add a new one. Where the dialects agree, one SQL
- * text serves both (`both`). Epoch-ms columns are `BIGINT` (SQLite stores them as 64-bit integers, and
- * the Postgres adapter turns them back into numbers). JSON is stored as text in both dialects.
+ * text serves both (`both`, `dialect.ts`). Epoch-ms columns are `BIGINT` (SQLite stores them as 64-bit
+ * integers, and the Postgres adapter turns them back into numbers). JSON is stored as text in both.
  *
- * Explanations are keyed by `hs:<contact id>` (or `sf:<id>` / `email:<key>` before the contact exists)
- * and found by `email_key`, the address lower-cased and trimmed in JS exactly as the core's `emailKey`
- * does: SQL `lower()` differs between the dialects beyond ASCII.
+ * Explanations are keyed by their contact's record key (core `hsKey`; `sfKey` or `emailRecordKey`
+ * before the contact exists) and found by `email_key`, the address lower-cased and trimmed in JS exactly
+ * as the core's `emailKey` does: SQL `lower()` differs between the dialects beyond ASCII.
  */
+import { both } from './dialect.ts';
 
 export interface Migration {
   /** 1, 2, 3, …: the order they apply in; never reused. */
@@ -19,19 +21,6 @@ export interface Migration {
   readonly sqlite: string;
   readonly postgres: string;
 }
-
-/** One SQL text for both dialects, with the few words they spell differently filled in per dialect. */
-const both = (sql: (d: Dialect) => string): { readonly sqlite: string; readonly postgres: string } => ({
-  sqlite: sql(SQLITE),
-  postgres: sql(POSTGRES),
-});
-
-interface Dialect {
-  /** An ever-increasing row id (insertion order). */
-  readonly serialKey: string;
-}
-const SQLITE: Dialect = { serialKey: 'INTEGER PRIMARY KEY AUTOINCREMENT' };
-const POSTGRES: Dialect = { serialKey: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY' };
 
 /** The bookkeeping table itself: created before any migration runs (same text in both dialects). */
 export const MIGRATIONS_TABLE = `

@@ -1,7 +1,8 @@
 /**
  * Opens the state store the configuration asks for: Postgres when a database URL is set, else the
  * embedded SQLite file `crosswalk.db` in the data directory. Pending migrations are applied before
- * the store is returned.
+ * the store is returned. The clock defaults to `Date.now` here, at the composition edge, not inside the
+ * adapters.
  */
 import { join } from 'node:path';
 import { openSqliteStore } from './embedded/sqlite-store.ts';
@@ -13,16 +14,19 @@ export interface OpenStoreOptions {
   readonly databaseUrl?: string | undefined;
   /** The data directory: the embedded store lives in `crosswalk.db` there (created if missing). */
   readonly dataDir: string;
+  /** The clock (epoch ms) that stamps applied migrations; `Date.now` unless given. */
+  readonly now?: (() => number) | undefined;
 }
 
 /** The file name of the embedded store inside the data directory. */
 export const SQLITE_FILE = 'crosswalk.db';
 
 export async function openStore(options: OpenStoreOptions): Promise<StateStore> {
+  const clock = { now: options.now ?? (() => Date.now()) };
   const store =
     options.databaseUrl !== undefined && options.databaseUrl !== ''
-      ? openPostgresStore(options.databaseUrl)
-      : openSqliteStore(join(options.dataDir, SQLITE_FILE));
+      ? openPostgresStore(options.databaseUrl, clock)
+      : openSqliteStore(join(options.dataDir, SQLITE_FILE), clock);
   try {
     await store.migrate();
   } catch (error) {

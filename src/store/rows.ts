@@ -8,9 +8,10 @@
  */
 import type { ErrorCategory } from '../core/errors.ts';
 import { emailKey } from '../core/matching.ts';
-import type { SfPersonObject } from '../core/model.ts';
+import type { Mapping, SfPersonObject } from '../core/model.ts';
 import type { AuditEntry, ErrorEntry, Explanation } from './state-store.ts';
 import type { FieldReport } from '../core/sync-plan.ts';
+import { emailRecordKey, hsKey, sfKey } from '../core/records.ts';
 import type { Link, Snapshot, System } from '../core/records.ts';
 
 /** An integer column as a driver returns it: a number, or a string (a Postgres `BIGINT` or count). */
@@ -62,6 +63,12 @@ export interface DbExplanation<I extends DbInt = number> {
   fields: string;
 }
 
+/** A row of `settings`: a key and its JSON text (`cursors` and `mappings` rows have the `value`). */
+export interface DbValue {
+  key: string;
+  value: string;
+}
+
 export const toLink = (row: DbLink<DbInt>): Link => ({
   hsContactId: row.hs_contact_id,
   sfObject: row.sf_object as SfPersonObject,
@@ -105,28 +112,19 @@ export const toExplanation = (row: DbExplanation<DbInt>): Explanation => ({
   fields: JSON.parse(row.fields) as FieldReport[],
 });
 
+/** All the settings, by key. */
+export const toSettings = (rows: readonly DbValue[]): Record<string, unknown> =>
+  Object.fromEntries(rows.map((row) => [row.key, JSON.parse(row.value) as unknown]));
+
+/** The stored mappings, or null when none were saved. */
+export const toMappings = (row: Pick<DbValue, 'value'> | undefined): Mapping[] | null =>
+  row ? (JSON.parse(row.value) as Mapping[]) : null;
+
 /** The row key of an explanation: its contact, else its Salesforce record, else its email. */
 export function explanationKey(explanation: Explanation): string {
-  if (explanation.hsContactId !== null) return `hs:${explanation.hsContactId}`;
-  if (explanation.sfId !== null) return `sf:${explanation.sfId}`;
+  if (explanation.hsContactId !== null) return hsKey(explanation.hsContactId);
+  if (explanation.sfId !== null) return sfKey(explanation.sfId);
   const key = emailKey(explanation.email);
-  if (key !== null) return `email:${key}`;
+  if (key !== null) return emailRecordKey(key);
   throw new Error('An explanation needs a HubSpot contact id, a Salesforce id or an email.');
-}
-
-/**
- * The WHERE clause of an errors query with only the filters given, so that a lookup by record uses
- * the table's key (an `? IS NULL OR …` form scans the whole table on every call). `param` adds one
- * bound value and returns its placeholder; `list` the same for a list of records.
- */
-export function errorsWhere(
-  filter: { readonly category?: string; readonly dueBy?: number; readonly records?: readonly string[] },
-  param: (value: string | number) => string,
-  list: (values: readonly string[]) => string,
-): string {
-  const conditions: string[] = [];
-  if (filter.category !== undefined) conditions.push(`category = ${param(filter.category)}`);
-  if (filter.dueBy !== undefined) conditions.push(`next_attempt <= ${param(filter.dueBy)}`);
-  if (filter.records !== undefined) conditions.push(`record IN ${list(filter.records)}`);
-  return conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
 }

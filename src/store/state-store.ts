@@ -16,7 +16,7 @@ import type { System } from '../core/records.ts';
 
 /** E1: one failed record sync, as `crosswalk errors` lists it. Keyed by (record, direction, code). */
 export interface ErrorEntry {
-  /** `hs:<contact id>`, `sf:<record id>` or `email:<address>`: the record the error is about. */
+  /** The record the error is about: its record key (core `hsKey`, `sfKey` or `emailRecordKey`). */
   readonly record: string;
   /** The contact's email, for people reading the log. */
   readonly email: string | null;

@@ -44,8 +44,11 @@ async function freshSchema(): Promise<string> {
   return schema;
 }
 
+/** The clock that stamps migrations (`openStore` defaults to the same). */
+const clock = { now: () => Date.now() };
+
 const openIn = (schema: string): StateStore => {
-  const store = openPostgresStore(urlFor(schema));
+  const store = openPostgresStore(urlFor(schema), clock);
   schemaOf.set(store, schema);
   return store;
 };

@@ -17,8 +17,11 @@ after(() => rmSync(root, { recursive: true, force: true }));
 const paths = new WeakMap<StateStore, string>();
 let opened = 0;
 
+/** The clock that stamps migrations (`openStore` defaults to the same). */
+const clock = { now: () => Date.now() };
+
 const openAt = (path: string): StateStore => {
-  const store = openSqliteStore(path);
+  const store = openSqliteStore(path, clock);
   paths.set(store, path);
   return store;
 };
@@ -59,7 +62,7 @@ describe('SQLite state store: files', () => {
   });
 
   it('opens an in-memory store', async () => {
-    const store = openSqliteStore(':memory:');
+    const store = openSqliteStore(':memory:', clock);
     try {
       await store.migrate();
       assert.equal(await store.countLinks(), 0);

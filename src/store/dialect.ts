@@ -1,0 +1,52 @@
+/**
+ * The few things SQLite and Postgres spell differently, so that the schema (`migrations.ts`) and the
+ * statements (`queries.ts`) are written once: `both((d) => …)` builds a text, or a table of statements,
+ * for each dialect.
+ */
+
+export interface Dialect {
+  /** An ever-increasing row id (insertion order). */
+  readonly serialKey: string;
+  /**
+   * A new numbering of placeholders for one statement: each call of the function it returns gives the
+   * next placeholder (`?` in SQLite, `$1`, `$2`, … in Postgres), so values bind in the order written.
+   */
+  readonly placeholders: () => () => string;
+  /** `column` is one of the strings of the list bound at `placeholder` (bound with `list`). */
+  readonly inList: (column: string, placeholder: string) => string;
+  /** `column` is none of the strings of the list bound at `placeholder` (bound with `list`). */
+  readonly notInList: (column: string, placeholder: string) => string;
+  /** A list of strings as a value to bind: JSON text for SQLite's `json_each`, an array for Postgres. */
+  readonly list: (values: readonly string[]) => unknown;
+  /** The `LIMIT` value that sets no limit. */
+  readonly noLimit: number | null;
+}
+
+const SQLITE_LIST = (placeholder: string): string => `(SELECT value FROM json_each(${placeholder}))`;
+
+export const SQLITE: Dialect = {
+  serialKey: 'INTEGER PRIMARY KEY AUTOINCREMENT',
+  placeholders: () => () => '?',
+  inList: (column, placeholder) => `${column} IN ${SQLITE_LIST(placeholder)}`,
+  notInList: (column, placeholder) => `${column} NOT IN ${SQLITE_LIST(placeholder)}`,
+  list: (values) => JSON.stringify(values),
+  noLimit: -1,
+};
+
+export const POSTGRES: Dialect = {
+  serialKey: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+  placeholders: () => {
+    let count = 0;
+    return () => `$${++count}`;
+  },
+  inList: (column, placeholder) => `${column} = ANY(${placeholder}::text[])`,
+  notInList: (column, placeholder) => `NOT (${column} = ANY(${placeholder}::text[]))`,
+  list: (values) => [...values],
+  noLimit: null,
+};
+
+/** One definition for both dialects, with what they spell differently filled in per dialect. */
+export const both = <T>(build: (d: Dialect) => T): { readonly sqlite: T; readonly postgres: T } => ({
+  sqlite: build(SQLITE),
+  postgres: build(POSTGRES),
+});
