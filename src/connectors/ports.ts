@@ -9,7 +9,16 @@
  * retries (5xx, timeouts, 429 past the retry budget) throw `ConnectorError`.
  */
 import type { HsProperty, SfField, SfPersonObject } from '../core/model.ts';
-import type { SfValue, HsOwner, SfUser, CampaignMembership, HsContact, SfRecord, HsCompanyRef } from '../core/records.ts';
+import type {
+  CampaignMembership,
+  HsCompanyRef,
+  HsContact,
+  HsOwner,
+  SfRecord,
+  SfUser,
+  SfValue,
+  System,
+} from '../core/records.ts';
 
 /** One item of a batch write. `id` is the record's id after the write (new for a create). */
 export type WriteOutcome =
@@ -25,18 +34,12 @@ export type WriteOutcome =
 
 /** A transport failure the adapter could not retry away (E2 decides what the engine does next). */
 export class ConnectorError extends Error {
-  readonly system: 'salesforce' | 'hubspot';
+  readonly system: System;
   /** HTTP status, or 0 when no response came (connection refused, reset, timeout). */
   readonly status: number;
   /** The remote error code when there was one (`REQUEST_LIMIT_EXCEEDED`, `RATE_LIMITS`, …). */
   readonly code: string;
-  constructor(
-    system: 'salesforce' | 'hubspot',
-    status: number,
-    code: string,
-    message: string,
-    cause?: unknown,
-  ) {
+  constructor(system: System, status: number, code: string, message: string, cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'ConnectorError';
     this.system = system;

@@ -1,0 +1,115 @@
+/**
+ * HubSpot communication preferences (SPEC O1): unsubscribe from all email, one contact at a time or
+ * in v4 batches of 100. The client has no method for v4, so these go through `transport.raw`.
+ *
+ * Terms: the **batch** endpoint needs Marketing Hub Enterprise's batch scopes; a portal without them
+ * answers 403 MISSING_SCOPES, and from then on this connector sends **one call per email**. Emails
+ * are matched back case-insensitively; each distinct email is sent once and its repeats share its
+ * outcome. There is no resubscribe.
+ */
+import type { WriteOutcome } from '../ports.ts';
+import { failureOutcome, httpFailure, text } from './failures.ts';
+import { BATCH_MAX, chunks, lowerEmail, splitOnRefusal, writeOne } from './batches.ts';
+import type { HubSpotTransport } from './transport.ts';
+
+export class CommunicationPreferences {
+  /** Set once the portal refused the v4 batch for missing scopes: one call per email from then on. */
+  #batchRefused = false;
+
+  constructor(private readonly transport: HubSpotTransport) {}
+
+  unsubscribeAll(email: string): Promise<WriteOutcome> {
+    return writeOne(this.transport, 'unsubscribe from all email', email, () =>
+      this.transport.raw(
+        'POST',
+        `/communication-preferences/v4/statuses/${encodeURIComponent(email.trim())}/unsubscribe-all`,
+        { channel: 'EMAIL' },
+      ),
+    );
+  }
+
+  async unsubscribeAllMany(emails: readonly string[]): Promise<WriteOutcome[]> {
+    // Each distinct email (case-insensitively) is sent once; repeats share its outcome.
+    const distinct = new Map<string, string>();
+    for (const email of emails) {
+      const key = lowerEmail(email);
+      if (!distinct.has(key)) distinct.set(key, email);
+    }
+    const write = (part: readonly string[]) => this.#unsubscribeChunk(part);
+    const outcomes = new Map<string, WriteOutcome>();
+    for (const chunk of chunks([...distinct.values()], BATCH_MAX)) {
+      const results = await splitOnRefusal('batch unsubscribe from all email', chunk, write);
+      chunk.forEach((email, i) => outcomes.set(lowerEmail(email), results[i]!));
+    }
+    return emails.map((email) => {
+      const outcome = outcomes.get(lowerEmail(email))!;
+      return outcome.ok ? { ok: true, id: email } : outcome;
+    });
+  }
+
+  async #unsubscribeEach(emails: readonly string[]): Promise<WriteOutcome[]> {
+    const out: WriteOutcome[] = [];
+    for (const email of emails) out.push(await this.unsubscribeAll(email));
+    return out;
+  }
+
+  /**
+   * One v4 batch call (≤ 100 distinct emails). Results and errors are matched back by email,
+   * case-insensitively; a 403 MISSING_SCOPES switches the connector to one call per email for good.
+   */
+  async #unsubscribeChunk(emails: readonly string[]): Promise<WriteOutcome[]> {
+    if (this.#batchRefused) return this.#unsubscribeEach(emails);
+    let response: unknown;
+    try {
+      response = await this.transport.attempt('batch unsubscribe from all email', false, () =>
+        this.transport.raw(
+          'POST',
+          '/communication-preferences/v4/statuses/batch/unsubscribe-all',
+          { channel: 'EMAIL' },
+          { inputs: emails.map((e) => e.trim()) },
+        ),
+      );
+    } catch (error) {
+      const failure = httpFailure(error);
+      if (failure?.status === 403 && text(failure.body.category) === 'MISSING_SCOPES') {
+        this.#batchRefused = true;
+        return this.#unsubscribeEach(emails);
+      }
+      throw error;
+    }
+    return batchOutcomes(emails, response);
+  }
+}
+
+/** One outcome per email of a v4 batch answer (`results[].subscriberIdString`, `errors[].context`). */
+function batchOutcomes(emails: readonly string[], response: unknown): WriteOutcome[] {
+  const body = (typeof response === 'object' && response !== null ? response : {}) as Record<string, unknown>;
+  const wanted = new Set(emails.map(lowerEmail));
+  const byEmail = new Map<string, WriteOutcome>();
+  for (const result of Array.isArray(body.results) ? (body.results as Record<string, unknown>[]) : []) {
+    const email = lowerEmail(text(result.subscriberIdString));
+    if (wanted.has(email)) byEmail.set(email, { ok: true, id: email });
+  }
+  for (const error of Array.isArray(body.errors) ? (body.errors as Record<string, unknown>[]) : []) {
+    const outcome = failureOutcome(error);
+    const context = (error.context ?? {}) as Record<string, unknown>;
+    for (const values of Object.values(context)) {
+      for (const value of Array.isArray(values) ? values : []) {
+        const email = lowerEmail(text(value));
+        if (wanted.has(email)) byEmail.set(email, outcome);
+      }
+    }
+  }
+  return emails.map((email) => {
+    const outcome = byEmail.get(lowerEmail(email));
+    if (outcome?.ok) return { ok: true, id: email };
+    return (
+      outcome ?? {
+        ok: false,
+        code: 'MISSING_RESULT',
+        message: `HubSpot answered no result for ${email}`,
+        fields: [],
+      }
+    );
+  });
+}
