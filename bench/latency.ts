@@ -16,7 +16,7 @@ import { startSalesforceEmulator } from '../src/emulators/salesforce/server.ts';
 import { startHubSpotEmulator } from '../src/emulators/hubspot/server.ts';
 import { openService } from '../src/engine/service.ts';
 import { startApiServer } from '../src/server/http-api.ts';
-import { resolveSettings } from '../src/engine/settings.ts';
+import { resolveSettings } from '../src/config/settings.ts';
 import { DEFAULT_MAPPINGS, setMappingRule } from '../src/core/mappings.ts';
 import type { BenchResult } from './stats.ts';
 

@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { ApiError, routes, type RouteDef, type RouteInput, type RouteOutput } from './contract.ts';
 import type { SyncRule } from '../core/model.ts';
 import type { ErrorCategory } from '../core/errors.ts';
-import type { SettingKey } from '../engine/settings.ts';
+import type { SettingKey } from '../config/settings.ts';
 
 export type ApiResult<T> =
   | { readonly ok: true; readonly status: number; readonly value: T }

@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { errorCategories } from '../core/errors.ts';
 import { sfPersonObjects, syncRules } from '../core/model.ts';
-import { settingKeys } from '../engine/settings.ts';
+import { settingKeys } from '../config/settings.ts';
 
 const list = (values: readonly string[]) => values.join(', ');
 const text = (fix: string) => z.string({ error: fix }).min(1, { error: fix });

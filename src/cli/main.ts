@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { openService, SAFETY_NET_POLL_MS } from '../engine/service.ts';
-import type { ApiConfig } from '../config/options.ts';
+import { options, type ApiConfig } from '../config/options.ts';
 import { apiConfigFrom, apiOptions, eventPrinter, registerSyncCommands, serveApi } from './sync-commands.ts';
 
 function integer(min: number) {
@@ -201,8 +201,8 @@ async function deliverWebhooks(
 }
 
 /**
- * The demo's sync: the engine between the two emulators, with a fresh store in `.crosswalk/demo`, and
- * the HTTP API next to it, receiving the HubSpot emulator's webhooks.
+ * The demo's sync: the engine between the two emulators, with a fresh store in `demo` under the default
+ * data directory, and the HTTP API next to it, receiving the HubSpot emulator's webhooks.
  */
 async function startDemoSync(
   running: readonly Running[],
@@ -210,7 +210,7 @@ async function startDemoSync(
   out: (line: string) => void,
 ): Promise<() => Promise<void>> {
   const [sf, hs] = running;
-  const dataDir = path.join('.crosswalk', 'demo');
+  const dataDir = path.join(options.dataDir.default, 'demo');
   await rm(dataDir, { recursive: true, force: true });
   const service = await openService(
     {

@@ -9,6 +9,8 @@ import {
   isLoopback,
   loadApiConfig,
   loadConfig,
+  optionHelp,
+  optionLabel,
   options,
   rawOptions,
   type ApiConfig,
@@ -18,7 +20,7 @@ import {
 } from '../config/options.ts';
 import { openService, SAFETY_NET_POLL_MS, type Service } from '../engine/service.ts';
 import type { CycleReport, EngineEvent, Repair } from '../engine/engine.ts';
-import { pollingCost, resolveSettings, type PollingCost } from '../engine/settings.ts';
+import { pollingCost, resolveSettings, settingDefinitions, type PollingCost } from '../config/settings.ts';
 import { openStore } from '../store/open-store.ts';
 import type { StateStore } from '../store/state-store.ts';
 import { errorCategories, errorCategoryLabels } from '../core/errors.ts';
@@ -40,14 +42,13 @@ const definitions: readonly OptionDefinition[] = Object.values(options);
 /** Adds the connection options (the options table without the HTTP API's). */
 function connectionOptions(command: Command): Command {
   for (const def of definitions.filter((d) => d.group === undefined))
-    command.option(def.flag, `${def.description} [env ${def.env}]`);
+    command.option(def.flag, optionHelp(def));
   return command;
 }
 
 /** Adds the HTTP API's options (`--api-host`, `--api-port`, `--api-token`, the webhook receiver's). */
 export function apiOptions(command: Command): Command {
-  for (const def of definitions.filter((d) => d.group === 'api'))
-    command.option(def.flag, `${def.description} [env ${def.env}]`);
+  for (const def of definitions.filter((d) => d.group === 'api')) command.option(def.flag, optionHelp(def));
   return command;
 }
 
@@ -88,7 +89,10 @@ async function withStore<T>(
   use: (store: StateStore) => Promise<T>,
 ): Promise<T> {
   const raw = rawOptions(flags, process.env);
-  const store = await openStore({ databaseUrl: raw.databaseUrl, dataDir: raw.dataDir ?? '.crosswalk' });
+  const store = await openStore({
+    databaseUrl: raw.databaseUrl,
+    dataDir: raw.dataDir ?? options.dataDir.default,
+  });
   try {
     return await use(store);
   } finally {
@@ -239,7 +243,7 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
   )
     .option(
       '--interval <seconds>',
-      'seconds between sync cycles (default: the pollIntervalSeconds setting, 5)',
+      `seconds between sync cycles (default: the pollIntervalSeconds setting, ${settingDefinitions.pollIntervalSeconds.default})`,
       interval,
     )
     .action(async (flags: Record<string, unknown> & { interval?: number }) => {
@@ -426,8 +430,8 @@ function printUsage(u: Usage, out: Out): void {
 
 function storeOptions(command: Command): Command {
   return command
-    .option(options.dataDir.flag, `${options.dataDir.description} [env ${options.dataDir.env}]`)
-    .option(options.databaseUrl.flag, `${options.databaseUrl.description} [env ${options.databaseUrl.env}]`);
+    .option(options.dataDir.flag, optionHelp(options.dataDir))
+    .option(options.databaseUrl.flag, optionHelp(options.databaseUrl));
 }
 
 /**
@@ -444,7 +448,7 @@ export async function serveApi(
   const server = await startApiServer(service, { ...api, log: out }).catch((error: unknown) => {
     if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
     throw new UsageError(
-      `cannot serve the HTTP API: port ${api.port} on ${api.host} is in use. Set ${options.apiPort.env} (${options.apiPort.flag.split(' ')[0]}) to another port, or 0 for a free one.`,
+      `cannot serve the HTTP API: port ${api.port} on ${api.host} is in use. Set ${optionLabel(options.apiPort)} to another port, or 0 for a free one.`,
     );
   });
   out(`HTTP API listening on ${server.url}  (try: curl ${server.url}/api/health)`);
@@ -455,7 +459,7 @@ export async function serveApi(
     );
     if (webhookSender === 'hubspot' && api.webhooks.publicUrl === undefined && isLoopback(api.host))
       out(
-        `  HubSpot cannot reach ${api.host}: give HubSpot the public address of this receiver, and set ${options.publicUrl.env} (${options.publicUrl.flag.split(' ')[0]}) to its base URL.`,
+        `  HubSpot cannot reach ${api.host}: give HubSpot the public address of this receiver, and set ${optionLabel(options.publicUrl)} to its base URL.`,
       );
   }
   return { url: server.url, webhookUrl: webhooks?.url, stop: () => server.close() };

@@ -1,117 +1,204 @@
 /**
- * Connection options, defined once: environment variable, flag, description, and how they combine.
- * `loadConfig` reads flags over environment and returns the typed config, or every problem at once.
- * Library code takes the typed config and never reads `process.env`.
+ * Connection options, defined once: environment variable, flag, description, schema, default, and how
+ * they combine. `loadConfig` reads flags over environment through the table and returns the typed
+ * config, or every problem at once. Library code takes the typed config and never reads `process.env`.
  */
 import { z } from 'zod';
 
 export interface OptionDefinition {
   readonly env: string;
   readonly flag: string;
+  /** What the option is, with its units; the help adds the default and the variable. */
   readonly description: string;
+  /**
+   * Checks the text given (flag or environment) and turns it into the config's value. Its messages
+   * follow the option's name (`CROSSWALK_API_PORT (--api-port) is not a port: …`) and give the fix;
+   * `{value}` in one stands for the text given, quoted, and is never filled in for a secret.
+   */
+  readonly schema: z.ZodType<unknown, string>;
+  /** The value when neither flag nor environment gives one; none: the option is unset. */
+  readonly default?: string | number;
   /** A secret is never printed, logged or echoed in an error. */
   readonly secret?: boolean;
   /** `api`: an option of the HTTP API, which only `crosswalk start` and `crosswalk demo` take. */
   readonly group?: 'api';
 }
 
+const MAX_WEBHOOK_WINDOW_MS = 60_000;
+const MIN_TOKEN_LENGTH = 16;
+
+/** An http(s) URL, without trailing slashes. */
+const httpUrl = z
+  .url({
+    protocol: /^https?$/,
+    error: 'is not an http(s) URL: {value}. Give the full URL, e.g. https://example.my.salesforce.com.',
+  })
+  .transform((value) => value.replace(/\/+$/, ''));
+
+/** A whole number from `min` to `max`: `what` names the option's kind, `unit` what to give instead. */
+function wholeNumber(min: number, max: number, what: string, unit: string) {
+  const error = `is not ${what}: {value}. Give ${unit} from ${min} to ${max}.`;
+  return z
+    .string()
+    .transform(Number)
+    .pipe(z.number({ error }).int({ error }).min(min, { error }).max(max, { error }));
+}
+
+const baseUrlError =
+  'is not a base URL: {value}. Give the http(s) address HubSpot reaches this service at, without query, e.g. https://crosswalk.example.com.';
+
 export const options = {
+  /** Salesforce instance URL (token flow). */
   salesforceInstanceUrl: {
     env: 'SALESFORCE_INSTANCE_URL',
     flag: '--salesforce-instance-url <url>',
     description:
       'Salesforce instance URL, with SALESFORCE_ACCESS_TOKEN (e.g. https://acme.my.salesforce.com)',
+    schema: httpUrl,
   },
+  /** Salesforce session or OAuth access token (token flow). */
   salesforceAccessToken: {
     env: 'SALESFORCE_ACCESS_TOKEN',
     flag: '--salesforce-access-token <token>',
     description: 'Salesforce session or OAuth access token',
+    schema: z.string(),
     secret: true,
   },
+  /** Salesforce login URL (client-credentials flow). */
   salesforceLoginUrl: {
     env: 'SALESFORCE_LOGIN_URL',
     flag: '--salesforce-login-url <url>',
     description: 'Salesforce login URL for the client-credentials flow, with the client id and secret',
+    schema: httpUrl,
   },
+  /** Connected-app consumer key (client-credentials flow). */
   salesforceClientId: {
     env: 'SALESFORCE_CLIENT_ID',
     flag: '--salesforce-client-id <id>',
     description: 'Salesforce connected-app consumer key',
+    schema: z.string(),
   },
+  /** Connected-app consumer secret (client-credentials flow). */
   salesforceClientSecret: {
     env: 'SALESFORCE_CLIENT_SECRET',
     flag: '--salesforce-client-secret <secret>',
     description: 'Salesforce connected-app consumer secret',
+    schema: z.string(),
     secret: true,
   },
+  /** HubSpot API base URL, without trailing slash; the emulator's to test against it. */
   hubspotBaseUrl: {
     env: 'HUBSPOT_BASE_URL',
     flag: '--hubspot-base-url <url>',
-    description: 'HubSpot API base URL (default https://api.hubapi.com)',
+    description: 'HubSpot API base URL',
+    schema: httpUrl,
+    default: 'https://api.hubapi.com',
   },
+  /** HubSpot private-app access token. */
   hubspotAccessToken: {
     env: 'HUBSPOT_ACCESS_TOKEN',
     flag: '--hubspot-access-token <token>',
     description: 'HubSpot private-app access token',
+    schema: z.string(),
     secret: true,
   },
+  /** Directory of the embedded store's file, relative to the working directory. */
   dataDir: {
     env: 'CROSSWALK_DATA_DIR',
     flag: '--data-dir <dir>',
-    description: 'where the embedded store keeps its file (default ./.crosswalk)',
+    description: 'where the embedded store keeps its file',
+    schema: z.string(),
+    default: '.crosswalk',
   },
+  /** PostgreSQL URL (`postgres://` or `postgresql://`); unset: the embedded store in the data directory. */
   databaseUrl: {
     env: 'DATABASE_URL',
     flag: '--database-url <url>',
     description: 'PostgreSQL URL; when set, the store lives there instead of the data directory',
+    schema: z
+      .string()
+      .regex(
+        /^postgres(ql)?:\/\//,
+        'is not a PostgreSQL URL: it must start with postgres:// or postgresql://.',
+      ),
     secret: true,
   },
+  /** Interface the HTTP API binds; one other than loopback needs `apiToken`. */
   apiHost: {
     env: 'CROSSWALK_API_HOST',
     flag: '--api-host <host>',
-    description:
-      'interface the HTTP API listens on (default 127.0.0.1); any other than loopback needs CROSSWALK_API_TOKEN',
+    description: 'interface the HTTP API listens on; any other than loopback needs CROSSWALK_API_TOKEN',
+    schema: z.string(),
+    default: '127.0.0.1',
     group: 'api',
   },
+  /** TCP port of the HTTP API, 0 to 65535; `0` picks a free one. */
   apiPort: {
     env: 'CROSSWALK_API_PORT',
     flag: '--api-port <port>',
-    description: 'TCP port of the HTTP API (default 8710; 0 picks a free one)',
+    description: 'TCP port of the HTTP API; 0 picks a free one',
+    schema: wholeNumber(0, 65_535, 'a port', 'a whole number'),
+    default: 8710,
     group: 'api',
   },
+  /** Bearer token of the HTTP API, at least `MIN_TOKEN_LENGTH` characters; unset: no token. */
   apiToken: {
     env: 'CROSSWALK_API_TOKEN',
     flag: '--api-token <token>',
-    description: 'bearer token every HTTP API request but /api/health must carry (at least 16 characters)',
+    description: `bearer token every HTTP API request but /api/health must carry (at least ${MIN_TOKEN_LENGTH} characters)`,
+    schema: z
+      .string()
+      .min(
+        MIN_TOKEN_LENGTH,
+        `is too short: use at least ${MIN_TOKEN_LENGTH} characters (e.g. \`openssl rand -hex 32\`).`,
+      ),
     secret: true,
     group: 'api',
   },
+  /** The HubSpot app's client secret; set: the webhook receiver is on. */
   hubspotClientSecret: {
     env: 'HUBSPOT_CLIENT_SECRET',
     flag: '--hubspot-client-secret <secret>',
     description:
       "the HubSpot app's client secret: turns the webhook receiver (POST /webhooks/hubspot) on; it checks X-HubSpot-Signature-v3 with it",
+    schema: z.string(),
     secret: true,
     group: 'api',
   },
+  /** How long a webhook's change waits for companions, in ms, from 0 to `MAX_WEBHOOK_WINDOW_MS`. */
   webhookWindow: {
     env: 'CROSSWALK_WEBHOOK_WINDOW_MS',
     flag: '--webhook-window <ms>',
-    description:
-      'how long a change HubSpot announced waits for companions before its batch is synced, in ms (default 500)',
+    description: 'how long a change HubSpot announced waits for companions before its batch is synced, in ms',
+    schema: wholeNumber(0, MAX_WEBHOOK_WINDOW_MS, 'a window', 'whole milliseconds'),
+    default: 500,
     group: 'api',
   },
+  /** The base URL HubSpot reaches this service at (no query; trailing slashes dropped); unset: the Host header's. */
   publicUrl: {
     env: 'CROSSWALK_PUBLIC_URL',
     flag: '--public-url <url>',
     description:
       'the base URL HubSpot reaches this service at (e.g. https://crosswalk.example.com): webhook signatures cover it (default: rebuilt from the Host header)',
+    schema: z
+      .url({ protocol: /^https?$/, error: baseUrlError })
+      .transform((value) => new URL(value))
+      .refine(
+        (at) => at.search === '' && at.hash === '' && at.username === '' && at.password === '',
+        baseUrlError,
+      )
+      .transform((at) => `${at.origin}${at.pathname}`.replace(/\/+$/, '')),
     group: 'api',
   },
 } as const satisfies Record<string, OptionDefinition>;
 
 export type OptionName = keyof typeof options;
 export type RawOptions = Partial<Record<OptionName, string | undefined>>;
+/** What an option's schema turns its text into. */
+export type OptionValue<O extends OptionName> = z.output<(typeof options)[O]['schema']>;
+
+// Each default has its option's type.
+options satisfies { readonly [O in OptionName]: OptionDefinition & { readonly default?: OptionValue<O> } };
 
 export type SalesforceConfig =
   | { readonly kind: 'token'; readonly instanceUrl: string; readonly accessToken: string }
@@ -124,8 +211,11 @@ export type SalesforceConfig =
 
 export interface Config {
   readonly salesforce: SalesforceConfig;
+  /** HubSpot's API base URL (default {@link options.hubspotBaseUrl}) and private-app token. */
   readonly hubspot: { readonly baseUrl: string; readonly accessToken: string };
+  /** Directory of the embedded store (default {@link options.dataDir}). */
   readonly dataDir: string;
+  /** When set, the store lives in this PostgreSQL database instead. */
   readonly databaseUrl: string | undefined;
 }
 
@@ -133,7 +223,7 @@ export interface Config {
 export interface WebhookReceiverConfig {
   /** The HubSpot app's client secret, the key of `X-HubSpot-Signature-v3`. */
   readonly clientSecret: string;
-  /** How long a change waits for companions before its batch is synced, in ms. Default 500. */
+  /** How long a change waits for companions before its batch is synced, in ms (default {@link options.webhookWindow}). */
   readonly windowMs: number;
   /**
    * The base URL HubSpot calls this service at (no trailing slash): the signed URI is this plus the
@@ -144,9 +234,9 @@ export interface WebhookReceiverConfig {
 
 /** The HTTP API's listening address and token, and the webhook receiver when it is on. */
 export interface ApiConfig {
-  /** Interface to bind; loopback unless a token is set. Default `127.0.0.1`. */
+  /** Interface to bind; loopback unless a token is set (default {@link options.apiHost}). */
   readonly host: string;
-  /** TCP port; `0` picks a free one. Default 8710. */
+  /** TCP port; `0` picks a free one (default {@link options.apiPort}). */
   readonly port: number;
   /** When set, every route but `/api/health` needs `Authorization: Bearer <token>`. */
   readonly token: string | undefined;
@@ -154,12 +244,41 @@ export interface ApiConfig {
   readonly webhooks?: WebhookReceiverConfig;
 }
 
-export const DEFAULT_API_PORT = 8710;
-export const DEFAULT_WEBHOOK_WINDOW_MS = 500;
-const MAX_WEBHOOK_WINDOW_MS = 60_000;
-const MIN_TOKEN_LENGTH = 16;
+/** How messages name an option: its variable and its flag, e.g. `CROSSWALK_API_PORT (--api-port)`. */
+export function optionLabel(def: OptionDefinition): string {
+  return `${def.env} (${def.flag.split(' ')[0]})`;
+}
 
-const url = z.url({ protocol: /^https?$/ });
+/** An option's help: its description, its default from the table, and its variable. */
+export function optionHelp(def: OptionDefinition): string {
+  const fallback = def.default === undefined ? '' : ` (default ${def.default})`;
+  return `${def.description}${fallback} [env ${def.env}]`;
+}
+
+/** An option's value: what was given, or else its default; `undefined` when neither. */
+type Read<O extends OptionName> = (typeof options)[O] extends { readonly default: unknown }
+  ? OptionValue<O>
+  : OptionValue<O> | undefined;
+
+/**
+ * Reads options through the table, in the order asked: a given value through its schema, the default
+ * for one not given. A value the schema refuses adds a problem (never echoing a secret) and reads as
+ * if not given: the problem fails the config anyway.
+ */
+function optionReader(raw: RawOptions, problems: string[]): <O extends OptionName>(o: O) => Read<O> {
+  return <O extends OptionName>(o: O): Read<O> => {
+    const def: OptionDefinition = options[o];
+    const given = raw[o];
+    if (given !== undefined) {
+      const parsed = def.schema.safeParse(given);
+      if (parsed.success) return parsed.data as Read<O>;
+      const message = parsed.error.issues[0]?.message ?? 'is not valid';
+      const shown = def.secret ? '(not shown: it is a secret)' : `"${given}"`;
+      problems.push(`${optionLabel(def)} ${message.replaceAll('{value}', shown)}`);
+    }
+    return def.default as Read<O>;
+  };
+}
 
 /** Flags win over environment variables; empty strings count as unset. */
 export function rawOptions(flags: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv): RawOptions {
@@ -177,23 +296,14 @@ export function loadConfig(
   raw: RawOptions,
 ): { ok: true; config: Config } | { ok: false; problems: string[] } {
   const problems: string[] = [];
-  const name = (o: OptionName) => `${options[o].env} (${options[o].flag.split(' ')[0]})`;
-  const checkUrl = (o: OptionName): string | undefined => {
-    const value = raw[o];
-    if (value === undefined) return undefined;
-    if (!url.safeParse(value).success) {
-      problems.push(
-        `${name(o)} is not an http(s) URL: "${value}". Give the full URL, e.g. https://example.my.salesforce.com.`,
-      );
-      return undefined;
-    }
-    return value.replace(/\/+$/, '');
-  };
+  const read = optionReader(raw, problems);
+  const name = (o: OptionName) => optionLabel(options[o]);
 
   let salesforce: SalesforceConfig | undefined;
-  const instanceUrl = checkUrl('salesforceInstanceUrl');
-  const loginUrl = checkUrl('salesforceLoginUrl');
+  const instanceUrl = read('salesforceInstanceUrl');
+  const loginUrl = read('salesforceLoginUrl');
   if (raw.salesforceInstanceUrl !== undefined || raw.salesforceAccessToken !== undefined) {
+    const accessToken = read('salesforceAccessToken');
     if (raw.salesforceAccessToken === undefined)
       problems.push(
         `${name('salesforceAccessToken')} is missing: it goes with ${options.salesforceInstanceUrl.env}.`,
@@ -202,52 +312,40 @@ export function loadConfig(
       problems.push(
         `${name('salesforceInstanceUrl')} is missing: it goes with ${options.salesforceAccessToken.env}.`,
       );
-    if (instanceUrl && raw.salesforceAccessToken)
-      salesforce = { kind: 'token', instanceUrl, accessToken: raw.salesforceAccessToken };
+    if (instanceUrl && accessToken) salesforce = { kind: 'token', instanceUrl, accessToken };
   } else if (
     raw.salesforceLoginUrl !== undefined ||
     raw.salesforceClientId !== undefined ||
     raw.salesforceClientSecret !== undefined
   ) {
+    const clientId = read('salesforceClientId');
+    const clientSecret = read('salesforceClientSecret');
     for (const o of ['salesforceLoginUrl', 'salesforceClientId', 'salesforceClientSecret'] as const)
       if (raw[o] === undefined)
         problems.push(
           `${name(o)} is missing: the client-credentials flow needs the login URL, the client id and the secret.`,
         );
-    if (loginUrl && raw.salesforceClientId && raw.salesforceClientSecret)
-      salesforce = {
-        kind: 'client_credentials',
-        loginUrl,
-        clientId: raw.salesforceClientId,
-        clientSecret: raw.salesforceClientSecret,
-      };
+    if (loginUrl && clientId && clientSecret)
+      salesforce = { kind: 'client_credentials', loginUrl, clientId, clientSecret };
   } else {
     problems.push(
       `Salesforce is not configured: set ${options.salesforceInstanceUrl.env} and ${options.salesforceAccessToken.env}, or ${options.salesforceLoginUrl.env}, ${options.salesforceClientId.env} and ${options.salesforceClientSecret.env}. (No credentials? \`npm start\` runs the demo against the emulators.)`,
     );
   }
 
-  const baseUrl =
-    checkUrl('hubspotBaseUrl') ?? (raw.hubspotBaseUrl === undefined ? 'https://api.hubapi.com' : undefined);
+  const baseUrl = read('hubspotBaseUrl');
+  const accessToken = read('hubspotAccessToken');
   if (raw.hubspotAccessToken === undefined)
     problems.push(
       `${name('hubspotAccessToken')} is missing: create a private app in HubSpot and give its access token.`,
     );
-  if (raw.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(raw.databaseUrl))
-    problems.push(
-      `${name('databaseUrl')} is not a PostgreSQL URL: it must start with postgres:// or postgresql://.`,
-    );
+  const databaseUrl = read('databaseUrl');
+  const dataDir = read('dataDir');
 
-  if (problems.length > 0 || !salesforce || !baseUrl || !raw.hubspotAccessToken)
-    return { ok: false, problems };
+  if (problems.length > 0 || !salesforce || !accessToken) return { ok: false, problems };
   return {
     ok: true,
-    config: {
-      salesforce,
-      hubspot: { baseUrl, accessToken: raw.hubspotAccessToken },
-      dataDir: raw.dataDir ?? '.crosswalk',
-      databaseUrl: raw.databaseUrl,
-    },
+    config: { salesforce, hubspot: { baseUrl, accessToken }, dataDir, databaseUrl },
   };
 }
 
@@ -261,36 +359,19 @@ export function loadApiConfig(
   raw: RawOptions,
 ): { ok: true; config: ApiConfig } | { ok: false; problems: string[] } {
   const problems: string[] = [];
-  const name = (o: OptionName) => `${options[o].env} (${options[o].flag.split(' ')[0]})`;
-  const host = raw.apiHost ?? '127.0.0.1';
-  const port = raw.apiPort === undefined ? DEFAULT_API_PORT : Number(raw.apiPort);
-  const token = raw.apiToken;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535)
-    problems.push(`${name('apiPort')} is not a port: "${raw.apiPort}". Give a whole number from 0 to 65535.`);
-  if (token !== undefined && token.length < MIN_TOKEN_LENGTH)
+  const read = optionReader(raw, problems);
+  const name = (o: OptionName) => optionLabel(options[o]);
+  const host = read('apiHost');
+  const port = read('apiPort');
+  const token = read('apiToken');
+  if (raw.apiToken === undefined && !isLoopback(host))
     problems.push(
-      `${name('apiToken')} is too short: use at least ${MIN_TOKEN_LENGTH} characters (e.g. \`openssl rand -hex 32\`).`,
+      `${name('apiHost')} is "${host}", which other machines can reach: set ${name('apiToken')} too, or keep the default ${options.apiHost.default}.`,
     );
-  if (token === undefined && !isLoopback(host))
-    problems.push(
-      `${name('apiHost')} is "${host}", which other machines can reach: set ${name('apiToken')} too, or keep the default 127.0.0.1.`,
-    );
-  const windowMs = raw.webhookWindow === undefined ? DEFAULT_WEBHOOK_WINDOW_MS : Number(raw.webhookWindow);
-  if (!Number.isInteger(windowMs) || windowMs < 0 || windowMs > MAX_WEBHOOK_WINDOW_MS)
-    problems.push(
-      `${name('webhookWindow')} is not a window: "${raw.webhookWindow}". Give whole milliseconds from 0 to ${MAX_WEBHOOK_WINDOW_MS}.`,
-    );
-  let publicUrl: string | undefined;
-  if (raw.publicUrl !== undefined) {
-    const parsed = url.safeParse(raw.publicUrl);
-    const at = parsed.success ? new URL(raw.publicUrl) : undefined;
-    if (!at || at.search !== '' || at.hash !== '' || at.username !== '' || at.password !== '')
-      problems.push(
-        `${name('publicUrl')} is not a base URL: "${raw.publicUrl}". Give the http(s) address HubSpot reaches this service at, without query, e.g. https://crosswalk.example.com.`,
-      );
-    else publicUrl = `${at.origin}${at.pathname}`.replace(/\/+$/, '');
-  }
-  if (raw.hubspotClientSecret === undefined)
+  const windowMs = read('webhookWindow');
+  const publicUrl = read('publicUrl');
+  const clientSecret = read('hubspotClientSecret');
+  if (clientSecret === undefined)
     for (const o of ['webhookWindow', 'publicUrl'] as const)
       if (raw[o] !== undefined)
         problems.push(
@@ -298,8 +379,6 @@ export function loadApiConfig(
         );
   if (problems.length > 0) return { ok: false, problems };
   const webhooks: WebhookReceiverConfig | undefined =
-    raw.hubspotClientSecret === undefined
-      ? undefined
-      : { clientSecret: raw.hubspotClientSecret, windowMs, publicUrl };
+    clientSecret === undefined ? undefined : { clientSecret, windowMs, publicUrl };
   return { ok: true, config: { host, port, token, ...(webhooks ? { webhooks } : {}) } };
 }

@@ -18,7 +18,7 @@ import { createApiClient, type ApiClient, type ApiResult } from '../../src/api/c
 import { errorsCsv } from '../../src/api/operations.ts';
 import { openOfflineService } from '../helpers/e2e.ts';
 import { ApiError, routes } from '../../src/api/contract.ts';
-import { settingKeys } from '../../src/engine/settings.ts';
+import { settingKeys } from '../../src/config/settings.ts';
 import { DEFAULT_MAPPINGS } from '../../src/core/mappings.ts';
 import { DEMO_SEGMENT_NAME } from '../../src/emulators/hubspot/seed.ts';
 

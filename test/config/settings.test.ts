@@ -1,7 +1,7 @@
 /** The settings in force, and what the poll interval costs against the Salesforce allocation (B1, T2). */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSetting, pollingCost, resolveSettings } from '../../src/engine/settings.ts';
+import { parseSetting, pollingCost, resolveSettings } from '../../src/config/settings.ts';
 
 describe('pollIntervalSeconds (T2)', () => {
   it('defaults to 5 s; accepts whole seconds from 1 to a day, and names the fix otherwise', () => {
