@@ -2,7 +2,9 @@
  * SPEC E1 and E2: every error a system answers a record sync with, as a category, whether it is
  * transient (retried with backoff, not an error unless it persists) and a fix in plain words.
  * Codes are Salesforce's `errorCode`/`statusCode` and HubSpot's `category` or validation `error`.
+ * Also when a record with an error is tried again (E2), and whether a change wakes it before then.
  */
+import type { HsContact, SfRecord } from './records.ts';
 
 export const errorCategories = [
   'associations',
@@ -251,4 +253,57 @@ export const FREQUENT_RETRIES = 10;
 export function nextAttemptAt(attempts: number, failedAt: number): number {
   if (attempts <= FREQUENT_RETRIES) return failedAt + 25 * MINUTE;
   return (Math.floor(failedAt / DAY) + 1) * DAY;
+}
+
+/** E2: what a record's errors say about its next try. */
+export interface PendingRetry {
+  /** When the record is retried next (epoch ms): the earliest of its errors' next attempts. */
+  readonly nextAttempt: number;
+  /** When an error of the record was last seen (epoch ms): the latest of its errors. */
+  readonly lastSeen: number;
+}
+
+/**
+ * E2: the errors of the error log, per record key: the earliest next attempt and the latest time
+ * seen (never below 0) of all the errors of each record.
+ */
+export function pendingRetries(
+  errors: readonly { readonly record: string; readonly nextAttempt: number; readonly lastSeen: number }[],
+): Map<string, PendingRetry> {
+  const pending = new Map<string, PendingRetry>();
+  for (const e of errors) {
+    const p = pending.get(e.record);
+    pending.set(e.record, {
+      nextAttempt: Math.min(p?.nextAttempt ?? Infinity, e.nextAttempt),
+      lastSeen: Math.max(p?.lastSeen ?? 0, e.lastSeen),
+    });
+  }
+  return pending;
+}
+
+/**
+ * E2: whether a record with an error waits for its retry instead of syncing now. It does not wait
+ * without an error (`wait` undefined), nor once its retry is due (`nextAttempt` reached, and E3 still
+ * allows automatic retries). Before that, only a change since the error was last seen wakes it: for a
+ * HubSpot contact, a property changed after `lastSeen`; for a Salesforce record (no contact given),
+ * a modification in or after the second of `lastSeen` (Salesforce keeps whole seconds), unless it
+ * was Crosswalk's own write (`lastModifiedById` is the integration user). A record that was not read
+ * waits.
+ */
+export function waitsForRetry(input: {
+  readonly wait: PendingRetry | undefined;
+  /** E3: whether automatic retries may run now. */
+  readonly retriesAllowed: boolean;
+  readonly hubspot: HsContact | null;
+  /** The Salesforce record of the change, as read. */
+  readonly record: SfRecord | undefined;
+  readonly integrationUserId: string | null;
+  /** Now, epoch ms. */
+  readonly at: number;
+}): boolean {
+  const { wait, hubspot, record } = input;
+  if (!wait || (wait.nextAttempt <= input.at && input.retriesAllowed)) return false;
+  if (hubspot) return !(Math.max(0, ...Object.values(hubspot.changedAt)) > wait.lastSeen);
+  if (!record || record.lastModifiedById === input.integrationUserId) return true;
+  return !(record.modifiedAt >= Math.floor(wait.lastSeen / 1000) * 1000);
 }

@@ -1,7 +1,10 @@
 /**
  * Mappings: the default table (SPEC F1, in this one place), the rules a mapping may have (F4–F6),
- * and the checks a custom mapping must pass (F2), each refusal saying what is wrong and how to fix it.
+ * the checks a custom mapping must pass (F2), each refusal saying what is wrong and how to fix it,
+ * and which fields and properties the mappings make a sync read.
  */
+import { CAMPAIGNS_PROPERTY } from './campaigns.ts';
+import { idPropertyOf } from './matching.ts';
 import {
   fail,
   ok,
@@ -15,6 +18,7 @@ import {
   type SfPersonObject,
   type SyncRule,
 } from './model.ts';
+import type { PlanContext } from './sync-plan.ts';
 
 const LEAD: readonly SfPersonObject[] = ['Lead'];
 const CONTACT: readonly SfPersonObject[] = ['Contact'];
@@ -242,4 +246,45 @@ export function removeMapping(mappings: readonly Mapping[], hsProperty: string):
 /** SPEC F3: the mappings that apply to a record of `object` (it must have the field). */
 export function mappingsFor(mappings: readonly Mapping[], object: SfPersonObject): Mapping[] {
   return mappings.filter((m) => m.objects.includes(object));
+}
+
+/**
+ * The Salesforce fields a read of `object` asks for: those of the synced mappings (rule other than
+ * "Don't sync") that `object` has, once each, in mapping order (the connector adds the system fields).
+ */
+export function sfFieldsFor(
+  ctx: Pick<PlanContext, 'mappings' | 'sfFields'>,
+  object: SfPersonObject,
+): string[] {
+  const fields = ctx.sfFields[object];
+  return [
+    ...new Set(ctx.mappings.filter((m) => m.rule !== 'none' && fields.has(m.sfField)).map((m) => m.sfField)),
+  ];
+}
+
+/** The mapped fields of Lead and Contact together (a batch reads records of both by id or email). */
+export function sfFieldsOfBoth(ctx: Pick<PlanContext, 'mappings' | 'sfFields'>): string[] {
+  return [...new Set([...sfFieldsFor(ctx, 'Lead'), ...sfFieldsFor(ctx, 'Contact')])];
+}
+
+/** F9: the HubSpot properties whose change times matter (Two-way mappings): read with their history. */
+export function historyFor(ctx: Pick<PlanContext, 'mappings'>): string[] {
+  return ctx.mappings.filter((m) => m.rule === 'two_way').map((m) => m.hsProperty);
+}
+
+/**
+ * The HubSpot properties a read of contacts asks for: the email (M1), the opt-out (O1), the link ids
+ * (M3) and the campaigns (K2), then those of the synced mappings; once each.
+ */
+export function hsPropertiesFor(ctx: Pick<PlanContext, 'mappings'>): string[] {
+  return [
+    ...new Set([
+      'email',
+      OPT_OUT.hsProperty,
+      idPropertyOf('Lead'),
+      idPropertyOf('Contact'),
+      CAMPAIGNS_PROPERTY,
+      ...ctx.mappings.filter((m) => m.rule !== 'none').map((m) => m.hsProperty),
+    ]),
+  ];
 }

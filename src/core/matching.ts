@@ -3,7 +3,8 @@
  * becomes, linked to. Pure functions over the records both systems hold for one email.
  */
 import { fail, ok, type Result, type SfPersonObject } from './model.ts';
-import type { SfPerson } from './records.ts';
+import type { Link, SfPerson } from './records.ts';
+import type { Trigger } from './scope.ts';
 
 /** SPEC M1: emails compare trimmed and case-insensitively. */
 export function emailKey(email: string | null | undefined): string | null {
@@ -34,10 +35,33 @@ function firstLinkOrder(a: SfPerson, b: SfPerson): number {
  * records given: those with the same email (M1), a Contact before a Lead, then the oldest. Undefined
  * when none matches.
  */
-export function firstLink(email: string | null, candidates: readonly SfPerson[]): SfPerson | undefined {
+export function firstLink<T extends SfPerson>(email: string | null, candidates: readonly T[]): T | undefined {
   const key = emailKey(email);
   if (key === null) return undefined;
   return candidates.filter((c) => linkable(c) && emailKey(c.email) === key).sort(firstLinkOrder)[0];
+}
+
+/** SPEC M3: the HubSpot property that carries the id of the linked Salesforce record. */
+export function idPropertyOf(object: SfPersonObject): 'salesforceleadid' | 'salesforcecontactid' {
+  return object === 'Lead' ? 'salesforceleadid' : 'salesforcecontactid';
+}
+
+/**
+ * M1–M5, D3: whether planning a unit needs every Salesforce record sharing its email (and its linked
+ * record's). A contact not linked yet does (M1, M2, M7, M8), and so does a change of another record
+ * than the linked one (M2, M4), any trigger but an update (creations, joins, resyncs, imports: full
+ * syncs), and a linked record that is missing, deleted, converted or merged (M4, M5, D3). An update of
+ * the linked record itself, on either side, needs none: a new record with the same email arrives as
+ * a Salesforce change of its own. `linked` is the linked record as read, if it was.
+ */
+export function needsEmailMatch(
+  unit: { readonly link: Link | null; readonly sfRecordId: string | null; readonly trigger: Trigger },
+  linked: SfPerson | undefined,
+): boolean {
+  const { link, sfRecordId, trigger } = unit;
+  if (!link || (sfRecordId !== null && sfRecordId !== link.sfId)) return true;
+  if (trigger !== 'hs_updated' && trigger !== 'sf_updated') return true;
+  return !linked || linked.isDeleted || linked.isConverted || linked.masterRecordId !== null;
 }
 
 /** Why a link moved, for the audit log and `explain` (V1). */

@@ -1,8 +1,10 @@
 /**
  * Whether a record syncs at all when something happens to it, in which directions, and whether the
  * sync is full (values a new mapping would not otherwise backfill move too): SPEC T1, C2–C4, G1–G3,
- * T3, and F10's "an unmapped change never triggers a sync".
+ * T3, and F10's "an unmapped change never triggers a sync". Also which trigger a polled Salesforce
+ * change is (C3: a new record, or an update).
  */
+import type { SfPerson } from './records.ts';
 
 /** SPEC T1: what can trigger a sync of a record. */
 export const triggers = [
@@ -133,4 +135,21 @@ export function decideScope(input: ScopeInput): Scope {
         why: inScope ? 'imported: a full sync (T3)' : 'imported: email only, not in the segment (T3)',
       };
   }
+}
+
+/**
+ * C3: the trigger of a Salesforce change a poll read. A record is new when no poll saw it before: it
+ * was created after the poll's start (`from`, epoch ms), it is not linked, and the poll cursor did not
+ * see it within the overlap (`seenBefore`). On the very first poll nothing is new: records made before
+ * Crosswalk ran are existing records (an import brings them all).
+ */
+export function pollTrigger(input: {
+  readonly firstPoll: boolean;
+  readonly record: SfPerson;
+  readonly linked: boolean;
+  readonly from: number;
+  readonly seenBefore: boolean;
+}): 'sf_created' | 'sf_updated' {
+  const { firstPoll, record, linked, from, seenBefore } = input;
+  return !firstPoll && record.createdAt > from && !linked && !seenBefore ? 'sf_created' : 'sf_updated';
 }

@@ -1,7 +1,14 @@
 /** SPEC M1–M6 and D3: first links by email, and where an existing link points as records change. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { SKIP_NO_EMAIL, currentLink, decideHubSpotCreate, decideSalesforceCreate, emailKey, firstLink } from '../../src/core/matching.ts';
+import {
+  SKIP_NO_EMAIL,
+  currentLink,
+  decideHubSpotCreate,
+  decideSalesforceCreate,
+  emailKey,
+  firstLink,
+} from '../../src/core/matching.ts';
 import type { Result } from '../../src/core/model.ts';
 import type { SfPerson } from '../../src/core/records.ts';
 

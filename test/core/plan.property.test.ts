@@ -11,7 +11,7 @@ import { emailKey, UNKNOWN_VALUE } from '../../src/core/matching.ts';
 import type { Mapping, SyncRule } from '../../src/core/model.ts';
 import { triggers, type Trigger } from '../../src/core/scope.ts';
 import { hsContactProperties, sfFieldsOf } from './fixtures.ts';
-import { applyPlan, context, plan, SF_USERS, T0, type Step, type World } from './world.ts';
+import { applyPlan, context, plan, SF_USERS, T0, type Step, type PlanWorld } from './world.ts';
 import { planWrites, type PlanSettings, type SyncPlan } from '../../src/core/sync-plan.ts';
 import type { HsContact, SfRecord, Snapshot, SfValue } from '../../src/core/records.ts';
 
@@ -134,7 +134,7 @@ const snapshotArb: fc.Arbitrary<Snapshot> = fc
   });
 
 interface Case {
-  readonly world: World;
+  readonly world: PlanWorld;
   readonly step: Step;
   readonly settings: Partial<PlanSettings>;
   /** The rule of each default mapping, in `DEFAULT_MAPPINGS` order. */
@@ -186,7 +186,7 @@ const caseArb: fc.Arbitrary<Case> = fc
     const fromSalesforce = ['sf_created', 'sf_updated', 'import'].includes(c.trigger);
     const origin = fromSalesforce ? salesforce[c.origin % Math.max(salesforce.length, 1)] : undefined;
     let hubspot = c.hubspot;
-    let link: World['link'] = null;
+    let link: PlanWorld['link'] = null;
     const target = c.linkTo === null ? undefined : salesforce[c.linkTo % Math.max(salesforce.length, 1)];
     if (
       hubspot &&

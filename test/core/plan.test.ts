@@ -5,7 +5,7 @@ import { planSync } from '../../src/core/plan.ts';
 import { setMappingRule, DEFAULT_MAPPINGS, addCustomMapping } from '../../src/core/mappings.ts';
 import { UNKNOWN_VALUE } from '../../src/core/matching.ts';
 import type { Mapping, SyncRule } from '../../src/core/model.ts';
-import { applyPlan, context, hsContact, inputOf, plan, sfRecord, T0, type World } from './world.ts';
+import { applyPlan, context, hsContact, inputOf, plan, sfRecord, T0, type PlanWorld } from './world.ts';
 import { hsContactProperties, sfField, sfFieldsOf } from './fixtures.ts';
 import { planWrites, type SyncPlan } from '../../src/core/sync-plan.ts';
 
@@ -29,7 +29,7 @@ function linked(
   sf: Record<string, string | number | boolean | null>,
   agreed: Record<string, string | null>,
   object: 'Lead' | 'Contact' = 'Lead',
-): World {
+): PlanWorld {
   const idProperty = object === 'Lead' ? 'salesforceleadid' : 'salesforcecontactid';
   return {
     hubspot: hsContact({ [idProperty]: '00Q1', ...hs }),
@@ -45,7 +45,7 @@ function linked(
 }
 
 /** Plans, applies, and checks that planning again writes nothing. */
-function settle(world: World, step: Parameters<typeof plan>[1], ctx = context()) {
+function settle(world: PlanWorld, step: Parameters<typeof plan>[1], ctx = context()) {
   const first = plan(world, step, ctx);
   const after = applyPlan(world, first, NOW, ctx);
   const again = plan(after, step, ctx);
@@ -55,7 +55,7 @@ function settle(world: World, step: Parameters<typeof plan>[1], ctx = context())
 
 describe('planner: matching and links (M)', () => {
   it('M1: a first link is made by email, trimmed and case-insensitively', () => {
-    const world: World = {
+    const world: PlanWorld = {
       hubspot: hsContact({ email: 'ann@example.com', firstname: 'Ann' }),
       salesforce: [
         sfRecord('Lead', '00Q1', { Email: '  ANN@Example.com ', LastName: 'Lee', Company: 'Acme' }),
@@ -72,7 +72,7 @@ describe('planner: matching and links (M)', () => {
   });
 
   it('M2: several records share the email: a Contact before a Lead, then the oldest', () => {
-    const world: World = {
+    const world: PlanWorld = {
       hubspot: hsContact({ email: 'a@example.com' }),
       salesforce: [
         sfRecord('Lead', '00Q1', { Email: 'a@example.com', LastName: 'L' }, { createdAt: T0 - 5000 }),
@@ -87,7 +87,7 @@ describe('planner: matching and links (M)', () => {
   });
 
   it('M2: a Salesforce trigger on a lead links the contact that comes first, and says why', () => {
-    const world: World = {
+    const world: PlanWorld = {
       hubspot: null,
       salesforce: [
         sfRecord('Lead', '00Q1', { Email: 'a@example.com', LastName: 'L' }),
@@ -121,7 +121,7 @@ describe('planner: matching and links (M)', () => {
         lastname: 'Old',
       },
     );
-    const world: World = {
+    const world: PlanWorld = {
       ...base,
       salesforce: [
         ...base.salesforce,
@@ -142,7 +142,7 @@ describe('planner: matching and links (M)', () => {
       { Email: 'a@example.com', LastName: 'Lee' },
       { email: 'a@example.com', lastname: 'Lee', jobtitle: null },
     );
-    const converted: World = {
+    const converted: PlanWorld = {
       ...world,
       salesforce: [
         { ...world.salesforce[0]!, isConverted: true, convertedContactId: '0031' },
@@ -177,7 +177,7 @@ describe('planner: matching and links (M)', () => {
   });
 
   it('M7: never creates in Salesforce when a lead or contact has the email: links instead', () => {
-    const world: World = {
+    const world: PlanWorld = {
       hubspot: hsContact({ email: 'a@example.com', lastname: 'Lee' }),
       salesforce: [sfRecord('Contact', '0031', { Email: 'A@EXAMPLE.COM', LastName: 'Lee' })],
       link: null,
@@ -188,7 +188,7 @@ describe('planner: matching and links (M)', () => {
   });
 
   it('M8: never creates a HubSpot contact when one has the email: links instead', () => {
-    const world: World = {
+    const world: PlanWorld = {
       hubspot: hsContact({ email: 'a@example.com' }),
       salesforce: [sfRecord('Lead', '00Q1', { Email: 'a@example.com', LastName: 'Lee', Company: 'Acme' })],
       link: null,
@@ -205,7 +205,7 @@ describe('planner: matching and links (M)', () => {
       { Email: 'other@example.com' },
       { email: 'a@example.com' },
     );
-    const world: World = {
+    const world: PlanWorld = {
       ...base,
       salesforce: [...base.salesforce, sfRecord('Lead', '00Q2', { Email: 'a@example.com', LastName: 'Dup' })],
     };
@@ -240,7 +240,7 @@ describe('planner: matching and links (M)', () => {
 describe('planner: creation settings (C)', () => {
   for (const createAs of ['lead', 'contact'] as const) {
     it(`C1: HubSpot → Salesforce creates a ${createAs}, never both`, () => {
-      const world: World = {
+      const world: PlanWorld = {
         hubspot: hsContact({ email: 'n@example.com', firstname: 'Nia' }),
         salesforce: [],
         link: null,
@@ -259,7 +259,7 @@ describe('planner: creation settings (C)', () => {
   }
 
   it('C1: a new lead with no last name or company gets [[unknown]], which never comes back to HubSpot', () => {
-    const world: World = { hubspot: hsContact({ email: 'n@example.com' }), salesforce: [], link: null };
+    const world: PlanWorld = { hubspot: hsContact({ email: 'n@example.com' }), salesforce: [], link: null };
     const { first, after } = settle(world, { trigger: 'hs_created' });
     assert.deepEqual(first.salesforce.create?.values, {
       Email: 'n@example.com',
@@ -294,7 +294,7 @@ describe('planner: creation settings (C)', () => {
 
   it('C3: a new Salesforce record creates the HubSpot contact whatever the segment; updates then need the segment', () => {
     const ctx = context({ segmentId: '7' });
-    const world: World = {
+    const world: PlanWorld = {
       hubspot: null,
       salesforce: [sfRecord('Lead', '00Q1', { Email: 'n@example.com', LastName: 'Ng', Company: 'Acme' })],
       link: null,
@@ -307,7 +307,7 @@ describe('planner: creation settings (C)', () => {
     assert.equal(first.hubspot.create?.properties.lastname, 'Ng');
     assert.equal(first.hubspot.create?.properties.email, 'n@example.com');
     assert.equal(first.link.action, 'create');
-    const changed: World = {
+    const changed: PlanWorld = {
       ...after,
       salesforce: after.salesforce.map((r) => ({
         ...r,
@@ -333,7 +333,7 @@ describe('planner: creation settings (C)', () => {
   });
 
   it('C4: every HubSpot contact syncs when triggered, unless a segment is set (then members only)', () => {
-    const world: World = {
+    const world: PlanWorld = {
       hubspot: hsContact({ email: 'n@example.com', lastname: 'N' }),
       salesforce: [],
       link: null,
@@ -375,7 +375,7 @@ describe('planner: the segment (G)', () => {
   });
 
   it('G2: joining the segment is a full sync, so a mapping newer than the last sync backfills', () => {
-    const fresh: World = {
+    const fresh: PlanWorld = {
       ...world,
       link: {
         ...world.link!,
@@ -390,7 +390,7 @@ describe('planner: the segment (G)', () => {
   });
 
   it('G3: a segment resync syncs every member fully, and nothing for non-members', () => {
-    const fresh: World = {
+    const fresh: PlanWorld = {
       ...world,
       link: { ...world.link!, snapshot: { ...world.link!.snapshot, values: {} } },
     };
@@ -490,7 +490,7 @@ describe('planner: fields (F)', () => {
   });
 
   it('F6: a record Crosswalk creates without a matching owner belongs to the integration user, and HubSpot follows', () => {
-    const world: World = {
+    const world: PlanWorld = {
       hubspot: hsContact({ email: 'n@example.com', lastname: 'N', hubspot_owner_id: '104' }),
       salesforce: [],
       link: null,
@@ -510,7 +510,7 @@ describe('planner: fields (F)', () => {
     assert.equal(planWrites(quiet), 0);
     assert.match(field(quiet, 'jobtitle').why, /newer than the last sync/);
     assert.equal(quiet.snapshot?.values.jobtitle, undefined);
-    const changed: World = { ...world, hubspot: { ...world.hubspot!, changedAt: { jobtitle: T0 + 5 } } };
+    const changed: PlanWorld = { ...world, hubspot: { ...world.hubspot!, changedAt: { jobtitle: T0 + 5 } } };
     assert.equal(plan(changed, { trigger: 'hs_updated' }).salesforce.update?.values.Title, 'CTO');
     for (const trigger of ['record_resync', 'import'] as const)
       assert.equal(
@@ -556,7 +556,7 @@ describe('planner: fields (F)', () => {
 
   it('F9: Two-way, both changed: the later change wins; a tie goes to Salesforce', () => {
     const ctx = context({}, withRule('jobtitle', 'two_way'));
-    const make = (hsAt: number, sfAt: number): World => {
+    const make = (hsAt: number, sfAt: number): PlanWorld => {
       const w = linked(
         { email: 'a@example.com', jobtitle: 'H' },
         { Email: 'a@example.com', Title: 'S' },
@@ -645,13 +645,13 @@ describe('planner: opt-out (O)', () => {
   const base = linked({ email: 'a@example.com' }, { Email: 'a@example.com' }, { email: 'a@example.com' });
 
   it('O1: unsubscribed in HubSpot ⇒ the Salesforce checkbox is set', () => {
-    const world: World = { ...base, hubspot: { ...base.hubspot!, optedOut: true } };
+    const world: PlanWorld = { ...base, hubspot: { ...base.hubspot!, optedOut: true } };
     const { first } = settle(world, { trigger: 'hs_updated' });
     assert.equal(first.salesforce.update?.values.HasOptedOutOfEmail, true);
   });
 
   it('O1: the Salesforce checkbox ⇒ HubSpot unsubscribed from all email', () => {
-    const world: World = {
+    const world: PlanWorld = {
       ...base,
       salesforce: [
         { ...base.salesforce[0]!, values: { ...base.salesforce[0]!.values, HasOptedOutOfEmail: true } },
@@ -663,7 +663,7 @@ describe('planner: opt-out (O)', () => {
   });
 
   it('O1: clearing the checkbox never resubscribes; the next sync sets it again', () => {
-    const world: World = {
+    const world: PlanWorld = {
       ...base,
       hubspot: { ...base.hubspot!, optedOut: true },
       link: { ...base.link!, snapshot: { ...base.link!.snapshot, optOut: true } },
@@ -676,7 +676,7 @@ describe('planner: opt-out (O)', () => {
   });
 
   it('O1: a new Salesforce record that opted out creates an unsubscribed HubSpot contact', () => {
-    const world: World = {
+    const world: PlanWorld = {
       hubspot: null,
       salesforce: [
         sfRecord('Lead', '00Q1', { Email: 'n@example.com', LastName: 'N', HasOptedOutOfEmail: true }),
@@ -689,7 +689,7 @@ describe('planner: opt-out (O)', () => {
   });
 
   it('O2: opt-out does not move for a contact out of the segment', () => {
-    const world: World = { ...base, hubspot: { ...base.hubspot!, optedOut: true } };
+    const world: PlanWorld = { ...base, hubspot: { ...base.hubspot!, optedOut: true } };
     const p = plan(world, { trigger: 'hs_updated', isMember: false }, context({ segmentId: '7' }));
     assert.equal(planWrites(p), 0);
     const created = plan(
@@ -724,7 +724,7 @@ describe('planner: accounts and campaigns (K)', () => {
     const toHs = settle(world, { trigger: 'sf_updated', sfRecordId: '00Q1' }, ctx).first;
     assert.equal(toHs.hubspot.primaryCompanyId, '9001');
 
-    const moved: World = {
+    const moved: PlanWorld = {
       ...world,
       hubspot: { ...world.hubspot!, primaryCompanyId: '9002' },
       link: { ...world.link!, snapshot: { ...world.link!.snapshot, accountId: '001A' } },
@@ -746,7 +746,7 @@ describe('planner: accounts and campaigns (K)', () => {
   });
 
   it("K2: the record's live campaigns become salesforcecampaignids, Salesforce → HubSpot only", () => {
-    const world: World = {
+    const world: PlanWorld = {
       ...linked(
         { email: 'a@example.com', salesforcecampaignids: '701X' },
         { Email: 'a@example.com' },
@@ -775,7 +775,7 @@ describe('planner: deletes and merges (D)', () => {
     { Email: 'a@example.com', LastName: 'Lee' },
     { email: 'a@example.com', lastname: 'Lee' },
   );
-  const deleted: World = { ...base, salesforce: [{ ...base.salesforce[0]!, isDeleted: true }] };
+  const deleted: PlanWorld = { ...base, salesforce: [{ ...base.salesforce[0]!, isDeleted: true }] };
 
   it('D1: a Salesforce delete does nothing in HubSpot by default; the link ends', () => {
     const p = plan(deleted, { trigger: 'sf_updated', sfRecordId: '00Q1' });
@@ -795,14 +795,14 @@ describe('planner: deletes and merges (D)', () => {
   });
 
   it('D2: a HubSpot delete never deletes in Salesforce; the link ends; a later Salesforce change brings the contact back and says why', () => {
-    const gone: World = { ...base, hubspot: null };
+    const gone: PlanWorld = { ...base, hubspot: null };
     const p = plan(gone, { trigger: 'hs_updated' });
     assert.equal(p.link.action, 'end');
     assert.equal(p.salesforce.update, null);
     assert.equal(planWrites(p), 0);
     const after = applyPlan(gone, p, NOW);
     assert.equal(after.link, null);
-    const changed: World = {
+    const changed: PlanWorld = {
       ...after,
       salesforce: after.salesforce.map((r) => ({ ...r, modifiedAt: NOW + 1 })),
     };
@@ -824,7 +824,7 @@ describe('planner: deletes and merges (D)', () => {
   });
 
   it('D3: a link to a merged-away record moves to the master', () => {
-    const merged: World = {
+    const merged: PlanWorld = {
       ...base,
       salesforce: [
         { ...base.salesforce[0]!, isDeleted: true, masterRecordId: '00Q9' },
@@ -839,7 +839,7 @@ describe('planner: deletes and merges (D)', () => {
 });
 
 describe('planner: triggers and import (T)', () => {
-  const hsOnly: World = {
+  const hsOnly: PlanWorld = {
     hubspot: hsContact({ email: 'a@example.com', lastname: 'Lee' }),
     salesforce: [],
     link: null,
@@ -862,7 +862,7 @@ describe('planner: triggers and import (T)', () => {
   });
 
   it('T3: an import creates the HubSpot contact and syncs values for records in scope', () => {
-    const world: World = {
+    const world: PlanWorld = {
       hubspot: null,
       salesforce: [sfRecord('Contact', '0031', { Email: 'Imp@Example.com', LastName: 'Imp', Title: 'CEO' })],
       link: null,
@@ -878,7 +878,7 @@ describe('planner: triggers and import (T)', () => {
   });
 
   it('T3: out of the segment, an import creates the contact with the email only', () => {
-    const world: World = {
+    const world: PlanWorld = {
       hubspot: null,
       salesforce: [
         sfRecord('Contact', '0031', { Email: 'imp@example.com', LastName: 'Imp', HasOptedOutOfEmail: true }),
@@ -895,7 +895,7 @@ describe('planner: triggers and import (T)', () => {
   });
 
   it('T3: existing contacts are linked, not duplicated; duplicate emails give one contact', () => {
-    const existing: World = {
+    const existing: PlanWorld = {
       hubspot: hsContact({ email: 'imp@example.com' }),
       salesforce: [sfRecord('Lead', '00Q1', { Email: 'imp@example.com', LastName: 'Imp' })],
       link: null,
@@ -904,7 +904,7 @@ describe('planner: triggers and import (T)', () => {
     assert.equal(linkedPlan.hubspot.create, null);
     assert.equal(linkedPlan.link.action, 'create');
     const after = applyPlan(existing, linkedPlan, NOW);
-    const twin: World = {
+    const twin: PlanWorld = {
       ...after,
       salesforce: [
         ...after.salesforce,
@@ -928,7 +928,7 @@ describe('planner: triggers and import (T)', () => {
 
 describe('planner: errors and reasons (E1, V1)', () => {
   it('E1: a plan error carries the direction, category, code, message and a fix', () => {
-    const world: World = {
+    const world: PlanWorld = {
       hubspot: hsContact({ email: 'a@example.com', numemployees: '123456789' }),
       salesforce: [],
       link: null,

@@ -1,15 +1,22 @@
 /**
  * A tiny model of both systems for planner tests: one HubSpot contact, the Salesforce records around
- * it and the link. `applyPlan` carries a plan out the way the engine will (creates get new ids, writes
- * stamp the change time, HubSpot's read-only opt-out moves only by unsubscribing), so that tests can
- * plan again on the result.
+ * it and the link. `applyPlan` carries a plan out the way the engine does (creates get new ids, writes
+ * stamp the change time, HubSpot's read-only opt-out moves only by unsubscribing, the link becomes
+ * `linkAfter`), so that tests can plan again on the result.
  */
 import { DEFAULT_MAPPINGS } from '../../src/core/mappings.ts';
+import { linkAfter } from '../../src/core/link-after.ts';
 import { planSync } from '../../src/core/plan.ts';
 import type { Mapping } from '../../src/core/model.ts';
 import type { Trigger } from '../../src/core/scope.ts';
 import { hsContactProperties, sfFieldsOf } from './fixtures.ts';
-import { DEFAULT_PLAN_SETTINGS, type PlanContext, type PlanInput, type PlanSettings, type SyncPlan } from '../../src/core/sync-plan.ts';
+import {
+  DEFAULT_PLAN_SETTINGS,
+  type PlanContext,
+  type PlanInput,
+  type PlanSettings,
+  type SyncPlan,
+} from '../../src/core/sync-plan.ts';
 import type { HsContact, Link, SfRecord, SfValue, CampaignMembership } from '../../src/core/records.ts';
 
 export const T0 = Date.UTC(2026, 0, 1);
@@ -81,12 +88,15 @@ export function sfRecord(
   };
 }
 
-export interface World {
+export interface PlanWorld {
   readonly hubspot: HsContact | null;
   readonly salesforce: readonly SfRecord[];
   readonly link: Link | null;
   readonly campaigns?: ReadonlyMap<string, readonly CampaignMembership[]>;
 }
+
+/** @deprecated The old name, kept while bench/core-plan.ts still imports it: use `PlanWorld`. */
+export type World = PlanWorld;
 
 export interface Step {
   readonly trigger: Trigger;
@@ -94,7 +104,7 @@ export interface Step {
   readonly isMember?: boolean;
 }
 
-export function inputOf(world: World, step: Step): PlanInput {
+export function inputOf(world: PlanWorld, step: Step): PlanInput {
   return {
     trigger: step.trigger,
     hubspot: world.hubspot,
@@ -106,12 +116,17 @@ export function inputOf(world: World, step: Step): PlanInput {
   };
 }
 
-export function plan(world: World, step: Step, ctx: PlanContext = context()): SyncPlan {
+export function plan(world: PlanWorld, step: Step, ctx: PlanContext = context()): SyncPlan {
   return planSync(inputOf(world, step), ctx);
 }
 
 /** Carries a plan out at time `now`, as the engine will. New records get ids `hs-new` and `sf-new`. */
-export function applyPlan(world: World, p: SyncPlan, now: number, ctx: PlanContext = context()): World {
+export function applyPlan(
+  world: PlanWorld,
+  p: SyncPlan,
+  now: number,
+  ctx: PlanContext = context(),
+): PlanWorld {
   let hubspot = world.hubspot;
   let salesforce = [...world.salesforce];
   const write = (contact: HsContact, properties: Readonly<Record<string, string>>): HsContact => {
@@ -168,25 +183,14 @@ export function applyPlan(world: World, p: SyncPlan, now: number, ctx: PlanConte
     });
   }
 
-  let link = world.link;
+  // M3: a record the plan created gets its id written into the contact (the engine does it with the writes).
   const change = p.link;
-  if (change.action === 'end') link = null;
-  else if (change.action === 'create') {
-    const sfId = change.sfId ?? createdSfId!;
-    const hsContactId = change.hsContactId ?? hubspot!.id;
-    link = { hsContactId, sfObject: change.sfObject, sfId, snapshot: p.snapshot!, lastSyncedAt: now };
-    if (change.sfId === null && hubspot) hubspot = write(hubspot, { [change.idProperty]: sfId });
-  } else if (change.action === 'move' && link) {
-    link = {
-      ...link,
-      sfObject: change.sfObject,
-      sfId: change.sfId,
-      snapshot: p.snapshot!,
-      lastSyncedAt: now,
-    };
-  } else if (change.action === 'keep' && link && p.snapshot && p.outcome === 'synced') {
-    link = { ...link, snapshot: p.snapshot, lastSyncedAt: now };
-  }
+  if (change.action === 'create' && change.sfId === null && createdSfId !== null && hubspot)
+    hubspot = write(hubspot, { [change.idProperty]: createdSfId });
+  // The link as the engine stores it once the writes succeeded.
+  const hsId = p.hubspot.update?.id ?? (p.hubspot.create ? 'hs-new' : null) ?? world.hubspot?.id ?? null;
+  const after = linkAfter(p, world.link, hsId, createdSfId, now);
+  const link = after.action === 'save' ? after.link : after.action === 'end' ? null : world.link;
   if (link) {
     const { sfId, hsContactId } = link;
     salesforce = salesforce.map((r) =>
