@@ -16,7 +16,8 @@ import {
   syncRules,
 } from '../core/model.ts';
 import type { HubSpotPort, SalesforcePort } from '../connectors/ports.ts';
-import { ORG_USAGE, type CycleReport } from '../engine/engine.ts';
+import type { CycleReport } from '../engine/engine.ts';
+import { ORG_USAGE_KEY } from '../engine/state-keys.ts';
 import type { Service } from '../engine/service.ts';
 import {
   checkSetting,
@@ -28,7 +29,7 @@ import {
   settingKeys,
   type SettingKey,
   type SettingProblem,
-} from '../engine/settings.ts';
+} from '../config/settings.ts';
 import type { ErrorEntry, StateStore } from '../store/state-store.ts';
 import type { ErrorList, Explanation, Setting, Usage } from './contract.ts';
 
@@ -242,7 +243,7 @@ export async function addMapping(
 export async function usage(store: StateStore, now: number): Promise<Usage> {
   const settings = resolveSettings(await store.settings());
   const allocation = settings.sfDailyAllocation;
-  const org = await store.cursor(ORG_USAGE);
+  const org = await store.cursor(ORG_USAGE_KEY);
   return {
     polling: pollingCost(settings.pollIntervalSeconds, allocation),
     windowMs: DAY_MS,

@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorld, type World } from '../helpers/e2e.ts';
-import { ORG_USAGE } from '../../src/engine/engine.ts';
+import { ORG_USAGE_KEY as ORG_USAGE } from '../../src/engine/state-keys.ts';
 import { emailKey } from '../../src/core/matching.ts';
 
 const DAY = 86_400_000;

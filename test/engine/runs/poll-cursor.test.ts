@@ -1,7 +1,7 @@
 /** The poll position with its overlap memory: what a re-read may skip, and what counts as new (C3). */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { PollCursor } from '../../src/engine/poll-cursor.ts';
+import { PollCursor } from '../../../src/engine/runs/poll-cursor.ts';
 
 const MINUTE = 60_000;
 

@@ -1,0 +1,117 @@
+/**
+ * K1, before planning a batch: each HubSpot contact's primary company, and the company of every
+ * account involved, matched by `salesforceaccountid` (never by domain). An account with no company
+ * gets one first, so the contact's primary company can be set in the same run. What is learnt goes
+ * into the run's plan context (`companyOfAccount`, `accountOfCompany`).
+ */
+import { decideCompany, domainOf } from '../core/accounts.ts';
+import { classifyError } from '../core/errors.ts';
+import { emailKey } from '../core/matching.ts';
+import { accountKey, companyKey, type HsCompanyRef, type SfRecord } from '../core/records.ts';
+import type { AuditEntry } from '../store/state-store.ts';
+import type { EngineDeps } from './deps.ts';
+import type { Gathered } from './gather.ts';
+import { recordError } from './record-outcomes.ts';
+import type { Run } from './run.ts';
+
+/**
+ * The live records whose accounts K1 looks at: those of units that can sync now (in the segment, or
+ * new: C3) — a record's own, its link's, and those sharing its email (M2, M4).
+ */
+function accountCandidates(run: Run, g: Gathered): SfRecord[] {
+  const candidates = new Map<string, SfRecord>();
+  for (const u of g.units) {
+    const inScope = run.members === null || !u.hubspot || run.members.has(u.hubspot.id);
+    if (!inScope) continue;
+    const own = [g.sfById.get(u.sfRecordId ?? ''), g.sfById.get(u.link?.sfId ?? '')];
+    const keys = [emailKey(u.hubspot?.properties.email), ...own.map((r) => emailKey(r?.email))];
+    for (const r of [...own, ...keys.flatMap((k) => (k ? (g.byEmail.get(k) ?? []) : []))])
+      if (r && !r.isDeleted) candidates.set(r.id, r);
+  }
+  return [...candidates.values()];
+}
+
+/** The account ids of contacts among `records`, without repeats. */
+function accountsOf(records: readonly SfRecord[]): string[] {
+  const ids = new Set<string>();
+  for (const r of records)
+    if (r.object === 'Contact' && typeof r.values.AccountId === 'string' && r.values.AccountId !== '')
+      ids.add(r.values.AccountId);
+  return [...ids];
+}
+
+/** K1 for a gathered batch (account sync on): see the file header. */
+export async function syncCompanies(deps: EngineDeps, run: Run, g: Gathered): Promise<void> {
+  const { salesforce: sf, hubspot: hs, store, now } = deps;
+  const companyOf = run.ctx.companyOfAccount as Map<string, string>;
+  const accountOf = run.ctx.accountOfCompany as Map<string, string>;
+  // Companies this engine created: search lags behind creates in HubSpot, so they are not looked up again.
+  for (const [account, company] of deps.memory.createdCompanies) {
+    companyOf.set(account, company);
+    accountOf.set(company, account);
+  }
+  const learn = (companies: readonly HsCompanyRef[]) => {
+    for (const c of companies) {
+      if (c.salesforceAccountId === null) continue;
+      accountOf.set(c.id, c.salesforceAccountId);
+      // Two companies with one account id: the oldest is the account's (decideCompany).
+      const known = companyOf.get(c.salesforceAccountId);
+      if (known === undefined || Number(c.id) < Number(known)) companyOf.set(c.salesforceAccountId, c.id);
+    }
+  };
+  const records = accountCandidates(run, g);
+
+  const contactIds = g.units.flatMap((u) => (u.hubspot ? [u.hubspot.id] : []));
+  const primaries = contactIds.length ? await hs.primaryCompanies(contactIds) : new Map<string, string>();
+  for (const u of g.units)
+    if (u.hubspot) u.hubspot = { ...u.hubspot, primaryCompanyId: primaries.get(u.hubspot.id) ?? null };
+  const unknownCompanies = [...new Set(primaries.values())].filter((id) => !accountOf.has(id));
+  if (unknownCompanies.length) learn(await hs.companiesByIds(unknownCompanies));
+
+  const accounts = accountsOf(records).filter((id) => !companyOf.has(id));
+  if (accounts.length === 0) return;
+  const companies = await hs.companiesByAccountIds(accounts);
+  learn(companies);
+  const missing = accounts.filter(
+    (id) => decideCompany({ accountSync: true, sfAccountId: id, companies }).action === 'create',
+  );
+  if (missing.length === 0) return;
+  const found = await sf.accounts(missing);
+  const outcomes = await hs.createCompanies(
+    found.map((a) => ({ name: a.name, domain: domainOf(a.website), salesforceAccountId: a.id })),
+  );
+  const at = now();
+  const audit: AuditEntry[] = [];
+  for (const [k, outcome] of outcomes.entries()) {
+    const account = found[k]!;
+    if (!outcome.ok) {
+      const cls = classifyError({ system: 'hubspot', code: outcome.code });
+      await recordError(deps, {
+        record: accountKey(account.id),
+        email: null,
+        direction: 'to_hubspot',
+        category: cls.category,
+        code: outcome.code,
+        message: outcome.message,
+        fix: cls.fix,
+        at,
+      });
+      continue;
+    }
+    companyOf.set(account.id, outcome.id);
+    accountOf.set(outcome.id, account.id);
+    deps.memory.createdCompanies.set(account.id, outcome.id);
+    await store.clearErrors(accountKey(account.id));
+    audit.push({
+      at,
+      runId: run.id,
+      record: companyKey(outcome.id),
+      system: 'hubspot',
+      field: 'salesforceaccountid',
+      oldValue: null,
+      newValue: account.id,
+      why: 'no HubSpot company had this salesforceaccountid: created for the account (K1)',
+    });
+  }
+  if (audit.length) await store.appendAudit(audit);
+}

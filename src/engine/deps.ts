@@ -1,0 +1,62 @@
+/**
+ * What the engine's parts are given: the ports (Salesforce, HubSpot, the store), the clock, the
+ * event sink, the tunables and the engine's memory (what outlives a run). Every function of the pipeline takes these `EngineDeps` first and the
+ * `Run` second; nothing reads them from a shared instance.
+ */
+import type { HubSpotPort, SalesforcePort } from '../connectors/ports.ts';
+import type { StateStore } from '../store/state-store.ts';
+import type { EngineEvent, EngineMemory } from './run.ts';
+
+export interface EngineOptions {
+  readonly salesforce: SalesforcePort;
+  readonly hubspot: HubSpotPort;
+  readonly store: StateStore;
+  /** Injected clock, epoch ms. */
+  readonly now: () => number;
+  /** How far each poll reaches back before the last cursor (ms): equal timestamps, clock skew, long transactions. Default 60 s. */
+  readonly overlapMs?: number;
+  /** Progress and outcome events, for the CLI and logs. A listener that throws never fails a run. */
+  readonly onEvent?: (event: EngineEvent) => void;
+  /**
+   * T2: with HubSpot webhooks on, HubSpot's poll is a safety net: a cycle polls HubSpot only when
+   * this long (ms) has passed since its last HubSpot poll. Default 0: every cycle.
+   */
+  readonly hubspotPollMs?: number;
+  /** B1: how long Salesforce calls pause after `REQUEST_LIMIT_EXCEEDED` (ms). Default 15 minutes. */
+  readonly limitPauseMs?: number;
+}
+
+export interface EngineDeps {
+  readonly salesforce: SalesforcePort;
+  readonly hubspot: HubSpotPort;
+  readonly store: StateStore;
+  readonly now: () => number;
+  /** Sends an event to the listener; a listener's error is swallowed (it is the listener's bug, not the run's). */
+  readonly emit: (event: EngineEvent) => void;
+  readonly overlapMs: number;
+  readonly hubspotPollMs: number;
+  readonly limitPauseMs: number;
+  /** What outlives a run: metadata, companies created, the last HubSpot poll. */
+  readonly memory: EngineMemory;
+}
+
+export function engineDeps(options: EngineOptions, memory: EngineMemory): EngineDeps {
+  const listener = options.onEvent;
+  return {
+    salesforce: options.salesforce,
+    hubspot: options.hubspot,
+    store: options.store,
+    now: options.now,
+    emit: (event) => {
+      try {
+        listener?.(event);
+      } catch {
+        // A listener's failure is its own; the run goes on (see the doc above).
+      }
+    },
+    overlapMs: options.overlapMs ?? 60_000,
+    hubspotPollMs: options.hubspotPollMs ?? 0,
+    limitPauseMs: options.limitPauseMs ?? 15 * 60_000,
+    memory,
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * The plan context of a run: the settings and mappings (from the store, every run) and the metadata
+ * of both systems (HubSpot properties, Salesforce fields of Lead and Contact, users, owners, the
+ * integration user). Metadata is read once per engine, and again when the mappings name a property
+ * or field it does not know (a mapping added after the engine started, for something created since).
+ */
+import { planSettings, resolveSettings } from '../config/settings.ts';
+import { DEFAULT_MAPPINGS } from '../core/mappings.ts';
+import type { HsProperty, Mapping, SfField, SfPersonObject } from '../core/model.ts';
+import type { PlanContext } from '../core/sync-plan.ts';
+import type { HubSpotPort, SalesforcePort } from '../connectors/ports.ts';
+import type { EngineDeps } from './deps.ts';
+
+/** The metadata mappings are checked against (F1, F2). */
+export interface MappedMetadata {
+  readonly hsProperties: ReadonlyMap<string, HsProperty>;
+  readonly sfFields: Readonly<Record<SfPersonObject, ReadonlyMap<string, SfField>>>;
+}
+
+/** What the engine keeps between runs: the last context, and the mappings its metadata was checked against. */
+export interface MetadataCache {
+  context: PlanContext | null;
+  /** The mappings (`property:field,…`) the metadata was last checked against. */
+  mappings: string;
+}
+
+/** HubSpot's contact properties and Salesforce's Lead and Contact fields: three calls. */
+export async function readMappedMetadata(sf: SalesforcePort, hs: HubSpotPort): Promise<MappedMetadata> {
+  const [lead, contact, properties] = await Promise.all([
+    sf.describe('Lead'),
+    sf.describe('Contact'),
+    hs.properties(),
+  ]);
+  return {
+    hsProperties: new Map(properties.map((p) => [p.name, p])),
+    sfFields: {
+      Lead: new Map(lead.map((f) => [f.name, f])),
+      Contact: new Map(contact.map((f) => [f.name, f])),
+    },
+  };
+}
+
+/** Whether `mappings` name a property or field the context's metadata does not know. */
+function namesUnknown(context: PlanContext, mappings: readonly Mapping[]): boolean {
+  return mappings.some(
+    (m) =>
+      !context.hsProperties.has(m.hsProperty) || m.objects.some((o) => !context.sfFields[o].has(m.sfField)),
+  );
+}
+
+/** The plan context for a new run: settings and mappings afresh; metadata from the cache when it still serves. */
+export async function loadPlanContext(deps: EngineDeps, cache: MetadataCache): Promise<PlanContext> {
+  const { salesforce: sf, hubspot: hs, store } = deps;
+  const settings = planSettings(resolveSettings(await store.settings()));
+  const mappings: readonly Mapping[] = (await store.mappings()) ?? DEFAULT_MAPPINGS;
+  const mapped = mappings.map((m) => `${m.hsProperty}:${m.sfField}`).join(',');
+  const stale = cache.context !== null && mapped !== cache.mappings && namesUnknown(cache.context, mappings);
+  cache.mappings = mapped;
+  let context = cache.context;
+  if (!context || stale) {
+    const [metadata, users, owners, integrationUserId] = await Promise.all([
+      readMappedMetadata(sf, hs),
+      sf.users(),
+      hs.owners(),
+      sf.integrationUserId(),
+    ]);
+    context = {
+      settings,
+      mappings,
+      ...metadata,
+      sfUsers: users,
+      hsOwners: owners,
+      integrationUserId,
+      companyOfAccount: new Map(),
+      accountOfCompany: new Map(),
+    };
+  }
+  // Company pairs (K1) are learnt afresh each run: a company deleted or re-pointed in HubSpot is not remembered.
+  cache.context = {
+    ...context,
+    settings,
+    mappings,
+    companyOfAccount: new Map(),
+    accountOfCompany: new Map(),
+  };
+  return cache.context;
+}

@@ -1,0 +1,150 @@
+/**
+ * Record: what a batch came to, into the store — errors (E1) for what failed, links and snapshots
+ * for what succeeded (the link as core's `linkAfter` says), the audit log and the explanations (V1),
+ * and the run's counts. Also D2's ended links. Nothing here calls a CRM.
+ */
+import { decideHubSpotDelete } from '../core/deletes.ts';
+import { classifyError, nextAttemptAt, type ErrorCategory } from '../core/errors.ts';
+import { linkAfter } from '../core/link-after.ts';
+import { hsKey, sfKey, targetOf, type Direction, type RecordKey } from '../core/records.ts';
+import { planWrites } from '../core/sync-plan.ts';
+import type { AuditEntry } from '../store/state-store.ts';
+import { auditOf } from './audit.ts';
+import type { CarriedOut, Planned } from './carry-out.ts';
+import type { EngineDeps } from './deps.ts';
+import type { Run } from './run.ts';
+
+/** An error to record in the error log (E1). */
+export interface ErrorToRecord {
+  readonly record: RecordKey;
+  readonly email: string | null;
+  readonly direction: Direction;
+  readonly category: ErrorCategory;
+  readonly code: string;
+  readonly message: string;
+  readonly fix: string;
+  readonly at: number;
+}
+
+/** Records an error; the same error seen again counts one more attempt, and waits longer (E2). */
+export async function recordError(deps: EngineDeps, e: ErrorToRecord): Promise<void> {
+  const { store } = deps;
+  const existing = (await store.errors({ records: [e.record] })).find(
+    (x) => x.record === e.record && x.direction === e.direction && x.code === e.code,
+  );
+  await store.recordError({
+    record: e.record,
+    email: e.email,
+    direction: e.direction,
+    category: e.category,
+    code: e.code,
+    message: e.message,
+    fix: e.fix,
+    lastSeen: e.at,
+    nextAttempt: nextAttemptAt((existing?.attempts ?? 0) + 1, e.at),
+  });
+}
+
+/** D2: ends the links of HubSpot contacts deleted there; the audit log says why. */
+export async function endLinks(deps: EngineDeps, run: Run, hsContactIds: readonly string[]): Promise<void> {
+  const { store, now } = deps;
+  const links = await store.linksByHubSpotIds(hsContactIds);
+  const why = decideHubSpotDelete().why;
+  const at = now();
+  for (const link of links) await store.endLink(link.hsContactId, why, at);
+  if (links.length)
+    await store.appendAudit(
+      links.map((link) => ({
+        at,
+        runId: run.id,
+        record: hsKey(link.hsContactId),
+        system: 'hubspot' as const,
+        field: 'link',
+        oldValue: link.sfId,
+        newValue: null,
+        why,
+      })),
+    );
+}
+
+/** Stores what a batch came to (see the file header), one plan after another, then the audit log. */
+export async function recordOutcomes(
+  deps: EngineDeps,
+  run: Run,
+  planned: readonly Planned[],
+  done: CarriedOut,
+): Promise<void> {
+  const { store, now } = deps;
+  const { counts } = run;
+  // After the writes: our own writes coming back in the next poll are older than this (E2, F10).
+  const at = now();
+  const audit: AuditEntry[] = [];
+  for (const [i, p] of planned.entries()) {
+    const { unit, plan, input } = p;
+    const hsId = plan.hubspot.update?.id ?? done.hsCreated.get(i) ?? unit.hubspot?.id ?? null;
+    const createdSfId = done.sfCreated.get(i) ?? null;
+    const record = hsId ? hsKey(hsId) : sfKey(unit.sfRecordId ?? '');
+    const email =
+      unit.hubspot?.properties.email ?? input.salesforce.find((r) => r.id === unit.sfRecordId)?.email ?? null;
+    const failed = done.failures.get(i) ?? [];
+    if (plan.outcome === 'skipped') counts.skipped++;
+    for (const { direction, outcome } of failed) {
+      const cls = classifyError({ system: targetOf(direction), code: outcome.code });
+      await recordError(deps, {
+        record,
+        email,
+        direction,
+        category: cls.category,
+        code: outcome.code,
+        message: outcome.message,
+        fix: cls.fix,
+        at,
+      });
+    }
+    // Every write went through: the snapshot is stored, even when some fields failed in the plan
+    // itself (their old agreed values stay in it), so what did agree is not decided again (F7, F9).
+    const succeeded =
+      failed.length === 0 &&
+      (plan.outcome === 'synced' ||
+        plan.outcome === 'link_ended' ||
+        (plan.outcome === 'failed' && plan.snapshot !== null));
+    for (const e of plan.errors) await recordError(deps, { record, email, ...e, at });
+    // Success clears the record's errors, except those this plan met again (they keep counting).
+    if (succeeded) {
+      await store.clearErrors(record, plan.errors);
+      // The same record may have failed under its Salesforce key before it had a HubSpot contact.
+      for (const id of new Set([unit.sfRecordId, unit.link?.sfId]))
+        if (id && sfKey(id) !== record) await store.clearErrors(sfKey(id));
+    } else if (plan.outcome === 'skipped' && failed.length === 0 && plan.errors.length === 0) {
+      // Nothing to do for the record any more (out of scope, no email…): old errors no longer apply.
+      await store.clearErrors(record);
+    }
+    if (run.repairs && failed.length === 0 && planWrites(plan) > 0)
+      run.repairs.push({
+        hsContactId: hsId,
+        email: email?.trim().toLowerCase() ?? null,
+        salesforce: Object.keys(plan.salesforce.update?.values ?? plan.salesforce.create?.values ?? {}),
+        hubspot: Object.keys(plan.hubspot.update?.properties ?? plan.hubspot.create?.properties ?? {}),
+      });
+    if (failed.length > 0 || plan.outcome === 'failed') counts.failed++;
+    else if (plan.outcome === 'synced') counts.synced++;
+    if (succeeded) {
+      const after = linkAfter(plan, unit.link, hsId, createdSfId, at);
+      if (after.action === 'end') await store.endLink(after.hsContactId, after.why, at);
+      else if (after.action === 'save') await store.saveLink(after.link);
+      audit.push(...auditOf(p, hsId, createdSfId, run.id, at));
+    }
+    if (plan.outcome !== 'skipped' || unit.hubspot) {
+      await store.saveExplanation({
+        hsContactId: hsId,
+        sfId: plan.salesforce.update?.id ?? createdSfId ?? unit.link?.sfId ?? null,
+        email: email?.trim().toLowerCase() ?? null,
+        at,
+        outcome: failed.length ? 'failed' : plan.outcome,
+        why: plan.why,
+        fields: plan.fields,
+      });
+    }
+  }
+  if (audit.length) await store.appendAudit(audit);
+}

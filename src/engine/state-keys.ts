@@ -1,0 +1,24 @@
+/**
+ * Every **state key** the engine and the app keep in the store (`StateStore.cursor`/`setCursor`),
+ * named once. A state key holds one small value that outlives a run: a poll's **cursor** (where the
+ * next poll starts), a pause, the org's last known use, a segment's last join, the last reconciliation.
+ */
+import type { SfPersonObject } from '../core/model.ts';
+
+/** The poll cursor of a Salesforce object (a `PollCursor`, serialised). */
+export const salesforcePollKey = (object: SfPersonObject): string => `salesforce:${object}`;
+
+/** The poll cursor of HubSpot contacts (a `PollCursor`, serialised). */
+export const HUBSPOT_POLL_KEY = 'hubspot:contacts';
+
+/** B1: until when Salesforce calls pause after `REQUEST_LIMIT_EXCEEDED` (epoch ms). */
+export const PAUSED_UNTIL_KEY = 'salesforce:paused-until';
+
+/** B1: the org's own API use as its last answer gave it (JSON, with the time it was seen). */
+export const ORG_USAGE_KEY = 'salesforce:org-usage';
+
+/** G2: when the latest member that a run saw joined the segment (epoch ms). */
+export const segmentJoinedKey = (segmentId: string): string => `segment:${segmentId}:joined`;
+
+/** When the last scheduled reconciliation ran (epoch ms). */
+export const RECONCILED_AT_KEY = 'reconcile:last';

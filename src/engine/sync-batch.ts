@@ -1,0 +1,126 @@
+/**
+ * One batch through the pipeline: units → select → gather → (K1 companies) → plan → carry out →
+ * record. Every run kind hands its pages of units to `syncBatch`; `syncContacts` does so for HubSpot
+ * contacts by id (retries, webhooks, reconciliation, resyncs, segment joins).
+ */
+import { pendingRetries, waitsForRetry } from '../core/errors.ts';
+import { isEcho } from '../core/echo.ts';
+import { emailKey } from '../core/matching.ts';
+import { historyFor, hsPropertiesFor } from '../core/mappings.ts';
+import { hsKey, sfKey, type SfRecord } from '../core/records.ts';
+import type { Trigger } from '../core/scope.ts';
+import { planSync } from '../core/plan.ts';
+import { pausing } from './budget.ts';
+import { carryOut, type Planned } from './carry-out.ts';
+import { syncCompanies } from './companies.ts';
+import type { EngineDeps } from './deps.ts';
+import { gatherLinked, gatherMatches, planInputs } from './gather.ts';
+import { endLinks, recordOutcomes } from './record-outcomes.ts';
+import type { Run } from './run.ts';
+import { hubspotUnits, type Unit } from './unit.ts';
+
+/**
+ * The units of a batch that are planned: one per contact (a contact changed on both sides in one
+ * batch is planned once); not a HubSpot change that gives nothing (F10, unless `retrying`); not a
+ * record whose error waits for its retry (E2, unless `retrying`).
+ */
+async function selectUnits(
+  deps: EngineDeps,
+  run: Run,
+  units: readonly Unit[],
+  known: ReadonlyMap<string, SfRecord>,
+  retrying: boolean,
+): Promise<Unit[]> {
+  const unique = [...new Map(units.map((u) => [u.key, u])).values()].filter(
+    (u) => retrying || u.trigger !== 'hs_updated' || !isEcho(u.hubspot, u.link, run.ctx),
+  );
+  const keyOf = (u: Unit) =>
+    u.hubspot ? hsKey(u.hubspot.id) : u.link ? hsKey(u.link.hsContactId) : sfKey(u.sfRecordId ?? '');
+  const pending = retrying
+    ? new Map()
+    : pendingRetries(
+        await deps.store.errors({ records: unique.flatMap((u) => [keyOf(u), sfKey(u.sfRecordId ?? '')]) }),
+      );
+  const at = deps.now();
+  return unique.filter(
+    (u) =>
+      !waitsForRetry({
+        wait: pending.get(keyOf(u)) ?? pending.get(sfKey(u.sfRecordId ?? '')),
+        retriesAllowed: run.retriesAllowed,
+        hubspot: u.hubspot,
+        record: known.get(u.sfRecordId ?? ''),
+        integrationUserId: run.ctx.integrationUserId,
+        at,
+      }),
+  );
+}
+
+/**
+ * Syncs a batch of units: see the file header. `known`: the Salesforce records the run already read
+ * (a page of changes). `retrying`: whatever their errors wait for (E2) — retries and manual resyncs.
+ */
+export async function syncBatch(
+  deps: EngineDeps,
+  run: Run,
+  batch: readonly Unit[],
+  known: readonly SfRecord[],
+  retrying = false,
+): Promise<void> {
+  const sfById = new Map(known.map((r) => [r.id, r]));
+  const selected = await selectUnits(deps, run, batch, sfById, retrying);
+  if (selected.length === 0) return;
+
+  // D2: a linked contact that is gone was deleted in HubSpot. The link ends now, and the Salesforce
+  // change that found it out is planned as the record's own: by C2 it may bring the contact back.
+  const gone = await gatherLinked(deps, run, selected);
+  if (gone.length) {
+    await endLinks(
+      deps,
+      run,
+      gone.map((u) => u.link!.hsContactId),
+    );
+    for (const u of gone) u.link = null;
+  }
+  const gathered = await gatherMatches(deps, run, selected, sfById);
+  if (run.ctx.settings.accountSync) await syncCompanies(deps, run, gathered);
+
+  const planned: Planned[] = (await planInputs(deps, run, gathered)).map(({ unit, input }) => ({
+    unit,
+    input,
+    plan: planSync(input, run.ctx),
+  }));
+  run.counts.planned += planned.length;
+  const done = await carryOut(deps, planned);
+  run.counts.sfWritten += done.sfWritten;
+  run.counts.hsWritten += done.hsWritten;
+  // T3: the contacts an import creates join its set of HubSpot emails.
+  const emails = run.imports?.hubspotEmails;
+  if (emails)
+    for (const i of done.hsCreated.keys())
+      emails.add(emailKey(planned[i]!.plan.hubspot.create!.properties.email)!);
+  await recordOutcomes(deps, run, planned, done);
+}
+
+/**
+ * Syncs HubSpot contacts by id (a retry, a resync, a webhook, a reconciliation), in batches of 100.
+ * `retrying`: whatever their errors wait for (E2). Returns the ids HubSpot still has. Stops between
+ * batches when Salesforce calls must pause (B1).
+ */
+export async function syncContacts(
+  deps: EngineDeps,
+  run: Run,
+  ids: readonly string[],
+  trigger: Trigger,
+  retrying = true,
+): Promise<string[]> {
+  const found: string[] = [];
+  for (let i = 0; i < ids.length; i += 100) {
+    const chunk = ids.slice(i, i + 100);
+    const contacts = await deps.hubspot.byIds(chunk, hsPropertiesFor(run.ctx), historyFor(run.ctx));
+    const units = await hubspotUnits(deps.store, contacts, trigger);
+    found.push(...contacts.map((c) => c.id));
+    if (units.length) await syncBatch(deps, run, units, [], retrying);
+    if (await pausing(deps, run)) break;
+  }
+  return found;
+}
