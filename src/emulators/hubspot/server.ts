@@ -11,7 +11,8 @@ import { HubSpotError } from './errors.ts';
 import { Portal } from './portal.ts';
 import { sendJson, type HubSpotContext } from './context.ts';
 import { seedPortal } from './seed.ts';
-import { registerObjectRoutes } from './objects-routes.ts';
+import { registerObjectMergeRoutes, registerObjectRoutes } from './objects-routes.ts';
+import { registerObjectBatchRoutes } from './objects-batch-routes.ts';
 import { registerSearchRoutes } from './search-routes.ts';
 import { registerPropertyRoutes } from './properties-routes.ts';
 import { registerAssociationRoutes } from './associations-routes.ts';
@@ -254,6 +255,8 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
     partialBatchFault: (request) => flags(request).partialBatch === true,
   };
   registerObjectRoutes(ctx);
+  registerObjectBatchRoutes(ctx);
+  registerObjectMergeRoutes(ctx);
   registerSearchRoutes(ctx);
   registerPropertyRoutes(ctx);
   registerAssociationRoutes(ctx);
