@@ -14,7 +14,7 @@ import { Client } from '@hubspot/api-client';
 import { Connection } from 'jsforce';
 import { startSalesforceEmulator } from '../src/emulators/salesforce/server.ts';
 import { startHubSpotEmulator } from '../src/emulators/hubspot/server.ts';
-import { openService } from '../src/engine/service.ts';
+import { openService } from '../src/app/service.ts';
 import { startApiServer } from '../src/server/http-api.ts';
 import { resolveSettings } from '../src/config/settings.ts';
 import { DEFAULT_MAPPINGS, setMappingRule } from '../src/core/mappings.ts';

@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startSalesforceEmulator } from '../src/emulators/salesforce/server.ts';
 import { startHubSpotEmulator } from '../src/emulators/hubspot/server.ts';
-import { openService } from '../src/engine/service.ts';
+import { openService } from '../src/app/service.ts';
 import type { CycleReport } from '../src/engine/engine.ts';
 import { countsOf, describeTally, tallyCalls, totalOf, type CallTally } from './http-calls.ts';
 import { addSalesforceLeadStatuses } from './lead-statuses.ts';

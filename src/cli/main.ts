@@ -7,7 +7,7 @@ import { startHubSpotEmulator } from '../emulators/hubspot/server.ts';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { openService, SAFETY_NET_POLL_MS } from '../engine/service.ts';
+import { openService, SAFETY_NET_POLL_MS } from '../app/service.ts';
 import { options, type ApiConfig } from '../config/options.ts';
 import { apiConfigFrom, apiOptions, eventPrinter, registerSyncCommands, serveApi } from './sync-commands.ts';
 

@@ -1,7 +1,7 @@
 /**
  * The commands that run or inspect the sync: `sync --once`, `start` (with the HTTP API), `import`,
  * `resync`, `explain`, `errors`, `settings`, `mappings` and `usage`. Thin: they load the config, open
- * the service or the store, run the operation the HTTP API runs too (`src/api/operations.ts`), and
+ * the service or the store, run the operation the HTTP API runs too (`src/app/operations.ts`), and
  * print its data.
  */
 import { InvalidArgumentError, type Command } from 'commander';
@@ -18,14 +18,14 @@ import {
   type OptionDefinition,
   type RawOptions,
 } from '../config/options.ts';
-import { openService, SAFETY_NET_POLL_MS, type Service } from '../engine/service.ts';
+import { openService, SAFETY_NET_POLL_MS, type Service } from '../app/service.ts';
 import type { CycleReport, EngineEvent, Repair } from '../engine/engine.ts';
 import { pollingCost, resolveSettings, settingDefinitions, type PollingCost } from '../config/settings.ts';
 import { openStore } from '../store/open-store.ts';
 import type { StateStore } from '../store/state-store.ts';
 import { errorCategories, errorCategoryLabels } from '../core/errors.ts';
 import { syncRuleLabels, syncRules, type Mapping, type Result, type SfPersonObject } from '../core/model.ts';
-import * as ops from '../api/operations.ts';
+import * as ops from '../app/operations.ts';
 import type { ErrorList, Explanation, Usage } from '../api/contract.ts';
 import { startApiServer } from '../server/http-api.ts';
 import { Presets, SingleBar } from 'cli-progress';

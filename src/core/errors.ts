@@ -4,7 +4,7 @@
  * Codes are Salesforce's `errorCode`/`statusCode` and HubSpot's `category` or validation `error`.
  * Also when a record with an error is tried again (E2), and whether a change wakes it before then.
  */
-import type { HsContact, SfRecord } from './records.ts';
+import type { HsContact, SfRecord, System } from './records.ts';
 
 export const errorCategories = [
   'associations',
@@ -209,7 +209,7 @@ export const HUBSPOT_ERRORS: Readonly<Record<string, ErrorClass>> = {
 };
 
 export interface RemoteError {
-  readonly system: 'salesforce' | 'hubspot';
+  readonly system: System;
   /** Salesforce `errorCode`/`statusCode`; HubSpot validation `error` or `category`. */
   readonly code: string;
   /** HTTP status, when there was one (0 for a connection that failed). */

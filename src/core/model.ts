@@ -6,6 +6,7 @@
  * **rule** (SPEC F4); it applies to the Lead or the Contact a HubSpot contact is linked to, whichever
  * has the field (F3).
  */
+import type { ProblemCode } from './problem-codes.ts';
 
 /** The Salesforce objects a HubSpot contact can be linked to. */
 export const sfPersonObjects = ['Lead', 'Contact'] as const;
@@ -107,9 +108,12 @@ export interface Mapping {
   readonly objects: readonly SfPersonObject[];
 }
 
-/** An expected failure, as a value: a stable snake_case code, what is wrong, and how to fix it. */
+/**
+ * An expected failure, as a value: a stable snake_case code (one of `PROBLEM_CODES`, listed in
+ * docs/errors.md), what is wrong, and how to fix it.
+ */
 export interface Problem {
-  readonly code: string;
+  readonly code: ProblemCode;
   readonly message: string;
   readonly fix: string;
 }
@@ -118,7 +122,7 @@ export type Result<T> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: Problem };
 
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
-export const fail = <T = never>(code: string, message: string, fix: string): Result<T> => ({
+export const fail = <T = never>(code: ProblemCode, message: string, fix: string): Result<T> => ({
   ok: false,
   problem: { code, message, fix },
 });

@@ -79,7 +79,7 @@ export interface FieldReport {
   readonly hsProperty: string;
   readonly sfField: string;
   readonly rule: SyncRule | 'special';
-  readonly action: 'none' | 'to_hubspot' | 'to_salesforce' | 'skipped' | 'error';
+  readonly action: 'none' | Direction | 'skipped' | 'error';
   readonly why: string;
 }
 

@@ -79,7 +79,7 @@ export async function retriesAllowed(deps: EngineDeps, run: Run): Promise<boolea
 
 /** Records the calls made since `callsAtStart` (B1), and returns them. */
 export async function recordCalls(
-  deps: EngineDeps,
+  deps: Pick<EngineDeps, 'salesforce' | 'hubspot' | 'store' | 'now'>,
   callsAtStart: { readonly salesforce: number; readonly hubspot: number },
 ): Promise<{ salesforce: number; hubspot: number }> {
   const { salesforce: sf, hubspot: hs, store, now } = deps;

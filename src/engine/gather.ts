@@ -80,11 +80,12 @@ export async function gatherMatches(
   // The linked Salesforce records of HubSpot changes.
   const missingSf = batch.filter((u) => u.link && !sfById.has(u.link.sfId)).map((u) => u.link!.sfId);
   if (missingSf.length) for (const r of await sf.byIds(missingSf, fields)) sfById.set(r.id, r);
-  // An import reads every lead and contact anyway (contacts first, so M2's order holds): records
+  // An import that reads every lead and contact anyway (contacts first, so M2's order holds): records
   // sharing an email meet through the HubSpot contact they both match, without a query per email.
-  const importing = run.imports !== null;
+  const readsEveryRecord = run.imports?.readsEveryRecord === true;
   const emails = matchEmails(batch, sfById);
-  if (emails.size && !importing) for (const r of await sf.byEmails([...emails], fields)) sfById.set(r.id, r);
+  if (emails.size && !readsEveryRecord)
+    for (const r of await sf.byEmails([...emails], fields)) sfById.set(r.id, r);
   // Conversion and merge targets (M5, D3).
   const targets = [...sfById.values()]
     .flatMap((r) => [r.convertedContactId, r.masterRecordId])

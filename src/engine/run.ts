@@ -63,6 +63,12 @@ export interface Counts {
 
 /** T3, K2: what an import reads once, when reading it all costs fewer calls than reading per batch. */
 export interface ImportLookups {
+  /**
+   * Whether the import reads every lead and every contact (both objects, from the beginning): then
+   * records sharing an email meet through the HubSpot contact they both match, and no batch needs to
+   * query Salesforce by email. A partial import (one object, or `since`) must (M2, M7).
+   */
+  readonly readsEveryRecord: boolean;
   /** Every email (key) HubSpot has, or null: read per batch. Emails the import creates join it. */
   readonly hubspotEmails: Set<string> | null;
   /** Every campaign membership of the org by record id, or null: read per batch. */

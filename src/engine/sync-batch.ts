@@ -3,7 +3,7 @@
  * record. Every run kind hands its pages of units to `syncBatch`; `syncContacts` does so for HubSpot
  * contacts by id (retries, webhooks, reconciliation, resyncs, segment joins).
  */
-import { pendingRetries, waitsForRetry } from '../core/errors.ts';
+import { pendingRetries, waitsForRetry, type PendingRetry } from '../core/errors.ts';
 import { isEcho } from '../core/echo.ts';
 import { emailKey } from '../core/matching.ts';
 import { historyFor, hsPropertiesFor } from '../core/mappings.ts';
@@ -36,7 +36,7 @@ async function selectUnits(
   );
   const keyOf = (u: Unit) =>
     u.hubspot ? hsKey(u.hubspot.id) : u.link ? hsKey(u.link.hsContactId) : sfKey(u.sfRecordId ?? '');
-  const pending = retrying
+  const pending: ReadonlyMap<string, PendingRetry> = retrying
     ? new Map()
     : pendingRetries(
         await deps.store.errors({ records: unique.flatMap((u) => [keyOf(u), sfKey(u.sfRecordId ?? '')]) }),

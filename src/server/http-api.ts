@@ -1,7 +1,7 @@
 /**
  * The HTTP API (JSON), served next to the sync loop by `crosswalk start` and by the demo. Its routes,
  * inputs and answers are the contract's (`src/api/contract.ts`); each route runs the operation the CLI
- * runs (`src/api/operations.ts`). It listens on loopback unless a token is set; with a token, every
+ * runs (`src/app/operations.ts`). It listens on loopback unless a token is set; with a token, every
  * route but `/api/health` needs `Authorization: Bearer <token>`. Engine work (resync, mapping
  * changes) waits for the cycle under way (`Service.exclusive`). With webhooks on, it also receives
  * HubSpot's signed webhooks at `POST /webhooks/hubspot` (`hubspot-webhooks.ts`).
@@ -23,13 +23,14 @@ import {
   type RouteName,
   type Routes,
 } from '../api/contract.ts';
-import * as ops from '../api/operations.ts';
+import * as ops from '../app/operations.ts';
 import { isLoopback, type ApiConfig } from '../config/options.ts';
 import { ConnectorError } from '../connectors/ports.ts';
 import { ok, type Problem, type Result } from '../core/model.ts';
-import { ServiceStoppedError, type Service } from '../engine/service.ts';
+import { PROBLEM_CODES, problemCodes, type ProblemCode } from '../core/problem-codes.ts';
+import { ServiceStoppedError, type Service } from '../app/service.ts';
 import { registerWebhookReceiver, WEBHOOK_PATH, type WebhookReceiver } from './hubspot-webhooks.ts';
-import type { QueueTimers } from './webhook-queue.ts';
+import type { QueueTimers } from '../app/webhook-queue.ts';
 
 export interface ApiServer {
   /** Where it listens, e.g. `http://127.0.0.1:8710` (the bound port when 0 was asked for). */
@@ -59,24 +60,36 @@ type Answer<R extends RouteDef> = Result<z.input<R['response']>> | Text;
 type Handler<R extends RouteDef> = (input: ParsedInput<R>, request: FastifyRequest) => Promise<Answer<R>>;
 type Handlers = { readonly [K in RouteName]: Handler<Routes[K]> };
 
-/** HTTP status, and the field at fault, of each problem an operation can answer (400 otherwise). */
-const problemHttp: Readonly<Record<string, { readonly status: number; readonly field?: string }>> = {
-  no_explanation: { status: 404 },
-  contact_not_found: { status: 404 },
-  unknown_mapping: { status: 404, field: 'hsProperty' },
-  unknown_setting: { status: 404, field: 'key' },
-  invalid_setting: { status: 400, field: 'value' },
-  unknown_hs_property: { status: 400, field: 'hsProperty' },
-  property_already_mapped: { status: 400, field: 'hsProperty' },
-  user_property: { status: 400, field: 'hsProperty' },
-  hs_property_read_only: { status: 400, field: 'rule' },
-  unknown_sf_field: { status: 400, field: 'sfField' },
-  field_already_mapped: { status: 400, field: 'sfField' },
-  incompatible_types: { status: 400, field: 'sfField' },
-  sf_field_read_only: { status: 400, field: 'rule' },
-  rule_not_allowed: { status: 400, field: 'rule' },
-  default_mapping: { status: 400, field: 'hsProperty' },
+/** The request field at fault of each problem an operation can answer, when there is one. */
+const problemFields: Readonly<Partial<Record<ProblemCode, string>>> = {
+  unknown_mapping: 'hsProperty',
+  unknown_setting: 'key',
+  invalid_setting: 'value',
+  unknown_hs_property: 'hsProperty',
+  property_already_mapped: 'hsProperty',
+  user_property: 'hsProperty',
+  hs_property_read_only: 'rule',
+  unknown_sf_field: 'sfField',
+  field_already_mapped: 'sfField',
+  incompatible_types: 'sfField',
+  sf_field_read_only: 'rule',
+  rule_not_allowed: 'rule',
+  default_mapping: 'hsProperty',
 };
+
+/**
+ * HTTP status (from `PROBLEM_CODES`, docs/errors.md), and the field at fault, of each problem an
+ * operation can answer (400 for one no route answers).
+ */
+const problemHttp: Readonly<
+  Partial<Record<ProblemCode, { readonly status: number; readonly field?: string }>>
+> = Object.fromEntries(
+  problemCodes.flatMap((code) => {
+    const { status } = PROBLEM_CODES[code];
+    const field = problemFields[code];
+    return status === null ? [] : [[code, { status, ...(field ? { field } : {}) }]];
+  }),
+);
 
 function mapOk<T, U>(result: Result<T>, f: (value: T) => U): Result<U> {
   return result.ok ? ok(f(result.value)) : result;

@@ -16,13 +16,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ApiError } from '../api/contract.ts';
 import type { WebhookReceiverConfig } from '../config/options.ts';
-import { ServiceStoppedError, type Service } from '../engine/service.ts';
-import {
-  WebhookQueue,
-  type ContactChanges,
-  type QueueTimers,
-  type WebhookQueueStats,
-} from './webhook-queue.ts';
+import { hubspotChangeQueue } from '../app/hubspot-changes.ts';
+import type { Service } from '../app/service.ts';
+import type { ContactChanges, QueueTimers, WebhookQueue, WebhookQueueStats } from '../app/webhook-queue.ts';
 
 export const WEBHOOK_PATH = '/webhooks/hubspot';
 /** How old (or how far ahead) a request timestamp may be, in ms: HubSpot's 5 minutes. */
@@ -265,19 +261,9 @@ export function registerWebhookReceiver(
     bad_signature: 0,
     replayed: 0,
   };
-  const queue = new WebhookQueue({
+  const queue = hubspotChangeQueue(service, {
     windowMs: options.windowMs,
-    flush: async (changes) => {
-      const report = await service.exclusive(() => service.engine.syncHubSpotChanges(changes));
-      // Salesforce calls paused (B1): nothing was done, so the ids wait for a later try.
-      if (report.paused) throw new Error(`Salesforce calls are paused: ${report.paused.why}`);
-    },
-    onError: (error, retryInMs) => {
-      if (error instanceof ServiceStoppedError) return;
-      options.log(
-        `webhooks: syncing the contacts HubSpot announced failed: ${(error as Error).message}; trying again in ${Math.round(retryInMs / 1000)} s (polling catches up meanwhile)`,
-      );
-    },
+    log: options.log,
     ...(options.timers ? { timers: options.timers } : {}),
   });
 

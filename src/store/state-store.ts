@@ -12,7 +12,7 @@ import type { ErrorCategory } from '../core/errors.ts';
 import type { Mapping } from '../core/model.ts';
 import type { FieldReport } from '../core/sync-plan.ts';
 import type { Link } from '../core/records.ts';
-import type { System } from '../core/records.ts';
+import type { Direction, System } from '../core/records.ts';
 
 /** E1: one failed record sync, as `crosswalk errors` lists it. Keyed by (record, direction, code). */
 export interface ErrorEntry {
@@ -20,7 +20,7 @@ export interface ErrorEntry {
   readonly record: string;
   /** The contact's email, for people reading the log. */
   readonly email: string | null;
-  readonly direction: 'to_hubspot' | 'to_salesforce';
+  readonly direction: Direction;
   readonly category: ErrorCategory;
   /** The remote code (or the core's problem code). */
   readonly code: string;

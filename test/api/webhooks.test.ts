@@ -15,7 +15,7 @@ import { Signature } from '@hubspot/api-client';
 import { startSalesforce, type SalesforceFixture } from '../helpers/salesforce.ts';
 import { startHubSpot, type HubSpotFixture } from '../helpers/hubspot.ts';
 import { hsByEmail, openOfflineService, sfCreate, sfRecord } from '../helpers/e2e.ts';
-import { openService, type Service } from '../../src/engine/service.ts';
+import { openService, type Service } from '../../src/app/service.ts';
 import type { CycleReport } from '../../src/engine/engine.ts';
 import { startApiServer, type ApiServer } from '../../src/server/http-api.ts';
 import { ApiError } from '../../src/api/contract.ts';
@@ -25,7 +25,7 @@ import {
   contactChanges,
   decodeSignedUri,
 } from '../../src/server/hubspot-webhooks.ts';
-import { WebhookQueue, type ContactChanges, type QueueTimers } from '../../src/server/webhook-queue.ts';
+import { WebhookQueue, type ContactChanges, type QueueTimers } from '../../src/app/webhook-queue.ts';
 import { loadApiConfig, rawOptions } from '../../src/config/options.ts';
 
 const SECRET = 'hs-app-client-secret-4b1e9a7c';

@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorld, hsByEmail, nextSecond, sfCreate, type World } from '../helpers/e2e.ts';
-import { addMapping } from '../../src/api/operations.ts';
+import { addMapping } from '../../src/app/operations.ts';
 
 describe('F2: a mapping added while the engine runs', () => {
   let w: World;

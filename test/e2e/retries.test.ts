@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startSalesforce, type SalesforceFixture } from '../helpers/salesforce.ts';
 import { startHubSpot, type HubSpotFixture } from '../helpers/hubspot.ts';
-import { openService, type Service } from '../../src/engine/service.ts';
+import { openService, type Service } from '../../src/app/service.ts';
 import type { ErrorEntry } from '../../src/store/state-store.ts';
 
 describe('E2: record errors wait for their retry, and clear on success', () => {

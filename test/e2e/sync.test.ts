@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startSalesforce, type SalesforceFixture } from '../helpers/salesforce.ts';
 import { startHubSpot, type HubSpotFixture } from '../helpers/hubspot.ts';
-import { openService, type Service } from '../../src/engine/service.ts';
+import { openService, type Service } from '../../src/app/service.ts';
 import { emailKey } from '../../src/core/matching.ts';
 import { DEFAULT_MAPPINGS, setMappingRule } from '../../src/core/mappings.ts';
 import type { SyncRule } from '../../src/core/model.ts';

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startSalesforce, type SalesforceFixture } from './salesforce.ts';
 import { startHubSpot, type HubSpotFixture } from './hubspot.ts';
-import { openService, type Service } from '../../src/engine/service.ts';
+import { openService, type Service } from '../../src/app/service.ts';
 import type { EngineEvent } from '../../src/engine/engine.ts';
 import { DEFAULT_MAPPINGS, setMappingRule } from '../../src/core/mappings.ts';
 import type { SyncRule } from '../../src/core/model.ts';

@@ -56,7 +56,9 @@ export async function importFromSalesforce(
   const memberships = await sf.countCampaignMembers();
   const campaignMembers =
     Math.ceil(memberships / 2000) <= Math.ceil(records / 200) ? await sf.allCampaignMembers() : null;
-  run.imports = { hubspotEmails, campaignMembers };
+  const readsEveryRecord =
+    since === 0 && request.objects.includes('Lead') && request.objects.includes('Contact');
+  run.imports = { readsEveryRecord, hubspotEmails, campaignMembers };
 
   for (const object of request.objects) {
     for await (const page of sf.changedSince(object, since, sfFieldsFor(run.ctx, object), {

@@ -1,6 +1,9 @@
 /**
- * Wires the product together from a typed config: the connectors, the store and the engine. The CLI,
- * the demo and the end-to-end tests all start Crosswalk through here.
+ * The composition root: wires the product together from a typed config — the connectors, the store
+ * and the engine — and owns when engine work runs: the poll loop, the reconcile schedule, and
+ * `exclusive`, which queues engine work so that no two runs overlap. The CLI, the HTTP API, the demo
+ * and the end-to-end tests all start Crosswalk through here. It is the one place that knows the
+ * concrete adapters (docs/architecture.md).
  */
 import type { Config } from '../config/options.ts';
 import { createSalesforceConnector } from '../connectors/salesforce/salesforce-connector.ts';
@@ -8,11 +11,9 @@ import { createHubSpotConnector } from '../connectors/hubspot/hubspot-connector.
 import type { HubSpotPort, SalesforcePort } from '../connectors/ports.ts';
 import { openStore } from '../store/open-store.ts';
 import type { StateStore } from '../store/state-store.ts';
-import { Engine, type EngineEvent } from './engine.ts';
-import { resolveSettings } from './settings.ts';
-
-/** When the last scheduled reconciliation ran (epoch ms), as a store cursor. */
-const RECONCILED_AT = 'reconcile:last';
+import { Engine, type EngineEvent } from '../engine/engine.ts';
+import { RECONCILED_AT_KEY } from '../engine/state-keys.ts';
+import { resolveSettings } from '../config/settings.ts';
 
 export interface Service {
   readonly engine: Engine;
@@ -93,10 +94,10 @@ export async function openService(config: Config, options: ServiceOptions = {}):
    */
   const reconcileDue = async (): Promise<boolean> => {
     const hours = resolveSettings(await store.settings()).reconcileHours;
-    const last = await store.cursor(RECONCILED_AT);
-    if (last === null) await store.setCursor(RECONCILED_AT, String(now()));
+    const last = await store.cursor(RECONCILED_AT_KEY);
+    if (last === null) await store.setCursor(RECONCILED_AT_KEY, String(now()));
     if (hours === null || last === null || now() - Number(last) < hours * 3_600_000) return false;
-    await store.setCursor(RECONCILED_AT, String(now()));
+    await store.setCursor(RECONCILED_AT_KEY, String(now()));
     return true;
   };
   return {

@@ -18,7 +18,10 @@ import {
 import type { HubSpotPort, SalesforcePort } from '../connectors/ports.ts';
 import type { CycleReport } from '../engine/engine.ts';
 import { ORG_USAGE_KEY } from '../engine/state-keys.ts';
-import type { Service } from '../engine/service.ts';
+import { recordCalls } from '../engine/budget.ts';
+import { readMappedMetadata } from '../engine/plan-context.ts';
+import { hsKey } from '../core/records.ts';
+import type { Service } from './service.ts';
 import {
   checkSetting,
   isSettingKey,
@@ -31,7 +34,7 @@ import {
   type SettingProblem,
 } from '../config/settings.ts';
 import type { ErrorEntry, StateStore } from '../store/state-store.ts';
-import type { ErrorList, Explanation, Setting, Usage } from './contract.ts';
+import type { ErrorList, Explanation, Setting, Usage } from '../api/contract.ts';
 
 export type ContactKey = { readonly email: string } | { readonly hsContactId: string };
 export type ResyncTarget = ContactKey | { readonly segmentId: string };
@@ -58,7 +61,7 @@ export async function explain(store: StateStore, key: ContactKey): Promise<Resul
     contact: { email, hsContactId, sfId },
     link: link ? { sfObject: link.sfObject, sfId: link.sfId, lastSyncedAt: link.lastSyncedAt } : null,
     lastSync: { at, outcome, why },
-    errors: await store.errors({ records: [`hs:${hsContactId ?? ''}`] }),
+    errors: await store.errors({ records: [hsKey(hsContactId ?? '')] }),
     fields,
   });
 }
@@ -214,26 +217,14 @@ export async function addMapping(
   },
   request: MappingRequest,
 ): Promise<Result<Mapping>> {
-  const { store, salesforce: sf, hubspot: hs, now } = deps;
-  const calls = { sf: sf.calls, hs: hs.calls };
-  const [properties, lead, contact] = await Promise.all([
-    hs.properties(),
-    sf.describe('Lead'),
-    sf.describe('Contact'),
-  ]);
-  await store.recordApiCalls('salesforce', sf.calls - calls.sf, now());
-  await store.recordApiCalls('hubspot', hs.calls - calls.hs, now());
+  const { store, salesforce: sf, hubspot: hs } = deps;
+  const callsAtStart = { salesforce: sf.calls, hubspot: hs.calls };
+  const metadata = await readMappedMetadata(sf, hs);
+  await recordCalls(deps, callsAtStart);
   const mappings = await listMappings(store);
   const added = core.addCustomMapping(
     { ...request, rule: request.rule ?? 'prefer_salesforce_unless_blank' },
-    {
-      mappings,
-      hsProperties: new Map(properties.map((p) => [p.name, p])),
-      sfFields: {
-        Lead: new Map(lead.map((f) => [f.name, f])),
-        Contact: new Map(contact.map((f) => [f.name, f])),
-      },
-    },
+    { mappings, ...metadata },
   );
   if (!added.ok) return added;
   return saved(store, ok([...mappings, added.value]), () => added.value);
