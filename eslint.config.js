@@ -2,6 +2,15 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** Import patterns for folders of src/ (`**\/<name>/**`). */
+const folders = (/** @type {string[]} */ ...names) => names.map((name) => `**/${name}/**`);
+
+/** A layer wall: files that may not import what `patterns` name. */
+const wall = (
+  /** @type {string[]} */ files,
+  /** @type {{ group: string[]; message: string }[]} */ patterns,
+) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } });
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**'] },
   js.configs.recommended,
@@ -31,209 +40,108 @@ export default tseslint.config(
   // The walls between layers (docs/architecture.md): core ← ports ← engine ← app ← server/cli, with
   // adapters (connectors, store backends) joined to the engine only in app/service.ts. Flat config
   // does not merge rules across blocks, so each folder has exactly one `no-restricted-imports`.
-  {
-    // Emulators are product code but must never lean on the connectors they are meant to test.
-    files: ['src/emulators/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['**/connectors/**', 'jsforce', '@hubspot/api-client'],
-              message: 'Emulators never import connectors or official clients (connectors could then cheat).',
-            },
-            {
-              group: ['**/engine/**', '**/store/**', '**/app/**', '**/server/**', '**/cli/**', '**/api/**'],
-              message: 'Emulators stand alone: they know the CRMs, not Crosswalk.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // The engine runs plans through the ports; it never knows which adapter, server or config loader.
-    files: ['src/engine/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: [
-                '**/connectors/salesforce/**',
-                '**/connectors/hubspot/**',
-                '**/store/embedded/**',
-                '**/store/postgres/**',
-                '**/store/open-store.ts',
-                '**/store/migrations.ts',
-                '**/emulators/**',
-              ],
-              message:
-                'The engine uses the ports (connectors/ports.ts, store/state-store.ts); app/service.ts picks the adapters.',
-            },
-            {
-              group: ['**/app/**', '**/server/**', '**/cli/**', '**/api/**', '**/config/options.ts'],
-              message:
-                'The engine is below app, server, cli and the API contract, and takes typed options, not config.',
-            },
-            {
-              group: ['jsforce', '@hubspot/api-client', 'pg', 'better-sqlite3', 'fastify', 'commander'],
-              message: 'The engine does no I/O of its own: the ports do.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // Connectors adapt one CRM each to its port; they know nothing above them, nor the emulators.
-    files: ['src/connectors/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: [
-                '**/store/**',
-                '**/engine/**',
-                '**/app/**',
-                '**/server/**',
-                '**/cli/**',
-                '**/api/**',
-                '**/config/**',
-                '**/emulators/**',
-              ],
-              message:
-                'Connectors import only core, their port and their client (the emulators are tested through them).',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // The store keeps state behind its port; it knows nothing above it.
-    files: ['src/store/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: [
-                '**/connectors/**',
-                '**/engine/**',
-                '**/app/**',
-                '**/server/**',
-                '**/cli/**',
-                '**/api/**',
-                '**/config/**',
-                '**/emulators/**',
-              ],
-              message: 'The store imports only core and its drivers.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // The HTTP contract and its typed client: importable alone, by a browser bundle too.
-    files: ['src/api/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: [
-                '**/connectors/**',
-                '**/engine/**',
-                '**/store/**',
-                '**/app/**',
-                '**/server/**',
-                '**/cli/**',
-                '**/emulators/**',
-                '**/config/options.ts',
-              ],
-              message: 'api/ imports only core and the settings table, so a browser can import it alone.',
-            },
-            { group: ['node:*', 'fastify', 'pg', 'better-sqlite3'], message: 'api/ runs in a browser too.' },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // Config: the options and settings tables; below everything but core.
-    files: ['src/config/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: [
-                '**/connectors/**',
-                '**/engine/**',
-                '**/store/**',
-                '**/app/**',
-                '**/server/**',
-                '**/cli/**',
-                '**/api/**',
-                '**/emulators/**',
-              ],
-              message: 'config imports only core (and zod).',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // The app layer (composition root and schedules) is below the server and the CLI.
-    files: ['src/app/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['**/server/**', '**/cli/**', '**/emulators/**'],
-              message: 'app/ is below server/ and cli/, and never knows the emulators.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // The HTTP server reaches the engine through app/ (service, operations, schedules) only.
-    files: ['src/server/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: [
-                '**/engine/**',
-                '**/store/**',
-                '**/connectors/salesforce/**',
-                '**/connectors/hubspot/**',
-                '**/cli/**',
-                '**/emulators/**',
-              ],
-              message: 'server/ reaches the engine and the store through app/ (server → app → engine).',
-            },
-          ],
-        },
-      ],
-    },
-  },
+  wall(
+    ['src/emulators/**'],
+    [
+      {
+        group: ['**/connectors/**', 'jsforce', '@hubspot/api-client'],
+        message: 'Emulators never import connectors or official clients (connectors could then cheat).',
+      },
+      {
+        group: folders('engine', 'store', 'app', 'server', 'cli', 'api'),
+        message: 'Emulators stand alone: they know the CRMs, not Crosswalk.',
+      },
+    ],
+  ),
+  wall(
+    ['src/engine/**'],
+    [
+      {
+        group: [
+          ...folders(
+            'connectors/salesforce',
+            'connectors/hubspot',
+            'store/embedded',
+            'store/postgres',
+            'emulators',
+          ),
+          '**/store/open-store.ts',
+          '**/store/migrations.ts',
+        ],
+        message:
+          'The engine uses the ports (connectors/ports.ts, store/state-store.ts); app/service.ts picks the adapters.',
+      },
+      {
+        group: [...folders('app', 'server', 'cli', 'api'), '**/config/options.ts'],
+        message:
+          'The engine is below app, server, cli and the API contract, and takes typed options, not config.',
+      },
+      {
+        group: ['jsforce', '@hubspot/api-client', 'pg', 'better-sqlite3', 'fastify', 'commander'],
+        message: 'The engine does no I/O of its own: the ports do.',
+      },
+    ],
+  ),
+  wall(
+    ['src/connectors/**'],
+    [
+      {
+        group: folders('store', 'engine', 'app', 'server', 'cli', 'api', 'config', 'emulators'),
+        message:
+          'Connectors import only core, their port and their client (the emulators are tested through them).',
+      },
+    ],
+  ),
+  wall(
+    ['src/store/**'],
+    [
+      {
+        group: folders('connectors', 'engine', 'app', 'server', 'cli', 'api', 'config', 'emulators'),
+        message: 'The store imports only core and its drivers.',
+      },
+    ],
+  ),
+  // The HTTP contract and its typed client: importable alone, by a browser bundle too.
+  wall(
+    ['src/api/**'],
+    [
+      {
+        group: [
+          ...folders('connectors', 'engine', 'store', 'app', 'server', 'cli', 'emulators'),
+          '**/config/options.ts',
+        ],
+        message: 'api/ imports only core and the settings table, so a browser can import it alone.',
+      },
+      { group: ['node:*', 'fastify', 'pg', 'better-sqlite3'], message: 'api/ runs in a browser too.' },
+    ],
+  ),
+  wall(
+    ['src/config/**'],
+    [
+      {
+        group: folders('connectors', 'engine', 'store', 'app', 'server', 'cli', 'api', 'emulators'),
+        message: 'config imports only core (and zod).',
+      },
+    ],
+  ),
+  wall(
+    ['src/app/**'],
+    [
+      {
+        group: folders('server', 'cli', 'emulators'),
+        message: 'app/ is below server/ and cli/, and never knows the emulators.',
+      },
+    ],
+  ),
+  wall(
+    ['src/server/**'],
+    [
+      {
+        group: folders('engine', 'store', 'connectors/salesforce', 'connectors/hubspot', 'cli', 'emulators'),
+        message: 'server/ reaches the engine and the store through app/ (server → app → engine).',
+      },
+    ],
+  ),
   {
     // The sync core is pure: values in, a plan out. No I/O, no clock, no randomness (SPEC; STYLE §2).
     files: ['src/core/**'],
@@ -270,17 +178,17 @@ export default tseslint.config(
               message: 'core does no I/O: connectors, stores and servers live outside it.',
             },
             {
-              group: [
-                '**/engine/**',
-                '**/connectors/**',
-                '**/store/**',
-                '**/app/**',
-                '**/api/**',
-                '**/config/**',
-                '**/server/**',
-                '**/cli/**',
-                '**/emulators/**',
-              ],
+              group: folders(
+                'engine',
+                'connectors',
+                'store',
+                'app',
+                'api',
+                'config',
+                'server',
+                'cli',
+                'emulators',
+              ),
               message: 'core depends on nothing outside core (core ← ports ← engine ← app ← server/cli).',
             },
           ],

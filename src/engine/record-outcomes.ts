@@ -4,27 +4,24 @@
  * and the run's counts. Also D2's ended links. Nothing here calls a CRM.
  */
 import { decideHubSpotDelete } from '../core/deletes.ts';
-import { classifyError, nextAttemptAt, type ErrorCategory } from '../core/errors.ts';
+import { classifyError, nextAttemptAt } from '../core/errors.ts';
 import { linkAfter } from '../core/link-after.ts';
-import { hsKey, sfKey, targetOf, type Direction, type RecordKey } from '../core/records.ts';
+import { hsKey, sfKey, targetOf, type RecordKey } from '../core/records.ts';
 import { planWrites } from '../core/sync-plan.ts';
-import type { AuditEntry } from '../store/state-store.ts';
+import type { AuditEntry, ErrorEntry } from '../store/state-store.ts';
 import { auditOf } from './audit.ts';
 import type { CarriedOut, Planned } from './carry-out.ts';
 import type { EngineDeps } from './deps.ts';
 import type { Run } from './run.ts';
 
-/** An error to record in the error log (E1). */
-export interface ErrorToRecord {
+/** An error to record in the error log (E1), seen at `at`. */
+export type ErrorToRecord = Pick<
+  ErrorEntry,
+  'email' | 'direction' | 'category' | 'code' | 'message' | 'fix'
+> & {
   readonly record: RecordKey;
-  readonly email: string | null;
-  readonly direction: Direction;
-  readonly category: ErrorCategory;
-  readonly code: string;
-  readonly message: string;
-  readonly fix: string;
   readonly at: number;
-}
+};
 
 /** Records an error; the same error seen again counts one more attempt, and waits longer (E2). */
 export async function recordError(deps: EngineDeps, e: ErrorToRecord): Promise<void> {
