@@ -3,7 +3,7 @@
  * the same inputs the engine hands the core, built once; `planSync` called in a loop.
  */
 import { planSync } from '../src/core/plan.ts';
-import { context, hsContact, inputOf, sfRecord, T0, type World } from '../test/core/world.ts';
+import { context, hsContact, inputOf, sfRecord, T0, type PlanWorld } from '../test/core/world.ts';
 import type { BenchResult } from './stats.ts';
 import type { PlanInput } from '../src/core/sync-plan.ts';
 
@@ -57,7 +57,7 @@ const CONTACT: Record<string, string> = {
   salesforceleadid: '00Q000000000001',
 };
 
-function linkedWorld(hsChanges: Record<string, string>): World {
+function linkedWorld(hsChanges: Record<string, string>): PlanWorld {
   return {
     hubspot: hsContact({ ...CONTACT, ...hsChanges }),
     salesforce: [sfRecord('Lead', '00Q000000000001', LEAD, { linkedHsContactId: '51' })],

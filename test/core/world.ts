@@ -95,9 +95,6 @@ export interface PlanWorld {
   readonly campaigns?: ReadonlyMap<string, readonly CampaignMembership[]>;
 }
 
-/** @deprecated The old name, kept while bench/core-plan.ts still imports it: use `PlanWorld`. */
-export type World = PlanWorld;
-
 export interface Step {
   readonly trigger: Trigger;
   readonly sfRecordId?: string | null;
