@@ -50,8 +50,18 @@ function indexes(planned: readonly Planned[], pick: (p: Planned) => boolean): nu
   return out;
 }
 
+/** Where the records written are counted as each write returns (a run's counts), so a throw loses none. */
+export interface WrittenCounts {
+  sfWritten: number;
+  hsWritten: number;
+}
+
 /** Writes a batch's plans (see the file header) and returns what each write came to. */
-export async function carryOut(deps: EngineDeps, planned: readonly Planned[]): Promise<CarriedOut> {
+export async function carryOut(
+  deps: EngineDeps,
+  planned: readonly Planned[],
+  written: WrittenCounts = { sfWritten: 0, hsWritten: 0 },
+): Promise<CarriedOut> {
   const { salesforce: sf, hubspot: hs } = deps;
   const failures = new Map<number, WriteFailure[]>();
   const fail = (i: number, direction: Direction, outcome: WriteOutcome) => {
@@ -61,6 +71,16 @@ export async function carryOut(deps: EngineDeps, planned: readonly Planned[]): P
   const hsCreated = new Map<number, string>();
   let sfWritten = 0;
   let hsWritten = 0;
+  const wroteSalesforce = (outcomes: readonly WriteOutcome[]) => {
+    const ok = outcomes.filter((o) => o.ok).length;
+    sfWritten += ok;
+    written.sfWritten += ok;
+  };
+  const wroteHubSpot = (outcomes: readonly WriteOutcome[]) => {
+    const ok = outcomes.filter((o) => o.ok).length;
+    hsWritten += ok;
+    written.hsWritten += ok;
+  };
 
   // 1. Salesforce creates, then updates, per object (collections of 200).
   for (const object of OBJECTS) {
@@ -73,7 +93,7 @@ export async function carryOut(deps: EngineDeps, planned: readonly Planned[]): P
       outcomes.forEach((o, k) =>
         o.ok ? sfCreated.set(creates[k]!, o.id) : fail(creates[k]!, 'to_salesforce', o),
       );
-      sfWritten += outcomes.filter((o) => o.ok).length;
+      wroteSalesforce(outcomes);
     }
     const updates = indexes(planned, (p) => p.plan.salesforce.update?.object === object);
     if (updates.length) {
@@ -85,7 +105,7 @@ export async function carryOut(deps: EngineDeps, planned: readonly Planned[]): P
         })),
       );
       outcomes.forEach((o, k) => fail(updates[k]!, 'to_salesforce', o));
-      sfWritten += outcomes.filter((o) => o.ok).length;
+      wroteSalesforce(outcomes);
     }
   }
 
@@ -101,7 +121,7 @@ export async function carryOut(deps: EngineDeps, planned: readonly Planned[]): P
     outcomes.forEach((o, k) =>
       o.ok ? hsCreated.set(creates[k]!, o.id) : fail(creates[k]!, 'to_hubspot', o),
     );
-    hsWritten += outcomes.filter((o) => o.ok).length;
+    wroteHubSpot(outcomes);
   }
   const hsUpdates: { i: number; id: string; properties: Record<string, string> }[] = [];
   planned.forEach((p, i) => {
@@ -116,7 +136,7 @@ export async function carryOut(deps: EngineDeps, planned: readonly Planned[]): P
   if (hsUpdates.length) {
     const outcomes = await hs.update(hsUpdates.map(({ id, properties }) => ({ id, properties })));
     outcomes.forEach((o, k) => fail(hsUpdates[k]!.i, 'to_hubspot', o));
-    hsWritten += outcomes.filter((o) => o.ok).length;
+    wroteHubSpot(outcomes);
   }
 
   // 3. Opt-outs (O1) in batches; primary companies (K1) and deletes (D1), one call each.

@@ -55,7 +55,6 @@ export async function loadPlanContext(deps: EngineDeps, cache: MetadataCache): P
   const mappings: readonly Mapping[] = (await store.mappings()) ?? DEFAULT_MAPPINGS;
   const mapped = mappings.map((m) => `${m.hsProperty}:${m.sfField}`).join(',');
   const stale = cache.context !== null && mapped !== cache.mappings && namesUnknown(cache.context, mappings);
-  cache.mappings = mapped;
   let context = cache.context;
   if (!context || stale) {
     const [metadata, users, owners, integrationUserId] = await Promise.all([
@@ -75,6 +74,8 @@ export async function loadPlanContext(deps: EngineDeps, cache: MetadataCache): P
       accountOfCompany: new Map(),
     };
   }
+  // Only once the metadata is read: a read that failed is tried again by the next run.
+  cache.mappings = mapped;
   // Company pairs (K1) are learnt afresh each run: a company deleted or re-pointed in HubSpot is not remembered.
   cache.context = {
     ...context,

@@ -64,9 +64,9 @@ export interface Counts {
 /** T3, K2: what an import reads once, when reading it all costs fewer calls than reading per batch. */
 export interface ImportLookups {
   /**
-   * Whether the import reads every lead and every contact (both objects, from the beginning): then
-   * records sharing an email meet through the HubSpot contact they both match, and no batch needs to
-   * query Salesforce by email. A partial import (one object, or `since`) must (M2, M7).
+   * Whether the import reads every contact, then every lead, from the beginning: then records sharing
+   * an email meet through the HubSpot contact they both match (the contact first, M2), and no batch
+   * needs to query Salesforce by email. Any other import (one object, leads first, or `since`) does (M2, M7).
    */
   readonly readsEveryRecord: boolean;
   /** Every email (key) HubSpot has, or null: read per batch. Emails the import creates join it. */

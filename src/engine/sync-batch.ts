@@ -90,9 +90,7 @@ export async function syncBatch(
     plan: planSync(input, run.ctx),
   }));
   run.counts.planned += planned.length;
-  const done = await carryOut(deps, planned);
-  run.counts.sfWritten += done.sfWritten;
-  run.counts.hsWritten += done.hsWritten;
+  const done = await carryOut(deps, planned, run.counts);
   // T3: the contacts an import creates join its set of HubSpot emails.
   const emails = run.imports?.hubspotEmails;
   if (emails)

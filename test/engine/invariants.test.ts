@@ -274,4 +274,24 @@ describe('engine invariants', () => {
       [cost.sfCalls, cost.hsCalls],
     );
   });
+
+  it('B1: the writes a batch made before Salesforce refused a call for its limit count in the paused run', async () => {
+    // One batch of HubSpot changes: a new contact (a lead to create, a POST) and a change to the
+    // linked contact (its lead to update, a PATCH). Salesforce refuses the PATCH for its daily limit.
+    await pollRun(); // nothing left over from earlier tests
+    const linked = (await hsIdByEmail(w, 'before-hs@example.com'))!;
+    await w.hs.client.crm.contacts.basicApi.update(linked, { properties: { jobtitle: 'Refused' } });
+    await hsCreate(w, { email: 'limit-mid-batch@example.com', lastname: 'Limit' });
+    await w.sf.admin('POST', '/faults', {
+      kind: 'error-code',
+      code: 'REQUEST_LIMIT_EXCEEDED',
+      method: 'PATCH',
+      pathContains: 'composite/sobjects',
+      count: 1,
+    });
+    const { report } = await pollRun();
+    assert.equal(report.paused?.reason, 'org_limit');
+    assert.equal((await sfIdsByEmail(w, 'limit-mid-batch@example.com')).length, 1, 'the lead was created');
+    assert.equal(report.written.salesforce, 1, 'the create made before the refusal is counted');
+  });
 });

@@ -56,8 +56,9 @@ export async function importFromSalesforce(
   const memberships = await sf.countCampaignMembers();
   const campaignMembers =
     Math.ceil(memberships / 2000) <= Math.ceil(records / 200) ? await sf.allCampaignMembers() : null;
+  // Contacts first, then leads, from the beginning: see `ImportLookups.readsEveryRecord`.
   const readsEveryRecord =
-    since === 0 && request.objects.includes('Lead') && request.objects.includes('Contact');
+    since === 0 && request.objects[0] === 'Contact' && request.objects.includes('Lead');
   run.imports = { readsEveryRecord, hubspotEmails, campaignMembers };
 
   for (const object of request.objects) {
