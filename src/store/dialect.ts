@@ -20,6 +20,8 @@ export interface Dialect {
   readonly list: (values: readonly string[]) => unknown;
   /** The `LIMIT` value that sets no limit. */
   readonly noLimit: number | null;
+  /** Locks the rows a SELECT reads until the transaction ends (SQLite: its write transaction does). */
+  readonly forUpdate: string;
 }
 
 const SQLITE_LIST = (placeholder: string): string => `(SELECT value FROM json_each(${placeholder}))`;
@@ -31,6 +33,7 @@ export const SQLITE: Dialect = {
   notInList: (column, placeholder) => `${column} NOT IN ${SQLITE_LIST(placeholder)}`,
   list: (values) => JSON.stringify(values),
   noLimit: -1,
+  forUpdate: '',
 };
 
 export const POSTGRES: Dialect = {
@@ -43,6 +46,7 @@ export const POSTGRES: Dialect = {
   notInList: (column, placeholder) => `NOT (${column} = ANY(${placeholder}::text[]))`,
   list: (values) => [...values],
   noLimit: null,
+  forUpdate: 'FOR UPDATE',
 };
 
 /** One definition for both dialects, with what they spell differently filled in per dialect. */

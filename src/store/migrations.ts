@@ -118,4 +118,22 @@ CREATE INDEX explanations_email_key ON explanations (email_key, at DESC);
 `,
     ),
   },
+  {
+    id: 2,
+    name: 'leases: one writer per connection, fenced by epoch',
+    ...both(
+      () => `
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  command TEXT NOT NULL,
+  epoch BIGINT NOT NULL,
+  acquired_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+`,
+    ),
+  },
 ];

@@ -10,9 +10,9 @@ import { hsKey } from '../core/records.ts';
 import type { Link, System } from '../core/records.ts';
 import { both, type Dialect } from './dialect.ts';
 import type { Migration } from './migrations.ts';
-import type { DbAudit, DbError, DbExplanation, DbInt, DbLink, DbValue } from './rows.ts';
+import type { DbAudit, DbError, DbExplanation, DbInt, DbLease, DbLink, DbValue } from './rows.ts';
 import { explanationKey } from './rows.ts';
-import type { AuditEntry, ErrorEntry, Explanation, StateStore } from './state-store.ts';
+import type { AuditEntry, ErrorEntry, Explanation, Fence, LeaseHolder, StateStore } from './state-store.ts';
 
 /** A statement ready to run: its text, the values it binds (in order) and, as a type only, its rows. */
 export interface Statement<R = unknown> {
@@ -174,6 +174,64 @@ export const queries = both((d) => {
          ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
     ),
     settings: fixed<[], DbValue>(() => 'SELECT key, value FROM settings ORDER BY key'),
+
+    // Leases.
+    /**
+     * Takes the lease when it is free, expired, already the holder's, or held by the dead holder named
+     * (`takeOver`); the epoch grows when the owner changes. Returns the row only when taken.
+     */
+    acquireLease: fixed<
+      [
+        name: string,
+        holder: LeaseHolder,
+        now: number,
+        until: number,
+        takeOver: { readonly owner: string; readonly epoch: number } | undefined,
+      ],
+      DbLease<DbInt>
+    >(
+      (p) =>
+        `INSERT INTO leases (name, owner, host, pid, command, epoch, acquired_at, expires_at)
+         VALUES (${p()}, ${p()}, ${p()}, ${p()}, ${p()}, 1, ${p()}, ${p()})
+         ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, host = excluded.host, pid = excluded.pid,
+           command = excluded.command,
+           epoch = CASE WHEN leases.owner = excluded.owner THEN leases.epoch ELSE leases.epoch + 1 END,
+           acquired_at = CASE WHEN leases.owner = excluded.owner THEN leases.acquired_at
+             ELSE excluded.acquired_at END,
+           expires_at = excluded.expires_at
+         WHERE leases.expires_at <= ${p()} OR leases.owner = excluded.owner
+           OR (leases.owner = ${p()} AND leases.epoch = ${p()})
+         RETURNING *`,
+      (name, holder, now, until, takeOver) => [
+        name,
+        holder.owner,
+        holder.host,
+        holder.pid,
+        holder.command,
+        now,
+        until,
+        now,
+        takeOver?.owner ?? null,
+        takeOver?.epoch ?? null,
+      ],
+    ),
+    lease: fixed<[name: string], DbLease<DbInt>>((p) => `SELECT * FROM leases WHERE name = ${p()}`),
+    renewLease: fixed<[fence: Fence, until: number], { epoch: DbInt }>(
+      (p) =>
+        `UPDATE leases SET expires_at = ${p()} WHERE name = ${p()} AND owner = ${p()} AND epoch = ${p()}
+         RETURNING epoch`,
+      (fence, until) => [until, fence.lease, fence.owner, fence.epoch],
+    ),
+    releaseLease: fixed<[fence: Fence]>(
+      (p) => `UPDATE leases SET expires_at = 0 WHERE name = ${p()} AND owner = ${p()} AND epoch = ${p()}`,
+      (fence) => [fence.lease, fence.owner, fence.epoch],
+    ),
+    /** In a write transaction, before a fenced write: the lease row, locked, when the fence still holds. */
+    fenceHolds: fixed<[fence: Fence], { epoch: DbInt }>(
+      (p) =>
+        `SELECT epoch FROM leases WHERE name = ${p()} AND owner = ${p()} AND epoch = ${p()} ${d.forUpdate}`,
+      (fence) => [fence.lease, fence.owner, fence.epoch],
+    ),
     /** `undefined` has no JSON form: it removes the setting (its default then applies). */
     setSetting: (key: string, value: unknown): Statement =>
       value === undefined ? deleteSetting(key) : upsertSetting(key, JSON.stringify(value)),

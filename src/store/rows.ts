@@ -9,7 +9,7 @@
 import type { ErrorCategory } from '../core/errors.ts';
 import { emailKey } from '../core/matching.ts';
 import type { Mapping, SfPersonObject } from '../core/model.ts';
-import type { AuditEntry, ErrorEntry, Explanation } from './state-store.ts';
+import type { AuditEntry, ErrorEntry, Explanation, Lease } from './state-store.ts';
 import type { FieldReport } from '../core/sync-plan.ts';
 import { emailRecordKey, hsKey, sfKey } from '../core/records.ts';
 import type { Link, Snapshot, System } from '../core/records.ts';
@@ -128,3 +128,25 @@ export function explanationKey(explanation: Explanation): string {
   if (key !== null) return emailRecordKey(key);
   throw new Error('An explanation needs a HubSpot contact id, a Salesforce id or an email.');
 }
+
+export interface DbLease<I extends DbInt = number> {
+  name: string;
+  owner: string;
+  host: string;
+  pid: I;
+  command: string;
+  epoch: I;
+  acquired_at: I;
+  expires_at: I;
+}
+
+export const toLease = (row: DbLease<DbInt>): Lease => ({
+  name: row.name,
+  owner: row.owner,
+  host: row.host,
+  pid: toNumber(row.pid),
+  command: row.command,
+  epoch: toNumber(row.epoch),
+  acquiredAt: toNumber(row.acquired_at),
+  expiresAt: toNumber(row.expires_at),
+});

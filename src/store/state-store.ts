@@ -62,6 +62,46 @@ export interface Explanation {
   readonly fields: readonly FieldReport[];
 }
 
+/** Who holds (or asks for) a lease: one process. */
+export interface LeaseHolder {
+  /** Unique per process and lease taken (a random id): what fences the holder's writes. */
+  readonly owner: string;
+  readonly host: string;
+  readonly pid: number;
+  /** What the holder runs (`start`, `sync --once`, `import`…), for the message a second process prints. */
+  readonly command: string;
+}
+
+/**
+ * A lease: one writer per connection, across processes. The `epoch` grows each time another holder
+ * takes it, and is the fencing token: a write that carries a `Fence` happens only while the lease
+ * still has that owner and epoch.
+ */
+export interface Lease extends LeaseHolder {
+  readonly name: string;
+  readonly epoch: number;
+  /** Epoch ms: when this holder took it, and until when it holds it unless renewed. */
+  readonly acquiredAt: number;
+  readonly expiresAt: number;
+}
+
+/** What fences a write: the lease it needs, held by this owner at this epoch. */
+export interface Fence {
+  readonly lease: string;
+  readonly owner: string;
+  readonly epoch: number;
+}
+
+/** A fenced write refused: the lease has another holder (or epoch) now. Nothing was written. */
+export class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
+  constructor(readonly fence: Fence) {
+    super(
+      `the lease "${fence.lease}" (epoch ${fence.epoch}) is no longer this process's: another process took it over, so this one writes nothing more`,
+    );
+  }
+}
+
 export interface StateStore {
   /** Applies pending migrations. Idempotent. */
   migrate(): Promise<void>;
@@ -72,19 +112,42 @@ export interface StateStore {
   linkBySalesforceId(sfId: string): Promise<Link | null>;
   linksByHubSpotIds(ids: readonly string[]): Promise<Link[]>;
   linksBySalesforceIds(ids: readonly string[]): Promise<Link[]>;
-  /** Creates or replaces the link of `link.hsContactId` (a Salesforce id is in at most one link). */
-  saveLink(link: Link): Promise<void>;
-  /** Ends a link, remembering why (D2: the audit log says why a contact comes back). */
-  endLink(hsContactId: string, why: string, at: number): Promise<void>;
+  /**
+   * Creates or replaces the link of `link.hsContactId` (a Salesforce id is in at most one link). With
+   * a `fence`, only while that lease is still held (checked in the same transaction).
+   */
+  saveLink(link: Link, fence?: Fence): Promise<void>;
+  /** Ends a link, remembering why (D2: the audit log says why a contact comes back). Fenced as `saveLink`. */
+  endLink(hsContactId: string, why: string, at: number, fence?: Fence): Promise<void>;
   /** Why the last link of a Salesforce record ended, if it did. */
   endedLinkWhy(sfId: string): Promise<string | null>;
   countLinks(): Promise<number>;
   /** The HubSpot ids of the links, in a stable order, `limit` after `after` ('' for the first page): reconciliation. */
   linkedContactIds(after: string, limit: number): Promise<string[]>;
 
-  // Cursors: named poll positions (opaque strings).
+  // Cursors: named state keys (opaque strings): poll positions and the like.
   cursor(name: string): Promise<string | null>;
-  setCursor(name: string, value: string): Promise<void>;
+  /** With a `fence`, only while that lease is still held (else `LeaseLostError`, nothing written). */
+  setCursor(name: string, value: string, fence?: Fence): Promise<void>;
+
+  // Leases: one writer per connection, across processes.
+  /**
+   * Takes the lease `name` for `holder` until `until` (epoch ms), when it is free, expired at `now`,
+   * already this holder's, or held by `takeOver` (a holder known to be dead). The epoch grows when the
+   * owner changes. Returns the lease as it is after the call: `acquired` says whose it is.
+   */
+  acquireLease(
+    name: string,
+    holder: LeaseHolder,
+    now: number,
+    until: number,
+    takeOver?: Pick<Lease, 'owner' | 'epoch'>,
+  ): Promise<{ readonly acquired: boolean; readonly lease: Lease }>;
+  /** Extends a held lease to `until`; false when it is no longer held (another owner or epoch). */
+  renewLease(fence: Fence, until: number): Promise<boolean>;
+  /** Lets a held lease go (it expires now; the epoch stays, so fences stay unique). */
+  releaseLease(fence: Fence): Promise<void>;
+  lease(name: string): Promise<Lease | null>;
 
   // Settings (JSON values by key) and mappings.
   settings(): Promise<Record<string, unknown>>;

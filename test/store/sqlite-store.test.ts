@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { migrations } from '../../src/store/migrations.ts';
 import { openSqliteStore } from '../../src/store/embedded/sqlite-store.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { StateStore } from '../../src/store/state-store.ts';
@@ -52,7 +53,10 @@ describe('SQLite state store: files', () => {
         const ids = (db.prepare('SELECT id FROM migrations ORDER BY id').all() as { id: number }[]).map(
           (row) => row.id,
         );
-        assert.deepEqual(ids, [1]);
+        assert.deepEqual(
+          ids,
+          migrations.map((m) => m.id),
+        );
       } finally {
         db.close();
       }

@@ -6,7 +6,15 @@
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Mapping } from '../../src/core/model.ts';
-import type { AuditEntry, ErrorEntry, Explanation, StateStore } from '../../src/store/state-store.ts';
+import {
+  LeaseLostError,
+  type AuditEntry,
+  type ErrorEntry,
+  type Explanation,
+  type Fence,
+  type LeaseHolder,
+  type StateStore,
+} from '../../src/store/state-store.ts';
 import type { Link, Snapshot } from '../../src/core/records.ts';
 
 export interface ContractOptions {
@@ -246,6 +254,114 @@ export function stateStoreContract(
         await store.setCursor('salesforce.lead', '2025-01-15T09:31:00.000Z');
         assert.equal(await store.cursor('salesforce.lead'), '2025-01-15T09:31:00.000Z');
         assert.equal(await store.cursor('hubspot.contact'), 'after=1234');
+      });
+    });
+
+    describe('leases: one writer per connection, fenced by epoch', () => {
+      const SECOND = 1000;
+      const holder = (owner: string, pid = 100): LeaseHolder => ({
+        owner,
+        host: 'host-a',
+        pid,
+        command: 'start',
+      });
+      const fenceOf = (lease: { name: string; owner: string; epoch: number }): Fence => ({
+        lease: lease.name,
+        owner: lease.owner,
+        epoch: lease.epoch,
+      });
+
+      it('a free lease is taken; a second holder is refused and told who holds it, until when', async () => {
+        assert.equal(await store.lease('writer'), null);
+        const a = await store.acquireLease('writer', holder('a'), T0, T0 + 15 * SECOND);
+        assert.equal(a.acquired, true);
+        assert.deepEqual(a.lease, {
+          name: 'writer',
+          owner: 'a',
+          host: 'host-a',
+          pid: 100,
+          command: 'start',
+          epoch: 1,
+          acquiredAt: T0,
+          expiresAt: T0 + 15 * SECOND,
+        });
+        const b = await store.acquireLease('writer', holder('b', 200), T0 + SECOND, T0 + 16 * SECOND);
+        assert.equal(b.acquired, false);
+        assert.equal(b.lease.owner, 'a');
+        assert.equal(b.lease.pid, 100);
+        assert.equal(b.lease.expiresAt, T0 + 15 * SECOND);
+        assert.deepEqual(await store.lease('writer'), a.lease);
+        // Other leases are independent.
+        assert.equal((await store.acquireLease('other', holder('b'), T0, T0 + SECOND)).acquired, true);
+      });
+
+      it('renewing keeps it; once expired another holder takes it with a higher epoch, and the old one cannot renew', async () => {
+        const a = await store.acquireLease('writer', holder('a'), T0, T0 + 15 * SECOND);
+        assert.equal(await store.renewLease(fenceOf(a.lease), T0 + 25 * SECOND), true);
+        const early = await store.acquireLease('writer', holder('b'), T0 + 20 * SECOND, T0 + 35 * SECOND);
+        assert.equal(early.acquired, false, 'renewed: not expired at 20 s');
+        const b = await store.acquireLease('writer', holder('b'), T0 + 25 * SECOND, T0 + 40 * SECOND);
+        assert.equal(b.acquired, true);
+        assert.equal(b.lease.epoch, 2);
+        assert.equal(b.lease.acquiredAt, T0 + 25 * SECOND);
+        assert.equal(await store.renewLease(fenceOf(a.lease), T0 + 50 * SECOND), false);
+        assert.equal((await store.lease('writer'))?.expiresAt, T0 + 40 * SECOND);
+      });
+
+      it('the same holder takes it again without a new epoch; a release frees it at once and keeps the epoch', async () => {
+        const a = await store.acquireLease('writer', holder('a'), T0, T0 + 15 * SECOND);
+        const again = await store.acquireLease('writer', holder('a'), T0 + SECOND, T0 + 16 * SECOND);
+        assert.equal(again.acquired, true);
+        assert.equal(again.lease.epoch, 1);
+        assert.equal(again.lease.acquiredAt, T0);
+        await store.releaseLease(fenceOf(a.lease));
+        const b = await store.acquireLease('writer', holder('b'), T0 + 2 * SECOND, T0 + 17 * SECOND);
+        assert.equal(b.acquired, true);
+        assert.equal(b.lease.epoch, 2, 'the epoch never goes back');
+        await store.releaseLease(fenceOf(a.lease)); // a stale release changes nothing
+        assert.equal((await store.lease('writer'))?.owner, 'b');
+        assert.equal((await store.lease('writer'))?.expiresAt, T0 + 17 * SECOND);
+      });
+
+      it('a holder known to be dead is taken over at once, by its owner and epoch only', async () => {
+        const a = await store.acquireLease('writer', holder('a'), T0, T0 + 15 * SECOND);
+        const wrong = await store.acquireLease('writer', holder('b'), T0 + SECOND, T0 + 16 * SECOND, {
+          owner: 'a',
+          epoch: 7,
+        });
+        assert.equal(wrong.acquired, false);
+        const b = await store.acquireLease('writer', holder('b'), T0 + SECOND, T0 + 16 * SECOND, {
+          owner: a.lease.owner,
+          epoch: a.lease.epoch,
+        });
+        assert.equal(b.acquired, true);
+        assert.equal(b.lease.epoch, 2);
+      });
+
+      it('fenced cursor and link writes happen while the lease is held, and never after another holder took it', async () => {
+        const a = await store.acquireLease('writer', holder('a'), T0, T0 + 15 * SECOND);
+        const fence = fenceOf(a.lease);
+        await store.setCursor('salesforce:Lead', 'a-1', fence);
+        await store.saveLink(link('hs-1', '00Q1'), fence);
+        await store.endLink('hs-1', 'deleted in HubSpot (D2)', T0, fence);
+        await store.saveLink(link('hs-2', '00Q2'), fence);
+        assert.equal(await store.cursor('salesforce:Lead'), 'a-1');
+
+        const b = await store.acquireLease('writer', holder('b'), T0 + 20 * SECOND, T0 + 35 * SECOND);
+        assert.equal(b.acquired, true);
+        await assert.rejects(store.setCursor('salesforce:Lead', 'a-stale', fence), LeaseLostError);
+        await assert.rejects(store.saveLink(link('hs-3', '00Q3'), fence), LeaseLostError);
+        await assert.rejects(store.saveLink(link('hs-2', '00Q9'), fence), LeaseLostError);
+        await assert.rejects(store.endLink('hs-2', 'stale', T0, fence), LeaseLostError);
+        assert.equal(await store.cursor('salesforce:Lead'), 'a-1', 'the cursor never moves back');
+        assert.equal(await store.linkByHubSpotId('hs-3'), null);
+        assert.equal((await store.linkByHubSpotId('hs-2'))?.sfId, '00Q2', 'no stale link recorded');
+        assert.equal(await store.endedLinkWhy('00Q2'), null);
+
+        await store.setCursor('salesforce:Lead', 'b-1', fenceOf(b.lease));
+        assert.equal(await store.cursor('salesforce:Lead'), 'b-1');
+        // Unfenced writes (settings, a CLI's own bookkeeping) are not held back.
+        await store.setCursor('reconcile:last', '1');
       });
     });
 

@@ -11,8 +11,17 @@ import Database from 'better-sqlite3';
 import type { Link } from '../../core/records.ts';
 import { MIGRATIONS_TABLE, migrations } from '../migrations.ts';
 import { queries, type Statement } from '../queries.ts';
-import { toAudit, toError, toExplanation, toLink, toMappings, toNumber, toSettings } from '../rows.ts';
-import type { AuditEntry, StateStore } from '../state-store.ts';
+import {
+  toAudit,
+  toError,
+  toExplanation,
+  toLease,
+  toLink,
+  toMappings,
+  toNumber,
+  toSettings,
+} from '../rows.ts';
+import { LeaseLostError, type AuditEntry, type Fence, type StateStore } from '../state-store.ts';
 
 export interface SqliteStoreOptions {
   /** The clock (epoch ms) that stamps applied migrations. */
@@ -66,14 +75,26 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stat
     prepare(s.text).run(...s.values);
   };
 
-  const saveLink = db.transaction((link: Link) => {
+  /** Inside a write transaction: refuses the write when `fence` no longer holds its lease. */
+  const holds = (fence: Fence | undefined): void => {
+    if (fence !== undefined && one(q.fenceHolds(fence)) === undefined) throw new LeaseLostError(fence);
+  };
+
+  const saveLink = db.transaction((link: Link, fence: Fence | undefined) => {
+    holds(fence);
     run(q.freeSalesforceId(link));
     run(q.saveLink(link));
   });
 
-  const endLink = db.transaction((hsContactId: string, why: string, at: number) => {
+  const endLink = db.transaction((hsContactId: string, why: string, at: number, fence: Fence | undefined) => {
+    holds(fence);
     const row = one(q.deleteLink(hsContactId));
     if (row) run(q.saveEndedLink(row.sf_id, hsContactId, why, at));
+  });
+
+  const setCursor = db.transaction((name: string, value: string, fence: Fence | undefined) => {
+    holds(fence);
+    run(q.setCursor(name, value));
   });
 
   const appendAudit = db.transaction((entries: readonly AuditEntry[]) => {
@@ -111,14 +132,28 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stat
     },
     linksByHubSpotIds: (ids) => (ids.length === 0 ? [] : all(q.linksByHubSpotIds(ids)).map(toLink)),
     linksBySalesforceIds: (ids) => (ids.length === 0 ? [] : all(q.linksBySalesforceIds(ids)).map(toLink)),
-    saveLink: (link) => saveLink.immediate(link),
-    endLink: (hsContactId, why, at) => endLink.immediate(hsContactId, why, at),
+    saveLink: (link, fence) => saveLink.immediate(link, fence),
+    endLink: (hsContactId, why, at, fence) => endLink.immediate(hsContactId, why, at, fence),
     endedLinkWhy: (sfId) => one(q.endedLinkWhy(sfId))?.why ?? null,
     countLinks: () => toNumber(one(q.countLinks())?.n ?? 0),
     linkedContactIds: (after, limit) => all(q.linkedContactIds(after, limit)).map((r) => r.hs_contact_id),
 
     cursor: (name) => one(q.cursor(name))?.value ?? null,
-    setCursor: (name, value) => run(q.setCursor(name, value)),
+    setCursor: (name, value, fence) => setCursor.immediate(name, value, fence),
+
+    acquireLease: (name, holder, now, until, takeOver) => {
+      const taken = one(q.acquireLease(name, holder, now, until, takeOver));
+      if (taken) return { acquired: true, lease: toLease(taken) };
+      const held = one(q.lease(name));
+      if (!held) throw new Error(`the lease "${name}" was neither taken nor found`);
+      return { acquired: false, lease: toLease(held) };
+    },
+    renewLease: (fence, until) => one(q.renewLease(fence, until)) !== undefined,
+    releaseLease: (fence) => run(q.releaseLease(fence)),
+    lease: (name) => {
+      const row = one(q.lease(name));
+      return row ? toLease(row) : null;
+    },
 
     settings: () => toSettings(all(q.settings())),
     setSetting: (key, value) => run(q.setSetting(key, value)),

@@ -10,8 +10,17 @@
 import pg from 'pg';
 import { MIGRATIONS_TABLE, migrations } from '../migrations.ts';
 import { postgresOnly, queries, type Statement } from '../queries.ts';
-import { toAudit, toError, toExplanation, toLink, toMappings, toNumber, toSettings } from '../rows.ts';
-import type { StateStore } from '../state-store.ts';
+import {
+  toAudit,
+  toError,
+  toExplanation,
+  toLease,
+  toLink,
+  toMappings,
+  toNumber,
+  toSettings,
+} from '../rows.ts';
+import { LeaseLostError, type Fence, type StateStore } from '../state-store.ts';
 
 export interface PostgresStoreOptions {
   /** The clock (epoch ms) that stamps applied migrations. */
@@ -58,6 +67,12 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions): S
     }
   };
 
+  /** Inside a transaction: locks the lease row, and refuses the write when `fence` no longer holds it. */
+  const holds = async (client: pg.PoolClient, fence: Fence | undefined): Promise<void> => {
+    if (fence !== undefined && (await one(client, q.fenceHolds(fence))) === undefined)
+      throw new LeaseLostError(fence);
+  };
+
   return {
     migrate: async () => {
       const applied = await transaction(async (client) => {
@@ -91,13 +106,15 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions): S
       ids.length === 0 ? [] : (await all(pool, q.linksByHubSpotIds(ids))).map(toLink),
     linksBySalesforceIds: async (ids) =>
       ids.length === 0 ? [] : (await all(pool, q.linksBySalesforceIds(ids))).map(toLink),
-    saveLink: (link) =>
+    saveLink: (link, fence) =>
       transaction(async (client) => {
+        await holds(client, fence);
         await run(client, q.freeSalesforceId(link));
         await run(client, q.saveLink(link));
       }),
-    endLink: (hsContactId, why, at) =>
+    endLink: (hsContactId, why, at, fence) =>
       transaction(async (client) => {
+        await holds(client, fence);
         const row = await one(client, q.deleteLink(hsContactId));
         if (row) await run(client, q.saveEndedLink(row.sf_id, hsContactId, why, at));
       }),
@@ -107,8 +124,28 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions): S
       (await all(pool, q.linkedContactIds(after, limit))).map((r) => r.hs_contact_id),
 
     cursor: async (name) => (await one(pool, q.cursor(name)))?.value ?? null,
-    setCursor: async (name, value) => {
-      await run(pool, q.setCursor(name, value));
+    setCursor: async (name, value, fence) => {
+      if (fence === undefined) return run(pool, q.setCursor(name, value));
+      await transaction(async (client) => {
+        await holds(client, fence);
+        await run(client, q.setCursor(name, value));
+      });
+    },
+
+    acquireLease: async (name, holder, now, until, takeOver) => {
+      const taken = await one(pool, q.acquireLease(name, holder, now, until, takeOver));
+      if (taken) return { acquired: true, lease: toLease(taken) };
+      const held = await one(pool, q.lease(name));
+      if (!held) throw new Error(`the lease "${name}" was neither taken nor found`);
+      return { acquired: false, lease: toLease(held) };
+    },
+    renewLease: async (fence, until) => (await one(pool, q.renewLease(fence, until))) !== undefined,
+    releaseLease: async (fence) => {
+      await run(pool, q.releaseLease(fence));
+    },
+    lease: async (name) => {
+      const row = await one(pool, q.lease(name));
+      return row ? toLease(row) : null;
     },
 
     settings: async () => toSettings(await all(pool, q.settings())),
