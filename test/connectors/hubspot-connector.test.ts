@@ -8,6 +8,8 @@
  */
 import { after, afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startHubSpot, type HubSpotFixture, type LoggedRequest } from '../helpers/hubspot.ts';
 import type { HubSpotEmulatorOptions } from '../../src/emulators/hubspot/server.ts';
 import { createHubSpotConnector } from '../../src/connectors/hubspot/hubspot-connector.ts';
@@ -299,7 +301,10 @@ describe('HubSpot adapter: writes', () => {
     assert.equal(logged.length, 3);
     for (const entry of logged) {
       assert.equal(entry.method, 'POST');
-      assert.equal(entry.path, '/communication-preferences/v4/statuses/batch/unsubscribe-all?channel=EMAIL');
+      assert.equal(
+        entry.path,
+        '/communication-preferences/v4/statuses/batch/unsubscribe-all?channel=EMAIL&verbose=true',
+      );
       assert.equal(entry.status, 200);
     }
     assert.deepEqual(
@@ -316,7 +321,7 @@ describe('HubSpot adapter: writes', () => {
     assert.equal(none.logged.length, 0);
   });
 
-  it('fails an unknown email alone (207) while the others in the batch are unsubscribed', async () => {
+  it('fails an unknown or invalid email alone (errors of a 200 answer) while the others in the batch are unsubscribed', async () => {
     const w = await world();
     const inputs = people(3, 'mixed');
     await w.hubspot.upsertByEmail(inputs);
@@ -330,7 +335,7 @@ describe('HubSpot adapter: writes', () => {
     const { result, calls, logged } = await w.measure(() => w.hubspot.unsubscribeAllMany(emails));
     assert.equal(calls, 1);
     assert.equal(logged.length, 1);
-    assert.equal(logged[0]!.status, 207);
+    assert.equal(logged[0]!.status, 200);
     assert.deepEqual(
       result.map((o) => o.ok),
       [true, false, true, false, true],
@@ -342,7 +347,8 @@ describe('HubSpot adapter: writes', () => {
     assert.match(unknown.message, /nobody@example\.com/);
     const invalid = result[3]!;
     assert.ok(!invalid.ok);
-    assert.equal(invalid.code, 'VALIDATION_ERROR');
+    assert.equal(invalid.code, 'INVALID_EMAIL');
+    assert.match(invalid.message, /not an email/);
     for (const p of inputs) {
       assert.equal(w.hs.emulator.portal.contactByEmail(p.email)?.values.get('hs_email_optout'), 'true');
     }
@@ -359,7 +365,11 @@ describe('HubSpot adapter: writes', () => {
     assert.deepEqual(
       logged.map((l) => [l.method, l.path, l.status]),
       [
-        ['POST', '/communication-preferences/v4/statuses/batch/unsubscribe-all?channel=EMAIL', 403],
+        [
+          'POST',
+          '/communication-preferences/v4/statuses/batch/unsubscribe-all?channel=EMAIL&verbose=true',
+          403,
+        ],
         ...first.map((email) => [
           'POST',
           `/communication-preferences/v4/statuses/${encodeURIComponent(email)}/unsubscribe-all?channel=EMAIL`,
@@ -383,6 +393,89 @@ describe('HubSpot adapter: writes', () => {
     );
     for (const p of inputs) {
       assert.equal(w.hs.emulator.portal.contactByEmail(p.email)?.values.get('hs_email_optout'), 'true');
+    }
+  });
+
+  it('reads outcomes off the documented answer alone: results in any case, errors by context, an unfinished batch fails the rest', async () => {
+    // A stand-in for HubSpot on loopback, answering two batch calls with shapes the spec allows and
+    // the emulator never gives: PROCESSING with part of the work done, then COMPLETE with an email left out.
+    const answers = [
+      {
+        status: 'PROCESSING',
+        results: [{ subscriberIdString: 'two@example.com' }],
+        numErrors: 1,
+        errors: [
+          {
+            status: 'error',
+            category: 'VALIDATION_ERROR',
+            message: 'Invalid email',
+            context: { emails: ['THREE@example.com'] },
+            errors: [{ message: 'Invalid email', code: 'INVALID_EMAIL' }],
+            links: {},
+          },
+        ],
+        requestedAt: '2025-03-01T12:00:00.000Z',
+        startedAt: '2025-03-01T12:00:00.000Z',
+        completedAt: '2025-03-01T12:00:00.100Z',
+      },
+      {
+        status: 'COMPLETE',
+        results: [{ subscriberIdString: 'five@example.com', statuses: [] }],
+        startedAt: '2025-03-01T12:00:01.000Z',
+        completedAt: '2025-03-01T12:00:01.100Z',
+      },
+    ];
+    const received: { url: string; inputs: unknown }[] = [];
+    const server = createServer((request, response) => {
+      let text = '';
+      request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      request.on('end', () => {
+        received.push({ url: request.url ?? '', inputs: (JSON.parse(text) as { inputs: unknown }).inputs });
+        response.writeHead(200, { 'content-type': 'application/json;charset=utf-8' });
+        response.end(JSON.stringify(answers[received.length - 1]));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const hubspot = createHubSpotConnector({
+        accessToken: 'pat-stand-in',
+        baseUrl: `http://127.0.0.1:${port}`,
+        now: () => START,
+        sleep: () => Promise.resolve(),
+      });
+      const first = await hubspot.unsubscribeAllMany([
+        'one@example.com',
+        'Two@Example.com',
+        'three@example.com',
+        'four@example.com',
+      ]);
+      assert.deepEqual(first[1], ok('Two@Example.com'));
+      for (const i of [0, 3]) {
+        const outcome = first[i]!;
+        assert.ok(!outcome.ok);
+        assert.equal(outcome.code, 'BATCH_PROCESSING');
+      }
+      const invalid = first[2]!;
+      assert.ok(!invalid.ok);
+      assert.equal(invalid.code, 'INVALID_EMAIL');
+
+      const second = await hubspot.unsubscribeAllMany(['five@example.com', 'six@example.com']);
+      assert.deepEqual(second[0], ok('five@example.com'));
+      const missing = second[1]!;
+      assert.ok(!missing.ok);
+      assert.equal(missing.code, 'MISSING_RESULT');
+      assert.match(missing.message, /six@example\.com/);
+      assert.deepEqual(
+        received.map((r) => r.url),
+        Array(2).fill(
+          '/communication-preferences/v4/statuses/batch/unsubscribe-all?channel=EMAIL&verbose=true',
+        ),
+      );
+      assert.deepEqual(received[1]!.inputs, ['five@example.com', 'six@example.com']);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 

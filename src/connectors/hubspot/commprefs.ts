@@ -55,7 +55,8 @@ export class CommunicationPreferences {
 
   /**
    * One v4 batch call (≤ 100 distinct emails). Results and errors are matched back by email,
-   * case-insensitively; a 403 MISSING_SCOPES switches the connector to one call per email for good.
+   * case-insensitively (`batchOutcomes`); a 403 MISSING_SCOPES switches the connector to one call per
+   * email for good.
    */
   async #unsubscribeChunk(emails: readonly string[]): Promise<WriteOutcome[]> {
     if (this.#batchRefused) return this.#unsubscribeEach(emails);
@@ -65,7 +66,9 @@ export class CommunicationPreferences {
         this.transport.raw(
           'POST',
           '/communication-preferences/v4/statuses/batch/unsubscribe-all',
-          { channel: 'EMAIL' },
+          // verbose: every email unsubscribed gets its result with its statuses, whatever HubSpot
+          // leaves out of the short answer.
+          { channel: 'EMAIL', verbose: 'true' },
           { inputs: emails.map((e) => e.trim()) },
         ),
       );
@@ -81,7 +84,14 @@ export class CommunicationPreferences {
   }
 }
 
-/** One outcome per email of a v4 batch answer (`results[].subscriberIdString`, `errors[].context`). */
+/**
+ * One outcome per email of a v4 batch answer, as HubSpot documents it
+ * (`BatchResponsePublicBulkOptOutFromAllResponse`): 200 with `status` (`COMPLETE` once done),
+ * `results[]` of `{subscriberIdString, statuses?}` for the emails unsubscribed, and `errors[]`
+ * (StandardError, `numErrors` of them) naming failed emails in their `context`. An email is done only
+ * when a result names it; one an error names fails with that error; one neither names fails too (an
+ * unsubscribe is safe to send again, a lost one is not).
+ */
 function batchOutcomes(emails: readonly string[], response: unknown): WriteOutcome[] {
   const body = (typeof response === 'object' && response !== null ? response : {}) as Record<string, unknown>;
   const wanted = new Set(emails.map(lowerEmail));
@@ -96,20 +106,27 @@ function batchOutcomes(emails: readonly string[], response: unknown): WriteOutco
     for (const values of Object.values(context)) {
       for (const value of Array.isArray(values) ? values : []) {
         const email = lowerEmail(text(value));
-        if (wanted.has(email)) byEmail.set(email, outcome);
+        if (wanted.has(email) && !byEmail.get(email)?.ok) byEmail.set(email, outcome);
       }
     }
   }
+  const status = text(body.status);
   return emails.map((email) => {
     const outcome = byEmail.get(lowerEmail(email));
     if (outcome?.ok) return { ok: true, id: email };
-    return (
-      outcome ?? {
-        ok: false,
-        code: 'MISSING_RESULT',
-        message: `HubSpot answered no result for ${email}`,
-        fields: [],
-      }
-    );
+    if (outcome) return outcome;
+    return status !== '' && status !== 'COMPLETE'
+      ? {
+          ok: false,
+          code: `BATCH_${status}`,
+          message: `HubSpot's batch unsubscribe ended ${status} before unsubscribing ${email}`,
+          fields: [],
+        }
+      : {
+          ok: false,
+          code: 'MISSING_RESULT',
+          message: `HubSpot answered no result for ${email}`,
+          fields: [],
+        };
   });
 }

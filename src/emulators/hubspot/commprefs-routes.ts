@@ -1,10 +1,10 @@
 /**
  * HubSpot emulator routes: Communication preferences v3 (definitions, per-email statuses, subscribe,
  * unsubscribe) and the bit of v4 a sync needs (read statuses, unsubscribe from all, one email or a
- * batch of up to 100), plus the admin calls `POST /__emulator/resubscribe {email}` — "the contact
- * resubscribes themselves", which no API may do — and `PUT /__emulator/scopes
- * {batchSubscriptionScopes}`, which plays a portal without Marketing Hub Enterprise's batch scopes
- * (the v4 batch then answers 403 MISSING_SCOPES).
+ * batch of up to 100, each answered in the shape HubSpot's v4 spec documents), plus the admin calls
+ * `POST /__emulator/resubscribe {email}` — "the contact resubscribes themselves", which no API may
+ * do — and `PUT /__emulator/scopes {batchSubscriptionScopes}`, which plays a portal without Marketing
+ * Hub Enterprise's batch scopes (the v4 batch then answers 403 MISSING_SCOPES).
  *
  * State is kept per email address (lower-cased), whether or not a contact has it. "Unsubscribed from
  * all" is the contact's `hs_email_optout` (read-only to the objects API; written here with
@@ -15,6 +15,7 @@ import {
   batchEnvelope,
   batchError,
   booleanParam,
+  type BatchError,
   firstParam,
   iso,
   jsonObject,
@@ -281,7 +282,9 @@ export function registerCommunicationPreferenceRoutes(ctx: HubSpotContext): void
     return sendJson(reply, 200, actionResponse(startedAt, results));
   });
 
-  // Batch: one result per email unsubscribed (a contact must have it), an error per email that failed.
+  // Batch: as HubSpot documents it (BatchResponsePublicBulkOptOutFromAllResponse), always 200 with
+  // `status: COMPLETE`: a result per email unsubscribed (a contact must have it), its statuses only
+  // with `verbose=true`, and an entry of `errors` (counted by `numErrors`) per email that failed.
   app.post(`${V4}/statuses/batch/unsubscribe-all`, async (request, reply) => {
     if (withoutBatchScopes.has(portal)) {
       throw new HubSpotError(
@@ -291,6 +294,7 @@ export function registerCommunicationPreferenceRoutes(ctx: HubSpotContext): void
       );
     }
     channelParam(request);
+    const verbose = booleanParam((request.query as Record<string, unknown>).verbose);
     const inputs = jsonObject(request).inputs;
     if (!Array.isArray(inputs) || inputs.length === 0) {
       throw validationError('inputs is required: a non-empty array of email addresses.');
@@ -307,19 +311,12 @@ export function registerCommunicationPreferenceRoutes(ctx: HubSpotContext): void
     for (const raw of inputs as string[]) {
       const email = raw.trim();
       if (!EMAIL.test(email)) {
-        errors.push(
-          batchError('VALIDATION_ERROR', `Invalid email address: ${JSON.stringify(raw)}`, {
-            subscriberIdString: [raw],
-          }),
-        );
+        const message = `Invalid email address: ${JSON.stringify(raw)}`;
+        errors.push(inputError('VALIDATION_ERROR', message, raw, { code: 'INVALID_EMAIL' }));
         continue;
       }
       if (!portal.contactByEmail(email)) {
-        errors.push(
-          batchError('OBJECT_NOT_FOUND', `No contact has the email address ${email}.`, {
-            subscriberIdString: [raw],
-          }),
-        );
+        errors.push(inputError('OBJECT_NOT_FOUND', `No contact has the email address ${email}.`, raw));
         continue;
       }
       const key = normalizeEmail(email);
@@ -329,18 +326,21 @@ export function registerCommunicationPreferenceRoutes(ctx: HubSpotContext): void
       unsubscribeFromAll(portal, email);
       const reason = already ? 'NO_STATUS_CHANGE' : 'UNSUBSCRIBE_FROM_ALL_OCCURRED';
       results.push({
-        subscriberIdString: email,
-        statuses: subscriptionDefinitions.map((d) => ({
-          ...v4Status(portal, email, d),
-          setStatusSuccessReason: reason,
-        })),
+        subscriberIdString: key,
+        ...(verbose
+          ? {
+              statuses: subscriptionDefinitions.map((d) => ({
+                ...v4Status(portal, key, d),
+                setStatusSuccessReason: reason,
+              })),
+            }
+          : {}),
       });
     }
-    return sendJson(
-      reply,
-      errors.length > 0 ? 207 : 200,
-      batchEnvelope(startedAt, portal.now(), results, errors),
-    );
+    return sendJson(reply, 200, {
+      ...batchEnvelope(startedAt, portal.now(), results, errors),
+      requestedAt: iso(startedAt),
+    });
   });
 
   // --- admin -------------------------------------------------------------------------------------
@@ -429,6 +429,21 @@ function optedOutAt(portal: Portal, email: string): number {
   const contact = portal.contactByEmail(email);
   const history = contact?.history?.get('hs_email_optout');
   return history?.[0]?.timestamp ?? contact?.updatedAt ?? portal.now();
+}
+
+/** One entry of a v4 batch's `errors` (StandardError: `errors` and `links` included). */
+function inputError(
+  category: string,
+  message: string,
+  input: string,
+  detail: { code?: string } = {},
+): BatchError {
+  return batchError(
+    category,
+    message,
+    { subscriberIdString: [input] },
+    { errors: [{ message, ...detail, in: 'inputs' }], links: {} },
+  );
 }
 
 function actionResponse(startedAt: number, results: unknown[]): Record<string, unknown> {

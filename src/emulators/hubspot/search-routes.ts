@@ -6,13 +6,15 @@
  * parsed — and then run over the live objects: filter groups are OR-ed, the filters of a group
  * AND-ed, values compared by the property's type (numbers as numbers, dates and datetimes as
  * instants, everything else case-insensitively). Results come back sorted by the one sort given, or
- * by id, and paged by an offset `after`, never past the first 10,000 results.
+ * by id, and paged by an offset `after`, never past the first 10,000 results. With a search lag
+ * (`search-index.ts`), search answers as of that long ago.
  */
 import type { FastifyRequest } from 'fastify';
 import { jsonObject, objectTypeParam, renderObject, sendJson, type HubSpotContext } from './context.ts';
 import { validationError, type HubSpotError } from './errors.ts';
 import type { Portal, StoredObject } from './portal.ts';
 import type { ObjectType, PropertyDef } from './properties.ts';
+import { indexedAt, searchLag } from './search-index.ts';
 
 /** HubSpot's documented search limits. */
 export const searchLimits = {
@@ -78,7 +80,9 @@ export function registerSearchRoutes(ctx: HubSpotContext): void {
   ctx.app.post('/crm/v3/objects/:objectType/search', async (request: FastifyRequest, reply) => {
     const type = objectTypeParam(request);
     const body = jsonObject(request, 'the search request');
-    return sendJson(reply, 200, runSearch(ctx.portal, compileSearch(ctx.portal, type, body)));
+    const plan = compileSearch(ctx.portal, type, body);
+    const lag = searchLag(ctx.portal);
+    return sendJson(reply, 200, runSearch(ctx.portal, plan, lag > 0 ? ctx.now() - lag : undefined));
   });
 }
 
@@ -147,14 +151,18 @@ export function compileSearch(portal: Portal, type: ObjectType, body: Record<str
   };
 }
 
-/** Runs a compiled search over the portal's live objects. */
-export function runSearch(portal: Portal, plan: SearchPlan): SearchPage {
+/**
+ * Runs a compiled search over the portal's live objects, or, with `asOf` (epoch ms), over the objects
+ * as the search index had them then (`search-index.ts`: the search lag).
+ */
+export function runSearch(portal: Portal, plan: SearchPlan, asOf?: number): SearchPage {
   const { test, sort, limit, after } = plan;
   const matches: StoredObject[] = [];
   let idOrdered = true;
   let lastId = -Infinity;
-  for (const object of portal.objects[plan.type].values()) {
-    if (object.archived) continue;
+  for (const stored of portal.objects[plan.type].values()) {
+    const object = asOf === undefined ? (stored.archived ? undefined : stored) : indexedAt(stored, asOf);
+    if (!object) continue;
     if (test && !test(object)) continue;
     const id = Number(object.id);
     if (id < lastId) idOrdered = false;

@@ -14,6 +14,7 @@ import { seedPortal } from './seed.ts';
 import { registerObjectMergeRoutes, registerObjectRoutes } from './objects-routes.ts';
 import { registerObjectBatchRoutes } from './objects-batch-routes.ts';
 import { registerSearchRoutes } from './search-routes.ts';
+import { checkedLag, registerSearchLag } from './search-index.ts';
 import { registerPropertyRoutes } from './properties-routes.ts';
 import { registerAssociationRoutes } from './associations-routes.ts';
 import { registerOwnerRoutes } from './owners-routes.ts';
@@ -48,6 +49,11 @@ export interface HubSpotEmulatorOptions {
   readonly webhookMaxAttempts?: number;
   /** How long events wait to be batched before a webhook delivery, in ms. Default 100. */
   readonly webhookBatchMs?: number;
+  /**
+   * How far CRM search lags writes, in ms (search-index.ts): search answers as of that long ago, as
+   * HubSpot's index does; reads by id are not affected. Default 0 (off).
+   */
+  readonly searchLagMs?: number;
 }
 
 export interface HubSpotEmulator {
@@ -69,6 +75,7 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
   let dailyLimit = options.dailyLimit ?? 650_000;
   const searchPerSecond = options.searchPerSecond ?? 5;
   const latencyMs = options.latencyMs ?? 0;
+  const searchLagMs = checkedLag(options.searchLagMs ?? 0, 'searchLagMs');
   const portal = new Portal({ now });
   const burst = new SlidingWindow(TEN_SECONDS);
   const searches = new SlidingWindow(1000);
@@ -258,6 +265,7 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
   registerObjectBatchRoutes(ctx);
   registerObjectMergeRoutes(ctx);
   registerSearchRoutes(ctx);
+  registerSearchLag(ctx, searchLagMs);
   registerPropertyRoutes(ctx);
   registerAssociationRoutes(ctx);
   registerOwnerRoutes(ctx);

@@ -51,6 +51,16 @@ async function statuses(fixture: HubSpotFixture, email: string) {
   return new Map(response.subscriptionStatuses.map((s) => [s.id, s]));
 }
 
+interface BatchAnswer {
+  status: string;
+  results: { subscriberIdString: string; statuses?: Record<string, unknown>[] }[];
+  numErrors?: number;
+  errors?: Record<string, unknown>[];
+  requestedAt: string;
+  startedAt: string;
+  completedAt: string;
+}
+
 interface V4Response {
   status: string;
   results: Record<string, unknown>[];
@@ -290,44 +300,58 @@ describe('unsubscribe from all (v4) and resubscribing', () => {
 describe('batch unsubscribe from all (v4)', () => {
   const BATCH = '/communication-preferences/v4/statuses/batch/unsubscribe-all';
 
-  it('unsubscribes each email a contact has, failing unknown and invalid ones alone (207)', async () => {
+  /** The batch through the official client's `apiRequest`: status and parsed JSON. */
+  async function batch(query: string, inputs: unknown[]): Promise<{ status: number; body: BatchAnswer }> {
+    const response = await hs.client.apiRequest({
+      method: 'POST',
+      path: `${BATCH}?${query}`,
+      body: { inputs },
+    });
+    return { status: response.status, body: (await response.json()) as BatchAnswer };
+  }
+
+  it('answers as HubSpot documents it: 200 COMPLETE, a result per email unsubscribed, an error per email failed', async () => {
     const people = [contact(), contact()];
     const [first, second] = people.map(emailOf) as [string, string];
     now += 60_000;
-    const response = await hs.raw('POST', `${BATCH}?channel=EMAIL`, {
-      json: { inputs: [first, `nobody${++serial}@prefs.example`, second.toUpperCase(), 'not-an-email'] },
-    });
-    assert.equal(response.status, 207);
-    const body = response.body as {
-      status: string;
-      results: { subscriberIdString: string; statuses: Record<string, unknown>[] }[];
-      numErrors: number;
-      errors: { status: string; category: string; message: string; context: Record<string, string[]> }[];
-      startedAt: string;
-      completedAt: string;
-    };
+    const nobody = `nobody${++serial}@prefs.example`;
+    const response = await batch('channel=EMAIL', [first, nobody, second.toUpperCase(), 'not-an-email']);
+    // The spec documents only 200 for this call (not 207, unlike batch/read): failures are in the body.
+    assert.equal(response.status, 200);
+    const body = response.body;
+    assert.deepEqual(Object.keys(body).sort(), [
+      'completedAt',
+      'errors',
+      'numErrors',
+      'requestedAt',
+      'results',
+      'startedAt',
+      'status',
+    ]);
     assert.equal(body.status, 'COMPLETE');
-    assert.equal(body.startedAt, new Date(now).toISOString());
-    assert.equal(body.completedAt, new Date(now).toISOString());
-    assert.deepEqual(
-      body.results.map((r) => r.subscriberIdString),
-      [first, second.toUpperCase()],
-    );
-    for (const r of body.results) {
-      assert.deepEqual(
-        r.statuses.map((s) => [s.status, s.setStatusSuccessReason]),
-        [
-          ['UNSUBSCRIBED', 'UNSUBSCRIBE_FROM_ALL_OCCURRED'],
-          ['UNSUBSCRIBED', 'UNSUBSCRIBE_FROM_ALL_OCCURRED'],
-        ],
-      );
+    for (const at of [body.requestedAt, body.startedAt, body.completedAt]) {
+      assert.equal(at, new Date(now).toISOString());
     }
+    // Without verbose, a result is the email alone, as HubSpot keys it (lower-case).
+    assert.deepEqual(body.results, [
+      { subscriberIdString: first },
+      { subscriberIdString: second.toLowerCase() },
+    ]);
     assert.equal(body.numErrors, 2);
-    assert.deepEqual(
-      body.errors.map((e) => e.category),
-      ['OBJECT_NOT_FOUND', 'VALIDATION_ERROR'],
-    );
-    assert.equal(body.errors[1]!.context.subscriberIdString?.[0], 'not-an-email');
+    const [unknown, invalid] = body.errors!;
+    assert.deepEqual(unknown, {
+      status: 'error',
+      category: 'OBJECT_NOT_FOUND',
+      message: `No contact has the email address ${nobody}.`,
+      context: { subscriberIdString: [nobody] },
+      errors: [{ message: `No contact has the email address ${nobody}.`, in: 'inputs' }],
+      links: {},
+    });
+    assert.equal(invalid?.category, 'VALIDATION_ERROR');
+    assert.deepEqual(invalid?.context, { subscriberIdString: ['not-an-email'] });
+    assert.deepEqual(invalid?.errors, [
+      { message: 'Invalid email address: "not-an-email"', code: 'INVALID_EMAIL', in: 'inputs' },
+    ]);
     // Same effect as the single call: the read-only property, with its history.
     for (const person of people) {
       assert.equal(person.values.get('hs_email_optout'), 'true');
@@ -336,12 +360,33 @@ describe('batch unsubscribe from all (v4)', () => {
     const v3 = await statuses(hs, first);
     assert.equal(v3.get(marketing)?.sourceOfStatus, 'PORTAL_WIDE_STATUS');
 
-    // All succeed: 200, no errors; already opted out is no change.
-    const again = await hs.raw('POST', `${BATCH}?channel=EMAIL`, { json: { inputs: [first] } });
+    // verbose: each result has the email's statuses; already opted out is no change. None failed: no errors.
+    const again = await batch('channel=EMAIL&verbose=true', [first, first.toUpperCase()]);
     assert.equal(again.status, 200);
     assert.equal(again.body.errors, undefined);
-    const results = again.body.results as { statuses: { setStatusSuccessReason: string }[] }[];
-    assert.equal(results[0]?.statuses[0]?.setStatusSuccessReason, 'NO_STATUS_CHANGE');
+    assert.equal(again.body.numErrors, undefined);
+    assert.equal(again.body.results.length, 1, 'an email given twice is unsubscribed once');
+    const [result] = again.body.results;
+    assert.equal(result?.subscriberIdString, first);
+    assert.deepEqual(
+      result?.statuses?.map((s) => [s.subscriberIdString, s.channel, s.status, s.setStatusSuccessReason]),
+      [
+        [first, 'EMAIL', 'UNSUBSCRIBED', 'NO_STATUS_CHANGE'],
+        [first, 'EMAIL', 'UNSUBSCRIBED', 'NO_STATUS_CHANGE'],
+      ],
+    );
+    assert.deepEqual(
+      result?.statuses?.map((s) => String(s.subscriptionId)).sort(),
+      [marketing, oneToOne].sort(),
+    );
+
+    // A fresh contact with verbose: the change itself.
+    const fresh = emailOf(contact());
+    const changed = await batch('channel=EMAIL&verbose=true', [fresh]);
+    assert.deepEqual(
+      changed.body.results[0]?.statuses?.map((s) => s.setStatusSuccessReason),
+      ['UNSUBSCRIBE_FROM_ALL_OCCURRED', 'UNSUBSCRIBE_FROM_ALL_OCCURRED'],
+    );
   });
 
   it('answers 403 MISSING_SCOPES in a portal without the batch scopes, changing nothing', async () => {
