@@ -13,6 +13,9 @@ import { openStore } from '../store/open-store.ts';
 import type { StateStore } from '../store/state-store.ts';
 import { Engine, type EngineEvent } from '../engine/engine.ts';
 import { RECONCILED_AT_KEY } from '../engine/state-keys.ts';
+import type { LeaseLostError } from '../store/state-store.ts';
+import { fencedStore, guardedHubSpot, guardedSalesforce } from './fencing.ts';
+import { WriterLease } from './writer-lease.ts';
 import { resolveSettings } from '../config/settings.ts';
 
 export interface Service {
@@ -41,11 +44,33 @@ export class ServiceStoppedError extends Error {
   }
 }
 
+/** How a service holds the connection's writer lease (`writer-lease.ts`). */
+export interface ServiceLeaseOptions {
+  /** What this process runs, for the message a second process prints. */
+  readonly command: string;
+  /** Wait for another holder to finish instead of refusing (`--wait`). */
+  readonly wait?: boolean;
+  readonly ttlMs?: number;
+  /**
+   * The lease's clock (default `Date.now`): real time between processes, not the sync clock `now`,
+   * which tests move by hand.
+   */
+  readonly now?: () => number;
+  /** Told once if another process takes the lease over: this service stops writing and syncing. */
+  readonly onLost?: (error: LeaseLostError) => void;
+}
+
 export interface ServiceOptions {
   readonly now?: () => number;
   readonly onEvent?: (event: EngineEvent) => void;
   /** T2: poll HubSpot only this often (ms) — with webhooks on, its poll is a safety net. */
   readonly hubspotPollMs?: number;
+  /**
+   * The writer lease: one writer per connection across processes. Taken by default (refusing with
+   * `LeaseHeldError` when another process holds it); `false` for a service that never writes to the
+   * CRMs (`crosswalk mappings add` reads their metadata only).
+   */
+  readonly lease?: ServiceLeaseOptions | false;
 }
 
 /** T2: how often HubSpot is polled when its webhooks bring changes: the safety net. */
@@ -68,54 +93,88 @@ export async function openService(config: Config, options: ServiceOptions = {}):
     baseUrl: config.hubspot.baseUrl,
     now,
   });
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  let timer: NodeJS.Timeout | undefined;
+  const opened = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  let lease: WriterLease | null = null;
+  /** Set once another process took the lease over: the service stops syncing and takes no more work. */
+  let lost: LeaseLostError | null = null;
+  if (options.lease !== false) {
+    const wanted = options.lease ?? { command: 'crosswalk' };
+    try {
+      lease = await WriterLease.acquire({
+        store: opened,
+        now: wanted.now ?? Date.now,
+        command: wanted.command,
+        ...(wanted.wait !== undefined ? { wait: wanted.wait } : {}),
+        ...(wanted.ttlMs !== undefined ? { ttlMs: wanted.ttlMs } : {}),
+        onLost: (error) => {
+          lost = error;
+          clearTimeout(timer);
+          wanted.onLost?.(error);
+        },
+      });
+    } catch (error) {
+      await opened.close();
+      throw error;
+    }
+  }
+  const store = lease ? fencedStore(opened, lease) : opened;
+  const sf = lease ? guardedSalesforce(salesforce, lease) : salesforce;
+  const hs = lease ? guardedHubSpot(hubspot, lease) : hubspot;
   const engine = new Engine({
-    salesforce,
-    hubspot,
+    salesforce: sf,
+    hubspot: hs,
     store,
     now,
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.hubspotPollMs !== undefined ? { hubspotPollMs: options.hubspotPollMs } : {}),
   });
 
-  let timer: NodeJS.Timeout | undefined;
   /** The tail of the engine work queue: settles when everything queued so far has finished. */
   let tail: Promise<unknown> = Promise.resolve();
   let stopped = false;
   const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    if (lost) return Promise.reject(lost);
     if (stopped) return Promise.reject(new ServiceStoppedError());
     const result = tail.then(work);
     tail = result.catch(() => undefined);
     return result;
   };
   /**
-   * Reconciliation runs every `reconcileHours` (a setting; null turns it off), counted from the
-   * last one, or from the service's first start: a fresh start does not begin with one.
+   * Reconciliation runs every `reconcileHours` (a setting; null turns it off), counted from the end
+   * of the last one, or from the service's first start: a fresh start does not begin with one. The
+   * time is written when a reconciliation finishes, so one that crashed or paused (B1) runs again.
    */
   const reconcileDue = async (): Promise<boolean> => {
     const hours = resolveSettings(await store.settings()).reconcileHours;
     const last = await store.cursor(RECONCILED_AT_KEY);
-    if (last === null) await store.setCursor(RECONCILED_AT_KEY, String(now()));
-    if (hours === null || last === null || now() - Number(last) < hours * 3_600_000) return false;
-    await store.setCursor(RECONCILED_AT_KEY, String(now()));
-    return true;
+    if (last === null) {
+      await store.setCursor(RECONCILED_AT_KEY, String(now()));
+      return false;
+    }
+    return hours !== null && now() - Number(last) >= hours * 3_600_000;
+  };
+  const reconcileIfDue = async (): Promise<void> => {
+    if (!(await reconcileDue())) return;
+    const report = await engine.reconcile();
+    if (!report.paused) await store.setCursor(RECONCILED_AT_KEY, String(now()));
   };
   return {
     engine,
     store,
-    salesforce,
-    hubspot,
+    salesforce: sf,
+    hubspot: hs,
     now,
     exclusive,
     start(intervalMs, onError) {
       const tick = () => {
         exclusive(async () => {
           await engine.runOnce();
-          if (await reconcileDue()) await engine.reconcile();
+          await reconcileIfDue();
         })
           .catch(onError)
           .finally(() => {
-            if (!stopped) timer = setTimeout(tick, intervalMs);
+            if (!stopped && !lost) timer = setTimeout(tick, intervalMs);
           });
       };
       tick();
@@ -124,7 +183,8 @@ export async function openService(config: Config, options: ServiceOptions = {}):
       stopped = true;
       clearTimeout(timer);
       await tail;
-      await store.close();
+      await lease?.release().catch(() => {});
+      await opened.close();
     },
   };
 }

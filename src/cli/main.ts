@@ -220,7 +220,7 @@ async function startDemoSync(
       databaseUrl: undefined,
     },
     // HubSpot's webhooks bring its changes; its poll is the safety net.
-    { onEvent: eventPrinter(out), hubspotPollMs: SAFETY_NET_POLL_MS },
+    { onEvent: eventPrinter(out), hubspotPollMs: SAFETY_NET_POLL_MS, lease: { command: 'demo' } },
   );
   await alignLeadStatus(hs!, sf!, out);
   out(

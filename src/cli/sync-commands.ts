@@ -18,7 +18,8 @@ import {
   type OptionDefinition,
   type RawOptions,
 } from '../config/options.ts';
-import { openService, SAFETY_NET_POLL_MS, type Service } from '../app/service.ts';
+import { openService, SAFETY_NET_POLL_MS, type Service, type ServiceLeaseOptions } from '../app/service.ts';
+import { DEFAULT_LEASE_TTL_MS } from '../app/writer-lease.ts';
 import type { CycleReport, EngineEvent, Repair } from '../engine/engine.ts';
 import { pollingCost, resolveSettings, settingDefinitions, type PollingCost } from '../config/settings.ts';
 import { openStore } from '../store/open-store.ts';
@@ -163,27 +164,70 @@ function interval(value: string): number {
   return n * 1000;
 }
 
+/**
+ * The options of a command that writes to the CRMs, and so holds the connection's writer lease: one
+ * writer per connection across processes (`src/app/writer-lease.ts`).
+ */
+function writerOptions(command: Command): Command {
+  return command
+    .option(
+      '--wait',
+      'wait for another Crosswalk process syncing this connection to finish, instead of exiting',
+    )
+    .option(
+      '--lease-ttl <seconds>',
+      `how long the writer lease lasts unless renewed: a crashed process is taken over within it (default ${DEFAULT_LEASE_TTL_MS / 1000})`,
+      leaseSeconds,
+    );
+}
+
+function leaseSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 1 || n > 600)
+    throw new InvalidArgumentError(`expected seconds from 1 to 600, got "${value}"`);
+  return n * 1000;
+}
+
+/** The writer lease a command takes, from its flags. */
+function leaseFor(flags: Record<string, unknown>, command: string): ServiceLeaseOptions {
+  return {
+    command,
+    wait: flags.wait === true,
+    ...(typeof flags.leaseTtl === 'number' ? { ttlMs: flags.leaseTtl } : {}),
+  };
+}
+
 export function registerSyncCommands(program: Command, out: Out, untilSignal: () => Promise<string>): void {
-  connectionOptions(
-    program
-      .command('sync')
-      .description('Run one full sync cycle and exit (0 when it ran, 1 when it could not).'),
+  writerOptions(
+    connectionOptions(
+      program
+        .command('sync')
+        .description('Run one full sync cycle and exit (0 when it ran, 1 when it could not).'),
+    ),
   )
     .requiredOption('--once', 'run one cycle, then exit')
-    .action((flags: Record<string, unknown>) => oneRun(flags, out, (engine) => engine.runOnce()));
+    .action((flags: Record<string, unknown>) =>
+      oneRun(flags, 'sync --once', out, (engine) => engine.runOnce()),
+    );
 
-  connectionOptions(
-    program
-      .command('reconcile')
-      .description(
-        'Compare both sides of every link and repair what missed changes left out of sync, then exit.',
-      ),
-  ).action((flags: Record<string, unknown>) => oneRun(flags, out, (engine) => engine.reconcile()));
+  writerOptions(
+    connectionOptions(
+      program
+        .command('reconcile')
+        .description(
+          'Compare both sides of every link and repair what missed changes left out of sync, then exit.',
+        ),
+    ),
+  ).action((flags: Record<string, unknown>) =>
+    oneRun(flags, 'reconcile', out, (engine) => engine.reconcile()),
+  );
 
-  connectionOptions(
-    program
-      .command('import')
-      .description('Import Salesforce leads and/or contacts into HubSpot (T3), then exit.'),
+  writerOptions(
+    connectionOptions(
+      program
+        .command('import')
+        .description('Import Salesforce leads and/or contacts into HubSpot (T3), then exit.'),
+    ),
   )
     .option('--objects <list>', 'leads, contacts, or both (comma-separated)', objectList, ['Contact', 'Lead'])
     .option('--since <date>', 'only records created or modified since this date (ISO 8601)', date)
@@ -191,6 +235,7 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
       const since = flags.since ?? 0;
       let bar: SingleBar | undefined;
       const service = await openService(configFrom(flags), {
+        lease: leaseFor(flags, 'import'),
         onEvent: (event) => {
           if (event.type === 'batch') bar?.increment(event.records);
           if (event.type === 'cycle_finished') {
@@ -214,17 +259,22 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
       }
     });
 
-  connectionOptions(
-    program
-      .command('resync')
-      .description('A full sync of one contact, or of every member of a segment (T1, G3).'),
+  writerOptions(
+    connectionOptions(
+      program
+        .command('resync')
+        .description('A full sync of one contact, or of every member of a segment (T1, G3).'),
+    ),
   )
     .option('--contact <email-or-id>', 'the contact: its email, or its HubSpot contact id')
     .option('--segment <listId>', 'every member of this HubSpot list')
     .action(async (flags: Record<string, unknown> & { contact?: string; segment?: string }) => {
       if ((flags.contact === undefined) === (flags.segment === undefined))
         throw new UsageError('give either --contact <email-or-id> or --segment <listId>.');
-      const service = await openService(configFrom(flags), { onEvent: eventPrinter(out) });
+      const service = await openService(configFrom(flags), {
+        lease: leaseFor(flags, 'resync'),
+        onEvent: eventPrinter(out),
+      });
       try {
         const target =
           flags.segment !== undefined ? { segmentId: flags.segment } : ops.contactKey(flags.contact!);
@@ -234,11 +284,13 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
       }
     });
 
-  apiOptions(
-    connectionOptions(
-      program
-        .command('start')
-        .description('Run the sync service and its HTTP API until stopped (SIGINT or SIGTERM).'),
+  writerOptions(
+    apiOptions(
+      connectionOptions(
+        program
+          .command('start')
+          .description('Run the sync service and its HTTP API until stopped (SIGINT or SIGTERM).'),
+      ),
     ),
   )
     .option(
@@ -248,7 +300,13 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
     )
     .action(async (flags: Record<string, unknown> & { interval?: number }) => {
       const { config, api } = startConfigFrom(flags);
+      // Another process taking the lease over (this one was frozen past it) ends this one: exit 1.
+      let leaseLost: (error: Error) => void = () => {};
+      const lost = new Promise<never>((_resolve, reject) => {
+        leaseLost = reject;
+      });
       const service = await openService(config, {
+        lease: { ...leaseFor(flags, 'start'), onLost: (error) => leaseLost(error) },
         onEvent: eventPrinter(out),
         ...(api.webhooks ? { hubspotPollMs: SAFETY_NET_POLL_MS } : {}),
       });
@@ -259,7 +317,7 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
         await service.stop();
         throw error;
       }
-      await runService(service, { intervalMs, api }, out, untilSignal);
+      await runService(service, { intervalMs, api }, out, () => Promise.race([untilSignal(), lost]));
     });
 
   storeOptions(program.command('explain').description('Why a contact synced the way it did (V1).'))
@@ -319,7 +377,8 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
     .action(
       async (hsProperty: string, sfField: string, flags: Record<string, unknown> & { rule: string }) => {
         const rule = needed(ops.parseRule(flags.rule));
-        const service = await openService(configFrom(flags));
+        // Reads both systems' metadata and writes the store only: no writer lease needed.
+        const service = await openService(configFrom(flags), { lease: false });
         try {
           out(`added: ${mappingLine(needed(await ops.addMapping(service, { hsProperty, sfField, rule })))}`);
         } finally {
@@ -344,10 +403,14 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
 /** A command that opens the service, runs one piece of engine work (its events printed), and stops it. */
 async function oneRun(
   flags: Record<string, unknown>,
+  command: string,
   out: Out,
   work: (engine: Service['engine']) => Promise<unknown>,
 ): Promise<void> {
-  const service = await openService(configFrom(flags), { onEvent: eventPrinter(out) });
+  const service = await openService(configFrom(flags), {
+    lease: leaseFor(flags, command),
+    onEvent: eventPrinter(out),
+  });
   try {
     await work(service.engine);
   } finally {

@@ -5,6 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { StateStore } from '../../src/store/state-store.ts';
 import {
   hsByEmail,
   hsUpdate,
@@ -116,6 +117,42 @@ describe('reconcile on a schedule (crosswalk start)', () => {
       const later = cycles.length;
       await waitFor(() => cycles.length >= later + 3);
       assert.equal(reconciled.length, 1, 'off');
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('the time of the last reconciliation is written when it finishes: one that failed runs again on the next cycle', async () => {
+    let offset = 0;
+    const reconciled: string[] = [];
+    const cycles: string[] = [];
+    const errors: string[] = [];
+    const w = await startWorld({
+      now: () => Date.now() + offset,
+      onEvent: (event) => {
+        if (event.type === 'reconciled') reconciled.push(event.runId);
+        if (event.type === 'cycle_finished') cycles.push(event.report.runId);
+      },
+    });
+    const waitFor = async (what: () => boolean) => {
+      for (let i = 0; i < 400 && !what(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      assert.ok(what(), 'in time');
+    };
+    try {
+      w.service.start(20, (error) => errors.push((error as Error).message));
+      await waitFor(() => cycles.length >= 3);
+      // The store fails the reconciliation's first step (the links to compare), and only that.
+      const store = w.service.store as { linkedContactIds: StateStore['linkedContactIds'] };
+      const linkedContactIds = store.linkedContactIds;
+      let failing = true;
+      store.linkedContactIds = (after, limit) =>
+        failing ? Promise.reject(new Error('the disk is full')) : linkedContactIds(after, limit);
+      offset += 25 * 3_600_000;
+      await waitFor(() => errors.length >= 1);
+      assert.match(errors[0]!, /the disk is full/);
+      assert.deepEqual(reconciled, [], 'it failed');
+      failing = false;
+      await waitFor(() => reconciled.length === 1);
     } finally {
       await w.close();
     }

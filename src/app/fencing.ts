@@ -1,0 +1,67 @@
+/**
+ * What holding the writer lease means for the parts the engine is given: a store whose cursor and link
+ * writes carry the lease's fence (the store refuses them once another process holds it), and CRM ports
+ * whose writes are refused once this process may no longer hold the lease (`WriterLease.assertHeld`).
+ * Reads pass through untouched.
+ */
+import type { HubSpotPort, SalesforcePort } from '../connectors/ports.ts';
+import type { StateStore } from '../store/state-store.ts';
+import type { WriterLease } from './writer-lease.ts';
+
+/** The port methods that write to a CRM. */
+const SALESFORCE_WRITES = ['create', 'update'] as const satisfies readonly (keyof SalesforcePort)[];
+const HUBSPOT_WRITES = [
+  'upsertByEmail',
+  'update',
+  'unsubscribeAll',
+  'unsubscribeAllMany',
+  'archive',
+  'setPrimaryCompany',
+  'createCompanies',
+] as const satisfies readonly (keyof HubSpotPort)[];
+
+/** `port` with each of `methods` refused (a rejected promise) while `check` throws. Getters stay live. */
+function guarded<T extends object>(port: T, methods: readonly (keyof T)[], check: () => void): T {
+  const names = new Set<PropertyKey>(methods);
+  return new Proxy(port, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (!names.has(property) || typeof value !== 'function') return value;
+      return (...args: unknown[]): unknown => {
+        try {
+          check();
+        } catch (error) {
+          return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+export function guardedSalesforce(port: SalesforcePort, lease: WriterLease): SalesforcePort {
+  return guarded(port, SALESFORCE_WRITES, () => lease.assertHeld());
+}
+
+export function guardedHubSpot(port: HubSpotPort, lease: WriterLease): HubSpotPort {
+  return guarded(port, HUBSPOT_WRITES, () => lease.assertHeld());
+}
+
+/** `store` with its cursor and link writes fenced by `lease`. */
+export function fencedStore(store: StateStore, lease: WriterLease): StateStore {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      switch (property) {
+        case 'setCursor':
+          return (name: string, value: string) => target.setCursor(name, value, lease.fence);
+        case 'saveLink':
+          return (link: Parameters<StateStore['saveLink']>[0]) => target.saveLink(link, lease.fence);
+        case 'endLink':
+          return (hsContactId: string, why: string, at: number) =>
+            target.endLink(hsContactId, why, at, lease.fence);
+        default:
+          return Reflect.get(target, property, receiver) as unknown;
+      }
+    },
+  });
+}
