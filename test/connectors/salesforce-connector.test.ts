@@ -684,6 +684,20 @@ describe('Salesforce connector against the emulator', () => {
     ports.length = 0; // a dropped request never reaches the emulator's log
   });
 
+  it('a create the connector times out on is saved all the same, as on the real API (only the answer is lost)', async () => {
+    const token = (await sf.admin<{ accessToken: string }>('POST', '/sessions')).accessToken;
+    const p = createSalesforceConnector({ instanceUrl: sf.emulator.url, accessToken: token, timeoutMs: 100 });
+    ports.push(p);
+    await sf.admin('POST', '/faults', { kind: 'delay', delayMs: 400, method: 'POST' });
+    const error = await rejection(p.create('Lead', leads(2, 'late')));
+    assert.equal(error.status, 0, 'no answer reached the connector');
+    assert.equal(p.calls, 1, 'a POST is not retried');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const saved = await sf.conn.query<{ Id: string }>("SELECT Id FROM Lead WHERE Email LIKE 'late-%'");
+    setupCalls++;
+    assert.equal(saved.totalSize, 2);
+  });
+
   it('gets a new session on 401 with client credentials (counted), and never leaks secrets', async () => {
     const p = await port('oauth');
     await p.users();
@@ -711,6 +725,98 @@ describe('Salesforce connector against the emulator', () => {
     assert.equal(refused.status, 400);
     assert.equal(refused.code, 'invalid_client');
     assert.ok(!refused.message.includes('not-the-secret'));
+  });
+
+  /** A fresh access token of the integration user (an earlier test may have expired the fixture's). */
+  const integrationToken = async () =>
+    (await sf.admin<{ accessToken: string }>('POST', '/sessions')).accessToken;
+
+  /** Opens a query cursor as the integration user (raw, 200 rows a page); returns its next page's URL. */
+  async function openCursor(token: string): Promise<string> {
+    setupCalls++;
+    const response = await fetch(
+      `${sf.emulator.url}/services/data/v60.0/query?q=${encodeURIComponent('SELECT Id FROM Lead')}`,
+      {
+        headers: {
+          authorization: `Bearer ${token}`,
+          'sforce-query-options': 'batchSize=200',
+        },
+      },
+    );
+    const page = (await response.json()) as { done: boolean; nextRecordsUrl?: string };
+    assert.equal(page.done, false);
+    return page.nextRecordsUrl!;
+  }
+
+  /** Reads a next-page URL as the integration user; returns the status. */
+  async function readCursor(token: string, url: string): Promise<number> {
+    setupCalls++;
+    const response = await fetch(`${sf.emulator.url}${url}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    await response.arrayBuffer();
+    return response.status;
+  }
+
+  it('B3: pages through a poll while ten other cursors of its user are open: the oldest of those is released, not its own', async () => {
+    const p = await port();
+    const N = 2001;
+    for (let i = 0; i < N; i += 1000) await createOk(p, 'Lead', leads(Math.min(1000, N - i), `cur${i}`));
+    const token = await integrationToken();
+    const others: string[] = [];
+    for (let i = 0; i < 10; i++) others.push(await openCursor(token));
+    const { value: pages, calls } = await measure(p, () =>
+      collect(p.changedSince('Lead', clock, ['LastName'])),
+    );
+    assert.deepEqual(
+      pages.map((page) => page.length),
+      [2000, 1],
+    );
+    assert.equal(calls, 3); // describe, two pages
+    // Salesforce keeps 10 cursors per user: the poll's own released the oldest other one.
+    assert.equal(await readCursor(token, others[0]!), 400);
+    for (const url of others.slice(1)) assert.equal(await readCursor(token, url), 200);
+    // Read to its end, the poll's cursor is closed: ten new ones release nothing of the others'.
+    const more: string[] = [];
+    for (let i = 0; i < 10; i++) more.push(await openCursor(token));
+    for (const url of more) assert.equal(await readCursor(token, url), 200);
+  });
+
+  it('B3: a page whose cursor Salesforce released fails with INVALID_QUERY_LOCATOR (pages must be read promptly)', async () => {
+    const p = await port();
+    const N = 2001;
+    for (let i = 0; i < N; i += 1000) await createOk(p, 'Lead', leads(Math.min(1000, N - i), `rel${i}`));
+    const pages = p.changedSince('Lead', clock, ['LastName'])[Symbol.asyncIterator]();
+    const first = await pages.next();
+    assert.equal(first.done, false);
+    assert.equal(first.value.length, 2000);
+    // Meanwhile the same user opens ten more cursors: the poll's is the oldest and goes.
+    const token = await integrationToken();
+    for (let i = 0; i < 10; i++) await openCursor(token);
+    const error = await rejection(pages.next());
+    assert.deepEqual([error.status, error.code], [400, 'INVALID_QUERY_LOCATOR']);
+  });
+
+  it('F6: reads a queue-owned lead’s OwnerId as it is; users() lists users only, no queue', async () => {
+    const p = await port();
+    const queue = sf.emulator.org.queues[0]!.id;
+    const [leadId] = await createOk(p, 'Lead', [
+      { LastName: 'Queued', Company: 'Q', Email: 'queued@crosswalk.example', OwnerId: queue },
+    ]);
+    const change = (await collect(p.changedSince('Lead', clock, ['LastName']))).flat()[0]!;
+    assert.equal(change.record.id, leadId);
+    assert.equal(change.record.values.OwnerId, queue);
+    const users = await p.users();
+    assert.equal(users.length, 5);
+    assert.ok(users.every((u) => u.id.startsWith('005') && u.id !== queue));
+    // A contact cannot be owned by a queue: a per-record failure, the others saved.
+    const outcomes = await p.create('Contact', [
+      { LastName: 'No Queue', OwnerId: queue },
+      { LastName: 'Own Rep' },
+    ]);
+    assert.equal(outcomes[0]!.ok, false);
+    assert.equal(!outcomes[0]!.ok && outcomes[0]!.code, 'FIELD_INTEGRITY_EXCEPTION');
+    assert.equal(outcomes[1]!.ok, true);
   });
 
   it('refuses field names that are not field names (no SOQL through the field list)', async () => {

@@ -500,6 +500,87 @@ describe('planner: fields (F)', () => {
     assert.equal(first.hubspot.update?.properties.hubspot_owner_id, '109');
   });
 
+  describe('F6: a lead owned by a queue (Lead.OwnerId is a Group, 00G)', () => {
+    const QUEUE = '00G8c0000000001AAA';
+
+    it('F6: Salesforce moved the lead to a queue: HubSpot’s owner is cleared, once, with the queue named', () => {
+      const world = linked(
+        { email: 'a@example.com', hubspot_owner_id: '101' },
+        { Email: 'a@example.com', OwnerId: QUEUE },
+        { email: 'a@example.com', hubspot_owner_id: '101' },
+      );
+      const { first } = settle(world, { trigger: 'sf_updated', sfRecordId: '00Q1' });
+      assert.equal(first.hubspot.update?.properties.hubspot_owner_id, '');
+      assert.equal(first.salesforce.update, null, 'the queue stays');
+      assert.deepEqual(first.errors, []);
+      const report = field(first, 'hubspot_owner_id');
+      assert.equal(report.action, 'to_hubspot');
+      assert.match(report.why, new RegExp(`queue ${QUEUE}.*\\(F6\\)`));
+    });
+
+    it('F6: while the queue keeps the lead, nothing moves and nothing fails, sync after sync', () => {
+      const world = linked(
+        { email: 'a@example.com' },
+        { Email: 'a@example.com', OwnerId: QUEUE },
+        { email: 'a@example.com', hubspot_owner_id: '' },
+      );
+      for (const step of [
+        { trigger: 'sf_updated', sfRecordId: '00Q1' },
+        { trigger: 'hs_updated' },
+      ] as const) {
+        const p = plan(world, step);
+        assert.equal(planWrites(p), 0);
+        assert.deepEqual(p.errors, []);
+        assert.equal(field(p, 'hubspot_owner_id').action, 'none');
+        assert.match(field(p, 'hubspot_owner_id').why, /queue/);
+      }
+    });
+
+    it('F6: an owner set in HubSpot goes to Salesforce as the active user with its email, replacing the queue', () => {
+      const world = linked(
+        { email: 'a@example.com', hubspot_owner_id: '102' },
+        { Email: 'a@example.com', OwnerId: QUEUE },
+        { email: 'a@example.com', hubspot_owner_id: '' },
+      );
+      const { first } = settle(world, { trigger: 'hs_updated' });
+      assert.equal(first.salesforce.update?.values.OwnerId, '005B');
+      assert.match(field(first, 'hubspot_owner_id').why, new RegExp(`replaces queue ${QUEUE}`));
+    });
+
+    it('F6: an owner set in HubSpot that no active user has reverts to the queue’s: none', () => {
+      const world = linked(
+        { email: 'a@example.com', hubspot_owner_id: '104' },
+        { Email: 'a@example.com', OwnerId: QUEUE },
+        { email: 'a@example.com', hubspot_owner_id: '' },
+      );
+      const { first } = settle(world, { trigger: 'hs_updated' });
+      assert.equal(first.salesforce.update, null);
+      assert.equal(first.hubspot.update?.properties.hubspot_owner_id, '');
+      assert.deepEqual(first.errors, []);
+      assert.match(field(first, 'hubspot_owner_id').why, /dee@corp\.example.*queue/);
+    });
+
+    it('F6 + F9: on the first link the queue counts as Salesforce’s value: the later change wins', () => {
+      const queued = (modifiedAt: number): PlanWorld => ({
+        hubspot: hsContact({ email: 'q@example.com', hubspot_owner_id: '101' }),
+        salesforce: [
+          sfRecord(
+            'Lead',
+            '00Q1',
+            { Email: 'q@example.com', LastName: 'Q', Company: 'Q', OwnerId: QUEUE },
+            { modifiedAt },
+          ),
+        ],
+        link: null,
+      });
+      const sfLater = settle(queued(T0 + 5000), { trigger: 'sf_updated', sfRecordId: '00Q1' }).first;
+      assert.equal(sfLater.hubspot.update?.properties.hubspot_owner_id, '');
+      assert.equal(sfLater.salesforce.update?.values.OwnerId, undefined);
+      const hsLater = settle(queued(T0 - 5000), { trigger: 'hs_updated' }).first;
+      assert.equal(hsLater.salesforce.update?.values.OwnerId, '005A');
+    });
+  });
+
   it('F7: a mapping newer than the last sync moves nothing until the record changes or is resynced', () => {
     const world = linked(
       { email: 'a@example.com', jobtitle: 'CTO' },

@@ -629,3 +629,96 @@ describe('G3: a segment resync is a full sync of every member', () => {
     assert.equal(await description('cat'), '');
   });
 });
+
+describe('F6: a lead owned by a queue', () => {
+  let w: World;
+  let queue: string;
+  const users = new Map<string, string>();
+  const owners = new Map<string, string>();
+  before(async () => {
+    w = await startWorld();
+    const queues = await w.sf.conn.query<{ Id: string; Name: string }>(
+      "SELECT Id, Name FROM Group WHERE Type = 'Queue' ORDER BY Name",
+    );
+    queue = queues.records.find((q) => q.Name === 'Inbound Leads')!.Id;
+    assert.match(queue, /^00G/);
+    for (const u of (await w.sf.conn.query<{ Id: string; Email: string }>('SELECT Id, Email FROM User'))
+      .records)
+      users.set(u.Email, u.Id);
+    for (const o of (await w.hs.client.crm.owners.ownersApi.getPage()).results)
+      if (o.email) owners.set(o.email, o.id);
+  });
+  after(() => w.close());
+
+  const user = (name: string) => users.get(`${name}@crosswalk.example`)!;
+  const owner = (name: string) => owners.get(`${name}@crosswalk.example`)!;
+  /** The record errors of a contact's email about its owner, or anything but its Lead Status. */
+  const errorsOf = async (email: string) =>
+    (await w.service.store.errors()).filter(
+      (e) => e.email?.toLowerCase() === email && !/hs_lead_status|Lead Status/i.test(e.message),
+    );
+  const hsOwnerOf = async (email: string) =>
+    (await hsByEmail(w.hs, email, ['hubspot_owner_id']))?.properties.hubspot_owner_id ?? '';
+  const sfOwnerOf = async (id: string) => (await sfRecord<{ OwnerId: string }>(w.sf, 'Lead', id)).OwnerId;
+
+  it('F6: a lead a queue owns syncs without an error, twice: no HubSpot owner, the queue kept', async () => {
+    const email = 'queued@f6q.example';
+    const lead = await sfCreate(w.sf, 'Lead', {
+      LastName: 'Queued',
+      Company: 'Acme',
+      Email: email,
+      OwnerId: queue,
+    });
+    for (const cycle of [1, 2]) {
+      await w.service.engine.runOnce();
+      assert.deepEqual(await errorsOf(email), [], `cycle ${cycle}: no error`);
+      assert.equal(await hsOwnerOf(email), '', `cycle ${cycle}: no HubSpot owner`);
+      assert.equal(await sfOwnerOf(lead), queue, `cycle ${cycle}: the queue keeps the lead`);
+    }
+    const contact = await hsByEmail(w.hs, email, []);
+    assert.ok(contact, 'the HubSpot contact exists');
+  });
+
+  it('F6: a lead moved from a rep to a queue clears the HubSpot owner (the audit names the queue), then stays quiet', async () => {
+    const email = 'moved@f6q.example';
+    const lead = await sfCreate(w.sf, 'Lead', {
+      LastName: 'Moved',
+      Company: 'Acme',
+      Email: email,
+      OwnerId: user('alex.moreau'),
+    });
+    await w.service.engine.runOnce();
+    assert.equal(await hsOwnerOf(email), owner('alex.moreau'));
+    await sfUpdate(w.sf, 'Lead', lead, { OwnerId: queue });
+    for (const cycle of [1, 2]) {
+      await w.service.engine.runOnce();
+      assert.deepEqual(await errorsOf(email), [], `cycle ${cycle}: no error`);
+      assert.equal(await hsOwnerOf(email), '', `cycle ${cycle}: Alex no longer owns it in HubSpot`);
+      assert.equal(await sfOwnerOf(lead), queue);
+    }
+    const contact = (await hsByEmail(w.hs, email, []))!;
+    const audit = await w.service.store.audit(`hs:${contact.id}`);
+    assert.ok(
+      audit.some(
+        (e) =>
+          e.field === 'hubspot_owner_id' &&
+          e.oldValue === owner('alex.moreau') &&
+          (e.newValue ?? '') === '' &&
+          e.why.includes(queue),
+      ),
+      'the audit log says the owner is a queue',
+    );
+  });
+
+  it('F6: an owner given in HubSpot takes the lead out of the queue when an active user has its email', async () => {
+    const email = 'queued@f6q.example';
+    const contact = (await hsByEmail(w.hs, email, []))!;
+    await hsUpdate(w.hs, contact.id, { hubspot_owner_id: owner('sam.rivera') });
+    await w.service.engine.runOnce();
+    const lead = (await w.sf.conn.query<{ Id: string }>(`SELECT Id FROM Lead WHERE Email = '${email}'`))
+      .records[0]!.Id;
+    assert.equal(await sfOwnerOf(lead), user('sam.rivera'));
+    assert.equal(await hsOwnerOf(email), owner('sam.rivera'));
+    assert.deepEqual(await errorsOf(email), []);
+  });
+});

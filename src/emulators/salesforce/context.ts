@@ -90,6 +90,10 @@ export class ApiUsage {
 /** What the pipeline records on an API request. */
 interface RequestMarks {
   startedAt?: number;
+  /** How long to wait once the request has arrived whole: latency, and an injected delay. */
+  waitMs?: number;
+  /** Already in the request log. */
+  logged?: boolean;
   session?: Session;
   counted?: boolean;
   lockFault?: boolean;

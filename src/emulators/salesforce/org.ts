@@ -17,6 +17,7 @@ import {
 import { IdSequence, normalizeId } from './ids.ts';
 import { formatDate, formatDateTime, parseDate, parseDateTime } from './time.ts';
 import { SalesforceRequestError, notFound, recordError, type RecordError } from './errors.ts';
+import { seedPrincipals, type SeededQueue, type SeededUser } from './principals.ts';
 
 export type SfValue = string | number | boolean | null;
 /** A stored record: canonical field names; an absent field is null. */
@@ -58,11 +59,7 @@ export interface OrgOptions {
   readonly pod?: string;
 }
 
-export interface SeededUser {
-  readonly id: string;
-  readonly username: string;
-  readonly email: string;
-}
+export type { SeededQueue, SeededUser } from './principals.ts';
 
 type Undo = () => void;
 
@@ -139,6 +136,8 @@ export class SalesforceOrg {
   duplicateRule: DuplicateRule | null = null;
   validationRules: ValidationRule[] = [];
   users: SeededUser[] = [];
+  /** The lead queues (Group, Type `Queue`): a lead's OwnerId may name one. */
+  queues: SeededQueue[] = [];
 
   constructor(options: OrgOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -148,7 +147,7 @@ export class SalesforceOrg {
     this.reset();
   }
 
-  /** Empties the org and seeds its users: an integration user (the default) and a few sales reps. */
+  /** Empties the org and seeds its users (the integration user, the default, and sales reps) and queues. */
   reset(): void {
     this.#tables = new Map([...objects.keys()].map((name) => [name, new Map<string, SfRecord>()]));
     this.#ids = new Map([...objects.values()].map((o) => [o.name, new IdSequence(o.keyPrefix, this.#pod)]));
@@ -159,33 +158,14 @@ export class SalesforceOrg {
     this.#stamps = new Map([...objects.keys()].map((name) => [name, new StampIndex()]));
     this.duplicateRule = null;
     this.validationRules = [];
-    const people: [string, string, string, boolean][] = [
-      ['Integration', 'User', 'integration@crosswalk.example', true],
-      ['Sam', 'Rivera', 'sam.rivera@crosswalk.example', true],
-      ['Alex', 'Moreau', 'alex.moreau@crosswalk.example', true],
-      ['Jo', 'Tanaka', 'jo.tanaka@crosswalk.example', true],
-      ['Former', 'Rep', 'former.rep@crosswalk.example', false],
-    ];
     const stamp = formatDateTime(this.createdAt - (this.createdAt % 1000));
-    this.users = people.map(([first, last, email, active]) => {
-      const id = this.#ids.get('User')!.next();
-      this.#put('User', id, {
-        Id: id,
-        Username: email,
-        FirstName: first,
-        LastName: last,
-        Name: `${first} ${last}`,
-        Email: email,
-        Alias: (first.slice(0, 1) + last.slice(0, 4)).toLowerCase(),
-        IsActive: active,
-        CreatedDate: stamp,
-        CreatedById: id,
-        LastModifiedDate: stamp,
-        LastModifiedById: id,
-        SystemModstamp: stamp,
-      });
-      return { id, username: email, email };
-    });
+    const seeded = seedPrincipals(
+      (object) => this.#ids.get(object)!.next(),
+      (object, id, record) => this.#put(object, id, record),
+      stamp,
+    );
+    this.users = seeded.users;
+    this.queues = seeded.queues;
   }
 
   get defaultUserId(): string {
@@ -589,6 +569,8 @@ export class SalesforceOrg {
     type Converted = { accountId: string; contactId: string } | { errors: readonly RecordError[] };
     return this.transaction<Converted>(() => {
       const fail = (errors: readonly RecordError[]) => ({ commit: false, value: { errors } });
+      // A queue owns leads only: the new account and contact go to the converting user (inferred).
+      const ownerId = objectOfId(String(lead.OwnerId))?.name === 'User' ? lead.OwnerId : options.userId;
       let accountId = target.accountId ? normalizeId(target.accountId) : undefined;
       if (target.accountId && (!accountId || this.table('Account').get(accountId)?.IsDeleted !== false)) {
         return fail([
@@ -610,7 +592,7 @@ export class SalesforceOrg {
             BillingState: lead.State,
             BillingPostalCode: lead.PostalCode,
             BillingCountry: lead.Country,
-            OwnerId: lead.OwnerId,
+            OwnerId: ownerId,
           },
           options,
         );
@@ -658,7 +640,7 @@ export class SalesforceOrg {
       } else {
         const contact = this.create(
           'Contact',
-          { ...personal, AccountId: accountId, OwnerId: lead.OwnerId },
+          { ...personal, AccountId: accountId, OwnerId: ownerId },
           { ...options, skipDuplicateRules: true },
         );
         if (!contact.success) return fail(contact.errors);
@@ -1063,12 +1045,14 @@ function checkValue(org: SalesforceOrg, f: FieldDef, value: SfValue): RecordErro
     const id = normalizeId(value);
     if (!id) return recordError('MALFORMED_ID', `${label}: id value of incorrect type: ${value}`, [f.name]);
     const target = objectOfId(id);
-    if (!target || !f.referenceTo.includes(target.name)) {
+    // Of the groups, only a queue owns records (and only where OwnerId may be a Group: Lead).
+    const record = org.get(id);
+    const notQueue = target?.name === 'Group' && record !== undefined && record.Type !== 'Queue';
+    if (!target || !f.referenceTo.includes(target.name) || notQueue) {
       return recordError('FIELD_INTEGRITY_EXCEPTION', `${label}: id value of incorrect type: ${value}`, [
         f.name,
       ]);
     }
-    const record = org.get(id);
     if (!record || record.IsDeleted === true) {
       return recordError('INVALID_CROSS_REFERENCE_KEY', `invalid cross reference id`, [f.name]);
     }

@@ -2,24 +2,32 @@
  * Salesforce emulator routes: SOQL — `GET …/query?q=` (never deleted rows), `GET …/queryAll?q=` (with
  * deleted and merged-away rows) and the next pages, `GET …/query/{locator}` and `…/queryAll/{locator}`.
  * Pages hold 2,000 records, or the `Sforce-Query-Options: batchSize=` asked for (200–2,000; SPEC B3).
- * A query's matches are kept in a cursor (at most 100, 15 minutes each) that `/__emulator/reset`
- * clears; the sync's own polls are answered from the org's email and SystemModstamp indexes.
+ * A query with more pages keeps its matches in a cursor until its last page is read, as Salesforce
+ * does: at most 10 open cursors per user (opening an 11th releases that user's oldest), each released
+ * after 15 minutes unused; a released locator answers 400 `INVALID_QUERY_LOCATOR`. `/__emulator/reset`
+ * clears them. The sync's own polls are answered from the org's email and SystemModstamp indexes.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SfRecord } from './org.ts';
 import { compileQuery, type CompiledQuery } from './soql.ts';
 import { SalesforceRequestError } from './errors.ts';
-import { api, sendJson, versionOf, type SalesforceContext } from './context.ts';
+import { api, sendJson, sessionOf, versionOf, type SalesforceContext } from './context.ts';
 
 const DEFAULT_BATCH = 2000;
-const CURSOR_CAPACITY = 100;
+/** Salesforce: "a user can have up to 10 query cursors open at a time". */
+export const CURSORS_PER_USER = 10;
 const CURSOR_TTL_MS = 15 * 60_000;
 
 interface Cursor {
   readonly rows: readonly SfRecord[];
   readonly query: CompiledQuery;
+  /** The user whose query opened it: the 10 are counted per user. */
+  readonly userId: string;
   touchedAt: number;
 }
+
+const invalidLocator = () =>
+  new SalesforceRequestError(400, 'INVALID_QUERY_LOCATOR', 'invalid query locator');
 
 /** The page size a request asks for in `Sforce-Query-Options`, within Salesforce's 200–2,000. */
 function batchSizeOf(request: FastifyRequest): number {
@@ -31,9 +39,25 @@ function batchSizeOf(request: FastifyRequest): number {
 
 export function registerQueryRoutes(ctx: SalesforceContext): void {
   const { app, org, now } = ctx;
+  /** Open cursors in the order they were opened (a Map keeps insertion order). */
   const cursors = new Map<string, Cursor>();
   let cursorSequence = 0;
   ctx.onReset(() => cursors.clear());
+
+  /** Opens a cursor: releases expired ones, and the user's oldest when 10 are open already. */
+  const open = (cursor: Cursor): string => {
+    const expired = now() - CURSOR_TTL_MS;
+    const mine: string[] = [];
+    for (const [id, other] of cursors) {
+      if (other.touchedAt < expired) cursors.delete(id);
+      else if (other.userId === cursor.userId) mine.push(id);
+    }
+    while (mine.length >= CURSORS_PER_USER) cursors.delete(mine.shift()!);
+    // Shaped like Salesforce's locators (`01g…`), with no '/' since jsforce keeps only the last segment.
+    const cursorId = `01g${org.orgId.slice(3, 6)}${(++cursorSequence).toString(36).padStart(12, '0')}`;
+    cursors.set(cursorId, cursor);
+    return cursorId;
+  };
 
   const page = (cursorId: string, cursor: Cursor, position: number, batch: number, version: string) => {
     const end = Math.min(cursor.rows.length, position + batch);
@@ -81,16 +105,11 @@ export function registerQueryRoutes(ctx: SalesforceContext): void {
     const limited =
       query.offset > 0 || query.limit !== undefined ? ordered.slice(query.offset, wanted) : ordered;
     if (query.countOnly) return sendJson(reply, 200, { totalSize: limited.length, done: true, records: [] });
-    if (cursors.size >= CURSOR_CAPACITY) {
-      const expired = now() - CURSOR_TTL_MS;
-      for (const [id, cursor] of cursors)
-        if (cursor.touchedAt < expired || cursors.size >= CURSOR_CAPACITY) cursors.delete(id);
-    }
-    // Shaped like Salesforce's locators (`01g…`), with no '/' since jsforce keeps only the last segment.
-    const cursorId = `01g${org.orgId.slice(3, 6)}${(++cursorSequence).toString(36).padStart(12, '0')}`;
-    const cursor: Cursor = { rows: limited, query, touchedAt: now() };
-    cursors.set(cursorId, cursor);
-    return sendJson(reply, 200, page(cursorId, cursor, 0, batchSizeOf(request), versionOf(request)));
+    const cursor: Cursor = { rows: limited, query, userId: sessionOf(request).userId, touchedAt: now() };
+    const batch = batchSizeOf(request);
+    // A query answered in one page leaves no cursor open.
+    const cursorId = limited.length > batch ? open(cursor) : '';
+    return sendJson(reply, 200, page(cursorId, cursor, 0, batch, versionOf(request)));
   };
 
   app.get(api('/query'), async (request, reply) => runQuery(request, reply, false));
@@ -100,8 +119,10 @@ export function registerQueryRoutes(ctx: SalesforceContext): void {
     const locator = (request.params as { locator: string }).locator;
     const match = /^(.+)-(\d+)$/.exec(locator);
     const cursor = match ? cursors.get(match[1]!) : undefined;
-    if (!match || !cursor || Number(match[2]) > cursor.rows.length) {
-      throw new SalesforceRequestError(400, 'INVALID_QUERY_LOCATOR', 'invalid query locator');
+    if (!match || !cursor || Number(match[2]) > cursor.rows.length) throw invalidLocator();
+    if (cursor.touchedAt < now() - CURSOR_TTL_MS) {
+      cursors.delete(match[1]!);
+      throw invalidLocator();
     }
     return sendJson(
       reply,

@@ -140,8 +140,11 @@ export const leadStatuses = [
   'Closed - Not Converted',
 ];
 export const convertedLeadStatus = 'Closed - Converted';
+/** `Group.Type`: a queue (`Queue`) can own records; a public group (`Regular`) and the others cannot. */
+const groupTypes = ['Regular', 'Queue', 'Role', 'RoleAndSubordinates', 'Organization'];
 
-function person(): FieldDef[] {
+/** `owners`: what may own the record — Lead: a user or a queue (a Group); Contact: a user only. */
+function person(owners: readonly string[]): FieldDef[] {
   return [
     text('LastName', 80, { nillable: false }),
     text('FirstName', 40),
@@ -154,7 +157,12 @@ function person(): FieldDef[] {
     field('Fax', 'phone', { length: 40 }),
     field('Description', 'textarea', { length: 32000 }),
     field('LeadSource', 'picklist', { length: 40, picklist: leadSources }),
-    ref('OwnerId', 'User', 'Owner', { nillable: false, defaultedOnCreate: true, label: 'Owner ID' }),
+    ref('OwnerId', owners[0]!, 'Owner', {
+      nillable: false,
+      defaultedOnCreate: true,
+      label: 'Owner ID',
+      referenceTo: owners,
+    }),
     field('HasOptedOutOfEmail', 'boolean', { label: 'Email Opt Out' }),
     field('HasOptedOutOfFax', 'boolean', { label: 'Fax Opt Out' }),
     field('DoNotCall', 'boolean', { label: 'Do Not Call' }),
@@ -171,7 +179,8 @@ const objectSpecs: Record<string, { label: string; plural: string; keyPrefix: st
       keyPrefix: '00Q',
       fields: [
         ...systemFields(true),
-        ...person(),
+        // Lead.OwnerId is polymorphic: a user or a queue (describe lists Group first, as Salesforce does).
+        ...person(['Group', 'User']),
         text('Company', 255, { nillable: false }),
         field('Street', 'textarea', { length: 255 }),
         text('City', 40),
@@ -216,7 +225,7 @@ const objectSpecs: Record<string, { label: string; plural: string; keyPrefix: st
       fields: [
         ...systemFields(true),
         ref('AccountId', 'Account', 'Account', { label: 'Account ID' }),
-        ...person(),
+        ...person(['User']),
         field('MailingStreet', 'textarea', { length: 255 }),
         text('MailingCity', 40),
         text('MailingState', 80, { label: 'Mailing State/Province' }),
@@ -324,7 +333,28 @@ const objectSpecs: Record<string, { label: string; plural: string; keyPrefix: st
         field('IsActive', 'boolean', { label: 'Active' }),
       ],
     },
+    Group: {
+      label: 'Group',
+      plural: 'Groups',
+      keyPrefix: '00G',
+      fields: [
+        ...systemFields(false).filter((f) => f.name !== 'IsDeleted'),
+        text('Name', 40, { nillable: false, label: 'Name' }),
+        text('DeveloperName', 80, { nillable: false, label: 'Developer Name' }),
+        field('Type', 'picklist', {
+          length: 40,
+          picklist: groupTypes,
+          nillable: false,
+          restrictedPicklist: true,
+        }),
+        field('Email', 'email', { length: 255 }),
+        field('DoesSendEmailToMembers', 'boolean', { label: 'Send Email to Members' }),
+      ],
+    },
   };
+
+/** Objects the emulator serves read-only (Salesforce lets an admin write them; the sync never does). */
+const readOnlyObjects = new Set(['User', 'Group']);
 
 function buildObject(name: string): ObjectDef {
   const spec = objectSpecs[name]!;
@@ -335,9 +365,9 @@ function buildObject(name: string): ObjectDef {
     label: spec.label,
     labelPlural: spec.plural,
     keyPrefix: spec.keyPrefix,
-    createable: name !== 'User',
-    updateable: name !== 'User',
-    deletable: name !== 'User',
+    createable: !readOnlyObjects.has(name),
+    updateable: !readOnlyObjects.has(name),
+    deletable: !readOnlyObjects.has(name),
     fields,
     fieldsByLowerName: new Map(fields.map((f) => [f.name.toLowerCase(), f])),
     relationshipsByLowerName: new Map(
@@ -362,6 +392,42 @@ export function findObject(name: string): ObjectDef | undefined {
 export function objectOfId(id: string): ObjectDef | undefined {
   return objectsByPrefix.get(id.slice(0, 3));
 }
+
+/** A reference that may point at more than one object (Lead.OwnerId: a user or a queue). */
+export function isPolymorphic(f: FieldDef): boolean {
+  return f.referenceTo.length > 1;
+}
+
+/**
+ * `Name`: what SOQL reaches through a polymorphic relationship (`Lead.Owner.Email`), whatever the
+ * parent is. It cannot be queried by itself. `Type` is the parent's kind (`User`, `Queue`); `Email`,
+ * `IsActive`, `Alias` and `Username` have a value only when the parent is a user.
+ */
+export const nameObject: ObjectDef = (() => {
+  const fields = [
+    field('Id', 'id', { length: 18 }),
+    text('Name', 121),
+    text('FirstName', 40),
+    text('LastName', 80),
+    text('Alias', 8),
+    field('Email', 'email', { length: 128 }),
+    text('Username', 80),
+    field('IsActive', 'boolean', { nillable: true }),
+    field('Type', 'picklist', { length: 40, picklist: ['User', 'Queue'], restrictedPicklist: true }),
+  ].map((f) => ({ ...f, createable: false, updateable: false }));
+  return {
+    name: 'Name',
+    label: 'Name',
+    labelPlural: 'Names',
+    keyPrefix: '',
+    createable: false,
+    updateable: false,
+    deletable: false,
+    fields,
+    fieldsByLowerName: new Map(fields.map((f) => [f.name.toLowerCase(), f])),
+    relationshipsByLowerName: new Map(),
+  };
+})();
 
 /** True when the field must be given on create (`createable && !nillable && !defaultedOnCreate`). */
 export function isRequiredOnCreate(f: FieldDef): boolean {
@@ -434,6 +500,8 @@ export function describeField(f: FieldDef): Record<string, unknown> {
     nameField: f.name === 'Name',
     referenceTo: f.referenceTo,
     relationshipName: f.relationshipName,
+    namePointing: isPolymorphic(f),
+    polymorphicForeignKey: isPolymorphic(f),
     restrictedPicklist: f.restrictedPicklist,
     dependentPicklist: false,
     picklistValues: f.picklistValues.map((p) => ({ ...p, validFor: null })),

@@ -4,7 +4,16 @@
  * compiled into plain functions — a filter, a comparator and a projection — that run over stored records.
  */
 import { parseQuery, type OrderByClause, type Query } from '@jetstreamapp/soql-parser-js';
-import { findObject, isNumberType, isTextType, type FieldDef, type ObjectDef } from './schema.ts';
+import {
+  findObject,
+  isNumberType,
+  isPolymorphic,
+  isTextType,
+  nameObject,
+  objectOfId,
+  type FieldDef,
+  type ObjectDef,
+} from './schema.ts';
 import { SalesforceRequestError, invalidField, malformedQuery } from './errors.ts';
 import { normalizeId } from './ids.ts';
 import { formatDate, formatDateTime, parseDate, parseDateTime } from './time.ts';
@@ -202,7 +211,8 @@ function resolvePath(object: ObjectDef, name: string, soql: string): FieldPath {
   let current = object;
   for (let i = 0; i < parts.length - 1; i++) {
     const ref = current.relationshipsByLowerName.get(parts[i]!.toLowerCase());
-    const target = ref ? findObject(ref.referenceTo[0] ?? '') : undefined;
+    // A polymorphic relationship (Lead.Owner: a user or a queue) reaches the `Name` object.
+    const target = !ref ? undefined : isPolymorphic(ref) ? nameObject : findObject(ref.referenceTo[0] ?? '');
     if (!ref || !target) {
       throw invalidField(
         `\n${soql}\n^\nERROR at Row:1:Column:1\nDidn't understand relationship '${parts[i]}' in field path. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names.`,
@@ -221,10 +231,22 @@ function resolvePath(object: ObjectDef, name: string, soql: string): FieldPath {
   return { references, field };
 }
 
+/**
+ * A field of `Name`, the parent reached through a polymorphic relationship: `Type` is the parent's
+ * kind (`User`, or a group's type: `Queue`); a queue has only `Id` and `Name`, the rest are null.
+ */
+function nameValue(parent: SfRecord, name: string): SfValue {
+  const kind = objectOfId(String(parent.Id))?.name ?? null;
+  if (name === 'Type') return kind === 'Group' ? (parent.Type ?? null) : kind;
+  if (kind === 'Group' && name !== 'Id' && name !== 'Name') return null;
+  return parent[name] ?? null;
+}
+
 function getter(path: FieldPath, lookup: RecordLookup): (record: SfRecord) => SfValue {
   const name = path.field.name;
   if (path.references.length === 0) return (record) => record[name] ?? null;
   const refs = path.references.map((r) => r.name);
+  const polymorphic = isPolymorphic(path.references[path.references.length - 1]!);
   return (record) => {
     let current: SfRecord | undefined = record;
     for (const ref of refs) {
@@ -232,7 +254,7 @@ function getter(path: FieldPath, lookup: RecordLookup): (record: SfRecord) => Sf
       current = typeof id === 'string' ? lookup(id) : undefined;
       if (!current) return null;
     }
-    return current[name] ?? null;
+    return polymorphic ? nameValue(current, name) : (current[name] ?? null);
   };
 }
 
@@ -688,7 +710,7 @@ function compileProjection(
       if (!child) {
         child = {
           reference,
-          object: findObject(reference.referenceTo[0]!)!,
+          object: isPolymorphic(reference) ? nameObject : findObject(reference.referenceTo[0]!)!,
           node: { fields: [], children: new Map() },
         };
         node.children.set(reference.relationshipName!, child);
@@ -703,10 +725,13 @@ function compileProjection(
     record: SfRecord,
     version: string,
   ): Record<string, unknown> => {
+    // A `Name` parent says `type: Name` and the URL of the record it is (a user's, a queue's).
+    const name = type === nameObject.name;
+    const urlType = name ? (objectOfId(record.Id as string)?.name ?? type) : type;
     const out: Record<string, unknown> = {
-      attributes: { type, url: `/services/data/v${version}/sobjects/${type}/${record.Id as string}` },
+      attributes: { type, url: `/services/data/v${version}/sobjects/${urlType}/${record.Id as string}` },
     };
-    for (const f of node.fields) out[f.name] = record[f.name] ?? null;
+    for (const f of node.fields) out[f.name] = name ? nameValue(record, f.name) : (record[f.name] ?? null);
     for (const [name, child] of node.children) {
       const id = record[child.reference.name];
       const parent = typeof id === 'string' ? lookup(id) : undefined;

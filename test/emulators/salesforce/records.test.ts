@@ -416,8 +416,10 @@ describe('Salesforce emulator: sObject rows', () => {
     assert.equal(byName.get('Id')!.type, 'id');
     assert.equal(byName.get('NumberOfEmployees')!.type, 'int');
     assert.equal(byName.get('HasOptedOutOfEmail')!.type, 'boolean');
-    assert.deepEqual(byName.get('OwnerId')!.referenceTo, ['User']);
+    // Lead.OwnerId is polymorphic: a user or a queue.
+    assert.deepEqual(byName.get('OwnerId')!.referenceTo, ['Group', 'User']);
     assert.equal(byName.get('OwnerId')!.type, 'reference');
+    assert.equal((byName.get('OwnerId') as { polymorphicForeignKey?: boolean }).polymorphicForeignKey, true);
     const name = byName.get('Name')!;
     assert.equal(name.calculated, true);
     assert.equal(name.createable, false);
@@ -437,16 +439,17 @@ describe('Salesforce emulator: sObject rows', () => {
     assert.deepEqual(contact.fields.find((f) => f.name === 'AccountId')!.referenceTo, ['Account']);
   });
 
-  it('lists the six objects in describeGlobal', async () => {
+  it('lists the seven objects in describeGlobal', async () => {
     const global = await sf.conn.describeGlobal();
     const names = global.sobjects.map((o) => o.name).sort();
-    assert.deepEqual(names, ['Account', 'Campaign', 'CampaignMember', 'Contact', 'Lead', 'User']);
+    assert.deepEqual(names, ['Account', 'Campaign', 'CampaignMember', 'Contact', 'Group', 'Lead', 'User']);
     const prefixes = Object.fromEntries(global.sobjects.map((o) => [o.name, o.keyPrefix]));
     assert.deepEqual(prefixes, {
       Account: '001',
       Campaign: '701',
       CampaignMember: '00v',
       Contact: '003',
+      Group: '00G',
       Lead: '00Q',
       User: '005',
     });
