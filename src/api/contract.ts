@@ -133,6 +133,8 @@ export const CycleReport = z.object({
   paused: z
     .object({ reason: z.enum(['allocation', 'org_limit']), until: z.number(), why: z.string() })
     .nullable(),
+  /** E2: transient faults the run went past (each cost one batch or one read; retried soon). */
+  faults: z.number(),
 });
 
 const ONE_CONTACT = 'Give exactly one of email and hsContactId.';

@@ -108,6 +108,9 @@ export function describeCycle(report: CycleReport): string {
     `wrote ${report.written.salesforce} Salesforce and ${report.written.hubspot} HubSpot records; ` +
     `${report.calls.salesforce} Salesforce and ${report.calls.hubspot} HubSpot API calls ` +
     `(${((report.finishedAt - report.startedAt) / 1000).toFixed(1)} s)` +
+    (report.faults > 0
+      ? `; ${report.faults} transient fault${report.faults === 1 ? '' : 's'} (the records they held up are retried soon)`
+      : '') +
     (report.paused ? `; paused: ${report.paused.why}` : '')
   );
 }

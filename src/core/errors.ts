@@ -248,11 +248,26 @@ export const FREQUENT_RETRIES = 10;
 
 /**
  * E2: when a record that has failed `attempts` times is retried next. Within the first ten attempts,
- * 25 minutes after the failure; after that, at the next 00:00 UTC. A manual resync is always allowed.
+ * 25 minutes after the failure; after that, at the next 00:00 UTC. A **transient** failure (the
+ * system was down or overloaded: nothing is wrong with the record) is retried sooner, with backoff:
+ * 1, 2, 4, 8, 16 minutes, then as any other. A manual resync is always allowed.
  */
-export function nextAttemptAt(attempts: number, failedAt: number): number {
+export function nextAttemptAt(attempts: number, failedAt: number, transient = false): number {
+  if (transient && attempts <= 5) return failedAt + 2 ** (attempts - 1) * MINUTE;
   if (attempts <= FREQUENT_RETRIES) return failedAt + 25 * MINUTE;
   return (Math.floor(failedAt / DAY) + 1) * DAY;
+}
+
+/**
+ * A transport failure the connector could not retry away (`ConnectorError`): whether it costs only
+ * the batch it hit (the records of the batch are recorded for retry and the run goes on) or the whole
+ * run. The system being down, overloaded or slow (no answer, 5xx, 408, a 429 past the retries) is
+ * local: the next batch may well pass. Anything else — the credentials refused, the org's daily limit
+ * (B1 pauses the run), a request the API calls malformed — would fail every batch alike.
+ */
+export function failsBatchOnly(error: { readonly status: number; readonly code: string }): boolean {
+  if (error.code === 'REQUEST_LIMIT_EXCEEDED') return false;
+  return error.status === 0 || error.status >= 500 || error.status === 408 || error.status === 429;
 }
 
 /** E2: what a record's errors say about its next try. */

@@ -21,6 +21,8 @@ export type ErrorToRecord = Pick<
 > & {
   readonly record: RecordKey;
   readonly at: number;
+  /** The system was down or overloaded: retried sooner, with backoff (E2). */
+  readonly transient?: boolean;
 };
 
 /** Records an error; the same error seen again counts one more attempt, and waits longer (E2). */
@@ -38,7 +40,7 @@ export async function recordError(deps: EngineDeps, e: ErrorToRecord): Promise<v
     message: e.message,
     fix: e.fix,
     lastSeen: e.at,
-    nextAttempt: nextAttemptAt((existing?.attempts ?? 0) + 1, e.at),
+    nextAttempt: nextAttemptAt((existing?.attempts ?? 0) + 1, e.at, e.transient === true),
   });
 }
 
@@ -96,6 +98,7 @@ export async function recordOutcomes(
         message: outcome.message,
         fix: cls.fix,
         at,
+        transient: cls.transient,
       });
     }
     // Every write went through: the snapshot is stored, even when some fields failed in the plan

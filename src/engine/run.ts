@@ -42,6 +42,11 @@ export interface CycleReport {
   readonly calls: { readonly salesforce: number; readonly hubspot: number };
   /** B1: set when the run stopped (or never started) because Salesforce calls are paused; the work waits. */
   readonly paused: Pause | null;
+  /**
+   * E2: transient faults the run met and went on past (a system down, overloaded or slow): each cost
+   * one batch, whose records wait for a retry in the error log, or one read, which the next run redoes.
+   */
+  readonly faults: number;
 }
 
 /** A contact a reconciliation found out of sync, and what it wrote. */
@@ -59,6 +64,8 @@ export interface Counts {
   failed: number;
   sfWritten: number;
   hsWritten: number;
+  /** Transient faults met and gone past (see `CycleReport.faults`). */
+  faults: number;
 }
 
 /** T3, K2: what an import reads once, when reading it all costs fewer calls than reading per batch. */
@@ -133,7 +140,15 @@ export async function withRun(
   deps.emit({ type: 'cycle_started', runId: id });
   const callsAtStart = { salesforce: sf.calls, hubspot: hs.calls };
   const changes = { salesforce: 0, hubspot: 0 };
-  const counts: Counts = { planned: 0, synced: 0, skipped: 0, failed: 0, sfWritten: 0, hsWritten: 0 };
+  const counts: Counts = {
+    planned: 0,
+    synced: 0,
+    skipped: 0,
+    failed: 0,
+    sfWritten: 0,
+    hsWritten: 0,
+    faults: 0,
+  };
   let paused = await pauseNow(deps, 0);
   if (!paused) {
     try {
@@ -186,6 +201,7 @@ export async function withRun(
     written: { salesforce: counts.sfWritten, hubspot: counts.hsWritten },
     calls,
     paused,
+    faults: counts.faults,
   };
   deps.emit({ type: 'cycle_finished', report });
   return report;

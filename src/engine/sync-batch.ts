@@ -7,7 +7,7 @@ import { pendingRetries, waitsForRetry, type PendingRetry } from '../core/errors
 import { isEcho } from '../core/echo.ts';
 import { emailKey } from '../core/matching.ts';
 import { historyFor, hsPropertiesFor } from '../core/mappings.ts';
-import { hsKey, sfKey, type SfRecord } from '../core/records.ts';
+import { hsKey, sfKey, type HsContact, type SfRecord } from '../core/records.ts';
 import type { Trigger } from '../core/scope.ts';
 import { planSync } from '../core/plan.ts';
 import { pausing } from './budget.ts';
@@ -15,6 +15,7 @@ import { carryOut, type Planned } from './carry-out.ts';
 import { syncCompanies } from './companies.ts';
 import type { EngineDeps } from './deps.ts';
 import { gatherLinked, gatherMatches, planInputs } from './gather.ts';
+import { isLocalFault, recordBatchFault } from './faults.ts';
 import { endLinks, recordOutcomes } from './record-outcomes.ts';
 import type { Run } from './run.ts';
 import { hubspotUnits, type Unit } from './unit.ts';
@@ -69,7 +70,23 @@ export async function syncBatch(
   const sfById = new Map(known.map((r) => [r.id, r]));
   const selected = await selectUnits(deps, run, batch, sfById, retrying);
   if (selected.length === 0) return;
+  const knownById = new Map(sfById);
+  try {
+    await syncSelected(deps, run, selected, sfById);
+  } catch (error) {
+    // E2: the system down, overloaded or slow costs this batch, not the run.
+    if (!isLocalFault(error)) throw error;
+    await recordBatchFault(deps, run, selected, knownById, error);
+  }
+}
 
+/** The pipeline after selection: gather → D2 → companies → plan → carry out → record. */
+async function syncSelected(
+  deps: EngineDeps,
+  run: Run,
+  selected: Unit[],
+  sfById: Map<string, SfRecord>,
+): Promise<void> {
   // D2: a linked contact that is gone was deleted in HubSpot. The link ends now, and the Salesforce
   // change that found it out is planned as the record's own: by C2 it may bring the contact back.
   const gone = await gatherLinked(deps, run, selected);
@@ -114,11 +131,26 @@ export async function syncContacts(
   const found: string[] = [];
   for (let i = 0; i < ids.length; i += 100) {
     const chunk = ids.slice(i, i + 100);
-    const contacts = await deps.hubspot.byIds(chunk, hsPropertiesFor(run.ctx), historyFor(run.ctx));
+    let contacts: HsContact[];
+    try {
+      contacts = await deps.hubspot.byIds(chunk, hsPropertiesFor(run.ctx), historyFor(run.ctx));
+    } catch (error) {
+      if (!isLocalFault(error)) throw error;
+      // E2: the read failed: these contacts wait for a retry, and count as still there (never ended).
+      await recordBatchFault(deps, run, unitsOf(chunk, trigger), new Map(), error);
+      found.push(...chunk);
+      if (await pausing(deps, run)) break;
+      continue;
+    }
     const units = await hubspotUnits(deps.store, contacts, trigger);
     found.push(...contacts.map((c) => c.id));
     if (units.length) await syncBatch(deps, run, units, [], retrying);
     if (await pausing(deps, run)) break;
   }
   return found;
+}
+
+/** Units for HubSpot contacts known only by id (a read of them failed). */
+function unitsOf(ids: readonly string[], trigger: Trigger): Unit[] {
+  return ids.map((id) => ({ key: hsKey(id), trigger, hubspot: null, link: null, sfRecordId: null }));
 }

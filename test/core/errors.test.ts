@@ -6,6 +6,7 @@ import {
   SALESFORCE_ERRORS,
   classifyError,
   errorCategories,
+  failsBatchOnly,
   nextAttemptAt,
 } from '../../src/core/errors.ts';
 
@@ -113,5 +114,27 @@ describe('E2: the retry schedule of record errors', () => {
     }
     assert.equal(nextAttemptAt(11, at), Date.UTC(2026, 0, 2));
     assert.equal(nextAttemptAt(40, Date.UTC(2026, 0, 2)), Date.UTC(2026, 0, 3));
+  });
+
+  it('E2: a transient failure is retried soon, with backoff (1, 2, 4, 8, 16 minutes), then as any other', () => {
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map((attempts) => (nextAttemptAt(attempts, at, true) - at) / 60_000),
+      [1, 2, 4, 8, 16],
+    );
+    assert.equal(nextAttemptAt(6, at, true), nextAttemptAt(6, at));
+    assert.equal(nextAttemptAt(11, at, true), Date.UTC(2026, 0, 2));
+  });
+});
+
+describe('E2: a failure the connector could not retry away costs its batch, or the run', () => {
+  it('E2: the system down, overloaded or slow costs only the batch it hit', () => {
+    for (const status of [0, 500, 502, 503, 504, 408, 429])
+      assert.equal(failsBatchOnly({ status, code: `HTTP_${status}` }), true, String(status));
+  });
+  it('E2, B1: refused credentials, a malformed request or the org limit fail the run (B1 pauses it)', () => {
+    assert.equal(failsBatchOnly({ status: 401, code: 'INVALID_SESSION_ID' }), false);
+    assert.equal(failsBatchOnly({ status: 403, code: 'REQUEST_LIMIT_EXCEEDED' }), false);
+    assert.equal(failsBatchOnly({ status: 400, code: 'MALFORMED_QUERY' }), false);
+    assert.equal(failsBatchOnly({ status: 404, code: 'NOT_FOUND' }), false);
   });
 });

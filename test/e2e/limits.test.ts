@@ -109,7 +109,8 @@ describe('end to end: the Salesforce allocation and limit (B1), HubSpot 429s (B2
 
   it('B1: a cycle that fails still counts the calls it spent', async () => {
     const before = await usedInWindow();
-    await hs.admin('POST', '/faults', { kind: 'status', status: 503, count: 20, pathContains: '/search' });
+    // Refused credentials fail the cycle (a 5xx would cost only the read it hit: E2).
+    await hs.admin('POST', '/faults', { kind: 'status', status: 401, count: 20, pathContains: '/search' });
     try {
       await assert.rejects(service.engine.runOnce());
     } finally {

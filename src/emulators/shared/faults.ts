@@ -19,6 +19,11 @@ export const faultSchema = z.object({
   pathContains: z.string().optional(),
   /** Only requests with this method. */
   method: z.string().optional(),
+  /**
+   * A steady trickle instead of a burst: the fault applies to one matching request in every `every`
+   * (the `every`-th, the 2 × `every`-th, …); the others pass. `count` counts the ones it applies to.
+   */
+  every: z.number().int().min(1).max(1_000_000).optional(),
 });
 export type FaultInput = z.input<typeof faultSchema>;
 export type Fault = z.output<typeof faultSchema>;
@@ -26,6 +31,8 @@ export type Fault = z.output<typeof faultSchema>;
 /** A queue of faults; each request takes the first one that matches it. */
 export class FaultQueue {
   #faults: Fault[] = [];
+  /** Matching requests seen so far, per fault with `every`. */
+  #seen = new WeakMap<Fault, number>();
 
   add(fault: Fault): void {
     this.#faults.push({ ...fault });
@@ -41,11 +48,15 @@ export class FaultQueue {
 
   /** The fault for this request, if any, counting it as used. */
   take(method: string, path: string): Fault | undefined {
-    const index = this.#faults.findIndex(
-      (f) =>
+    const index = this.#faults.findIndex((f) => {
+      const matches =
         (f.method === undefined || f.method.toUpperCase() === method.toUpperCase()) &&
-        (f.pathContains === undefined || path.includes(f.pathContains)),
-    );
+        (f.pathContains === undefined || path.includes(f.pathContains));
+      if (!matches || f.every === undefined) return matches;
+      const seen = (this.#seen.get(f) ?? 0) + 1;
+      this.#seen.set(f, seen);
+      return seen % f.every === 0;
+    });
     if (index < 0) return undefined;
     const fault = this.#faults[index]!;
     fault.count -= 1;

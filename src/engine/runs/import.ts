@@ -10,6 +10,7 @@ import { emailKey } from '../../core/matching.ts';
 import { sfFieldsFor } from '../../core/mappings.ts';
 import type { SfPersonObject } from '../../core/model.ts';
 import { pausing } from '../budget.ts';
+import { goPast } from '../faults.ts';
 import type { EngineDeps } from '../deps.ts';
 import type { Run } from '../run.ts';
 import { syncBatch } from '../sync-batch.ts';
@@ -62,18 +63,21 @@ export async function importFromSalesforce(
   run.imports = { readsEveryRecord, hubspotEmails, campaignMembers };
 
   for (const object of request.objects) {
-    for await (const page of sf.changedSince(object, since, sfFieldsFor(run.ctx, object), {
-      includeDeleted: false,
-    })) {
-      if (page.length > 0) {
-        run.changes.salesforce += page.length;
-        deps.emit({ type: 'batch', source: 'salesforce', records: page.length });
-        const found = page.map((c) => c.record);
-        await syncBatch(deps, run, await salesforceUnits(store, found, () => 'import'), found);
+    // A read that fails (the system down) ends this object's import; run it again to finish (E2).
+    await goPast(run, async () => {
+      for await (const page of sf.changedSince(object, since, sfFieldsFor(run.ctx, object), {
+        includeDeleted: false,
+      })) {
+        if (page.length > 0) {
+          run.changes.salesforce += page.length;
+          deps.emit({ type: 'batch', source: 'salesforce', records: page.length });
+          const found = page.map((c) => c.record);
+          await syncBatch(deps, run, await salesforceUnits(store, found, () => 'import'), found);
+        }
+        if (page.length === 0) continue;
+        if (await pausing(deps, run)) break;
       }
-      if (page.length === 0) continue;
-      if (await pausing(deps, run)) break;
-    }
+    });
     if (run.paused) return;
   }
 }

@@ -11,6 +11,7 @@ import type { SfPersonObject } from '../../core/model.ts';
 import { pollTrigger } from '../../core/scope.ts';
 import type { HsChange, SfChange } from '../../connectors/ports.ts';
 import { pausing } from '../budget.ts';
+import { goPast } from '../faults.ts';
 import type { EngineDeps } from '../deps.ts';
 import type { Run } from '../run.ts';
 import { HUBSPOT_POLL_KEY, salesforcePollKey, segmentJoinedKey } from '../state-keys.ts';
@@ -112,12 +113,13 @@ async function syncJoins(deps: EngineDeps, run: Run): Promise<void> {
 
 /** One cycle: see the file header. */
 export async function poll(deps: EngineDeps, run: Run): Promise<void> {
+  // A source whose read fails (the system down) is read again next cycle; the others go on (E2).
   for (const object of OBJECTS) {
-    await pollSalesforce(deps, run, object);
+    await goPast(run, () => pollSalesforce(deps, run, object));
     if (run.paused) return;
   }
-  await pollHubSpot(deps, run);
+  await goPast(run, () => pollHubSpot(deps, run));
   if (run.paused) return;
   await syncJoins(deps, run);
-  if (!run.paused) await retryDue(deps, run);
+  if (!run.paused) await goPast(run, () => retryDue(deps, run));
 }
