@@ -83,6 +83,11 @@ export const SALESFORCE_ERRORS: Readonly<Record<string, ErrorClass>> = {
     'custom_code',
     'A Salesforce trigger or flow failed on this record: ask your Salesforce admin about the message.',
   ),
+  CREATE_IN_PROGRESS: entry(
+    'duplicates',
+    'Another Crosswalk writer is creating this record right now: it is matched on the next try, never created twice.',
+    true,
+  ),
   DUPLICATES_DETECTED: entry(
     'duplicates',
     'A Salesforce duplicate rule found a matching record: merge the duplicates, or let the rule allow saves.',
@@ -181,6 +186,11 @@ export const HUBSPOT_ERRORS: Readonly<Record<string, ErrorClass>> = {
   VALIDATION_ERROR: entry(
     'property_value',
     'HubSpot refused a value: the message names the property; correct the value in Salesforce.',
+  ),
+  CREATE_IN_PROGRESS: entry(
+    'duplicates',
+    'Another Crosswalk writer is creating this company right now: it is matched on the next try, never created twice.',
+    true,
   ),
   CONFLICT: entry(
     'duplicates',

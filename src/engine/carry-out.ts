@@ -61,9 +61,11 @@ export async function carryOut(
   deps: EngineDeps,
   planned: readonly Planned[],
   written: WrittenCounts = { sfWritten: 0, hsWritten: 0 },
+  /** Plans refused before any write (the create guard): they get no write at all. */
+  refused: ReadonlyMap<number, WriteFailure> = new Map(),
 ): Promise<CarriedOut> {
   const { salesforce: sf, hubspot: hs } = deps;
-  const failures = new Map<number, WriteFailure[]>();
+  const failures = new Map<number, WriteFailure[]>([...refused].map(([i, f]) => [i, [f]]));
   const fail = (i: number, direction: Direction, outcome: WriteOutcome) => {
     if (!outcome.ok) failures.set(i, [...(failures.get(i) ?? []), { direction, outcome }]);
   };
@@ -84,7 +86,9 @@ export async function carryOut(
 
   // 1. Salesforce creates, then updates, per object (collections of 200).
   for (const object of OBJECTS) {
-    const creates = indexes(planned, (p) => p.plan.salesforce.create?.object === object);
+    const creates = indexes(planned, (p) => p.plan.salesforce.create?.object === object).filter(
+      (i) => !failures.has(i),
+    );
     if (creates.length) {
       const outcomes = await sf.create(
         object,
@@ -95,7 +99,9 @@ export async function carryOut(
       );
       wroteSalesforce(outcomes);
     }
-    const updates = indexes(planned, (p) => p.plan.salesforce.update?.object === object);
+    const updates = indexes(planned, (p) => p.plan.salesforce.update?.object === object).filter(
+      (i) => !refused.has(i),
+    );
     if (updates.length) {
       const outcomes = await sf.update(
         object,
@@ -110,7 +116,7 @@ export async function carryOut(
   }
 
   // 2. HubSpot creates (upsert by email: a retry cannot duplicate), then updates (with new Salesforce ids: M3).
-  const creates = indexes(planned, (p) => p.plan.hubspot.create !== null);
+  const creates = indexes(planned, (p) => p.plan.hubspot.create !== null).filter((i) => !refused.has(i));
   if (creates.length) {
     const outcomes = await hs.upsertByEmail(
       creates.map((i) => {

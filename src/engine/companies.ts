@@ -11,6 +11,7 @@ import { accountKey, companyKey, type HsCompanyRef, type SfRecord } from '../cor
 import type { AuditEntry } from '../store/state-store.ts';
 import type { EngineDeps } from './deps.ts';
 import type { Gathered } from './gather.ts';
+import { companyTarget, FRESH_INTENT_MS } from './create-guard.ts';
 import { recordError } from './record-outcomes.ts';
 import type { Run } from './run.ts';
 
@@ -42,7 +43,7 @@ function accountsOf(records: readonly SfRecord[]): string[] {
 
 /** K1 for a gathered batch (account sync on): see the file header. */
 export async function syncCompanies(deps: EngineDeps, run: Run, g: Gathered): Promise<void> {
-  const { salesforce: sf, hubspot: hs, store, now } = deps;
+  const { hubspot: hs, store, now } = deps;
   const companyOf = run.ctx.companyOfAccount as Map<string, string>;
   const accountOf = run.ctx.accountOfCompany as Map<string, string>;
   // Companies this engine created: search lags behind creates in HubSpot, so they are not looked up again.
@@ -76,7 +77,35 @@ export async function syncCompanies(deps: EngineDeps, run: Run, g: Gathered): Pr
     (id) => decideCompany({ accountSync: true, sfAccountId: id, companies }).action === 'create',
   );
   if (missing.length === 0) return;
-  const found = await sf.accounts(missing);
+  // The create guard (K1): a company another writer is creating now is not created twice; an
+  // intent its writer left behind means searching again.
+  const owner = deps.memory.writerId;
+  const claimedAt = now();
+  const claim = await store.claimCreates(
+    missing.map(companyTarget),
+    owner,
+    claimedAt,
+    claimedAt - FRESH_INTENT_MS,
+  );
+  const held = new Set(claim.held);
+  if (claim.stale.length)
+    learn(await hs.companiesByAccountIds(claim.stale.map((t) => t.slice('company:'.length))));
+  const toCreate = missing.filter((id) => !held.has(companyTarget(id)) && !companyOf.has(id));
+  const claimed = missing.map(companyTarget).filter((t) => !held.has(t));
+  try {
+    await createCompanies(deps, run, toCreate);
+  } finally {
+    await store.releaseCreates(claimed, owner);
+  }
+}
+
+/** K1: creates a company for each account (found in Salesforce), learning each pair. */
+async function createCompanies(deps: EngineDeps, run: Run, accountIds: readonly string[]): Promise<void> {
+  if (accountIds.length === 0) return;
+  const { salesforce: sf, hubspot: hs, store, now } = deps;
+  const companyOf = run.ctx.companyOfAccount as Map<string, string>;
+  const accountOf = run.ctx.accountOfCompany as Map<string, string>;
+  const found = await sf.accounts(accountIds);
   const outcomes = await hs.createCompanies(
     found.map((a) => ({ name: a.name, domain: domainOf(a.website), salesforceAccountId: a.id })),
   );

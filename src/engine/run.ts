@@ -8,6 +8,7 @@
  * `withRun` opens and closes a run: B1's pause check before it starts, the plan context, and, however
  * it ends, its API calls recorded (invariant: a run's calls are recorded even when it throws).
  */
+import { randomUUID } from 'node:crypto';
 import type { PlanContext } from '../core/sync-plan.ts';
 import type { CampaignMembership, System } from '../core/records.ts';
 import { ConnectorError } from '../connectors/ports.ts';
@@ -112,6 +113,8 @@ export interface EngineMemory {
   hubspotPolledAt: number;
   /** How many runs this engine started (for unique run ids). */
   runs: number;
+  /** This engine among every writer of the store (a random id): the owner of its create intents. */
+  readonly writerId: string;
 }
 
 export function engineMemory(): EngineMemory {
@@ -120,6 +123,7 @@ export function engineMemory(): EngineMemory {
     createdCompanies: new Map(),
     hubspotPolledAt: 0,
     runs: 0,
+    writerId: randomUUID(),
   };
 }
 

@@ -11,8 +11,9 @@ import { hsKey, sfKey, type HsContact, type SfRecord } from '../core/records.ts'
 import type { Trigger } from '../core/scope.ts';
 import { planSync } from '../core/plan.ts';
 import { pausing } from './budget.ts';
-import { carryOut, type Planned } from './carry-out.ts';
+import { carryOut, type CarriedOut, type Planned } from './carry-out.ts';
 import { syncCompanies } from './companies.ts';
+import { guardCreates, releaseCreates } from './create-guard.ts';
 import type { EngineDeps } from './deps.ts';
 import { gatherLinked, gatherMatches, planInputs } from './gather.ts';
 import { isLocalFault, recordBatchFault } from './faults.ts';
@@ -107,7 +108,13 @@ async function syncSelected(
     plan: planSync(input, run.ctx),
   }));
   run.counts.planned += planned.length;
-  const done = await carryOut(deps, planned, run.counts);
+  const guarded = await guardCreates(deps, run, planned);
+  let done: CarriedOut;
+  try {
+    done = await carryOut(deps, planned, run.counts, guarded.refused);
+  } finally {
+    await releaseCreates(deps, guarded);
+  }
   // T3: the contacts an import creates join its set of HubSpot emails.
   const emails = run.imports?.hubspotEmails;
   if (emails)

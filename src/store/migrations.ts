@@ -136,4 +136,17 @@ CREATE TABLE leases (
 `,
     ),
   },
+  {
+    id: 3,
+    name: 'create intents: the create guard (M1, M7, K1)',
+    ...both(
+      () => `
+CREATE TABLE create_intents (
+  target TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+`,
+    ),
+  },
 ];

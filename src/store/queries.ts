@@ -226,6 +226,22 @@ export const queries = both((d) => {
       (p) => `UPDATE leases SET expires_at = 0 WHERE name = ${p()} AND owner = ${p()} AND epoch = ${p()}`,
       (fence) => [fence.lease, fence.owner, fence.epoch],
     ),
+    // The create guard.
+    createIntent: fixed<[target: string], { owner: string; at: DbInt }>(
+      (p) => `SELECT owner, at FROM create_intents WHERE target = ${p()} ${d.forUpdate}`,
+    ),
+    /** Claims the target unless another owner's intent is fresh: returns the row only when claimed. */
+    claimCreate: fixed<[target: string, owner: string, at: number, freshSince: number], { owner: string }>(
+      (p) =>
+        `INSERT INTO create_intents (target, owner, at) VALUES (${p()}, ${p()}, ${p()})
+         ON CONFLICT (target) DO UPDATE SET owner = excluded.owner, at = excluded.at
+         WHERE create_intents.owner = excluded.owner OR create_intents.at < ${p()}
+         RETURNING owner`,
+    ),
+    releaseCreates: fixed<[targets: readonly string[], owner: string]>(
+      (p) => `DELETE FROM create_intents WHERE ${d.inList('target', p())} AND owner = ${p()}`,
+      (targets, owner) => [d.list(targets), owner],
+    ),
     /** In a write transaction, before a fenced write: the lease row, locked, when the fence still holds. */
     fenceHolds: fixed<[fence: Fence], { epoch: DbInt }>(
       (p) =>

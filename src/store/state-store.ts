@@ -149,6 +149,22 @@ export interface StateStore {
   releaseLease(fence: Fence): Promise<void>;
   lease(name: string): Promise<Lease | null>;
 
+  // The create guard (M1, M7, K1): intents to create, so two writers never create one record twice.
+  /**
+   * Records `owner`'s intent to create each of `targets` (e.g. `salesforce:<email key>`,
+   * `company:<account id>`) at `now`. A target another owner claimed at or after `freshSince` is
+   * `held` (left as it is); one another owner claimed before that is `stale`: taken over, and the
+   * caller must search again before it creates. The rest are this owner's now.
+   */
+  claimCreates(
+    targets: readonly string[],
+    owner: string,
+    now: number,
+    freshSince: number,
+  ): Promise<{ readonly held: readonly string[]; readonly stale: readonly string[] }>;
+  /** Drops `owner`'s intents for `targets`: the creates are done (or given up). */
+  releaseCreates(targets: readonly string[], owner: string): Promise<void>;
+
   // Settings (JSON values by key) and mappings.
   settings(): Promise<Record<string, unknown>>;
   setSetting(key: string, value: unknown): Promise<void>;

@@ -365,6 +365,63 @@ export function stateStoreContract(
       });
     });
 
+    describe('create intents: the create guard (M1, M7, K1)', () => {
+      const FRESH = 60_000;
+      it('M7: an email another writer is creating is held while fresh; a stale intent is taken over, flagged', async () => {
+        const a = await store.claimCreates(
+          ['salesforce:ann@x.com', 'salesforce:bob@x.com'],
+          'writer-a',
+          T0,
+          T0 - FRESH,
+        );
+        assert.deepEqual(a, { held: [], stale: [] });
+        const b = await store.claimCreates(
+          ['salesforce:bob@x.com', 'salesforce:cy@x.com'],
+          'writer-b',
+          T0 + 1000,
+          T0 + 1000 - FRESH,
+        );
+        assert.deepEqual(b, { held: ['salesforce:bob@x.com'], stale: [] });
+        // Writer a crashed mid-create: later, its intents are stale, and writer b takes them over.
+        const later = T0 + 5 * FRESH;
+        const c = await store.claimCreates(
+          ['salesforce:ann@x.com', 'salesforce:bob@x.com'],
+          'writer-b',
+          later,
+          later - FRESH,
+        );
+        assert.deepEqual(
+          { held: c.held, stale: [...c.stale].sort() },
+          {
+            held: [],
+            stale: ['salesforce:ann@x.com', 'salesforce:bob@x.com'],
+          },
+        );
+        // Its own intents are its own: claimed again, neither held nor stale.
+        assert.deepEqual(
+          await store.claimCreates(['salesforce:ann@x.com'], 'writer-b', later, later - FRESH),
+          {
+            held: [],
+            stale: [],
+          },
+        );
+      });
+
+      it('released intents free the target for anyone; another owner cannot release them', async () => {
+        await store.claimCreates(['company:001A'], 'writer-a', T0, T0 - FRESH);
+        await store.releaseCreates(['company:001A'], 'writer-b');
+        assert.deepEqual((await store.claimCreates(['company:001A'], 'writer-b', T0, T0 - FRESH)).held, [
+          'company:001A',
+        ]);
+        await store.releaseCreates(['company:001A'], 'writer-a');
+        assert.deepEqual(await store.claimCreates(['company:001A'], 'writer-b', T0, T0 - FRESH), {
+          held: [],
+          stale: [],
+        });
+        await store.releaseCreates([], 'writer-b');
+      });
+    });
+
     describe('settings and mappings', () => {
       it('keep settings as JSON values by key', async () => {
         assert.deepEqual(await store.settings(), {});

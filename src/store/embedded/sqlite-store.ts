@@ -97,6 +97,19 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stat
     run(q.setCursor(name, value));
   });
 
+  const claimCreates = db.transaction(
+    (targets: readonly string[], owner: string, now: number, freshSince: number) => {
+      const held: string[] = [];
+      const stale: string[] = [];
+      for (const target of new Set(targets)) {
+        const intent = one(q.createIntent(target));
+        if (one(q.claimCreate(target, owner, now, freshSince)) === undefined) held.push(target);
+        else if (intent && intent.owner !== owner) stale.push(target);
+      }
+      return { held, stale };
+    },
+  );
+
   const appendAudit = db.transaction((entries: readonly AuditEntry[]) => {
     for (const entry of entries) run(q.auditEntry(entry));
   });
@@ -147,6 +160,11 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stat
       const held = one(q.lease(name));
       if (!held) throw new Error(`the lease "${name}" was neither taken nor found`);
       return { acquired: false, lease: toLease(held) };
+    },
+    claimCreates: (targets, owner, now, freshSince) =>
+      claimCreates.immediate(targets, owner, now, freshSince),
+    releaseCreates: (targets, owner) => {
+      if (targets.length > 0) run(q.releaseCreates(targets, owner));
     },
     renewLease: (fence, until) => one(q.renewLease(fence, until)) !== undefined,
     releaseLease: (fence) => run(q.releaseLease(fence)),

@@ -139,6 +139,22 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions): S
       if (!held) throw new Error(`the lease "${name}" was neither taken nor found`);
       return { acquired: false, lease: toLease(held) };
     },
+    claimCreates: (targets, owner, now, freshSince) =>
+      transaction(async (client) => {
+        const held: string[] = [];
+        const stale: string[] = [];
+        // In one order, so two writers claiming overlapping sets lock their rows without a deadlock.
+        for (const target of [...new Set(targets)].sort()) {
+          const intent = await one(client, q.createIntent(target));
+          if ((await one(client, q.claimCreate(target, owner, now, freshSince))) === undefined)
+            held.push(target);
+          else if (intent && intent.owner !== owner) stale.push(target);
+        }
+        return { held, stale };
+      }),
+    releaseCreates: async (targets, owner) => {
+      if (targets.length > 0) await run(pool, q.releaseCreates(targets, owner));
+    },
     renewLease: async (fence, until) => (await one(pool, q.renewLease(fence, until))) !== undefined,
     releaseLease: async (fence) => {
       await run(pool, q.releaseLease(fence));
