@@ -149,4 +149,24 @@ CREATE TABLE create_intents (
 `,
     ),
   },
+  {
+    id: 4,
+    name: 'webhook intake: accepted contact ids and the signatures seen (T2)',
+    ...both(
+      () => `
+CREATE TABLE webhook_inbox (
+  hs_contact_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  received_at BIGINT NOT NULL,
+  PRIMARY KEY (hs_contact_id, kind)
+);
+
+CREATE TABLE webhook_signatures (
+  signature TEXT PRIMARY KEY,
+  stale_after BIGINT NOT NULL
+);
+CREATE INDEX webhook_signatures_stale ON webhook_signatures (stale_after);
+`,
+    ),
+  },
 ];

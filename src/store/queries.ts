@@ -242,6 +242,27 @@ export const queries = both((d) => {
       (p) => `DELETE FROM create_intents WHERE ${d.inList('target', p())} AND owner = ${p()}`,
       (targets, owner) => [d.list(targets), owner],
     ),
+    // Webhook intake.
+    addToInbox: fixed<[id: string, kind: 'changed' | 'deleted', at: number]>(
+      (p) =>
+        `INSERT INTO webhook_inbox (hs_contact_id, kind, received_at) VALUES ${tuple(p, 3)}
+         ON CONFLICT (hs_contact_id, kind) DO NOTHING`,
+    ),
+    inbox: fixed<[], { hs_contact_id: string; kind: string }>(
+      () => 'SELECT hs_contact_id, kind FROM webhook_inbox ORDER BY received_at, hs_contact_id',
+    ),
+    removeFromInbox: fixed<[ids: readonly string[], kind: 'changed' | 'deleted']>(
+      (p) => `DELETE FROM webhook_inbox WHERE ${d.inList('hs_contact_id', p())} AND kind = ${p()}`,
+      (ids, kind) => [d.list(ids), kind],
+    ),
+    forgetStaleSignatures: fixed<[now: number]>(
+      (p) => `DELETE FROM webhook_signatures WHERE stale_after <= ${p()}`,
+    ),
+    rememberSignature: fixed<[signature: string, staleAfter: number], { signature: string }>(
+      (p) =>
+        `INSERT INTO webhook_signatures (signature, stale_after) VALUES (${p()}, ${p()})
+         ON CONFLICT (signature) DO NOTHING RETURNING signature`,
+    ),
     /** In a write transaction, before a fenced write: the lease row, locked, when the fence still holds. */
     fenceHolds: fixed<[fence: Fence], { epoch: DbInt }>(
       (p) =>

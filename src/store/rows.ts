@@ -9,7 +9,7 @@
 import type { ErrorCategory } from '../core/errors.ts';
 import { emailKey } from '../core/matching.ts';
 import type { Mapping, SfPersonObject } from '../core/model.ts';
-import type { AuditEntry, ErrorEntry, Explanation, Lease } from './state-store.ts';
+import type { AuditEntry, ErrorEntry, Explanation, Lease, WebhookChanges } from './state-store.ts';
 import type { FieldReport } from '../core/sync-plan.ts';
 import { emailRecordKey, hsKey, sfKey } from '../core/records.ts';
 import type { Link, Snapshot, System } from '../core/records.ts';
@@ -150,3 +150,11 @@ export const toLease = (row: DbLease<DbInt>): Lease => ({
   acquiredAt: toNumber(row.acquired_at),
   expiresAt: toNumber(row.expires_at),
 });
+
+/** The webhook inbox's rows (oldest first) as the ids to sync and the ids deleted. */
+export function toWebhookChanges(rows: readonly { hs_contact_id: string; kind: string }[]): WebhookChanges {
+  const changed: string[] = [];
+  const deleted: string[] = [];
+  for (const row of rows) (row.kind === 'deleted' ? deleted : changed).push(row.hs_contact_id);
+  return { changed, deleted };
+}

@@ -92,6 +92,12 @@ export interface Fence {
   readonly epoch: number;
 }
 
+/** HubSpot contact ids a webhook announced: to sync (`changed`), and deleted in HubSpot (`deleted`). */
+export interface WebhookChanges {
+  readonly changed: readonly string[];
+  readonly deleted: readonly string[];
+}
+
 /** A fenced write refused: the lease has another holder (or epoch) now. Nothing was written. */
 export class LeaseLostError extends Error {
   override readonly name = 'LeaseLostError';
@@ -164,6 +170,19 @@ export interface StateStore {
   ): Promise<{ readonly held: readonly string[]; readonly stale: readonly string[] }>;
   /** Drops `owner`'s intents for `targets`: the creates are done (or given up). */
   releaseCreates(targets: readonly string[], owner: string): Promise<void>;
+
+  // Webhook intake (T2): what HubSpot was answered 200 for waits here until a run synced it.
+  /** Adds contact ids to the inbox (ids already there stay as they were). */
+  addToWebhookInbox(changes: WebhookChanges, at: number): Promise<void>;
+  /** Every id waiting, oldest first. */
+  webhookInbox(): Promise<WebhookChanges>;
+  /** Removes ids a run has synced. */
+  removeFromWebhookInbox(changes: WebhookChanges): Promise<void>;
+  /**
+   * Remembers a webhook signature until `staleAfter` (epoch ms): false when it is remembered already
+   * (a replay, even after a restart). Signatures stale at `now` are forgotten.
+   */
+  rememberSignature(signature: string, staleAfter: number, now: number): Promise<boolean>;
 
   // Settings (JSON values by key) and mappings.
   settings(): Promise<Record<string, unknown>>;

@@ -422,6 +422,32 @@ export function stateStoreContract(
       });
     });
 
+    describe('webhook intake (T2): accepted ids and seen signatures outlive the process', () => {
+      it('T2: accepted ids wait in the inbox, once each, oldest first, until a run synced them', async () => {
+        assert.deepEqual(await store.webhookInbox(), { changed: [], deleted: [] });
+        await store.addToWebhookInbox({ changed: ['11', '12'], deleted: ['13'] }, T0);
+        await store.addToWebhookInbox({ changed: ['14', '11'], deleted: [] }, T0 + 1000);
+        assert.deepEqual(await store.webhookInbox(), { changed: ['11', '12', '14'], deleted: ['13'] });
+        await store.removeFromWebhookInbox({ changed: ['11', '12'], deleted: ['13'] });
+        assert.deepEqual(await store.webhookInbox(), { changed: ['14'], deleted: [] });
+        // A contact both changed and deleted is kept apart under each.
+        await store.addToWebhookInbox({ changed: ['15'], deleted: ['15'] }, T0 + 2000);
+        await store.removeFromWebhookInbox({ changed: ['15'], deleted: [] });
+        assert.deepEqual(await store.webhookInbox(), { changed: ['14'], deleted: ['15'] });
+      });
+
+      it('T2: a signature is accepted once until it is stale, then forgotten', async () => {
+        assert.equal(await store.rememberSignature('sig-a', T0 + 300_000, T0), true);
+        assert.equal(await store.rememberSignature('sig-a', T0 + 300_000, T0 + 1000), false, 'a replay');
+        assert.equal(await store.rememberSignature('sig-b', T0 + 400_000, T0 + 1000), true);
+        assert.equal(
+          await store.rememberSignature('sig-a', T0 + 900_000, T0 + 300_000),
+          true,
+          'stale: forgotten',
+        );
+      });
+    });
+
     describe('settings and mappings', () => {
       it('keep settings as JSON values by key', async () => {
         assert.deepEqual(await store.settings(), {});

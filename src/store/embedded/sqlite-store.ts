@@ -20,8 +20,15 @@ import {
   toMappings,
   toNumber,
   toSettings,
+  toWebhookChanges,
 } from '../rows.ts';
-import { LeaseLostError, type AuditEntry, type Fence, type StateStore } from '../state-store.ts';
+import {
+  LeaseLostError,
+  type AuditEntry,
+  type Fence,
+  type StateStore,
+  type WebhookChanges,
+} from '../state-store.ts';
 
 export interface SqliteStoreOptions {
   /** The clock (epoch ms) that stamps applied migrations. */
@@ -110,6 +117,16 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stat
     },
   );
 
+  const addToInbox = db.transaction((changes: WebhookChanges, at: number) => {
+    for (const id of changes.changed) run(q.addToInbox(id, 'changed', at));
+    for (const id of changes.deleted) run(q.addToInbox(id, 'deleted', at));
+  });
+
+  const rememberSignature = db.transaction((signature: string, staleAfter: number, now: number) => {
+    run(q.forgetStaleSignatures(now));
+    return one(q.rememberSignature(signature, staleAfter)) !== undefined;
+  });
+
   const appendAudit = db.transaction((entries: readonly AuditEntry[]) => {
     for (const entry of entries) run(q.auditEntry(entry));
   });
@@ -166,6 +183,14 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stat
     releaseCreates: (targets, owner) => {
       if (targets.length > 0) run(q.releaseCreates(targets, owner));
     },
+    addToWebhookInbox: (changes, at) => addToInbox.immediate(changes, at),
+    webhookInbox: () => toWebhookChanges(all(q.inbox())),
+    removeFromWebhookInbox: (changes) => {
+      if (changes.changed.length) run(q.removeFromInbox(changes.changed, 'changed'));
+      if (changes.deleted.length) run(q.removeFromInbox(changes.deleted, 'deleted'));
+    },
+    rememberSignature: (signature, staleAfter, now) =>
+      rememberSignature.immediate(signature, staleAfter, now),
     renewLease: (fence, until) => one(q.renewLease(fence, until)) !== undefined,
     releaseLease: (fence) => run(q.releaseLease(fence)),
     lease: (name) => {

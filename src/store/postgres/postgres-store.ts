@@ -19,6 +19,7 @@ import {
   toMappings,
   toNumber,
   toSettings,
+  toWebhookChanges,
 } from '../rows.ts';
 import { LeaseLostError, type Fence, type StateStore } from '../state-store.ts';
 
@@ -155,6 +156,21 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions): S
     releaseCreates: async (targets, owner) => {
       if (targets.length > 0) await run(pool, q.releaseCreates(targets, owner));
     },
+    addToWebhookInbox: (changes, at) =>
+      transaction(async (client) => {
+        for (const id of changes.changed) await run(client, q.addToInbox(id, 'changed', at));
+        for (const id of changes.deleted) await run(client, q.addToInbox(id, 'deleted', at));
+      }),
+    webhookInbox: async () => toWebhookChanges(await all(pool, q.inbox())),
+    removeFromWebhookInbox: async (changes) => {
+      if (changes.changed.length) await run(pool, q.removeFromInbox(changes.changed, 'changed'));
+      if (changes.deleted.length) await run(pool, q.removeFromInbox(changes.deleted, 'deleted'));
+    },
+    rememberSignature: (signature, staleAfter, now) =>
+      transaction(async (client) => {
+        await run(client, q.forgetStaleSignatures(now));
+        return (await one(client, q.rememberSignature(signature, staleAfter))) !== undefined;
+      }),
     renewLease: async (fence, until) => (await one(pool, q.renewLease(fence, until))) !== undefined,
     releaseLease: async (fence) => {
       await run(pool, q.releaseLease(fence));
