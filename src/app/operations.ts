@@ -15,7 +15,7 @@ import {
   type SyncRule,
   syncRules,
 } from '../core/model.ts';
-import type { HubSpotPort, SalesforcePort } from '../connectors/ports.ts';
+import { ConnectorError, type HubSpotPort, type SalesforcePort } from '../connectors/ports.ts';
 import type { CycleReport } from '../engine/engine.ts';
 import { ORG_USAGE_KEY } from '../engine/state-keys.ts';
 import { recordCalls } from '../engine/budget.ts';
@@ -256,14 +256,25 @@ export async function resync(
   service: Pick<Service, 'engine' | 'exclusive'>,
   target: ResyncTarget,
 ): Promise<Result<CycleReport>> {
-  const report = await service.exclusive(() => service.engine.resync(target));
-  if (report.planned > 0 || report.paused) return ok(report);
   const what =
     'segmentId' in target
       ? `segment ${target.segmentId}`
       : 'email' in target
         ? target.email
         : target.hsContactId;
+  let report: CycleReport;
+  try {
+    report = await service.exclusive(() => service.engine.resync(target));
+  } catch (error) {
+    // HubSpot answers 404 for a list that does not exist: a wrong id, not HubSpot failing.
+    if (!(error instanceof ConnectorError && error.status === 404 && 'segmentId' in target)) throw error;
+    return fail(
+      'contact_not_found',
+      `HubSpot has no list ${target.segmentId}`,
+      'check the list id in HubSpot (Contacts › Lists: the number in the list’s URL).',
+    );
+  }
+  if (report.planned > 0 || report.paused) return ok(report);
   return fail(
     'contact_not_found',
     `no HubSpot contact found for ${what}`,

@@ -13,7 +13,8 @@ export interface OptionDefinition {
   /**
    * Checks the text given (flag or environment) and turns it into the config's value. Its messages
    * follow the option's name (`CROSSWALK_API_PORT (--api-port) is not a port: …`) and give the fix;
-   * `{value}` in one stands for the text given, quoted, and is never filled in for a secret.
+   * `{value}` in one stands for the text given, quoted, without a URL's user and password or other
+   * secrets (`redactSecrets`), and is never filled in for a secret option.
    */
   readonly schema: z.ZodType<unknown, string>;
   /** The value when neither flag nor environment gives one; none: the option is unset. */
@@ -244,6 +245,47 @@ export interface ApiConfig {
   readonly webhooks?: WebhookReceiverConfig;
 }
 
+/** Names of `name=value` pairs (query parameters, mostly) whose value is a secret. */
+const SECRET_NAME = /token|secret|passw(?:or)?d|pwd|key|signature|sig|auth|credential|session/i;
+/** The longest text redaction reads (longer text is cut first, so the scan stays short). */
+const MAX_REDACTED_LENGTH = 4096;
+
+/**
+ * `text` with what looks like a secret replaced by `***`: the user and password of a URL
+ * (`https://user:pw@host` → `https://***@host`), a Bearer token, an `Authorization:` header's value,
+ * and the value of each `name=value` pair (e.g. `?access_token=…`) or JSON `"name": "value"` member
+ * whose name says secret (`token`, `secret`, `password`, `key`, `signature`, …). Email addresses and
+ * other text stay as they are.
+ * Text over 4,096 characters is cut (with `…`) before it is read.
+ */
+export function redactSecrets(text: string): string {
+  const cut = text.length > MAX_REDACTED_LENGTH ? `${text.slice(0, MAX_REDACTED_LENGTH)}…` : text;
+  return cut
+    .replace(/\/\/[^\s/?#"'<>]*@/g, '//***@')
+    .replace(/\b(authorization\s*:\s*)[^\r\n"']+/gi, '$1***')
+    .replace(/\b(bearer)\s+[^\s"',;]+/gi, '$1 ***')
+    .replace(
+      /([^\s?&;=,"'()<>/]+)=([^\s&;#,"'()<>]*?)(?=\.?(?:[\s&;#,"'()<>]|$))/g,
+      (pair: string, name: string) => (SECRET_NAME.test(name) ? `${name}=***` : pair),
+    )
+    .replace(/"([^"\\]{1,100})"(\s*:\s*)"(?:[^"\\]|\\.)*"/g, (pair: string, name: string, colon: string) =>
+      SECRET_NAME.test(name) ? `"${name}"${colon}"***"` : pair,
+    );
+}
+
+/**
+ * A value given for an option, as a problem may quote it: a URL's user and password are dropped
+ * (`htp://user:S3cret@host` → `htp://***@host`), even when the URL is malformed and the `@` follows
+ * a `/` of the password, and secrets are redacted (`redactSecrets`).
+ */
+function shownValue(given: string): string {
+  const at = given.lastIndexOf('@');
+  const scheme = given.indexOf('://');
+  const userinfo =
+    at < 0 ? given : `${given.slice(0, scheme >= 0 && scheme < at ? scheme + 3 : 0)}***${given.slice(at)}`;
+  return `"${redactSecrets(userinfo)}"`;
+}
+
 /** How messages name an option: its variable and its flag, e.g. `CROSSWALK_API_PORT (--api-port)`. */
 export function optionLabel(def: OptionDefinition): string {
   return `${def.env} (${def.flag.split(' ')[0]})`;
@@ -273,7 +315,7 @@ function optionReader(raw: RawOptions, problems: string[]): <O extends OptionNam
       const parsed = def.schema.safeParse(given);
       if (parsed.success) return parsed.data as Read<O>;
       const message = parsed.error.issues[0]?.message ?? 'is not valid';
-      const shown = def.secret ? '(not shown: it is a secret)' : `"${given}"`;
+      const shown = def.secret ? '(not shown: it is a secret)' : shownValue(given);
       problems.push(`${optionLabel(def)} ${message.replaceAll('{value}', shown)}`);
     }
     return def.default as Read<O>;

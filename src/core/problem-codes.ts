@@ -45,7 +45,21 @@ export const PROBLEM_CODES = {
 
   // The HTTP API's own answers about the request (src/server/http-api.ts).
   invalid_request: { status: 400, meaning: 'A path, query or body value is missing or not valid.' },
-  unreadable_request: { status: 400, meaning: 'The body could not be read (413 too large, 415 not JSON).' },
+  unreadable_request: {
+    status: 400,
+    meaning: 'The body could not be read: not JSON, or nested too deep (413 too large, 415 not JSON).',
+  },
+  malformed_url: { status: 400, meaning: 'The path is not valid percent-encoded UTF-8.' },
+  malformed_request: {
+    status: 400,
+    meaning: 'The HTTP request itself could not be parsed (method, headers).',
+  },
+  request_timeout: { status: 408, meaning: 'The request did not arrive in time.' },
+  url_too_long: { status: 414, meaning: 'The URL (path and query) is longer than the server reads.' },
+  headers_too_large: {
+    status: 431,
+    meaning: 'The request line and headers are larger than the server reads.',
+  },
   unauthorized: { status: 401, meaning: 'No valid API token in `Authorization: Bearer`.' },
   forbidden_host: { status: 403, meaning: 'Without a token, the Host header is not a loopback name.' },
   not_found: { status: 404, meaning: 'No route has that method and path.' },

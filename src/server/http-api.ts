@@ -31,6 +31,21 @@ import { PROBLEM_CODES, problemCodes, type ProblemCode } from '../core/problem-c
 import { ServiceStoppedError, type Service } from '../app/service.ts';
 import { registerWebhookReceiver, WEBHOOK_PATH, type WebhookReceiver } from './hubspot-webhooks.ts';
 import type { QueueTimers } from '../app/webhook-queue.ts';
+import {
+  answerClientError,
+  answerConnect,
+  answerFrameworkError,
+  BODY_LIMIT,
+  BodyTooDeepError,
+  errorBody,
+  MAX_JSON_DEPTH,
+  MAX_PARAM_LENGTH,
+  nestsDeeperThan,
+  notFound,
+  quote,
+  refuseOnArrival,
+  unreadable,
+} from './refusals.ts';
 
 export interface ApiServer {
   /** Where it listens, e.g. `http://127.0.0.1:8710` (the bound port when 0 was asked for). */
@@ -143,10 +158,6 @@ function handlers(service: Service): Handlers {
   };
 }
 
-function errorBody(error: ApiError): { error: ApiError } {
-  return { error };
-}
-
 function problemError(problem: Problem): { status: number; error: ApiError } {
   const http = problemHttp[problem.code] ?? { status: 400 };
   const { code, message, fix } = problem;
@@ -229,14 +240,10 @@ function answerFailure(
   log: (line: string) => void,
 ): FastifyReply {
   const status = error.statusCode ?? 500;
-  if (status >= 400 && status < 500)
-    return reply.code(status).send(
-      errorBody({
-        code: 'unreadable_request',
-        message: `The request could not be read (${error.code ?? `HTTP ${status}`}).`,
-        fix: 'Send a JSON body with `Content-Type: application/json`, or no body when the route takes none.',
-      }),
-    );
+  if (status >= 400 && status < 500) {
+    const refusal = unreadable(error, request);
+    return reply.code(refusal.status).send(errorBody(refusal.error));
+  }
   if (error instanceof ServiceStoppedError)
     return reply
       .code(503)
@@ -277,8 +284,28 @@ export async function startApiServer(service: Service, options: ApiServerOptions
   const log = options.log ?? (() => undefined);
   const app = Fastify({
     logger: false,
-    routerOptions: { ignoreTrailingSlash: true },
-    bodyLimit: 1024 * 1024,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    bodyLimit: BODY_LIMIT,
+    // What the router cannot route (a path that does not decode, a path parameter over the limit)
+    // and what Node's HTTP parser cannot read are refused in the contract's shape too.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
+    // Node would answer a missing Host header with an empty 400 itself; refuseOnArrival does, in words.
+    http: { requireHostHeader: false },
+  });
+  // Bodies are JSON only (the webhook receiver keeps its own parser), and never nested deeper than
+  // MAX_JSON_DEPTH: the brackets are counted before the text is parsed, so a deep body never reaches
+  // anything recursive (validation, a message quoting the value).
+  app.removeAllContentTypeParsers();
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (nestsDeeperThan(body as string, MAX_JSON_DEPTH)) done(new BodyTooDeepError(), undefined);
+    else void parseJson(request, body as string, done);
+  });
+  app.server.on('connect', answerConnect);
+  app.addHook('onRequest', async (request, reply) => {
+    const refused = refuseOnArrival(request);
+    if (refused) return reply.code(refused.status).send(errorBody(refused.error));
   });
   const all = handlers(service);
   if (options.token === undefined)
@@ -291,11 +318,15 @@ export async function startApiServer(service: Service, options: ApiServerOptions
         return reply.code(403).send(
           errorBody({
             code: 'forbidden_host',
-            message: `This API answers only requests addressed to 127.0.0.1, localhost or [::1], not ${JSON.stringify(request.headers.host ?? '')}.`,
+            message: `This API answers only requests addressed to 127.0.0.1, localhost or [::1], not ${quote(request.headers.host ?? '')}.`,
             fix: 'Call it at http://127.0.0.1:<port>, or set CROSSWALK_API_TOKEN to serve other names.',
           }),
         );
     });
+  // No route: answered before the body is read, so an unknown route is a 404 whatever it was sent.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.is404) return reply.code(404).send(errorBody(notFound(request)));
+  });
   for (const name of Object.keys(routes) as RouteName[])
     register(app, routes[name] as RouteDef, all[name] as Handler<RouteDef>, options.token);
   app.setErrorHandler((error: FastifyError, request, reply) => answerFailure(error, request, reply, log));
@@ -309,15 +340,7 @@ export async function startApiServer(service: Service, options: ApiServerOptions
           { ...options.webhooks, log, ...(options.webhookTimers ? { timers: options.webhookTimers } : {}) },
           () => url,
         );
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send(
-      errorBody({
-        code: 'not_found',
-        message: `There is no route ${request.method} ${request.url.split('?')[0]}.`,
-        fix: 'See the HTTP API routes in the README (GET /api/health, /api/settings, /api/mappings, …).',
-      }),
-    ),
-  );
+  app.setNotFoundHandler((request, reply) => reply.code(404).send(errorBody(notFound(request))));
   const close = async () => {
     try {
       await app.close();

@@ -19,6 +19,7 @@ import type { WebhookReceiverConfig } from '../config/options.ts';
 import { hubspotChangeQueue } from '../app/hubspot-changes.ts';
 import type { Service } from '../app/service.ts';
 import type { ContactChanges, QueueTimers, WebhookQueue, WebhookQueueStats } from '../app/webhook-queue.ts';
+import { errorBody } from './refusals.ts';
 
 export const WEBHOOK_PATH = '/webhooks/hubspot';
 /** How old (or how far ahead) a request timestamp may be, in ms: HubSpot's 5 minutes. */
@@ -280,12 +281,16 @@ export function registerWebhookReceiver(
     if (!verdict.ok) {
       refused[verdict.refusal]++;
       const error = refusals[verdict.refusal];
-      return reply.code(401).send({
-        error:
-          verdict.refusal === 'bad_signature' && uri !== undefined
-            ? { ...error, message: `${error.message} (checked against the URI ${uri})` }
-            : error,
-      });
+      // The URI is quoted with the secrets in its query redacted (errorBody).
+      return reply
+        .code(401)
+        .send(
+          errorBody(
+            verdict.refusal === 'bad_signature' && uri !== undefined
+              ? { ...error, message: `${error.message} (checked against the URI ${uri})` }
+              : error,
+          ),
+        );
     }
     let events: unknown;
     try {
@@ -294,23 +299,23 @@ export function registerWebhookReceiver(
       events = undefined;
     }
     if (!Array.isArray(events))
-      return reply.code(400).send({
-        error: {
+      return reply.code(400).send(
+        errorBody({
           code: 'invalid_request',
           message: 'A HubSpot webhook delivery is a JSON array of events.',
           fix: 'Send the events as HubSpot does: a JSON array.',
           field: 'body',
-        },
-      });
+        }),
+      );
     const changes = contactChanges(events);
     if (!queue.add(changes))
-      return reply.code(503).send({
-        error: {
+      return reply.code(503).send(
+        errorBody({
           code: 'stopping',
           message: 'The sync service is stopping: it takes no more webhooks.',
           fix: 'Nothing to do: HubSpot delivers again later.',
-        },
-      });
+        }),
+      );
     counts.accepted++;
     counts.events += events.length;
     return reply.code(200).send({

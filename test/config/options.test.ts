@@ -1,7 +1,13 @@
 /** Config: one options table; flags over environment; every problem listed at once; secrets never echoed. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isLoopback, loadApiConfig, loadConfig, rawOptions } from '../../src/config/options.ts';
+import {
+  isLoopback,
+  loadApiConfig,
+  loadConfig,
+  rawOptions,
+  redactSecrets,
+} from '../../src/config/options.ts';
 
 const SECRET = 'sekret-value-42';
 
@@ -112,5 +118,92 @@ describe('config', () => {
       /CROSSWALK_API_TOKEN \(--api-token\) is too short: use at least 16 characters/,
     );
     assert.equal(bad.problems.join('\n').includes('short-secret'), false);
+  });
+
+  it('a malformed URL option is named without the password or token it carries', () => {
+    const password = 'S3cret';
+    const login = loadConfig(
+      rawOptions(
+        {},
+        {
+          SALESFORCE_LOGIN_URL: `htp://user:${password}@host`,
+          SALESFORCE_CLIENT_ID: 'client-id',
+          SALESFORCE_CLIENT_SECRET: SECRET,
+          HUBSPOT_ACCESS_TOKEN: SECRET,
+        },
+      ),
+    );
+    assert.equal(login.ok, false);
+    if (login.ok) return;
+    assert.deepEqual(login.problems, [
+      'SALESFORCE_LOGIN_URL (--salesforce-login-url) is not an http(s) URL: "htp://***@host". Give the full URL, e.g. https://example.my.salesforce.com.',
+    ]);
+
+    const others = loadConfig(
+      rawOptions(
+        // a "/" in the password, no scheme, a token in the query: none of them is echoed
+        {
+          salesforceInstanceUrl: `http://user:pa/ss${password}@my host`,
+          hubspotBaseUrl: `user:${password}@x`,
+        },
+        {
+          SALESFORCE_ACCESS_TOKEN: SECRET,
+          HUBSPOT_ACCESS_TOKEN: SECRET,
+          DATABASE_URL: `mysql://user:${password}@db/x`,
+        },
+      ),
+    );
+    assert.equal(others.ok, false);
+    if (others.ok) return;
+    assert.equal(others.problems.length, 3);
+    assert.match(
+      others.problems[0]!,
+      /^SALESFORCE_INSTANCE_URL \(--salesforce-instance-url\) is not an http\(s\) URL/,
+    );
+    assert.match(
+      others.problems[1]!,
+      /^HUBSPOT_BASE_URL \(--hubspot-base-url\) is not an http\(s\) URL: "\*\*\*@x"/,
+    );
+    assert.equal(others.problems.join('\n').includes(password), false, others.problems.join('\n'));
+    assert.equal(others.problems.join('\n').includes('pa/ss'), false);
+
+    const api = loadApiConfig(
+      rawOptions(
+        {},
+        {
+          HUBSPOT_CLIENT_SECRET: SECRET,
+          CROSSWALK_PUBLIC_URL: `https://user:${password}@crosswalk.example.com/?access_token=${password}`,
+        },
+      ),
+    );
+    assert.equal(api.ok, false);
+    if (api.ok) return;
+    assert.match(
+      api.problems[0]!,
+      /^CROSSWALK_PUBLIC_URL \(--public-url\) is not a base URL: "https:\/\/\*\*\*@crosswalk/,
+    );
+    assert.equal(api.problems.join('\n').includes(password), false);
+    assert.equal(api.problems.join('\n').includes(SECRET), false);
+  });
+
+  it('redactSecrets: URL passwords, Bearer tokens and values named like secrets go; emails and the rest stay', () => {
+    const cases: [string, string][] = [
+      ['https://user:pw@host/x', 'https://***@host/x'],
+      ['GET /api/x?token=abc&category=ok&X-Signature=zz', 'GET /api/x?token=***&category=ok&X-Signature=***'],
+      [
+        '?api_key=1;password=2&client_secret=3&access_token=4',
+        '?api_key=***;password=***&client_secret=***&access_token=***',
+      ],
+      ['Authorization: Bearer abc.def', 'Authorization: ***'],
+      ['sent bearer abc.def, then', 'sent bearer ***, then'],
+      ['{"value":{"apiKey":"a\\"b","name":"x"}}', '{"value":{"apiKey":"***","name":"x"}}'],
+      ['no sync of "nobody@example.com" is recorded yet', 'no sync of "nobody@example.com" is recorded yet'],
+      ['"account" is not a valid createAs', '"account" is not a valid createAs'],
+      ['/api/mappings/jobtitle/rule?format=csv', '/api/mappings/jobtitle/rule?format=csv'],
+      ['There is no route GET /x;token=a.b.c.', 'There is no route GET /x;token=***.'],
+    ];
+    for (const [text, redacted] of cases) assert.equal(redactSecrets(text), redacted, text);
+    const long = redactSecrets(`${'x'.repeat(10_000)}?token=abc`);
+    assert.ok(long.length < 5000 && !long.includes('abc'), 'long text is cut before it is read');
   });
 });
