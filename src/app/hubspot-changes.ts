@@ -1,10 +1,15 @@
 /**
- * T2: when HubSpot's webhook changes reach the engine. The receiver (server/hubspot-webhooks.ts)
- * checks and parses deliveries and hands their contact ids here; the queue batches them (window,
- * size) and runs each batch through `Service.exclusive`, so a webhook run never overlaps a cycle.
- * A batch that Salesforce's paused calls held back (B1) did nothing: it is a failed flush, so its ids
- * stay queued and are tried again with the queue's back-off.
+ * T2: when HubSpot's webhook changes reach the engine, durably. The receiver
+ * (server/hubspot-webhooks.ts) checks and parses deliveries and hands their contact ids to the
+ * `HubSpotChangeIntake`, which writes them to the store's webhook inbox before HubSpot is answered
+ * 200: an id answered 200 is synced even if the process dies right after (the next process's intake
+ * loads the inbox when it starts). The queue batches them (window, size) and runs each batch through
+ * `Service.exclusive`, so a webhook run never overlaps a cycle; ids leave the inbox once a run synced
+ * them. A batch that Salesforce's paused calls held back (B1) did nothing: it is a failed flush, so
+ * its ids stay queued and are tried again with the queue's back-off. The signatures seen are kept in
+ * the store too, so a replay is refused after a restart.
  */
+import type { WebhookChanges } from '../store/state-store.ts';
 import { ServiceStoppedError, type Service } from './service.ts';
 import { WebhookQueue, type QueueTimers } from './webhook-queue.ts';
 
@@ -21,20 +26,56 @@ class PausedError extends Error {
   override readonly name = 'PausedError';
 }
 
-export function hubspotChangeQueue(service: Service, options: HubSpotChangeQueueOptions): WebhookQueue {
-  return new WebhookQueue({
-    windowMs: options.windowMs,
-    flush: async (changes) => {
-      const report = await service.exclusive(() => service.engine.syncHubSpotChanges(changes));
-      // Salesforce calls paused (B1): nothing was done, so the ids wait for a later try.
-      if (report.paused) throw new PausedError(`Salesforce calls are paused: ${report.paused.why}`);
-    },
-    onError: (error, retryInMs) => {
-      if (error instanceof ServiceStoppedError) return;
-      options.log(
-        `webhooks: syncing the contacts HubSpot announced failed: ${(error as Error).message}; trying again in ${Math.round(retryInMs / 1000)} s (polling catches up meanwhile)`,
-      );
-    },
-    ...(options.timers ? { timers: options.timers } : {}),
-  });
+export class HubSpotChangeIntake {
+  readonly queue: WebhookQueue;
+  readonly #service: Service;
+  #stopped = false;
+
+  constructor(service: Service, options: HubSpotChangeQueueOptions) {
+    this.#service = service;
+    this.queue = new WebhookQueue({
+      windowMs: options.windowMs,
+      flush: async (changes) => {
+        const report = await service.exclusive(() => service.engine.syncHubSpotChanges(changes));
+        // Salesforce calls paused (B1): nothing was done, so the ids wait for a later try.
+        if (report.paused) throw new PausedError(`Salesforce calls are paused: ${report.paused.why}`);
+        await service.store.removeFromWebhookInbox(changes);
+      },
+      onError: (error, retryInMs) => {
+        if (error instanceof ServiceStoppedError) return;
+        options.log(
+          `webhooks: syncing the contacts HubSpot announced failed: ${(error as Error).message}; trying again in ${Math.round(retryInMs / 1000)} s (polling catches up meanwhile)`,
+        );
+      },
+      ...(options.timers ? { timers: options.timers } : {}),
+    });
+  }
+
+  /** Queues what the inbox holds (ids accepted before a restart), then starts the queue. */
+  async start(): Promise<void> {
+    const waiting = await this.#service.store.webhookInbox();
+    if (waiting.changed.length + waiting.deleted.length > 0) this.queue.add(waiting);
+    this.queue.start();
+  }
+
+  /**
+   * Accepts a delivery's ids: into the inbox, then the queue. False once stopping (nothing was
+   * accepted: HubSpot delivers again later).
+   */
+  async accept(changes: WebhookChanges): Promise<boolean> {
+    if (this.#stopped) return false;
+    await this.#service.store.addToWebhookInbox(changes, this.#service.now());
+    return this.queue.add(changes);
+  }
+
+  /** Whether a signature is new (remembered until `staleAfter`); false for a replay, restarts included. */
+  rememberSignature(signature: string, staleAfter: number): Promise<boolean> {
+    return this.#service.store.rememberSignature(signature, staleAfter, this.#service.now());
+  }
+
+  /** Takes no more deliveries; the queue starts nothing new and waits for the flush under way. */
+  stop(): Promise<void> {
+    this.#stopped = true;
+    return this.queue.stop();
+  }
 }

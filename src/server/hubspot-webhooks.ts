@@ -16,7 +16,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ApiError } from '../api/contract.ts';
 import type { WebhookReceiverConfig } from '../config/options.ts';
-import { hubspotChangeQueue } from '../app/hubspot-changes.ts';
+import { HubSpotChangeIntake } from '../app/hubspot-changes.ts';
 import type { Service } from '../app/service.ts';
 import type { ContactChanges, QueueTimers, WebhookQueue, WebhookQueueStats } from '../app/webhook-queue.ts';
 import { errorBody } from './refusals.ts';
@@ -262,13 +262,14 @@ export function registerWebhookReceiver(
     bad_signature: 0,
     replayed: 0,
   };
-  const queue = hubspotChangeQueue(service, {
+  const intake = new HubSpotChangeIntake(service, {
     windowMs: options.windowMs,
     log: options.log,
     ...(options.timers ? { timers: options.timers } : {}),
   });
+  const { queue } = intake;
 
-  const handle = (request: FastifyRequest, reply: FastifyReply) => {
+  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
     const body = typeof request.body === 'string' ? request.body : '';
     const uri = calledUri(request, options.publicUrl);
     const verdict = verifier.verify({
@@ -292,6 +293,13 @@ export function registerWebhookReceiver(
           ),
         );
     }
+    // A replay is refused after a restart too: the signatures seen live in the store.
+    const signature = header(request, 'x-hubspot-signature-v3') ?? '';
+    const staleAfter = Number(header(request, 'x-hubspot-request-timestamp')) + MAX_TIMESTAMP_SKEW_MS;
+    if (!(await intake.rememberSignature(signature, staleAfter))) {
+      refused.replayed++;
+      return reply.code(401).send(errorBody(refusals.replayed));
+    }
     let events: unknown;
     try {
       events = JSON.parse(body);
@@ -308,7 +316,7 @@ export function registerWebhookReceiver(
         }),
       );
     const changes = contactChanges(events);
-    if (!queue.add(changes))
+    if (!(await intake.accept(changes)))
       return reply.code(503).send(
         errorBody({
           code: 'stopping',
@@ -332,7 +340,13 @@ export function registerWebhookReceiver(
     scope.post(WEBHOOK_PATH, async (request, reply) => handle(request, reply));
     done();
   });
-  queue.start();
+  const started = intake
+    .start()
+    .catch((error: unknown) =>
+      options.log(
+        `webhooks: the inbox of accepted deliveries could not be read: ${(error as Error).message}`,
+      ),
+    );
 
   return {
     get url() {
@@ -340,6 +354,9 @@ export function registerWebhookReceiver(
     },
     queue,
     stats: () => ({ ...queue.stats(), ...counts, refused: { ...refused } }),
-    stop: () => queue.stop(),
+    stop: async () => {
+      await started.catch(() => {});
+      await intake.stop();
+    },
   };
 }

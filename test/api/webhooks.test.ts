@@ -762,3 +762,80 @@ describe('T2: webhook options', () => {
       );
   });
 });
+
+describe('T2: accepted deliveries and the signatures seen outlive the process', () => {
+  const PUBLIC = 'https://crosswalk.example.com';
+  let sf: SalesforceFixture;
+  let hs: HubSpotFixture;
+  let dir: string;
+
+  before(async () => {
+    sf = await startSalesforce({ seedCount: 0 });
+    hs = await startHubSpot({ seedCount: 0 });
+    dir = await mkdtemp(path.join(os.tmpdir(), 'crosswalk-webhooks-durable-'));
+  });
+  after(async () => {
+    await Promise.all([sf?.close(), hs?.close()]);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A service and its API with webhooks, on the one store of this suite; `windowMs` for its batches. */
+  async function open(windowMs: number): Promise<{ service: Service; server: ApiServer }> {
+    const service = await openService(
+      {
+        salesforce: { kind: 'token', instanceUrl: sf.emulator.url, accessToken: sf.emulator.accessToken },
+        hubspot: { baseUrl: hs.emulator.url, accessToken: hs.emulator.accessToken },
+        dataDir: dir,
+        databaseUrl: undefined,
+      },
+      { lease: { command: 'start' } },
+    );
+    const server = await startApiServer(service, {
+      host: '127.0.0.1',
+      port: 0,
+      token: undefined,
+      webhooks: { clientSecret: SECRET, windowMs, publicUrl: PUBLIC },
+    });
+    return { service, server };
+  }
+
+  it('T2: an id answered 200 is synced after the process stopped before its batch ran; a replay is refused after a restart', async () => {
+    const email = 'durable-webhook@example.com';
+    const hsId = (
+      await hs.client.crm.contacts.basicApi.create({
+        properties: { email, lastname: 'Durable' },
+        associations: [],
+      })
+    ).id;
+    const d = delivery(`${PUBLIC}${WEBHOOK_PATH}`, [event('contact.creation', hsId)]);
+
+    // First process: accepts the delivery, then stops long before its batch's window ends.
+    const first = await open(60_000);
+    try {
+      assert.equal((await post(`${first.server.url}${WEBHOOK_PATH}`, d)).status, 200);
+    } finally {
+      await first.server.close();
+      await first.service.stop();
+    }
+    const sfLeads = async () =>
+      (await sf.conn.query(`SELECT Id FROM Lead WHERE Email = '${email}'`)).totalSize;
+    assert.equal(await sfLeads(), 0, 'not synced by the first process');
+
+    // The next process syncs it from the inbox, and knows the signature it already accepted.
+    const second = await open(50);
+    try {
+      await until('the accepted contact reached Salesforce', sfLeads, (n) => n === 1);
+      const replay = await post(`${second.server.url}${WEBHOOK_PATH}`, d);
+      assert.equal(replay.status, 401);
+      assert.equal(ApiError.parse(replay.body).error.code, 'webhook_replayed');
+      await until(
+        'the inbox is empty once synced',
+        () => second.service.store.webhookInbox(),
+        (inbox) => inbox.changed.length === 0,
+      );
+    } finally {
+      await second.server.close();
+      await second.service.stop();
+    }
+  });
+});
