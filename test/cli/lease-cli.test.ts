@@ -74,7 +74,7 @@ describe('one writer per connection (the writer lease)', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('beside a running start, sync --once exits non-zero naming the holder; with --wait it runs once start stops', async () => {
+  it('beside a running start, sync --once and a second start exit non-zero naming the holder; with --wait sync runs once start stops', async () => {
     const start = crosswalk('start', '--interval', '1', '--api-port', '0');
     await waitForOutput(start, /^cycle run-\S+: /m, 'a first cycle of start');
     const refused = crosswalk('sync', '--once');
@@ -82,6 +82,9 @@ describe('one writer per connection (the writer lease)', () => {
     assert.match(refused.stderr(), new RegExp(`\`start\` on .+ \\(pid ${start.child.pid}\\), since `));
     assert.match(refused.stderr(), /--wait/);
     assert.doesNotMatch(refused.stdout(), /^cycle /m, 'it ran no cycle');
+    const secondStart = crosswalk('start', '--interval', '1', '--api-port', '0');
+    assert.equal(await finished(secondStart, 'a second start'), 1);
+    assert.match(secondStart.stderr(), new RegExp(`\\(pid ${start.child.pid}\\)`));
 
     const waiting = crosswalk('sync', '--once', '--wait');
     await new Promise((resolve) => setTimeout(resolve, 1500));
