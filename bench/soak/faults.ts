@@ -7,6 +7,7 @@
  */
 import type { FaultInput } from '../../src/emulators/shared/faults.ts';
 import type { Random } from './random.ts';
+import { adminCall } from '../../test/helpers/admin.ts';
 
 export const faultKinds = {
   '5xx-trickle': 4,
@@ -48,16 +49,8 @@ function kindOf(fault: FaultInput): FaultKind {
   return fault.code === 'UNABLE_TO_LOCK_ROW' ? 'unable-to-lock-row' : '429-burst';
 }
 
-async function admin(baseUrl: string, method: string, path: string, body?: unknown): Promise<unknown> {
-  const response = await fetch(`${baseUrl}/__emulator${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`admin ${method} ${path} → ${response.status}: ${text}`);
-  return JSON.parse(text) as unknown;
-}
+const admin = (baseUrl: string, method: string, path: string, body?: unknown): Promise<unknown> =>
+  adminCall<unknown>(baseUrl, method, path, body);
 
 export class FaultInjector {
   readonly log: FaultLogEntry[] = [];

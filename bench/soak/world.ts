@@ -12,6 +12,7 @@ import { startSalesforceEmulator, type SalesforceEmulator } from '../../src/emul
 import { startHubSpotEmulator, type HubSpotEmulator } from '../../src/emulators/hubspot/server.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { StateStore } from '../../src/store/state-store.ts';
+import { BLANK_ENV } from '../../test/helpers/cli.ts';
 
 export interface WorldOptions {
   /** People of the demo dataset seeded on both sides. */
@@ -37,25 +38,6 @@ export interface World {
   /** Stops everything; `keep` leaves the data directory (and the schema) as evidence. */
   close(keep: boolean): Promise<void>;
 }
-
-/** Every configuration variable Crosswalk reads, blank, so only what the soak gives counts. */
-const BLANK_ENV: NodeJS.ProcessEnv = {
-  SALESFORCE_INSTANCE_URL: '',
-  SALESFORCE_ACCESS_TOKEN: '',
-  SALESFORCE_LOGIN_URL: '',
-  SALESFORCE_CLIENT_ID: '',
-  SALESFORCE_CLIENT_SECRET: '',
-  HUBSPOT_BASE_URL: '',
-  HUBSPOT_ACCESS_TOKEN: '',
-  CROSSWALK_DATA_DIR: '',
-  DATABASE_URL: '',
-  CROSSWALK_API_HOST: '',
-  CROSSWALK_API_PORT: '',
-  CROSSWALK_API_TOKEN: '',
-  HUBSPOT_CLIENT_SECRET: '',
-  CROSSWALK_WEBHOOK_WINDOW_MS: '',
-  CROSSWALK_PUBLIC_URL: '',
-};
 
 export async function startWorld(options: WorldOptions): Promise<World> {
   const cleanups: (() => Promise<void>)[] = [];

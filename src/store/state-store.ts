@@ -103,7 +103,7 @@ export class LeaseLostError extends Error {
   override readonly name = 'LeaseLostError';
   constructor(readonly fence: Fence) {
     super(
-      `the lease "${fence.lease}" (epoch ${fence.epoch}) is no longer this process's: another process took it over, so this one writes nothing more`,
+      `the lease "${fence.lease}" (epoch ${fence.epoch}) is no longer this process's: another process took it over, so this one writes nothing more. Nothing is lost (the other process syncs from where this one stopped); run this command again once that process is done, or with --wait`,
     );
   }
 }

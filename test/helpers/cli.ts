@@ -1,6 +1,7 @@
 /** Running the `crosswalk` command as a real child process in tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { options } from '../../src/config/options.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Ceilings for a loaded CI machine, not waits: the tests go on as soon as the process answers. */
@@ -88,23 +89,9 @@ export async function refused(url: string): Promise<boolean> {
 }
 
 /** Blanks every variable of the options table the machine may have, so only what a test gives counts. */
-export const BLANK_ENV: NodeJS.ProcessEnv = {
-  SALESFORCE_INSTANCE_URL: '',
-  SALESFORCE_ACCESS_TOKEN: '',
-  SALESFORCE_LOGIN_URL: '',
-  SALESFORCE_CLIENT_ID: '',
-  SALESFORCE_CLIENT_SECRET: '',
-  HUBSPOT_BASE_URL: '',
-  HUBSPOT_ACCESS_TOKEN: '',
-  CROSSWALK_DATA_DIR: '',
-  DATABASE_URL: '',
-  CROSSWALK_API_HOST: '',
-  CROSSWALK_API_PORT: '',
-  CROSSWALK_API_TOKEN: '',
-  HUBSPOT_CLIENT_SECRET: '',
-  CROSSWALK_WEBHOOK_WINDOW_MS: '',
-  CROSSWALK_PUBLIC_URL: '',
-};
+export const BLANK_ENV: NodeJS.ProcessEnv = Object.fromEntries(
+  Object.values(options).map((option) => [option.env, '']),
+);
 
 export const BIN = 'bin/crosswalk.js';
 
