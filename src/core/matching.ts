@@ -137,6 +137,30 @@ export function currentLink(
   return ok(moved ? { record, moved } : { record });
 }
 
+/**
+ * SPEC M5: when no live record has `email` (M1) but a converted lead does, the live contact it was
+ * converted into is the record to link (the link would have moved there had it existed, M5).
+ * `candidates` must hold the conversion targets too. Undefined when the contact is deleted or
+ * missing: a converted lead is history, never written again, so it holds nobody's place (inferred:
+ * M7 keeps a create from duplicating a *live* record; the person is created again, C4).
+ */
+export function convertedSuccessor<T extends SfPerson>(
+  email: string | null,
+  candidates: readonly T[],
+): { readonly lead: T; readonly contact: T } | undefined {
+  const key = emailKey(email);
+  if (key === null) return undefined;
+  const found: { lead: T; contact: T }[] = [];
+  for (const lead of candidates) {
+    if (lead.object !== 'Lead' || !lead.isConverted || lead.isDeleted || emailKey(lead.email) !== key)
+      continue;
+    // The contact may have been merged away since (D3): follow the chain to a live record.
+    const now = currentLink(lead.id, candidates);
+    if (now.ok) found.push({ lead, contact: now.value.record as T });
+  }
+  return found.sort((a, b) => firstLinkOrder(a.contact, b.contact))[0];
+}
+
 /** SPEC C1: what a contact created from HubSpot becomes in Salesforce. */
 export const createAsValues = ['lead', 'contact'] as const;
 export type CreateAs = (typeof createAsValues)[number];
@@ -165,7 +189,7 @@ export function decideSalesforceCreate(input: {
   /** The values bound for Salesforce, by field API name (after mapping and conversion). */
   readonly values: Readonly<Record<string, unknown>>;
   readonly createAs: CreateAs;
-  /** Salesforce leads and contacts found with this email (any case). */
+  /** Salesforce leads and contacts found with this email (any case), and what converted leads became (M5). */
   readonly sameEmail: readonly SfPerson[];
 }): SalesforceCreateDecision {
   if (emailKey(input.email) === null)
@@ -177,17 +201,15 @@ export function decideSalesforceCreate(input: {
       record: match,
       why: `a Salesforce ${match.object} already has this email: linked, not created (M7)`,
     };
-  // A converted lead with the email hands over to its contact (M5) even when the contact's email changed.
-  const converted = input.sameEmail.find(
-    (p) => p.object === 'Lead' && p.isConverted && !p.isDeleted && p.convertedContactId,
-  );
-  if (converted) {
+  // A converted lead with the email hands over to the contact it became (M5), even when that
+  // contact's email changed since; a contact deleted since leaves nothing live to link (below).
+  const successor = convertedSuccessor(input.email, input.sameEmail);
+  if (successor)
     return {
-      action: 'skip',
-      code: 'converted_lead',
-      why: `the lead with this email was converted into ${converted.convertedContactId}: resolve the link through it (M5)`,
+      action: 'link',
+      record: successor.contact,
+      why: `the lead ${successor.lead.id} with this email was converted into contact ${successor.contact.id}: linked to it, not created (M5, M7)`,
     };
-  }
   const object: SfPersonObject = input.createAs === 'lead' ? 'Lead' : 'Contact';
   const required = object === 'Lead' ? ['LastName', 'Company'] : ['LastName'];
   const filled: Record<string, string> = {};

@@ -17,6 +17,7 @@ import { decideHubSpotDelete, decideSalesforceDelete } from './deletes.ts';
 import {
   currentLink,
   decideHubSpotCreate,
+  convertedSuccessor,
   decideSalesforceCreate,
   emailKey,
   firstLink,
@@ -157,6 +158,7 @@ export function planSync(input: PlanInput, ctx: PlanContext): SyncPlan {
 
   // A first link: by email, Contact before Lead, then the oldest (M1, M2).
   let createObject: SfPersonObject | null = null;
+  let firstVia = 'has this email';
   if (!link) {
     if (!hubspot && !origin) {
       b.skips.push({
@@ -170,7 +172,11 @@ export function planSync(input: PlanInput, ctx: PlanContext): SyncPlan {
       b.skips.push({ code: SKIP_NO_EMAIL.code, why: SKIP_NO_EMAIL.reason });
       return b.done('skipped', SKIP_NO_EMAIL.reason, null, null);
     }
-    const first = firstLink(email, input.salesforce);
+    // A converted lead with the email stands for the contact it became, if that is live (M5).
+    const byEmail = firstLink(email, input.salesforce);
+    const successor = hubspot && !byEmail ? convertedSuccessor(email, input.salesforce) : undefined;
+    const first = byEmail ?? successor?.contact;
+    if (successor) firstVia = `is what lead ${successor.lead.id}, which has this email, was converted into`;
     if (first && first.linkedHsContactId !== null && first.linkedHsContactId !== hubspot?.id) {
       if (!hubspot) {
         b.skips.push({
@@ -245,7 +251,7 @@ export function planSync(input: PlanInput, ctx: PlanContext): SyncPlan {
       idProperty: idPropertyOf(object),
       why: hubspot
         ? target
-          ? `a Salesforce ${object} has this email: linked (M1, M7)`
+          ? `a Salesforce ${object} ${firstVia}: linked (M1, M7)`
           : `no Salesforce lead or contact has this email: created as a ${object} (C1, M7)`
         : `no HubSpot contact has this email: created (M8)`,
     };

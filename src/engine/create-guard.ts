@@ -61,7 +61,9 @@ export async function guardCreates(
   if (stale.length > 0) {
     const emails = stale.map((t) => t.slice('salesforce:'.length));
     const found = await deps.salesforce.byEmails(emails, sfFieldsOfBoth(run.ctx));
-    exists = new Set(found.flatMap((r) => (emailKey(r.email) ? [createTarget(emailKey(r.email)!)] : [])));
+    // Only a live record counts: a converted lead holds nobody's place (M5).
+    const live = found.filter((r) => !r.isDeleted && !r.isConverted);
+    exists = new Set(live.flatMap((r) => (emailKey(r.email) ? [createTarget(emailKey(r.email)!)] : [])));
   }
   for (const [i, target] of targetOf) {
     if (heldSet.has(target))

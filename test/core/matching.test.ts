@@ -5,6 +5,7 @@ import {
   SKIP_NO_EMAIL,
   currentLink,
   decideHubSpotCreate,
+  convertedSuccessor,
   decideSalesforceCreate,
   emailKey,
   firstLink,
@@ -247,15 +248,56 @@ describe('M7, C1: creating in Salesforce', () => {
     assert.deepEqual(d.action === 'skip' && d.code, 'no_email');
   });
 
-  it('M5: a converted lead with the email is not a reason to create a duplicate', () => {
+  it('M5: a converted lead with the email stands for the live contact it became: linked, not created', () => {
     const converted = person('00Q1', { isConverted: true, convertedContactId: '0031' });
+    const contact = person('0031', { email: 'ada.lovelace@engines.example' });
     const d = decideSalesforceCreate({
       email: 'ada@example.com',
       values,
       createAs: 'lead',
-      sameEmail: [converted],
+      sameEmail: [converted, contact],
     });
-    assert.equal(d.action, 'skip');
+    assert.equal(d.action === 'link' && d.record.id, '0031');
+    assert.match(d.why, /00Q1.*converted into contact 0031/);
+    // The contact merged away since: the link goes to its master (D3).
+    const merged = decideSalesforceCreate({
+      email: 'ada@example.com',
+      values,
+      createAs: 'lead',
+      sameEmail: [
+        converted,
+        person('0031', { isDeleted: true, masterRecordId: '0032' }),
+        person('0032', { email: 'lovelace@example.com' }),
+      ],
+    });
+    assert.equal(merged.action === 'link' && merged.record.id, '0032');
+  });
+
+  it("M5, C4: a converted lead whose contact was deleted holds nobody's place: the contact is created again (inferred)", () => {
+    const converted = person('00Q1', { isConverted: true, convertedContactId: '0031' });
+    for (const sameEmail of [[converted, person('0031', { isDeleted: true })], [converted]]) {
+      const d = decideSalesforceCreate({ email: 'ada@example.com', values, createAs: 'lead', sameEmail });
+      assert.deepEqual(d.action === 'create' && d.object, 'Lead');
+    }
+  });
+
+  it('M5: convertedSuccessor picks among several converted leads by M2 and ignores other emails', () => {
+    const a = person('00Q1', { isConverted: true, convertedContactId: '0032' });
+    const b = person('00Q2', { isConverted: true, convertedContactId: '0031' });
+    const other = person('00Q3', { email: 'bob@example.com', isConverted: true, convertedContactId: '0033' });
+    const records = [a, b, other, person('0031', { createdAt: T + DAY }), person('0032', { createdAt: T })];
+    assert.deepEqual(
+      [
+        convertedSuccessor(' ADA@example.com', records)?.contact.id,
+        convertedSuccessor(' ADA@example.com', records)?.lead.id,
+      ],
+      ['0032', '00Q1'],
+    );
+    assert.equal(
+      convertedSuccessor('bob@example.com', [...records, person('0033', { isDeleted: true })]),
+      undefined,
+    );
+    assert.equal(convertedSuccessor(null, records), undefined);
   });
 });
 

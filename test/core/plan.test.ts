@@ -159,6 +159,41 @@ describe('planner: matching and links (M)', () => {
     assert.equal(first.hubspot.update?.properties.salesforceleadid, undefined);
   });
 
+  it('M5: an unlinked HubSpot contact whose email is on a converted lead links to the live contact it became', () => {
+    const lead = {
+      ...sfRecord('Lead', '00Q1', { Email: 'a@example.com', LastName: 'Lee' }),
+      isConverted: true,
+      convertedContactId: '0031',
+    };
+    const world: PlanWorld = {
+      hubspot: hsContact({ email: 'a@example.com', lastname: 'Lee' }),
+      salesforce: [lead, sfRecord('Contact', '0031', { Email: 'lee@work.example', LastName: 'Lee' })],
+      link: null,
+    };
+    const p = plan(world, { trigger: 'hs_updated' });
+    assert.equal(p.outcome, 'synced');
+    assert.equal(p.salesforce.create, null, 'M7: nothing created');
+    assert.ok(p.link.action === 'create' && p.link.sfId === '0031' && p.link.sfObject === 'Contact');
+    assert.match(p.link.action === 'create' ? p.link.why : '', /lead 00Q1.*converted into/);
+    // Linked to another HubSpot contact already: a Duplicates error, never a second link (M8).
+    const taken = plan(
+      {
+        ...world,
+        salesforce: [lead, { ...world.salesforce[1]!, linkedHsContactId: '77' }],
+      },
+      { trigger: 'hs_updated' },
+    );
+    assert.equal(taken.outcome, 'failed');
+    assert.equal(taken.errors[0]?.code, 'email_in_use');
+    // The contact deleted: nothing live holds the email, so the person is created again (C4).
+    const gone = plan(
+      { ...world, salesforce: [lead, { ...world.salesforce[1]!, isDeleted: true }] },
+      { trigger: 'hs_updated' },
+    );
+    assert.equal(gone.salesforce.create?.object, 'Lead');
+    assert.equal(gone.salesforce.create?.values.Email, 'a@example.com');
+  });
+
   it('M6: a record without an email is skipped with the reason, never an error', () => {
     const fromHs = plan(
       { hubspot: hsContact({ firstname: 'NoMail' }), salesforce: [], link: null },

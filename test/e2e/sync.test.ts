@@ -317,6 +317,44 @@ describe('end to end: a first sync of the demo dataset, then changes both ways',
     assert.deepEqual(quiet.written, { salesforce: 0, hubspot: 0 });
   });
 
+  it('M5, C4: the contact a converted lead became is deleted; the HubSpot contact changes and is created again, once', async () => {
+    const people = await sfPeople();
+    const unique = (email: string | null) =>
+      people.filter((p) => emailKey(p.Email) === emailKey(email)).length === 1;
+    const lead = (
+      await sf.conn.query<{ Id: string; Email: string }>(
+        'SELECT Id, Email FROM Lead WHERE Email != null AND IsConverted = false ORDER BY Id',
+      )
+    ).records.find((l) => unique(l.Email))!;
+    const link = await service.store.linkBySalesforceId(lead.Id);
+    assert.ok(link, 'the lead is linked');
+    const { contactId } = await sf.admin<{ contactId: string }>('POST', '/convert', {
+      leadId: lead.Id,
+      username: 'sam.rivera@crosswalk.example',
+    });
+    await service.engine.runOnce();
+    assert.equal((await service.store.linkByHubSpotId(link.hsContactId))?.sfObject, 'Contact');
+    await sf.person.sobject('Contact').destroy(contactId);
+    await service.engine.runOnce();
+    await hs.client.crm.contacts.basicApi.update(link.hsContactId, {
+      properties: { jobtitle: 'Came back after a delete' },
+    });
+    const report = await service.engine.runOnce();
+    assert.equal(report.written.salesforce, 1, 'one create');
+    const relinked = await service.store.linkByHubSpotId(link.hsContactId);
+    assert.ok(relinked && relinked.sfId !== contactId, 'linked to a new record, not the deleted contact');
+    const live = (await sfPeople()).filter((p) => emailKey(p.Email) === emailKey(lead.Email));
+    assert.deepEqual(
+      live.map((p) => p.Id),
+      [relinked.sfId],
+      'exactly one live Salesforce record has the email',
+    );
+    const created = await sf.conn.sobject('Lead').retrieve(relinked.sfId);
+    assert.equal((created as unknown as { Title: string }).Title, 'Came back after a delete');
+    const quiet = await service.engine.runOnce();
+    assert.deepEqual(quiet.written, { salesforce: 0, hubspot: 0 });
+  });
+
   it('D3: a merge in Salesforce moves the link of the merged-away lead to the master', async () => {
     const people = await sfPeople();
     const unique = (email: string | null) =>

@@ -7,7 +7,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { hsCreate, sfCreate, sfIdsByEmail, startEngineWorld, type EngineWorld } from '../helpers/engine.ts';
-import { createTarget, FRESH_INTENT_MS, guardCreates } from '../../src/engine/create-guard.ts';
+import {
+  createTarget,
+  FRESH_INTENT_MS,
+  guardCreates,
+  releaseCreates,
+} from '../../src/engine/create-guard.ts';
 import type { Planned } from '../../src/engine/carry-out.ts';
 import { poll } from '../../src/engine/runs/poll.ts';
 import type { SyncPlan } from '../../src/core/sync-plan.ts';
@@ -99,6 +104,24 @@ describe('the create guard: never one record created twice, even by two writers 
       assert.deepEqual([...guarded.refused.keys()], [1], 'only the email Salesforce now has is held back');
       assert.equal(guarded.refused.get(1)?.outcome.ok, false);
       assert.deepEqual([...guarded.claimed].sort(), [createTarget(made), createTarget(gone)].sort());
+    });
+    // A converted lead holds nobody's place (M5): only the contact it became, deleted since, had it.
+    const history = 'converted-only@example.com';
+    const lead = await sfCreate(w, 'Lead', { LastName: 'Was', Company: 'Acme', Email: history });
+    const { contactId } = await w.sf.admin<{ contactId: string }>('POST', '/convert', {
+      leadId: lead,
+      username: 'sam.rivera@crosswalk.example',
+    });
+    await w.sf.conn.sobject('Contact').destroy(contactId);
+    await w.store.claimCreates([createTarget(history)], OTHER, old, old - FRESH_INTENT_MS);
+    await w.run('run', async (run) => {
+      const guarded = await guardCreates(w.deps, run, [creating(history)]);
+      assert.deepEqual(
+        [...guarded.refused.keys()],
+        [],
+        'M5: the converted lead does not hold the create back',
+      );
+      await releaseCreates(w.deps, guarded);
     });
     // Both intents are this writer's now: another writer is held back from them.
     const again = await w.store.claimCreates([createTarget(gone)], OTHER, now, now - FRESH_INTENT_MS);
