@@ -47,7 +47,10 @@ export function guardedHubSpot(port: HubSpotPort, lease: WriterLease): HubSpotPo
   return guarded(port, HUBSPOT_WRITES, () => lease.assertHeld());
 }
 
-/** `store` with its cursor and link writes fenced by `lease`. */
+/**
+ * `store` with its cursor and link writes fenced by `lease`. Other writes pass through unfenced: the
+ * companies K1 created (`rememberCreatedCompanies`) are facts worth keeping whoever holds the lease.
+ */
 export function fencedStore(store: StateStore, lease: WriterLease): StateStore {
   return new Proxy(store, {
     get(target, property, receiver) {

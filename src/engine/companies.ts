@@ -3,6 +3,10 @@
  * account involved, matched by `salesforceaccountid` (never by domain). An account with no company
  * gets one first, so the contact's primary company can be set in the same run. What is learnt goes
  * into the run's plan context (`companyOfAccount`, `accountOfCompany`).
+ *
+ * HubSpot's search lags behind creates, so the companies Crosswalk created are remembered in the store
+ * (`rememberCreatedCompanies`), not in the process: the next process (`sync --once` from cron) finds
+ * them there and never creates a second company for the account.
  */
 import { decideCompany, domainOf } from '../core/accounts.ts';
 import { classifyError } from '../core/errors.ts';
@@ -14,6 +18,13 @@ import type { Gathered } from './gather.ts';
 import { companyTarget, FRESH_INTENT_MS } from './create-guard.ts';
 import { recordError } from './record-outcomes.ts';
 import type { Run } from './run.ts';
+
+/**
+ * How long a company Crosswalk created is taken from the store instead of searched for (K1). HubSpot's
+ * search indexes writes in seconds; past this window search is trusted again, so a company deleted in
+ * HubSpot since is not associated forever.
+ */
+export const SEARCH_LAG_ALLOWANCE_MS = 10 * 60_000;
 
 /**
  * The live records whose accounts K1 looks at: those of units that can sync now (in the segment, or
@@ -46,11 +57,6 @@ export async function syncCompanies(deps: EngineDeps, run: Run, g: Gathered): Pr
   const { hubspot: hs, store, now } = deps;
   const companyOf = run.ctx.companyOfAccount as Map<string, string>;
   const accountOf = run.ctx.accountOfCompany as Map<string, string>;
-  // Companies this engine created: search lags behind creates in HubSpot, so they are not looked up again.
-  for (const [account, company] of deps.memory.createdCompanies) {
-    companyOf.set(account, company);
-    accountOf.set(company, account);
-  }
   const learn = (companies: readonly HsCompanyRef[]) => {
     for (const c of companies) {
       if (c.salesforceAccountId === null) continue;
@@ -60,7 +66,19 @@ export async function syncCompanies(deps: EngineDeps, run: Run, g: Gathered): Pr
       if (known === undefined || Number(c.id) < Number(known)) companyOf.set(c.salesforceAccountId, c.id);
     }
   };
+  /** Learns the companies Crosswalk created lately for `accountIds`: search may not see them yet. */
+  const learnCreated = async (accountIds: readonly string[]) => {
+    const created = await store.createdCompanies(accountIds, now() - SEARCH_LAG_ALLOWANCE_MS);
+    for (const [account, company] of created) {
+      companyOf.set(account, company);
+      accountOf.set(company, account);
+    }
+  };
   const records = accountCandidates(run, g);
+  // Before any search, and with the accounts links last synced (a contact that moved account still
+  // has the old account's company as its primary), so a company created lately is not looked up.
+  const lastSynced = g.units.flatMap((u) => (u.link?.snapshot.accountId ? [u.link.snapshot.accountId] : []));
+  await learnCreated([...new Set([...accountsOf(records), ...lastSynced])]);
 
   const contactIds = g.units.flatMap((u) => (u.hubspot ? [u.hubspot.id] : []));
   const primaries = contactIds.length ? await hs.primaryCompanies(contactIds) : new Map<string, string>();
@@ -88,10 +106,16 @@ export async function syncCompanies(deps: EngineDeps, run: Run, g: Gathered): Pr
     claimedAt - FRESH_INTENT_MS,
   );
   const held = new Set(claim.held);
-  if (claim.stale.length)
-    learn(await hs.companiesByAccountIds(claim.stale.map((t) => t.slice('company:'.length))));
-  const toCreate = missing.filter((id) => !held.has(companyTarget(id)) && !companyOf.has(id));
-  const claimed = missing.map(companyTarget).filter((t) => !held.has(t));
+  const ours = missing.filter((id) => !held.has(companyTarget(id)));
+  // Another writer may have created one since this one searched (its intent released, or stale): the
+  // store says so even while search lags. A stale intent whose company the store does not know means
+  // its writer may have died between creating and remembering: search again.
+  await learnCreated(ours);
+  const staleTargets = new Set(claim.stale);
+  const stale = ours.filter((id) => staleTargets.has(companyTarget(id)) && !companyOf.has(id));
+  if (stale.length) learn(await hs.companiesByAccountIds(stale));
+  const toCreate = ours.filter((id) => !companyOf.has(id));
+  const claimed = ours.map(companyTarget);
   try {
     await createCompanies(deps, run, toCreate);
   } finally {
@@ -99,7 +123,7 @@ export async function syncCompanies(deps: EngineDeps, run: Run, g: Gathered): Pr
   }
 }
 
-/** K1: creates a company for each account (found in Salesforce), learning each pair. */
+/** K1: creates a company for each account (found in Salesforce), learning and remembering each pair. */
 async function createCompanies(deps: EngineDeps, run: Run, accountIds: readonly string[]): Promise<void> {
   if (accountIds.length === 0) return;
   const { salesforce: sf, hubspot: hs, store, now } = deps;
@@ -110,6 +134,11 @@ async function createCompanies(deps: EngineDeps, run: Run, accountIds: readonly 
     found.map((a) => ({ name: a.name, domain: domainOf(a.website), salesforceAccountId: a.id })),
   );
   const at = now();
+  // Remembered before anything else: the next run (or process) must not create them again.
+  const created = outcomes.flatMap((outcome, k) =>
+    outcome.ok ? [{ accountId: found[k]!.id, companyId: outcome.id }] : [],
+  );
+  if (created.length) await store.rememberCreatedCompanies(created, at, at - SEARCH_LAG_ALLOWANCE_MS);
   const audit: AuditEntry[] = [];
   for (const [k, outcome] of outcomes.entries()) {
     const account = found[k]!;
@@ -129,7 +158,6 @@ async function createCompanies(deps: EngineDeps, run: Run, accountIds: readonly 
     }
     companyOf.set(account.id, outcome.id);
     accountOf.set(outcome.id, account.id);
-    deps.memory.createdCompanies.set(account.id, outcome.id);
     await store.clearErrors(accountKey(account.id));
     audit.push({
       at,

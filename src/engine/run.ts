@@ -107,8 +107,6 @@ export interface Run {
 /** What outlives a run, kept by the `Engine`. */
 export interface EngineMemory {
   readonly metadata: MetadataCache;
-  /** K1: the companies this engine created, by account id (HubSpot's search lags behind creates). */
-  readonly createdCompanies: Map<string, string>;
   /** T2: when this engine last polled HubSpot (epoch ms; 0: never). */
   hubspotPolledAt: number;
   /** How many runs this engine started (for unique run ids). */
@@ -120,7 +118,6 @@ export interface EngineMemory {
 export function engineMemory(): EngineMemory {
   return {
     metadata: { context: null, mappings: '' },
-    createdCompanies: new Map(),
     hubspotPolledAt: 0,
     runs: 0,
     writerId: randomUUID(),

@@ -169,4 +169,18 @@ CREATE INDEX webhook_signatures_stale ON webhook_signatures (stale_after);
 `,
     ),
   },
+  {
+    id: 5,
+    name: 'created companies: what Crosswalk created while search lags (K1)',
+    ...both(
+      () => `
+CREATE TABLE created_companies (
+  sf_account_id TEXT PRIMARY KEY,
+  hs_company_id TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX created_companies_at ON created_companies (at);
+`,
+    ),
+  },
 ];

@@ -242,6 +242,22 @@ export const queries = both((d) => {
       (p) => `DELETE FROM create_intents WHERE ${d.inList('target', p())} AND owner = ${p()}`,
       (targets, owner) => [d.list(targets), owner],
     ),
+    // Created companies.
+    forgetCreatedCompanies: fixed<[before: number]>((p) => `DELETE FROM created_companies WHERE at < ${p()}`),
+    rememberCreatedCompany: fixed<[accountId: string, companyId: string, at: number]>(
+      (p) =>
+        `INSERT INTO created_companies (sf_account_id, hs_company_id, at) VALUES ${tuple(p, 3)}
+         ON CONFLICT (sf_account_id) DO UPDATE SET hs_company_id = excluded.hs_company_id, at = excluded.at`,
+    ),
+    createdCompanies: fixed<
+      [accountIds: readonly string[], since: number],
+      { sf_account_id: string; hs_company_id: string }
+    >(
+      (p) =>
+        `SELECT sf_account_id, hs_company_id FROM created_companies
+         WHERE ${d.inList('sf_account_id', p())} AND at >= ${p()}`,
+      (accountIds, since) => [d.list(accountIds), since],
+    ),
     // Webhook intake.
     addToInbox: fixed<[id: string, kind: 'changed' | 'deleted', at: number]>(
       (p) =>

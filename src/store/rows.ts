@@ -158,3 +158,8 @@ export function toWebhookChanges(rows: readonly { hs_contact_id: string; kind: s
   for (const row of rows) (row.kind === 'deleted' ? deleted : changed).push(row.hs_contact_id);
   return { changed, deleted };
 }
+
+/** Rows of `created_companies` as the port gives them: account id → company id. */
+export const toCreatedCompanies = (
+  rows: readonly { sf_account_id: string; hs_company_id: string }[],
+): Map<string, string> => new Map(rows.map((row) => [row.sf_account_id, row.hs_company_id]));

@@ -171,6 +171,19 @@ export interface StateStore {
   /** Drops `owner`'s intents for `targets`: the creates are done (or given up). */
   releaseCreates(targets: readonly string[], owner: string): Promise<void>;
 
+  // Created companies (K1): HubSpot's search lags behind creates, so what Crosswalk created is kept here.
+  /**
+   * Remembers that Crosswalk created company `companyId` for each account at `at` (an account
+   * remembered again keeps its newest company). Entries remembered before `forgetBefore` are forgotten.
+   */
+  rememberCreatedCompanies(
+    pairs: readonly { readonly accountId: string; readonly companyId: string }[],
+    at: number,
+    forgetBefore: number,
+  ): Promise<void>;
+  /** The companies remembered for `accountIds` at or after `since`: account id → company id. */
+  createdCompanies(accountIds: readonly string[], since: number): Promise<Map<string, string>>;
+
   // Webhook intake (T2): what HubSpot was answered 200 for waits here until a run synced it.
   /** Adds contact ids to the inbox (ids already there stay as they were). */
   addToWebhookInbox(changes: WebhookChanges, at: number): Promise<void>;

@@ -422,6 +422,58 @@ export function stateStoreContract(
       });
     });
 
+    describe('created companies (K1): what Crosswalk created, while HubSpot search lags', () => {
+      it('K1: remembers the company created for each account, found by account id since a time', async () => {
+        assert.deepEqual(await store.createdCompanies(['001A'], T0), new Map());
+        await store.rememberCreatedCompanies(
+          [
+            { accountId: '001A', companyId: '9001' },
+            { accountId: '001B', companyId: '9002' },
+          ],
+          T0,
+          T0 - 10 * MINUTE,
+        );
+        await store.rememberCreatedCompanies([{ accountId: '001C', companyId: '9003' }], T0 + MINUTE, T0);
+        assert.deepEqual(
+          await store.createdCompanies(['001A', '001C', '001Z'], T0),
+          new Map([
+            ['001A', '9001'],
+            ['001C', '9003'],
+          ]),
+        );
+        assert.deepEqual(
+          await store.createdCompanies(['001A', '001B', '001C'], T0 + 1),
+          new Map([['001C', '9003']]),
+          'only entries at or after since',
+        );
+        assert.deepEqual(await store.createdCompanies([], 0), new Map());
+      });
+
+      it('K1: an account remembered again keeps its newest company; old entries are forgotten', async () => {
+        await store.rememberCreatedCompanies([{ accountId: '001A', companyId: '9001' }], T0, T0 - MINUTE);
+        await store.rememberCreatedCompanies(
+          [{ accountId: '001B', companyId: '9002' }],
+          T0 + 5 * MINUTE,
+          T0 - MINUTE,
+        );
+        await store.rememberCreatedCompanies(
+          [{ accountId: '001A', companyId: '9010' }],
+          T0 + 6 * MINUTE,
+          T0 - MINUTE,
+        );
+        assert.deepEqual(
+          await store.createdCompanies(['001A', '001B'], 0),
+          new Map([
+            ['001A', '9010'],
+            ['001B', '9002'],
+          ]),
+        );
+        // Remembering forgets what is older than `forgetBefore`, even for a lookup that would reach it.
+        await store.rememberCreatedCompanies([], T0 + 20 * MINUTE, T0 + 6 * MINUTE);
+        assert.deepEqual(await store.createdCompanies(['001A', '001B'], 0), new Map([['001A', '9010']]));
+      });
+    });
+
     describe('webhook intake (T2): accepted ids and seen signatures outlive the process', () => {
       it('T2: accepted ids wait in the inbox, once each, oldest first, until a run synced them', async () => {
         assert.deepEqual(await store.webhookInbox(), { changed: [], deleted: [] });
@@ -710,6 +762,7 @@ export function stateStoreContract(
           await store.appendAudit([audited()]);
           await store.recordApiCalls('salesforce', 4, T0);
           await store.saveExplanation(explained());
+          await store.rememberCreatedCompanies([{ accountId: '001A', companyId: '9001' }], T0, 0);
 
           await store.close();
           const reopen = options.reopen;
@@ -727,6 +780,7 @@ export function stateStoreContract(
           assert.deepEqual(await store.audit('hs:101'), [audited()]);
           assert.equal(await store.apiCalls('salesforce', T0), 4);
           assert.deepEqual(await store.explanation({ hsContactId: '101' }), explained());
+          assert.deepEqual(await store.createdCompanies(['001A'], T0), new Map([['001A', '9001']]));
         },
       );
     });

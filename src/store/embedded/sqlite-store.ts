@@ -13,6 +13,7 @@ import { MIGRATIONS_TABLE, migrations } from '../migrations.ts';
 import { queries, type Statement } from '../queries.ts';
 import {
   toAudit,
+  toCreatedCompanies,
   toError,
   toExplanation,
   toLease,
@@ -117,6 +118,13 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stat
     },
   );
 
+  const rememberCreatedCompanies = db.transaction(
+    (pairs: Parameters<StateStore['rememberCreatedCompanies']>[0], at: number, forgetBefore: number) => {
+      run(q.forgetCreatedCompanies(forgetBefore));
+      for (const pair of pairs) run(q.rememberCreatedCompany(pair.accountId, pair.companyId, at));
+    },
+  );
+
   const addToInbox = db.transaction((changes: WebhookChanges, at: number) => {
     for (const id of changes.changed) run(q.addToInbox(id, 'changed', at));
     for (const id of changes.deleted) run(q.addToInbox(id, 'deleted', at));
@@ -183,6 +191,10 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stat
     releaseCreates: (targets, owner) => {
       if (targets.length > 0) run(q.releaseCreates(targets, owner));
     },
+    rememberCreatedCompanies: (pairs, at, forgetBefore) =>
+      rememberCreatedCompanies.immediate(pairs, at, forgetBefore),
+    createdCompanies: (accountIds, since) =>
+      accountIds.length === 0 ? new Map() : toCreatedCompanies(all(q.createdCompanies(accountIds, since))),
     addToWebhookInbox: (changes, at) => addToInbox.immediate(changes, at),
     webhookInbox: () => toWebhookChanges(all(q.inbox())),
     removeFromWebhookInbox: (changes) => {

@@ -12,6 +12,7 @@ import { MIGRATIONS_TABLE, migrations } from '../migrations.ts';
 import { postgresOnly, queries, type Statement } from '../queries.ts';
 import {
   toAudit,
+  toCreatedCompanies,
   toError,
   toExplanation,
   toLease,
@@ -156,6 +157,16 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions): S
     releaseCreates: async (targets, owner) => {
       if (targets.length > 0) await run(pool, q.releaseCreates(targets, owner));
     },
+    rememberCreatedCompanies: (pairs, at, forgetBefore) =>
+      transaction(async (client) => {
+        await run(client, q.forgetCreatedCompanies(forgetBefore));
+        for (const pair of pairs)
+          await run(client, q.rememberCreatedCompany(pair.accountId, pair.companyId, at));
+      }),
+    createdCompanies: async (accountIds, since) =>
+      accountIds.length === 0
+        ? new Map()
+        : toCreatedCompanies(await all(pool, q.createdCompanies(accountIds, since))),
     addToWebhookInbox: (changes, at) =>
       transaction(async (client) => {
         for (const id of changes.changed) await run(client, q.addToInbox(id, 'changed', at));
