@@ -134,6 +134,7 @@ export function decideOwner(
     typeof sfOwner === 'string' && sfOwner !== '' ? sfOwner : b.sfCreate ? ctx.integrationUserId : null;
   const sf = sfUserId === null ? '' : (ownerToHubSpot(sfUserId, ctx.sfUsers, ctx.hsOwners) ?? '');
   const decision = decideField({ rule: 'two_way', hs, hsChangedAt, sf, sfChangedAt, agreed });
+  if (decision.action !== 'none' && decision.byTime) b.byTime = true;
   if (decision.action === 'none') {
     report(b, mapping, 'none', decision.why);
     return decision.why === 'in sync' ? hs : agreed === null ? null : KEEP;
@@ -186,6 +187,8 @@ function decideQueue(
 ): string | typeof KEEP {
   const { b, ctx, scope } = f;
   const decision = decideQueueOwner(queueId, hs, hsChangedAt, f.sfChangedAt, agreed);
+  // Both changed (HubSpot's owner and the move to the queue): decided by which is later (F9).
+  if (decision.action !== 'none' && (agreed === null || (hs !== agreed && agreed !== ''))) b.byTime = true;
   if (decision.action === 'none') {
     report(b, mapping, 'none', decision.why);
     return hs;

@@ -60,6 +60,8 @@ export class Builder {
   sfUpdate: Record<string, SfValue> = {};
   link: LinkChange = { action: 'none' };
   snapshot: Snapshot | null = null;
+  /** A Two-way field both sides changed was decided by which change is later (F9). */
+  byTime = false;
   readonly fields: FieldReport[] = [];
   readonly skips: Skip[] = [];
   readonly errors: PlanError[] = [];
@@ -86,6 +88,7 @@ export class Builder {
       fields: this.fields,
       skips: this.skips,
       errors: this.errors,
+      ...(this.byTime ? { byTime: true as const } : {}),
     };
   }
 }

@@ -114,6 +114,7 @@ export function decideMapping(
     agreed,
     same: bm.same,
   });
+  if (decision.action !== 'none' && decision.byTime) b.byTime = true;
 
   if (decision.action === 'none') {
     report(b, mapping, 'none', decision.why);
@@ -300,5 +301,13 @@ export function syncPairing(b: Builder, input: PlanInput, ctx: PlanContext, scop
     b.hsCreate[idPropertyOf(target.object)] = target.id;
   }
 
-  b.snapshot = { values, optOut: agreedOptOut, accountId, sfChangedAt };
+  // What HubSpot's answer was as of: later search answers no newer than it are stale (`isStaleView`).
+  const hsUpdatedAt = Math.max(hubspot?.updatedAt ?? -Infinity, old?.hsUpdatedAt ?? -Infinity);
+  b.snapshot = {
+    values,
+    optOut: agreedOptOut,
+    accountId,
+    sfChangedAt,
+    ...(Number.isFinite(hsUpdatedAt) ? { hsUpdatedAt } : {}),
+  };
 }

@@ -120,6 +120,14 @@ export interface HsContact {
   readonly optedOut: boolean;
   /** K1: the primary company association. */
   readonly primaryCompanyId: string | null;
+  /** When HubSpot last changed the contact (`updatedAt`), epoch ms; absent when not read. */
+  readonly updatedAt?: number | null;
+  /**
+   * Read by CRM search (a poll), not by id. Search answers from an index that takes writes seconds
+   * late: the values may be older than the contact's, and `changedAt` is the whole contact's
+   * `updatedAt` for every property (search gives no property history).
+   */
+  readonly fromSearch?: boolean;
 }
 
 /** A Salesforce lead or contact as planning needs it. */
@@ -150,6 +158,12 @@ export interface Snapshot {
    * every other field look newer than HubSpot's.
    */
   readonly sfChangedAt: number | null;
+  /**
+   * The HubSpot contact's `updatedAt` as read for the sync that agreed these values (epoch ms): a
+   * search answer that is not newer tells nothing new (search lags writes). Absent in links stored
+   * before it was kept.
+   */
+  readonly hsUpdatedAt?: number | null;
 }
 
 /** A HubSpot contact and the Salesforce lead or contact it syncs with. */

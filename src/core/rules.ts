@@ -24,10 +24,15 @@ export interface FieldState {
 
 export type FieldDecision =
   | { readonly action: 'none'; readonly why: string }
-  /** Write `value` to HubSpot (`""` clears). */
-  | { readonly action: 'to_hubspot'; readonly value: string; readonly why: string }
-  /** Write `value` (HubSpot form) to Salesforce (`""` clears). */
-  | { readonly action: 'to_salesforce'; readonly value: string; readonly why: string };
+  /** Write `value` to HubSpot (`""` clears). `byTime`: both sides changed, the later change won (F9). */
+  | { readonly action: 'to_hubspot'; readonly value: string; readonly why: string; readonly byTime?: true }
+  /** Write `value` (HubSpot form) to Salesforce (`""` clears). `byTime` as above. */
+  | {
+      readonly action: 'to_salesforce';
+      readonly value: string;
+      readonly why: string;
+      readonly byTime?: true;
+    };
 
 const strict = (a: string, b: string) => a === b;
 
@@ -67,10 +72,16 @@ export function decideField(state: FieldState): FieldDecision {
   const hsAt = state.hsChangedAt ?? -Infinity;
   const sfAt = state.sfChangedAt ?? -Infinity;
   if (hsAt > sfAt)
-    return { action: 'to_salesforce', value: hs, why: `both changed, HubSpot's change is later: ${label}` };
+    return {
+      action: 'to_salesforce',
+      value: hs,
+      why: `both changed, HubSpot's change is later: ${label}`,
+      byTime: true,
+    };
   return {
     action: 'to_hubspot',
     value: sf,
+    byTime: true,
     why:
       hsAt === sfAt
         ? `both changed at once, the tie goes to Salesforce: ${label}`

@@ -160,6 +160,11 @@ export interface SyncPlan {
   readonly fields: readonly FieldReport[];
   readonly skips: readonly Skip[];
   readonly errors: readonly PlanError[];
+  /**
+   * A Two-way field both sides changed was decided by which change is later (F9): the plan is only
+   * as right as the change times it was given (a search answer has none per property: `needsHistory`).
+   */
+  readonly byTime?: true;
 }
 
 /** How many writes a plan asks for (a plan with none needs no API call). */

@@ -1,19 +1,22 @@
 /**
- * One batch through the pipeline: units → select → gather → (K1 companies) → plan → carry out →
- * record. Every run kind hands its pages of units to `syncBatch`; `syncContacts` does so for HubSpot
+ * One batch through the pipeline: units → select → gather → (K1 companies) → plan (again with
+ * property history where a Two-way conflict was decided on search values) → carry out → record.
+ * Every run kind hands its pages of units to `syncBatch`; `syncContacts` does so for HubSpot
  * contacts by id (retries, webhooks, reconciliation, resyncs, segment joins).
  */
 import { pendingRetries, waitsForRetry, type PendingRetry } from '../core/errors.ts';
 import { isEcho } from '../core/echo.ts';
+import { isStaleView } from '../core/search-view.ts';
 import { emailKey } from '../core/matching.ts';
 import { historyFor, hsPropertiesFor } from '../core/mappings.ts';
 import { hsKey, sfKey, type HsContact, type SfRecord } from '../core/records.ts';
 import type { Trigger } from '../core/scope.ts';
 import { planSync } from '../core/plan.ts';
 import { pausing } from './budget.ts';
-import { carryOut, type CarriedOut, type Planned } from './carry-out.ts';
+import { carryOut, type CarriedOut } from './carry-out.ts';
 import { syncCompanies } from './companies.ts';
 import { guardCreates, releaseCreates } from './create-guard.ts';
+import { replanWithHistory } from './history.ts';
 import type { EngineDeps } from './deps.ts';
 import { gatherLinked, gatherMatches, planInputs } from './gather.ts';
 import { isLocalFault, recordBatchFault } from './faults.ts';
@@ -23,7 +26,8 @@ import { hubspotUnits, type Unit } from './unit.ts';
 
 /**
  * The units of a batch that are planned: one per contact (a contact changed on both sides in one
- * batch is planned once); not a HubSpot change that gives nothing (F10, unless `retrying`); not a
+ * batch is planned once); not a HubSpot change that gives nothing (F10, unless `retrying`), nor a
+ * search answer no newer than what the last sync read (`isStaleView`: search lags writes); not a
  * record whose error waits for its retry (E2, unless `retrying`).
  */
 async function selectUnits(
@@ -34,7 +38,10 @@ async function selectUnits(
   retrying: boolean,
 ): Promise<Unit[]> {
   const unique = [...new Map(units.map((u) => [u.key, u])).values()].filter(
-    (u) => retrying || u.trigger !== 'hs_updated' || !isEcho(u.hubspot, u.link, run.ctx),
+    (u) =>
+      retrying ||
+      u.trigger !== 'hs_updated' ||
+      (!isEcho(u.hubspot, u.link, run.ctx) && !isStaleView(u.hubspot, u.link)),
   );
   const keyOf = (u: Unit) =>
     u.hubspot ? hsKey(u.hubspot.id) : u.link ? hsKey(u.link.hsContactId) : sfKey(u.sfRecordId ?? '');
@@ -102,11 +109,15 @@ async function syncSelected(
   const gathered = await gatherMatches(deps, run, selected, sfById);
   if (run.ctx.settings.accountSync) await syncCompanies(deps, run, gathered);
 
-  const planned: Planned[] = (await planInputs(deps, run, gathered)).map(({ unit, input }) => ({
-    unit,
-    input,
-    plan: planSync(input, run.ctx),
-  }));
+  const planned = await replanWithHistory(
+    deps,
+    run,
+    (await planInputs(deps, run, gathered)).map(({ unit, input }) => ({
+      unit,
+      input,
+      plan: planSync(input, run.ctx),
+    })),
+  );
   run.counts.planned += planned.length;
   const guarded = await guardCreates(deps, run, planned);
   let done: CarriedOut;

@@ -16,7 +16,10 @@ import type { SyncRule } from '../../src/core/model.ts';
 export interface World {
   readonly sf: SalesforceFixture;
   readonly hs: HubSpotFixture;
+  /** The current service (`restart` replaces it). */
   readonly service: Service;
+  /** Stops the service and opens a new one on the same store: the next process (nothing kept in memory). */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -30,30 +33,45 @@ export async function startWorld(
     now?: () => number;
     onEvent?: (event: EngineEvent) => void;
     hubspotPollMs?: number;
+    /** HubSpot search sees writes this late (real search lags writes by seconds); 0 = off. */
+    searchLagMs?: number;
   } = {},
 ): Promise<World> {
   const seed = options.seed ?? 1;
   const clock = options.now ? { now: options.now } : {};
   const sf = await startSalesforce({ seedCount: options.seedCount ?? 0, seed, ...clock });
-  const hs = await startHubSpot({ seedCount: options.hsSeedCount ?? options.seedCount ?? 0, seed, ...clock });
+  const hs = await startHubSpot({
+    seedCount: options.hsSeedCount ?? options.seedCount ?? 0,
+    seed,
+    ...clock,
+    ...(options.searchLagMs !== undefined ? { searchLagMs: options.searchLagMs } : {}),
+  });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'crosswalk-e2e-'));
-  const service = await openService(
-    {
-      salesforce: { kind: 'token', instanceUrl: sf.emulator.url, accessToken: sf.emulator.accessToken },
-      hubspot: { baseUrl: hs.emulator.url, accessToken: hs.emulator.accessToken },
-      dataDir: dir,
-      databaseUrl: undefined,
-    },
-    {
-      ...clock,
-      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-      ...(options.hubspotPollMs !== undefined ? { hubspotPollMs: options.hubspotPollMs } : {}),
-    },
-  );
+  const open = () =>
+    openService(
+      {
+        salesforce: { kind: 'token', instanceUrl: sf.emulator.url, accessToken: sf.emulator.accessToken },
+        hubspot: { baseUrl: hs.emulator.url, accessToken: hs.emulator.accessToken },
+        dataDir: dir,
+        databaseUrl: undefined,
+      },
+      {
+        ...clock,
+        ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+        ...(options.hubspotPollMs !== undefined ? { hubspotPollMs: options.hubspotPollMs } : {}),
+      },
+    );
+  let service = await open();
   return {
     sf,
     hs,
-    service,
+    get service() {
+      return service;
+    },
+    async restart() {
+      await service.stop();
+      service = await open();
+    },
     async close() {
       await service.stop();
       await Promise.all([sf.close(), hs.close()]);

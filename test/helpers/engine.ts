@@ -52,13 +52,21 @@ export interface EngineWorld {
 const LOG_CAPACITY = 1000;
 
 /** Both emulators (empty) on 127.0.0.1, the connectors, an in-memory store and the deps; `now` is shared. */
-export async function startEngineWorld(options: { readonly now?: () => number } = {}): Promise<EngineWorld> {
+export async function startEngineWorld(
+  options: {
+    readonly now?: () => number;
+    /** HubSpot search sees writes this late (real search lags writes by seconds); 0 = off. */
+    readonly searchLagMs?: number;
+  } = {},
+): Promise<EngineWorld> {
   const now = options.now ?? Date.now;
   const sf = await startSalesforce({ seedCount: 0, now });
-  const hs = await startHubSpot({ seedCount: 0, now }).catch(async (error: unknown) => {
-    await sf.close();
-    throw error;
-  });
+  const hs = await startHubSpot({ seedCount: 0, now, searchLagMs: options.searchLagMs ?? 0 }).catch(
+    async (error: unknown) => {
+      await sf.close();
+      throw error;
+    },
+  );
   const salesforce = createSalesforceConnector({
     instanceUrl: sf.emulator.url,
     accessToken: sf.emulator.accessToken,
@@ -204,6 +212,7 @@ const STORE_WRITES = [
   'appendAudit',
   'recordApiCalls',
   'saveExplanation',
+  'rememberCreatedCompanies',
 ] as const satisfies readonly (keyof StateStore)[];
 
 /**

@@ -79,7 +79,7 @@ export async function* changedSince(
         seenAtLast = new Set();
       } else if (seenAtLast === seenAtFrom) seenAtLast = new Set(seenAtFrom);
       seenAtLast.add(object.id);
-      batch.push({ contact: toContact(object, props, []), stamp });
+      batch.push({ contact: toContact(object, props, [], true), stamp });
     }
     if (batch.length > 0) yield batch;
     if (page.results.length < SEARCH_LIMIT) return;
@@ -116,7 +116,7 @@ async function* sameInstant(
     );
     const batch = page.results
       .filter((object) => !seen.has(object.id))
-      .map((object) => ({ contact: toContact(object, props, []), stamp }));
+      .map((object) => ({ contact: toContact(object, props, [], true), stamp }));
     if (batch.length > 0) yield batch;
     if (page.results.length < SEARCH_LIMIT) return;
     afterId = page.results[page.results.length - 1]!.id;

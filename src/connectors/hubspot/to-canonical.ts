@@ -66,6 +66,8 @@ export function toContact(
   object: ReadObject,
   properties: readonly string[],
   history: readonly string[],
+  /** Read by search (lagging writes), not by id. */
+  fromSearch = false,
 ): HsContact {
   const values: Record<string, string> = {};
   for (const [name, value] of Object.entries(object.properties)) {
@@ -89,6 +91,8 @@ export function toContact(
     changedAt,
     optedOut: object.properties[OPT_OUT_PROPERTY] === 'true',
     primaryCompanyId: null,
+    updatedAt,
+    ...(fromSearch ? { fromSearch } : {}),
   };
 }
 
