@@ -59,6 +59,7 @@ interface HubSpotFlags {
   burstLimit: number;
   dailyLimit: number;
   latencyMs: number;
+  searchLagMs: number;
 }
 
 interface Running {
@@ -108,6 +109,7 @@ async function startHubSpot(flags: HubSpotFlags, out: (line: string) => void): P
     burstLimit: flags.burstLimit,
     dailyLimit: flags.dailyLimit,
     latencyMs: flags.latencyMs,
+    searchLagMs: flags.searchLagMs,
   });
   const { portal } = emulator;
   out(`HubSpot emulator listening on ${emulator.url}`);
@@ -116,6 +118,8 @@ async function startHubSpot(flags: HubSpotFlags, out: (line: string) => void): P
   out(
     `  try:          curl -H 'Authorization: Bearer ${emulator.accessToken}' '${emulator.url}/crm/v3/objects/contacts?limit=5&properties=email'`,
   );
+  if (flags.searchLagMs > 0)
+    out(`  search:       sees writes ${flags.searchLagMs} ms late, as HubSpot's search index does`);
   out(`  admin:        ${emulator.url}/__emulator/usage (also /requests, /seed, /faults, /webhooks, /reset)`);
   return {
     name: 'HubSpot emulator',
@@ -286,6 +290,12 @@ export async function main(
     .option('--burst-limit <n>', 'requests per rolling 10 seconds', integer(1), 190)
     .option('--daily-limit <n>', 'requests per day', integer(0), 650_000)
     .option('--latency-ms <n>', 'latency added to every API request, in ms', integer(0), 0)
+    .option(
+      '--search-lag-ms <n>',
+      "CRM search sees writes this late, in ms, as HubSpot's search index does (0: at once)",
+      integer(0),
+      0,
+    )
     .action((flags: HubSpotFlags) => runUntilSignal([() => startHubSpot(flags, out)], out));
 
   const both = (flags: BothFlags, api?: ApiConfig) =>
@@ -314,6 +324,7 @@ export async function main(
               burstLimit: 190,
               dailyLimit: 650_000,
               latencyMs: flags.latencyMs,
+              searchLagMs: 0,
             },
             out,
           ),

@@ -22,7 +22,7 @@ async function sfConnection(url: string): Promise<Connection> {
 }
 
 describe('crosswalk emulator hubspot', () => {
-  it('serves @hubspot/api-client with the token it was given, and stops on SIGTERM', async () => {
+  it('serves @hubspot/api-client with the token it was given, lags search by --search-lag-ms, and stops on SIGTERM', async () => {
     const cli = run(process.execPath, [
       BIN,
       'emulator',
@@ -33,6 +33,8 @@ describe('crosswalk emulator hubspot', () => {
       '30',
       '--access-token',
       'pat-local-test',
+      '--search-lag-ms',
+      '60000',
     ]);
     const url = (
       await waitForOutput(
@@ -52,6 +54,21 @@ describe('crosswalk emulator hubspot', () => {
         headers: { authorization: 'Bearer pat-local-crosswalk' },
       });
       assert.equal(wrong.status, 401, 'only the given token is accepted');
+      assert.match(cli.stdout(), /search:\s+sees writes 60000 ms late/);
+      const created = await client.crm.contacts.basicApi.create({
+        properties: { email: 'lagged@cli.example' },
+        associations: [],
+      });
+      const search = () =>
+        client.crm.contacts.searchApi.doSearch({
+          filterGroups: [
+            { filters: [{ propertyName: 'email', operator: 'EQ', value: 'lagged@cli.example' }] },
+          ],
+          limit: 10,
+        } as Parameters<typeof client.crm.contacts.searchApi.doSearch>[0]);
+      assert.equal((await search()).total, 0, 'search does not see the new contact yet');
+      const byId = await client.crm.contacts.basicApi.getById(created.id, ['email']);
+      assert.equal(byId.properties.email, 'lagged@cli.example', 'a read by id does');
     } finally {
       cli.child.kill('SIGTERM');
     }
