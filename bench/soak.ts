@@ -4,7 +4,7 @@
  * them; then the sync settles and the invariants are checked (bench/soak/). Prints one screen and
  * exits non-zero on any violation. See docs/reliability.md.
  *
- *   npm run soak -- [--minutes 2] [--ops N] [--seed S] [--people 300] [--processes 3] [--settle-tries 8] [--latency-ms 5] [--keep]
+ *   npm run soak -- [--minutes 2] [--ops N] [--seed S] [--people 300] [--processes 3] [--settle-tries 8] [--latency-ms 5] [--search-lag-ms 2000] [--keep]
  *
  * The store is SQLite in a temporary directory, or PostgreSQL when DATABASE_URL is set (a schema of
  * its own, dropped afterwards). A failed soak keeps its directory (and schema) as evidence.
@@ -33,13 +33,14 @@ const { values } = parseArgs({
     processes: { type: 'string' },
     'settle-tries': { type: 'string' },
     'latency-ms': { type: 'string' },
+    'search-lag-ms': { type: 'string' },
     keep: { type: 'boolean' },
     help: { type: 'boolean' },
   },
 });
 if (values.help) {
   process.stdout.write(
-    'npm run soak -- [--minutes 2] [--ops N] [--seed S] [--people 300] [--processes 3] [--settle-tries 8] [--latency-ms 5] [--keep]\n',
+    'npm run soak -- [--minutes 2] [--ops N] [--seed S] [--people 300] [--processes 3] [--settle-tries 8] [--latency-ms 5] [--search-lag-ms 2000] [--keep]\n',
   );
   process.exit(0);
 }
@@ -54,6 +55,7 @@ const options: SoakOptions = {
   processes: Math.floor(number('processes', values.processes, d.processes, 1, 8)),
   settleTries: Math.floor(number('settle-tries', values['settle-tries'], d.settleTries, 1, 100)),
   latencyMs: Math.floor(number('latency-ms', values['latency-ms'], d.latencyMs, 0, 1000)),
+  searchLagMs: Math.floor(number('search-lag-ms', values['search-lag-ms'], d.searchLagMs, 0, 60_000)),
   databaseUrl: process.env.DATABASE_URL ?? '',
   keep: values.keep === true,
   log: (line) => process.stderr.write(`${line}\n`),

@@ -2,8 +2,9 @@
  * The soak's bad days: faults injected into the emulators' next requests through their admin API
  * (`POST /__emulator/faults`, `PUT /__emulator/search-lag`), drawn from a seeded mix — 5xx trickles
  * (`every`), HubSpot 429 bursts, slow answers, dropped sockets, `UNABLE_TO_LOCK_ROW` on Salesforce
- * writes, and HubSpot search lag. Faults hit every API client, the soak's people included (they retry,
- * as people do). `stop()` clears them all and says how many requests each kind actually hit.
+ * writes, and HubSpot search lagging longer than its usual lag (`baseLagMs`, on all along). Faults hit
+ * every API client, the soak's people included (they retry, as people do). `stop()` clears them all
+ * (the search lag back to its usual) and says how many requests each kind actually hit.
  */
 import type { FaultInput } from '../../src/emulators/shared/faults.ts';
 import type { Random } from './random.ts';
@@ -61,15 +62,17 @@ export class FaultInjector {
   constructor(
     readonly urls: { readonly salesforce: string; readonly hubspot: string },
     readonly rng: Random,
+    /** HubSpot search's usual lag (ms): a search-lag fault raises it, and it comes back to this. */
+    readonly baseLagMs = 0,
   ) {}
 
-  /** Injects one fault drawn from the mix; a search lag turns itself off a few seconds later. */
+  /** Injects one fault drawn from the mix; a longer search lag comes back to the usual a few seconds later. */
   async injectOne(): Promise<void> {
     const rng = this.rng;
     const kind = rng.weighted(faultKinds);
     const side: Side = rng.chance(0.5) ? 'salesforce' : 'hubspot';
     if (Date.now() > this.#lagOffAt && this.#lagOffAt !== 0) {
-      await admin(this.urls.hubspot, 'PUT', '/search-lag', { ms: 0 });
+      await admin(this.urls.hubspot, 'PUT', '/search-lag', { ms: this.baseLagMs });
       this.#lagOffAt = 0;
     }
     let injected: Injected;
@@ -118,7 +121,7 @@ export class FaultInjector {
         };
         break;
       case 'search-lag': {
-        const ms = rng.int(500, 5000);
+        const ms = this.baseLagMs + rng.int(500, 8000);
         await admin(this.urls.hubspot, 'PUT', '/search-lag', { ms });
         this.#lagOffAt = Date.now() + rng.int(3000, 15_000);
         this.#searchLags.push(ms);
@@ -139,7 +142,7 @@ export class FaultInjector {
       pending.push(...answer.pending);
       await admin(url, 'DELETE', '/faults');
     }
-    await admin(this.urls.hubspot, 'PUT', '/search-lag', { ms: 0 });
+    await admin(this.urls.hubspot, 'PUT', '/search-lag', { ms: this.baseLagMs });
     const injected = new Map<FaultKind, number>();
     const hit = new Map<FaultKind, number>();
     for (const { kind, fault } of this.#injected) {

@@ -35,6 +35,11 @@ export interface SoakOptions {
   readonly databaseUrl: string;
   /** Latency added to every emulator API request (ms): widens the windows a kill can land in. */
   readonly latencyMs: number;
+  /**
+   * HubSpot's search sees writes this late, all along (ms), as the real search index does; the
+   * search-lag fault raises it for a while. 0: search sees every write at once.
+   */
+  readonly searchLagMs: number;
   /** A process running longer than this is reported as hung (and killed). */
   readonly hangMs: number;
   /** Keep the data directory and the evidence even without violations. */
@@ -51,6 +56,7 @@ export const DEFAULT_SOAK_OPTIONS: Omit<SoakOptions, 'seed'> = {
   settleTries: 8,
   databaseUrl: '',
   latencyMs: 5,
+  searchLagMs: 2_000,
   hangMs: 240_000,
 };
 
@@ -95,6 +101,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     datasetSeed: options.seed,
     databaseUrl: options.databaseUrl,
     latencyMs: options.latencyMs,
+    searchLagMs: options.searchLagMs,
   });
   const fleet = new Fleet(world.env);
   let keep = false;
@@ -118,9 +125,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     watch = new OptOutWatch(hs);
     const ledger = new Ledger();
     const people = await startPeople(sf, hs, rng.fork(1), ledger, String(options.seed));
-    const injector = new FaultInjector({ salesforce: sf.url, hubspot: hs.url }, rng.fork(2));
+    const injector = new FaultInjector(
+      { salesforce: sf.url, hubspot: hs.url },
+      rng.fork(2),
+      options.searchLagMs,
+    );
     log(
-      `soak: seed ${options.seed}, ${options.people} people, ${options.processes} processes, store ${world.storeLabel}`,
+      `soak: seed ${options.seed}, ${options.people} people, ${options.processes} processes, search lag ${options.searchLagMs} ms, store ${world.storeLabel}`,
     );
 
     // --- chaos ---------------------------------------------------------------------------------
@@ -178,6 +189,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     }
 
     // --- settle --------------------------------------------------------------------------------
+    // The last changes reach HubSpot's search once its lag has passed (as on the real service).
+    await sleep(options.searchLagMs + 500);
     const hangs: Violation[] = hung.map((c) => ({
       invariant: 'hung',
       record: `process:${c.n}`,

@@ -10,6 +10,7 @@ export function replayCommand(options: SoakOptions): string {
     ...(Number.isFinite(options.ops) ? [`--ops ${options.ops}`] : []),
     `--people ${options.people}`,
     `--processes ${options.processes}`,
+    `--search-lag-ms ${options.searchLagMs}`,
   ];
   const env = options.databaseUrl === '' ? '' : 'DATABASE_URL=<the same database> ';
   return `${env}npm run soak -- ${flags.join(' ')}`;
@@ -35,7 +36,7 @@ export function summaryLines(report: SoakReport): string[] {
   const lines = [
     `Crosswalk soak — seed ${report.options.seed}`,
     `  ops          ${ops.applied} applied (${list(ops.byKind)}); ${ops.failed} refused or failing after retries, ${ops.skipped} without a target`,
-    `  faults       ${sum(faults.injected)} injected (${list(faults.injected)}); requests hit: ${list(faults.hit)}`,
+    `  faults       ${sum(faults.injected)} injected (${list(faults.injected)}); requests hit: ${list(faults.hit)}; HubSpot search ${report.options.searchLagMs} ms behind all along`,
     `  processes    ${sum(processes.byCommand)} run (${list(processes.byCommand)}), ${report.options.processes} at once; exits: ${list(processes.exits)}`,
     `  kills        ${processes.kills} SIGKILL (${processes.killsOfHolder} of the lease holder); hung: ${processes.hung}`,
     `  cycles       ${cycles.total} (${cycles.withFaults} met transient faults); settle: ${settle.quiet ? 'quiet' : 'NOT quiet'} after ${settle.tries} run(s)`,

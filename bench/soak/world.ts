@@ -23,6 +23,8 @@ export interface WorldOptions {
   readonly databaseUrl: string;
   /** Latency added to every API request of both emulators, in ms. */
   readonly latencyMs: number;
+  /** HubSpot's search sees writes this late (ms). */
+  readonly searchLagMs: number;
 }
 
 export interface World {
@@ -49,7 +51,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     // An allocation no soak reaches: B1 pauses are not what it is about (a pause would outlast it).
     const sf = await startSalesforceEmulator({ port: 0, apiLimit: 100_000_000, ...seeding });
     cleanups.push(() => sf.close());
-    const hs = await startHubSpotEmulator({ port: 0, ...seeding });
+    const hs = await startHubSpotEmulator({ port: 0, searchLagMs: options.searchLagMs, ...seeding });
     cleanups.push(() => hs.close());
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'crosswalk-soak-'));
     let databaseUrl = '';
