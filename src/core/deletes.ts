@@ -37,3 +37,18 @@ export function decideHubSpotDelete(): DeleteDecision {
     why: 'deleted in HubSpot: never deleted in Salesforce; the link ends (D2)',
   };
 }
+
+/**
+ * D1 with C4 (inferred): whether the HubSpot contact changed after its linked Salesforce record was
+ * deleted (`deletedAt`: the record's last modification, which the delete is). Such a change is the
+ * contact's own: with deletes set to do nothing, the link ends and the contact syncs as one with no
+ * link (created again in Salesforce, or linked by email), as any HubSpot contact does when a change
+ * triggers it. A change from before the delete — a reconciliation reading the contact again, say —
+ * only ends the link.
+ */
+export function changedSinceDelete(
+  contact: { readonly changedAt: Readonly<Record<string, number>> },
+  deletedAt: number,
+): boolean {
+  return Object.values(contact.changedAt).some((at) => at > deletedAt);
+}

@@ -13,7 +13,7 @@
  * mapping is known but nothing was agreed yet, and an absent property means the mapping is newer than
  * the contact's last sync (F7).
  */
-import { decideHubSpotDelete, decideSalesforceDelete } from './deletes.ts';
+import { changedSinceDelete, decideHubSpotDelete, decideSalesforceDelete } from './deletes.ts';
 import {
   currentLink,
   decideHubSpotCreate,
@@ -64,6 +64,16 @@ export function planSync(input: PlanInput, ctx: PlanContext): SyncPlan {
           act || decision.action === 'none'
             ? decision.why
             : `${decision.why}; not in the segment, so kept (G1)`;
+        if (!act && hubspot && input.sfRecordId === null && changedSinceDelete(hubspot, deleted.modifiedAt)) {
+          // Changed in HubSpot since the delete: the contact's own change, planned as with no link (C4).
+          const own = planSync({ ...input, link: null }, ctx);
+          const ownWhy = `${why}; changed in HubSpot since, so it syncs as a contact with no link (C4): ${own.why}`;
+          return {
+            ...own,
+            why: ownWhy,
+            link: own.link.action === 'none' ? { action: 'end', why } : own.link,
+          };
+        }
         b.link = { action: 'end', why };
         return b.done('link_ended', why, null, null);
       }

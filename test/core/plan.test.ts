@@ -900,6 +900,37 @@ describe('planner: deletes and merges (D)', () => {
     assert.equal(p.link.action, 'end');
   });
 
+  it("D1, C4: a HubSpot change after the Salesforce delete is the contact's own: the link ends and it is created again (inferred)", () => {
+    const deletedAt = T0 + 10_000;
+    const world: PlanWorld = {
+      ...deleted,
+      hubspot: {
+        ...deleted.hubspot!,
+        changedAt: { ...deleted.hubspot!.changedAt, lastname: deletedAt + 5_000 },
+      },
+      salesforce: [{ ...deleted.salesforce[0]!, modifiedAt: deletedAt }],
+    };
+    const p = plan(world, { trigger: 'hs_updated' });
+    assert.equal(p.outcome, 'synced');
+    assert.equal(p.salesforce.create?.object, 'Lead', 'created again (C1, C4)');
+    assert.equal(p.salesforce.create?.values.Email, 'a@example.com');
+    assert.ok(p.link.action === 'create' && p.link.sfId === null, 'the new record takes the link');
+    assert.match(p.why, /deleted in Salesforce.*changed in HubSpot since.*\(C4\)/);
+    // A change from before the delete (a reconciliation reading the contact again) only ends the link.
+    const before: PlanWorld = {
+      ...world,
+      hubspot: { ...world.hubspot!, changedAt: { lastname: deletedAt - 1 } },
+    };
+    const q = plan(before, { trigger: 'hs_updated' });
+    assert.deepEqual([q.outcome, q.link.action, q.salesforce.create], ['link_ended', 'end', null]);
+    // Out of the segment: nothing is created, and the link still ends.
+    const out = plan(world, { trigger: 'hs_updated', isMember: false }, context({ segmentId: '9' }));
+    assert.deepEqual([out.salesforce.create, out.link.action], [null, 'end']);
+    // Set to delete the HubSpot contact: D1 deletes it whatever changed since.
+    const ctx = context({ sfDeletes: { Lead: 'delete_hubspot', Contact: 'do_nothing' } });
+    assert.equal(plan(world, { trigger: 'hs_updated' }, ctx).hubspot.deleteId, '51');
+  });
+
   it('D1: set to delete, the HubSpot contact is deleted (for a lead and a contact setting apart)', () => {
     const ctx = context({ sfDeletes: { Lead: 'delete_hubspot', Contact: 'do_nothing' } });
     assert.equal(plan(deleted, { trigger: 'sf_updated', sfRecordId: '00Q1' }, ctx).hubspot.deleteId, '51');
