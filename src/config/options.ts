@@ -34,6 +34,11 @@ const httpUrl = z
     protocol: /^https?$/,
     error: 'is not an http(s) URL: {value}. Give the full URL, e.g. https://example.my.salesforce.com.',
   })
+  // A user or password in the URL would be sent with every request and show wherever it is logged.
+  .refine((value) => !/^[a-z]+:\/\/[^/?#]*@/i.test(value), {
+    error:
+      'carries a user or password: {value}. Give the URL without them; credentials have options of their own.',
+  })
   .transform((value) => value.replace(/\/+$/, ''));
 
 /** A whole number from `min` to `max`: `what` names the option's kind, `unit` what to give instead. */

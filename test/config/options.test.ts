@@ -139,6 +139,24 @@ describe('config', () => {
       'SALESFORCE_LOGIN_URL (--salesforce-login-url) is not an http(s) URL: "htp://***@host". Give the full URL, e.g. https://example.my.salesforce.com.',
     ]);
 
+    // A well-formed URL with a user and password is refused too, and neither is echoed.
+    const userinfo = loadConfig(
+      rawOptions(
+        {},
+        {
+          SALESFORCE_LOGIN_URL: `https://admin:${password}@login.salesforce.com`,
+          SALESFORCE_CLIENT_ID: 'client-id',
+          SALESFORCE_CLIENT_SECRET: SECRET,
+          HUBSPOT_ACCESS_TOKEN: SECRET,
+        },
+      ),
+    );
+    assert.equal(userinfo.ok, false);
+    if (userinfo.ok) return;
+    assert.deepEqual(userinfo.problems, [
+      'SALESFORCE_LOGIN_URL (--salesforce-login-url) carries a user or password: "https://***@login.salesforce.com". Give the URL without them; credentials have options of their own.',
+    ]);
+
     const others = loadConfig(
       rawOptions(
         // a "/" in the password, no scheme, a token in the query: none of them is echoed
