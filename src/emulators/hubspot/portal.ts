@@ -16,6 +16,8 @@ import {
   type PropertyDef,
 } from './properties.ts';
 
+/** The property that lists the ids merged into a record. */
+const MERGED_IDS = 'hs_merged_object_ids';
 export interface HistoryEntry {
   readonly value: string;
   /** Epoch ms. */
@@ -374,6 +376,8 @@ export class Portal {
   /**
    * Merges `loser` into `primary` (contacts or companies): the primary keeps its values and takes
    * the loser's where it has none; the loser is archived and points at the primary; associations move.
+   * The primary's `hs_merged_object_ids` gains the loser (and what the loser had merged), so the
+   * primary is modified by every merge, as in HubSpot: a poll by `lastmodifieddate` sees it.
    */
   merge(
     type: ObjectType,
@@ -386,6 +390,8 @@ export class Portal {
       const def = this.properties[type].get(name);
       if (def && !def.readOnlyValue && name !== 'email' && !primary.values.has(name)) fill.set(name, value);
     }
+    const merged = (object: StoredObject) => (object.values.get(MERGED_IDS) ?? '').split(';').filter(Boolean);
+    fill.set(MERGED_IDS, [...new Set([...merged(primary), ...merged(loser), loser.id])].join(';'));
     this.archive(type, loser, source);
     loser.mergedInto = primary.id;
     this.update(type, primary, fill, source);

@@ -178,6 +178,11 @@ export function standardContactProperties(): PropertyDef[] {
     property('createdate', 'datetime', { ...readOnly, label: 'Create Date' }),
     property('lastmodifieddate', 'datetime', { ...readOnly, label: 'Last Modified Date' }),
     property('hs_object_id', 'number', { ...readOnly, label: 'Record ID' }),
+    property('hs_merged_object_ids', 'enumeration', {
+      ...readOnly,
+      label: 'Merged Contact IDs',
+      fieldType: 'checkbox',
+    }),
     property('salesforceleadid', 'string', { ...salesforce, label: 'Salesforce Lead ID' }),
     property('salesforcecontactid', 'string', { ...salesforce, label: 'Salesforce Contact ID' }),
     property('salesforceaccountid', 'string', { ...salesforce, label: 'Salesforce Account ID' }),
@@ -209,6 +214,12 @@ export function standardCompanyProperties(): PropertyDef[] {
     property('createdate', 'datetime', { ...company, ...readOnly, label: 'Create Date' }),
     property('hs_lastmodifieddate', 'datetime', { ...company, ...readOnly, label: 'Last Modified Date' }),
     property('hs_object_id', 'number', { ...company, ...readOnly, label: 'Record ID' }),
+    property('hs_merged_object_ids', 'enumeration', {
+      ...company,
+      ...readOnly,
+      label: 'Merged Company IDs',
+      fieldType: 'checkbox',
+    }),
     property('salesforceaccountid', 'string', { ...salesforce, label: 'Salesforce Account ID' }),
   ];
 }

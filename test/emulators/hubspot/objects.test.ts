@@ -647,6 +647,19 @@ describe('HubSpot emulator: contacts and companies (basic API)', () => {
     const live = await contacts().getAll(100);
     assert.ok(!live.some((c) => c.id === loser.id));
 
+    // A merge with nothing to fill still modifies the primary (hs_merged_object_ids), as in HubSpot:
+    // a poll by lastmodifieddate sees it.
+    const twin = await contacts().basicApi.create({
+      properties: { email: 'twin@merge.example', firstname: 'Twin' },
+      associations: [],
+    });
+    t = T0 + 97 * MINUTE;
+    const again2 = await contacts().basicApi.merge({ primaryObjectId: primary.id, objectIdToMerge: twin.id });
+    assert.equal(again2.updatedAt.toISOString(), iso(T0 + 97 * MINUTE));
+    const ids = await contacts().basicApi.getById(primary.id, ['hs_merged_object_ids', 'lastmodifieddate']);
+    assert.equal(ids.properties.hs_merged_object_ids, `${loser.id};${twin.id}`);
+    assert.equal(ids.properties.lastmodifieddate, iso(T0 + 97 * MINUTE));
+
     const self = await hsError(
       contacts().basicApi.merge({ primaryObjectId: primary.id, objectIdToMerge: primary.id }),
     );
