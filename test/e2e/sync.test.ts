@@ -49,6 +49,25 @@ describe('end to end: a first sync of the demo dataset, then changes both ways',
     return [...leads.records, ...contacts.records];
   }
 
+  /** Converts (as the rep) the first linked lead whose email no other record has. */
+  async function convertLinkedLead() {
+    const people = await sfPeople();
+    const unique = (email: string | null) =>
+      people.filter((p) => emailKey(p.Email) === emailKey(email)).length === 1;
+    const lead = (
+      await sf.conn.query<{ Id: string; Email: string }>(
+        'SELECT Id, Email FROM Lead WHERE Email != null AND IsConverted = false ORDER BY Id',
+      )
+    ).records.find((l) => unique(l.Email))!;
+    const link = await service.store.linkBySalesforceId(lead.Id);
+    assert.ok(link, 'the lead is linked');
+    const { contactId } = await sf.admin<{ contactId: string }>('POST', '/convert', {
+      leadId: lead.Id,
+      username: 'sam.rivera@crosswalk.example',
+    });
+    return { lead, link, contactId };
+  }
+
   async function hsContacts(): Promise<{ id: string; properties: Record<string, string | null> }[]> {
     const page = await hs.client.crm.contacts.basicApi.getPage(100, undefined, [
       'email',
@@ -289,20 +308,7 @@ describe('end to end: a first sync of the demo dataset, then changes both ways',
   });
 
   it('M5: a converted lead hands its link to the new contact; salesforceleadid keeps the lead id', async () => {
-    const people = await sfPeople();
-    const unique = (email: string | null) =>
-      people.filter((p) => emailKey(p.Email) === emailKey(email)).length === 1;
-    const lead = (
-      await sf.conn.query<{ Id: string; Email: string }>(
-        'SELECT Id, Email FROM Lead WHERE Email != null AND IsConverted = false ORDER BY Id',
-      )
-    ).records.find((l) => unique(l.Email))!;
-    const link = await service.store.linkBySalesforceId(lead.Id);
-    assert.ok(link, 'the lead is linked');
-    const { contactId } = await sf.admin<{ contactId: string }>('POST', '/convert', {
-      leadId: lead.Id,
-      username: 'sam.rivera@crosswalk.example',
-    });
+    const { lead, link, contactId } = await convertLinkedLead();
     await service.engine.runOnce();
     const moved = await service.store.linkByHubSpotId(link.hsContactId);
     assert.equal(moved?.sfObject, 'Contact');
@@ -318,20 +324,7 @@ describe('end to end: a first sync of the demo dataset, then changes both ways',
   });
 
   it('M5, C4: the contact a converted lead became is deleted; the HubSpot contact changes and is created again, once', async () => {
-    const people = await sfPeople();
-    const unique = (email: string | null) =>
-      people.filter((p) => emailKey(p.Email) === emailKey(email)).length === 1;
-    const lead = (
-      await sf.conn.query<{ Id: string; Email: string }>(
-        'SELECT Id, Email FROM Lead WHERE Email != null AND IsConverted = false ORDER BY Id',
-      )
-    ).records.find((l) => unique(l.Email))!;
-    const link = await service.store.linkBySalesforceId(lead.Id);
-    assert.ok(link, 'the lead is linked');
-    const { contactId } = await sf.admin<{ contactId: string }>('POST', '/convert', {
-      leadId: lead.Id,
-      username: 'sam.rivera@crosswalk.example',
-    });
+    const { lead, link, contactId } = await convertLinkedLead();
     await service.engine.runOnce();
     assert.equal((await service.store.linkByHubSpotId(link.hsContactId))?.sfObject, 'Contact');
     await sf.person.sobject('Contact').destroy(contactId);
