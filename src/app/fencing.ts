@@ -50,11 +50,19 @@ export function guardedHubSpot(port: HubSpotPort, lease: WriterLease): HubSpotPo
 /**
  * `store` with its cursor and link writes fenced by `lease`. Other writes pass through unfenced: the
  * companies K1 created (`rememberCreatedCompanies`) are facts worth keeping whoever holds the lease.
+ * It writes for one pair (the store's) under one lease: `forPair` throws, since a sibling would write
+ * another pair's rows unfenced.
  */
 export function fencedStore(store: StateStore, lease: WriterLease): StateStore {
   return new Proxy(store, {
     get(target, property, receiver) {
       switch (property) {
+        case 'forPair':
+          return (pair: string) => {
+            throw new Error(
+              `a fenced store writes for the pair "${target.pair}" under its writer lease only, so it gives no store for the pair "${pair}": open the store (openStore) and call forPair on it, and take that pair's own writer lease to write`,
+            );
+          };
         case 'setCursor':
           return (name: string, value: string) => target.setCursor(name, value, lease.fence);
         case 'saveLink':

@@ -11,16 +11,13 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { DEFAULT_PAIR, PAIR_ID } from '../core/pairs.ts';
 import { options, type Config, type SalesforceConfig } from './options.ts';
 
-/** A pair id: lower-case letters, digits and dashes, starting with a letter or digit. */
-export const PAIR_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
-/** The pair today's single-pair commands use. */
-export const DEFAULT_PAIR = 'default';
 /** The environment variable that holds the key secrets are sealed with. */
 export const SECRET_KEY_ENV = 'CROSSWALK_SECRET_KEY';
 
-const pairId = z.string().regex(PAIR_ID_PATTERN, {
+const pairId = z.string().regex(PAIR_ID, {
   error:
     'must be 1 to 63 lower-case letters, digits or dashes, starting with a letter or digit (e.g. "acme-eu")',
 });

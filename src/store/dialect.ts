@@ -18,6 +18,8 @@ export interface Dialect {
   readonly notInList: (column: string, placeholder: string) => string;
   /** A list of strings as a value to bind: JSON text for SQLite's `json_each`, an array for Postgres. */
   readonly list: (values: readonly string[]) => unknown;
+  /** A boolean as a value to bind: 1 or 0 for SQLite (it binds no booleans), itself for Postgres. */
+  readonly boolean: (value: boolean) => unknown;
   /** The `LIMIT` value that sets no limit. */
   readonly noLimit: number | null;
   /** Locks the rows a SELECT reads until the transaction ends (SQLite: its write transaction does). */
@@ -32,6 +34,7 @@ export const SQLITE: Dialect = {
   inList: (column, placeholder) => `${column} IN ${SQLITE_LIST(placeholder)}`,
   notInList: (column, placeholder) => `${column} NOT IN ${SQLITE_LIST(placeholder)}`,
   list: (values) => JSON.stringify(values),
+  boolean: (value) => (value ? 1 : 0),
   noLimit: -1,
   forUpdate: '',
 };
@@ -45,6 +48,7 @@ export const POSTGRES: Dialect = {
   inList: (column, placeholder) => `${column} = ANY(${placeholder}::text[])`,
   notInList: (column, placeholder) => `NOT (${column} = ANY(${placeholder}::text[]))`,
   list: (values) => [...values],
+  boolean: (value) => value,
   noLimit: null,
   forUpdate: 'FOR UPDATE',
 };

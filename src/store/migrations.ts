@@ -10,6 +10,9 @@
  * Explanations are keyed by their contact's record key (core `hsKey`; `sfKey` or `emailRecordKey`
  * before the contact exists) and found by `email_key`, the address lower-cased and trimmed in JS exactly
  * as the core's `emailKey` does: SQL `lower()` differs between the dialects beyond ASCII.
+ *
+ * Since migration 6 every row but the migrations' and the pair registry's belongs to a connection pair:
+ * a `pair` column (no default: no write can leave it out) leads every key and index that finds rows.
  */
 import { both } from './dialect.ts';
 
@@ -29,6 +32,23 @@ CREATE TABLE IF NOT EXISTS migrations (
   name TEXT NOT NULL,
   applied_at BIGINT NOT NULL
 )`;
+
+/**
+ * Migration 6's registry of connection pairs (store-wide), with the pair `default` registered, enabled,
+ * and stamped with the time the store was created (its first migration; 0 when none is recorded).
+ */
+const MIGRATION_6_PAIRS = `
+CREATE TABLE pairs (
+  id TEXT NOT NULL PRIMARY KEY,
+  name TEXT NOT NULL,
+  enabled BOOLEAN NOT NULL,
+  definition TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+INSERT INTO pairs (id, name, enabled, definition, created_at, updated_at)
+  SELECT 'default', 'default', TRUE, '{}', coalesce(min(applied_at), 0), coalesce(min(applied_at), 0)
+  FROM migrations;`;
 
 export const migrations: readonly Migration[] = [
   {
@@ -182,5 +202,295 @@ CREATE TABLE created_companies (
 CREATE INDEX created_companies_at ON created_companies (at);
 `,
     ),
+  },
+  {
+    id: 6,
+    name: 'connection pairs: the pair registry, and every row owned by a pair (default for the rows before)',
+    // SQLite cannot change a primary key in place: each table is rebuilt (created anew, its rows copied
+    // under 'default', the old one dropped, the new one renamed, its indexes created again).
+    sqlite: `
+${MIGRATION_6_PAIRS}
+
+CREATE TABLE links_v6 (
+  pair TEXT NOT NULL,
+  hs_contact_id TEXT NOT NULL,
+  sf_id TEXT NOT NULL,
+  sf_object TEXT NOT NULL,
+  snapshot TEXT NOT NULL,
+  last_synced_at BIGINT NOT NULL,
+  PRIMARY KEY (pair, hs_contact_id),
+  UNIQUE (pair, sf_id)
+);
+INSERT INTO links_v6 (pair, hs_contact_id, sf_id, sf_object, snapshot, last_synced_at)
+  SELECT 'default', hs_contact_id, sf_id, sf_object, snapshot, last_synced_at FROM links;
+DROP TABLE links;
+ALTER TABLE links_v6 RENAME TO links;
+
+CREATE TABLE ended_links_v6 (
+  pair TEXT NOT NULL,
+  sf_id TEXT NOT NULL,
+  hs_contact_id TEXT NOT NULL,
+  why TEXT NOT NULL,
+  ended_at BIGINT NOT NULL,
+  PRIMARY KEY (pair, sf_id)
+);
+INSERT INTO ended_links_v6 (pair, sf_id, hs_contact_id, why, ended_at)
+  SELECT 'default', sf_id, hs_contact_id, why, ended_at FROM ended_links;
+DROP TABLE ended_links;
+ALTER TABLE ended_links_v6 RENAME TO ended_links;
+
+CREATE TABLE cursors_v6 (
+  pair TEXT NOT NULL,
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (pair, name)
+);
+INSERT INTO cursors_v6 (pair, name, value) SELECT 'default', name, value FROM cursors;
+DROP TABLE cursors;
+ALTER TABLE cursors_v6 RENAME TO cursors;
+
+CREATE TABLE settings_v6 (
+  pair TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (pair, key)
+);
+INSERT INTO settings_v6 (pair, key, value) SELECT 'default', key, value FROM settings;
+DROP TABLE settings;
+ALTER TABLE settings_v6 RENAME TO settings;
+
+CREATE TABLE mappings_v6 (
+  pair TEXT NOT NULL PRIMARY KEY,
+  value TEXT NOT NULL
+);
+INSERT INTO mappings_v6 (pair, value) SELECT 'default', value FROM mappings WHERE id = 1;
+DROP TABLE mappings;
+ALTER TABLE mappings_v6 RENAME TO mappings;
+
+CREATE TABLE errors_v6 (
+  pair TEXT NOT NULL,
+  record TEXT NOT NULL,
+  direction TEXT NOT NULL,
+  code TEXT NOT NULL,
+  email TEXT,
+  category TEXT NOT NULL,
+  message TEXT NOT NULL,
+  fix TEXT NOT NULL,
+  first_seen BIGINT NOT NULL,
+  last_seen BIGINT NOT NULL,
+  attempts INTEGER NOT NULL,
+  next_attempt BIGINT NOT NULL,
+  PRIMARY KEY (pair, record, direction, code)
+);
+INSERT INTO errors_v6 (pair, record, direction, code, email, category, message, fix, first_seen,
+    last_seen, attempts, next_attempt)
+  SELECT 'default', record, direction, code, email, category, message, fix, first_seen, last_seen,
+    attempts, next_attempt
+  FROM errors;
+DROP TABLE errors;
+ALTER TABLE errors_v6 RENAME TO errors;
+CREATE INDEX errors_category ON errors (pair, category);
+CREATE INDEX errors_next_attempt ON errors (pair, next_attempt);
+
+CREATE TABLE audit_v6 (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  pair TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  run_id TEXT NOT NULL,
+  record TEXT NOT NULL,
+  system TEXT NOT NULL,
+  field TEXT NOT NULL,
+  old_value TEXT,
+  new_value TEXT,
+  why TEXT NOT NULL
+);
+INSERT INTO audit_v6 (id, pair, at, run_id, record, system, field, old_value, new_value, why)
+  SELECT id, 'default', at, run_id, record, system, field, old_value, new_value, why FROM audit;
+DROP TABLE audit;
+ALTER TABLE audit_v6 RENAME TO audit;
+CREATE INDEX audit_record ON audit (pair, record, at DESC, id DESC);
+
+CREATE TABLE api_calls_v6 (
+  pair TEXT NOT NULL,
+  system TEXT NOT NULL,
+  minute BIGINT NOT NULL,
+  calls INTEGER NOT NULL,
+  PRIMARY KEY (pair, system, minute)
+);
+INSERT INTO api_calls_v6 (pair, system, minute, calls) SELECT 'default', system, minute, calls FROM api_calls;
+DROP TABLE api_calls;
+ALTER TABLE api_calls_v6 RENAME TO api_calls;
+
+CREATE TABLE explanations_v6 (
+  pair TEXT NOT NULL,
+  key TEXT NOT NULL,
+  hs_contact_id TEXT,
+  sf_id TEXT,
+  email TEXT,
+  email_key TEXT,
+  at BIGINT NOT NULL,
+  outcome TEXT NOT NULL,
+  why TEXT NOT NULL,
+  fields TEXT NOT NULL,
+  PRIMARY KEY (pair, key)
+);
+INSERT INTO explanations_v6 (pair, key, hs_contact_id, sf_id, email, email_key, at, outcome, why, fields)
+  SELECT 'default', key, hs_contact_id, sf_id, email, email_key, at, outcome, why, fields FROM explanations;
+DROP TABLE explanations;
+ALTER TABLE explanations_v6 RENAME TO explanations;
+CREATE INDEX explanations_email_key ON explanations (pair, email_key, at DESC);
+
+CREATE TABLE leases_v6 (
+  pair TEXT NOT NULL,
+  name TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  command TEXT NOT NULL,
+  epoch BIGINT NOT NULL,
+  acquired_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  PRIMARY KEY (pair, name)
+);
+INSERT INTO leases_v6 (pair, name, owner, host, pid, command, epoch, acquired_at, expires_at)
+  SELECT 'default', name, owner, host, pid, command, epoch, acquired_at, expires_at FROM leases;
+DROP TABLE leases;
+ALTER TABLE leases_v6 RENAME TO leases;
+
+CREATE TABLE create_intents_v6 (
+  pair TEXT NOT NULL,
+  target TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  PRIMARY KEY (pair, target)
+);
+INSERT INTO create_intents_v6 (pair, target, owner, at) SELECT 'default', target, owner, at FROM create_intents;
+DROP TABLE create_intents;
+ALTER TABLE create_intents_v6 RENAME TO create_intents;
+
+CREATE TABLE webhook_inbox_v6 (
+  pair TEXT NOT NULL,
+  hs_contact_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  received_at BIGINT NOT NULL,
+  PRIMARY KEY (pair, hs_contact_id, kind)
+);
+INSERT INTO webhook_inbox_v6 (pair, hs_contact_id, kind, received_at)
+  SELECT 'default', hs_contact_id, kind, received_at FROM webhook_inbox;
+DROP TABLE webhook_inbox;
+ALTER TABLE webhook_inbox_v6 RENAME TO webhook_inbox;
+
+CREATE TABLE webhook_signatures_v6 (
+  pair TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  stale_after BIGINT NOT NULL,
+  PRIMARY KEY (pair, signature)
+);
+INSERT INTO webhook_signatures_v6 (pair, signature, stale_after)
+  SELECT 'default', signature, stale_after FROM webhook_signatures;
+DROP TABLE webhook_signatures;
+ALTER TABLE webhook_signatures_v6 RENAME TO webhook_signatures;
+CREATE INDEX webhook_signatures_stale ON webhook_signatures (pair, stale_after);
+
+CREATE TABLE created_companies_v6 (
+  pair TEXT NOT NULL,
+  sf_account_id TEXT NOT NULL,
+  hs_company_id TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  PRIMARY KEY (pair, sf_account_id)
+);
+INSERT INTO created_companies_v6 (pair, sf_account_id, hs_company_id, at)
+  SELECT 'default', sf_account_id, hs_company_id, at FROM created_companies;
+DROP TABLE created_companies;
+ALTER TABLE created_companies_v6 RENAME TO created_companies;
+CREATE INDEX created_companies_at ON created_companies (pair, at);
+`,
+    // PostgreSQL adds the column with a default (existing rows get 'default'), drops the default, and
+    // keys the table again (the constraints are named as migrations 1-5 had them named).
+    postgres: `
+${MIGRATION_6_PAIRS}
+
+ALTER TABLE links ADD COLUMN pair TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE links ALTER COLUMN pair DROP DEFAULT;
+ALTER TABLE links DROP CONSTRAINT links_pkey, DROP CONSTRAINT links_sf_id_key;
+ALTER TABLE links ADD CONSTRAINT links_pkey PRIMARY KEY (pair, hs_contact_id),
+  ADD CONSTRAINT links_pair_sf_id_key UNIQUE (pair, sf_id);
+
+ALTER TABLE ended_links ADD COLUMN pair TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE ended_links ALTER COLUMN pair DROP DEFAULT;
+ALTER TABLE ended_links DROP CONSTRAINT ended_links_pkey;
+ALTER TABLE ended_links ADD CONSTRAINT ended_links_pkey PRIMARY KEY (pair, sf_id);
+
+ALTER TABLE cursors ADD COLUMN pair TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE cursors ALTER COLUMN pair DROP DEFAULT;
+ALTER TABLE cursors DROP CONSTRAINT cursors_pkey;
+ALTER TABLE cursors ADD CONSTRAINT cursors_pkey PRIMARY KEY (pair, name);
+
+ALTER TABLE settings ADD COLUMN pair TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE settings ALTER COLUMN pair DROP DEFAULT;
+ALTER TABLE settings DROP CONSTRAINT settings_pkey;
+ALTER TABLE settings ADD CONSTRAINT settings_pkey PRIMARY KEY (pair, key);
+
+-- One mappings row per pair: the pair is the key (the old key, id = 1, and its check go with its column).
+ALTER TABLE mappings ADD COLUMN pair TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE mappings ALTER COLUMN pair DROP DEFAULT;
+ALTER TABLE mappings DROP COLUMN id;
+ALTER TABLE mappings ADD CONSTRAINT mappings_pkey PRIMARY KEY (pair);
+
+ALTER TABLE errors ADD COLUMN pair TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE errors ALTER COLUMN pair DROP DEFAULT;
+ALTER TABLE errors DROP CONSTRAINT errors_pkey;
+ALTER TABLE errors ADD CONSTRAINT errors_pkey PRIMARY KEY (pair, record, direction, code);
+DROP INDEX errors_category;
+DROP INDEX errors_next_attempt;
+CREATE INDEX errors_category ON errors (pair, category);
+CREATE INDEX errors_next_attempt ON errors (pair, next_attempt);
+
+ALTER TABLE audit ADD COLUMN pair TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE audit ALTER COLUMN pair DROP DEFAULT;
+DROP INDEX audit_record;
+CREATE INDEX audit_record ON audit (pair, record, at DESC, id DESC);
+
+ALTER TABLE api_calls ADD COLUMN pair TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE api_calls ALTER COLUMN pair DROP DEFAULT;
+ALTER TABLE api_calls DROP CONSTRAINT api_calls_pkey;
+ALTER TABLE api_calls ADD CONSTRAINT api_calls_pkey PRIMARY KEY (pair, system, minute);
+
+ALTER TABLE explanations ADD COLUMN pair TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE explanations ALTER COLUMN pair DROP DEFAULT;
+ALTER TABLE explanations DROP CONSTRAINT explanations_pkey;
+ALTER TABLE explanations ADD CONSTRAINT explanations_pkey PRIMARY KEY (pair, key);
+DROP INDEX explanations_email_key;
+CREATE INDEX explanations_email_key ON explanations (pair, email_key, at DESC);
+
+ALTER TABLE leases ADD COLUMN pair TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE leases ALTER COLUMN pair DROP DEFAULT;
+ALTER TABLE leases DROP CONSTRAINT leases_pkey;
+ALTER TABLE leases ADD CONSTRAINT leases_pkey PRIMARY KEY (pair, name);
+
+ALTER TABLE create_intents ADD COLUMN pair TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE create_intents ALTER COLUMN pair DROP DEFAULT;
+ALTER TABLE create_intents DROP CONSTRAINT create_intents_pkey;
+ALTER TABLE create_intents ADD CONSTRAINT create_intents_pkey PRIMARY KEY (pair, target);
+
+ALTER TABLE webhook_inbox ADD COLUMN pair TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE webhook_inbox ALTER COLUMN pair DROP DEFAULT;
+ALTER TABLE webhook_inbox DROP CONSTRAINT webhook_inbox_pkey;
+ALTER TABLE webhook_inbox ADD CONSTRAINT webhook_inbox_pkey PRIMARY KEY (pair, hs_contact_id, kind);
+
+ALTER TABLE webhook_signatures ADD COLUMN pair TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE webhook_signatures ALTER COLUMN pair DROP DEFAULT;
+ALTER TABLE webhook_signatures DROP CONSTRAINT webhook_signatures_pkey;
+ALTER TABLE webhook_signatures ADD CONSTRAINT webhook_signatures_pkey PRIMARY KEY (pair, signature);
+DROP INDEX webhook_signatures_stale;
+CREATE INDEX webhook_signatures_stale ON webhook_signatures (pair, stale_after);
+
+ALTER TABLE created_companies ADD COLUMN pair TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE created_companies ALTER COLUMN pair DROP DEFAULT;
+ALTER TABLE created_companies DROP CONSTRAINT created_companies_pkey;
+ALTER TABLE created_companies ADD CONSTRAINT created_companies_pkey PRIMARY KEY (pair, sf_account_id);
+DROP INDEX created_companies_at;
+CREATE INDEX created_companies_at ON created_companies (pair, at);
+`,
   },
 ];

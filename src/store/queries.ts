@@ -3,6 +3,11 @@
  * (`both((d) => …)`, `dialect.ts`). A query takes the port's arguments and gives a `Statement`: its
  * text and the values it binds, in order. The adapters only prepare and run these (each in its own
  * way: better-sqlite3 or `pg`) and map the rows they return with `rows.ts`.
+ *
+ * Pairs: every statement but the migrations' and the pair registry's reads or writes the rows of one
+ * connection pair. A statement does not take the pair as an argument: where it binds the pair, its
+ * values hold the marker `PAIR`, which the adapter running it replaces with the pair it is bound to
+ * (`bindPair`, in one place per adapter). A statement without the marker is store-wide.
  */
 import { emailKey } from '../core/matching.ts';
 import type { Mapping } from '../core/model.ts';
@@ -10,9 +15,17 @@ import { hsKey } from '../core/records.ts';
 import type { Link, System } from '../core/records.ts';
 import { both, type Dialect } from './dialect.ts';
 import type { Migration } from './migrations.ts';
-import type { DbAudit, DbError, DbExplanation, DbInt, DbLease, DbLink, DbValue } from './rows.ts';
+import type { DbAudit, DbError, DbExplanation, DbInt, DbLease, DbLink, DbPair, DbValue } from './rows.ts';
 import { explanationKey } from './rows.ts';
-import type { AuditEntry, ErrorEntry, Explanation, Fence, LeaseHolder, StateStore } from './state-store.ts';
+import type {
+  AuditEntry,
+  ErrorEntry,
+  Explanation,
+  Fence,
+  LeaseHolder,
+  PairRecord,
+  StateStore,
+} from './state-store.ts';
 
 /** A statement ready to run: its text, the values it binds (in order) and, as a type only, its rows. */
 export interface Statement<R = unknown> {
@@ -21,6 +34,45 @@ export interface Statement<R = unknown> {
   /** Never set: the type of the rows the statement returns. */
   readonly row?: R;
 }
+
+/**
+ * Stands, among a statement's values, for the pair the store running it is bound to: the adapter
+ * replaces it (`bindPair`) before the driver sees it (a driver refuses a symbol, so none slips through).
+ */
+export const PAIR: unique symbol = Symbol('pair');
+
+/**
+ * A statement's values with `PAIR` replaced by `pair`. `pair` is null where a store-wide statement
+ * runs (migrations, the pair registry): a pair-scoped one there is a bug, and throws.
+ */
+export function bindPair(values: readonly unknown[], pair: string | null): unknown[] {
+  return values.map((value) => {
+    if (value !== PAIR) return value;
+    if (pair === null) throw new Error('a pair-scoped statement was run as a store-wide one');
+    return pair;
+  });
+}
+
+/**
+ * The tables whose rows belong to a pair (migration 6 gave each a `pair` column): what `removePair`
+ * deletes from. A migration that adds such a table adds it here (a test checks the schema against it).
+ */
+export const PAIR_TABLES = [
+  'links',
+  'ended_links',
+  'cursors',
+  'settings',
+  'mappings',
+  'errors',
+  'audit',
+  'api_calls',
+  'explanations',
+  'leases',
+  'create_intents',
+  'webhook_inbox',
+  'webhook_signatures',
+  'created_companies',
+] as const;
 
 type ErrorsFilter = NonNullable<Parameters<StateStore['errors']>[0]>;
 type KeptErrors = NonNullable<Parameters<StateStore['clearErrors']>[1]>;
@@ -44,30 +96,63 @@ const AUDIT_FIELDS = [
 ] as const satisfies readonly (keyof AuditEntry)[];
 
 /**
+ * The placeholders of one statement: `p()` gives the next value's, `pair()` the next one that binds the
+ * store's pair; `values` then puts the values given for the `p()`s in order, and `PAIR` at the `pair()`s.
+ */
+function placeholdersIn(d: Dialect): {
+  readonly p: () => string;
+  readonly pair: () => string;
+  readonly values: (given: readonly unknown[]) => unknown[];
+} {
+  const next = d.placeholders();
+  const isPair: boolean[] = [];
+  const placeholder = (pair: boolean) => () => {
+    isPair.push(pair);
+    return next();
+  };
+  return {
+    p: placeholder(false),
+    pair: placeholder(true),
+    values: (given) => {
+      let i = 0;
+      const values = isPair.map((pair) => (pair ? PAIR : given[i++]));
+      if (i !== given.length)
+        throw new Error(`a statement bound ${given.length} values for ${i} placeholders`);
+      return values;
+    },
+  };
+}
+
+/**
  * Queries whose text is fixed: written once per dialect at load, their values bound on each call —
- * by `bind`, or else the arguments as given.
+ * by `bind`, or else the arguments as given — with the store's pair at each `pair()` placeholder.
  */
 const fixedIn =
   (d: Dialect) =>
   <A extends readonly unknown[], R = unknown>(
-    write: (p: () => string) => string,
+    write: (p: () => string, pair: () => string) => string,
     bind: (...args: A) => readonly unknown[] = (...args) => args,
   ): ((...args: A) => Statement<R>) => {
-    const text = write(d.placeholders());
-    return (...args) => ({ text, values: bind(...args) });
+    const placeholders = placeholdersIn(d);
+    const text = write(placeholders.p, placeholders.pair);
+    return (...args) => ({ text, values: placeholders.values(bind(...args)) });
   };
 
 /** `(p, p, …)`: `count` placeholders, for a row of values. */
 const tuple = (p: () => string, count: number): string =>
   `(${Array.from({ length: count }, () => p()).join(', ')})`;
 
+/** `(pair, p, p, …)`: the store's pair and `count` placeholders, for a row of a pair's table. */
+const pairTuple = (pair: () => string, p: () => string, count: number): string =>
+  `(${[pair(), ...Array.from({ length: count }, () => p())].join(', ')})`;
+
 /**
  * The WHERE clause of an errors query with only the filters given, so that a lookup by record uses the
  * table's key (an `? IS NULL OR …` form scans the whole table on every call).
  */
 function errorsWhere(d: Dialect, filter: ErrorsFilter): Statement<DbError<DbInt>> {
-  const p = d.placeholders();
-  const conditions: string[] = [];
+  const { p, pair, values: bound } = placeholdersIn(d);
+  const conditions: string[] = [`pair = ${pair()}`];
   const values: unknown[] = [];
   if (filter.category !== undefined) {
     conditions.push(`category = ${p()}`);
@@ -81,29 +166,41 @@ function errorsWhere(d: Dialect, filter: ErrorsFilter): Statement<DbError<DbInt>
     conditions.push(d.inList('record', p()));
     values.push(d.list(filter.records));
   }
-  const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
-  return { text: `SELECT * FROM errors ${where} ORDER BY last_seen DESC, record, direction, code`, values };
+  return {
+    text: `SELECT * FROM errors WHERE ${conditions.join(' AND ')}
+      ORDER BY last_seen DESC, record, direction, code`,
+    values: bound(values),
+  };
 }
 
 export const queries = both((d) => {
   const fixed = fixedIn(d);
   const upsertSetting = fixed<[key: string, json: string]>(
-    (p) =>
-      `INSERT INTO settings (key, value) VALUES (${p()}, ${p()})
-       ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+    (p, pair) =>
+      `INSERT INTO settings (pair, key, value) VALUES ${pairTuple(pair, p, 2)}
+       ON CONFLICT (pair, key) DO UPDATE SET value = excluded.value`,
   );
-  const deleteSetting = fixed<[key: string]>((p) => `DELETE FROM settings WHERE key = ${p()}`);
+  const deleteSetting = fixed<[key: string]>(
+    (p, pair) => `DELETE FROM settings WHERE pair = ${pair()} AND key = ${p()}`,
+  );
   const explanationByEmail = fixed<[email: string], DbExplanation<DbInt>>(
-    (p) => `SELECT * FROM explanations WHERE email_key = ${p()} ORDER BY at DESC LIMIT 1`,
+    (p, pair) =>
+      `SELECT * FROM explanations WHERE pair = ${pair()} AND email_key = ${p()} ORDER BY at DESC LIMIT 1`,
     (email) => [emailKey(email)],
   );
   const explanationByContact = fixed<[hsContactId: string], DbExplanation<DbInt>>(
-    (p) => `SELECT * FROM explanations WHERE key = ${p()}`,
+    (p, pair) => `SELECT * FROM explanations WHERE pair = ${pair()} AND key = ${p()}`,
     (hsContactId) => [hsKey(hsContactId)],
   );
 
+  /** A named pair's rows (store-wide statements: the pair is an argument, not the store's own). */
+  const deletePairRows = PAIR_TABLES.map((table) =>
+    fixed<[id: string]>((p) => `DELETE FROM ${table} WHERE pair = ${p()}`),
+  );
+  const deletePair = fixed<[id: string]>((p) => `DELETE FROM pairs WHERE id = ${p()}`);
+
   return {
-    // Migrations bookkeeping (the schema itself is in `migrations.ts`).
+    // Migrations bookkeeping (the schema itself is in `migrations.ts`): store-wide.
     appliedMigrations: fixed<[], { id: number }>(() => 'SELECT id FROM migrations'),
     migrationApplied: fixed<[id: number], { applied: number }>(
       (p) => `SELECT 1 AS applied FROM migrations WHERE id = ${p()}`,
@@ -113,31 +210,48 @@ export const queries = both((d) => {
       (migration, at) => [migration.id, migration.name, at],
     ),
 
+    // The pair registry: store-wide.
+    pairs: fixed<[], DbPair<DbInt>>(
+      () => 'SELECT id, name, enabled, definition, created_at, updated_at FROM pairs ORDER BY id',
+    ),
+    savePair: fixed<[record: PairRecord]>(
+      (p) =>
+        `INSERT INTO pairs (id, name, enabled, definition, created_at, updated_at) VALUES ${tuple(p, 6)}
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, enabled = excluded.enabled,
+           definition = excluded.definition, created_at = excluded.created_at,
+           updated_at = excluded.updated_at`,
+      (r) => [r.id, r.name, d.boolean(r.enabled), JSON.stringify(r.definition), r.createdAt, r.updatedAt],
+    ),
+    /** What removing the pair `id` runs, in one transaction: its rows in every table, then its entry. */
+    removePair: (id: string): Statement[] => [...deletePairRows.map((rows) => rows(id)), deletePair(id)],
+
     // Links.
     linkByHubSpotId: fixed<[hsContactId: string], DbLink<DbInt>>(
-      (p) => `SELECT ${LINK_COLUMNS} FROM links WHERE hs_contact_id = ${p()}`,
+      (p, pair) => `SELECT ${LINK_COLUMNS} FROM links WHERE pair = ${pair()} AND hs_contact_id = ${p()}`,
     ),
     linkBySalesforceId: fixed<[sfId: string], DbLink<DbInt>>(
-      (p) => `SELECT ${LINK_COLUMNS} FROM links WHERE sf_id = ${p()}`,
+      (p, pair) => `SELECT ${LINK_COLUMNS} FROM links WHERE pair = ${pair()} AND sf_id = ${p()}`,
     ),
     linksByHubSpotIds: fixed<[ids: readonly string[]], DbLink<DbInt>>(
-      (p) => `SELECT ${LINK_COLUMNS} FROM links WHERE ${d.inList('hs_contact_id', p())}`,
+      (p, pair) =>
+        `SELECT ${LINK_COLUMNS} FROM links WHERE pair = ${pair()} AND ${d.inList('hs_contact_id', p())}`,
       (ids) => [d.list(ids)],
     ),
     linksBySalesforceIds: fixed<[ids: readonly string[]], DbLink<DbInt>>(
-      (p) => `SELECT ${LINK_COLUMNS} FROM links WHERE ${d.inList('sf_id', p())}`,
+      (p, pair) => `SELECT ${LINK_COLUMNS} FROM links WHERE pair = ${pair()} AND ${d.inList('sf_id', p())}`,
       (ids) => [d.list(ids)],
     ),
     /** The Salesforce id moves with the link: whichever other contact held it loses its link. */
     freeSalesforceId: fixed<[link: Link]>(
-      (p) => `DELETE FROM links WHERE sf_id = ${p()} AND hs_contact_id <> ${p()}`,
+      (p, pair) => `DELETE FROM links WHERE pair = ${pair()} AND sf_id = ${p()} AND hs_contact_id <> ${p()}`,
       (link) => [link.sfId, link.hsContactId],
     ),
     saveLink: fixed<[link: Link]>(
-      (p) =>
-        `INSERT INTO links (${LINK_COLUMNS}) VALUES ${tuple(p, 5)}
-         ON CONFLICT (hs_contact_id) DO UPDATE SET sf_id = excluded.sf_id, sf_object = excluded.sf_object,
-           snapshot = excluded.snapshot, last_synced_at = excluded.last_synced_at`,
+      (p, pair) =>
+        `INSERT INTO links (pair, ${LINK_COLUMNS}) VALUES ${pairTuple(pair, p, 5)}
+         ON CONFLICT (pair, hs_contact_id) DO UPDATE SET sf_id = excluded.sf_id,
+           sf_object = excluded.sf_object, snapshot = excluded.snapshot,
+           last_synced_at = excluded.last_synced_at`,
       (link) => [
         link.hsContactId,
         link.sfId,
@@ -147,33 +261,38 @@ export const queries = both((d) => {
       ],
     ),
     deleteLink: fixed<[hsContactId: string], { sf_id: string }>(
-      (p) => `DELETE FROM links WHERE hs_contact_id = ${p()} RETURNING sf_id`,
+      (p, pair) => `DELETE FROM links WHERE pair = ${pair()} AND hs_contact_id = ${p()} RETURNING sf_id`,
     ),
     saveEndedLink: fixed<[sfId: string, hsContactId: string, why: string, at: number]>(
-      (p) =>
-        `INSERT INTO ended_links (sf_id, hs_contact_id, why, ended_at) VALUES ${tuple(p, 4)}
-         ON CONFLICT (sf_id) DO UPDATE SET hs_contact_id = excluded.hs_contact_id, why = excluded.why,
+      (p, pair) =>
+        `INSERT INTO ended_links (pair, sf_id, hs_contact_id, why, ended_at) VALUES ${pairTuple(pair, p, 4)}
+         ON CONFLICT (pair, sf_id) DO UPDATE SET hs_contact_id = excluded.hs_contact_id, why = excluded.why,
            ended_at = excluded.ended_at`,
     ),
     endedLinkWhy: fixed<[sfId: string], { why: string }>(
-      (p) => `SELECT why FROM ended_links WHERE sf_id = ${p()}`,
+      (p, pair) => `SELECT why FROM ended_links WHERE pair = ${pair()} AND sf_id = ${p()}`,
     ),
-    countLinks: fixed<[], { n: DbInt }>(() => 'SELECT count(*) AS n FROM links'),
+    countLinks: fixed<[], { n: DbInt }>(
+      (_, pair) => `SELECT count(*) AS n FROM links WHERE pair = ${pair()}`,
+    ),
     linkedContactIds: fixed<[after: string, limit: number], { hs_contact_id: string }>(
-      (p) =>
-        `SELECT hs_contact_id FROM links WHERE hs_contact_id > ${p()} ORDER BY hs_contact_id LIMIT ${p()}`,
+      (p, pair) =>
+        `SELECT hs_contact_id FROM links WHERE pair = ${pair()} AND hs_contact_id > ${p()}
+         ORDER BY hs_contact_id LIMIT ${p()}`,
     ),
 
     // Cursors, settings and mappings.
     cursor: fixed<[name: string], Pick<DbValue, 'value'>>(
-      (p) => `SELECT value FROM cursors WHERE name = ${p()}`,
+      (p, pair) => `SELECT value FROM cursors WHERE pair = ${pair()} AND name = ${p()}`,
     ),
     setCursor: fixed<[name: string, value: string]>(
-      (p) =>
-        `INSERT INTO cursors (name, value) VALUES (${p()}, ${p()})
-         ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
+      (p, pair) =>
+        `INSERT INTO cursors (pair, name, value) VALUES ${pairTuple(pair, p, 2)}
+         ON CONFLICT (pair, name) DO UPDATE SET value = excluded.value`,
     ),
-    settings: fixed<[], DbValue>(() => 'SELECT key, value FROM settings ORDER BY key'),
+    settings: fixed<[], DbValue>(
+      (_, pair) => `SELECT key, value FROM settings WHERE pair = ${pair()} ORDER BY key`,
+    ),
 
     // Leases.
     /**
@@ -190,11 +309,11 @@ export const queries = both((d) => {
       ],
       DbLease<DbInt>
     >(
-      (p) =>
-        `INSERT INTO leases (name, owner, host, pid, command, epoch, acquired_at, expires_at)
-         VALUES (${p()}, ${p()}, ${p()}, ${p()}, ${p()}, 1, ${p()}, ${p()})
-         ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, host = excluded.host, pid = excluded.pid,
-           command = excluded.command,
+      (p, pair) =>
+        `INSERT INTO leases (pair, name, owner, host, pid, command, epoch, acquired_at, expires_at)
+         VALUES (${pair()}, ${p()}, ${p()}, ${p()}, ${p()}, ${p()}, 1, ${p()}, ${p()})
+         ON CONFLICT (pair, name) DO UPDATE SET owner = excluded.owner, host = excluded.host,
+           pid = excluded.pid, command = excluded.command,
            epoch = CASE WHEN leases.owner = excluded.owner THEN leases.epoch ELSE leases.epoch + 1 END,
            acquired_at = CASE WHEN leases.owner = excluded.owner THEN leases.acquired_at
              ELSE excluded.acquired_at END,
@@ -215,94 +334,111 @@ export const queries = both((d) => {
         takeOver?.epoch ?? null,
       ],
     ),
-    lease: fixed<[name: string], DbLease<DbInt>>((p) => `SELECT * FROM leases WHERE name = ${p()}`),
+    lease: fixed<[name: string], DbLease<DbInt>>(
+      (p, pair) => `SELECT * FROM leases WHERE pair = ${pair()} AND name = ${p()}`,
+    ),
     renewLease: fixed<[fence: Fence, until: number], { epoch: DbInt }>(
-      (p) =>
-        `UPDATE leases SET expires_at = ${p()} WHERE name = ${p()} AND owner = ${p()} AND epoch = ${p()}
+      (p, pair) =>
+        `UPDATE leases SET expires_at = ${p()}
+         WHERE pair = ${pair()} AND name = ${p()} AND owner = ${p()} AND epoch = ${p()}
          RETURNING epoch`,
       (fence, until) => [until, fence.lease, fence.owner, fence.epoch],
     ),
     releaseLease: fixed<[fence: Fence]>(
-      (p) => `UPDATE leases SET expires_at = 0 WHERE name = ${p()} AND owner = ${p()} AND epoch = ${p()}`,
+      (p, pair) =>
+        `UPDATE leases SET expires_at = 0
+         WHERE pair = ${pair()} AND name = ${p()} AND owner = ${p()} AND epoch = ${p()}`,
       (fence) => [fence.lease, fence.owner, fence.epoch],
     ),
     // The create guard.
     createIntent: fixed<[target: string], { owner: string; at: DbInt }>(
-      (p) => `SELECT owner, at FROM create_intents WHERE target = ${p()} ${d.forUpdate}`,
+      (p, pair) =>
+        `SELECT owner, at FROM create_intents WHERE pair = ${pair()} AND target = ${p()} ${d.forUpdate}`,
     ),
     /** Claims the target unless another owner's intent is fresh: returns the row only when claimed. */
     claimCreate: fixed<[target: string, owner: string, at: number, freshSince: number], { owner: string }>(
-      (p) =>
-        `INSERT INTO create_intents (target, owner, at) VALUES (${p()}, ${p()}, ${p()})
-         ON CONFLICT (target) DO UPDATE SET owner = excluded.owner, at = excluded.at
+      (p, pair) =>
+        `INSERT INTO create_intents (pair, target, owner, at) VALUES ${pairTuple(pair, p, 3)}
+         ON CONFLICT (pair, target) DO UPDATE SET owner = excluded.owner, at = excluded.at
          WHERE create_intents.owner = excluded.owner OR create_intents.at < ${p()}
          RETURNING owner`,
     ),
     releaseCreates: fixed<[targets: readonly string[], owner: string]>(
-      (p) => `DELETE FROM create_intents WHERE ${d.inList('target', p())} AND owner = ${p()}`,
+      (p, pair) =>
+        `DELETE FROM create_intents WHERE pair = ${pair()} AND ${d.inList('target', p())} AND owner = ${p()}`,
       (targets, owner) => [d.list(targets), owner],
     ),
     // Created companies.
-    forgetCreatedCompanies: fixed<[before: number]>((p) => `DELETE FROM created_companies WHERE at < ${p()}`),
+    forgetCreatedCompanies: fixed<[before: number]>(
+      (p, pair) => `DELETE FROM created_companies WHERE pair = ${pair()} AND at < ${p()}`,
+    ),
     rememberCreatedCompany: fixed<[accountId: string, companyId: string, at: number]>(
-      (p) =>
-        `INSERT INTO created_companies (sf_account_id, hs_company_id, at) VALUES ${tuple(p, 3)}
-         ON CONFLICT (sf_account_id) DO UPDATE SET hs_company_id = excluded.hs_company_id, at = excluded.at`,
+      (p, pair) =>
+        `INSERT INTO created_companies (pair, sf_account_id, hs_company_id, at) VALUES ${pairTuple(pair, p, 3)}
+         ON CONFLICT (pair, sf_account_id) DO UPDATE SET hs_company_id = excluded.hs_company_id,
+           at = excluded.at`,
     ),
     createdCompanies: fixed<
       [accountIds: readonly string[], since: number],
       { sf_account_id: string; hs_company_id: string }
     >(
-      (p) =>
+      (p, pair) =>
         `SELECT sf_account_id, hs_company_id FROM created_companies
-         WHERE ${d.inList('sf_account_id', p())} AND at >= ${p()}`,
+         WHERE pair = ${pair()} AND ${d.inList('sf_account_id', p())} AND at >= ${p()}`,
       (accountIds, since) => [d.list(accountIds), since],
     ),
     // Webhook intake.
     addToInbox: fixed<[id: string, kind: 'changed' | 'deleted', at: number]>(
-      (p) =>
-        `INSERT INTO webhook_inbox (hs_contact_id, kind, received_at) VALUES ${tuple(p, 3)}
-         ON CONFLICT (hs_contact_id, kind) DO NOTHING`,
+      (p, pair) =>
+        `INSERT INTO webhook_inbox (pair, hs_contact_id, kind, received_at) VALUES ${pairTuple(pair, p, 3)}
+         ON CONFLICT (pair, hs_contact_id, kind) DO NOTHING`,
     ),
     inbox: fixed<[], { hs_contact_id: string; kind: string }>(
-      () => 'SELECT hs_contact_id, kind FROM webhook_inbox ORDER BY received_at, hs_contact_id',
+      (_, pair) =>
+        `SELECT hs_contact_id, kind FROM webhook_inbox WHERE pair = ${pair()}
+         ORDER BY received_at, hs_contact_id`,
     ),
     removeFromInbox: fixed<[ids: readonly string[], kind: 'changed' | 'deleted']>(
-      (p) => `DELETE FROM webhook_inbox WHERE ${d.inList('hs_contact_id', p())} AND kind = ${p()}`,
+      (p, pair) =>
+        `DELETE FROM webhook_inbox
+         WHERE pair = ${pair()} AND ${d.inList('hs_contact_id', p())} AND kind = ${p()}`,
       (ids, kind) => [d.list(ids), kind],
     ),
     forgetStaleSignatures: fixed<[now: number]>(
-      (p) => `DELETE FROM webhook_signatures WHERE stale_after <= ${p()}`,
+      (p, pair) => `DELETE FROM webhook_signatures WHERE pair = ${pair()} AND stale_after <= ${p()}`,
     ),
     rememberSignature: fixed<[signature: string, staleAfter: number], { signature: string }>(
-      (p) =>
-        `INSERT INTO webhook_signatures (signature, stale_after) VALUES (${p()}, ${p()})
-         ON CONFLICT (signature) DO NOTHING RETURNING signature`,
+      (p, pair) =>
+        `INSERT INTO webhook_signatures (pair, signature, stale_after) VALUES ${pairTuple(pair, p, 2)}
+         ON CONFLICT (pair, signature) DO NOTHING RETURNING signature`,
     ),
     /** In a write transaction, before a fenced write: the lease row, locked, when the fence still holds. */
     fenceHolds: fixed<[fence: Fence], { epoch: DbInt }>(
-      (p) =>
-        `SELECT epoch FROM leases WHERE name = ${p()} AND owner = ${p()} AND epoch = ${p()} ${d.forUpdate}`,
+      (p, pair) =>
+        `SELECT epoch FROM leases
+         WHERE pair = ${pair()} AND name = ${p()} AND owner = ${p()} AND epoch = ${p()} ${d.forUpdate}`,
       (fence) => [fence.lease, fence.owner, fence.epoch],
     ),
     /** `undefined` has no JSON form: it removes the setting (its default then applies). */
     setSetting: (key: string, value: unknown): Statement =>
       value === undefined ? deleteSetting(key) : upsertSetting(key, JSON.stringify(value)),
-    mappings: fixed<[], Pick<DbValue, 'value'>>(() => 'SELECT value FROM mappings WHERE id = 1'),
+    mappings: fixed<[], Pick<DbValue, 'value'>>(
+      (_, pair) => `SELECT value FROM mappings WHERE pair = ${pair()}`,
+    ),
     saveMappings: fixed<[mappings: readonly Mapping[]]>(
-      (p) =>
-        `INSERT INTO mappings (id, value) VALUES (1, ${p()})
-         ON CONFLICT (id) DO UPDATE SET value = excluded.value`,
+      (p, pair) =>
+        `INSERT INTO mappings (pair, value) VALUES ${pairTuple(pair, p, 1)}
+         ON CONFLICT (pair) DO UPDATE SET value = excluded.value`,
       (mappings) => [JSON.stringify(mappings)],
     ),
 
     // Error log.
     recordError: fixed<[entry: Omit<ErrorEntry, 'firstSeen' | 'attempts'>], DbError<DbInt>>(
-      (p) =>
-        `INSERT INTO errors (record, direction, code, email, category, message, fix, first_seen, last_seen,
-           attempts, next_attempt)
-         VALUES (${p()}, ${p()}, ${p()}, ${p()}, ${p()}, ${p()}, ${p()}, ${p()}, ${p()}, 1, ${p()})
-         ON CONFLICT (record, direction, code) DO UPDATE SET email = excluded.email,
+      (p, pair) =>
+        `INSERT INTO errors (pair, record, direction, code, email, category, message, fix, first_seen,
+           last_seen, attempts, next_attempt)
+         VALUES (${pair()}, ${p()}, ${p()}, ${p()}, ${p()}, ${p()}, ${p()}, ${p()}, ${p()}, ${p()}, 1, ${p()})
+         ON CONFLICT (pair, record, direction, code) DO UPDATE SET email = excluded.email,
            category = excluded.category, message = excluded.message, fix = excluded.fix,
            last_seen = excluded.last_seen, attempts = errors.attempts + 1,
            next_attempt = excluded.next_attempt
@@ -321,7 +457,9 @@ export const queries = both((d) => {
       ],
     ),
     clearErrors: fixed<[record: string, keep: KeptErrors]>(
-      (p) => `DELETE FROM errors WHERE record = ${p()} AND ${d.notInList(`direction || ':' || code`, p())}`,
+      (p, pair) =>
+        `DELETE FROM errors
+         WHERE pair = ${pair()} AND record = ${p()} AND ${d.notInList(`direction || ':' || code`, p())}`,
       (record, keep) => [record, d.list(keep.map((k) => `${k.direction}:${k.code}`))],
     ),
     errors: (filter: ErrorsFilter): Statement<DbError<DbInt>> => errorsWhere(d, filter),
@@ -329,34 +467,39 @@ export const queries = both((d) => {
     // Audit log.
     /** One entry. SQLite binds no arrays: its adapter runs this for each entry, in one transaction. */
     auditEntry: fixed<[entry: AuditEntry]>(
-      (p) => `INSERT INTO audit (${AUDIT_COLUMNS}) VALUES ${tuple(p, 8)}`,
+      (p, pair) => `INSERT INTO audit (pair, ${AUDIT_COLUMNS}) VALUES ${pairTuple(pair, p, 8)}`,
       (entry) => AUDIT_FIELDS.map((field) => entry[field]),
     ),
     audit: fixed<[record: string, limit: number | undefined], DbAudit<DbInt>>(
-      (p) => `SELECT * FROM audit WHERE record = ${p()} ORDER BY at DESC, id DESC LIMIT ${p()}`,
+      (p, pair) =>
+        `SELECT * FROM audit WHERE pair = ${pair()} AND record = ${p()}
+         ORDER BY at DESC, id DESC LIMIT ${p()}`,
       (record, limit) => [record, limit ?? d.noLimit],
     ),
 
     // API usage, counted per minute.
     recordApiCalls: fixed<[system: System, calls: number, at: number]>(
-      (p) =>
-        `INSERT INTO api_calls (system, minute, calls) VALUES ${tuple(p, 3)}
-         ON CONFLICT (system, minute) DO UPDATE SET calls = api_calls.calls + excluded.calls`,
+      (p, pair) =>
+        `INSERT INTO api_calls (pair, system, minute, calls) VALUES ${pairTuple(pair, p, 3)}
+         ON CONFLICT (pair, system, minute) DO UPDATE SET calls = api_calls.calls + excluded.calls`,
       (system, calls, at) => [system, minuteOf(at), calls],
     ),
     /** The minute `since` falls in counts whole (a budget errs on the safe side). */
     apiCalls: fixed<[system: System, since: number], { n: DbInt }>(
-      (p) => `SELECT coalesce(sum(calls), 0) AS n FROM api_calls WHERE system = ${p()} AND minute >= ${p()}`,
+      (p, pair) =>
+        `SELECT coalesce(sum(calls), 0) AS n FROM api_calls
+         WHERE pair = ${pair()} AND system = ${p()} AND minute >= ${p()}`,
       (system, since) => [system, minuteOf(since)],
     ),
 
     // Explanations.
     saveExplanation: fixed<[explanation: Explanation]>(
-      (p) =>
-        `INSERT INTO explanations (key, hs_contact_id, sf_id, email, email_key, at, outcome, why, fields)
-         VALUES ${tuple(p, 9)}
-         ON CONFLICT (key) DO UPDATE SET hs_contact_id = excluded.hs_contact_id, sf_id = excluded.sf_id,
-           email = excluded.email, email_key = excluded.email_key, at = excluded.at,
+      (p, pair) =>
+        `INSERT INTO explanations (pair, key, hs_contact_id, sf_id, email, email_key, at, outcome, why,
+           fields)
+         VALUES ${pairTuple(pair, p, 9)}
+         ON CONFLICT (pair, key) DO UPDATE SET hs_contact_id = excluded.hs_contact_id,
+           sf_id = excluded.sf_id, email = excluded.email, email_key = excluded.email_key, at = excluded.at,
            outcome = excluded.outcome, why = excluded.why, fields = excluded.fields`,
       (x) => [
         explanationKey(x),
@@ -386,11 +529,11 @@ export const postgresOnly = {
   } satisfies Statement,
   /** A whole batch of audit entries in one statement, in order (no limit on the number of values). */
   appendAudit: (entries: readonly AuditEntry[]): Statement => ({
-    text: `INSERT INTO audit (${AUDIT_COLUMNS})
-       SELECT ${AUDIT_COLUMNS}
-       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-         $8::text[]) WITH ORDINALITY AS e(${AUDIT_COLUMNS}, n)
+    text: `INSERT INTO audit (pair, ${AUDIT_COLUMNS})
+       SELECT $1::text, ${AUDIT_COLUMNS}
+       FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+         $9::text[]) WITH ORDINALITY AS e(${AUDIT_COLUMNS}, n)
        ORDER BY n`,
-    values: AUDIT_FIELDS.map((field) => entries.map((entry) => entry[field])),
+    values: [PAIR, ...AUDIT_FIELDS.map((field) => entries.map((entry) => entry[field]))],
   }),
 };

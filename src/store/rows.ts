@@ -9,7 +9,14 @@
 import type { ErrorCategory } from '../core/errors.ts';
 import { emailKey } from '../core/matching.ts';
 import type { Mapping, SfPersonObject } from '../core/model.ts';
-import type { AuditEntry, ErrorEntry, Explanation, Lease, WebhookChanges } from './state-store.ts';
+import type {
+  AuditEntry,
+  ErrorEntry,
+  Explanation,
+  Lease,
+  PairRecord,
+  WebhookChanges,
+} from './state-store.ts';
 import type { FieldReport } from '../core/sync-plan.ts';
 import { emailRecordKey, hsKey, sfKey } from '../core/records.ts';
 import type { Link, Snapshot, System } from '../core/records.ts';
@@ -163,3 +170,22 @@ export function toWebhookChanges(rows: readonly { hs_contact_id: string; kind: s
 export const toCreatedCompanies = (
   rows: readonly { sf_account_id: string; hs_company_id: string }[],
 ): Map<string, string> => new Map(rows.map((row) => [row.sf_account_id, row.hs_company_id]));
+
+/** A row of the pair registry. `enabled` comes back as 1 or 0 from SQLite, a boolean from Postgres. */
+export interface DbPair<I extends DbInt = number> {
+  id: string;
+  name: string;
+  enabled: boolean | I;
+  definition: string;
+  created_at: I;
+  updated_at: I;
+}
+
+export const toPair = (row: DbPair<DbInt>): PairRecord => ({
+  id: row.id,
+  name: row.name,
+  enabled: typeof row.enabled === 'boolean' ? row.enabled : toNumber(row.enabled) !== 0,
+  definition: JSON.parse(row.definition) as Record<string, unknown>,
+  createdAt: toNumber(row.created_at),
+  updatedAt: toNumber(row.updated_at),
+});

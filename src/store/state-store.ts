@@ -7,12 +7,19 @@
  * the **snapshot** (core `Link`). A **cursor** is a named poll position. The **error log** holds failed
  * record syncs (SPEC E1) until a success clears them; the **audit log** holds every field written.
  * Rows are not domain objects: adapters map rows ⇄ these types; migrations are numbered, append-only.
+ *
+ * Everything stored belongs to one **connection pair** (core `pairs.ts`: one Salesforce org and one
+ * HubSpot portal). A store reads and writes the one pair it is bound to (`pair`): the store an opener
+ * gives is bound to `default`, and `forPair` gives a sibling bound to another, over the same connection.
+ * Only the **pair registry** (`pairs`, `savePair`, `removePair`) and the migrations are store-wide.
  */
 import type { ErrorCategory } from '../core/errors.ts';
 import type { Mapping } from '../core/model.ts';
 import type { FieldReport } from '../core/sync-plan.ts';
 import type { Link } from '../core/records.ts';
 import type { Direction, System } from '../core/records.ts';
+
+export { checkPairId, DEFAULT_PAIR, pairIdProblem } from '../core/pairs.ts';
 
 /** E1: one failed record sync, as `crosswalk errors` lists it. Keyed by (record, direction, code). */
 export interface ErrorEntry {
@@ -108,10 +115,50 @@ export class LeaseLostError extends Error {
   }
 }
 
+/** A connection pair in the registry (store-wide: the same whichever pair a store is bound to). */
+export interface PairRecord {
+  /** The pair id (core `checkPairId`): what every row the pair owns is keyed by. */
+  readonly id: string;
+  /** The pair's name, for people. */
+  readonly name: string;
+  /** Whether the pair syncs. */
+  readonly enabled: boolean;
+  /**
+   * How the pair connects, as JSON: which environment variables hold its credentials, or encrypted
+   * secrets. Never clear-text secrets: the store keeps what it is given, as it is given.
+   */
+  readonly definition: Record<string, unknown>;
+  /** Epoch ms. */
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
 export interface StateStore {
-  /** Applies pending migrations. Idempotent. */
+  /** The connection pair this store reads and writes: `default` for the store an opener gives. */
+  readonly pair: string;
+  /**
+   * A sibling of this store bound to `pair` (a valid pair id, else it throws): the same connection
+   * (SQLite handle, Postgres pool), another pair's rows. The pair need not be in the registry.
+   * Only the store that was opened closes the connection: a sibling's `close()` does nothing, and a
+   * sibling must not be used once the opened store is closed.
+   */
+  forPair(pair: string): StateStore;
+
+  /** Applies pending migrations (store-wide: the schema every pair shares). Idempotent. */
   migrate(): Promise<void>;
+  /** Closes the connection when this is the store that was opened (again: nothing); a sibling's does nothing. */
   close(): Promise<void>;
+
+  // The pair registry: store-wide. `default` is there once migrated (enabled).
+  /** Every registered pair, by id. */
+  pairs(): Promise<PairRecord[]>;
+  /** Registers `record`, or replaces the pair of its id (every field, as given). */
+  savePair(record: PairRecord): Promise<void>;
+  /**
+   * Removes the pair `id` from the registry and deletes every row it owns, in every table, in one
+   * transaction (an id with no rows: nothing happens). `default` cannot be removed (it throws).
+   */
+  removePair(id: string): Promise<void>;
 
   // Links (M3): one per HubSpot contact and one per Salesforce record.
   linkByHubSpotId(hsContactId: string): Promise<Link | null>;

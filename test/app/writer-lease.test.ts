@@ -202,4 +202,28 @@ describe('the writer lease: one writer per connection, across processes', () => 
     assert.throws(() => a.assertHeld(), LeaseLostError);
     assert.equal((await store.lease(WRITER_LEASE))?.expiresAt, 0);
   });
+
+  it('each connection pair has its own lease; a fenced store writes for its pair only and gives no sibling', async () => {
+    const acme = store.forPair('acme');
+    const a = await WriterLease.acquire(options());
+    const b = await WriterLease.acquire(options({ store: acme, pid: 2002 }));
+    assert.equal((await store.lease(WRITER_LEASE))?.pid, 1001);
+    assert.equal((await acme.lease(WRITER_LEASE))?.pid, 2002);
+
+    const fenced = fencedStore(acme, b);
+    assert.equal(fenced.pair, 'acme');
+    await fenced.setCursor('salesforce:Lead', 'acme-1');
+    assert.equal(await acme.cursor('salesforce:Lead'), 'acme-1');
+    assert.equal(await store.cursor('salesforce:Lead'), null);
+    assert.throws(
+      () => fenced.forPair('default'),
+      /a fenced store writes for the pair "acme" under its writer lease only/,
+    );
+    assert.throws(() => fencedStore(store, a).forPair('acme'), /gives no store for the pair "acme"/);
+    // The default pair's lease does not fence acme's writes, nor the reverse.
+    await assert.rejects(store.setCursor('salesforce:Lead', 'x', b.fence), LeaseLostError);
+    await assert.rejects(acme.setCursor('salesforce:Lead', 'x', a.fence), LeaseLostError);
+    await a.release();
+    await b.release();
+  });
 });

@@ -213,22 +213,27 @@ const STORE_WRITES = [
   'recordApiCalls',
   'saveExplanation',
   'rememberCreatedCompanies',
+  'savePair',
+  'removePair',
 ] as const satisfies readonly (keyof StateStore)[];
 
 /**
  * The store with its writes refused (`all`: every call refused, reads too). Each refused call is
  * listed in `refused` as well as rejected, so a caller that swallowed the rejection is still caught.
+ * With `writes`, a sibling for another pair (`forPair`) is guarded the same way, into the same list.
  */
 export function guardedStore(
   store: StateStore,
   refuse: 'writes' | 'all',
+  refused: string[] = [],
 ): { readonly store: StateStore; readonly refused: string[] } {
-  const refused: string[] = [];
   const writes: readonly string[] = STORE_WRITES;
   const guarded = new Proxy(store, {
     get(object, name, receiver) {
       const value = Reflect.get(object, name, receiver) as unknown;
       if (typeof value !== 'function' || typeof name !== 'string') return value;
+      if (refuse === 'writes' && name === 'forPair')
+        return (pair: string) => guardedStore(object.forPair(pair), refuse, refused).store;
       if (refuse === 'writes' && !writes.includes(name)) return value;
       return () => {
         refused.push(name);

@@ -8,9 +8,9 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { openStore } from '../../src/store/open-store.ts';
-import { migrations } from '../../src/store/migrations.ts';
+import { MIGRATIONS_TABLE, migrations } from '../../src/store/migrations.ts';
 import type { StateStore } from '../../src/store/state-store.ts';
-import { stateStoreContract } from './state-store.contract.ts';
+import { expectPairSchema, legacyRows, stateStoreContract, type TableShape } from './state-store.contract.ts';
 
 const databaseUrl = process.env.DATABASE_URL ?? '';
 const skip = databaseUrl === '' ? 'DATABASE_URL is not set: .ci/run starts a PostgreSQL and sets it' : false;
@@ -92,5 +92,79 @@ describe('Postgres state store: openStore', { skip }, () => {
     } finally {
       await Promise.all(stores.map((store) => store.close()));
     }
+  });
+});
+
+/** The tables of `schema`, as `expectPairSchema` checks them. */
+async function tablesOf(schema: string): Promise<TableShape[]> {
+  const tables = await admin!.query<{ name: string }>(
+    "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'",
+    [schema],
+  );
+  const pairColumns = await admin!.query<{
+    table_name: string;
+    is_nullable: string;
+    column_default: string | null;
+  }>(
+    "SELECT table_name, is_nullable, column_default FROM information_schema.columns WHERE table_schema = $1 AND column_name = 'pair'",
+    [schema],
+  );
+  const indexes = await admin!.query<{ table_name: string; index_name: string; first_column: string }>(
+    `SELECT t.relname AS table_name, i.relname AS index_name, a.attname AS first_column
+     FROM pg_index x
+     JOIN pg_class i ON i.oid = x.indexrelid
+     JOIN pg_class t ON t.oid = x.indrelid
+     JOIN pg_namespace n ON n.oid = t.relnamespace
+     JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = x.indkey[0]
+     WHERE n.nspname = $1`,
+    [schema],
+  );
+  return tables.rows.map(({ name }) => {
+    const pair = pairColumns.rows.find((column) => column.table_name === name);
+    return {
+      name,
+      pairColumn: pair
+        ? { notNull: pair.is_nullable === 'NO', hasDefault: pair.column_default !== null }
+        : null,
+      indexes: indexes.rows
+        .filter((index) => index.table_name === name)
+        .map((index) => ({ name: index.index_name, firstColumn: index.first_column })),
+    };
+  });
+}
+
+describe('Postgres state store: migration 6 (connection pairs) on a store with data', { skip }, () => {
+  it('keeps every row, under the pair default, and keys every table by pair', async () => {
+    const schema = await freshSchema();
+    const before = new pg.Client({ connectionString: urlFor(schema) });
+    await before.connect();
+    try {
+      await before.query(MIGRATIONS_TABLE);
+      for (const migration of migrations.filter((m) => m.id <= 5)) {
+        await before.query(migration.postgres);
+        await before.query('INSERT INTO migrations (id, name, applied_at) VALUES ($1, $2, $3)', [
+          migration.id,
+          migration.name,
+          legacyRows.createdAt + (migration.id - 1) * 1000,
+        ]);
+      }
+      for (const sql of legacyRows.sql) await before.query(sql);
+    } finally {
+      await before.end();
+    }
+
+    const store = openIn(schema);
+    try {
+      await store.migrate();
+      await legacyRows.expect(store);
+    } finally {
+      await store.close();
+    }
+
+    expectPairSchema(await tablesOf(schema));
+    await assert.rejects(
+      admin!.query(`INSERT INTO ${schema}.cursors (name, value) VALUES ('c', 'v')`),
+      /null value in column "pair"/,
+    );
   });
 });

@@ -1,15 +1,15 @@
 /** The state store contract on the embedded store: a SQLite file per test under the OS temp dir. */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { migrations } from '../../src/store/migrations.ts';
+import { MIGRATIONS_TABLE, migrations } from '../../src/store/migrations.ts';
 import { openSqliteStore } from '../../src/store/embedded/sqlite-store.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { StateStore } from '../../src/store/state-store.ts';
-import { stateStoreContract } from './state-store.contract.ts';
+import { expectPairSchema, legacyRows, stateStoreContract, type TableShape } from './state-store.contract.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'crosswalk-sqlite-store-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -72,6 +72,71 @@ describe('SQLite state store: files', () => {
       assert.equal(await store.countLinks(), 0);
     } finally {
       await store.close();
+    }
+  });
+});
+
+/** The tables of the SQLite database `db`, as `expectPairSchema` checks them. */
+function tablesOf(db: Database.Database): TableShape[] {
+  const names = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    .pluck()
+    .all() as string[];
+  return names.map((name) => {
+    const columns = db.pragma(`table_info(${name})`) as {
+      name: string;
+      notnull: number;
+      dflt_value: string | null;
+    }[];
+    const pair = columns.find((column) => column.name === 'pair');
+    const indexes = (db.pragma(`index_list(${name})`) as { name: string }[]).map((index) => {
+      const [first] = (db.pragma(`index_info(${index.name})`) as { seqno: number; name: string }[]).sort(
+        (a, b) => a.seqno - b.seqno,
+      );
+      return { name: index.name, firstColumn: first?.name ?? '' };
+    });
+    return {
+      name,
+      pairColumn: pair ? { notNull: pair.notnull === 1, hasDefault: pair.dflt_value !== null } : null,
+      indexes,
+    };
+  });
+}
+
+describe('SQLite state store: migration 6 (connection pairs) on a store with data', () => {
+  it('keeps every row, under the pair default, and keys every table by pair', async () => {
+    const path = join(root, 'at-migration-5', 'crosswalk.db');
+    mkdirSync(dirname(path), { recursive: true });
+    const before = new Database(path);
+    try {
+      before.exec(MIGRATIONS_TABLE);
+      const record = before.prepare('INSERT INTO migrations (id, name, applied_at) VALUES (?, ?, ?)');
+      for (const migration of migrations.filter((m) => m.id <= 5)) {
+        before.exec(migration.sqlite);
+        record.run(migration.id, migration.name, legacyRows.createdAt + (migration.id - 1) * 1000);
+      }
+      for (const sql of legacyRows.sql) before.exec(sql);
+    } finally {
+      before.close();
+    }
+
+    const store = openAt(path);
+    try {
+      await store.migrate();
+      await legacyRows.expect(store);
+    } finally {
+      await store.close();
+    }
+
+    const after = new Database(path);
+    try {
+      expectPairSchema(tablesOf(after));
+      assert.throws(
+        () => after.prepare("INSERT INTO cursors (name, value) VALUES ('c', 'v')").run(),
+        /NOT NULL constraint failed: cursors\.pair/,
+      );
+    } finally {
+      after.close();
     }
   });
 });

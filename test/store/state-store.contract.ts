@@ -2,20 +2,34 @@
  * The state store contract: one suite, run against every adapter (`sqlite-store.test.ts`,
  * `postgres-store.test.ts`), so both behave the same ("no mocks"). Every test gets a fresh, empty,
  * migrated store from `open` and closes it afterwards.
+ *
+ * Every contract holds per connection pair: the suite runs on the store opened (the pair `default`)
+ * and again on a sibling for another pair (`forPair`). Then the pairs' own contract: isolation, the
+ * registry, `removePair`. The migration of a store that has data (migration 6) is tested by each
+ * adapter's file, with the fixtures exported here (`legacyRows`, `expectPairSchema`).
  */
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Mapping } from '../../src/core/model.ts';
+import { PAIR_TABLES } from '../../src/store/queries.ts';
 import {
+  DEFAULT_PAIR,
   LeaseLostError,
   type AuditEntry,
   type ErrorEntry,
   type Explanation,
   type Fence,
   type LeaseHolder,
+  type PairRecord,
   type StateStore,
 } from '../../src/store/state-store.ts';
 import type { Link, Snapshot } from '../../src/core/records.ts';
+
+/** The stores the contract must hold for: the one opened, and a sibling bound to another pair. */
+const VIEWS: readonly { readonly label: string; readonly of: (opened: StateStore) => StateStore }[] = [
+  { label: 'the store opened (pair default)', of: (opened) => opened },
+  { label: "a sibling for another pair (forPair('acme'))", of: (opened) => opened.forPair('acme') },
+];
 
 export interface ContractOptions {
   /** Opens the same database again after `closed` was closed (the file, the schema). */
@@ -98,691 +112,1174 @@ export function stateStoreContract(
   options: ContractOptions = {},
 ): void {
   describe(name, { skip: options.skip ?? false }, () => {
-    let store: StateStore;
-    beforeEach(async () => {
-      store = await open();
-      await store.migrate();
-    });
-    afterEach(async () => {
-      await store.close();
-    });
+    for (const view of VIEWS) describe(view.label, () => perPairContract(open, view.of, options));
+    describe('connection pairs', () => pairsContract(open));
+  });
+}
 
-    describe('links', () => {
-      it('saves a link and finds it by either id; unknown ids give null', async () => {
-        const saved = link('101', '00Q000000000001AAA');
-        await store.saveLink(saved);
-        assert.deepEqual(await store.linkByHubSpotId('101'), saved);
-        assert.deepEqual(await store.linkBySalesforceId('00Q000000000001AAA'), saved);
-        assert.equal(await store.linkByHubSpotId('999'), null);
-        assert.equal(await store.linkBySalesforceId('00Q000000000999AAA'), null);
-        assert.equal(typeof (await store.linkByHubSpotId('101'))?.lastSyncedAt, 'number');
-      });
+/** What every store holds to, whichever pair it is bound to: `view` gives it from the store opened. */
+function perPairContract(
+  open: () => Promise<StateStore>,
+  view: (opened: StateStore) => StateStore,
+  options: ContractOptions,
+): void {
+  /** The store opened (it owns the connection), and the store under test. */
+  let opened: StateStore;
+  let store: StateStore;
+  beforeEach(async () => {
+    opened = await open();
+    await opened.migrate();
+    store = view(opened);
+  });
+  afterEach(async () => {
+    // Closing the store under test, then the one opened (the same one, or a sibling's no-op): no error.
+    await store.close();
+    await opened.close();
+  });
 
-      it("replaces a contact's link: the old Salesforce id is free again", async () => {
-        await store.saveLink(link('101', '00Q000000000001AAA'));
-        const replaced = link('101', '003000000000001AAA', {
-          sfObject: 'Contact',
-          snapshot: snapshot({ email: 'new@example.com' }),
-          lastSyncedAt: T0 + MINUTE,
-        });
-        await store.saveLink(replaced);
-        assert.deepEqual(await store.linkByHubSpotId('101'), replaced);
-        assert.deepEqual(await store.linkBySalesforceId('003000000000001AAA'), replaced);
-        assert.equal(await store.linkBySalesforceId('00Q000000000001AAA'), null);
-        assert.equal(await store.countLinks(), 1);
-      });
-
-      it('moves a Salesforce id to the contact saved last (an id is in at most one link)', async () => {
-        await store.saveLink(link('101', '00Q000000000001AAA'));
-        await store.saveLink(link('102', '00Q000000000002AAA'));
-        const moved = link('102', '00Q000000000001AAA', { lastSyncedAt: T0 + MINUTE });
-        await store.saveLink(moved);
-        assert.deepEqual(await store.linkBySalesforceId('00Q000000000001AAA'), moved);
-        assert.equal(await store.linkByHubSpotId('101'), null);
-        assert.equal(await store.linkBySalesforceId('00Q000000000002AAA'), null);
-        assert.equal(await store.countLinks(), 1);
-      });
-
-      it('pages through the linked contacts in a stable order (reconciliation)', async () => {
-        const ids = ['7', '101', '12', '9', '1000'];
-        for (const [i, id] of ids.entries()) await store.saveLink(link(id, `sf-${i}`));
-        await store.endLink('9', 'The contact was deleted in HubSpot.', T0);
-        const pages: string[][] = [];
-        let after = '';
-        for (;;) {
-          const page = await store.linkedContactIds(after, 2);
-          if (page.length === 0) break;
-          pages.push(page);
-          after = page[page.length - 1]!;
-        }
-        assert.deepEqual(pages.flat().sort(), ['1000', '101', '12', '7']);
-        assert.equal(new Set(pages.flat()).size, 4, 'each once');
-        assert.ok(pages.every((p) => p.length <= 2));
-      });
-
-      it('looks links up in batches by either id, ignoring unknown ids', async () => {
-        const links = [
-          link('101', 'sf-1'),
-          link('102', 'sf-2'),
-          link('103', 'sf-3', { sfObject: 'Contact' }),
-        ];
-        for (const saved of links) await store.saveLink(saved);
-        const byHs = await store.linksByHubSpotIds(['103', '101', '999']);
-        assert.deepEqual(
-          sortedBy(byHs, (l) => l.hsContactId),
-          [links[0], links[2]],
-        );
-        const bySf = await store.linksBySalesforceIds(['sf-2', 'sf-3', 'sf-404']);
-        assert.deepEqual(
-          sortedBy(bySf, (l) => l.sfId),
-          [links[1], links[2]],
-        );
-        assert.deepEqual(await store.linksByHubSpotIds([]), []);
-        assert.deepEqual(await store.linksBySalesforceIds([]), []);
-      });
-
-      it('looks up many links at once', async () => {
-        const ids = Array.from({ length: 1500 }, (_, i) => String(1000 + i));
-        for (const id of ids.slice(0, 300)) await store.saveLink(link(id, `sf-${id}`));
-        assert.equal((await store.linksByHubSpotIds(ids)).length, 300);
-        assert.equal((await store.linksBySalesforceIds(ids.map((id) => `sf-${id}`))).length, 300);
-      });
-
-      it('ends a link and remembers why, per Salesforce record', async () => {
-        await store.saveLink(link('101', 'sf-1'));
-        await store.saveLink(link('102', 'sf-2'));
-        assert.equal(await store.endedLinkWhy('sf-1'), null);
-
-        await store.endLink('101', 'The contact left the inclusion segment.', T0 + MINUTE);
-        assert.equal(await store.linkByHubSpotId('101'), null);
-        assert.equal(await store.linkBySalesforceId('sf-1'), null);
-        assert.equal(await store.endedLinkWhy('sf-1'), 'The contact left the inclusion segment.');
-        assert.equal(await store.endedLinkWhy('sf-2'), null);
-        assert.equal(await store.countLinks(), 1);
-
-        // Ending a link that does not exist changes nothing.
-        await store.endLink('999', 'nothing to end', T0);
-        assert.equal(await store.countLinks(), 1);
-
-        // The record is linked again, and that link ends too: the last reason wins.
-        await store.saveLink(link('103', 'sf-1'));
-        await store.endLink('103', 'The contact was deleted in HubSpot.', T0 + 2 * MINUTE);
-        assert.equal(await store.endedLinkWhy('sf-1'), 'The contact was deleted in HubSpot.');
-      });
-
-      it('counts links', async () => {
-        assert.equal(await store.countLinks(), 0);
-        await store.saveLink(link('101', 'sf-1'));
-        await store.saveLink(link('102', 'sf-2'));
-        await store.saveLink(link('102', 'sf-3'));
-        assert.equal(await store.countLinks(), 2);
-      });
-
-      it('keeps a snapshot exactly: nulls, unicode, quotes, backslashes, opt-out, account, dates', async () => {
-        const tricky: Snapshot = {
-          values: {
-            firstname: 'Zoë 😀 Łukasz 山田',
-            lastname: `O'Brien "the \\ back\\slash" \n new line\ttab`,
-            company: null,
-            jobtitle: '',
-            notes: '{"not": "json"} ]]> \u0001 \u2028',
-            '__odd key "quoted"\\': 'x',
-          },
-          optOut: true,
-          accountId: '001000000000001AAA',
-          sfChangedAt: T0 - 1,
-        };
-        const saved = link('101', 'sf-1', { snapshot: tricky, lastSyncedAt: 1_700_000_000_123 });
-        await store.saveLink(saved);
-        const found = await store.linkByHubSpotId('101');
-        assert.deepEqual(found, saved);
-        assert.equal(found?.snapshot.values.company, null);
-        assert.ok(found && 'company' in found.snapshot.values);
-        assert.ok(found && !('website' in found.snapshot.values));
-
-        const plain = link('102', 'sf-2', { snapshot: snapshot() });
-        await store.saveLink(plain);
-        assert.deepEqual(await store.linkBySalesforceId('sf-2'), plain);
-      });
+  describe('links', () => {
+    it('saves a link and finds it by either id; unknown ids give null', async () => {
+      const saved = link('101', '00Q000000000001AAA');
+      await store.saveLink(saved);
+      assert.deepEqual(await store.linkByHubSpotId('101'), saved);
+      assert.deepEqual(await store.linkBySalesforceId('00Q000000000001AAA'), saved);
+      assert.equal(await store.linkByHubSpotId('999'), null);
+      assert.equal(await store.linkBySalesforceId('00Q000000000999AAA'), null);
+      assert.equal(typeof (await store.linkByHubSpotId('101'))?.lastSyncedAt, 'number');
     });
 
-    describe('cursors', () => {
-      it('are null until set, then keep the last value per name', async () => {
-        assert.equal(await store.cursor('salesforce.lead'), null);
-        await store.setCursor('salesforce.lead', '2025-01-15T09:30:00.000Z');
-        await store.setCursor('hubspot.contact', 'after=1234');
-        await store.setCursor('salesforce.lead', '2025-01-15T09:31:00.000Z');
-        assert.equal(await store.cursor('salesforce.lead'), '2025-01-15T09:31:00.000Z');
-        assert.equal(await store.cursor('hubspot.contact'), 'after=1234');
+    it("replaces a contact's link: the old Salesforce id is free again", async () => {
+      await store.saveLink(link('101', '00Q000000000001AAA'));
+      const replaced = link('101', '003000000000001AAA', {
+        sfObject: 'Contact',
+        snapshot: snapshot({ email: 'new@example.com' }),
+        lastSyncedAt: T0 + MINUTE,
       });
+      await store.saveLink(replaced);
+      assert.deepEqual(await store.linkByHubSpotId('101'), replaced);
+      assert.deepEqual(await store.linkBySalesforceId('003000000000001AAA'), replaced);
+      assert.equal(await store.linkBySalesforceId('00Q000000000001AAA'), null);
+      assert.equal(await store.countLinks(), 1);
     });
 
-    describe('leases: one writer per connection, fenced by epoch', () => {
-      const SECOND = 1000;
-      const holder = (owner: string, pid = 100): LeaseHolder => ({
-        owner,
-        host: 'host-a',
-        pid,
-        command: 'start',
-      });
-      const fenceOf = (lease: { name: string; owner: string; epoch: number }): Fence => ({
-        lease: lease.name,
-        owner: lease.owner,
-        epoch: lease.epoch,
-      });
-
-      it('a free lease is taken; a second holder is refused and told who holds it, until when', async () => {
-        assert.equal(await store.lease('writer'), null);
-        const a = await store.acquireLease('writer', holder('a'), T0, T0 + 15 * SECOND);
-        assert.equal(a.acquired, true);
-        assert.deepEqual(a.lease, {
-          name: 'writer',
-          owner: 'a',
-          host: 'host-a',
-          pid: 100,
-          command: 'start',
-          epoch: 1,
-          acquiredAt: T0,
-          expiresAt: T0 + 15 * SECOND,
-        });
-        const b = await store.acquireLease('writer', holder('b', 200), T0 + SECOND, T0 + 16 * SECOND);
-        assert.equal(b.acquired, false);
-        assert.equal(b.lease.owner, 'a');
-        assert.equal(b.lease.pid, 100);
-        assert.equal(b.lease.expiresAt, T0 + 15 * SECOND);
-        assert.deepEqual(await store.lease('writer'), a.lease);
-        // Other leases are independent.
-        assert.equal((await store.acquireLease('other', holder('b'), T0, T0 + SECOND)).acquired, true);
-      });
-
-      it('renewing keeps it; once expired another holder takes it with a higher epoch, and the old one cannot renew', async () => {
-        const a = await store.acquireLease('writer', holder('a'), T0, T0 + 15 * SECOND);
-        assert.equal(await store.renewLease(fenceOf(a.lease), T0 + 25 * SECOND), true);
-        const early = await store.acquireLease('writer', holder('b'), T0 + 20 * SECOND, T0 + 35 * SECOND);
-        assert.equal(early.acquired, false, 'renewed: not expired at 20 s');
-        const b = await store.acquireLease('writer', holder('b'), T0 + 25 * SECOND, T0 + 40 * SECOND);
-        assert.equal(b.acquired, true);
-        assert.equal(b.lease.epoch, 2);
-        assert.equal(b.lease.acquiredAt, T0 + 25 * SECOND);
-        assert.equal(await store.renewLease(fenceOf(a.lease), T0 + 50 * SECOND), false);
-        assert.equal((await store.lease('writer'))?.expiresAt, T0 + 40 * SECOND);
-      });
-
-      it('the same holder takes it again without a new epoch; a release frees it at once and keeps the epoch', async () => {
-        const a = await store.acquireLease('writer', holder('a'), T0, T0 + 15 * SECOND);
-        const again = await store.acquireLease('writer', holder('a'), T0 + SECOND, T0 + 16 * SECOND);
-        assert.equal(again.acquired, true);
-        assert.equal(again.lease.epoch, 1);
-        assert.equal(again.lease.acquiredAt, T0);
-        await store.releaseLease(fenceOf(a.lease));
-        const b = await store.acquireLease('writer', holder('b'), T0 + 2 * SECOND, T0 + 17 * SECOND);
-        assert.equal(b.acquired, true);
-        assert.equal(b.lease.epoch, 2, 'the epoch never goes back');
-        await store.releaseLease(fenceOf(a.lease)); // a stale release changes nothing
-        assert.equal((await store.lease('writer'))?.owner, 'b');
-        assert.equal((await store.lease('writer'))?.expiresAt, T0 + 17 * SECOND);
-      });
-
-      it('a holder known to be dead is taken over at once, by its owner and epoch only', async () => {
-        const a = await store.acquireLease('writer', holder('a'), T0, T0 + 15 * SECOND);
-        const wrong = await store.acquireLease('writer', holder('b'), T0 + SECOND, T0 + 16 * SECOND, {
-          owner: 'a',
-          epoch: 7,
-        });
-        assert.equal(wrong.acquired, false);
-        const b = await store.acquireLease('writer', holder('b'), T0 + SECOND, T0 + 16 * SECOND, {
-          owner: a.lease.owner,
-          epoch: a.lease.epoch,
-        });
-        assert.equal(b.acquired, true);
-        assert.equal(b.lease.epoch, 2);
-      });
-
-      it('fenced cursor and link writes happen while the lease is held, and never after another holder took it', async () => {
-        const a = await store.acquireLease('writer', holder('a'), T0, T0 + 15 * SECOND);
-        const fence = fenceOf(a.lease);
-        await store.setCursor('salesforce:Lead', 'a-1', fence);
-        await store.saveLink(link('hs-1', '00Q1'), fence);
-        await store.endLink('hs-1', 'deleted in HubSpot (D2)', T0, fence);
-        await store.saveLink(link('hs-2', '00Q2'), fence);
-        assert.equal(await store.cursor('salesforce:Lead'), 'a-1');
-
-        const b = await store.acquireLease('writer', holder('b'), T0 + 20 * SECOND, T0 + 35 * SECOND);
-        assert.equal(b.acquired, true);
-        await assert.rejects(store.setCursor('salesforce:Lead', 'a-stale', fence), LeaseLostError);
-        await assert.rejects(store.saveLink(link('hs-3', '00Q3'), fence), LeaseLostError);
-        await assert.rejects(store.saveLink(link('hs-2', '00Q9'), fence), LeaseLostError);
-        await assert.rejects(store.endLink('hs-2', 'stale', T0, fence), LeaseLostError);
-        assert.equal(await store.cursor('salesforce:Lead'), 'a-1', 'the cursor never moves back');
-        assert.equal(await store.linkByHubSpotId('hs-3'), null);
-        assert.equal((await store.linkByHubSpotId('hs-2'))?.sfId, '00Q2', 'no stale link recorded');
-        assert.equal(await store.endedLinkWhy('00Q2'), null);
-
-        await store.setCursor('salesforce:Lead', 'b-1', fenceOf(b.lease));
-        assert.equal(await store.cursor('salesforce:Lead'), 'b-1');
-        // Unfenced writes (settings, a CLI's own bookkeeping) are not held back.
-        await store.setCursor('reconcile:last', '1');
-      });
+    it('moves a Salesforce id to the contact saved last (an id is in at most one link)', async () => {
+      await store.saveLink(link('101', '00Q000000000001AAA'));
+      await store.saveLink(link('102', '00Q000000000002AAA'));
+      const moved = link('102', '00Q000000000001AAA', { lastSyncedAt: T0 + MINUTE });
+      await store.saveLink(moved);
+      assert.deepEqual(await store.linkBySalesforceId('00Q000000000001AAA'), moved);
+      assert.equal(await store.linkByHubSpotId('101'), null);
+      assert.equal(await store.linkBySalesforceId('00Q000000000002AAA'), null);
+      assert.equal(await store.countLinks(), 1);
     });
 
-    describe('create intents: the create guard (M1, M7, K1)', () => {
-      const FRESH = 60_000;
-      it('M7: an email another writer is creating is held while fresh; a stale intent is taken over, flagged', async () => {
-        const a = await store.claimCreates(
-          ['salesforce:ann@x.com', 'salesforce:bob@x.com'],
-          'writer-a',
-          T0,
-          T0 - FRESH,
-        );
-        assert.deepEqual(a, { held: [], stale: [] });
-        const b = await store.claimCreates(
-          ['salesforce:bob@x.com', 'salesforce:cy@x.com'],
-          'writer-b',
-          T0 + 1000,
-          T0 + 1000 - FRESH,
-        );
-        assert.deepEqual(b, { held: ['salesforce:bob@x.com'], stale: [] });
-        // Writer a crashed mid-create: later, its intents are stale, and writer b takes them over.
-        const later = T0 + 5 * FRESH;
-        const c = await store.claimCreates(
-          ['salesforce:ann@x.com', 'salesforce:bob@x.com'],
-          'writer-b',
-          later,
-          later - FRESH,
-        );
-        assert.deepEqual(
-          { held: c.held, stale: [...c.stale].sort() },
-          {
-            held: [],
-            stale: ['salesforce:ann@x.com', 'salesforce:bob@x.com'],
-          },
-        );
-        // Its own intents are its own: claimed again, neither held nor stale.
-        assert.deepEqual(
-          await store.claimCreates(['salesforce:ann@x.com'], 'writer-b', later, later - FRESH),
-          {
-            held: [],
-            stale: [],
-          },
-        );
-      });
-
-      it('released intents free the target for anyone; another owner cannot release them', async () => {
-        await store.claimCreates(['company:001A'], 'writer-a', T0, T0 - FRESH);
-        await store.releaseCreates(['company:001A'], 'writer-b');
-        assert.deepEqual((await store.claimCreates(['company:001A'], 'writer-b', T0, T0 - FRESH)).held, [
-          'company:001A',
-        ]);
-        await store.releaseCreates(['company:001A'], 'writer-a');
-        assert.deepEqual(await store.claimCreates(['company:001A'], 'writer-b', T0, T0 - FRESH), {
-          held: [],
-          stale: [],
-        });
-        await store.releaseCreates([], 'writer-b');
-      });
+    it('pages through the linked contacts in a stable order (reconciliation)', async () => {
+      const ids = ['7', '101', '12', '9', '1000'];
+      for (const [i, id] of ids.entries()) await store.saveLink(link(id, `sf-${i}`));
+      await store.endLink('9', 'The contact was deleted in HubSpot.', T0);
+      const pages: string[][] = [];
+      let after = '';
+      for (;;) {
+        const page = await store.linkedContactIds(after, 2);
+        if (page.length === 0) break;
+        pages.push(page);
+        after = page[page.length - 1]!;
+      }
+      assert.deepEqual(pages.flat().sort(), ['1000', '101', '12', '7']);
+      assert.equal(new Set(pages.flat()).size, 4, 'each once');
+      assert.ok(pages.every((p) => p.length <= 2));
     });
 
-    describe('created companies (K1): what Crosswalk created, while HubSpot search lags', () => {
-      it('K1: remembers the company created for each account, found by account id since a time', async () => {
-        assert.deepEqual(await store.createdCompanies(['001A'], T0), new Map());
-        await store.rememberCreatedCompanies(
-          [
-            { accountId: '001A', companyId: '9001' },
-            { accountId: '001B', companyId: '9002' },
-          ],
-          T0,
-          T0 - 10 * MINUTE,
-        );
-        await store.rememberCreatedCompanies([{ accountId: '001C', companyId: '9003' }], T0 + MINUTE, T0);
-        assert.deepEqual(
-          await store.createdCompanies(['001A', '001C', '001Z'], T0),
-          new Map([
-            ['001A', '9001'],
-            ['001C', '9003'],
-          ]),
-        );
-        assert.deepEqual(
-          await store.createdCompanies(['001A', '001B', '001C'], T0 + 1),
-          new Map([['001C', '9003']]),
-          'only entries at or after since',
-        );
-        assert.deepEqual(await store.createdCompanies([], 0), new Map());
-      });
-
-      it('K1: an account remembered again keeps its newest company; old entries are forgotten', async () => {
-        await store.rememberCreatedCompanies([{ accountId: '001A', companyId: '9001' }], T0, T0 - MINUTE);
-        await store.rememberCreatedCompanies(
-          [{ accountId: '001B', companyId: '9002' }],
-          T0 + 5 * MINUTE,
-          T0 - MINUTE,
-        );
-        await store.rememberCreatedCompanies(
-          [{ accountId: '001A', companyId: '9010' }],
-          T0 + 6 * MINUTE,
-          T0 - MINUTE,
-        );
-        assert.deepEqual(
-          await store.createdCompanies(['001A', '001B'], 0),
-          new Map([
-            ['001A', '9010'],
-            ['001B', '9002'],
-          ]),
-        );
-        // Remembering forgets what is older than `forgetBefore`, even for a lookup that would reach it.
-        await store.rememberCreatedCompanies([], T0 + 20 * MINUTE, T0 + 6 * MINUTE);
-        assert.deepEqual(await store.createdCompanies(['001A', '001B'], 0), new Map([['001A', '9010']]));
-      });
+    it('looks links up in batches by either id, ignoring unknown ids', async () => {
+      const links = [link('101', 'sf-1'), link('102', 'sf-2'), link('103', 'sf-3', { sfObject: 'Contact' })];
+      for (const saved of links) await store.saveLink(saved);
+      const byHs = await store.linksByHubSpotIds(['103', '101', '999']);
+      assert.deepEqual(
+        sortedBy(byHs, (l) => l.hsContactId),
+        [links[0], links[2]],
+      );
+      const bySf = await store.linksBySalesforceIds(['sf-2', 'sf-3', 'sf-404']);
+      assert.deepEqual(
+        sortedBy(bySf, (l) => l.sfId),
+        [links[1], links[2]],
+      );
+      assert.deepEqual(await store.linksByHubSpotIds([]), []);
+      assert.deepEqual(await store.linksBySalesforceIds([]), []);
     });
 
-    describe('webhook intake (T2): accepted ids and seen signatures outlive the process', () => {
-      it('T2: accepted ids wait in the inbox, once each, oldest first, until a run synced them', async () => {
-        assert.deepEqual(await store.webhookInbox(), { changed: [], deleted: [] });
-        await store.addToWebhookInbox({ changed: ['11', '12'], deleted: ['13'] }, T0);
-        await store.addToWebhookInbox({ changed: ['14', '11'], deleted: [] }, T0 + 1000);
-        assert.deepEqual(await store.webhookInbox(), { changed: ['11', '12', '14'], deleted: ['13'] });
-        await store.removeFromWebhookInbox({ changed: ['11', '12'], deleted: ['13'] });
-        assert.deepEqual(await store.webhookInbox(), { changed: ['14'], deleted: [] });
-        // A contact both changed and deleted is kept apart under each.
-        await store.addToWebhookInbox({ changed: ['15'], deleted: ['15'] }, T0 + 2000);
-        await store.removeFromWebhookInbox({ changed: ['15'], deleted: [] });
-        assert.deepEqual(await store.webhookInbox(), { changed: ['14'], deleted: ['15'] });
-      });
-
-      it('T2: a signature is accepted once until it is stale, then forgotten', async () => {
-        assert.equal(await store.rememberSignature('sig-a', T0 + 300_000, T0), true);
-        assert.equal(await store.rememberSignature('sig-a', T0 + 300_000, T0 + 1000), false, 'a replay');
-        assert.equal(await store.rememberSignature('sig-b', T0 + 400_000, T0 + 1000), true);
-        assert.equal(
-          await store.rememberSignature('sig-a', T0 + 900_000, T0 + 300_000),
-          true,
-          'stale: forgotten',
-        );
-      });
+    it('looks up many links at once', async () => {
+      const ids = Array.from({ length: 1500 }, (_, i) => String(1000 + i));
+      for (const id of ids.slice(0, 300)) await store.saveLink(link(id, `sf-${id}`));
+      assert.equal((await store.linksByHubSpotIds(ids)).length, 300);
+      assert.equal((await store.linksBySalesforceIds(ids.map((id) => `sf-${id}`))).length, 300);
     });
 
-    describe('settings and mappings', () => {
-      it('keep settings as JSON values by key', async () => {
-        assert.deepEqual(await store.settings(), {});
-        const sfDeletes = { Lead: 'delete', Contact: 'do_nothing' };
-        await store.setSetting('sfDeletes', sfDeletes);
-        await store.setSetting('accountSync', true);
-        await store.setSetting('segmentId', null);
-        await store.setSetting('pollSeconds', 30.5);
-        await store.setSetting('label', 'Zoë\'s "sync" \\ ✓');
-        await store.setSetting('list', [1, 'two', { three: [null] }]);
-        await store.setSetting('accountSync', false);
-        assert.deepEqual(await store.settings(), {
-          sfDeletes,
-          accountSync: false,
-          segmentId: null,
-          pollSeconds: 30.5,
-          label: 'Zoë\'s "sync" \\ ✓',
-          list: [1, 'two', { three: [null] }],
-        });
-      });
+    it('ends a link and remembers why, per Salesforce record', async () => {
+      await store.saveLink(link('101', 'sf-1'));
+      await store.saveLink(link('102', 'sf-2'));
+      assert.equal(await store.endedLinkWhy('sf-1'), null);
 
-      it('keep no mappings until saved, then the last saved list', async () => {
-        assert.equal(await store.mappings(), null);
-        const mappings: Mapping[] = [
-          {
-            hsProperty: 'email',
-            sfField: 'Email',
-            rule: 'two_way',
-            isDefault: true,
-            objects: ['Lead', 'Contact'],
-          },
-          {
-            hsProperty: 'shoe_size',
-            sfField: 'Shoe_Size__c',
-            rule: 'two_way',
-            isDefault: false,
-            objects: [],
-          },
-        ];
-        await store.saveMappings(mappings);
-        assert.deepEqual(await store.mappings(), mappings);
-        await store.saveMappings(mappings.slice(0, 1));
-        assert.deepEqual(await store.mappings(), mappings.slice(0, 1));
-        await store.saveMappings([]);
-        assert.deepEqual(await store.mappings(), []);
-      });
+      await store.endLink('101', 'The contact left the inclusion segment.', T0 + MINUTE);
+      assert.equal(await store.linkByHubSpotId('101'), null);
+      assert.equal(await store.linkBySalesforceId('sf-1'), null);
+      assert.equal(await store.endedLinkWhy('sf-1'), 'The contact left the inclusion segment.');
+      assert.equal(await store.endedLinkWhy('sf-2'), null);
+      assert.equal(await store.countLinks(), 1);
+
+      // Ending a link that does not exist changes nothing.
+      await store.endLink('999', 'nothing to end', T0);
+      assert.equal(await store.countLinks(), 1);
+
+      // The record is linked again, and that link ends too: the last reason wins.
+      await store.saveLink(link('103', 'sf-1'));
+      await store.endLink('103', 'The contact was deleted in HubSpot.', T0 + 2 * MINUTE);
+      assert.equal(await store.endedLinkWhy('sf-1'), 'The contact was deleted in HubSpot.');
     });
 
-    describe('error log', () => {
-      it('records a new error with one attempt, first seen when last seen', async () => {
-        const entry = failure();
-        const recorded = await store.recordError(entry);
-        const expected: ErrorEntry = { ...entry, firstSeen: T0, attempts: 1 };
-        assert.deepEqual(recorded, expected);
-        assert.deepEqual(await store.errors(), [expected]);
-      });
-
-      it('counts the same record, direction and code seen again as one more attempt', async () => {
-        await store.recordError(failure());
-        const again = failure({
-          message: 'Email: still invalid',
-          email: 'ada2@example.com',
-          lastSeen: T0 + 10 * MINUTE,
-          nextAttempt: T0 + 30 * MINUTE,
-        });
-        const recorded = await store.recordError(again);
-        const expected: ErrorEntry = { ...again, firstSeen: T0, attempts: 2 };
-        assert.deepEqual(recorded, expected);
-        const third = await store.recordError(
-          failure({ lastSeen: T0 + 40 * MINUTE, nextAttempt: T0 + 90 * MINUTE }),
-        );
-        assert.equal(third.attempts, 3);
-        assert.equal(third.firstSeen, T0);
-        assert.equal(third.lastSeen, T0 + 40 * MINUTE);
-        assert.equal((await store.errors()).length, 1);
-      });
-
-      it('keeps errors with another direction or code apart', async () => {
-        await store.recordError(failure());
-        await store.recordError(failure({ direction: 'to_hubspot' }));
-        await store.recordError(failure({ code: 'DUPLICATES_DETECTED', category: 'duplicates' }));
-        await store.recordError(failure({ record: 'hs:102' }));
-        const all = await store.errors();
-        assert.equal(all.length, 4);
-        assert.ok(all.every((e) => e.attempts === 1));
-      });
-
-      it("clears one record's errors only", async () => {
-        await store.recordError(failure());
-        await store.recordError(failure({ direction: 'to_hubspot' }));
-        await store.recordError(failure({ record: 'sf:00Q000000000001AAA', email: null }));
-        await store.clearErrors('hs:101');
-        const left = await store.errors();
-        assert.deepEqual(
-          left.map((e) => e.record),
-          ['sf:00Q000000000001AAA'],
-        );
-        assert.equal(left[0]?.email, null);
-        await store.clearErrors('hs:404');
-        assert.equal((await store.errors()).length, 1);
-      });
-
-      it('keeps the errors a sync saw again, with their attempts, and clears the rest', async () => {
-        await store.recordError(failure());
-        await store.recordError(failure());
-        await store.recordError(failure({ direction: 'to_hubspot' }));
-        const seen = failure();
-        await store.clearErrors('hs:101', [{ direction: seen.direction, code: seen.code }]);
-        const left = await store.errors();
-        assert.deepEqual(
-          left.map((e) => [e.direction, e.attempts]),
-          [[seen.direction, 2]],
-        );
-      });
-
-      it('filters by category and by when the next attempt is due', async () => {
-        await store.recordError(
-          failure({ record: 'hs:1', category: 'property_value', nextAttempt: T0 + MINUTE }),
-        );
-        await store.recordError(
-          failure({ record: 'hs:2', category: 'duplicates', nextAttempt: T0 + 2 * MINUTE }),
-        );
-        await store.recordError(
-          failure({ record: 'hs:3', category: 'property_value', nextAttempt: T0 + 3 * MINUTE }),
-        );
-        const records = (entries: ErrorEntry[]): string[] => entries.map((e) => e.record).sort();
-
-        assert.deepEqual(records(await store.errors({ category: 'property_value' })), ['hs:1', 'hs:3']);
-        assert.deepEqual(records(await store.errors({ category: 'permissions' })), []);
-        assert.deepEqual(records(await store.errors({ dueBy: T0 + 2 * MINUTE })), ['hs:1', 'hs:2']);
-        assert.deepEqual(records(await store.errors({ dueBy: T0 })), []);
-        assert.deepEqual(
-          records(await store.errors({ category: 'property_value', dueBy: T0 + 2 * MINUTE })),
-          ['hs:1'],
-        );
-        assert.deepEqual(records(await store.errors({})), ['hs:1', 'hs:2', 'hs:3']);
-        assert.deepEqual(records(await store.errors({ records: ['hs:3', 'hs:1', 'sf:9'] })), [
-          'hs:1',
-          'hs:3',
-        ]);
-        assert.deepEqual(records(await store.errors({ records: [] })), []);
-        assert.deepEqual(records(await store.errors({ records: ['hs:1', 'hs:2'], category: 'duplicates' })), [
-          'hs:2',
-        ]);
-      });
+    it('counts links', async () => {
+      assert.equal(await store.countLinks(), 0);
+      await store.saveLink(link('101', 'sf-1'));
+      await store.saveLink(link('102', 'sf-2'));
+      await store.saveLink(link('102', 'sf-3'));
+      assert.equal(await store.countLinks(), 2);
     });
 
-    describe('audit log', () => {
-      it("lists a record's entries newest first, and at most `limit`", async () => {
-        const first = audited({ at: T0, field: 'FirstName' });
-        const second = audited({
-          at: T0 + MINUTE,
-          field: 'LastName',
-          oldValue: 'O\'Brien "x" \\',
-          newValue: null,
-        });
-        const sameTimeA = audited({ at: T0 + 2 * MINUTE, field: 'Email', runId: 'run-2' });
-        const sameTimeB = audited({ at: T0 + 2 * MINUTE, field: 'Phone', runId: 'run-2', system: 'hubspot' });
-        const other = audited({ record: 'hs:102' });
-        await store.appendAudit([first, other]);
-        await store.appendAudit([second]);
-        await store.appendAudit([]);
-        await store.appendAudit([sameTimeA, sameTimeB]);
-
-        assert.deepEqual(await store.audit('hs:101'), [sameTimeB, sameTimeA, second, first]);
-        assert.deepEqual(await store.audit('hs:101', 2), [sameTimeB, sameTimeA]);
-        assert.deepEqual(await store.audit('hs:102'), [other]);
-        assert.deepEqual(await store.audit('hs:404'), []);
-      });
-
-      it('appends a large batch in order', async () => {
-        const batch = Array.from({ length: 2000 }, (_, i) => audited({ at: T0, field: `f${i}` }));
-        await store.appendAudit(batch);
-        const listed = await store.audit('hs:101', 3);
-        assert.deepEqual(
-          listed.map((e) => e.field),
-          ['f1999', 'f1998', 'f1997'],
-        );
-        assert.equal((await store.audit('hs:101')).length, 2000);
-      });
-    });
-
-    describe('API usage', () => {
-      it('sums calls per system across minute buckets since a time', async () => {
-        assert.equal(await store.apiCalls('salesforce', 0), 0);
-        await store.recordApiCalls('salesforce', 3, T0);
-        await store.recordApiCalls('salesforce', 2, T0 + 10_000); // same minute: added up
-        await store.recordApiCalls('salesforce', 5, T0 + MINUTE);
-        await store.recordApiCalls('salesforce', 7, T0 + 3 * MINUTE + 59_000);
-        await store.recordApiCalls('hubspot', 100, T0 + MINUTE);
-
-        assert.equal(await store.apiCalls('salesforce', 0), 17);
-        assert.equal(await store.apiCalls('salesforce', T0 + MINUTE), 12);
-        assert.equal(await store.apiCalls('salesforce', T0 + 2 * MINUTE), 7);
-        assert.equal(await store.apiCalls('salesforce', T0 + 4 * MINUTE), 0);
-        assert.equal(await store.apiCalls('hubspot', T0), 100);
-        assert.equal(typeof (await store.apiCalls('hubspot', T0)), 'number');
-      });
-    });
-
-    describe('explanations', () => {
-      it('finds the last explanation by contact id and by email, whatever its case', async () => {
-        assert.equal(await store.explanation({ hsContactId: '101' }), null);
-        assert.equal(await store.explanation({ email: 'ada.lovelace@example.com' }), null);
-
-        const first = explained();
-        await store.saveExplanation(first);
-        assert.deepEqual(await store.explanation({ hsContactId: '101' }), first);
-        assert.deepEqual(await store.explanation({ email: 'ada.lovelace@example.com' }), first);
-        assert.deepEqual(await store.explanation({ email: ' ADA.LOVELACE@EXAMPLE.COM ' }), first);
-
-        const later = explained({ at: T0 + MINUTE, outcome: 'skipped', why: 'Out of scope', fields: [] });
-        await store.saveExplanation(later);
-        assert.deepEqual(await store.explanation({ hsContactId: '101' }), later);
-        assert.deepEqual(await store.explanation({ email: 'Ada.Lovelace@example.com' }), later);
-        assert.equal(await store.explanation({ hsContactId: '102' }), null);
-      });
-
-      it('compares non-ASCII emails case-insensitively too, and keeps records without a contact', async () => {
-        const zoe = explained({ hsContactId: null, sfId: '00Q000000000009AAA', email: 'Zoë@Exämple.com' });
-        await store.saveExplanation(zoe);
-        assert.deepEqual(await store.explanation({ email: 'ZOË@EXÄMPLE.COM' }), zoe);
-
-        const newer = explained({ hsContactId: '109', email: 'zoë@exämple.com', at: T0 + MINUTE });
-        await store.saveExplanation(newer);
-        assert.deepEqual(await store.explanation({ email: 'Zoë@Exämple.com' }), newer);
-        assert.deepEqual(await store.explanation({ hsContactId: '109' }), newer);
-
-        const emailOnly = explained({ hsContactId: null, sfId: null, email: 'solo@example.com' });
-        await store.saveExplanation(emailOnly);
-        assert.deepEqual(await store.explanation({ email: 'SOLO@example.com' }), emailOnly);
-      });
-    });
-
-    describe('migrations and lifecycle', () => {
-      it('migrates again harmlessly', async () => {
-        await store.saveLink(link('101', 'sf-1'));
-        await store.migrate();
-        await store.migrate();
-        assert.deepEqual(await store.linkByHubSpotId('101'), link('101', 'sf-1'));
-      });
-
-      it(
-        'keeps everything across a close and a reopen',
-        { skip: options.reopen ? false : 'the adapter gave no way to reopen its database' },
-        async () => {
-          const saved = link('101', 'sf-1', {
-            snapshot: snapshot({ firstname: 'Zoë "Z" \\', company: null }),
-          });
-          await store.saveLink(saved);
-          await store.saveLink(link('102', 'sf-2'));
-          await store.endLink('102', 'deleted in Salesforce', T0);
-          await store.setCursor('salesforce.lead', 'c-1');
-          await store.setSetting('accountSync', true);
-          const mappings: Mapping[] = [
-            { hsProperty: 'email', sfField: 'Email', rule: 'two_way', isDefault: true, objects: ['Lead'] },
-          ];
-          await store.saveMappings(mappings);
-          const error = await store.recordError(failure());
-          await store.appendAudit([audited()]);
-          await store.recordApiCalls('salesforce', 4, T0);
-          await store.saveExplanation(explained());
-          await store.rememberCreatedCompanies([{ accountId: '001A', companyId: '9001' }], T0, 0);
-
-          await store.close();
-          const reopen = options.reopen;
-          assert.ok(reopen);
-          store = await reopen(store);
-          await store.migrate();
-
-          assert.deepEqual(await store.linkByHubSpotId('101'), saved);
-          assert.equal(await store.countLinks(), 1);
-          assert.equal(await store.endedLinkWhy('sf-2'), 'deleted in Salesforce');
-          assert.equal(await store.cursor('salesforce.lead'), 'c-1');
-          assert.deepEqual(await store.settings(), { accountSync: true });
-          assert.deepEqual(await store.mappings(), mappings);
-          assert.deepEqual(await store.errors(), [error]);
-          assert.deepEqual(await store.audit('hs:101'), [audited()]);
-          assert.equal(await store.apiCalls('salesforce', T0), 4);
-          assert.deepEqual(await store.explanation({ hsContactId: '101' }), explained());
-          assert.deepEqual(await store.createdCompanies(['001A'], T0), new Map([['001A', '9001']]));
+    it('keeps a snapshot exactly: nulls, unicode, quotes, backslashes, opt-out, account, dates', async () => {
+      const tricky: Snapshot = {
+        values: {
+          firstname: 'Zoë 😀 Łukasz 山田',
+          lastname: `O'Brien "the \\ back\\slash" \n new line\ttab`,
+          company: null,
+          jobtitle: '',
+          notes: '{"not": "json"} ]]> \u0001 \u2028',
+          '__odd key "quoted"\\': 'x',
         },
+        optOut: true,
+        accountId: '001000000000001AAA',
+        sfChangedAt: T0 - 1,
+      };
+      const saved = link('101', 'sf-1', { snapshot: tricky, lastSyncedAt: 1_700_000_000_123 });
+      await store.saveLink(saved);
+      const found = await store.linkByHubSpotId('101');
+      assert.deepEqual(found, saved);
+      assert.equal(found?.snapshot.values.company, null);
+      assert.ok(found && 'company' in found.snapshot.values);
+      assert.ok(found && !('website' in found.snapshot.values));
+
+      const plain = link('102', 'sf-2', { snapshot: snapshot() });
+      await store.saveLink(plain);
+      assert.deepEqual(await store.linkBySalesforceId('sf-2'), plain);
+    });
+  });
+
+  describe('cursors', () => {
+    it('are null until set, then keep the last value per name', async () => {
+      assert.equal(await store.cursor('salesforce.lead'), null);
+      await store.setCursor('salesforce.lead', '2025-01-15T09:30:00.000Z');
+      await store.setCursor('hubspot.contact', 'after=1234');
+      await store.setCursor('salesforce.lead', '2025-01-15T09:31:00.000Z');
+      assert.equal(await store.cursor('salesforce.lead'), '2025-01-15T09:31:00.000Z');
+      assert.equal(await store.cursor('hubspot.contact'), 'after=1234');
+    });
+  });
+
+  describe('leases: one writer per connection, fenced by epoch', () => {
+    const SECOND = 1000;
+    const holder = (owner: string, pid = 100): LeaseHolder => ({
+      owner,
+      host: 'host-a',
+      pid,
+      command: 'start',
+    });
+    const fenceOf = (lease: { name: string; owner: string; epoch: number }): Fence => ({
+      lease: lease.name,
+      owner: lease.owner,
+      epoch: lease.epoch,
+    });
+
+    it('a free lease is taken; a second holder is refused and told who holds it, until when', async () => {
+      assert.equal(await store.lease('writer'), null);
+      const a = await store.acquireLease('writer', holder('a'), T0, T0 + 15 * SECOND);
+      assert.equal(a.acquired, true);
+      assert.deepEqual(a.lease, {
+        name: 'writer',
+        owner: 'a',
+        host: 'host-a',
+        pid: 100,
+        command: 'start',
+        epoch: 1,
+        acquiredAt: T0,
+        expiresAt: T0 + 15 * SECOND,
+      });
+      const b = await store.acquireLease('writer', holder('b', 200), T0 + SECOND, T0 + 16 * SECOND);
+      assert.equal(b.acquired, false);
+      assert.equal(b.lease.owner, 'a');
+      assert.equal(b.lease.pid, 100);
+      assert.equal(b.lease.expiresAt, T0 + 15 * SECOND);
+      assert.deepEqual(await store.lease('writer'), a.lease);
+      // Other leases are independent.
+      assert.equal((await store.acquireLease('other', holder('b'), T0, T0 + SECOND)).acquired, true);
+    });
+
+    it('renewing keeps it; once expired another holder takes it with a higher epoch, and the old one cannot renew', async () => {
+      const a = await store.acquireLease('writer', holder('a'), T0, T0 + 15 * SECOND);
+      assert.equal(await store.renewLease(fenceOf(a.lease), T0 + 25 * SECOND), true);
+      const early = await store.acquireLease('writer', holder('b'), T0 + 20 * SECOND, T0 + 35 * SECOND);
+      assert.equal(early.acquired, false, 'renewed: not expired at 20 s');
+      const b = await store.acquireLease('writer', holder('b'), T0 + 25 * SECOND, T0 + 40 * SECOND);
+      assert.equal(b.acquired, true);
+      assert.equal(b.lease.epoch, 2);
+      assert.equal(b.lease.acquiredAt, T0 + 25 * SECOND);
+      assert.equal(await store.renewLease(fenceOf(a.lease), T0 + 50 * SECOND), false);
+      assert.equal((await store.lease('writer'))?.expiresAt, T0 + 40 * SECOND);
+    });
+
+    it('the same holder takes it again without a new epoch; a release frees it at once and keeps the epoch', async () => {
+      const a = await store.acquireLease('writer', holder('a'), T0, T0 + 15 * SECOND);
+      const again = await store.acquireLease('writer', holder('a'), T0 + SECOND, T0 + 16 * SECOND);
+      assert.equal(again.acquired, true);
+      assert.equal(again.lease.epoch, 1);
+      assert.equal(again.lease.acquiredAt, T0);
+      await store.releaseLease(fenceOf(a.lease));
+      const b = await store.acquireLease('writer', holder('b'), T0 + 2 * SECOND, T0 + 17 * SECOND);
+      assert.equal(b.acquired, true);
+      assert.equal(b.lease.epoch, 2, 'the epoch never goes back');
+      await store.releaseLease(fenceOf(a.lease)); // a stale release changes nothing
+      assert.equal((await store.lease('writer'))?.owner, 'b');
+      assert.equal((await store.lease('writer'))?.expiresAt, T0 + 17 * SECOND);
+    });
+
+    it('a holder known to be dead is taken over at once, by its owner and epoch only', async () => {
+      const a = await store.acquireLease('writer', holder('a'), T0, T0 + 15 * SECOND);
+      const wrong = await store.acquireLease('writer', holder('b'), T0 + SECOND, T0 + 16 * SECOND, {
+        owner: 'a',
+        epoch: 7,
+      });
+      assert.equal(wrong.acquired, false);
+      const b = await store.acquireLease('writer', holder('b'), T0 + SECOND, T0 + 16 * SECOND, {
+        owner: a.lease.owner,
+        epoch: a.lease.epoch,
+      });
+      assert.equal(b.acquired, true);
+      assert.equal(b.lease.epoch, 2);
+    });
+
+    it('fenced cursor and link writes happen while the lease is held, and never after another holder took it', async () => {
+      const a = await store.acquireLease('writer', holder('a'), T0, T0 + 15 * SECOND);
+      const fence = fenceOf(a.lease);
+      await store.setCursor('salesforce:Lead', 'a-1', fence);
+      await store.saveLink(link('hs-1', '00Q1'), fence);
+      await store.endLink('hs-1', 'deleted in HubSpot (D2)', T0, fence);
+      await store.saveLink(link('hs-2', '00Q2'), fence);
+      assert.equal(await store.cursor('salesforce:Lead'), 'a-1');
+
+      const b = await store.acquireLease('writer', holder('b'), T0 + 20 * SECOND, T0 + 35 * SECOND);
+      assert.equal(b.acquired, true);
+      await assert.rejects(store.setCursor('salesforce:Lead', 'a-stale', fence), LeaseLostError);
+      await assert.rejects(store.saveLink(link('hs-3', '00Q3'), fence), LeaseLostError);
+      await assert.rejects(store.saveLink(link('hs-2', '00Q9'), fence), LeaseLostError);
+      await assert.rejects(store.endLink('hs-2', 'stale', T0, fence), LeaseLostError);
+      assert.equal(await store.cursor('salesforce:Lead'), 'a-1', 'the cursor never moves back');
+      assert.equal(await store.linkByHubSpotId('hs-3'), null);
+      assert.equal((await store.linkByHubSpotId('hs-2'))?.sfId, '00Q2', 'no stale link recorded');
+      assert.equal(await store.endedLinkWhy('00Q2'), null);
+
+      await store.setCursor('salesforce:Lead', 'b-1', fenceOf(b.lease));
+      assert.equal(await store.cursor('salesforce:Lead'), 'b-1');
+      // Unfenced writes (settings, a CLI's own bookkeeping) are not held back.
+      await store.setCursor('reconcile:last', '1');
+    });
+  });
+
+  describe('create intents: the create guard (M1, M7, K1)', () => {
+    const FRESH = 60_000;
+    it('M7: an email another writer is creating is held while fresh; a stale intent is taken over, flagged', async () => {
+      const a = await store.claimCreates(
+        ['salesforce:ann@x.com', 'salesforce:bob@x.com'],
+        'writer-a',
+        T0,
+        T0 - FRESH,
+      );
+      assert.deepEqual(a, { held: [], stale: [] });
+      const b = await store.claimCreates(
+        ['salesforce:bob@x.com', 'salesforce:cy@x.com'],
+        'writer-b',
+        T0 + 1000,
+        T0 + 1000 - FRESH,
+      );
+      assert.deepEqual(b, { held: ['salesforce:bob@x.com'], stale: [] });
+      // Writer a crashed mid-create: later, its intents are stale, and writer b takes them over.
+      const later = T0 + 5 * FRESH;
+      const c = await store.claimCreates(
+        ['salesforce:ann@x.com', 'salesforce:bob@x.com'],
+        'writer-b',
+        later,
+        later - FRESH,
+      );
+      assert.deepEqual(
+        { held: c.held, stale: [...c.stale].sort() },
+        {
+          held: [],
+          stale: ['salesforce:ann@x.com', 'salesforce:bob@x.com'],
+        },
+      );
+      // Its own intents are its own: claimed again, neither held nor stale.
+      assert.deepEqual(await store.claimCreates(['salesforce:ann@x.com'], 'writer-b', later, later - FRESH), {
+        held: [],
+        stale: [],
+      });
+    });
+
+    it('released intents free the target for anyone; another owner cannot release them', async () => {
+      await store.claimCreates(['company:001A'], 'writer-a', T0, T0 - FRESH);
+      await store.releaseCreates(['company:001A'], 'writer-b');
+      assert.deepEqual((await store.claimCreates(['company:001A'], 'writer-b', T0, T0 - FRESH)).held, [
+        'company:001A',
+      ]);
+      await store.releaseCreates(['company:001A'], 'writer-a');
+      assert.deepEqual(await store.claimCreates(['company:001A'], 'writer-b', T0, T0 - FRESH), {
+        held: [],
+        stale: [],
+      });
+      await store.releaseCreates([], 'writer-b');
+    });
+  });
+
+  describe('created companies (K1): what Crosswalk created, while HubSpot search lags', () => {
+    it('K1: remembers the company created for each account, found by account id since a time', async () => {
+      assert.deepEqual(await store.createdCompanies(['001A'], T0), new Map());
+      await store.rememberCreatedCompanies(
+        [
+          { accountId: '001A', companyId: '9001' },
+          { accountId: '001B', companyId: '9002' },
+        ],
+        T0,
+        T0 - 10 * MINUTE,
+      );
+      await store.rememberCreatedCompanies([{ accountId: '001C', companyId: '9003' }], T0 + MINUTE, T0);
+      assert.deepEqual(
+        await store.createdCompanies(['001A', '001C', '001Z'], T0),
+        new Map([
+          ['001A', '9001'],
+          ['001C', '9003'],
+        ]),
+      );
+      assert.deepEqual(
+        await store.createdCompanies(['001A', '001B', '001C'], T0 + 1),
+        new Map([['001C', '9003']]),
+        'only entries at or after since',
+      );
+      assert.deepEqual(await store.createdCompanies([], 0), new Map());
+    });
+
+    it('K1: an account remembered again keeps its newest company; old entries are forgotten', async () => {
+      await store.rememberCreatedCompanies([{ accountId: '001A', companyId: '9001' }], T0, T0 - MINUTE);
+      await store.rememberCreatedCompanies(
+        [{ accountId: '001B', companyId: '9002' }],
+        T0 + 5 * MINUTE,
+        T0 - MINUTE,
+      );
+      await store.rememberCreatedCompanies(
+        [{ accountId: '001A', companyId: '9010' }],
+        T0 + 6 * MINUTE,
+        T0 - MINUTE,
+      );
+      assert.deepEqual(
+        await store.createdCompanies(['001A', '001B'], 0),
+        new Map([
+          ['001A', '9010'],
+          ['001B', '9002'],
+        ]),
+      );
+      // Remembering forgets what is older than `forgetBefore`, even for a lookup that would reach it.
+      await store.rememberCreatedCompanies([], T0 + 20 * MINUTE, T0 + 6 * MINUTE);
+      assert.deepEqual(await store.createdCompanies(['001A', '001B'], 0), new Map([['001A', '9010']]));
+    });
+  });
+
+  describe('webhook intake (T2): accepted ids and seen signatures outlive the process', () => {
+    it('T2: accepted ids wait in the inbox, once each, oldest first, until a run synced them', async () => {
+      assert.deepEqual(await store.webhookInbox(), { changed: [], deleted: [] });
+      await store.addToWebhookInbox({ changed: ['11', '12'], deleted: ['13'] }, T0);
+      await store.addToWebhookInbox({ changed: ['14', '11'], deleted: [] }, T0 + 1000);
+      assert.deepEqual(await store.webhookInbox(), { changed: ['11', '12', '14'], deleted: ['13'] });
+      await store.removeFromWebhookInbox({ changed: ['11', '12'], deleted: ['13'] });
+      assert.deepEqual(await store.webhookInbox(), { changed: ['14'], deleted: [] });
+      // A contact both changed and deleted is kept apart under each.
+      await store.addToWebhookInbox({ changed: ['15'], deleted: ['15'] }, T0 + 2000);
+      await store.removeFromWebhookInbox({ changed: ['15'], deleted: [] });
+      assert.deepEqual(await store.webhookInbox(), { changed: ['14'], deleted: ['15'] });
+    });
+
+    it('T2: a signature is accepted once until it is stale, then forgotten', async () => {
+      assert.equal(await store.rememberSignature('sig-a', T0 + 300_000, T0), true);
+      assert.equal(await store.rememberSignature('sig-a', T0 + 300_000, T0 + 1000), false, 'a replay');
+      assert.equal(await store.rememberSignature('sig-b', T0 + 400_000, T0 + 1000), true);
+      assert.equal(
+        await store.rememberSignature('sig-a', T0 + 900_000, T0 + 300_000),
+        true,
+        'stale: forgotten',
       );
     });
   });
+
+  describe('settings and mappings', () => {
+    it('keep settings as JSON values by key', async () => {
+      assert.deepEqual(await store.settings(), {});
+      const sfDeletes = { Lead: 'delete', Contact: 'do_nothing' };
+      await store.setSetting('sfDeletes', sfDeletes);
+      await store.setSetting('accountSync', true);
+      await store.setSetting('segmentId', null);
+      await store.setSetting('pollSeconds', 30.5);
+      await store.setSetting('label', 'Zoë\'s "sync" \\ ✓');
+      await store.setSetting('list', [1, 'two', { three: [null] }]);
+      await store.setSetting('accountSync', false);
+      assert.deepEqual(await store.settings(), {
+        sfDeletes,
+        accountSync: false,
+        segmentId: null,
+        pollSeconds: 30.5,
+        label: 'Zoë\'s "sync" \\ ✓',
+        list: [1, 'two', { three: [null] }],
+      });
+    });
+
+    it('keep no mappings until saved, then the last saved list', async () => {
+      assert.equal(await store.mappings(), null);
+      const mappings: Mapping[] = [
+        {
+          hsProperty: 'email',
+          sfField: 'Email',
+          rule: 'two_way',
+          isDefault: true,
+          objects: ['Lead', 'Contact'],
+        },
+        {
+          hsProperty: 'shoe_size',
+          sfField: 'Shoe_Size__c',
+          rule: 'two_way',
+          isDefault: false,
+          objects: [],
+        },
+      ];
+      await store.saveMappings(mappings);
+      assert.deepEqual(await store.mappings(), mappings);
+      await store.saveMappings(mappings.slice(0, 1));
+      assert.deepEqual(await store.mappings(), mappings.slice(0, 1));
+      await store.saveMappings([]);
+      assert.deepEqual(await store.mappings(), []);
+    });
+  });
+
+  describe('error log', () => {
+    it('records a new error with one attempt, first seen when last seen', async () => {
+      const entry = failure();
+      const recorded = await store.recordError(entry);
+      const expected: ErrorEntry = { ...entry, firstSeen: T0, attempts: 1 };
+      assert.deepEqual(recorded, expected);
+      assert.deepEqual(await store.errors(), [expected]);
+    });
+
+    it('counts the same record, direction and code seen again as one more attempt', async () => {
+      await store.recordError(failure());
+      const again = failure({
+        message: 'Email: still invalid',
+        email: 'ada2@example.com',
+        lastSeen: T0 + 10 * MINUTE,
+        nextAttempt: T0 + 30 * MINUTE,
+      });
+      const recorded = await store.recordError(again);
+      const expected: ErrorEntry = { ...again, firstSeen: T0, attempts: 2 };
+      assert.deepEqual(recorded, expected);
+      const third = await store.recordError(
+        failure({ lastSeen: T0 + 40 * MINUTE, nextAttempt: T0 + 90 * MINUTE }),
+      );
+      assert.equal(third.attempts, 3);
+      assert.equal(third.firstSeen, T0);
+      assert.equal(third.lastSeen, T0 + 40 * MINUTE);
+      assert.equal((await store.errors()).length, 1);
+    });
+
+    it('keeps errors with another direction or code apart', async () => {
+      await store.recordError(failure());
+      await store.recordError(failure({ direction: 'to_hubspot' }));
+      await store.recordError(failure({ code: 'DUPLICATES_DETECTED', category: 'duplicates' }));
+      await store.recordError(failure({ record: 'hs:102' }));
+      const all = await store.errors();
+      assert.equal(all.length, 4);
+      assert.ok(all.every((e) => e.attempts === 1));
+    });
+
+    it("clears one record's errors only", async () => {
+      await store.recordError(failure());
+      await store.recordError(failure({ direction: 'to_hubspot' }));
+      await store.recordError(failure({ record: 'sf:00Q000000000001AAA', email: null }));
+      await store.clearErrors('hs:101');
+      const left = await store.errors();
+      assert.deepEqual(
+        left.map((e) => e.record),
+        ['sf:00Q000000000001AAA'],
+      );
+      assert.equal(left[0]?.email, null);
+      await store.clearErrors('hs:404');
+      assert.equal((await store.errors()).length, 1);
+    });
+
+    it('keeps the errors a sync saw again, with their attempts, and clears the rest', async () => {
+      await store.recordError(failure());
+      await store.recordError(failure());
+      await store.recordError(failure({ direction: 'to_hubspot' }));
+      const seen = failure();
+      await store.clearErrors('hs:101', [{ direction: seen.direction, code: seen.code }]);
+      const left = await store.errors();
+      assert.deepEqual(
+        left.map((e) => [e.direction, e.attempts]),
+        [[seen.direction, 2]],
+      );
+    });
+
+    it('filters by category and by when the next attempt is due', async () => {
+      await store.recordError(
+        failure({ record: 'hs:1', category: 'property_value', nextAttempt: T0 + MINUTE }),
+      );
+      await store.recordError(
+        failure({ record: 'hs:2', category: 'duplicates', nextAttempt: T0 + 2 * MINUTE }),
+      );
+      await store.recordError(
+        failure({ record: 'hs:3', category: 'property_value', nextAttempt: T0 + 3 * MINUTE }),
+      );
+      const records = (entries: ErrorEntry[]): string[] => entries.map((e) => e.record).sort();
+
+      assert.deepEqual(records(await store.errors({ category: 'property_value' })), ['hs:1', 'hs:3']);
+      assert.deepEqual(records(await store.errors({ category: 'permissions' })), []);
+      assert.deepEqual(records(await store.errors({ dueBy: T0 + 2 * MINUTE })), ['hs:1', 'hs:2']);
+      assert.deepEqual(records(await store.errors({ dueBy: T0 })), []);
+      assert.deepEqual(records(await store.errors({ category: 'property_value', dueBy: T0 + 2 * MINUTE })), [
+        'hs:1',
+      ]);
+      assert.deepEqual(records(await store.errors({})), ['hs:1', 'hs:2', 'hs:3']);
+      assert.deepEqual(records(await store.errors({ records: ['hs:3', 'hs:1', 'sf:9'] })), ['hs:1', 'hs:3']);
+      assert.deepEqual(records(await store.errors({ records: [] })), []);
+      assert.deepEqual(records(await store.errors({ records: ['hs:1', 'hs:2'], category: 'duplicates' })), [
+        'hs:2',
+      ]);
+    });
+  });
+
+  describe('audit log', () => {
+    it("lists a record's entries newest first, and at most `limit`", async () => {
+      const first = audited({ at: T0, field: 'FirstName' });
+      const second = audited({
+        at: T0 + MINUTE,
+        field: 'LastName',
+        oldValue: 'O\'Brien "x" \\',
+        newValue: null,
+      });
+      const sameTimeA = audited({ at: T0 + 2 * MINUTE, field: 'Email', runId: 'run-2' });
+      const sameTimeB = audited({ at: T0 + 2 * MINUTE, field: 'Phone', runId: 'run-2', system: 'hubspot' });
+      const other = audited({ record: 'hs:102' });
+      await store.appendAudit([first, other]);
+      await store.appendAudit([second]);
+      await store.appendAudit([]);
+      await store.appendAudit([sameTimeA, sameTimeB]);
+
+      assert.deepEqual(await store.audit('hs:101'), [sameTimeB, sameTimeA, second, first]);
+      assert.deepEqual(await store.audit('hs:101', 2), [sameTimeB, sameTimeA]);
+      assert.deepEqual(await store.audit('hs:102'), [other]);
+      assert.deepEqual(await store.audit('hs:404'), []);
+    });
+
+    it('appends a large batch in order', async () => {
+      const batch = Array.from({ length: 2000 }, (_, i) => audited({ at: T0, field: `f${i}` }));
+      await store.appendAudit(batch);
+      const listed = await store.audit('hs:101', 3);
+      assert.deepEqual(
+        listed.map((e) => e.field),
+        ['f1999', 'f1998', 'f1997'],
+      );
+      assert.equal((await store.audit('hs:101')).length, 2000);
+    });
+  });
+
+  describe('API usage', () => {
+    it('sums calls per system across minute buckets since a time', async () => {
+      assert.equal(await store.apiCalls('salesforce', 0), 0);
+      await store.recordApiCalls('salesforce', 3, T0);
+      await store.recordApiCalls('salesforce', 2, T0 + 10_000); // same minute: added up
+      await store.recordApiCalls('salesforce', 5, T0 + MINUTE);
+      await store.recordApiCalls('salesforce', 7, T0 + 3 * MINUTE + 59_000);
+      await store.recordApiCalls('hubspot', 100, T0 + MINUTE);
+
+      assert.equal(await store.apiCalls('salesforce', 0), 17);
+      assert.equal(await store.apiCalls('salesforce', T0 + MINUTE), 12);
+      assert.equal(await store.apiCalls('salesforce', T0 + 2 * MINUTE), 7);
+      assert.equal(await store.apiCalls('salesforce', T0 + 4 * MINUTE), 0);
+      assert.equal(await store.apiCalls('hubspot', T0), 100);
+      assert.equal(typeof (await store.apiCalls('hubspot', T0)), 'number');
+    });
+  });
+
+  describe('explanations', () => {
+    it('finds the last explanation by contact id and by email, whatever its case', async () => {
+      assert.equal(await store.explanation({ hsContactId: '101' }), null);
+      assert.equal(await store.explanation({ email: 'ada.lovelace@example.com' }), null);
+
+      const first = explained();
+      await store.saveExplanation(first);
+      assert.deepEqual(await store.explanation({ hsContactId: '101' }), first);
+      assert.deepEqual(await store.explanation({ email: 'ada.lovelace@example.com' }), first);
+      assert.deepEqual(await store.explanation({ email: ' ADA.LOVELACE@EXAMPLE.COM ' }), first);
+
+      const later = explained({ at: T0 + MINUTE, outcome: 'skipped', why: 'Out of scope', fields: [] });
+      await store.saveExplanation(later);
+      assert.deepEqual(await store.explanation({ hsContactId: '101' }), later);
+      assert.deepEqual(await store.explanation({ email: 'Ada.Lovelace@example.com' }), later);
+      assert.equal(await store.explanation({ hsContactId: '102' }), null);
+    });
+
+    it('compares non-ASCII emails case-insensitively too, and keeps records without a contact', async () => {
+      const zoe = explained({ hsContactId: null, sfId: '00Q000000000009AAA', email: 'Zoë@Exämple.com' });
+      await store.saveExplanation(zoe);
+      assert.deepEqual(await store.explanation({ email: 'ZOË@EXÄMPLE.COM' }), zoe);
+
+      const newer = explained({ hsContactId: '109', email: 'zoë@exämple.com', at: T0 + MINUTE });
+      await store.saveExplanation(newer);
+      assert.deepEqual(await store.explanation({ email: 'Zoë@Exämple.com' }), newer);
+      assert.deepEqual(await store.explanation({ hsContactId: '109' }), newer);
+
+      const emailOnly = explained({ hsContactId: null, sfId: null, email: 'solo@example.com' });
+      await store.saveExplanation(emailOnly);
+      assert.deepEqual(await store.explanation({ email: 'SOLO@example.com' }), emailOnly);
+    });
+  });
+
+  describe('migrations and lifecycle', () => {
+    it('migrates again harmlessly', async () => {
+      await store.saveLink(link('101', 'sf-1'));
+      await store.migrate();
+      await store.migrate();
+      assert.deepEqual(await store.linkByHubSpotId('101'), link('101', 'sf-1'));
+    });
+
+    it(
+      'keeps everything across a close and a reopen',
+      { skip: options.reopen ? false : 'the adapter gave no way to reopen its database' },
+      async () => {
+        const saved = link('101', 'sf-1', {
+          snapshot: snapshot({ firstname: 'Zoë "Z" \\', company: null }),
+        });
+        await store.saveLink(saved);
+        await store.saveLink(link('102', 'sf-2'));
+        await store.endLink('102', 'deleted in Salesforce', T0);
+        await store.setCursor('salesforce.lead', 'c-1');
+        await store.setSetting('accountSync', true);
+        const mappings: Mapping[] = [
+          { hsProperty: 'email', sfField: 'Email', rule: 'two_way', isDefault: true, objects: ['Lead'] },
+        ];
+        await store.saveMappings(mappings);
+        const error = await store.recordError(failure());
+        await store.appendAudit([audited()]);
+        await store.recordApiCalls('salesforce', 4, T0);
+        await store.saveExplanation(explained());
+        await store.rememberCreatedCompanies([{ accountId: '001A', companyId: '9001' }], T0, 0);
+
+        await store.close();
+        await opened.close();
+        const reopen = options.reopen;
+        assert.ok(reopen);
+        opened = await reopen(opened);
+        await opened.migrate();
+        store = view(opened);
+
+        assert.deepEqual(await store.linkByHubSpotId('101'), saved);
+        assert.equal(await store.countLinks(), 1);
+        assert.equal(await store.endedLinkWhy('sf-2'), 'deleted in Salesforce');
+        assert.equal(await store.cursor('salesforce.lead'), 'c-1');
+        assert.deepEqual(await store.settings(), { accountSync: true });
+        assert.deepEqual(await store.mappings(), mappings);
+        assert.deepEqual(await store.errors(), [error]);
+        assert.deepEqual(await store.audit('hs:101'), [audited()]);
+        assert.equal(await store.apiCalls('salesforce', T0), 4);
+        assert.deepEqual(await store.explanation({ hsContactId: '101' }), explained());
+        assert.deepEqual(await store.createdCompanies(['001A'], T0), new Map([['001A', '9001']]));
+      },
+    );
+  });
+}
+
+// Connection pairs.
+
+const SECOND = 1000;
+const FRESH = 60_000;
+
+const holderOf = (owner: string): LeaseHolder => ({ owner, host: 'host-a', pid: 100, command: 'start' });
+
+const mappingsOf = (variant: string): Mapping[] => [
+  { hsProperty: 'email', sfField: 'Email', rule: 'two_way', isDefault: true, objects: ['Lead'] },
+  { hsProperty: 'shoe_size', sfField: `Shoe_${variant}__c`, rule: 'two_way', isDefault: false, objects: [] },
+];
+
+/**
+ * Writes one of everything the store keeps, with the same keys whatever `variant` (the values differ):
+ * a link (HubSpot contact 101), a link of a Salesforce id every variant uses (`sf-shared`), an ended
+ * link, a cursor, a setting, mappings, an error, an audit entry, API calls, an explanation, the lease
+ * `writer`, a create intent, webhook inbox ids, a signature and a created company. Fails unless each
+ * write went through as in an empty store: nothing of another pair's may stand in its way.
+ */
+async function writeEverything(store: StateStore, variant: string): Promise<void> {
+  await store.saveLink(link('101', `00Q-${variant}`));
+  await store.saveLink(link('103', 'sf-shared'));
+  await store.saveLink(link('102', 'sf-ended'));
+  await store.endLink('102', `ended in ${variant}`, T0);
+  await store.setCursor('salesforce.lead', `cursor-${variant}`);
+  await store.setSetting('owner', variant);
+  await store.saveMappings(mappingsOf(variant));
+  assert.equal((await store.recordError(failure({ message: `error in ${variant}` }))).attempts, 1);
+  await store.appendAudit([audited({ newValue: variant })]);
+  await store.recordApiCalls('salesforce', variant.length, T0);
+  await store.saveExplanation(explained({ outcome: `outcome-${variant}` }));
+  const lease = await store.acquireLease('writer', holderOf(`owner-${variant}`), T0, T0 + 15 * SECOND);
+  assert.equal(lease.acquired, true, 'the lease is free in this pair');
+  assert.equal(lease.lease.epoch, 1);
+  assert.deepEqual(
+    await store.claimCreates(['salesforce:ann@x.com'], `writer-${variant}`, T0, T0 - FRESH),
+    { held: [], stale: [] },
+    'no other intent in this pair',
+  );
+  await store.addToWebhookInbox({ changed: ['11'], deleted: ['12'] }, T0);
+  assert.equal(await store.rememberSignature('sig-1', T0 + 300_000, T0), true, 'not seen in this pair');
+  await store.rememberCreatedCompanies([{ accountId: '001A', companyId: `co-${variant}` }], T0, 0);
+}
+
+/** Finds what `writeEverything(store, variant)` wrote, and nothing else. */
+async function expectEverything(store: StateStore, variant: string): Promise<void> {
+  assert.equal((await store.linkByHubSpotId('101'))?.sfId, `00Q-${variant}`);
+  assert.equal((await store.linkBySalesforceId('sf-shared'))?.hsContactId, '103');
+  assert.equal(await store.countLinks(), 2);
+  assert.deepEqual(await store.linkedContactIds('', 10), ['101', '103']);
+  assert.equal(await store.endedLinkWhy('sf-ended'), `ended in ${variant}`);
+  assert.equal(await store.cursor('salesforce.lead'), `cursor-${variant}`);
+  assert.deepEqual(await store.settings(), { owner: variant });
+  assert.deepEqual(await store.mappings(), mappingsOf(variant));
+  assert.deepEqual(
+    (await store.errors()).map((e) => [e.message, e.attempts]),
+    [[`error in ${variant}`, 1]],
+  );
+  assert.deepEqual(await store.audit('hs:101'), [audited({ newValue: variant })]);
+  assert.equal(await store.apiCalls('salesforce', 0), variant.length);
+  assert.equal((await store.explanation({ hsContactId: '101' }))?.outcome, `outcome-${variant}`);
+  assert.equal(
+    (await store.explanation({ email: 'ada.lovelace@example.com' }))?.outcome,
+    `outcome-${variant}`,
+  );
+  const lease = await store.lease('writer');
+  assert.deepEqual([lease?.owner, lease?.epoch], [`owner-${variant}`, 1]);
+  assert.deepEqual(await store.webhookInbox(), { changed: ['11'], deleted: ['12'] });
+  assert.deepEqual(await store.createdCompanies(['001A'], 0), new Map([['001A', `co-${variant}`]]));
+}
+
+/** Finds none of what `writeEverything` writes (the intents and signatures: `writeEverything` finds none). */
+async function expectNothing(store: StateStore): Promise<void> {
+  assert.equal(await store.linkByHubSpotId('101'), null);
+  assert.equal(await store.linkBySalesforceId('sf-shared'), null);
+  assert.deepEqual(await store.linksByHubSpotIds(['101', '102', '103']), []);
+  assert.deepEqual(await store.linksBySalesforceIds(['sf-shared', 'sf-ended']), []);
+  assert.equal(await store.countLinks(), 0);
+  assert.deepEqual(await store.linkedContactIds('', 10), []);
+  assert.equal(await store.endedLinkWhy('sf-ended'), null);
+  assert.equal(await store.cursor('salesforce.lead'), null);
+  assert.deepEqual(await store.settings(), {});
+  assert.equal(await store.mappings(), null);
+  assert.deepEqual(await store.errors(), []);
+  assert.deepEqual(await store.errors({ records: ['hs:101'] }), []);
+  assert.deepEqual(await store.audit('hs:101'), []);
+  assert.equal(await store.apiCalls('salesforce', 0), 0);
+  assert.equal(await store.explanation({ hsContactId: '101' }), null);
+  assert.equal(await store.explanation({ email: 'ada.lovelace@example.com' }), null);
+  assert.equal(await store.lease('writer'), null);
+  assert.deepEqual(await store.webhookInbox(), { changed: [], deleted: [] });
+  assert.deepEqual(await store.createdCompanies(['001A'], 0), new Map());
+}
+
+/** The pairs' own contract: the registry, isolation between pairs, `removePair`, ids, closing. */
+function pairsContract(open: () => Promise<StateStore>): void {
+  let store: StateStore;
+  beforeEach(async () => {
+    store = await open();
+    await store.migrate();
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('the store opened is bound to default; forPair gives siblings bound to the pair named', () => {
+    assert.equal(store.pair, DEFAULT_PAIR);
+    const acme = store.forPair('acme');
+    assert.equal(acme.pair, 'acme');
+    assert.equal(acme.forPair('beta-2').pair, 'beta-2');
+    assert.equal(acme.forPair(DEFAULT_PAIR).pair, DEFAULT_PAIR);
+    assert.equal(store.forPair('x'.repeat(63)).pair, 'x'.repeat(63));
+  });
+
+  it('refuses an invalid pair id, saying what a valid one is', async () => {
+    for (const bad of ['', 'Acme', 'acme eu', '-acme', 'acme_eu', 'acmé', 'x'.repeat(64), ' default'])
+      assert.throws(() => store.forPair(bad), /is not a valid connection pair id: use 1 to 63 lower-case/);
+    await assert.rejects(
+      store.savePair({
+        id: 'Acme',
+        name: 'Acme',
+        enabled: true,
+        definition: {},
+        createdAt: T0,
+        updatedAt: T0,
+      }),
+      /not a valid connection pair id/,
+    );
+    await assert.rejects(store.removePair('no way'), /not a valid connection pair id/);
+    assert.equal((await store.pairs()).length, 1);
+  });
+
+  it('registers default once migrated (enabled), and saves, lists and replaces pairs', async () => {
+    const [first, ...others] = await store.pairs();
+    assert.deepEqual(others, []);
+    assert.ok(first);
+    assert.deepEqual(
+      { ...first, createdAt: 0, updatedAt: 0 },
+      { id: DEFAULT_PAIR, name: 'default', enabled: true, definition: {}, createdAt: 0, updatedAt: 0 },
+    );
+    assert.ok(first.createdAt > 0 && first.updatedAt === first.createdAt, 'stamped when the store was made');
+    await store.migrate();
+    assert.equal((await store.pairs()).length, 1, 'migrating again registers nothing more');
+
+    const acme: PairRecord = {
+      id: 'acme',
+      name: 'Acme Corp — EU "prod"',
+      enabled: true,
+      definition: {
+        salesforce: { instanceUrlEnv: 'ACME_SF_URL', tokenEnv: 'ACME_SF_TOKEN' },
+        hubspot: { tokenEnv: 'ACME_HS_TOKEN', portalId: 12345, sandbox: false, tags: ['eu', null] },
+      },
+      createdAt: T0,
+      updatedAt: T0,
+    };
+    await store.savePair(acme);
+    const beta: PairRecord = { ...acme, id: 'beta', name: 'Beta', enabled: false, definition: {} };
+    await store.forPair('beta').savePair(beta); // the registry is store-wide: any sibling sees the same
+    assert.deepEqual(await store.pairs(), [acme, beta, first]);
+    assert.deepEqual(await store.forPair('acme').pairs(), [acme, beta, first]);
+
+    const replaced: PairRecord = {
+      ...acme,
+      name: 'Acme',
+      enabled: false,
+      definition: { hubspot: { tokenEnv: 'ACME_HS_TOKEN_2' } },
+      updatedAt: T0 + MINUTE,
+    };
+    await store.savePair(replaced);
+    assert.deepEqual(await store.pairs(), [replaced, beta, first]);
+    // Disabling default is allowed (removing it is not).
+    await store.savePair({ ...first, enabled: false, updatedAt: T0 + MINUTE });
+    assert.equal((await store.pairs()).find((p) => p.id === DEFAULT_PAIR)?.enabled, false);
+  });
+
+  it('keeps every pair apart: the same keys in two pairs are two rows, each pair sees its own only', async () => {
+    const a = store.forPair('pair-a');
+    const b = store.forPair('pair-b');
+    await writeEverything(a, 'a');
+    await expectEverything(a, 'a');
+    await expectNothing(b);
+    await expectNothing(store);
+
+    // The same keys in B: the same contact linked to another Salesforce id, the same Salesforce id
+    // linked in both, the same lease name taken by another owner at its own epoch, the same intent
+    // claimed by another writer, the same signature accepted again.
+    await writeEverything(b, 'bb');
+    await expectEverything(a, 'a');
+    await expectEverything(b, 'bb');
+    await expectNothing(store);
+
+    // Leases and fences: B's lease changes hands (epoch 2 there), A's stays at epoch 1, and a fence
+    // holds only in its own pair.
+    const taken = await b.acquireLease('writer', holderOf('owner-c'), T0 + 20 * SECOND, T0 + 35 * SECOND);
+    assert.deepEqual([taken.acquired, taken.lease.epoch], [true, 2]);
+    assert.equal((await a.lease('writer'))?.epoch, 1);
+    const fenceA: Fence = { lease: 'writer', owner: 'owner-a', epoch: 1 };
+    await a.setCursor('salesforce.lead', 'a-fenced', fenceA);
+    await assert.rejects(b.setCursor('salesforce.lead', 'a-fenced', fenceA), LeaseLostError);
+    await assert.rejects(store.saveLink(link('104', 'sf-4'), fenceA), LeaseLostError);
+    assert.equal(await b.cursor('salesforce.lead'), 'cursor-bb');
+    assert.equal(await store.linkByHubSpotId('104'), null);
+
+    // Writes in one pair leave the other's alone: a link moved, errors cleared, ids removed, a link ended.
+    await a.saveLink(link('105', '00Q-bb'));
+    assert.equal((await b.linkByHubSpotId('101'))?.sfId, '00Q-bb', 'B keeps its link of that Salesforce id');
+    await a.clearErrors('hs:101');
+    await a.removeFromWebhookInbox({ changed: ['11'], deleted: ['12'] });
+    await a.endLink('103', 'ended in a', T0);
+    await a.releaseCreates(['salesforce:ann@x.com'], 'writer-a');
+    assert.equal((await b.errors()).length, 1);
+    assert.deepEqual(await b.webhookInbox(), { changed: ['11'], deleted: ['12'] });
+    assert.equal((await b.linkBySalesforceId('sf-shared'))?.hsContactId, '103');
+    assert.equal(await b.endedLinkWhy('sf-shared'), null);
+    assert.deepEqual(
+      (await b.claimCreates(['salesforce:ann@x.com'], 'writer-x', T0 + SECOND, T0 + SECOND - FRESH)).held,
+      ['salesforce:ann@x.com'],
+      "B's intent still holds",
+    );
+    // Stale signatures are forgotten per pair.
+    assert.equal(await a.rememberSignature('sig-2', T0 + 600_000, T0 + 400_000), true);
+    assert.equal(await b.rememberSignature('sig-1', T0 + 900_000, T0 + 1000), false, 'still remembered in B');
+  });
+
+  it('removePair deletes the pair and every row it owns, and nothing of another pair', async () => {
+    const now = T0 + MINUTE;
+    const record = (id: string): PairRecord => ({
+      id,
+      name: id,
+      enabled: true,
+      definition: { note: id },
+      createdAt: now,
+      updatedAt: now,
+    });
+    await store.savePair(record('pair-a'));
+    await store.savePair(record('pair-b'));
+    const a = store.forPair('pair-a');
+    const b = store.forPair('pair-b');
+    await writeEverything(a, 'a');
+    await writeEverything(b, 'bb');
+    await writeEverything(store, 'ddd');
+
+    await store.removePair('pair-a');
+    assert.deepEqual(
+      (await store.pairs()).map((p) => p.id),
+      ['default', 'pair-b'],
+    );
+    await expectNothing(a);
+    await expectEverything(b, 'bb');
+    await expectEverything(store, 'ddd');
+    // Its intents, lease and signatures are gone too: another variant writes as in an empty store.
+    await writeEverything(a, 'cccc');
+    await expectEverything(a, 'cccc');
+
+    // The rows of a pair that was never registered go the same way; an unknown id is no error.
+    await b.removePair('pair-a');
+    await expectNothing(a);
+    await store.removePair('never-seen');
+    await expectEverything(b, 'bb');
+  });
+
+  it('refuses to remove default, and changes nothing', async () => {
+    await writeEverything(store, 'ddd');
+    await assert.rejects(store.removePair(DEFAULT_PAIR), /"default" cannot be removed/);
+    await assert.rejects(store.forPair('acme').removePair(DEFAULT_PAIR), /"default" cannot be removed/);
+    assert.deepEqual(
+      (await store.pairs()).map((p) => p.id),
+      [DEFAULT_PAIR],
+    );
+    await expectEverything(store, 'ddd');
+  });
+
+  it("a sibling's close leaves the connection open; the opened store's closes it, twice harmlessly", async () => {
+    const acme = store.forPair('acme');
+    await acme.setCursor('c', 'v');
+    await acme.close();
+    await acme.close();
+    assert.equal(await acme.cursor('c'), 'v');
+    assert.equal(await store.countLinks(), 0);
+    await store.close();
+    await store.close(); // and afterEach closes it once more
+  });
+}
+
+// Migration 6 on a store that has data: run by each adapter's file, on its own database.
+
+/** A value as an SQL literal (both dialects): a string quoted, a number as it is, null. */
+const literal = (value: string | number | null): string =>
+  value === null ? 'NULL' : typeof value === 'number' ? String(value) : `'${value.replace(/'/g, "''")}'`;
+const rowOf = (values: readonly (string | number | null)[]): string => `(${values.map(literal).join(', ')})`;
+
+/** What the store held before pairs: written in the tables as migration 5 left them. */
+const legacy = {
+  link: link('501', '00Q000000000501AAA', {
+    snapshot: snapshot({ email: "o'brien@example.com", firstname: 'Zoë' }),
+  }),
+  mappings: mappingsOf('legacy'),
+  error: failure({ record: 'hs:501', message: "it's invalid" }),
+  audit: [
+    audited({ record: 'hs:501', at: T0, field: 'FirstName' }),
+    audited({ record: 'hs:501', at: T0 + MINUTE, field: 'LastName', oldValue: null, newValue: "O'Brien" }),
+  ],
+  explanation: explained({ hsContactId: '501', sfId: null, email: 'Old.Timer@Example.com' }),
+  lease: {
+    name: 'writer:default',
+    owner: 'owner-old',
+    host: 'host-a',
+    pid: 100,
+    command: 'start',
+    epoch: 3,
+    acquiredAt: T0,
+    expiresAt: T0 + 15 * SECOND,
+  },
+} as const;
+
+/**
+ * The rows to insert into a store at migration 5 (one statement per table, text both dialects run):
+ * a row, or two, in every table. `legacyRows.expect` checks that a store migrated since holds each of
+ * them, under the pair `default`, and that a sibling for another pair holds none.
+ */
+export const legacyRows = {
+  /** When the store's first migration ran (the registry's `default` pair is stamped with it). */
+  createdAt: T0 - 86_400_000,
+  sql: [
+    `INSERT INTO links (hs_contact_id, sf_id, sf_object, snapshot, last_synced_at) VALUES ${rowOf([
+      legacy.link.hsContactId,
+      legacy.link.sfId,
+      legacy.link.sfObject,
+      JSON.stringify(legacy.link.snapshot),
+      legacy.link.lastSyncedAt,
+    ])}`,
+    `INSERT INTO ended_links (sf_id, hs_contact_id, why, ended_at) VALUES ${rowOf(['00Q502', '502', "the contact's gone", T0])}`,
+    `INSERT INTO cursors (name, value) VALUES ${rowOf(['salesforce.lead', 'cursor-legacy'])}`,
+    `INSERT INTO settings (key, value) VALUES ${rowOf(['accountSync', 'true'])}, ${rowOf(['label', '"old"'])}`,
+    `INSERT INTO mappings (id, value) VALUES ${rowOf([1, JSON.stringify(legacy.mappings)])}`,
+    `INSERT INTO errors (record, direction, code, email, category, message, fix, first_seen, last_seen,
+       attempts, next_attempt) VALUES ${rowOf([
+         legacy.error.record,
+         legacy.error.direction,
+         legacy.error.code,
+         legacy.error.email,
+         legacy.error.category,
+         legacy.error.message,
+         legacy.error.fix,
+         T0 - MINUTE,
+         legacy.error.lastSeen,
+         4,
+         legacy.error.nextAttempt,
+       ])}`,
+    `INSERT INTO audit (at, run_id, record, system, field, old_value, new_value, why) VALUES ${legacy.audit
+      .map((e) => rowOf([e.at, e.runId, e.record, e.system, e.field, e.oldValue, e.newValue, e.why]))
+      .join(', ')}`,
+    `INSERT INTO api_calls (system, minute, calls) VALUES ${rowOf(['salesforce', T0, 4])}`,
+    `INSERT INTO explanations (key, hs_contact_id, sf_id, email, email_key, at, outcome, why, fields)
+       VALUES ${rowOf([
+         'hs:501',
+         legacy.explanation.hsContactId,
+         legacy.explanation.sfId,
+         legacy.explanation.email,
+         'old.timer@example.com',
+         legacy.explanation.at,
+         legacy.explanation.outcome,
+         legacy.explanation.why,
+         JSON.stringify(legacy.explanation.fields),
+       ])}`,
+    `INSERT INTO leases (name, owner, host, pid, command, epoch, acquired_at, expires_at) VALUES ${rowOf([
+      legacy.lease.name,
+      legacy.lease.owner,
+      legacy.lease.host,
+      legacy.lease.pid,
+      legacy.lease.command,
+      legacy.lease.epoch,
+      legacy.lease.acquiredAt,
+      legacy.lease.expiresAt,
+    ])}`,
+    `INSERT INTO create_intents (target, owner, at) VALUES ${rowOf(['salesforce:old@x.com', 'writer-old', T0])}`,
+    `INSERT INTO webhook_inbox (hs_contact_id, kind, received_at) VALUES ${rowOf(['501', 'changed', T0])}, ${rowOf(['503', 'deleted', T0 + 1])}`,
+    `INSERT INTO webhook_signatures (signature, stale_after) VALUES ${rowOf(['sig-old', T0 + 300_000])}`,
+    `INSERT INTO created_companies (sf_account_id, hs_company_id, at) VALUES ${rowOf(['001OLD', '9001', T0])}`,
+  ],
+
+  /** Checks (through the port) that `store`, migrated since, holds every row under `default`. */
+  async expect(store: StateStore): Promise<void> {
+    assert.equal(store.pair, DEFAULT_PAIR);
+    assert.deepEqual(await store.pairs(), [
+      {
+        id: DEFAULT_PAIR,
+        name: 'default',
+        enabled: true,
+        definition: {},
+        createdAt: legacyRows.createdAt,
+        updatedAt: legacyRows.createdAt,
+      },
+    ]);
+    assert.deepEqual(await store.linkByHubSpotId('501'), legacy.link);
+    assert.deepEqual(await store.linkBySalesforceId(legacy.link.sfId), legacy.link);
+    assert.equal(await store.countLinks(), 1);
+    assert.equal(await store.endedLinkWhy('00Q502'), "the contact's gone");
+    assert.equal(await store.cursor('salesforce.lead'), 'cursor-legacy');
+    assert.deepEqual(await store.settings(), { accountSync: true, label: 'old' });
+    assert.deepEqual(await store.mappings(), legacy.mappings);
+    assert.deepEqual(await store.errors(), [{ ...legacy.error, firstSeen: T0 - MINUTE, attempts: 4 }]);
+    assert.deepEqual(await store.audit('hs:501'), [legacy.audit[1], legacy.audit[0]]);
+    assert.equal(await store.apiCalls('salesforce', 0), 4);
+    assert.deepEqual(await store.explanation({ hsContactId: '501' }), legacy.explanation);
+    assert.deepEqual(await store.explanation({ email: 'OLD.TIMER@example.com' }), legacy.explanation);
+    assert.deepEqual(await store.lease(legacy.lease.name), legacy.lease);
+    assert.deepEqual(await store.webhookInbox(), { changed: ['501'], deleted: ['503'] });
+    assert.deepEqual(await store.createdCompanies(['001OLD'], 0), new Map([['001OLD', '9001']]));
+
+    const other = store.forPair('acme');
+    assert.equal(await other.linkByHubSpotId('501'), null);
+    assert.equal(await other.countLinks(), 0);
+    assert.equal(await other.endedLinkWhy('00Q502'), null);
+    assert.equal(await other.cursor('salesforce.lead'), null);
+    assert.deepEqual(await other.settings(), {});
+    assert.equal(await other.mappings(), null);
+    assert.deepEqual(await other.errors(), []);
+    assert.deepEqual(await other.audit('hs:501'), []);
+    assert.equal(await other.apiCalls('salesforce', 0), 0);
+    assert.equal(await other.explanation({ hsContactId: '501' }), null);
+    assert.equal(await other.lease(legacy.lease.name), null);
+    assert.deepEqual(await other.webhookInbox(), { changed: [], deleted: [] });
+    assert.deepEqual(await other.createdCompanies(['001OLD'], 0), new Map());
+
+    // The rows still work as before: the lease's fence holds, the intent is held, the signature is a
+    // replay, and a new audit entry comes after the old ones.
+    const fence: Fence = { lease: legacy.lease.name, owner: legacy.lease.owner, epoch: legacy.lease.epoch };
+    assert.equal(await store.renewLease(fence, T0 + 20 * SECOND), true);
+    await store.setCursor('salesforce.lead', 'cursor-new', fence);
+    assert.deepEqual(
+      (await store.claimCreates(['salesforce:old@x.com'], 'writer-new', T0 + SECOND, T0 + SECOND - FRESH))
+        .held,
+      ['salesforce:old@x.com'],
+    );
+    assert.equal(await store.rememberSignature('sig-old', T0 + 300_000, T0), false);
+    const newer = audited({ record: 'hs:501', at: T0 + MINUTE, field: 'Phone' });
+    await store.appendAudit([newer]);
+    assert.deepEqual(await store.audit('hs:501', 2), [newer, legacy.audit[1]]);
+    assert.equal(await other.rememberSignature('sig-old', T0 + 300_000, T0), true);
+  },
+};
+
+/** A table as an adapter's file reads it from the database's catalogue. */
+export interface TableShape {
+  readonly name: string;
+  /** The `pair` column, if any: whether it may be null, and whether it has a default. */
+  readonly pairColumn: { readonly notNull: boolean; readonly hasDefault: boolean } | null;
+  /** Every index of the table (those of its primary key and unique constraints too), with its first column. */
+  readonly indexes: readonly { readonly name: string; readonly firstColumn: string }[];
+}
+
+/**
+ * Checks the schema after migration 6: every table but the bookkeeping and the registry has a `pair`
+ * column that is never null and has no default (no write can forget it), every index that finds rows
+ * starts with it (the audit log's serial id excepted), and `PAIR_TABLES` lists exactly those tables.
+ */
+export function expectPairSchema(tables: readonly TableShape[]): void {
+  const storeWide = ['migrations', 'pairs'];
+  const owned = tables.filter((t) => !storeWide.includes(t.name));
+  assert.deepEqual(
+    tables
+      .map((t) => t.name)
+      .filter((name) => storeWide.includes(name))
+      .sort(),
+    storeWide,
+  );
+  assert.deepEqual(owned.map((t) => t.name).sort(), [...PAIR_TABLES].sort(), 'PAIR_TABLES lists every table');
+  for (const table of owned) {
+    assert.deepEqual(table.pairColumn, { notNull: true, hasDefault: false }, `${table.name}.pair`);
+    const keyed = table.indexes.filter((index) => !(table.name === 'audit' && index.firstColumn === 'id'));
+    assert.ok(keyed.length > 0, `${table.name} has an index that finds its rows`);
+    for (const index of keyed)
+      assert.equal(index.firstColumn, 'pair', `${table.name}: the index ${index.name} starts with pair`);
+  }
 }

@@ -4,13 +4,17 @@
  * share one interface, and each method runs to completion before its promise settles.
  *
  * The statements are in `../queries.ts` (SQLite dialect); rows are mapped in `../rows.ts` (STYLE §5).
+ *
+ * Pairs: one database handle serves every pair. The store `openSqliteStore` gives is bound to
+ * `default` and owns the handle; `forPair` gives siblings over it (one per pair, kept), whose `close()`
+ * does nothing.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Link } from '../../core/records.ts';
 import { MIGRATIONS_TABLE, migrations } from '../migrations.ts';
-import { queries, type Statement } from '../queries.ts';
+import { bindPair, queries, type Statement } from '../queries.ts';
 import {
   toAudit,
   toCreatedCompanies,
@@ -20,13 +24,17 @@ import {
   toLink,
   toMappings,
   toNumber,
+  toPair,
   toSettings,
   toWebhookChanges,
 } from '../rows.ts';
 import {
+  checkPairId,
+  DEFAULT_PAIR,
   LeaseLostError,
   type AuditEntry,
   type Fence,
+  type PairRecord,
   type StateStore,
   type WebhookChanges,
 } from '../state-store.ts';
@@ -36,12 +44,15 @@ export interface SqliteStoreOptions {
   readonly now: () => number;
 }
 
-/** The port, with each method synchronous (better-sqlite3 is). */
+/** The port's async methods (all but the pair it is bound to and `forPair`). */
+type Methods = Omit<StateStore, 'pair' | 'forPair'>;
+
+/** The port's methods, each synchronous (better-sqlite3 is). */
 type Sync<T> = {
   [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => R : never;
 };
 
-/** The async port over synchronous methods: a throw becomes a rejected promise, as callers expect. */
+/** The async methods over synchronous ones: a throw becomes a rejected promise, as callers expect. */
 function settle<T extends object>(sync: Sync<T>): T {
   return Object.fromEntries(
     Object.entries(sync as Record<string, (...args: unknown[]) => unknown>).map(([name, method]) => [
@@ -56,6 +67,7 @@ const q = queries.sqlite;
 /**
  * Opens (creating it if missing, with its directory) the SQLite database at `path`; `':memory:'` gives a
  * private in-memory database. Files use WAL mode. Call `migrate()` before use (`openStore` does).
+ * The store is bound to the pair `default`; `close()` closes the database.
  */
 export function openSqliteStore(path: string, options: SqliteStoreOptions): StateStore {
   const inMemory = path === ':memory:' || path === '';
@@ -77,162 +89,217 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stat
     }
     return statement;
   };
-  const one = <R>(s: Statement<R>): R | undefined => prepare(s.text).get(...s.values) as R | undefined;
-  const all = <R>(s: Statement<R>): R[] => prepare(s.text).all(...s.values) as R[];
-  const run = (s: Statement): void => {
-    prepare(s.text).run(...s.values);
-  };
 
-  /** Inside a write transaction: refuses the write when `fence` no longer holds its lease. */
-  const holds = (fence: Fence | undefined): void => {
-    if (fence !== undefined && one(q.fenceHolds(fence)) === undefined) throw new LeaseLostError(fence);
-  };
-
-  const saveLink = db.transaction((link: Link, fence: Fence | undefined) => {
-    holds(fence);
-    run(q.freeSalesforceId(link));
-    run(q.saveLink(link));
-  });
-
-  const endLink = db.transaction((hsContactId: string, why: string, at: number, fence: Fence | undefined) => {
-    holds(fence);
-    const row = one(q.deleteLink(hsContactId));
-    if (row) run(q.saveEndedLink(row.sf_id, hsContactId, why, at));
-  });
-
-  const setCursor = db.transaction((name: string, value: string, fence: Fence | undefined) => {
-    holds(fence);
-    run(q.setCursor(name, value));
-  });
-
-  const claimCreates = db.transaction(
-    (targets: readonly string[], owner: string, now: number, freshSince: number) => {
-      const held: string[] = [];
-      const stale: string[] = [];
-      for (const target of new Set(targets)) {
-        const intent = one(q.createIntent(target));
-        if (one(q.claimCreate(target, owner, now, freshSince)) === undefined) held.push(target);
-        else if (intent && intent.owner !== owner) stale.push(target);
-      }
-      return { held, stale };
+  /**
+   * Runs statements for `pair` (null: store-wide ones). The one place a statement's `PAIR` marker
+   * becomes the pair.
+   */
+  const runner = (pair: string | null) => ({
+    one: <R>(s: Statement<R>): R | undefined =>
+      prepare(s.text).get(...bindPair(s.values, pair)) as R | undefined,
+    all: <R>(s: Statement<R>): R[] => prepare(s.text).all(...bindPair(s.values, pair)) as R[],
+    run: (s: Statement): void => {
+      prepare(s.text).run(...bindPair(s.values, pair));
     },
-  );
-
-  const rememberCreatedCompanies = db.transaction(
-    (pairs: Parameters<StateStore['rememberCreatedCompanies']>[0], at: number, forgetBefore: number) => {
-      run(q.forgetCreatedCompanies(forgetBefore));
-      for (const pair of pairs) run(q.rememberCreatedCompany(pair.accountId, pair.companyId, at));
-    },
-  );
-
-  const addToInbox = db.transaction((changes: WebhookChanges, at: number) => {
-    for (const id of changes.changed) run(q.addToInbox(id, 'changed', at));
-    for (const id of changes.deleted) run(q.addToInbox(id, 'deleted', at));
   });
 
-  const rememberSignature = db.transaction((signature: string, staleAfter: number, now: number) => {
-    run(q.forgetStaleSignatures(now));
-    return one(q.rememberSignature(signature, staleAfter)) !== undefined;
-  });
-
-  const appendAudit = db.transaction((entries: readonly AuditEntry[]) => {
-    for (const entry of entries) run(q.auditEntry(entry));
-  });
+  // Store-wide: the schema and the pair registry, the same in every pair's store.
+  const storeWide = runner(null);
 
   const migrate = (): void => {
     db.exec(MIGRATIONS_TABLE);
-    const applied = new Set(all(q.appliedMigrations()).map((row) => row.id));
+    const applied = new Set(storeWide.all(q.appliedMigrations()).map((row) => row.id));
     for (const migration of migrations) {
       if (applied.has(migration.id)) continue;
       db.transaction(() => {
         // Another process may have applied it meanwhile: the immediate transaction holds the write lock.
-        if (one(q.migrationApplied(migration.id)) !== undefined) return;
+        if (storeWide.one(q.migrationApplied(migration.id)) !== undefined) return;
         db.exec(migration.sqlite);
-        run(q.recordMigration(migration, options.now()));
+        storeWide.run(q.recordMigration(migration, options.now()));
       }).immediate();
     }
   };
 
-  return settle<StateStore>({
-    migrate: () => migrate(),
-    close: () => {
-      prepared.clear();
-      if (db.open) db.close();
-    },
-
-    linkByHubSpotId: (hsContactId) => {
-      const row = one(q.linkByHubSpotId(hsContactId));
-      return row ? toLink(row) : null;
-    },
-    linkBySalesforceId: (sfId) => {
-      const row = one(q.linkBySalesforceId(sfId));
-      return row ? toLink(row) : null;
-    },
-    linksByHubSpotIds: (ids) => (ids.length === 0 ? [] : all(q.linksByHubSpotIds(ids)).map(toLink)),
-    linksBySalesforceIds: (ids) => (ids.length === 0 ? [] : all(q.linksBySalesforceIds(ids)).map(toLink)),
-    saveLink: (link, fence) => saveLink.immediate(link, fence),
-    endLink: (hsContactId, why, at, fence) => endLink.immediate(hsContactId, why, at, fence),
-    endedLinkWhy: (sfId) => one(q.endedLinkWhy(sfId))?.why ?? null,
-    countLinks: () => toNumber(one(q.countLinks())?.n ?? 0),
-    linkedContactIds: (after, limit) => all(q.linkedContactIds(after, limit)).map((r) => r.hs_contact_id),
-
-    cursor: (name) => one(q.cursor(name))?.value ?? null,
-    setCursor: (name, value, fence) => setCursor.immediate(name, value, fence),
-
-    acquireLease: (name, holder, now, until, takeOver) => {
-      const taken = one(q.acquireLease(name, holder, now, until, takeOver));
-      if (taken) return { acquired: true, lease: toLease(taken) };
-      const held = one(q.lease(name));
-      if (!held) throw new Error(`the lease "${name}" was neither taken nor found`);
-      return { acquired: false, lease: toLease(held) };
-    },
-    claimCreates: (targets, owner, now, freshSince) =>
-      claimCreates.immediate(targets, owner, now, freshSince),
-    releaseCreates: (targets, owner) => {
-      if (targets.length > 0) run(q.releaseCreates(targets, owner));
-    },
-    rememberCreatedCompanies: (pairs, at, forgetBefore) =>
-      rememberCreatedCompanies.immediate(pairs, at, forgetBefore),
-    createdCompanies: (accountIds, since) =>
-      accountIds.length === 0 ? new Map() : toCreatedCompanies(all(q.createdCompanies(accountIds, since))),
-    addToWebhookInbox: (changes, at) => addToInbox.immediate(changes, at),
-    webhookInbox: () => toWebhookChanges(all(q.inbox())),
-    removeFromWebhookInbox: (changes) => {
-      if (changes.changed.length) run(q.removeFromInbox(changes.changed, 'changed'));
-      if (changes.deleted.length) run(q.removeFromInbox(changes.deleted, 'deleted'));
-    },
-    rememberSignature: (signature, staleAfter, now) =>
-      rememberSignature.immediate(signature, staleAfter, now),
-    renewLease: (fence, until) => one(q.renewLease(fence, until)) !== undefined,
-    releaseLease: (fence) => run(q.releaseLease(fence)),
-    lease: (name) => {
-      const row = one(q.lease(name));
-      return row ? toLease(row) : null;
-    },
-
-    settings: () => toSettings(all(q.settings())),
-    setSetting: (key, value) => run(q.setSetting(key, value)),
-    mappings: () => toMappings(one(q.mappings())),
-    saveMappings: (mappings) => run(q.saveMappings(mappings)),
-
-    recordError: (entry) => {
-      const row = one(q.recordError(entry));
-      if (!row) throw new Error('INSERT … RETURNING returned no row.');
-      return toError(row);
-    },
-    clearErrors: (record, keep = []) => run(q.clearErrors(record, keep)),
-    errors: (filter = {}) => all(q.errors(filter)).map(toError),
-
-    appendAudit: (entries) => appendAudit.immediate(entries),
-    audit: (record, limit) => all(q.audit(record, limit)).map(toAudit),
-
-    recordApiCalls: (system, calls, at) => run(q.recordApiCalls(system, calls, at)),
-    apiCalls: (system, since) => toNumber(one(q.apiCalls(system, since))?.n ?? 0),
-
-    saveExplanation: (explanation) => run(q.saveExplanation(explanation)),
-    explanation: (key) => {
-      const row = one(q.explanation(key));
-      return row ? toExplanation(row) : null;
-    },
+  const removePair = db.transaction((id: string) => {
+    for (const statement of q.removePair(id)) storeWide.run(statement);
   });
+
+  const registry: Sync<Pick<Methods, 'migrate' | 'pairs' | 'savePair' | 'removePair'>> = {
+    migrate,
+    pairs: () => storeWide.all(q.pairs()).map(toPair),
+    savePair: (record: PairRecord) => {
+      checkPairId(record.id);
+      storeWide.run(q.savePair(record));
+    },
+    removePair: (id) => {
+      checkPairId(id);
+      if (id === DEFAULT_PAIR)
+        throw new Error(
+          `the connection pair "${DEFAULT_PAIR}" cannot be removed: every command uses it unless told another pair. To stop it syncing, save it with enabled: false`,
+        );
+      removePair.immediate(id);
+    },
+  };
+
+  /** The store bound to `pair`; `opened`: the one `openSqliteStore` gives, whose `close()` closes the database. */
+  const storeFor = (pair: string, opened: boolean): StateStore => {
+    const { one, all, run } = runner(pair);
+
+    /** Inside a write transaction: refuses the write when `fence` no longer holds its lease. */
+    const holds = (fence: Fence | undefined): void => {
+      if (fence !== undefined && one(q.fenceHolds(fence)) === undefined) throw new LeaseLostError(fence);
+    };
+
+    const saveLink = db.transaction((link: Link, fence: Fence | undefined) => {
+      holds(fence);
+      run(q.freeSalesforceId(link));
+      run(q.saveLink(link));
+    });
+
+    const endLink = db.transaction(
+      (hsContactId: string, why: string, at: number, fence: Fence | undefined) => {
+        holds(fence);
+        const row = one(q.deleteLink(hsContactId));
+        if (row) run(q.saveEndedLink(row.sf_id, hsContactId, why, at));
+      },
+    );
+
+    const setCursor = db.transaction((name: string, value: string, fence: Fence | undefined) => {
+      holds(fence);
+      run(q.setCursor(name, value));
+    });
+
+    const claimCreates = db.transaction(
+      (targets: readonly string[], owner: string, now: number, freshSince: number) => {
+        const held: string[] = [];
+        const stale: string[] = [];
+        for (const target of new Set(targets)) {
+          const intent = one(q.createIntent(target));
+          if (one(q.claimCreate(target, owner, now, freshSince)) === undefined) held.push(target);
+          else if (intent && intent.owner !== owner) stale.push(target);
+        }
+        return { held, stale };
+      },
+    );
+
+    const rememberCreatedCompanies = db.transaction(
+      (pairs: Parameters<StateStore['rememberCreatedCompanies']>[0], at: number, forgetBefore: number) => {
+        run(q.forgetCreatedCompanies(forgetBefore));
+        for (const created of pairs) run(q.rememberCreatedCompany(created.accountId, created.companyId, at));
+      },
+    );
+
+    const addToInbox = db.transaction((changes: WebhookChanges, at: number) => {
+      for (const id of changes.changed) run(q.addToInbox(id, 'changed', at));
+      for (const id of changes.deleted) run(q.addToInbox(id, 'deleted', at));
+    });
+
+    const rememberSignature = db.transaction((signature: string, staleAfter: number, now: number) => {
+      run(q.forgetStaleSignatures(now));
+      return one(q.rememberSignature(signature, staleAfter)) !== undefined;
+    });
+
+    const appendAudit = db.transaction((entries: readonly AuditEntry[]) => {
+      for (const entry of entries) run(q.auditEntry(entry));
+    });
+
+    const methods = settle<Methods>({
+      ...registry,
+      close: () => {
+        if (!opened) return;
+        prepared.clear();
+        if (db.open) db.close();
+      },
+
+      linkByHubSpotId: (hsContactId) => {
+        const row = one(q.linkByHubSpotId(hsContactId));
+        return row ? toLink(row) : null;
+      },
+      linkBySalesforceId: (sfId) => {
+        const row = one(q.linkBySalesforceId(sfId));
+        return row ? toLink(row) : null;
+      },
+      linksByHubSpotIds: (ids) => (ids.length === 0 ? [] : all(q.linksByHubSpotIds(ids)).map(toLink)),
+      linksBySalesforceIds: (ids) => (ids.length === 0 ? [] : all(q.linksBySalesforceIds(ids)).map(toLink)),
+      saveLink: (link, fence) => saveLink.immediate(link, fence),
+      endLink: (hsContactId, why, at, fence) => endLink.immediate(hsContactId, why, at, fence),
+      endedLinkWhy: (sfId) => one(q.endedLinkWhy(sfId))?.why ?? null,
+      countLinks: () => toNumber(one(q.countLinks())?.n ?? 0),
+      linkedContactIds: (after, limit) => all(q.linkedContactIds(after, limit)).map((r) => r.hs_contact_id),
+
+      cursor: (name) => one(q.cursor(name))?.value ?? null,
+      setCursor: (name, value, fence) => setCursor.immediate(name, value, fence),
+
+      acquireLease: (name, holder, now, until, takeOver) => {
+        const taken = one(q.acquireLease(name, holder, now, until, takeOver));
+        if (taken) return { acquired: true, lease: toLease(taken) };
+        const held = one(q.lease(name));
+        if (!held) throw new Error(`the lease "${name}" was neither taken nor found`);
+        return { acquired: false, lease: toLease(held) };
+      },
+      claimCreates: (targets, owner, now, freshSince) =>
+        claimCreates.immediate(targets, owner, now, freshSince),
+      releaseCreates: (targets, owner) => {
+        if (targets.length > 0) run(q.releaseCreates(targets, owner));
+      },
+      rememberCreatedCompanies: (pairs, at, forgetBefore) =>
+        rememberCreatedCompanies.immediate(pairs, at, forgetBefore),
+      createdCompanies: (accountIds, since) =>
+        accountIds.length === 0 ? new Map() : toCreatedCompanies(all(q.createdCompanies(accountIds, since))),
+      addToWebhookInbox: (changes, at) => addToInbox.immediate(changes, at),
+      webhookInbox: () => toWebhookChanges(all(q.inbox())),
+      removeFromWebhookInbox: (changes) => {
+        if (changes.changed.length) run(q.removeFromInbox(changes.changed, 'changed'));
+        if (changes.deleted.length) run(q.removeFromInbox(changes.deleted, 'deleted'));
+      },
+      rememberSignature: (signature, staleAfter, now) =>
+        rememberSignature.immediate(signature, staleAfter, now),
+      renewLease: (fence, until) => one(q.renewLease(fence, until)) !== undefined,
+      releaseLease: (fence) => run(q.releaseLease(fence)),
+      lease: (name) => {
+        const row = one(q.lease(name));
+        return row ? toLease(row) : null;
+      },
+
+      settings: () => toSettings(all(q.settings())),
+      setSetting: (key, value) => run(q.setSetting(key, value)),
+      mappings: () => toMappings(one(q.mappings())),
+      saveMappings: (mappings) => run(q.saveMappings(mappings)),
+
+      recordError: (entry) => {
+        const row = one(q.recordError(entry));
+        if (!row) throw new Error('INSERT … RETURNING returned no row.');
+        return toError(row);
+      },
+      clearErrors: (record, keep = []) => run(q.clearErrors(record, keep)),
+      errors: (filter = {}) => all(q.errors(filter)).map(toError),
+
+      appendAudit: (entries) => appendAudit.immediate(entries),
+      audit: (record, limit) => all(q.audit(record, limit)).map(toAudit),
+
+      recordApiCalls: (system, calls, at) => run(q.recordApiCalls(system, calls, at)),
+      apiCalls: (system, since) => toNumber(one(q.apiCalls(system, since))?.n ?? 0),
+
+      saveExplanation: (explanation) => run(q.saveExplanation(explanation)),
+      explanation: (key) => {
+        const row = one(q.explanation(key));
+        return row ? toExplanation(row) : null;
+      },
+    });
+    return { ...methods, pair, forPair: sibling };
+  };
+
+  const siblings = new Map<string, StateStore>();
+  /** The store bound to `pair` over this database, made once per pair; its `close()` does nothing. */
+  function sibling(pair: string): StateStore {
+    checkPairId(pair);
+    let store = siblings.get(pair);
+    if (!store) {
+      store = storeFor(pair, false);
+      siblings.set(pair, store);
+    }
+    return store;
+  }
+
+  return storeFor(DEFAULT_PAIR, true);
 }

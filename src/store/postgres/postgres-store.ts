@@ -6,10 +6,13 @@
  * The statements are in `../queries.ts` (Postgres dialect). Epoch-ms columns are `BIGINT`, which `pg`
  * returns as strings: rows (typed with `DbInt`) are mapped back to numbers and to the port's types in
  * `../rows.ts` (STYLE §5).
+ *
+ * Pairs: one pool serves every pair. The store `openPostgresStore` gives is bound to `default` and owns
+ * the pool; `forPair` gives siblings over it (one per pair, kept), whose `close()` does nothing.
  */
 import pg from 'pg';
 import { MIGRATIONS_TABLE, migrations } from '../migrations.ts';
-import { postgresOnly, queries, type Statement } from '../queries.ts';
+import { bindPair, postgresOnly, queries, type Statement } from '../queries.ts';
 import {
   toAudit,
   toCreatedCompanies,
@@ -19,10 +22,11 @@ import {
   toLink,
   toMappings,
   toNumber,
+  toPair,
   toSettings,
   toWebhookChanges,
 } from '../rows.ts';
-import { LeaseLostError, type Fence, type StateStore } from '../state-store.ts';
+import { checkPairId, DEFAULT_PAIR, LeaseLostError, type Fence, type StateStore } from '../state-store.ts';
 
 export interface PostgresStoreOptions {
   /** The clock (epoch ms) that stamps applied migrations. */
@@ -37,16 +41,29 @@ const q = queries.postgres;
 /** The pool, or one of its connections inside a transaction. */
 type Client = pg.Pool | pg.PoolClient;
 
-const all = async <R>(client: Client, s: Statement<R>): Promise<R[]> =>
-  (await client.query(s.text, [...s.values])).rows as R[];
-const one = async <R>(client: Client, s: Statement<R>): Promise<R | undefined> => (await all(client, s))[0];
-const run = async (client: Client, s: Statement): Promise<void> => {
-  await client.query(s.text, [...s.values]);
+/**
+ * Runs statements for `pair` (null: store-wide ones). The one place a statement's `PAIR` marker
+ * becomes the pair.
+ */
+const runner = (pair: string | null) => {
+  const all = async <R>(client: Client, s: Statement<R>): Promise<R[]> =>
+    (await client.query(s.text, bindPair(s.values, pair))).rows as R[];
+  return {
+    all,
+    one: async <R>(client: Client, s: Statement<R>): Promise<R | undefined> => (await all(client, s))[0],
+    run: async (client: Client, s: Statement): Promise<void> => {
+      await all(client, s);
+    },
+  };
 };
+
+/** Store-wide statements: the schema and the pair registry, the same in every pair's store. */
+const storeWide = runner(null);
 
 /**
  * Connects a pool (at most 4 connections) to the database at `url` (`postgres://…`). Nothing is
- * queried until the first call; call `migrate()` before use (`openStore` does). `close()` ends the pool.
+ * queried until the first call; call `migrate()` before use (`openStore` does). The store is bound to
+ * the pair `default`; its `close()` ends the pool.
  */
 export function openPostgresStore(url: string, options: PostgresStoreOptions): StateStore {
   const pool = new pg.Pool({ connectionString: url, max: MAX_CONNECTIONS });
@@ -69,163 +86,206 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions): S
     }
   };
 
-  /** Inside a transaction: locks the lease row, and refuses the write when `fence` no longer holds it. */
-  const holds = async (client: pg.PoolClient, fence: Fence | undefined): Promise<void> => {
-    if (fence !== undefined && (await one(client, q.fenceHolds(fence))) === undefined)
-      throw new LeaseLostError(fence);
-  };
-
-  return {
+  const registry: Pick<StateStore, 'migrate' | 'pairs' | 'savePair' | 'removePair'> = {
     migrate: async () => {
       const applied = await transaction(async (client) => {
-        await run(client, postgresOnly.migrationLock);
+        await storeWide.run(client, postgresOnly.migrationLock);
         await client.query(MIGRATIONS_TABLE);
-        return new Set((await all(client, q.appliedMigrations())).map((row) => row.id));
+        return new Set((await storeWide.all(client, q.appliedMigrations())).map((row) => row.id));
       });
       for (const migration of migrations) {
         if (applied.has(migration.id)) continue;
         await transaction(async (client) => {
-          await run(client, postgresOnly.migrationLock);
-          if ((await one(client, q.migrationApplied(migration.id))) !== undefined) return;
+          await storeWide.run(client, postgresOnly.migrationLock);
+          if ((await storeWide.one(client, q.migrationApplied(migration.id))) !== undefined) return;
           await client.query(migration.postgres);
-          await run(client, q.recordMigration(migration, options.now()));
+          await storeWide.run(client, q.recordMigration(migration, options.now()));
         });
       }
     },
-    close: async () => {
-      if (!pool.ended) await pool.end();
+    pairs: async () => (await storeWide.all(pool, q.pairs())).map(toPair),
+    savePair: async (record) => {
+      checkPairId(record.id);
+      await storeWide.run(pool, q.savePair(record));
     },
-
-    linkByHubSpotId: async (hsContactId) => {
-      const row = await one(pool, q.linkByHubSpotId(hsContactId));
-      return row ? toLink(row) : null;
-    },
-    linkBySalesforceId: async (sfId) => {
-      const row = await one(pool, q.linkBySalesforceId(sfId));
-      return row ? toLink(row) : null;
-    },
-    linksByHubSpotIds: async (ids) =>
-      ids.length === 0 ? [] : (await all(pool, q.linksByHubSpotIds(ids))).map(toLink),
-    linksBySalesforceIds: async (ids) =>
-      ids.length === 0 ? [] : (await all(pool, q.linksBySalesforceIds(ids))).map(toLink),
-    saveLink: (link, fence) =>
-      transaction(async (client) => {
-        await holds(client, fence);
-        await run(client, q.freeSalesforceId(link));
-        await run(client, q.saveLink(link));
-      }),
-    endLink: (hsContactId, why, at, fence) =>
-      transaction(async (client) => {
-        await holds(client, fence);
-        const row = await one(client, q.deleteLink(hsContactId));
-        if (row) await run(client, q.saveEndedLink(row.sf_id, hsContactId, why, at));
-      }),
-    endedLinkWhy: async (sfId) => (await one(pool, q.endedLinkWhy(sfId)))?.why ?? null,
-    countLinks: async () => toNumber((await one(pool, q.countLinks()))?.n ?? 0),
-    linkedContactIds: async (after, limit) =>
-      (await all(pool, q.linkedContactIds(after, limit))).map((r) => r.hs_contact_id),
-
-    cursor: async (name) => (await one(pool, q.cursor(name)))?.value ?? null,
-    setCursor: async (name, value, fence) => {
-      if (fence === undefined) return run(pool, q.setCursor(name, value));
+    removePair: async (id) => {
+      checkPairId(id);
+      if (id === DEFAULT_PAIR)
+        throw new Error(
+          `the connection pair "${DEFAULT_PAIR}" cannot be removed: every command uses it unless told another pair. To stop it syncing, save it with enabled: false`,
+        );
       await transaction(async (client) => {
-        await holds(client, fence);
-        await run(client, q.setCursor(name, value));
+        for (const statement of q.removePair(id)) await storeWide.run(client, statement);
       });
     },
-
-    acquireLease: async (name, holder, now, until, takeOver) => {
-      const taken = await one(pool, q.acquireLease(name, holder, now, until, takeOver));
-      if (taken) return { acquired: true, lease: toLease(taken) };
-      const held = await one(pool, q.lease(name));
-      if (!held) throw new Error(`the lease "${name}" was neither taken nor found`);
-      return { acquired: false, lease: toLease(held) };
-    },
-    claimCreates: (targets, owner, now, freshSince) =>
-      transaction(async (client) => {
-        const held: string[] = [];
-        const stale: string[] = [];
-        // In one order, so two writers claiming overlapping sets lock their rows without a deadlock.
-        for (const target of [...new Set(targets)].sort()) {
-          const intent = await one(client, q.createIntent(target));
-          if ((await one(client, q.claimCreate(target, owner, now, freshSince))) === undefined)
-            held.push(target);
-          else if (intent && intent.owner !== owner) stale.push(target);
-        }
-        return { held, stale };
-      }),
-    releaseCreates: async (targets, owner) => {
-      if (targets.length > 0) await run(pool, q.releaseCreates(targets, owner));
-    },
-    rememberCreatedCompanies: (pairs, at, forgetBefore) =>
-      transaction(async (client) => {
-        await run(client, q.forgetCreatedCompanies(forgetBefore));
-        for (const pair of pairs)
-          await run(client, q.rememberCreatedCompany(pair.accountId, pair.companyId, at));
-      }),
-    createdCompanies: async (accountIds, since) =>
-      accountIds.length === 0
-        ? new Map()
-        : toCreatedCompanies(await all(pool, q.createdCompanies(accountIds, since))),
-    addToWebhookInbox: (changes, at) =>
-      transaction(async (client) => {
-        for (const id of changes.changed) await run(client, q.addToInbox(id, 'changed', at));
-        for (const id of changes.deleted) await run(client, q.addToInbox(id, 'deleted', at));
-      }),
-    webhookInbox: async () => toWebhookChanges(await all(pool, q.inbox())),
-    removeFromWebhookInbox: async (changes) => {
-      if (changes.changed.length) await run(pool, q.removeFromInbox(changes.changed, 'changed'));
-      if (changes.deleted.length) await run(pool, q.removeFromInbox(changes.deleted, 'deleted'));
-    },
-    rememberSignature: (signature, staleAfter, now) =>
-      transaction(async (client) => {
-        await run(client, q.forgetStaleSignatures(now));
-        return (await one(client, q.rememberSignature(signature, staleAfter))) !== undefined;
-      }),
-    renewLease: async (fence, until) => (await one(pool, q.renewLease(fence, until))) !== undefined,
-    releaseLease: async (fence) => {
-      await run(pool, q.releaseLease(fence));
-    },
-    lease: async (name) => {
-      const row = await one(pool, q.lease(name));
-      return row ? toLease(row) : null;
-    },
-
-    settings: async () => toSettings(await all(pool, q.settings())),
-    setSetting: async (key, value) => {
-      await run(pool, q.setSetting(key, value));
-    },
-    mappings: async () => toMappings(await one(pool, q.mappings())),
-    saveMappings: async (mappings) => {
-      await run(pool, q.saveMappings(mappings));
-    },
-
-    recordError: async (entry) => {
-      const row = await one(pool, q.recordError(entry));
-      if (!row) throw new Error('INSERT … RETURNING returned no row.');
-      return toError(row);
-    },
-    clearErrors: async (record, keep = []) => {
-      await run(pool, q.clearErrors(record, keep));
-    },
-    errors: async (filter = {}) => (await all(pool, q.errors(filter))).map(toError),
-
-    appendAudit: async (entries) => {
-      if (entries.length > 0) await run(pool, postgresOnly.appendAudit(entries));
-    },
-    audit: async (record, limit) => (await all(pool, q.audit(record, limit))).map(toAudit),
-
-    recordApiCalls: async (system, calls, at) => {
-      await run(pool, q.recordApiCalls(system, calls, at));
-    },
-    apiCalls: async (system, since) => toNumber((await one(pool, q.apiCalls(system, since)))?.n ?? 0),
-
-    saveExplanation: async (explanation) => {
-      await run(pool, q.saveExplanation(explanation));
-    },
-    explanation: async (key) => {
-      const row = await one(pool, q.explanation(key));
-      return row ? toExplanation(row) : null;
-    },
   };
+
+  /** The store bound to `pair`; `opened`: the one `openPostgresStore` gives, whose `close()` ends the pool. */
+  const storeFor = (pair: string, opened: boolean): StateStore => {
+    const { all, one, run } = runner(pair);
+
+    /** Inside a transaction: locks the lease row, and refuses the write when `fence` no longer holds it. */
+    const holds = async (client: pg.PoolClient, fence: Fence | undefined): Promise<void> => {
+      if (fence !== undefined && (await one(client, q.fenceHolds(fence))) === undefined)
+        throw new LeaseLostError(fence);
+    };
+
+    return {
+      pair,
+      forPair: sibling,
+      ...registry,
+      close: async () => {
+        if (opened) await (ending ??= pool.end());
+      },
+
+      linkByHubSpotId: async (hsContactId) => {
+        const row = await one(pool, q.linkByHubSpotId(hsContactId));
+        return row ? toLink(row) : null;
+      },
+      linkBySalesforceId: async (sfId) => {
+        const row = await one(pool, q.linkBySalesforceId(sfId));
+        return row ? toLink(row) : null;
+      },
+      linksByHubSpotIds: async (ids) =>
+        ids.length === 0 ? [] : (await all(pool, q.linksByHubSpotIds(ids))).map(toLink),
+      linksBySalesforceIds: async (ids) =>
+        ids.length === 0 ? [] : (await all(pool, q.linksBySalesforceIds(ids))).map(toLink),
+      saveLink: (link, fence) =>
+        transaction(async (client) => {
+          await holds(client, fence);
+          await run(client, q.freeSalesforceId(link));
+          await run(client, q.saveLink(link));
+        }),
+      endLink: (hsContactId, why, at, fence) =>
+        transaction(async (client) => {
+          await holds(client, fence);
+          const row = await one(client, q.deleteLink(hsContactId));
+          if (row) await run(client, q.saveEndedLink(row.sf_id, hsContactId, why, at));
+        }),
+      endedLinkWhy: async (sfId) => (await one(pool, q.endedLinkWhy(sfId)))?.why ?? null,
+      countLinks: async () => toNumber((await one(pool, q.countLinks()))?.n ?? 0),
+      linkedContactIds: async (after, limit) =>
+        (await all(pool, q.linkedContactIds(after, limit))).map((r) => r.hs_contact_id),
+
+      cursor: async (name) => (await one(pool, q.cursor(name)))?.value ?? null,
+      setCursor: async (name, value, fence) => {
+        if (fence === undefined) return run(pool, q.setCursor(name, value));
+        await transaction(async (client) => {
+          await holds(client, fence);
+          await run(client, q.setCursor(name, value));
+        });
+      },
+
+      acquireLease: async (name, holder, now, until, takeOver) => {
+        const taken = await one(pool, q.acquireLease(name, holder, now, until, takeOver));
+        if (taken) return { acquired: true, lease: toLease(taken) };
+        const held = await one(pool, q.lease(name));
+        if (!held) throw new Error(`the lease "${name}" was neither taken nor found`);
+        return { acquired: false, lease: toLease(held) };
+      },
+      claimCreates: (targets, owner, now, freshSince) =>
+        transaction(async (client) => {
+          const held: string[] = [];
+          const stale: string[] = [];
+          // In one order, so two writers claiming overlapping sets lock their rows without a deadlock.
+          for (const target of [...new Set(targets)].sort()) {
+            const intent = await one(client, q.createIntent(target));
+            if ((await one(client, q.claimCreate(target, owner, now, freshSince))) === undefined)
+              held.push(target);
+            else if (intent && intent.owner !== owner) stale.push(target);
+          }
+          return { held, stale };
+        }),
+      releaseCreates: async (targets, owner) => {
+        if (targets.length > 0) await run(pool, q.releaseCreates(targets, owner));
+      },
+      rememberCreatedCompanies: (pairs, at, forgetBefore) =>
+        transaction(async (client) => {
+          await run(client, q.forgetCreatedCompanies(forgetBefore));
+          for (const created of pairs)
+            await run(client, q.rememberCreatedCompany(created.accountId, created.companyId, at));
+        }),
+      createdCompanies: async (accountIds, since) =>
+        accountIds.length === 0
+          ? new Map()
+          : toCreatedCompanies(await all(pool, q.createdCompanies(accountIds, since))),
+      addToWebhookInbox: (changes, at) =>
+        transaction(async (client) => {
+          for (const id of changes.changed) await run(client, q.addToInbox(id, 'changed', at));
+          for (const id of changes.deleted) await run(client, q.addToInbox(id, 'deleted', at));
+        }),
+      webhookInbox: async () => toWebhookChanges(await all(pool, q.inbox())),
+      removeFromWebhookInbox: async (changes) => {
+        if (changes.changed.length) await run(pool, q.removeFromInbox(changes.changed, 'changed'));
+        if (changes.deleted.length) await run(pool, q.removeFromInbox(changes.deleted, 'deleted'));
+      },
+      rememberSignature: (signature, staleAfter, now) =>
+        transaction(async (client) => {
+          await run(client, q.forgetStaleSignatures(now));
+          return (await one(client, q.rememberSignature(signature, staleAfter))) !== undefined;
+        }),
+      renewLease: async (fence, until) => (await one(pool, q.renewLease(fence, until))) !== undefined,
+      releaseLease: async (fence) => {
+        await run(pool, q.releaseLease(fence));
+      },
+      lease: async (name) => {
+        const row = await one(pool, q.lease(name));
+        return row ? toLease(row) : null;
+      },
+
+      settings: async () => toSettings(await all(pool, q.settings())),
+      setSetting: async (key, value) => {
+        await run(pool, q.setSetting(key, value));
+      },
+      mappings: async () => toMappings(await one(pool, q.mappings())),
+      saveMappings: async (mappings) => {
+        await run(pool, q.saveMappings(mappings));
+      },
+
+      recordError: async (entry) => {
+        const row = await one(pool, q.recordError(entry));
+        if (!row) throw new Error('INSERT … RETURNING returned no row.');
+        return toError(row);
+      },
+      clearErrors: async (record, keep = []) => {
+        await run(pool, q.clearErrors(record, keep));
+      },
+      errors: async (filter = {}) => (await all(pool, q.errors(filter))).map(toError),
+
+      appendAudit: async (entries) => {
+        if (entries.length > 0) await run(pool, postgresOnly.appendAudit(entries));
+      },
+      audit: async (record, limit) => (await all(pool, q.audit(record, limit))).map(toAudit),
+
+      recordApiCalls: async (system, calls, at) => {
+        await run(pool, q.recordApiCalls(system, calls, at));
+      },
+      apiCalls: async (system, since) => toNumber((await one(pool, q.apiCalls(system, since)))?.n ?? 0),
+
+      saveExplanation: async (explanation) => {
+        await run(pool, q.saveExplanation(explanation));
+      },
+      explanation: async (key) => {
+        const row = await one(pool, q.explanation(key));
+        return row ? toExplanation(row) : null;
+      },
+    };
+  };
+
+  /** The pool ending (once, however many times and however concurrently `close` is called). */
+  let ending: Promise<void> | undefined;
+
+  const siblings = new Map<string, StateStore>();
+  /** The store bound to `pair` over this pool, made once per pair; its `close()` does nothing. */
+  function sibling(pair: string): StateStore {
+    checkPairId(pair);
+    let store = siblings.get(pair);
+    if (!store) {
+      store = storeFor(pair, false);
+      siblings.set(pair, store);
+    }
+    return store;
+  }
+
+  return storeFor(DEFAULT_PAIR, true);
 }
