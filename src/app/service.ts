@@ -71,6 +71,8 @@ export interface ServiceOptions {
    * CRMs (`crosswalk mappings add` reads their metadata only).
    */
   readonly lease?: ServiceLeaseOptions | false;
+  /** The connection pair the service syncs (its store rows, its lease); `default` unless given. */
+  readonly pair?: string;
 }
 
 /** T2: how often HubSpot is polled when its webhooks bring changes: the safety net. */
@@ -94,7 +96,9 @@ export async function openService(config: Config, options: ServiceOptions = {}):
     now,
   });
   let timer: NodeJS.Timeout | undefined;
-  const opened = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const root = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  // The pair's rows, over the one connection the opened store closes.
+  const opened = options.pair === undefined ? root : root.forPair(options.pair);
   let lease: WriterLease | null = null;
   /** Set once another process took the lease over: the service stops syncing and takes no more work. */
   let lost: LeaseLostError | null = null;
@@ -114,7 +118,7 @@ export async function openService(config: Config, options: ServiceOptions = {}):
         },
       });
     } catch (error) {
-      await opened.close();
+      await root.close();
       throw error;
     }
   }
@@ -184,7 +188,7 @@ export async function openService(config: Config, options: ServiceOptions = {}):
       clearTimeout(timer);
       await tail;
       await lease?.release().catch(() => {});
-      await opened.close();
+      await root.close();
     },
   };
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { openService, SAFETY_NET_POLL_MS } from '../app/service.ts';
 import { options, type ApiConfig } from '../config/options.ts';
 import { apiConfigFrom, apiOptions, eventPrinter, registerSyncCommands, serveApi } from './sync-commands.ts';
+import { registerPairCommands } from './pair-commands.ts';
 
 function integer(min: number) {
   return (value: string): number => {
@@ -358,6 +359,7 @@ export async function main(
   );
 
   registerSyncCommands(program, out, untilSignal);
+  registerPairCommands(program, out);
 
   try {
     await program.parseAsync([...argv]);

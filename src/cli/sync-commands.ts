@@ -23,6 +23,8 @@ import { DEFAULT_LEASE_TTL_MS } from '../app/writer-lease.ts';
 import type { CycleReport, EngineEvent, Repair } from '../engine/engine.ts';
 import { pollingCost, resolveSettings, settingDefinitions, type PollingCost } from '../config/settings.ts';
 import { openStore } from '../store/open-store.ts';
+import { DEFAULT_PAIR } from '../core/pairs.ts';
+import { pairConnection, pairOf, pairOption, pairStore } from './pair-select.ts';
 import type { StateStore } from '../store/state-store.ts';
 import { errorCategories, errorCategoryLabels } from '../core/errors.ts';
 import { syncRuleLabels, syncRules, type Mapping, type Result, type SfPersonObject } from '../core/model.ts';
@@ -85,6 +87,7 @@ function startConfigFrom(flags: Record<string, unknown>): { config: Config; api:
   return { config: sync.config, api: api.config };
 }
 
+/** Opens the store, runs `use` with it bound to the `--pair` given, and closes it. */
 async function withStore<T>(
   flags: Record<string, unknown>,
   use: (store: StateStore) => Promise<T>,
@@ -95,10 +98,29 @@ async function withStore<T>(
     dataDir: raw.dataDir ?? options.dataDir.default,
   });
   try {
-    return await use(store);
+    return await use(needed(await pairStore(store, pairOf(flags))));
   } finally {
     await store.close();
   }
+}
+
+/**
+ * The connection config of the `--pair` given: the options' own for `default`, else the registered
+ * pair's (its credentials from the environment variables it names, or unsealed).
+ */
+async function pairConfigFrom(flags: Record<string, unknown>): Promise<Config> {
+  const pair = pairOf(flags);
+  if (pair === DEFAULT_PAIR) return configFrom(flags);
+  const raw = rawOptions(flags, process.env);
+  const connection = await withStore({ ...flags, pair: DEFAULT_PAIR }, async (store) =>
+    needed(await pairConnection(store, pair, process.env)),
+  );
+  return {
+    salesforce: connection.salesforce,
+    hubspot: connection.hubspot,
+    dataDir: raw.dataDir ?? options.dataDir.default,
+    databaseUrl: raw.databaseUrl,
+  };
 }
 
 export function describeCycle(report: CycleReport): string {
@@ -202,10 +224,12 @@ function leaseFor(flags: Record<string, unknown>, command: string): ServiceLease
 
 export function registerSyncCommands(program: Command, out: Out, untilSignal: () => Promise<string>): void {
   writerOptions(
-    connectionOptions(
-      program
-        .command('sync')
-        .description('Run one full sync cycle and exit (0 when it ran, 1 when it could not).'),
+    pairOption(
+      connectionOptions(
+        program
+          .command('sync')
+          .description('Run one full sync cycle and exit (0 when it ran, 1 when it could not).'),
+      ),
     ),
   )
     .requiredOption('--once', 'run one cycle, then exit')
@@ -214,22 +238,26 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
     );
 
   writerOptions(
-    connectionOptions(
-      program
-        .command('reconcile')
-        .description(
-          'Compare both sides of every link and repair what missed changes left out of sync, then exit.',
-        ),
+    pairOption(
+      connectionOptions(
+        program
+          .command('reconcile')
+          .description(
+            'Compare both sides of every link and repair what missed changes left out of sync, then exit.',
+          ),
+      ),
     ),
   ).action((flags: Record<string, unknown>) =>
     oneRun(flags, 'reconcile', out, (engine) => engine.reconcile()),
   );
 
   writerOptions(
-    connectionOptions(
-      program
-        .command('import')
-        .description('Import Salesforce leads and/or contacts into HubSpot (T3), then exit.'),
+    pairOption(
+      connectionOptions(
+        program
+          .command('import')
+          .description('Import Salesforce leads and/or contacts into HubSpot (T3), then exit.'),
+      ),
     ),
   )
     .option('--objects <list>', 'leads, contacts, or both (comma-separated)', objectList, ['Contact', 'Lead'])
@@ -237,7 +265,8 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
     .action(async (flags: Record<string, unknown> & { objects: SfPersonObject[]; since?: number }) => {
       const since = flags.since ?? 0;
       let bar: SingleBar | undefined;
-      const service = await openService(configFrom(flags), {
+      const service = await openService(await pairConfigFrom(flags), {
+        pair: pairOf(flags),
         lease: leaseFor(flags, 'import'),
         onEvent: (event) => {
           if (event.type === 'batch') bar?.increment(event.records);
@@ -263,10 +292,12 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
     });
 
   writerOptions(
-    connectionOptions(
-      program
-        .command('resync')
-        .description('A full sync of one contact, or of every member of a segment (T1, G3).'),
+    pairOption(
+      connectionOptions(
+        program
+          .command('resync')
+          .description('A full sync of one contact, or of every member of a segment (T1, G3).'),
+      ),
     ),
   )
     .option('--contact <email-or-id>', 'the contact: its email, or its HubSpot contact id')
@@ -274,7 +305,8 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
     .action(async (flags: Record<string, unknown> & { contact?: string; segment?: string }) => {
       if ((flags.contact === undefined) === (flags.segment === undefined))
         throw new UsageError('give either --contact <email-or-id> or --segment <listId>.');
-      const service = await openService(configFrom(flags), {
+      const service = await openService(await pairConfigFrom(flags), {
+        pair: pairOf(flags),
         lease: leaseFor(flags, 'resync'),
         onEvent: eventPrinter(out),
       });
@@ -371,8 +403,10 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
       needed(await withStore(flags, (store) => ops.setMappingRule(store, property, parsed)));
       out(`${property}: ${syncRuleLabels[parsed]}`);
     });
-  connectionOptions(
-    mappings.command('add').description("Add a custom mapping (F2), checked against both systems' fields."),
+  pairOption(
+    connectionOptions(
+      mappings.command('add').description("Add a custom mapping (F2), checked against both systems' fields."),
+    ),
   )
     .argument('<hs-property>', 'the HubSpot contact property (internal name)')
     .argument('<sf-field>', 'the Salesforce field API name (on Lead, Contact or both)')
@@ -381,7 +415,10 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
       async (hsProperty: string, sfField: string, flags: Record<string, unknown> & { rule: string }) => {
         const rule = needed(ops.parseRule(flags.rule));
         // Reads both systems' metadata and writes the store only: no writer lease needed.
-        const service = await openService(configFrom(flags), { lease: false });
+        const service = await openService(await pairConfigFrom(flags), {
+          pair: pairOf(flags),
+          lease: false,
+        });
         try {
           out(`added: ${mappingLine(needed(await ops.addMapping(service, { hsProperty, sfField, rule })))}`);
         } finally {
@@ -410,7 +447,8 @@ async function oneRun(
   out: Out,
   work: (engine: Service['engine']) => Promise<unknown>,
 ): Promise<void> {
-  const service = await openService(configFrom(flags), {
+  const service = await openService(await pairConfigFrom(flags), {
+    pair: pairOf(flags),
     lease: leaseFor(flags, command),
     onEvent: eventPrinter(out),
   });
@@ -495,9 +533,11 @@ function printUsage(u: Usage, out: Out): void {
 }
 
 function storeOptions(command: Command): Command {
-  return command
-    .option(options.dataDir.flag, optionHelp(options.dataDir))
-    .option(options.databaseUrl.flag, optionHelp(options.databaseUrl));
+  return pairOption(
+    command
+      .option(options.dataDir.flag, optionHelp(options.dataDir))
+      .option(options.databaseUrl.flag, optionHelp(options.databaseUrl)),
+  );
 }
 
 /**

@@ -34,6 +34,10 @@ export const PROBLEM_CODES = {
   hs_property_read_only: { status: 400, meaning: 'The rule would write to a read-only HubSpot property.' },
   rule_not_allowed: { status: 400, meaning: 'That mapping does not allow that rule.' },
   default_mapping: { status: 400, meaning: 'A default mapping cannot be removed.' },
+  unknown_pair: { status: 404, meaning: 'No connection pair is registered with that id.' },
+  invalid_pair: { status: 400, meaning: 'A pair id or definition is not valid.' },
+  pair_exists: { status: 409, meaning: 'A connection pair with that id is registered already.' },
+  default_pair: { status: 400, meaning: 'The default pair cannot be removed.' },
   // CLI only: over HTTP, the route's schema refuses the same input as `invalid_request`.
   unknown_category: { status: null, meaning: 'The error category is not one of the E1 categories.' },
   unknown_rule: { status: null, meaning: 'The sync rule is not one of the known rules.' },

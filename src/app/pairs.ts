@@ -1,0 +1,169 @@
+/**
+ * The connection pair registry's operations (issue 13), defined once for `crosswalk pairs …` and the
+ * HTTP API: list, add, enable or disable, remove, and apply a pairs file (declarative, diffed,
+ * idempotent). Each takes the store (its registry is store-wide) and returns data or a problem with
+ * its fix. Credentials are shown by where they come from (`env ACME_TOKEN`, `sealed`), never by value.
+ */
+import { DEFAULT_PAIR, pairIdProblem } from '../core/pairs.ts';
+import { fail, ok, type Result } from '../core/model.ts';
+import {
+  planPairs,
+  storedDefinition,
+  toStored,
+  type PairChange,
+  type PairDeclaration,
+  type RegisteredPair,
+} from '../config/pairs.ts';
+import { options } from '../config/options.ts';
+import type { PairRecord, StateStore } from '../store/state-store.ts';
+
+/** A pair as people see it: where each side is and where each credential comes from. */
+export interface PairView {
+  readonly id: string;
+  readonly name: string;
+  readonly enabled: boolean;
+  /** The Salesforce org's URL (instance or login), or `—` when the pair has no definition (`default`). */
+  readonly salesforce: string;
+  /** The HubSpot API base URL, with the portal id when known. */
+  readonly hubspot: string;
+  /** Each credential and where it comes from: `hubspot.accessToken: env ACME_HS_TOKEN`, `…: sealed`. */
+  readonly credentials: readonly string[];
+}
+
+const DEFINED_BY_ENVIRONMENT = 'from the environment (SALESFORCE_*, HUBSPOT_*)';
+
+/** How a registered pair is shown. */
+export function pairView(pair: PairRecord): PairView {
+  const parsed = storedDefinition.safeParse(pair.definition);
+  if (!parsed.success)
+    return {
+      id: pair.id,
+      name: pair.name,
+      enabled: pair.enabled,
+      salesforce: DEFINED_BY_ENVIRONMENT,
+      hubspot: DEFINED_BY_ENVIRONMENT,
+      credentials: [],
+    };
+  const { salesforce: sf, hubspot: hs } = parsed.data;
+  const source = (c: { env: string } | { sealed: string }) => ('env' in c ? `env ${c.env}` : 'sealed');
+  const credentials =
+    'instanceUrl' in sf
+      ? [`salesforce.accessToken: ${source(sf.accessToken)}`]
+      : [`salesforce.clientSecret: ${source(sf.clientSecret)}`];
+  credentials.push(`hubspot.accessToken: ${source(hs.accessToken)}`);
+  if (hs.clientSecret) credentials.push(`hubspot.clientSecret: ${source(hs.clientSecret)}`);
+  return {
+    id: pair.id,
+    name: pair.name,
+    enabled: pair.enabled,
+    salesforce: 'instanceUrl' in sf ? sf.instanceUrl : `${sf.loginUrl} (client ${sf.clientId})`,
+    hubspot: `${hs.baseUrl ?? options.hubspotBaseUrl.default}${hs.portalId ? ` (portal ${hs.portalId})` : ''}`,
+    credentials,
+  };
+}
+
+function unknownPair<T>(id: string): Result<T> {
+  return fail('unknown_pair', `There is no connection pair "${id}".`, 'See `crosswalk pairs list`.');
+}
+
+function checked(id: string): Result<string> {
+  const problem = pairIdProblem(id);
+  return problem === null ? ok(id) : fail('invalid_pair', problem, 'Give a valid pair id.');
+}
+
+export async function listPairs(store: StateStore): Promise<PairView[]> {
+  return (await store.pairs()).map(pairView);
+}
+
+/** The registered pair `id` (for `--pair`), or `unknown_pair`. */
+export async function findPair(store: StateStore, id: string): Promise<Result<PairRecord>> {
+  const valid = checked(id);
+  if (!valid.ok) return valid;
+  const pair = (await store.pairs()).find((p) => p.id === id);
+  return pair ? ok(pair) : unknownPair(id);
+}
+
+/** Registers a new pair (its values sealed with `key`); an id already registered is refused. */
+export async function addPair(
+  store: StateStore,
+  declared: PairDeclaration,
+  key: Buffer | undefined,
+  now: number,
+): Promise<Result<PairView>> {
+  if ((await store.pairs()).some((p) => p.id === declared.id))
+    return fail(
+      'pair_exists',
+      `A connection pair "${declared.id}" is registered already.`,
+      'Pick another id, or change it with `crosswalk pairs apply`.',
+    );
+  const stored = toStored(declared, key, undefined);
+  if (!stored.ok)
+    return fail('invalid_pair', stored.problems.join(' '), 'Fix the definition and add it again.');
+  const record: PairRecord = {
+    id: declared.id,
+    name: declared.name ?? declared.id,
+    enabled: declared.enabled,
+    definition: stored.value,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await store.savePair(record);
+  return ok(pairView(record));
+}
+
+/** Turns a pair's sync on or off. */
+export async function setPairEnabled(
+  store: StateStore,
+  id: string,
+  enabled: boolean,
+  now: number,
+): Promise<Result<PairView>> {
+  const found = await findPair(store, id);
+  if (!found.ok) return found;
+  const record = { ...found.value, enabled, updatedAt: now };
+  await store.savePair(record);
+  return ok(pairView(record));
+}
+
+/** Removes a pair and everything stored for it; `default` stays. */
+export async function removePair(store: StateStore, id: string): Promise<Result<PairView>> {
+  if (id === DEFAULT_PAIR)
+    return fail(
+      'default_pair',
+      'The default pair cannot be removed: the single-pair commands use it.',
+      'Disable it instead: `crosswalk pairs disable default`.',
+    );
+  const found = await findPair(store, id);
+  if (!found.ok) return found;
+  await store.removePair(id);
+  return ok(pairView(found.value));
+}
+
+/**
+ * Applies a pairs file: adds, changes and (with `prune`) removes pairs so the registry says what the
+ * file says; `dryRun` only plans. Returns the plan, pair by pair.
+ */
+export async function applyPairs(
+  store: StateStore,
+  declared: readonly PairDeclaration[],
+  options: { readonly key: Buffer | undefined; readonly prune: boolean; readonly dryRun: boolean },
+  now: number,
+): Promise<Result<PairChange[]>> {
+  const current = await store.pairs();
+  const planned = planPairs(current, declared, options);
+  if (!planned.ok)
+    return fail('invalid_pair', planned.problems.join(' '), 'Fix the file and apply it again.');
+  if (options.dryRun) return ok(planned.value);
+  const byId = new Map(current.map((p) => [p.id, p]));
+  for (const change of planned.value) {
+    if (change.action === 'add' || change.action === 'change') {
+      const was = byId.get(change.id);
+      await store.savePair(recordOf(change.record, was?.createdAt ?? now, now));
+    } else if (change.action === 'remove') await store.removePair(change.id);
+  }
+  return ok(planned.value);
+}
+
+function recordOf(pair: RegisteredPair, createdAt: number, updatedAt: number): PairRecord {
+  return { ...pair, definition: { ...pair.definition }, createdAt, updatedAt };
+}

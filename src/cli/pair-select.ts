@@ -1,0 +1,50 @@
+/**
+ * `--pair <id>`: which connection pair a command reads or changes. The `default` pair is today's single
+ * pair, reached with the SALESFORCE_* and HUBSPOT_* options; any other is registered (`crosswalk pairs`)
+ * and reached with the credentials its definition names (environment variables, or values sealed with
+ * CROSSWALK_SECRET_KEY).
+ */
+import type { Command } from 'commander';
+import { DEFAULT_PAIR } from '../core/pairs.ts';
+import { fail, ok, type Result } from '../core/model.ts';
+import { resolvePair, secretKey, SECRET_KEY_ENV, type PairConnection } from '../config/pairs.ts';
+import { findPair } from '../app/pairs.ts';
+import type { StateStore } from '../store/state-store.ts';
+
+/** Adds `--pair <id>` (default `default`). */
+export function pairOption(command: Command): Command {
+  return command.option(
+    '--pair <id>',
+    'the connection pair (`crosswalk pairs list`); the default pair is the one the SALESFORCE_* and HUBSPOT_* options configure',
+    DEFAULT_PAIR,
+  );
+}
+
+/** The pair `--pair` names, from the parsed flags. */
+export function pairOf(flags: Readonly<Record<string, unknown>>): string {
+  return typeof flags.pair === 'string' ? flags.pair : DEFAULT_PAIR;
+}
+
+/** The store bound to `pair`: `default` always; another pair only when it is registered. */
+export async function pairStore(root: StateStore, pair: string): Promise<Result<StateStore>> {
+  if (pair === DEFAULT_PAIR) return ok(root);
+  const found = await findPair(root, pair);
+  return found.ok ? ok(root.forPair(pair)) : found;
+}
+
+/** A registered pair's connection, its credentials read from `env` (and unsealed with its key). */
+export async function pairConnection(
+  root: StateStore,
+  pair: string,
+  env: NodeJS.ProcessEnv,
+): Promise<Result<PairConnection>> {
+  const found = await findPair(root, pair);
+  if (!found.ok) return found;
+  const keyText = env[SECRET_KEY_ENV];
+  const key = keyText === undefined || keyText === '' ? undefined : secretKey(keyText);
+  if (key && !key.ok) return fail('invalid_pair', key.problems.join(' '), `Fix ${SECRET_KEY_ENV}.`);
+  const resolved = resolvePair(found.value, env, key?.value);
+  return resolved.ok
+    ? ok(resolved.value)
+    : fail('invalid_pair', resolved.problems.join(' '), 'Set what the pair reads, or apply the pair again.');
+}
