@@ -73,6 +73,11 @@ export interface ServiceOptions {
   readonly lease?: ServiceLeaseOptions | false;
   /** The connection pair the service syncs (its store rows, its lease); `default` unless given. */
   readonly pair?: string;
+  /**
+   * An opened store to use (a worker's, shared by every pair it runs: one pool per process) instead
+   * of opening one from the config; the service then leaves it open when it stops.
+   */
+  readonly store?: StateStore;
 }
 
 /** T2: how often HubSpot is polled when its webhooks bring changes: the safety net. */
@@ -96,7 +101,10 @@ export async function openService(config: Config, options: ServiceOptions = {}):
     now,
   });
   let timer: NodeJS.Timeout | undefined;
-  const root = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const root =
+    options.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  /** Closes the store when the service opened it. */
+  const closeStore = () => (options.store ? Promise.resolve() : root.close());
   // The pair's rows, over the one connection the opened store closes.
   const opened = options.pair === undefined ? root : root.forPair(options.pair);
   let lease: WriterLease | null = null;
@@ -118,7 +126,7 @@ export async function openService(config: Config, options: ServiceOptions = {}):
         },
       });
     } catch (error) {
-      await root.close();
+      await closeStore();
       throw error;
     }
   }
@@ -188,7 +196,7 @@ export async function openService(config: Config, options: ServiceOptions = {}):
       clearTimeout(timer);
       await tail;
       await lease?.release().catch(() => {});
-      await root.close();
+      await closeStore();
     },
   };
 }
