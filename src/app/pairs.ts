@@ -4,6 +4,7 @@
  * idempotent). Each takes the store (its registry is store-wide) and returns data or a problem with
  * its fix. Credentials are shown by where they come from (`env ACME_TOKEN`, `sealed`), never by value.
  */
+import { z } from 'zod';
 import { DEFAULT_PAIR, pairIdProblem } from '../core/pairs.ts';
 import { fail, ok, type Result } from '../core/model.ts';
 import {
@@ -15,7 +16,9 @@ import {
   type RegisteredPair,
 } from '../config/pairs.ts';
 import { options } from '../config/options.ts';
-import type { PairRecord, StateStore } from '../store/state-store.ts';
+import type { Lease, PairRecord, StateStore } from '../store/state-store.ts';
+import { LAST_RUN_KEY } from '../engine/state-keys.ts';
+import { WRITER_LEASE } from './writer-lease.ts';
 
 /** A pair as people see it: where each side is and where each credential comes from. */
 export interface PairView {
@@ -166,4 +169,94 @@ export async function applyPairs(
 
 function recordOf(pair: RegisteredPair, createdAt: number, updatedAt: number): PairRecord {
   return { ...pair, definition: { ...pair.definition }, createdAt, updatedAt };
+}
+
+/** `crosswalk status`, per pair: who writes, what the last run did, what waits, what it cost. */
+export interface PairStatus {
+  readonly id: string;
+  readonly enabled: boolean;
+  /** The writer lease: held (by whom, since when, until when) or free; its epoch either way. */
+  readonly lease:
+    | {
+        readonly state: 'held';
+        readonly holder: string;
+        readonly epoch: number;
+        readonly since: number;
+        readonly until: number;
+      }
+    | { readonly state: 'free'; readonly epoch: number | null };
+  /** The last run: its kind, when it finished, and what it did; null before the first. */
+  readonly lastRun: {
+    readonly kind: string;
+    readonly runId: string;
+    readonly finishedAt: number;
+    readonly synced: number;
+    readonly failed: number;
+    readonly written: { readonly salesforce: number; readonly hubspot: number };
+    readonly paused: boolean;
+  } | null;
+  /** Records waiting in the error log (E1), by category. */
+  readonly errors: Readonly<Record<string, number>>;
+  /** API calls spent in the last 24 hours, per system (B1). */
+  readonly calls24h: { readonly salesforce: number; readonly hubspot: number };
+}
+
+const DAY_MS = 86_400_000;
+
+function leaseState(lease: Lease | null, now: number): PairStatus['lease'] {
+  if (!lease || lease.expiresAt <= now) return { state: 'free', epoch: lease?.epoch ?? null };
+  return {
+    state: 'held',
+    holder: `${lease.command} (pid ${lease.pid} on ${lease.host})`,
+    epoch: lease.epoch,
+    since: lease.acquiredAt,
+    until: lease.expiresAt,
+  };
+}
+
+/** The last run as `withRun` stores it (a `CycleReport` with its kind). */
+const storedRun = z.object({
+  kind: z.string(),
+  runId: z.string(),
+  finishedAt: z.number(),
+  synced: z.number(),
+  failed: z.number(),
+  written: z.object({ salesforce: z.number(), hubspot: z.number() }),
+  paused: z.unknown(),
+});
+
+function lastRunOf(text: string | null): PairStatus['lastRun'] {
+  if (text === null) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const run = storedRun.safeParse(json);
+  if (!run.success) return null;
+  const { paused, ...rest } = run.data;
+  return { ...rest, paused: paused !== null && paused !== undefined };
+}
+
+/** The status of every registered pair, as of `now`. */
+export async function pairStatuses(store: StateStore, now: number): Promise<PairStatus[]> {
+  const out: PairStatus[] = [];
+  for (const pair of await store.pairs()) {
+    const view = store.forPair(pair.id);
+    const errors: Record<string, number> = {};
+    for (const e of await view.errors()) errors[e.category] = (errors[e.category] ?? 0) + 1;
+    out.push({
+      id: pair.id,
+      enabled: pair.enabled,
+      lease: leaseState(await view.lease(WRITER_LEASE), now),
+      lastRun: lastRunOf(await view.cursor(LAST_RUN_KEY)),
+      errors,
+      calls24h: {
+        salesforce: await view.apiCalls('salesforce', now - DAY_MS),
+        hubspot: await view.apiCalls('hubspot', now - DAY_MS),
+      },
+    });
+  }
+  return out;
 }

@@ -146,7 +146,39 @@ function declarationOf(id: string, f: AddFlags) {
   throw new UsageError(`cannot add pair ${id}:\n  - ${[...new Set(problems)].join('\n  - ')}`);
 }
 
+const when = (at: number): string => new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+function printStatus(s: pairs.PairStatus, out: Out): void {
+  out(`${s.id}  ${s.enabled ? 'enabled' : 'disabled'}`);
+  out(
+    s.lease.state === 'held'
+      ? `  writer     ${s.lease.holder}, epoch ${s.lease.epoch}, since ${when(s.lease.since)}, until ${when(s.lease.until)}`
+      : `  writer     none${s.lease.epoch === null ? '' : ` (last epoch ${s.lease.epoch})`}`,
+  );
+  const r = s.lastRun;
+  out(
+    r === null
+      ? '  last run   never'
+      : `  last run   ${r.kind} ${r.runId} finished ${when(r.finishedAt)}: ${r.synced} synced, ${r.failed} failed, wrote ${r.written.salesforce} Salesforce and ${r.written.hubspot} HubSpot records${r.paused ? ' (paused)' : ''}`,
+  );
+  const errors = Object.entries(s.errors);
+  out(`  errors     ${errors.length ? errors.map(([c, n]) => `${c} ${n}`).join(', ') : 'none'}`);
+  out(`  API (24 h) Salesforce ${s.calls24h.salesforce}, HubSpot ${s.calls24h.hubspot}`);
+}
+
 export function registerPairCommands(program: Command, out: Out): void {
+  registryOptions(
+    program
+      .command('status')
+      .description('Per connection pair: the writer, the last run, errors and API use.'),
+  )
+    .option('--json', 'print JSON')
+    .action(async (flags: Record<string, unknown> & { json?: boolean }) => {
+      const statuses = await withRegistry(flags, (store) => pairs.pairStatuses(store, Date.now()));
+      if (flags.json) return out(JSON.stringify(statuses, null, 2));
+      for (const s of statuses) printStatus(s, out);
+    });
+
   const group = program
     .command('pairs')
     .description('Connection pairs: one Salesforce org and one HubSpot portal each, in one store.');

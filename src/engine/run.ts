@@ -15,7 +15,7 @@ import { ConnectorError } from '../connectors/ports.ts';
 import { orgLimitPause, pauseNow, recordCalls, retriesAllowed, type Pause } from './budget.ts';
 import type { EngineDeps } from './deps.ts';
 import { loadPlanContext, type MetadataCache } from './plan-context.ts';
-import { PAUSED_UNTIL_KEY, ORG_USAGE_KEY } from './state-keys.ts';
+import { LAST_RUN_KEY, PAUSED_UNTIL_KEY, ORG_USAGE_KEY } from './state-keys.ts';
 
 export type RunKind = 'run' | 'webhook' | 'reconcile' | 'resync' | 'import';
 
@@ -204,6 +204,7 @@ export async function withRun(
     paused,
     faults: counts.faults,
   };
+  await store.setCursor(LAST_RUN_KEY, JSON.stringify({ kind, ...report }));
   deps.emit({ type: 'cycle_finished', report });
   return report;
 }

@@ -22,3 +22,6 @@ export const segmentJoinedKey = (segmentId: string): string => `segment:${segmen
 
 /** When the last scheduled reconciliation ran (epoch ms). */
 export const RECONCILED_AT_KEY = 'reconcile:last';
+
+/** The last run's report, as `crosswalk status` shows it (JSON: a `CycleReport` and the run's kind). */
+export const LAST_RUN_KEY = 'run:last';

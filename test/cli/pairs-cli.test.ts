@@ -1,8 +1,8 @@
 /**
  * `crosswalk pairs …` and `--pair` as a person runs them (issue 13): registering pairs by flags and by
  * a pairs file (diffed, idempotent, secrets sealed with CROSSWALK_SECRET_KEY and never stored in
- * clear), enabling, disabling and removing them, and a sync of a registered pair against the
- * emulators whose links land in that pair, not in the default one.
+ * clear), enabling, disabling and removing them, a sync of a registered pair against the emulators
+ * whose links land in that pair, not in the default one, and `crosswalk status` per pair.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -200,6 +200,29 @@ describe('--pair: a registered pair syncs into its own rows', () => {
     } finally {
       await store.close();
     }
+    const status = await cw(['status', '--json']);
+    assert.equal(status.code, 0, status.stderr);
+    const byId = new Map(
+      (
+        JSON.parse(status.stdout) as {
+          id: string;
+          lease: { state: string; epoch: number | null };
+          lastRun: { kind: string; synced: number } | null;
+          calls24h: { salesforce: number; hubspot: number };
+        }[]
+      ).map((p) => [p.id, p]),
+    );
+    const acmeStatus = byId.get('acme');
+    assert.equal(acmeStatus?.lastRun?.kind, 'run');
+    assert.ok((acmeStatus?.lastRun?.synced ?? 0) > 0);
+    assert.deepEqual(acmeStatus?.lease, { state: 'free', epoch: 1 }, 'the sync let its lease go');
+    assert.ok((acmeStatus?.calls24h.salesforce ?? 0) > 0 && (acmeStatus?.calls24h.hubspot ?? 0) > 0);
+    assert.equal(byId.get('default')?.lastRun, null, 'the default pair never ran');
+    assert.match(
+      (await cw(['status'])).stdout,
+      /^acme {2}enabled\n {2}writer {5}none \(last epoch 1\)\n {2}last run {3}run /m,
+    );
+
     const usage = await cw(['usage', '--pair', 'acme']);
     assert.equal(usage.code, 0, usage.stderr);
     const unknown = await cw(['errors', '--pair', 'nope']);
