@@ -90,6 +90,8 @@ export function createApiClient(options: ApiClientOptions) {
     explain: (contact: { email: string } | { hsContactId: string }) =>
       call(routes.explain, { query: contact }),
     usage: () => call(routes.usage),
+    listPairs: () => call(routes.listPairs),
+    status: () => call(routes.status),
     resync: (target: { email: string } | { hsContactId: string } | { segmentId: string }) =>
       call(routes.resync, { body: target }),
   };

@@ -154,6 +154,47 @@ export const ResyncTarget = z
 const Empty = z.object({});
 const NoBody = z.undefined({ error: 'Send no body with this request.' });
 
+/** A connection pair as people see it: where each side is, where each credential comes from. */
+export const PairView = z.object({
+  id: z.string(),
+  name: z.string(),
+  enabled: z.boolean(),
+  salesforce: z.string(),
+  hubspot: z.string(),
+  credentials: z.array(z.string()),
+});
+export type PairView = z.infer<typeof PairView>;
+
+/** Per pair: the writer lease, the last run, errors by category, API calls in 24 h. */
+export const PairStatus = z.object({
+  id: z.string(),
+  enabled: z.boolean(),
+  lease: z.discriminatedUnion('state', [
+    z.object({
+      state: z.literal('held'),
+      holder: z.string(),
+      epoch: z.number(),
+      since: z.number(),
+      until: z.number(),
+    }),
+    z.object({ state: z.literal('free'), epoch: z.number().nullable() }),
+  ]),
+  lastRun: z
+    .object({
+      kind: z.string(),
+      runId: z.string(),
+      finishedAt: z.number(),
+      synced: z.number(),
+      failed: z.number(),
+      written: z.object({ salesforce: z.number(), hubspot: z.number() }),
+      paused: z.boolean(),
+    })
+    .nullable(),
+  errors: z.record(z.string(), z.number()),
+  calls24h: z.object({ salesforce: z.number(), hubspot: z.number() }),
+});
+export type PairStatus = z.infer<typeof PairStatus>;
+
 export interface RouteDef {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   readonly path: string;
@@ -252,6 +293,8 @@ export const routes = {
     response: Explanation,
   }),
   usage: route({ method: 'GET', path: '/api/usage', response: Usage }),
+  listPairs: route({ method: 'GET', path: '/api/pairs', response: z.object({ pairs: z.array(PairView) }) }),
+  status: route({ method: 'GET', path: '/api/status', response: z.object({ pairs: z.array(PairStatus) }) }),
   resync: route({
     method: 'POST',
     path: '/api/resync',

@@ -16,22 +16,10 @@ import {
   type RegisteredPair,
 } from '../config/pairs.ts';
 import { options } from '../config/options.ts';
+import type { PairStatus, PairView } from '../api/contract.ts';
 import type { Lease, PairRecord, StateStore } from '../store/state-store.ts';
 import { LAST_RUN_KEY } from '../engine/state-keys.ts';
 import { WRITER_LEASE } from './writer-lease.ts';
-
-/** A pair as people see it: where each side is and where each credential comes from. */
-export interface PairView {
-  readonly id: string;
-  readonly name: string;
-  readonly enabled: boolean;
-  /** The Salesforce org's URL (instance or login), or `—` when the pair has no definition (`default`). */
-  readonly salesforce: string;
-  /** The HubSpot API base URL, with the portal id when known. */
-  readonly hubspot: string;
-  /** Each credential and where it comes from: `hubspot.accessToken: env ACME_HS_TOKEN`, `…: sealed`. */
-  readonly credentials: readonly string[];
-}
 
 const DEFINED_BY_ENVIRONMENT = 'from the environment (SALESFORCE_*, HUBSPOT_*)';
 
@@ -169,36 +157,6 @@ export async function applyPairs(
 
 function recordOf(pair: RegisteredPair, createdAt: number, updatedAt: number): PairRecord {
   return { ...pair, definition: { ...pair.definition }, createdAt, updatedAt };
-}
-
-/** `crosswalk status`, per pair: who writes, what the last run did, what waits, what it cost. */
-export interface PairStatus {
-  readonly id: string;
-  readonly enabled: boolean;
-  /** The writer lease: held (by whom, since when, until when) or free; its epoch either way. */
-  readonly lease:
-    | {
-        readonly state: 'held';
-        readonly holder: string;
-        readonly epoch: number;
-        readonly since: number;
-        readonly until: number;
-      }
-    | { readonly state: 'free'; readonly epoch: number | null };
-  /** The last run: its kind, when it finished, and what it did; null before the first. */
-  readonly lastRun: {
-    readonly kind: string;
-    readonly runId: string;
-    readonly finishedAt: number;
-    readonly synced: number;
-    readonly failed: number;
-    readonly written: { readonly salesforce: number; readonly hubspot: number };
-    readonly paused: boolean;
-  } | null;
-  /** Records waiting in the error log (E1), by category. */
-  readonly errors: Readonly<Record<string, number>>;
-  /** API calls spent in the last 24 hours, per system (B1). */
-  readonly calls24h: { readonly salesforce: number; readonly hubspot: number };
 }
 
 const DAY_MS = 86_400_000;

@@ -20,7 +20,13 @@ import { resolveSettings } from '../config/settings.ts';
 
 export interface Service {
   readonly engine: Engine;
+  /** The pair's store (fenced by the writer lease when the service holds one). */
   readonly store: StateStore;
+  /**
+   * The store as opened, not fenced: for reading what is store-wide or other pairs' (the pair
+   * registry, `crosswalk status`). Never write through it.
+   */
+  readonly registry: StateStore;
   readonly salesforce: SalesforcePort;
   readonly hubspot: HubSpotPort;
   /** The service's clock, epoch ms. */
@@ -174,6 +180,7 @@ export async function openService(config: Config, options: ServiceOptions = {}):
   return {
     engine,
     store,
+    registry: root,
     salesforce: sf,
     hubspot: hs,
     now,

@@ -17,6 +17,7 @@ import {
   type PairChange,
 } from '../config/pairs.ts';
 import * as pairs from '../app/pairs.ts';
+import type { PairStatus, PairView } from '../api/contract.ts';
 import { openStore } from '../store/open-store.ts';
 import type { StateStore } from '../store/state-store.ts';
 import { problemText } from '../app/operations.ts';
@@ -61,7 +62,7 @@ function keyFromEnvironment(): Buffer | undefined {
   return key.value;
 }
 
-function printPair(p: pairs.PairView, out: Out): void {
+function printPair(p: PairView, out: Out): void {
   out(`${p.id}  ${p.enabled ? 'enabled' : 'disabled'}  ${p.name}`);
   out(`  salesforce  ${p.salesforce}`);
   out(`  hubspot     ${p.hubspot}`);
@@ -148,7 +149,7 @@ function declarationOf(id: string, f: AddFlags) {
 
 const when = (at: number): string => new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-function printStatus(s: pairs.PairStatus, out: Out): void {
+function printStatus(s: PairStatus, out: Out): void {
   out(`${s.id}  ${s.enabled ? 'enabled' : 'disabled'}`);
   out(
     s.lease.state === 'held'

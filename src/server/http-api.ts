@@ -24,6 +24,7 @@ import {
   type Routes,
 } from '../api/contract.ts';
 import * as ops from '../app/operations.ts';
+import * as pairs from '../app/pairs.ts';
 import { isLoopback, type ApiConfig } from '../config/options.ts';
 import { ConnectorError } from '../connectors/ports.ts';
 import { ok, type Problem, type Result } from '../core/model.ts';
@@ -145,6 +146,8 @@ function handlers(service: Service): Handlers {
         query.email !== undefined ? { email: query.email } : { hsContactId: query.hsContactId! },
       ),
     usage: async () => ok(await ops.usage(store, service.now())),
+    listPairs: async () => ok({ pairs: await pairs.listPairs(service.registry) }),
+    status: async () => ok({ pairs: await pairs.pairStatuses(service.registry, service.now()) }),
     resync: async ({ body }) => {
       const { email, hsContactId, segmentId } = body;
       const target =

@@ -325,6 +325,44 @@ describe('HTTP API, with a token', () => {
     assert.match(bad.error.fix, /Use one of: associations, custom_code/);
   });
 
+  it('pairs and status: the registry without secrets, and per pair the writer lease and the last run', async () => {
+    await service.registry.savePair({
+      id: 'acme',
+      name: 'Acme',
+      enabled: false,
+      definition: {
+        salesforce: { instanceUrl: 'https://acme.my.salesforce.com', accessToken: { env: 'ACME_SF' } },
+        hubspot: { accessToken: { sealed: 'v1:aaaa:bbbb:cccc' } },
+      },
+      createdAt: 1,
+      updatedAt: 1,
+    });
+    const listed = value(await api.listPairs()).pairs;
+    assert.deepEqual(
+      listed.map((p) => [p.id, p.enabled, p.credentials]),
+      [
+        ['acme', false, ['salesforce.accessToken: env ACME_SF', 'hubspot.accessToken: sealed']],
+        ['default', true, []],
+      ],
+    );
+    assert.equal(JSON.stringify(listed).includes('v1:aaaa'), false, 'sealed values are not answered');
+    const statuses = value(await api.status()).pairs;
+    const mine = statuses.find((p) => p.id === 'default');
+    assert.equal(mine?.lease.state, 'held', 'this service holds the default pair’s writer lease');
+    assert.ok((mine?.lastRun?.finishedAt ?? 0) > 0, 'the last run is known');
+    assert.ok((mine?.calls24h.salesforce ?? 0) > 0);
+    const acme = statuses.find((p) => p.id === 'acme');
+    assert.deepEqual(
+      [acme?.enabled, acme?.lease, acme?.lastRun],
+      [false, { state: 'free', epoch: null }, null],
+    );
+    await service.registry.removePair('acme');
+    const unauthorized = await api.request('GET', '/api/status', {
+      headers: { authorization: 'Bearer wrong' },
+    });
+    assert.equal(unauthorized.status, 401);
+  });
+
   it("B1: usage counts the cycles' API calls, the allocation and the org's limit", async () => {
     const used = value(await api.usage());
     assert.equal(used.windowMs, 86_400_000);
