@@ -11,6 +11,7 @@ import { openService, SAFETY_NET_POLL_MS } from '../app/service.ts';
 import { options, type ApiConfig } from '../config/options.ts';
 import { apiConfigFrom, apiOptions, eventPrinter, registerSyncCommands, serveApi } from './sync-commands.ts';
 import { registerPairCommands } from './pair-commands.ts';
+import { registerWorkerCommand } from './worker-command.ts';
 
 function integer(min: number) {
   return (value: string): number => {
@@ -360,6 +361,7 @@ export async function main(
 
   registerSyncCommands(program, out, untilSignal);
   registerPairCommands(program, out);
+  registerWorkerCommand(program, out, untilSignal);
 
   try {
     await program.parseAsync([...argv]);

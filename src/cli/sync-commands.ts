@@ -43,7 +43,7 @@ export class UsageError extends Error {
 const definitions: readonly OptionDefinition[] = Object.values(options);
 
 /** Adds the connection options (the options table without the HTTP API's). */
-function connectionOptions(command: Command): Command {
+export function connectionOptions(command: Command): Command {
   for (const def of definitions.filter((d) => d.group === undefined))
     command.option(def.flag, optionHelp(def));
   return command;
@@ -55,7 +55,7 @@ export function apiOptions(command: Command): Command {
   return command;
 }
 
-function configProblems(problems: readonly string[]): UsageError {
+export function configProblems(problems: readonly string[]): UsageError {
   return new UsageError(
     `cannot run: the configuration has ${problems.length} problem(s):\n  - ${problems.join('\n  - ')}`,
   );

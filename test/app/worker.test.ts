@@ -1,0 +1,174 @@
+/**
+ * `crosswalk worker` in-process (issue 13): two registered pairs, each between its own two emulators,
+ * synced by cycle jobs on graphile-worker over PostgreSQL (`DATABASE_URL`; `.ci/run` starts a
+ * throwaway server). The store and graphile-worker each get a fresh schema, dropped at the end.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openStore } from '../../src/store/open-store.ts';
+import type { StateStore } from '../../src/store/state-store.ts';
+import { addPair, setPairEnabled } from '../../src/app/pairs.ts';
+import { pairDeclaration } from '../../src/config/pairs.ts';
+import { WRITER_LEASE } from '../../src/app/writer-lease.ts';
+import { cycleJobKey, startWorker, WATCHDOG_TASK, type Worker } from '../../src/app/worker.ts';
+import { startSalesforce, type SalesforceFixture } from '../helpers/salesforce.ts';
+import { startHubSpot, type HubSpotFixture } from '../helpers/hubspot.ts';
+
+const databaseUrl = process.env.DATABASE_URL ?? '';
+const skip = databaseUrl === '' ? 'DATABASE_URL is not set: .ci/run starts a PostgreSQL and sets it' : false;
+
+/** Polls `check` until it holds, or fails after `ms`. */
+async function eventually(what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`${what}: not within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+interface Side {
+  readonly sf: SalesforceFixture;
+  readonly hs: HubSpotFixture;
+}
+
+describe('crosswalk worker on graphile-worker', { skip }, () => {
+  const suffix = randomBytes(6).toString('hex');
+  const storeSchema = `crosswalk_test_${suffix}`;
+  const jobSchema = `graphile_worker_test_${suffix}`;
+  let admin: pg.Pool;
+  let root: StateStore;
+  let worker: Worker | undefined;
+  const sides: Record<string, Side> = {};
+  const env: Record<string, string> = {};
+  const cycles = new Map<string, number>();
+  const lines: string[] = [];
+
+  const job = async (pair: string) =>
+    (
+      await admin.query<{ run_at: Date; locked_at: Date | null }>(
+        `SELECT run_at, locked_at FROM ${jobSchema}.jobs WHERE key = $1`,
+        [cycleJobKey(pair)],
+      )
+    ).rows[0];
+
+  before(async () => {
+    admin = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+    await admin.query(`CREATE SCHEMA ${storeSchema}`);
+    const url = new URL(databaseUrl);
+    url.searchParams.set('options', `-c search_path=${storeSchema}`);
+    root = await openStore({ databaseUrl: url.toString(), dataDir: '' });
+    for (const [id, seed] of [
+      ['acme', 11],
+      ['beta', 22],
+    ] as const) {
+      const side = {
+        sf: await startSalesforce({ seedCount: 8, seed }),
+        hs: await startHubSpot({ seedCount: 8, seed }),
+      };
+      sides[id] = side;
+      const prefix = id.toUpperCase();
+      env[`${prefix}_SF_TOKEN`] = side.sf.emulator.accessToken;
+      env[`${prefix}_HS_TOKEN`] = side.hs.emulator.accessToken;
+      const declared = pairDeclaration.parse({
+        id,
+        salesforce: { instanceUrl: side.sf.emulator.url, accessToken: { env: `${prefix}_SF_TOKEN` } },
+        hubspot: { baseUrl: side.hs.emulator.url, accessToken: { env: `${prefix}_HS_TOKEN` } },
+      });
+      assert.ok((await addPair(root, declared, undefined, Date.now())).ok);
+    }
+  });
+
+  after(async () => {
+    await worker?.stop();
+    await root?.close();
+    for (const side of Object.values(sides)) await Promise.all([side.sf.close(), side.hs.close()]);
+    if (!admin) return;
+    try {
+      for (const schema of [storeSchema, jobSchema])
+        await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    } finally {
+      await admin.end();
+    }
+  });
+
+  it('syncs each pair between its own emulators, and none of them into the default pair', async () => {
+    worker = await startWorker({
+      store: root,
+      databaseUrl,
+      schema: jobSchema,
+      concurrency: 2,
+      env,
+      pollIntervalMs: 100,
+      defaultCycleMs: 200,
+      out: (line) => lines.push(line),
+      onCycle: (pair) => cycles.set(pair, (cycles.get(pair) ?? 0) + 1),
+    });
+    await eventually(
+      'both pairs have links',
+      async () =>
+        (await root.forPair('acme').countLinks()) > 0 && (await root.forPair('beta').countLinks()) > 0,
+    );
+    for (const [id, side] of Object.entries(sides)) {
+      const store = root.forPair(id);
+      const ids = await store.linkedContactIds('', 1000);
+      assert.ok(ids.length > 0);
+      for (const hsId of ids) {
+        const link = await store.linkByHubSpotId(hsId);
+        assert.ok(link);
+        // Both records are in this pair's emulators, and they are one person.
+        const contact = await side.hs.client.crm.contacts.basicApi.getById(hsId, ['email']);
+        const record = (await side.sf.conn.sobject(link.sfObject).retrieve(link.sfId)) as { Email?: string };
+        assert.equal(
+          contact.properties.email?.toLowerCase(),
+          record.Email?.toLowerCase(),
+          `pair ${id}: link ${hsId} ⇄ ${link.sfId} joins two people`,
+        );
+      }
+    }
+    assert.equal(await root.countLinks(), 0, 'the default pair has no links');
+    assert.ok(lines.some((l) => l.startsWith('pair default: not synced here')));
+  });
+
+  it('a disabled pair is no longer scheduled, and the watchdog does not bring it back', async () => {
+    assert.ok((await setPairEnabled(root, 'beta', false, Date.now())).ok);
+    await eventually('beta has no job waiting', async () => (await job('beta')) === undefined);
+    const betaCycles = cycles.get('beta') ?? 0;
+    const acmeCycles = cycles.get('acme') ?? 0;
+    await admin.query(`SELECT ${jobSchema}.add_job($1)`, [WATCHDOG_TASK]);
+    await eventually('acme cycles twice more', () => (cycles.get('acme') ?? 0) >= acmeCycles + 2);
+    assert.equal(await job('beta'), undefined);
+    assert.equal(cycles.get('beta') ?? 0, betaCycles);
+  });
+
+  it('the watchdog re-creates a deleted schedule, and does not postpone one that waits', async () => {
+    await root.forPair('acme').setSetting('pollIntervalSeconds', 3600);
+    const later = Date.now() + 30 * 60_000;
+    await eventually('acme waits an hour', async () => ((await job('acme'))?.run_at.getTime() ?? 0) > later);
+    const waiting = (await job('acme'))!.run_at.getTime();
+    await worker!.watchdog();
+    assert.equal((await job('acme'))?.run_at.getTime(), waiting, 'the watchdog left the schedule as it was');
+
+    await admin.query(`DELETE FROM ${jobSchema}._private_jobs WHERE key = $1`, [cycleJobKey('acme')]);
+    assert.equal(await job('acme'), undefined);
+    const acmeCycles = cycles.get('acme') ?? 0;
+    await admin.query(`SELECT ${jobSchema}.add_job($1)`, [WATCHDOG_TASK]);
+    await eventually('the watchdog ran acme again', () => (cycles.get('acme') ?? 0) > acmeCycles);
+    await eventually('acme is scheduled again', async () => (await job('acme')) !== undefined);
+  });
+
+  it('stop leaves no job locked', async () => {
+    await worker!.stop();
+    await worker!.stop(); // again: nothing
+    const locked = await admin.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${jobSchema}.jobs WHERE locked_at IS NOT NULL`,
+    );
+    assert.equal(locked.rows[0]?.n, 0);
+    // The writer leases were released: another process could take them at once.
+    for (const id of ['acme', 'beta']) {
+      const lease = await root.forPair(id).lease(WRITER_LEASE);
+      assert.ok(lease === null || lease.expiresAt <= Date.now(), `pair ${id}'s lease is free`);
+    }
+  });
+});
