@@ -16,7 +16,7 @@ import {
   type RegisteredPair,
 } from '../config/pairs.ts';
 import { options } from '../config/options.ts';
-import type { PairStatus, PairView } from '../api/contract.ts';
+import { PairStatus, type PairView } from '../api/contract.ts';
 import type { Lease, PairRecord, StateStore } from '../store/state-store.ts';
 import { LAST_RUN_KEY } from '../engine/state-keys.ts';
 import { WRITER_LEASE } from './writer-lease.ts';
@@ -172,16 +172,8 @@ function leaseState(lease: Lease | null, now: number): PairStatus['lease'] {
   };
 }
 
-/** The last run as `withRun` stores it (a `CycleReport` with its kind). */
-const storedRun = z.object({
-  kind: z.string(),
-  runId: z.string(),
-  finishedAt: z.number(),
-  synced: z.number(),
-  failed: z.number(),
-  written: z.object({ salesforce: z.number(), hubspot: z.number() }),
-  paused: z.unknown(),
-});
+/** The last run as `withRun` stores it: a `CycleReport` with its kind (`paused`: a pause, or null). */
+const storedRun = PairStatus.shape.lastRun.unwrap().extend({ paused: z.unknown() });
 
 function lastRunOf(text: string | null): PairStatus['lastRun'] {
   if (text === null) return null;

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { DEFAULT_PAIR } from '../core/pairs.ts';
 import type { Result } from '../core/model.ts';
-import { optionHelp, options, rawOptions } from '../config/options.ts';
+import { optionHelp, options } from '../config/options.ts';
 import {
   pairDeclaration,
   parsePairsFile,
@@ -18,10 +18,8 @@ import {
 } from '../config/pairs.ts';
 import * as pairs from '../app/pairs.ts';
 import type { PairStatus, PairView } from '../api/contract.ts';
-import { openStore } from '../store/open-store.ts';
-import type { StateStore } from '../store/state-store.ts';
 import { problemText } from '../app/operations.ts';
-import { UsageError } from './sync-commands.ts';
+import { UsageError, withOpenedStore } from './sync-commands.ts';
 
 type Out = (line: string) => void;
 
@@ -37,21 +35,8 @@ function registryOptions(command: Command): Command {
     .option(options.databaseUrl.flag, optionHelp(options.databaseUrl));
 }
 
-async function withRegistry<T>(
-  flags: Record<string, unknown>,
-  use: (store: StateStore) => Promise<T>,
-): Promise<T> {
-  const raw = rawOptions(flags, process.env);
-  const store = await openStore({
-    databaseUrl: raw.databaseUrl,
-    dataDir: raw.dataDir ?? options.dataDir.default,
-  });
-  try {
-    return await use(store);
-  } finally {
-    await store.close();
-  }
-}
+/** The registry is store-wide: the store as opened. */
+const withRegistry = withOpenedStore;
 
 /** The sealing key, when CROSSWALK_SECRET_KEY is set (a malformed one is refused). */
 function keyFromEnvironment(): Buffer | undefined {

@@ -87,8 +87,8 @@ function startConfigFrom(flags: Record<string, unknown>): { config: Config; api:
   return { config: sync.config, api: api.config };
 }
 
-/** Opens the store, runs `use` with it bound to the `--pair` given, and closes it. */
-async function withStore<T>(
+/** Opens the store the flags (or environment) name, runs `use` with it as opened, and closes it. */
+export async function withOpenedStore<T>(
   flags: Record<string, unknown>,
   use: (store: StateStore) => Promise<T>,
 ): Promise<T> {
@@ -98,10 +98,15 @@ async function withStore<T>(
     dataDir: raw.dataDir ?? options.dataDir.default,
   });
   try {
-    return await use(needed(await pairStore(store, pairOf(flags))));
+    return await use(store);
   } finally {
     await store.close();
   }
+}
+
+/** Opens the store, runs `use` with it bound to the `--pair` given, and closes it. */
+function withStore<T>(flags: Record<string, unknown>, use: (store: StateStore) => Promise<T>): Promise<T> {
+  return withOpenedStore(flags, async (store) => use(needed(await pairStore(store, pairOf(flags)))));
 }
 
 /**
