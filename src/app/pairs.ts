@@ -9,8 +9,12 @@ import { DEFAULT_PAIR, pairIdProblem } from '../core/pairs.ts';
 import { fail, ok, type Result } from '../core/model.ts';
 import {
   planPairs,
+  resolvePair,
+  secretKey,
+  SECRET_KEY_ENV,
   storedDefinition,
   toStored,
+  type PairConnection,
   type PairChange,
   type PairDeclaration,
   type RegisteredPair,
@@ -209,4 +213,21 @@ export async function pairStatuses(store: StateStore, now: number): Promise<Pair
     });
   }
   return out;
+}
+
+/**
+ * A registered pair's connection: credentials read from the environment variables it names in `env`,
+ * and sealed ones opened with the key `env` holds in CROSSWALK_SECRET_KEY.
+ */
+export function pairConnectionOf(
+  pair: PairRecord,
+  env: Readonly<Record<string, string | undefined>>,
+): Result<PairConnection> {
+  const keyText = env[SECRET_KEY_ENV];
+  const key = keyText === undefined || keyText === '' ? undefined : secretKey(keyText);
+  if (key && !key.ok) return fail('invalid_pair', key.problems.join(' '), `Fix ${SECRET_KEY_ENV}.`);
+  const resolved = resolvePair(pair, env, key?.value);
+  return resolved.ok
+    ? ok(resolved.value)
+    : fail('invalid_pair', resolved.problems.join(' '), 'Set what the pair reads, or apply the pair again.');
 }

@@ -20,11 +20,11 @@
 import pg from 'pg';
 import { Logger, run, type AddJobFunction, type Runner, type TaskList } from 'graphile-worker';
 import type { Config } from '../config/options.ts';
-import { resolvePair, secretKey, SECRET_KEY_ENV } from '../config/pairs.ts';
 import { resolveSettings } from '../config/settings.ts';
 import { DEFAULT_PAIR } from '../core/pairs.ts';
 import type { CycleReport } from '../engine/engine.ts';
 import type { PairRecord, StateStore } from '../store/state-store.ts';
+import { pairConnectionOf } from './pairs.ts';
 import { openService } from './service.ts';
 import { LeaseHeldError } from './writer-lease.ts';
 
@@ -97,11 +97,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       return options.config
         ? { config: options.config }
         : { problem: 'not configured in this worker (SALESFORCE_*, HUBSPOT_*)' };
-    const keyText = options.env[SECRET_KEY_ENV];
-    const key = keyText === undefined || keyText === '' ? undefined : secretKey(keyText);
-    if (key && !key.ok) return { problem: key.problems.join(' ') };
-    const resolved = resolvePair(pair, options.env, key?.value);
-    if (!resolved.ok) return { problem: resolved.problems.join(' ') };
+    const resolved = pairConnectionOf(pair, options.env);
+    if (!resolved.ok) return { problem: resolved.problem.message };
     return {
       config: {
         salesforce: resolved.value.salesforce,

@@ -6,9 +6,9 @@
  */
 import type { Command } from 'commander';
 import { DEFAULT_PAIR } from '../core/pairs.ts';
-import { fail, ok, type Result } from '../core/model.ts';
-import { resolvePair, secretKey, SECRET_KEY_ENV, type PairConnection } from '../config/pairs.ts';
-import { findPair } from '../app/pairs.ts';
+import { ok, type Result } from '../core/model.ts';
+import type { PairConnection } from '../config/pairs.ts';
+import { findPair, pairConnectionOf } from '../app/pairs.ts';
 import type { StateStore } from '../store/state-store.ts';
 
 /** Adds `--pair <id>` (default `default`). */
@@ -39,12 +39,5 @@ export async function pairConnection(
   env: NodeJS.ProcessEnv,
 ): Promise<Result<PairConnection>> {
   const found = await findPair(root, pair);
-  if (!found.ok) return found;
-  const keyText = env[SECRET_KEY_ENV];
-  const key = keyText === undefined || keyText === '' ? undefined : secretKey(keyText);
-  if (key && !key.ok) return fail('invalid_pair', key.problems.join(' '), `Fix ${SECRET_KEY_ENV}.`);
-  const resolved = resolvePair(found.value, env, key?.value);
-  return resolved.ok
-    ? ok(resolved.value)
-    : fail('invalid_pair', resolved.problems.join(' '), 'Set what the pair reads, or apply the pair again.');
+  return found.ok ? pairConnectionOf(found.value, env) : found;
 }
