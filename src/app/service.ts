@@ -36,6 +36,12 @@ export interface Service {
    * that no two overlap; the loop's cycles go through here too. Refused once `stop()` was called.
    */
   exclusive<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs the scheduled reconciliation when it is due (every `reconcileHours`, counted from the end of
+   * the last one; the first call only starts the count). The loop of `start` calls it after each cycle;
+   * a worker, after each cycle job.
+   */
+  reconcileIfDue(): Promise<void>;
   /** Runs cycles every `intervalMs` until `stop()`; errors of one cycle are reported and the next runs. */
   start(intervalMs: number, onError: (error: unknown) => void): void;
   /** Stops the loop, waits for the engine work under way and queued, closes the store. */
@@ -181,6 +187,7 @@ export async function openService(config: Config, options: ServiceOptions = {}):
     engine,
     store,
     registry: root,
+    reconcileIfDue,
     salesforce: sf,
     hubspot: hs,
     now,

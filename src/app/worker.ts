@@ -3,7 +3,8 @@
  * in the PostgreSQL database the store lives in. Any number of worker processes share the work.
  *
  * Terms:
- * - a **cycle job** (`crosswalk_cycle`, payload `{ pair }`) runs one engine cycle of one pair and then
+ * - a **cycle job** (`crosswalk_cycle`, payload `{ pair }`) runs one engine cycle of one pair (and its
+ *   scheduled reconciliation when due: for now inside the job, not paged into jobs of its own) and then
  *   schedules the pair's next one, `pollIntervalSeconds` later, under the job key
  *   `crosswalk_cycle:<pair>`: each pair has at most one job waiting.
  * - the **watchdog** (`crosswalk_watchdog`, every minute by graphile's crontab, and once at start) gives
@@ -155,6 +156,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     }
     try {
       await service.engine.runOnce();
+      await service.reconcileIfDue();
     } finally {
       await service.stop();
     }

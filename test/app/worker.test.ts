@@ -12,6 +12,7 @@ import type { StateStore } from '../../src/store/state-store.ts';
 import { addPair, setPairEnabled } from '../../src/app/pairs.ts';
 import { pairDeclaration } from '../../src/config/pairs.ts';
 import { WRITER_LEASE } from '../../src/app/writer-lease.ts';
+import { RECONCILED_AT_KEY } from '../../src/engine/state-keys.ts';
 import { cycleJobKey, startWorker, WATCHDOG_TASK, type Worker } from '../../src/app/worker.ts';
 import { startSalesforce, type SalesforceFixture } from '../helpers/salesforce.ts';
 import { startHubSpot, type HubSpotFixture } from '../helpers/hubspot.ts';
@@ -129,6 +130,13 @@ describe('crosswalk worker on graphile-worker', { skip }, () => {
     }
     assert.equal(await root.countLinks(), 0, 'the default pair has no links');
     assert.ok(lines.some((l) => l.startsWith('pair default: not synced here')));
+    // Each pair's reconciliation schedule runs in its cycle jobs: the first one starts its count.
+    for (const id of Object.keys(sides))
+      await eventually(
+        `pair ${id}'s reconcile schedule started`,
+        async () => (await root.forPair(id).cursor(RECONCILED_AT_KEY)) !== null,
+      );
+    assert.equal(await root.cursor(RECONCILED_AT_KEY), null);
   });
 
   it('a disabled pair is no longer scheduled, and the watchdog does not bring it back', async () => {
