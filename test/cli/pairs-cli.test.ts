@@ -18,7 +18,7 @@ import { openStore, SQLITE_FILE } from '../../src/store/open-store.ts';
 after(killChildren);
 
 const KEY = randomBytes(32).toString('hex');
-const SECRET = 'pat-na1-beta-very-secret';
+const SECRET = 'example-beta-credential';
 
 describe('crosswalk pairs', () => {
   let dir: string;

@@ -26,7 +26,7 @@ const acme = {
   id: 'acme',
   name: 'Acme',
   salesforce: { instanceUrl: 'https://acme.my.salesforce.com/', accessToken: { env: 'ACME_SF_TOKEN' } },
-  hubspot: { accessToken: { value: 'pat-na1-acme-secret' }, portalId: 4242 },
+  hubspot: { accessToken: { value: 'example-acme-credential' }, portalId: 4242 },
 };
 const file = (...pairs: unknown[]) => JSON.stringify({ pairs });
 
@@ -110,7 +110,7 @@ describe('pairs apply: planned as a diff, idempotent', () => {
     assert.equal(add?.action, 'add');
     if (add?.action !== 'add') return;
     const stored = JSON.stringify(add.record.definition);
-    assert.equal(stored.includes('pat-na1-acme-secret'), false);
+    assert.equal(stored.includes('example-acme-credential'), false);
     assert.match(stored, /"sealed":"v1:/);
     assert.equal(add.record.name, 'Acme');
   });
@@ -160,7 +160,7 @@ describe('pairs apply: planned as a diff, idempotent', () => {
     assert.equal(refused.ok, false);
     if (!refused.ok) {
       assert.match(refused.problems[0]!, /^acme\.hubspot\.accessToken: a value needs CROSSWALK_SECRET_KEY/);
-      assert.equal(refused.problems.join('').includes('pat-na1-acme-secret'), false);
+      assert.equal(refused.problems.join('').includes('example-acme-credential'), false);
     }
     const envOnly = planPairs(
       [],
@@ -188,7 +188,7 @@ describe('a registered pair as a connection', () => {
     });
     assert.deepEqual(resolved.value.hubspot, {
       baseUrl: 'https://api.hubapi.com',
-      accessToken: 'pat-na1-acme-secret',
+      accessToken: 'example-acme-credential',
     });
     assert.equal(resolved.value.portalId, 4242);
   });
