@@ -10,16 +10,15 @@ import { fail, ok, type Result } from '../core/model.ts';
 import {
   planPairs,
   resolvePair,
-  secretKey,
+  secretKeyIn,
   SECRET_KEY_ENV,
   storedDefinition,
   toStored,
-  type PairConnection,
   type PairChange,
   type PairDeclaration,
   type RegisteredPair,
 } from '../config/pairs.ts';
-import { options } from '../config/options.ts';
+import { options, type Config } from '../config/options.ts';
 import { PairStatus, type PairView } from '../api/contract.ts';
 import type { Lease, PairRecord, StateStore } from '../store/state-store.ts';
 import { LAST_RUN_KEY } from '../engine/state-keys.ts';
@@ -216,18 +215,23 @@ export async function pairStatuses(store: StateStore, now: number): Promise<Pair
 }
 
 /**
- * A registered pair's connection: credentials read from the environment variables it names in `env`,
- * and sealed ones opened with the key `env` holds in CROSSWALK_SECRET_KEY.
+ * A registered pair's connection config: credentials read from the environment variables it names in
+ * `env`, and sealed ones opened with the key `env` holds in CROSSWALK_SECRET_KEY; the store is `where`'s.
  */
-export function pairConnectionOf(
+export function pairConfigOf(
   pair: PairRecord,
   env: Readonly<Record<string, string | undefined>>,
-): Result<PairConnection> {
-  const keyText = env[SECRET_KEY_ENV];
-  const key = keyText === undefined || keyText === '' ? undefined : secretKey(keyText);
-  if (key && !key.ok) return fail('invalid_pair', key.problems.join(' '), `Fix ${SECRET_KEY_ENV}.`);
-  const resolved = resolvePair(pair, env, key?.value);
-  return resolved.ok
-    ? ok(resolved.value)
-    : fail('invalid_pair', resolved.problems.join(' '), 'Set what the pair reads, or apply the pair again.');
+  where: Pick<Config, 'dataDir' | 'databaseUrl'>,
+): Result<Config> {
+  const key = secretKeyIn(env);
+  if (!key.ok) return fail('invalid_pair', key.problems.join(' '), `Fix ${SECRET_KEY_ENV}.`);
+  const resolved = resolvePair(pair, env, key.value);
+  if (!resolved.ok)
+    return fail(
+      'invalid_pair',
+      resolved.problems.join(' '),
+      'Set what the pair reads, or apply the pair again.',
+    );
+  const { salesforce, hubspot } = resolved.value;
+  return ok({ salesforce, hubspot, ...where });
 }

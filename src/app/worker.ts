@@ -25,7 +25,7 @@ import { resolveSettings } from '../config/settings.ts';
 import { DEFAULT_PAIR } from '../core/pairs.ts';
 import type { CycleReport } from '../engine/engine.ts';
 import type { PairRecord, StateStore } from '../store/state-store.ts';
-import { pairConnectionOf } from './pairs.ts';
+import { pairConfigOf } from './pairs.ts';
 import { openService } from './service.ts';
 import { LeaseHeldError } from './writer-lease.ts';
 
@@ -98,16 +98,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       return options.config
         ? { config: options.config }
         : { problem: 'not configured in this worker (SALESFORCE_*, HUBSPOT_*)' };
-    const resolved = pairConnectionOf(pair, options.env);
-    if (!resolved.ok) return { problem: resolved.problem.message };
-    return {
-      config: {
-        salesforce: resolved.value.salesforce,
-        hubspot: resolved.value.hubspot,
-        dataDir: '',
-        databaseUrl: options.databaseUrl,
-      },
-    };
+    const resolved = pairConfigOf(pair, options.env, { dataDir: '', databaseUrl: options.databaseUrl });
+    return resolved.ok ? { config: resolved.value } : { problem: resolved.problem.message };
   };
 
   /** Schedules the pair's next cycle `delayMs` from now, replacing the one waiting. */

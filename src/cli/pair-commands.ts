@@ -9,13 +9,7 @@ import type { Command } from 'commander';
 import { DEFAULT_PAIR } from '../core/pairs.ts';
 import type { Result } from '../core/model.ts';
 import { optionHelp, options } from '../config/options.ts';
-import {
-  pairDeclaration,
-  parsePairsFile,
-  secretKey,
-  SECRET_KEY_ENV,
-  type PairChange,
-} from '../config/pairs.ts';
+import { pairDeclaration, parsePairsFile, secretKeyIn, type PairChange } from '../config/pairs.ts';
 import * as pairs from '../app/pairs.ts';
 import type { PairStatus, PairView } from '../api/contract.ts';
 import { problemText } from '../app/operations.ts';
@@ -40,9 +34,7 @@ const withRegistry = withOpenedStore;
 
 /** The sealing key, when CROSSWALK_SECRET_KEY is set (a malformed one is refused). */
 function keyFromEnvironment(): Buffer | undefined {
-  const text = process.env[SECRET_KEY_ENV];
-  if (text === undefined || text === '') return undefined;
-  const key = secretKey(text);
+  const key = secretKeyIn(process.env);
   if (!key.ok) throw new UsageError(key.problems.join('\n'));
   return key.value;
 }

@@ -7,8 +7,8 @@
 import type { Command } from 'commander';
 import { DEFAULT_PAIR } from '../core/pairs.ts';
 import { ok, type Result } from '../core/model.ts';
-import type { PairConnection } from '../config/pairs.ts';
-import { findPair, pairConnectionOf } from '../app/pairs.ts';
+import type { Config } from '../config/options.ts';
+import { findPair, pairConfigOf } from '../app/pairs.ts';
 import type { StateStore } from '../store/state-store.ts';
 
 /** Adds `--pair <id>` (default `default`). */
@@ -32,12 +32,13 @@ export async function pairStore(root: StateStore, pair: string): Promise<Result<
   return found.ok ? ok(root.forPair(pair)) : found;
 }
 
-/** A registered pair's connection, its credentials read from `env` (and unsealed with its key). */
-export async function pairConnection(
+/** A registered pair's connection config (see `pairConfigOf`). */
+export async function pairConfig(
   root: StateStore,
   pair: string,
   env: NodeJS.ProcessEnv,
-): Promise<Result<PairConnection>> {
+  where: Pick<Config, 'dataDir' | 'databaseUrl'>,
+): Promise<Result<Config>> {
   const found = await findPair(root, pair);
-  return found.ok ? pairConnectionOf(found.value, env) : found;
+  return found.ok ? pairConfigOf(found.value, env, where) : found;
 }

@@ -24,7 +24,7 @@ import type { CycleReport, EngineEvent, Repair } from '../engine/engine.ts';
 import { pollingCost, resolveSettings, settingDefinitions, type PollingCost } from '../config/settings.ts';
 import { openStore } from '../store/open-store.ts';
 import { DEFAULT_PAIR } from '../core/pairs.ts';
-import { pairConnection, pairOf, pairOption, pairStore } from './pair-select.ts';
+import { pairConfig, pairOf, pairOption, pairStore } from './pair-select.ts';
 import type { StateStore } from '../store/state-store.ts';
 import { errorCategories, errorCategoryLabels } from '../core/errors.ts';
 import { syncRuleLabels, syncRules, type Mapping, type Result, type SfPersonObject } from '../core/model.ts';
@@ -117,15 +117,8 @@ async function pairConfigFrom(flags: Record<string, unknown>): Promise<Config> {
   const pair = pairOf(flags);
   if (pair === DEFAULT_PAIR) return configFrom(flags);
   const raw = rawOptions(flags, process.env);
-  const connection = await withStore({ ...flags, pair: DEFAULT_PAIR }, async (store) =>
-    needed(await pairConnection(store, pair, process.env)),
-  );
-  return {
-    salesforce: connection.salesforce,
-    hubspot: connection.hubspot,
-    dataDir: raw.dataDir ?? options.dataDir.default,
-    databaseUrl: raw.databaseUrl,
-  };
+  const where = { dataDir: raw.dataDir ?? options.dataDir.default, databaseUrl: raw.databaseUrl };
+  return withOpenedStore(flags, async (store) => needed(await pairConfig(store, pair, process.env, where)));
 }
 
 export function describeCycle(report: CycleReport): string {

@@ -28,18 +28,22 @@ export interface OptionDefinition {
 const MAX_WEBHOOK_WINDOW_MS = 60_000;
 const MIN_TOKEN_LENGTH = 16;
 
-/** An http(s) URL, without trailing slashes. */
-const httpUrl = z
-  .url({
-    protocol: /^https?$/,
-    error: 'is not an http(s) URL: {value}. Give the full URL, e.g. https://example.my.salesforce.com.',
-  })
-  // A user or password in the URL would be sent with every request and show wherever it is logged.
-  .refine((value) => !/^[a-z]+:\/\/[^/?#]*@/i.test(value), {
-    error:
-      'carries a user or password: {value}. Give the URL without them; credentials have options of their own.',
-  })
-  .transform((value) => value.replace(/\/+$/, ''));
+/**
+ * An http(s) URL without a user or password (they would be sent with every request and show wherever
+ * the URL is logged), its trailing slashes dropped; `errors` say what is wrong in the caller's words.
+ */
+export function httpUrlSchema(errors: { readonly notUrl: string; readonly userinfo: string }) {
+  return z
+    .url({ protocol: /^https?$/, error: errors.notUrl })
+    .refine((value) => !/^[a-z]+:\/\/[^/?#]*@/i.test(value), { error: errors.userinfo })
+    .transform((value) => value.replace(/\/+$/, ''));
+}
+
+const httpUrl = httpUrlSchema({
+  notUrl: 'is not an http(s) URL: {value}. Give the full URL, e.g. https://example.my.salesforce.com.',
+  userinfo:
+    'carries a user or password: {value}. Give the URL without them; credentials have options of their own.',
+});
 
 /** A whole number from `min` to `max`: `what` names the option's kind, `unit` what to give instead. */
 function wholeNumber(min: number, max: number, what: string, unit: string) {

@@ -12,7 +12,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { DEFAULT_PAIR, PAIR_ID } from '../core/pairs.ts';
-import { options, type Config, type SalesforceConfig } from './options.ts';
+import { httpUrlSchema, options, type Config, type SalesforceConfig } from './options.ts';
 
 /** The environment variable that holds the key secrets are sealed with. */
 export const SECRET_KEY_ENV = 'CROSSWALK_SECRET_KEY';
@@ -24,12 +24,10 @@ const pairId = z.string().regex(PAIR_ID, {
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, {
   error: 'must name an environment variable: upper-case letters, digits and underscores (e.g. ACME_SF_TOKEN)',
 });
-const httpUrl = z
-  .url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://example.my.salesforce.com' })
-  .refine((value) => !/^[a-z]+:\/\/[^/?#]*@/i.test(value), {
-    error: 'must not carry a user or password: credentials have fields of their own',
-  })
-  .transform((value) => value.replace(/\/+$/, ''));
+const httpUrl = httpUrlSchema({
+  notUrl: 'must be an http(s) URL, e.g. https://example.my.salesforce.com',
+  userinfo: 'must not carry a user or password: credentials have fields of their own',
+});
 
 /** A credential as declared: where to read it, or the value itself (sealed before it is stored). */
 const declaredCredential = z.union([
@@ -141,6 +139,12 @@ export function secretKey(text: string | undefined): Checked<Buffer> {
       ],
     };
   return { ok: true, value: key };
+}
+
+/** The sealing key `env` holds in CROSSWALK_SECRET_KEY: undefined when unset, a problem when malformed. */
+export function secretKeyIn(env: Readonly<Record<string, string | undefined>>): Checked<Buffer | undefined> {
+  const text = env[SECRET_KEY_ENV];
+  return text === undefined || text === '' ? { ok: true, value: undefined } : secretKey(text);
 }
 
 /** `plain` sealed under `key`: `v1:<iv>:<tag>:<ciphertext>`, base64 each. */

@@ -19,6 +19,8 @@ import type { FieldReport } from '../core/sync-plan.ts';
 import type { Link } from '../core/records.ts';
 import type { Direction, System } from '../core/records.ts';
 
+import { checkPairId } from '../core/pairs.ts';
+
 export { checkPairId, DEFAULT_PAIR, pairIdProblem } from '../core/pairs.ts';
 
 /** E1: one failed record sync, as `crosswalk errors` lists it. Keyed by (record, direction, code). */
@@ -281,4 +283,21 @@ export interface StateStore {
   explanation(
     key: { readonly email: string } | { readonly hsContactId: string },
   ): Promise<Explanation | null>;
+}
+
+/**
+ * A store's `forPair`: the store bound to a pair, made by `make` once per pair and kept (the pair id
+ * checked first). For the adapters, which build their siblings over their one connection.
+ */
+export function pairSiblings(make: (pair: string) => StateStore): (pair: string) => StateStore {
+  const siblings = new Map<string, StateStore>();
+  return (pair) => {
+    checkPairId(pair);
+    let store = siblings.get(pair);
+    if (!store) {
+      store = make(pair);
+      siblings.set(pair, store);
+    }
+    return store;
+  };
 }

@@ -87,35 +87,41 @@ describe('reconcile: what a missed change left out of sync is repaired and repor
   });
 });
 
+/** A world whose clock can jump (`later`), with the reconciliations and cycles it ran, as they end. */
+async function scheduledWorld() {
+  let offset = 0;
+  const reconciled: string[] = [];
+  const cycles: string[] = [];
+  const w = await startWorld({
+    now: () => Date.now() + offset,
+    onEvent: (event) => {
+      if (event.type === 'reconciled') reconciled.push(event.runId);
+      if (event.type === 'cycle_finished') cycles.push(event.report.runId);
+    },
+  });
+  const waitFor = async (what: () => boolean) => {
+    for (let i = 0; i < 400 && !what(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    assert.ok(what(), 'in time');
+  };
+  return { w, reconciled, cycles, waitFor, later: (ms: number) => (offset += ms) };
+}
+
 describe('reconcile on a schedule (crosswalk start)', () => {
   it('runs every reconcileHours, counted from the first start; null turns it off', async () => {
-    let offset = 0;
-    const reconciled: string[] = [];
-    const cycles: string[] = [];
-    const w = await startWorld({
-      now: () => Date.now() + offset,
-      onEvent: (event) => {
-        if (event.type === 'reconciled') reconciled.push(event.runId);
-        if (event.type === 'cycle_finished') cycles.push(event.report.runId);
-      },
-    });
-    const waitFor = async (what: () => boolean) => {
-      for (let i = 0; i < 200 && !what(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
-      assert.ok(what(), 'in time');
-    };
+    const { w, reconciled, cycles, waitFor, later } = await scheduledWorld();
     try {
       w.service.start(20, (error) => assert.fail(error as Error));
       await waitFor(() => cycles.length >= 3);
       assert.deepEqual(reconciled, [], 'a fresh start does not begin with a reconciliation');
-      offset += 25 * 3_600_000;
+      later(25 * 3_600_000);
       await waitFor(() => reconciled.length === 1);
       const after = cycles.length;
       await waitFor(() => cycles.length >= after + 3);
       assert.equal(reconciled.length, 1, 'once a day, not every cycle');
       await w.service.store.setSetting('reconcileHours', null);
-      offset += 25 * 3_600_000;
-      const later = cycles.length;
-      await waitFor(() => cycles.length >= later + 3);
+      later(25 * 3_600_000);
+      const since = cycles.length;
+      await waitFor(() => cycles.length >= since + 3);
       assert.equal(reconciled.length, 1, 'off');
     } finally {
       await w.close();
@@ -123,21 +129,8 @@ describe('reconcile on a schedule (crosswalk start)', () => {
   });
 
   it('the time of the last reconciliation is written when it finishes: one that failed runs again on the next cycle', async () => {
-    let offset = 0;
-    const reconciled: string[] = [];
-    const cycles: string[] = [];
+    const { w, reconciled, cycles, waitFor, later } = await scheduledWorld();
     const errors: string[] = [];
-    const w = await startWorld({
-      now: () => Date.now() + offset,
-      onEvent: (event) => {
-        if (event.type === 'reconciled') reconciled.push(event.runId);
-        if (event.type === 'cycle_finished') cycles.push(event.report.runId);
-      },
-    });
-    const waitFor = async (what: () => boolean) => {
-      for (let i = 0; i < 400 && !what(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
-      assert.ok(what(), 'in time');
-    };
     try {
       w.service.start(20, (error) => errors.push((error as Error).message));
       await waitFor(() => cycles.length >= 3);
@@ -147,7 +140,7 @@ describe('reconcile on a schedule (crosswalk start)', () => {
       let failing = true;
       store.linkedContactIds = (after, limit) =>
         failing ? Promise.reject(new Error('the disk is full')) : linkedContactIds(after, limit);
-      offset += 25 * 3_600_000;
+      later(25 * 3_600_000);
       await waitFor(() => errors.length >= 1);
       assert.match(errors[0]!, /the disk is full/);
       assert.deepEqual(reconciled, [], 'it failed');

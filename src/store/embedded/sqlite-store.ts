@@ -30,6 +30,7 @@ import {
 } from '../rows.ts';
 import {
   checkPairId,
+  pairSiblings,
   DEFAULT_PAIR,
   LeaseLostError,
   type AuditEntry,
@@ -289,17 +290,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stat
     return { ...methods, pair, forPair: sibling };
   };
 
-  const siblings = new Map<string, StateStore>();
   /** The store bound to `pair` over this database, made once per pair; its `close()` does nothing. */
-  function sibling(pair: string): StateStore {
-    checkPairId(pair);
-    let store = siblings.get(pair);
-    if (!store) {
-      store = storeFor(pair, false);
-      siblings.set(pair, store);
-    }
-    return store;
-  }
+  const sibling = pairSiblings((pair) => storeFor(pair, false));
 
   return storeFor(DEFAULT_PAIR, true);
 }

@@ -26,7 +26,14 @@ import {
   toSettings,
   toWebhookChanges,
 } from '../rows.ts';
-import { checkPairId, DEFAULT_PAIR, LeaseLostError, type Fence, type StateStore } from '../state-store.ts';
+import {
+  checkPairId,
+  DEFAULT_PAIR,
+  LeaseLostError,
+  pairSiblings,
+  type Fence,
+  type StateStore,
+} from '../state-store.ts';
 
 export interface PostgresStoreOptions {
   /** The clock (epoch ms) that stamps applied migrations. */
@@ -275,17 +282,8 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions): S
   /** The pool ending (once, however many times and however concurrently `close` is called). */
   let ending: Promise<void> | undefined;
 
-  const siblings = new Map<string, StateStore>();
   /** The store bound to `pair` over this pool, made once per pair; its `close()` does nothing. */
-  function sibling(pair: string): StateStore {
-    checkPairId(pair);
-    let store = siblings.get(pair);
-    if (!store) {
-      store = storeFor(pair, false);
-      siblings.set(pair, store);
-    }
-    return store;
-  }
+  const sibling = pairSiblings((pair) => storeFor(pair, false));
 
   return storeFor(DEFAULT_PAIR, true);
 }
