@@ -192,6 +192,12 @@ export const PairStatus = z.object({
     .nullable(),
   errors: z.record(z.string(), z.number()),
   calls24h: z.object({ salesforce: z.number(), hubspot: z.number() }),
+  /**
+   * The pair's jobs on graphile-worker (`crosswalk worker`): when its next cycle is due (epoch ms; null:
+   * none waits) and how many of its jobs wait or run. Null where no worker queue exists (SQLite, or no
+   * worker ever ran on this database).
+   */
+  queue: z.object({ nextCycleAt: z.number().nullable(), depth: z.number() }).nullable(),
 });
 export type PairStatus = z.infer<typeof PairStatus>;
 

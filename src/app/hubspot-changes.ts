@@ -79,3 +79,28 @@ export class HubSpotChangeIntake {
     return this.queue.stop();
   }
 }
+
+/** Ids a worker's webhook job syncs in one engine run (a webhook batch). */
+export const INBOX_BATCH = 500;
+
+/**
+ * What a worker does with a pair's inbox (the webhook job, and each cycle before it polls): syncs the
+ * ids waiting, `INBOX_BATCH` at a time, removing each batch once synced. Stops at the first batch that
+ * Salesforce's paused calls held back (B1): its ids stay for a later job. Returns the ids synced.
+ */
+export async function syncInbox(service: Pick<Service, 'engine' | 'store'>): Promise<number> {
+  const waiting = await service.store.webhookInbox();
+  let synced = 0;
+  for (let at = 0; ; at += INBOX_BATCH) {
+    const batch = {
+      changed: waiting.changed.slice(at, at + INBOX_BATCH),
+      deleted: waiting.deleted.slice(at, at + INBOX_BATCH),
+    };
+    const ids = batch.changed.length + batch.deleted.length;
+    if (ids === 0) return synced;
+    const report = await service.engine.syncHubSpotChanges(batch);
+    if (report.paused) return synced;
+    await service.store.removeFromWebhookInbox(batch);
+    synced += ids;
+  }
+}

@@ -193,7 +193,12 @@ function lastRunOf(text: string | null): PairStatus['lastRun'] {
 }
 
 /** The status of every registered pair, as of `now`. */
-export async function pairStatuses(store: StateStore, now: number): Promise<PairStatus[]> {
+export async function pairStatuses(
+  store: StateStore,
+  now: number,
+  /** Each pair's worker queue (`pairQueues`), or null where there is none (SQLite, no worker yet). */
+  queues: ReadonlyMap<string, PairStatus['queue'] & {}> | null = null,
+): Promise<PairStatus[]> {
   const out: PairStatus[] = [];
   for (const pair of await store.pairs()) {
     const view = store.forPair(pair.id);
@@ -209,6 +214,7 @@ export async function pairStatuses(store: StateStore, now: number): Promise<Pair
         salesforce: await view.apiCalls('salesforce', now - DAY_MS),
         hubspot: await view.apiCalls('hubspot', now - DAY_MS),
       },
+      queue: queues === null ? null : (queues.get(pair.id) ?? { nextCycleAt: null, depth: 0 }),
     });
   }
   return out;

@@ -3,20 +3,27 @@
  * in the PostgreSQL database the store lives in. Any number of worker processes share the work.
  *
  * Terms:
- * - a **cycle job** (`crosswalk_cycle`, payload `{ pair }`) runs one engine cycle of one pair (and its
- *   scheduled reconciliation when due: for now inside the job, not paged into jobs of its own) and then
- *   schedules the pair's next one, `pollIntervalSeconds` later, under the job key
- *   `crosswalk_cycle:<pair>`: each pair has at most one job waiting.
+ * - a **cycle job** (`crosswalk_cycle`, payload `{ pair }`) syncs what the pair's webhook inbox holds,
+ *   runs one engine cycle of the pair (and its scheduled reconciliation when due: for now inside the
+ *   job, not paged into jobs of its own) and then schedules the pair's next one, `pollIntervalSeconds`
+ *   later, under the job key `crosswalk_cycle:<pair>`: each pair has at most one job waiting. Before it
+ *   starts work it already schedules a next one (at most the lease's TTL later), so that a worker killed
+ *   mid-cycle leaves the pair a job for another worker: the takeover waits for the dead worker's lease
+ *   to expire, not for graphile's four-hour lock.
+ * - a **webhook job** (`crosswalk_webhook`, `{ pair }`, job key `crosswalk_webhook:<pair>`) syncs the
+ *   pair's webhook inbox. `crosswalk api` adds one for each accepted delivery, debounced: a delivery
+ *   that finds one waiting keeps its time, so a burst of deliveries is one engine run.
  * - the **watchdog** (`crosswalk_watchdog`, every minute by graphile's crontab, and once at start) gives
  *   every enabled pair that has no job waiting one due now, without postponing a job that waits.
  *
- * Graphile's queue does not keep two cycles of one pair apart: the pair's writer lease does (fenced by
- * its epoch, `writer-lease.ts`). A cycle job that finds the lease held by another process reschedules
- * itself soon and succeeds. A cycle job never fails: its errors are logged and the pair's next cycle is
- * scheduled, so graphile's retries never duplicate a pair's schedule.
+ * Graphile's queue does not keep two jobs of one pair apart: the pair's writer lease does (fenced by
+ * its epoch, `writer-lease.ts`). A job that finds the lease held by another process runs again soon
+ * and succeeds. A job never fails: its errors are logged and the pair's next cycle is scheduled, so
+ * graphile's retries never duplicate a pair's schedule. A worker that is stopping (SIGTERM) schedules
+ * the next cycle of the pairs it was running for now, so another worker takes them over at once.
  *
- * Pools: the store port does not expose its pool, so graphile-worker gets a pool of its own (`poolSize`
- * connections) next to the store's: two pools per process.
+ * Pools: one PostgreSQL pool per process (`pgPool`), shared by the store (every pair's rows) and
+ * graphile-worker (its LISTEN connection and its job queries).
  */
 import pg from 'pg';
 import { Logger, run, type AddJobFunction, type Runner, type TaskList } from 'graphile-worker';
@@ -25,26 +32,47 @@ import { resolveSettings } from '../config/settings.ts';
 import { DEFAULT_PAIR } from '../core/pairs.ts';
 import type { CycleReport } from '../engine/engine.ts';
 import type { PairRecord, StateStore } from '../store/state-store.ts';
+import { syncInbox } from './hubspot-changes.ts';
 import { pairConfigOf } from './pairs.ts';
-import { openService } from './service.ts';
-import { LeaseHeldError } from './writer-lease.ts';
+import { openService, type Service } from './service.ts';
+import { DEFAULT_LEASE_TTL_MS, LeaseHeldError } from './writer-lease.ts';
 
 export const CYCLE_TASK = 'crosswalk_cycle';
+export const WEBHOOK_TASK = 'crosswalk_webhook';
 export const WATCHDOG_TASK = 'crosswalk_watchdog';
 
 /** The job key of a pair's cycle jobs: at most one waits per pair. */
 export const cycleJobKey = (pair: string): string => `${CYCLE_TASK}:${pair}`;
+/** The job key of a pair's webhook jobs: at most one waits per pair. */
+export const webhookJobKey = (pair: string): string => `${WEBHOOK_TASK}:${pair}`;
+
+/**
+ * Asks for a webhook job of `pair` `windowMs` from now, or keeps the time of the one waiting (a
+ * burst of deliveries waits at most one window, and is one run).
+ */
+export function addWebhookJob(addJob: AddJobFunction, pair: string, runAt: Date): Promise<unknown> {
+  return addJob(
+    WEBHOOK_TASK,
+    { pair },
+    { jobKey: webhookJobKey(pair), jobKeyMode: 'preserve_run_at', runAt, maxAttempts: 5 },
+  );
+}
 
 export interface WorkerOptions {
   /** The opened (PostgreSQL) store, bound to `default`: every pair's rows are reached through it. */
   readonly store: StateStore;
   /** The database graphile-worker keeps its jobs in: the store's. */
   readonly databaseUrl: string;
+  /**
+   * The process's PostgreSQL pool, shared with the store (`openStore({ pool })`); the worker leaves it
+   * open. Without it, the worker opens one of `poolSize` connections for graphile-worker and ends it.
+   */
+  readonly pgPool?: pg.Pool;
   /** graphile-worker's schema (default `graphile_worker`). */
   readonly schema?: string;
   /** Cycle jobs run at once in this process (default 2). */
   readonly concurrency?: number;
-  /** graphile-worker's pool size (default `concurrency + 2`: its LISTEN connection and its crontab). */
+  /** The pool's size when the worker opens it (default `concurrency + 2`: graphile's LISTEN, its crontab). */
   readonly poolSize?: number;
   /** Where registered pairs' credentials are read (the environment variables they name, the key). */
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -87,6 +115,9 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const concurrency = options.concurrency ?? 2;
   const defaultCycleMs = options.defaultCycleMs ?? DEFAULT_CYCLE_MS;
   const heldRetryMs = options.leaseHeldRetryMs ?? 1_000;
+  const leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+  /** Set by `stop()`: the jobs finishing hand their pairs' next cycle to another worker at once. */
+  let stopping = false;
 
   /** Whether this worker can sync `pair` at all: enabled, and `default` only with its config. */
   const runnable = (pair: PairRecord): boolean =>
@@ -117,8 +148,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       : resolveSettings(stored).pollIntervalSeconds * 1000;
   };
 
-  /** One cycle of `pair`; returns when its next one should run (ms from now), or null for none. */
-  const cycle = async (pair: string): Promise<number | null> => {
+  /** The pair's connection when this worker syncs it now; null when it does not. */
+  const syncedHere = async (pair: string): Promise<Config | null> => {
     const record = (await root.pairs()).find((p) => p.id === pair);
     if (!record || !runnable(record)) return null;
     const resolved = configOf(record);
@@ -126,33 +157,55 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       out(`pair ${pair}: skipped: ${resolved.problem}`);
       return null;
     }
-    const next = await cycleMs(pair);
-    let service;
+    return resolved.config;
+  };
+
+  /**
+   * Runs `work` with the pair's service (its writer lease held); false without running it when the
+   * pair is not synced here, `'held'` when another process holds the lease.
+   */
+  const withPair = async (
+    pair: string,
+    config: Config | null,
+    work: (service: Service) => Promise<void>,
+  ): Promise<boolean | 'held'> => {
+    if (config === null) return false;
+    let service: Service;
     try {
-      service = await openService(resolved.config, {
+      service = await openService(config, {
         pair,
         store: root,
         now,
-        lease: {
-          command: 'crosswalk worker',
-          wait: false,
-          ...(options.leaseTtlMs !== undefined ? { ttlMs: options.leaseTtlMs } : {}),
-        },
+        lease: { command: 'crosswalk worker', wait: false, ttlMs: leaseTtlMs },
         onEvent: (event) => {
           if (event.type === 'cycle_finished') options.onCycle?.(pair, event.report);
         },
       });
     } catch (error) {
-      if (error instanceof LeaseHeldError) return heldRetryMs;
+      if (error instanceof LeaseHeldError) return 'held';
       throw error;
     }
     try {
-      await service.engine.runOnce();
-      await service.reconcileIfDue();
+      await work(service);
     } finally {
       await service.stop();
     }
-    return next;
+    return true;
+  };
+
+  /** One cycle of `pair`; returns when its next one should run (ms from now), or null for none. */
+  const cycle = async (addJob: AddJobFunction, pair: string): Promise<number | null> => {
+    const config = await syncedHere(pair);
+    if (config === null) return null;
+    const next = await cycleMs(pair);
+    // A next cycle waits already, in case this process dies mid-cycle (replaced when it ends).
+    await schedule(addJob, pair, Math.min(next, leaseTtlMs));
+    const ran = await withPair(pair, config, async (service) => {
+      await syncInbox(service);
+      await service.engine.runOnce();
+      await service.reconcileIfDue();
+    });
+    return ran === 'held' ? heldRetryMs : ran ? next : null;
   };
 
   const watchdog = async (addJob: AddJobFunction): Promise<void> => {
@@ -174,24 +227,45 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       }
       let next: number | null;
       try {
-        next = await cycle(pair);
+        next = await cycle(helpers.addJob, pair);
       } catch (error) {
         out(`pair ${pair}: cycle failed: ${(error as Error).message}`);
         next = await cycleMs(pair).catch(() => defaultCycleMs);
       }
-      if (next !== null) await schedule(helpers.addJob, pair, next);
+      if (next !== null) await schedule(helpers.addJob, pair, stopping ? 0 : next);
+    },
+    [WEBHOOK_TASK]: async (payload, helpers) => {
+      const pair = pairOfPayload(payload);
+      if (pair === null) {
+        out(`${WEBHOOK_TASK}: no pair in the payload ${JSON.stringify(payload)}: dropped`);
+        return;
+      }
+      let ran: boolean | 'held';
+      try {
+        ran = await withPair(pair, await syncedHere(pair), async (service) => {
+          await syncInbox(service);
+        });
+      } catch (error) {
+        // The ids stay in the inbox: the pair's next cycle syncs them.
+        out(`pair ${pair}: syncing its webhook inbox failed: ${(error as Error).message}`);
+        return;
+      }
+      if (ran === 'held') await addWebhookJob(helpers.addJob, pair, new Date(now() + heldRetryMs));
     },
     [WATCHDOG_TASK]: (_payload, helpers) => watchdog(helpers.addJob),
   };
 
-  const pool = new pg.Pool({
-    connectionString: options.databaseUrl,
-    max: options.poolSize ?? concurrency + 2,
-  });
-  // A connection that breaks (a server restart) is dropped and replaced; unhandled, its 'error' event
-  // would crash the process. graphile-worker reconnects its LISTEN client itself.
-  pool.on('error', (error) => out(`graphile-worker pool: ${error.message}`));
-  pool.on('connect', (client) => client.on('error', () => {}));
+  const ownPool = options.pgPool === undefined;
+  const pool =
+    options.pgPool ??
+    new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? concurrency + 2 });
+  if (ownPool) {
+    // A connection that breaks (a server restart) is dropped and replaced; unhandled, its 'error'
+    // event would crash the process. graphile-worker reconnects its LISTEN client itself.
+    pool.on('error', (error) => out(`graphile-worker pool: ${error.message}`));
+    pool.on('connect', (client) => client.on('error', () => {}));
+  }
+  const endPool = () => (ownPool ? pool.end() : Promise.resolve());
   const logger = new Logger(() => (level, message) => {
     if (String(level) === 'error' || String(level) === 'warning') out(`graphile-worker: ${message}`);
   });
@@ -209,7 +283,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       crontab: `* * * * * ${WATCHDOG_TASK}\n`,
     });
   } catch (error) {
-    await pool.end();
+    await endPool();
     throw error;
   }
   const defaultPair = (await root.pairs()).find((p) => p.id === DEFAULT_PAIR);
@@ -220,20 +294,59 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     await watchdog(runner.addJob);
   } catch (error) {
     await runner.stop();
-    await pool.end();
+    await endPool();
     throw error;
   }
   return {
     watchdog: () => watchdog(runner.addJob),
     stop() {
+      stopping = true;
       stopped ??= (async () => {
         try {
           await runner.stop();
         } finally {
-          await pool.end();
+          await endPool();
         }
       })();
       return stopped;
     },
   };
+}
+
+/** What waits in graphile-worker's queue for one pair. */
+export interface PairQueue {
+  /** When the pair's next cycle is due (epoch ms), or null when none is scheduled. */
+  readonly nextCycleAt: number | null;
+  /** The pair's jobs waiting or running (cycle and webhook jobs). */
+  readonly depth: number;
+}
+
+/**
+ * Each pair's queue as graphile-worker holds it (its public `jobs` view: the jobs with a pair's job
+ * key), for `crosswalk status`. Null when no worker ever ran on this database (no such schema).
+ */
+export async function pairQueues(
+  client: Pick<pg.Pool, 'query'>,
+  schema = 'graphile_worker',
+): Promise<Map<string, PairQueue> | null> {
+  const exists = await client.query<{ ok: boolean }>('select to_regclass($1) is not null as ok', [
+    `${schema}.jobs`,
+  ]);
+  if (!exists.rows[0]?.ok) return null;
+  // The view has no payload: a job's pair is in its key (`crosswalk_cycle:<pair>`, …).
+  const rows = await client.query<{ pair: string; next_cycle: Date | null; depth: string }>(
+    `select split_part(key, ':', 2) as pair,
+            min(run_at) filter (where task_identifier = $1 and locked_at is null) as next_cycle,
+            count(*) as depth
+       from ${pg.escapeIdentifier(schema)}.jobs
+      where task_identifier = any($2) and key like '%:%' and attempts < max_attempts
+      group by 1`,
+    [CYCLE_TASK, [CYCLE_TASK, WEBHOOK_TASK]],
+  );
+  return new Map(
+    rows.rows.map((row) => [
+      row.pair,
+      { nextCycleAt: row.next_cycle ? row.next_cycle.getTime() : null, depth: Number(row.depth) },
+    ]),
+  );
 }

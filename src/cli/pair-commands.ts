@@ -6,11 +6,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import pg from 'pg';
 import { DEFAULT_PAIR } from '../core/pairs.ts';
 import type { Result } from '../core/model.ts';
-import { optionHelp, options } from '../config/options.ts';
+import { optionHelp, options, rawOptions } from '../config/options.ts';
 import { pairDeclaration, parsePairsFile, secretKeyIn, type PairChange } from '../config/pairs.ts';
 import * as pairs from '../app/pairs.ts';
+import { pairQueues, type PairQueue } from '../app/worker.ts';
 import type { PairStatus, PairView } from '../api/contract.ts';
 import { problemText } from '../app/operations.ts';
 import { UsageError, withOpenedStore } from './sync-commands.ts';
@@ -142,6 +144,21 @@ function printStatus(s: PairStatus, out: Out): void {
   const errors = Object.entries(s.errors);
   out(`  errors     ${errors.length ? errors.map(([c, n]) => `${c} ${n}`).join(', ') : 'none'}`);
   out(`  API (24 h) Salesforce ${s.calls24h.salesforce}, HubSpot ${s.calls24h.hubspot}`);
+  if (s.queue !== null)
+    out(
+      `  queue      ${s.queue.depth} job${s.queue.depth === 1 ? '' : 's'}; next cycle ${s.queue.nextCycleAt === null ? 'none scheduled' : when(s.queue.nextCycleAt)}`,
+    );
+}
+
+/** The worker queue of every pair in the database at `databaseUrl` (null: no worker ever ran there). */
+async function workerQueues(databaseUrl: string): Promise<Map<string, PairQueue> | null> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return await pairQueues(client);
+  } finally {
+    await client.end();
+  }
 }
 
 export function registerPairCommands(program: Command, out: Out): void {
@@ -152,7 +169,11 @@ export function registerPairCommands(program: Command, out: Out): void {
   )
     .option('--json', 'print JSON')
     .action(async (flags: Record<string, unknown> & { json?: boolean }) => {
-      const statuses = await withRegistry(flags, (store) => pairs.pairStatuses(store, Date.now()));
+      const databaseUrl = rawOptions(flags, process.env).databaseUrl;
+      const queues = databaseUrl ? await workerQueues(databaseUrl) : null;
+      const statuses = await withRegistry(flags, (store) =>
+        pairs.pairStatuses(store, Date.now(), queues),
+      );
       if (flags.json) return out(JSON.stringify(statuses, null, 2));
       for (const s of statuses) printStatus(s, out);
     });

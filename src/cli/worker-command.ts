@@ -5,6 +5,7 @@
  * is synced too when the SALESFORCE_* and HUBSPOT_* options configure it.
  */
 import { InvalidArgumentError, type Command } from 'commander';
+import pg from 'pg';
 import { loadConfig, optionLabel, options, rawOptions, type Config } from '../config/options.ts';
 import { openStore } from '../store/open-store.ts';
 import { startWorker } from '../app/worker.ts';
@@ -17,6 +18,29 @@ function positive(value: string): number {
   if (!Number.isInteger(n) || n < 1 || n > 64)
     throw new InvalidArgumentError(`expected a whole number from 1 to 64, got "${value}"`);
   return n;
+}
+
+function poolSize(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 3 || n > 200)
+    throw new InvalidArgumentError(
+      `expected a whole number from 3 to 200 (graphile-worker keeps one connection to listen, and a cycle needs one), got "${value}"`,
+    );
+  return n;
+}
+
+/**
+ * The process's one PostgreSQL pool, shared by the store and graphile-worker: by default one
+ * connection per concurrent job, one for graphile's LISTEN and one for the rest (its crontab, the
+ * watchdog, the lease renewals).
+ */
+export function openProcessPool(databaseUrl: string, max: number, out: Out): pg.Pool {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max });
+  // A connection that breaks (a server restart) is dropped and replaced; unhandled, its 'error' event
+  // would crash the process. graphile-worker reconnects its LISTEN client itself.
+  pool.on('error', (error) => out(`PostgreSQL pool: ${error.message}`));
+  pool.on('connect', (client) => client.on('error', () => {}));
+  return pool;
 }
 
 /** The default pair's connection, when the options give one (none given: not synced here). */
@@ -44,18 +68,31 @@ export function registerWorkerCommand(program: Command, out: Out, untilSignal: (
       ),
   )
     .option('--concurrency <n>', 'cycles this process runs at once (default 2)', positive, 2)
-    .action(async (flags: Record<string, unknown> & { concurrency: number }) => {
+    .option(
+      '--pool-size <n>',
+      'PostgreSQL connections this process opens at most, for every pair and the queue (default concurrency + 2)',
+      poolSize,
+    )
+    .action(async (flags: Record<string, unknown> & { concurrency: number; poolSize?: number }) => {
       const databaseUrl = rawOptions(flags, process.env).databaseUrl;
       if (databaseUrl === undefined)
         throw new UsageError(
           `crosswalk worker needs a PostgreSQL store: set ${optionLabel(options.databaseUrl)}. The embedded SQLite store cannot be shared by workers.`,
         );
       const config = defaultPairConfig(flags);
-      const store = await openStore({ databaseUrl, dataDir: options.dataDir.default });
+      const pool = openProcessPool(databaseUrl, flags.poolSize ?? flags.concurrency + 2, out);
+      let store;
+      try {
+        store = await openStore({ databaseUrl, dataDir: options.dataDir.default, pool });
+      } catch (error) {
+        await pool.end();
+        throw error;
+      }
       try {
         const worker = await startWorker({
           store,
           databaseUrl,
+          pgPool: pool,
           concurrency: flags.concurrency,
           env: process.env,
           ...(config ? { config } : {}),
@@ -71,6 +108,7 @@ export function registerWorkerCommand(program: Command, out: Out, untilSignal: (
         }
       } finally {
         await store.close();
+        await pool.end();
       }
     });
 }

@@ -5,6 +5,7 @@
  * adapters.
  */
 import { join } from 'node:path';
+import type pg from 'pg';
 import { openSqliteStore } from './embedded/sqlite-store.ts';
 import { openPostgresStore } from './postgres/postgres-store.ts';
 import type { StateStore } from './state-store.ts';
@@ -16,6 +17,11 @@ export interface OpenStoreOptions {
   readonly dataDir: string;
   /** The clock (epoch ms) that stamps applied migrations; `Date.now` unless given. */
   readonly now?: (() => number) | undefined;
+  /**
+   * With a database URL: the process's PostgreSQL pool to use (shared with graphile-worker) instead
+   * of one of the store's own; the store's `close()` leaves it open.
+   */
+  readonly pool?: pg.Pool | undefined;
 }
 
 /** The file name of the embedded store inside the data directory. */
@@ -25,7 +31,7 @@ export async function openStore(options: OpenStoreOptions): Promise<StateStore> 
   const clock = { now: options.now ?? (() => Date.now()) };
   const store =
     options.databaseUrl !== undefined && options.databaseUrl !== ''
-      ? openPostgresStore(options.databaseUrl, clock)
+      ? openPostgresStore(options.databaseUrl, { ...clock, ...(options.pool ? { pool: options.pool } : {}) })
       : openSqliteStore(join(options.dataDir, SQLITE_FILE), clock);
   try {
     await store.migrate();

@@ -245,6 +245,17 @@ export interface StateStore {
    * (a replay, even after a restart). Signatures stale at `now` are forgotten.
    */
   rememberSignature(signature: string, staleAfter: number, now: number): Promise<boolean>;
+  /**
+   * A delivery accepted in one transaction: its signature remembered (as `rememberSignature`) and,
+   * unless that signature was remembered already (a replay: false, nothing added), its ids added to
+   * the inbox (as `addToWebhookInbox`). Either both are stored or neither.
+   */
+  acceptWebhook(
+    signature: string,
+    staleAfter: number,
+    changes: WebhookChanges,
+    now: number,
+  ): Promise<boolean>;
 
   // Settings (JSON values by key) and mappings.
   settings(): Promise<Record<string, unknown>>;

@@ -521,6 +521,19 @@ function perPairContract(
         'stale: forgotten',
       );
     });
+
+    it('T2: a delivery is accepted in one step: its signature once, its ids with it; a replay adds nothing', async () => {
+      assert.equal(await store.acceptWebhook('sig-c', T0 + 300_000, { changed: ['21'], deleted: ['22'] }, T0), true);
+      assert.deepEqual(await store.webhookInbox(), { changed: ['21'], deleted: ['22'] });
+      await store.removeFromWebhookInbox({ changed: ['21'], deleted: ['22'] });
+      assert.equal(
+        await store.acceptWebhook('sig-c', T0 + 300_000, { changed: ['23'], deleted: [] }, T0 + 1000),
+        false,
+        'a replay',
+      );
+      assert.deepEqual(await store.webhookInbox(), { changed: [], deleted: [] }, 'a replay adds no id');
+      assert.equal(await store.rememberSignature('sig-c', T0 + 300_000, T0 + 2000), false, 'remembered');
+    });
   });
 
   describe('settings and mappings', () => {

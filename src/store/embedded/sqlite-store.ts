@@ -200,6 +200,14 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stat
       return one(q.rememberSignature(signature, staleAfter)) !== undefined;
     });
 
+    const acceptWebhook = db.transaction(
+      (signature: string, staleAfter: number, changes: WebhookChanges, now: number) => {
+        if (!rememberSignature(signature, staleAfter, now)) return false;
+        addToInbox(changes, now);
+        return true;
+      },
+    );
+
     const appendAudit = db.transaction((entries: readonly AuditEntry[]) => {
       for (const entry of entries) run(q.auditEntry(entry));
     });
@@ -255,6 +263,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stat
       },
       rememberSignature: (signature, staleAfter, now) =>
         rememberSignature.immediate(signature, staleAfter, now),
+      acceptWebhook: (signature, staleAfter, changes, now) =>
+        acceptWebhook.immediate(signature, staleAfter, changes, now),
       renewLease: (fence, until) => one(q.renewLease(fence, until)) !== undefined,
       releaseLease: (fence) => run(q.releaseLease(fence)),
       lease: (name) => {

@@ -38,6 +38,11 @@ import {
 export interface PostgresStoreOptions {
   /** The clock (epoch ms) that stamps applied migrations. */
   readonly now: () => number;
+  /**
+   * A pool to use instead of opening one: the process's one pool, shared with graphile-worker
+   * (`crosswalk worker`). The store's `close()` leaves it open: whoever made it ends it.
+   */
+  readonly pool?: pg.Pool;
 }
 
 /** The pool's size: the engine's concurrency is small, and a hosted Postgres limits connections. */
@@ -68,15 +73,16 @@ const runner = (pair: string | null) => {
 const storeWide = runner(null);
 
 /**
- * Connects a pool (at most 4 connections) to the database at `url` (`postgres://…`). Nothing is
- * queried until the first call; call `migrate()` before use (`openStore` does). The store is bound to
- * the pair `default`; its `close()` ends the pool.
+ * Connects a pool (at most 4 connections) to the database at `url` (`postgres://…`), or uses the one
+ * given. Nothing is queried until the first call; call `migrate()` before use (`openStore` does). The
+ * store is bound to the pair `default`; its `close()` ends the pool it opened.
  */
 export function openPostgresStore(url: string, options: PostgresStoreOptions): StateStore {
-  const pool = new pg.Pool({ connectionString: url, max: MAX_CONNECTIONS });
+  const owned = options.pool === undefined;
+  const pool = options.pool ?? new pg.Pool({ connectionString: url, max: MAX_CONNECTIONS });
   // An idle connection that breaks (a server restart) is dropped by the pool and the next query opens
   // a new one; without a listener the 'error' event would crash the process.
-  pool.on('error', () => {});
+  if (owned) pool.on('error', () => {});
 
   const transaction = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
@@ -142,7 +148,7 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions): S
       forPair: sibling,
       ...registry,
       close: async () => {
-        if (opened) await (ending ??= pool.end());
+        if (opened && owned) await (ending ??= pool.end());
       },
 
       linkByHubSpotId: async (hsContactId) => {
@@ -230,6 +236,14 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions): S
         transaction(async (client) => {
           await run(client, q.forgetStaleSignatures(now));
           return (await one(client, q.rememberSignature(signature, staleAfter))) !== undefined;
+        }),
+      acceptWebhook: (signature, staleAfter, changes, now) =>
+        transaction(async (client) => {
+          await run(client, q.forgetStaleSignatures(now));
+          if ((await one(client, q.rememberSignature(signature, staleAfter))) === undefined) return false;
+          for (const id of changes.changed) await run(client, q.addToInbox(id, 'changed', now));
+          for (const id of changes.deleted) await run(client, q.addToInbox(id, 'deleted', now));
+          return true;
         }),
       renewLease: async (fence, until) => (await one(pool, q.renewLease(fence, until))) !== undefined,
       releaseLease: async (fence) => {
