@@ -5,93 +5,53 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { openStore } from '../../src/store/open-store.ts';
 import type { StateStore } from '../../src/store/state-store.ts';
-import { addPair, setPairEnabled } from '../../src/app/pairs.ts';
-import { pairDeclaration } from '../../src/config/pairs.ts';
+import { setPairEnabled } from '../../src/app/pairs.ts';
 import { WRITER_LEASE } from '../../src/app/writer-lease.ts';
 import { RECONCILED_AT_KEY } from '../../src/engine/state-keys.ts';
 import { cycleJobKey, startWorker, WATCHDOG_TASK, type Worker } from '../../src/app/worker.ts';
-import { startSalesforce, type SalesforceFixture } from '../helpers/salesforce.ts';
-import { startHubSpot, type HubSpotFixture } from '../helpers/hubspot.ts';
+import {
+  databaseUrl,
+  eventually,
+  skipWithoutPostgres,
+  startWorkerWorld,
+  type Side,
+  type WorkerWorld,
+} from '../helpers/workers.ts';
 
-const databaseUrl = process.env.DATABASE_URL ?? '';
-const skip = databaseUrl === '' ? 'DATABASE_URL is not set: .ci/run starts a PostgreSQL and sets it' : false;
-
-/** Polls `check` until it holds, or fails after `ms`. */
-async function eventually(what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-interface Side {
-  readonly sf: SalesforceFixture;
-  readonly hs: HubSpotFixture;
-}
-
-describe('crosswalk worker on graphile-worker', { skip }, () => {
-  const suffix = randomBytes(6).toString('hex');
-  const storeSchema = `crosswalk_test_${suffix}`;
-  const jobSchema = `graphile_worker_test_${suffix}`;
-  let admin: pg.Pool;
+describe('crosswalk worker on graphile-worker', { skip: skipWithoutPostgres }, () => {
+  let world: WorkerWorld;
   let root: StateStore;
+  let jobSchema: string;
   let worker: Worker | undefined;
-  const sides: Record<string, Side> = {};
-  const env: Record<string, string> = {};
+  let sides: Record<string, Side>;
   const cycles = new Map<string, number>();
   const lines: string[] = [];
 
   const job = async (pair: string) =>
     (
-      await admin.query<{ run_at: Date; locked_at: Date | null }>(
+      await world.admin.query<{ run_at: Date; locked_at: Date | null }>(
         `SELECT run_at, locked_at FROM ${jobSchema}.jobs WHERE key = $1`,
         [cycleJobKey(pair)],
       )
     ).rows[0];
 
   before(async () => {
-    admin = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-    await admin.query(`CREATE SCHEMA ${storeSchema}`);
-    const url = new URL(databaseUrl);
-    url.searchParams.set('options', `-c search_path=${storeSchema}`);
-    root = await openStore({ databaseUrl: url.toString(), dataDir: '' });
-    for (const [id, seed] of [
-      ['acme', 11],
-      ['beta', 22],
-    ] as const) {
-      const side = {
-        sf: await startSalesforce({ seedCount: 8, seed }),
-        hs: await startHubSpot({ seedCount: 8, seed }),
-      };
-      sides[id] = side;
-      const prefix = id.toUpperCase();
-      env[`${prefix}_SF_TOKEN`] = side.sf.emulator.accessToken;
-      env[`${prefix}_HS_TOKEN`] = side.hs.emulator.accessToken;
-      const declared = pairDeclaration.parse({
-        id,
-        salesforce: { instanceUrl: side.sf.emulator.url, accessToken: { env: `${prefix}_SF_TOKEN` } },
-        hubspot: { baseUrl: side.hs.emulator.url, accessToken: { env: `${prefix}_HS_TOKEN` } },
-      });
-      assert.ok((await addPair(root, declared, undefined, Date.now())).ok);
-    }
+    world = await startWorkerWorld();
+    ({ store: root, jobSchema, sides } = world);
+    await world.addPair('acme', {
+      salesforce: { seedCount: 8, seed: 11 },
+      hubspot: { seedCount: 8, seed: 11 },
+    });
+    await world.addPair('beta', {
+      salesforce: { seedCount: 8, seed: 22 },
+      hubspot: { seedCount: 8, seed: 22 },
+    });
   });
 
   after(async () => {
     await worker?.stop();
-    await root?.close();
-    for (const side of Object.values(sides)) await Promise.all([side.sf.close(), side.hs.close()]);
-    if (!admin) return;
-    try {
-      for (const schema of [storeSchema, jobSchema])
-        await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    } finally {
-      await admin.end();
-    }
+    await world?.close();
   });
 
   it('syncs each pair between its own emulators, and none of them into the default pair', async () => {
@@ -100,7 +60,7 @@ describe('crosswalk worker on graphile-worker', { skip }, () => {
       databaseUrl,
       schema: jobSchema,
       concurrency: 2,
-      env,
+      env: world.env,
       pollIntervalMs: 100,
       defaultCycleMs: 200,
       out: (line) => lines.push(line),
@@ -144,7 +104,7 @@ describe('crosswalk worker on graphile-worker', { skip }, () => {
     await eventually('beta has no job waiting', async () => (await job('beta')) === undefined);
     const betaCycles = cycles.get('beta') ?? 0;
     const acmeCycles = cycles.get('acme') ?? 0;
-    await admin.query(`SELECT ${jobSchema}.add_job($1)`, [WATCHDOG_TASK]);
+    await world.admin.query(`SELECT ${jobSchema}.add_job($1)`, [WATCHDOG_TASK]);
     await eventually('acme cycles twice more', () => (cycles.get('acme') ?? 0) >= acmeCycles + 2);
     assert.equal(await job('beta'), undefined);
     assert.equal(cycles.get('beta') ?? 0, betaCycles);
@@ -158,10 +118,10 @@ describe('crosswalk worker on graphile-worker', { skip }, () => {
     await worker!.watchdog();
     assert.equal((await job('acme'))?.run_at.getTime(), waiting, 'the watchdog left the schedule as it was');
 
-    await admin.query(`DELETE FROM ${jobSchema}._private_jobs WHERE key = $1`, [cycleJobKey('acme')]);
+    await world.admin.query(`DELETE FROM ${jobSchema}._private_jobs WHERE key = $1`, [cycleJobKey('acme')]);
     assert.equal(await job('acme'), undefined);
     const acmeCycles = cycles.get('acme') ?? 0;
-    await admin.query(`SELECT ${jobSchema}.add_job($1)`, [WATCHDOG_TASK]);
+    await world.admin.query(`SELECT ${jobSchema}.add_job($1)`, [WATCHDOG_TASK]);
     await eventually('the watchdog ran acme again', () => (cycles.get('acme') ?? 0) > acmeCycles);
     await eventually('acme is scheduled again', async () => (await job('acme')) !== undefined);
   });
@@ -169,7 +129,7 @@ describe('crosswalk worker on graphile-worker', { skip }, () => {
   it('stop leaves no job locked', async () => {
     await worker!.stop();
     await worker!.stop(); // again: nothing
-    const locked = await admin.query<{ n: number }>(
+    const locked = await world.admin.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM ${jobSchema}.jobs WHERE locked_at IS NOT NULL`,
     );
     assert.equal(locked.rows[0]?.n, 0);
