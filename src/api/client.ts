@@ -4,7 +4,7 @@
  * request is a value: `{ ok: false, status, error }`.
  */
 import type { z } from 'zod';
-import { ApiError, routes, type RouteDef, type RouteInput, type RouteOutput } from './contract.ts';
+import { ApiError, pairPath, routes, type RouteDef, type RouteInput, type RouteOutput } from './contract.ts';
 import type { SyncRule } from '../core/model.ts';
 import type { ErrorCategory } from '../core/errors.ts';
 import type { SettingKey } from '../config/settings.ts';
@@ -18,13 +18,22 @@ export interface ApiClientOptions {
   readonly baseUrl: string;
   /** Sent as `Authorization: Bearer <token>` when given. */
   readonly token?: string | undefined;
+  /**
+   * The connection pair the pair-scoped calls concern (`/api/pairs/<pair>/…`); without it they use
+   * the routes of the `default` pair (`/api/settings`, …).
+   */
+  readonly pair?: string | undefined;
 }
 
 type Call<R extends RouteDef> = Partial<RouteInput<R>> & { readonly headers?: Record<string, string> };
 
-function pathOf(route: RouteDef, params: unknown): string {
-  const values = (params ?? {}) as Record<string, string>;
-  return route.path.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(values[name] ?? ''));
+function pathOf(route: RouteDef, params: unknown, pair: string | undefined): string {
+  const values: Record<string, string> = {
+    ...(params as Record<string, string> | undefined),
+    ...(pair === undefined ? {} : { pair }),
+  };
+  const path = route.pairScoped && pair !== undefined ? pairPath(route) : route.path;
+  return path.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(values[name] ?? ''));
 }
 
 function queryOf(query: unknown): string {
@@ -59,7 +68,7 @@ export function createApiClient(options: ApiClientOptions) {
   }
 
   async function call<R extends RouteDef>(route: R, input: Call<R> = {}): Promise<ApiResult<RouteOutput<R>>> {
-    const path = pathOf(route, input.params) + queryOf(input.query);
+    const path = pathOf(route, input.params, options.pair) + queryOf(input.query);
     const response = await request(route.method, path, {
       body: input.body,
       ...(input.headers ? { headers: input.headers } : {}),
@@ -83,7 +92,8 @@ export function createApiClient(options: ApiClientOptions) {
     errors: (query: { category?: ErrorCategory } = {}) => call(routes.listErrors, { query }),
     /** The errors as CSV text (`format=csv`), or the refusal. */
     async errorsCsv(query: { category?: ErrorCategory } = {}): Promise<ApiResult<string>> {
-      const response = await request('GET', routes.listErrors.path + queryOf({ ...query, format: 'csv' }));
+      const path = pathOf(routes.listErrors, {}, options.pair);
+      const response = await request('GET', path + queryOf({ ...query, format: 'csv' }));
       if (response.ok) return { ok: true, status: response.status, value: await response.text() };
       return parsed(response, routes.listErrors.response) as Promise<ApiResult<never>>;
     },

@@ -206,6 +206,11 @@ export interface RouteDef {
   readonly path: string;
   /** Whether the route needs the API token (when one is set). */
   readonly auth: boolean;
+  /**
+   * Whether the route concerns one connection pair: served at its path for the `default` pair, and at
+   * `pairPath(route)` (`/api/pairs/:pair/…`) for any pair.
+   */
+  readonly pairScoped: boolean;
   /** The status of a successful answer. */
   readonly status: number;
   readonly params: z.ZodType;
@@ -214,7 +219,22 @@ export interface RouteDef {
   readonly response: z.ZodType;
 }
 
-const defaults = { auth: true, status: 200, params: Empty, query: Empty, body: NoBody } as const;
+const defaults = {
+  auth: true,
+  pairScoped: false,
+  status: 200,
+  params: Empty,
+  query: Empty,
+  body: NoBody,
+} as const;
+
+/** Where a pair's routes live: `/api/settings` of pair `acme` is `/api/pairs/acme/settings`. */
+export const PAIR_ROUTES = '/api/pairs/:pair';
+
+/** The path of a pair-scoped route for any pair (its `:pair` parameter names the pair). */
+export function pairPath(route: Pick<RouteDef, 'path'>): string {
+  return route.path.replace(/^\/api/, PAIR_ROUTES);
+}
 
 function route<const R extends Pick<RouteDef, 'method' | 'path' | 'response'> & Partial<RouteDef>>(
   definition: R,
@@ -233,12 +253,20 @@ export const routes = {
     response: z.object({ status: z.literal('ok') }),
   }),
   listSettings: route({
+    pairScoped: true,
     method: 'GET',
     path: '/api/settings',
     response: z.object({ settings: z.array(Setting) }),
   }),
-  getSetting: route({ method: 'GET', path: '/api/settings/:key', params: KeyParams, response: Setting }),
+  getSetting: route({
+    pairScoped: true,
+    method: 'GET',
+    path: '/api/settings/:key',
+    params: KeyParams,
+    response: Setting,
+  }),
   setSetting: route({
+    pairScoped: true,
     method: 'PUT',
     path: '/api/settings/:key',
     params: KeyParams,
@@ -246,11 +274,13 @@ export const routes = {
     response: Setting,
   }),
   listMappings: route({
+    pairScoped: true,
     method: 'GET',
     path: '/api/mappings',
     response: z.object({ mappings: z.array(Mapping).readonly() }),
   }),
   addMapping: route({
+    pairScoped: true,
     method: 'POST',
     path: '/api/mappings',
     status: 201,
@@ -265,6 +295,7 @@ export const routes = {
     response: z.object({ mapping: Mapping }),
   }),
   setMappingRule: route({
+    pairScoped: true,
     method: 'PUT',
     path: '/api/mappings/:hsProperty/rule',
     params: PropertyParams,
@@ -272,12 +303,14 @@ export const routes = {
     response: z.object({ mapping: Mapping }),
   }),
   removeMapping: route({
+    pairScoped: true,
     method: 'DELETE',
     path: '/api/mappings/:hsProperty',
     params: PropertyParams,
     response: z.object({ removed: Mapping }),
   }),
   listErrors: route({
+    pairScoped: true,
     method: 'GET',
     path: '/api/errors',
     /** `format=csv` (or `Accept: text/csv`) answers CSV instead of JSON. */
@@ -288,6 +321,7 @@ export const routes = {
     response: ErrorList,
   }),
   explain: route({
+    pairScoped: true,
     method: 'GET',
     path: '/api/explain',
     query: z
@@ -298,10 +332,11 @@ export const routes = {
       .refine(exactlyOne(['email', 'hsContactId']), { error: ONE_CONTACT }),
     response: Explanation,
   }),
-  usage: route({ method: 'GET', path: '/api/usage', response: Usage }),
+  usage: route({ pairScoped: true, method: 'GET', path: '/api/usage', response: Usage }),
   listPairs: route({ method: 'GET', path: '/api/pairs', response: z.object({ pairs: z.array(PairView) }) }),
   status: route({ method: 'GET', path: '/api/status', response: z.object({ pairs: z.array(PairStatus) }) }),
   resync: route({
+    pairScoped: true,
     method: 'POST',
     path: '/api/resync',
     body: ResyncTarget,

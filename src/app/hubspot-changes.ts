@@ -59,18 +59,21 @@ export class HubSpotChangeIntake {
   }
 
   /**
-   * Accepts a delivery's ids: into the inbox, then the queue. False once stopping (nothing was
-   * accepted: HubSpot delivers again later).
+   * Accepts a signed delivery: its signature remembered and its ids put in the inbox in one
+   * transaction, then queued. `'replayed'` when the signature was accepted before (restarts
+   * included: nothing is added); `'stopping'` once stopping (nothing accepted: HubSpot delivers again).
    */
-  async accept(changes: WebhookChanges): Promise<boolean> {
-    if (this.#stopped) return false;
-    await this.#service.store.addToWebhookInbox(changes, this.#service.now());
-    return this.queue.add(changes);
-  }
-
-  /** Whether a signature is new (remembered until `staleAfter`); false for a replay, restarts included. */
-  rememberSignature(signature: string, staleAfter: number): Promise<boolean> {
-    return this.#service.store.rememberSignature(signature, staleAfter, this.#service.now());
+  async accept(
+    signature: string,
+    staleAfter: number,
+    changes: WebhookChanges,
+  ): Promise<'accepted' | 'replayed' | 'stopping'> {
+    if (this.#stopped) return 'stopping';
+    const store = this.#service.store;
+    if (!(await store.acceptWebhook(signature, staleAfter, changes, this.#service.now()))) return 'replayed';
+    // In the inbox now: if the queue stopped meanwhile, the next process syncs them from there.
+    this.queue.add(changes);
+    return 'accepted';
   }
 
   /** Takes no more deliveries; the queue starts nothing new and waits for the flush under way. */

@@ -15,6 +15,7 @@ import {
   storedDefinition,
   toStored,
   type PairChange,
+  type PairConnection,
   type PairDeclaration,
   type RegisteredPair,
 } from '../config/pairs.ts';
@@ -229,6 +230,20 @@ export function pairConfigOf(
   env: Readonly<Record<string, string | undefined>>,
   where: Pick<Config, 'dataDir' | 'databaseUrl'>,
 ): Result<Config> {
+  const connection = pairConnectionOf(pair, env);
+  if (!connection.ok) return connection;
+  const { salesforce, hubspot } = connection.value;
+  return ok({ salesforce, hubspot, ...where });
+}
+
+/**
+ * A registered pair's connection, its credentials read as `pairConfigOf` reads them; with the portal
+ * id and the HubSpot app's client secret its webhooks come with.
+ */
+export function pairConnectionOf(
+  pair: PairRecord,
+  env: Readonly<Record<string, string | undefined>>,
+): Result<PairConnection> {
   const key = secretKeyIn(env);
   if (!key.ok) return fail('invalid_pair', key.problems.join(' '), `Fix ${SECRET_KEY_ENV}.`);
   const resolved = resolvePair(pair, env, key.value);
@@ -238,6 +253,5 @@ export function pairConfigOf(
       resolved.problems.join(' '),
       'Set what the pair reads, or apply the pair again.',
     );
-  const { salesforce, hubspot } = resolved.value;
-  return ok({ salesforce, hubspot, ...where });
+  return ok(resolved.value);
 }

@@ -97,6 +97,11 @@ export interface WorkerOptions {
 export interface Worker {
   /** Runs the watchdog now (it also runs every minute). */
   watchdog(): Promise<void>;
+  /**
+   * Settles if graphile-worker stops by itself (its pool or its crontab failed: the database went
+   * away for good): the process should exit and be restarted. Never settles before `stop()` otherwise.
+   */
+  readonly failed: Promise<Error>;
   /** Stops taking jobs, waits for the cycles under way, ends graphile-worker's pool. */
   stop(): Promise<void>;
 }
@@ -290,6 +295,16 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   if (defaultPair?.enabled && !options.config)
     out(`pair ${DEFAULT_PAIR}: not synced here: no connection configured (SALESFORCE_*, HUBSPOT_*)`);
   let stopped: Promise<void> | null = null;
+  /** Set when graphile-worker's runner stopped by itself: `stop()` then has only the pool to end. */
+  let runnerDown = false;
+  const failed = new Promise<Error>((resolve) => {
+    const down = (error: unknown) => {
+      if (stopping) return;
+      runnerDown = true;
+      resolve(error instanceof Error ? error : new Error('graphile-worker stopped by itself'));
+    };
+    runner.promise.then(() => down(undefined), down);
+  });
   try {
     await watchdog(runner.addJob);
   } catch (error) {
@@ -299,11 +314,12 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   }
   return {
     watchdog: () => watchdog(runner.addJob),
+    failed,
     stop() {
       stopping = true;
       stopped ??= (async () => {
         try {
-          await runner.stop();
+          if (!runnerDown) await runner.stop();
         } finally {
           await endPool();
         }

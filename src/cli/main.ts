@@ -12,6 +12,7 @@ import { options, type ApiConfig } from '../config/options.ts';
 import { apiConfigFrom, apiOptions, eventPrinter, registerSyncCommands, serveApi } from './sync-commands.ts';
 import { registerPairCommands } from './pair-commands.ts';
 import { registerWorkerCommand } from './worker-command.ts';
+import { registerApiCommand } from './api-command.ts';
 
 function integer(min: number) {
   return (value: string): number => {
@@ -362,6 +363,7 @@ export async function main(
   registerSyncCommands(program, out, untilSignal);
   registerPairCommands(program, out);
   registerWorkerCommand(program, out, untilSignal);
+  registerApiCommand(program, out, untilSignal);
 
   try {
     await program.parseAsync([...argv]);

@@ -16,6 +16,7 @@ import { pairQueues, type PairQueue } from '../app/worker.ts';
 import type { PairStatus, PairView } from '../api/contract.ts';
 import { problemText } from '../app/operations.ts';
 import { UsageError, withOpenedStore } from './sync-commands.ts';
+import { jobSchema } from './worker-command.ts';
 
 type Out = (line: string) => void;
 
@@ -155,7 +156,7 @@ async function workerQueues(databaseUrl: string): Promise<Map<string, PairQueue>
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    return await pairQueues(client);
+    return await pairQueues(client, jobSchema(process.env));
   } finally {
     await client.end();
   }
@@ -171,9 +172,7 @@ export function registerPairCommands(program: Command, out: Out): void {
     .action(async (flags: Record<string, unknown> & { json?: boolean }) => {
       const databaseUrl = rawOptions(flags, process.env).databaseUrl;
       const queues = databaseUrl ? await workerQueues(databaseUrl) : null;
-      const statuses = await withRegistry(flags, (store) =>
-        pairs.pairStatuses(store, Date.now(), queues),
-      );
+      const statuses = await withRegistry(flags, (store) => pairs.pairStatuses(store, Date.now(), queues));
       if (flags.json) return out(JSON.stringify(statuses, null, 2));
       for (const s of statuses) printStatus(s, out);
     });

@@ -20,13 +20,18 @@ function positive(value: string): number {
   return n;
 }
 
-function poolSize(value: string): number {
+export function poolSize(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 3 || n > 200)
     throw new InvalidArgumentError(
       `expected a whole number from 3 to 200 (graphile-worker keeps one connection to listen, and a cycle needs one), got "${value}"`,
     );
   return n;
+}
+
+/** graphile-worker's schema: GRAPHILE_WORKER_SCHEMA, as graphile-worker itself reads it. */
+export function jobSchema(env: NodeJS.ProcessEnv): string {
+  return env.GRAPHILE_WORKER_SCHEMA || 'graphile_worker';
 }
 
 /**
@@ -44,7 +49,7 @@ export function openProcessPool(databaseUrl: string, max: number, out: Out): pg.
 }
 
 /** The default pair's connection, when the options give one (none given: not synced here). */
-function defaultPairConfig(flags: Record<string, unknown>): Config | undefined {
+export function defaultPairConfig(flags: Record<string, unknown>): Config | undefined {
   const raw = rawOptions(flags, process.env);
   const loaded = loadConfig(raw);
   if (loaded.ok) return loaded.config;
@@ -101,8 +106,15 @@ export function registerWorkerCommand(program: Command, out: Out, untilSignal: (
         });
         out(`worker running with concurrency ${flags.concurrency}; Ctrl-C stops it`);
         try {
-          const signal = await untilSignal();
-          out(`${signal}: stopping the worker (the cycles under way finish first)`);
+          const ended = await Promise.race([
+            untilSignal().then((signal) => ({ signal })),
+            worker.failed.then((error) => ({ error })),
+          ]);
+          if ('error' in ended)
+            throw new Error(
+              `the job queue stopped: ${ended.error.message}. Restart the worker (a supervisor such as systemd does).`,
+            );
+          out(`${ended.signal}: stopping the worker (the cycles under way finish first)`);
         } finally {
           await worker.stop();
         }

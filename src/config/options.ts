@@ -433,3 +433,27 @@ export function loadApiConfig(
     clientSecret === undefined ? undefined : { clientSecret, windowMs, publicUrl };
   return { ok: true, config: { host, port, token, ...(webhooks ? { webhooks } : {}) } };
 }
+
+/**
+ * The config of `crosswalk api`: the HTTP API's, with the webhook window and public URL for every
+ * pair's receiver (each pair has its own client secret), and HUBSPOT_CLIENT_SECRET, when given, for
+ * the `default` pair's.
+ */
+export interface ReplicaApiConfig {
+  readonly api: ApiConfig;
+  readonly windowMs: number;
+  readonly publicUrl: string | undefined;
+}
+
+export function loadReplicaApiConfig(
+  raw: RawOptions,
+): { ok: true; config: ReplicaApiConfig } | { ok: false; problems: string[] } {
+  const problems: string[] = [];
+  const read = optionReader(raw, problems);
+  const windowMs = read('webhookWindow');
+  const publicUrl = read('publicUrl');
+  const api = loadApiConfig({ ...raw, webhookWindow: undefined, publicUrl: undefined });
+  if (!api.ok) problems.push(...api.problems);
+  if (!api.ok || problems.length > 0) return { ok: false, problems };
+  return { ok: true, config: { api: api.config, windowMs, publicUrl } };
+}

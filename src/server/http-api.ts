@@ -16,6 +16,7 @@ import Fastify, {
 } from 'fastify';
 import type { z } from 'zod';
 import {
+  pairPath,
   routes,
   type ApiError,
   type ParsedInput,
@@ -27,10 +28,19 @@ import * as ops from '../app/operations.ts';
 import * as pairs from '../app/pairs.ts';
 import { isLoopback, type ApiConfig } from '../config/options.ts';
 import { ConnectorError } from '../connectors/ports.ts';
-import { ok, type Problem, type Result } from '../core/model.ts';
+import { fail, ok, type Problem, type Result } from '../core/model.ts';
+import { DEFAULT_PAIR, pairIdProblem } from '../core/pairs.ts';
 import { PROBLEM_CODES, problemCodes, type ProblemCode } from '../core/problem-codes.ts';
 import { ServiceStoppedError, type Service } from '../app/service.ts';
-import { registerWebhookReceiver, WEBHOOK_PATH, type WebhookReceiver } from './hubspot-webhooks.ts';
+import { serviceBackend, type ApiBackend, type FindWebhookPair, type PairApi } from '../app/api-backend.ts';
+import {
+  registerWebhookReceiver,
+  registerWebhookRoutes,
+  verifiedTargets,
+  WEBHOOK_PATH,
+  type WebhookCounts,
+  type WebhookReceiver,
+} from './hubspot-webhooks.ts';
 import type { QueueTimers } from '../app/webhook-queue.ts';
 import {
   answerClientError,
@@ -91,6 +101,7 @@ const problemFields: Readonly<Partial<Record<ProblemCode, string>>> = {
   sf_field_read_only: 'rule',
   rule_not_allowed: 'rule',
   default_mapping: 'hsProperty',
+  unknown_pair: 'pair',
 };
 
 /**
@@ -115,40 +126,72 @@ function wantsCsv(format: 'json' | 'csv' | undefined, request: FastifyRequest): 
   return format === 'csv' || (format === undefined && (request.headers.accept ?? '').includes('text/csv'));
 }
 
-function handlers(service: Service): Handlers {
-  const { store } = service;
+type PairParams = { readonly pair?: string };
+
+function handlers(backend: ApiBackend): Handlers {
+  /** The pair a request concerns: `:pair` in the path, or `default`. */
+  const pairOf = (request: FastifyRequest): Promise<Result<PairApi>> => {
+    const id = (request.params as PairParams).pair ?? DEFAULT_PAIR;
+    const problem = pairIdProblem(id);
+    return problem === null
+      ? backend.pair(id)
+      : Promise.resolve(
+          fail('unknown_pair', `no connection pair "${id}": ${problem}`, 'See GET /api/pairs.'),
+        );
+  };
+  /** A handler of a pair-scoped route: runs `work` with the request's pair. */
+  const scoped =
+    <R extends RouteDef>(
+      work: (pair: PairApi, input: ParsedInput<R>, request: FastifyRequest) => Promise<Answer<R>>,
+    ): Handler<R> =>
+    async (input, request) => {
+      const pair = await pairOf(request);
+      return pair.ok ? work(pair.value, input, request) : pair;
+    };
   return {
     health: () => Promise.resolve(ok({ status: 'ok' as const })),
-    listSettings: async () => ok({ settings: await ops.listSettings(store) }),
-    getSetting: ({ params }) => ops.getSetting(store, params.key),
-    setSetting: ({ params, body }) => ops.setSetting(store, params.key, { value: body.value }),
-    listMappings: async () => ok({ mappings: await ops.listMappings(store) }),
-    addMapping: async ({ body }) =>
-      mapOk(await service.exclusive(() => ops.addMapping(service, body)), (mapping) => ({ mapping })),
-    setMappingRule: async ({ params, body }) =>
+    listSettings: scoped(async ({ store }) => ok({ settings: await ops.listSettings(store) })),
+    getSetting: scoped(({ store }, { params }) => ops.getSetting(store, params.key)),
+    setSetting: scoped(({ store }, { params, body }) =>
+      ops.setSetting(store, params.key, { value: body.value }),
+    ),
+    listMappings: scoped(async ({ store }) => ok({ mappings: await ops.listMappings(store) })),
+    addMapping: scoped(async (pair, { body }) =>
       mapOk(
-        await service.exclusive(() => ops.setMappingRule(store, params.hsProperty, body.rule)),
+        await pair.withService('metadata', (service) =>
+          service.exclusive(() => ops.addMapping(service, body)),
+        ),
         (mapping) => ({ mapping }),
       ),
-    removeMapping: async ({ params }) =>
-      mapOk(await service.exclusive(() => ops.removeMapping(store, params.hsProperty)), (removed) => ({
+    ),
+    setMappingRule: scoped(async (pair, { params, body }) =>
+      mapOk(
+        await pair.exclusive(() => ops.setMappingRule(pair.store, params.hsProperty, body.rule)),
+        (mapping) => ({ mapping }),
+      ),
+    ),
+    removeMapping: scoped(async (pair, { params }) =>
+      mapOk(await pair.exclusive(() => ops.removeMapping(pair.store, params.hsProperty)), (removed) => ({
         removed,
       })),
-    listErrors: async ({ query }, request) => {
+    ),
+    listErrors: scoped(async ({ store }, { query }, request) => {
       const list = await ops.listErrors(store, query.category);
       if (!wantsCsv(query.format, request)) return ok(list);
       const text = ops.errorsCsv(list.errors).join('\n') + '\n';
       return { ok: true, text, contentType: 'text/csv; charset=utf-8' };
-    },
-    explain: ({ query }) =>
+    }),
+    explain: scoped(({ store }, { query }) =>
       ops.explain(
         store,
         query.email !== undefined ? { email: query.email } : { hsContactId: query.hsContactId! },
       ),
-    usage: async () => ok(await ops.usage(store, service.now())),
-    listPairs: async () => ok({ pairs: await pairs.listPairs(service.registry) }),
-    status: async () => ok({ pairs: await pairs.pairStatuses(service.registry, service.now()) }),
-    resync: async ({ body }) => {
+    ),
+    usage: scoped(async ({ store }) => ok(await ops.usage(store, backend.now()))),
+    listPairs: async () => ok({ pairs: await pairs.listPairs(backend.registry) }),
+    status: async () =>
+      ok({ pairs: await pairs.pairStatuses(backend.registry, backend.now(), await backend.queues()) }),
+    resync: scoped(async (pair, { body }) => {
       const { email, hsContactId, segmentId } = body;
       const target =
         segmentId !== undefined
@@ -156,8 +199,10 @@ function handlers(service: Service): Handlers {
           : email !== undefined
             ? { email }
             : { hsContactId: hsContactId! };
-      return mapOk(await ops.resync(service, target), (report) => ({ report }));
-    },
+      return mapOk(await pair.withService('writer', (service) => ops.resync(service, target)), (report) => ({
+        report,
+      }));
+    }),
   };
 }
 
@@ -213,12 +258,13 @@ const UNAUTHORIZED: ApiError = {
 function register<R extends RouteDef>(
   app: FastifyInstance,
   route: R,
+  url: string,
   handler: Handler<R>,
   token: string | undefined,
 ): void {
   app.route({
     method: route.method,
-    url: route.path,
+    url,
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       if (route.auth && token !== undefined && !authorized(request, token))
         return reply.code(401).header('www-authenticate', 'Bearer').send(errorBody(UNAUTHORIZED));
@@ -278,8 +324,65 @@ function loopbackHost(host: string | undefined): boolean {
   return ['127.0.0.1', 'localhost', '[::1]'].includes(name.toLowerCase());
 }
 
-/** Starts the HTTP API for `service`. Refuses a host other than loopback without a token. */
+/** Starts the HTTP API of `crosswalk start` and the demo: its service's pair, and its webhooks. */
 export async function startApiServer(service: Service, options: ApiServerOptions): Promise<ApiServer> {
+  const log = options.log ?? (() => undefined);
+  let receiver: WebhookReceiver | undefined;
+  const server = await serveApi(serviceBackend(service), options, (app, baseUrl) => {
+    if (options.webhooks === undefined) return undefined;
+    receiver = registerWebhookReceiver(
+      app,
+      service,
+      { ...options.webhooks, log, ...(options.webhookTimers ? { timers: options.webhookTimers } : {}) },
+      baseUrl,
+    );
+    return () => receiver!.stop();
+  });
+  return { url: server.url, webhooks: receiver, close: () => server.close() };
+}
+
+export interface PairsApiServer {
+  readonly url: string;
+  /** The deliveries its webhook receivers accepted and refused. */
+  webhookCounts(): WebhookCounts;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the HTTP API of `crosswalk api`: every pair `backend` serves, and the webhook receivers of
+ * the pairs `findWebhookPair` finds (every delivery stored before it is answered 200).
+ */
+export async function startPairsApiServer(
+  backend: ApiBackend,
+  findWebhookPair: FindWebhookPair,
+  options: Omit<ApiServerOptions, 'webhooks' | 'webhookTimers'> & {
+    readonly publicUrl?: string | undefined;
+  },
+): Promise<PairsApiServer> {
+  let counts: () => WebhookCounts = () => ({
+    accepted: 0,
+    events: 0,
+    refused: { missing_headers: 0, stale_timestamp: 0, bad_signature: 0, replayed: 0 },
+  });
+  const server = await serveApi(backend, { ...options, webhooksOpen: true }, (app) => {
+    counts = registerWebhookRoutes(app, verifiedTargets(findWebhookPair, backend.now), {
+      publicUrl: options.publicUrl,
+    });
+    return undefined;
+  });
+  return { url: server.url, webhookCounts: () => counts(), close: () => server.close() };
+}
+
+/**
+ * Serves the contract's routes for `backend` (each pair-scoped route twice: for `default` at its
+ * path, and at `/api/pairs/:pair/…`), and what `mount` adds (the webhook receivers; it returns how to
+ * stop them). Refuses a host other than loopback without a token.
+ */
+async function serveApi(
+  backend: ApiBackend,
+  options: ApiServerOptions & { readonly webhooksOpen?: boolean },
+  mount: (app: FastifyInstance, baseUrl: () => string) => (() => Promise<void>) | undefined,
+): Promise<{ url: string; close(): Promise<void> }> {
   if (options.token === undefined && !isLoopback(options.host))
     throw new Error(
       `refusing to serve the HTTP API on ${options.host} without a token: set CROSSWALK_API_TOKEN (--api-token), or keep the default host 127.0.0.1.`,
@@ -310,13 +413,14 @@ export async function startApiServer(service: Service, options: ApiServerOptions
     const refused = refuseOnArrival(request);
     if (refused) return reply.code(refused.status).send(errorBody(refused.error));
   });
-  const all = handlers(service);
+  const all = handlers(backend);
+  const webhooksOpen = options.webhooksOpen === true || options.webhooks !== undefined;
   if (options.token === undefined)
     // Without a token, only loopback names may ask: a web page that rebinds its own host name to
-    // 127.0.0.1 (DNS rebinding) sends its own name in Host, and is refused. The webhook receiver is
-    // the exception: HubSpot calls it by the public name, and the signature authenticates it.
+    // 127.0.0.1 (DNS rebinding) sends its own name in Host, and is refused. The webhook receivers are
+    // the exception: HubSpot calls them by the public name, and the signature authenticates them.
     app.addHook('onRequest', async (request, reply) => {
-      if (options.webhooks !== undefined && request.routeOptions.url === WEBHOOK_PATH) return;
+      if (webhooksOpen && (request.routeOptions.url ?? '').startsWith(WEBHOOK_PATH)) return;
       if (!loopbackHost(request.headers.host))
         return reply.code(403).send(
           errorBody({
@@ -330,25 +434,21 @@ export async function startApiServer(service: Service, options: ApiServerOptions
   app.addHook('onRequest', async (request, reply) => {
     if (request.is404) return reply.code(404).send(errorBody(notFound(request)));
   });
-  for (const name of Object.keys(routes) as RouteName[])
-    register(app, routes[name] as RouteDef, all[name] as Handler<RouteDef>, options.token);
+  for (const name of Object.keys(routes) as RouteName[]) {
+    const route = routes[name] as RouteDef;
+    const handler = all[name] as Handler<RouteDef>;
+    register(app, route, route.path, handler, options.token);
+    if (route.pairScoped) register(app, route, pairPath(route), handler, options.token);
+  }
   app.setErrorHandler((error: FastifyError, request, reply) => answerFailure(error, request, reply, log));
   let url = '';
-  const webhooks =
-    options.webhooks === undefined
-      ? undefined
-      : registerWebhookReceiver(
-          app,
-          service,
-          { ...options.webhooks, log, ...(options.webhookTimers ? { timers: options.webhookTimers } : {}) },
-          () => url,
-        );
+  const stopWebhooks = mount(app, () => url);
   app.setNotFoundHandler((request, reply) => reply.code(404).send(errorBody(notFound(request))));
   const close = async () => {
     try {
       await app.close();
     } finally {
-      await webhooks?.stop();
+      await stopWebhooks?.();
     }
   };
   try {
@@ -360,5 +460,5 @@ export async function startApiServer(service: Service, options: ApiServerOptions
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   url = `http://${host}:${address.port}`;
-  return { url, webhooks, close };
+  return { url, close };
 }

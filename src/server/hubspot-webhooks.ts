@@ -18,6 +18,7 @@ import type { ApiError } from '../api/contract.ts';
 import type { WebhookReceiverConfig } from '../config/options.ts';
 import { HubSpotChangeIntake } from '../app/hubspot-changes.ts';
 import type { Service } from '../app/service.ts';
+import type { FindWebhookPair } from '../app/api-backend.ts';
 import type { ContactChanges, QueueTimers, WebhookQueue, WebhookQueueStats } from '../app/webhook-queue.ts';
 import { errorBody } from './refusals.ts';
 
@@ -178,13 +179,16 @@ export function contactChanges(events: readonly unknown[]): ContactChanges & { r
   return { changed: [...changed], deleted: [...deleted], ignored };
 }
 
-export interface WebhookReceiverStats extends WebhookQueueStats {
+/** Deliveries accepted and refused by one server's receivers. */
+export interface WebhookCounts {
   /** Deliveries accepted and events in them. */
   readonly accepted: number;
   readonly events: number;
   /** Deliveries refused, by reason. */
   readonly refused: Readonly<Record<Refusal, number>>;
 }
+
+export interface WebhookReceiverStats extends WebhookQueueStats, WebhookCounts {}
 
 export interface WebhookReceiver {
   /** The URL to give HubSpot as the webhook target URL. */
@@ -199,6 +203,41 @@ export interface WebhookReceiverOptions extends WebhookReceiverConfig {
   /** Failures worth a line in the service log (flushes that failed). */
   readonly log: (line: string) => void;
   readonly timers?: QueueTimers;
+}
+
+/** Where the deliveries of one connection pair go. */
+export interface WebhookTarget {
+  /** Checks the signatures with the pair's HubSpot app's client secret (and remembers them). */
+  readonly verifier: SignatureVerifier;
+  /**
+   * Stores an accepted delivery — its signature and its ids in one transaction — and gets it synced.
+   * `'replayed'`: the signature was accepted before (by any process), nothing added.
+   */
+  accept(
+    signature: string,
+    staleAfter: number,
+    changes: ContactChanges,
+  ): Promise<'accepted' | 'replayed' | 'stopping'>;
+}
+
+/**
+ * The pair a delivery is for: the one its path names (`/webhooks/hubspot/<pair>`), or, on
+ * `/webhooks/hubspot`, the one whose portal id its events carry (the `default` pair when none does).
+ * A problem (404) when no pair here receives it.
+ */
+export type FindTarget = (
+  pair: string | undefined,
+  portalId: number | undefined,
+) => Promise<{ ok: true; target: WebhookTarget } | { ok: false; error: Omit<ApiError, 'field'> }>;
+
+/** The portal id a delivery's events carry (HubSpot sends one portal's events per delivery). */
+export function portalIdOf(events: unknown): number | undefined {
+  if (!Array.isArray(events)) return undefined;
+  for (const event of events) {
+    const portalId = (event as { portalId?: unknown } | null)?.portalId;
+    if (typeof portalId === 'number' && Number.isSafeInteger(portalId) && portalId > 0) return portalId;
+  }
+  return undefined;
 }
 
 const refusals: Readonly<Record<Refusal, Omit<ApiError, 'field'>>> = {
@@ -244,17 +283,58 @@ function calledUri(request: FastifyRequest, publicUrl: string | undefined): stri
 }
 
 /**
- * Registers `POST /webhooks/hubspot` on `app` (in its own scope, which keeps the raw body) and
- * starts its queue. `baseUrl` is where the server listens, for the URL to give HubSpot when no
- * public URL is configured.
+ * The targets of the pairs `find` finds, each with a verifier of its pair's secret (one per pair and
+ * secret, kept: it remembers the signatures this process saw; the store remembers them for all).
  */
-export function registerWebhookReceiver(
+export function verifiedTargets(find: FindWebhookPair, now: () => number): FindTarget {
+  const verifiers = new Map<string, SignatureVerifier>();
+  const verifierFor = (pair: string, secret: string): SignatureVerifier => {
+    const key = `${pair}\u0000${secret}`;
+    let verifier = verifiers.get(key);
+    if (!verifier) {
+      // The pair's secret changed: the old verifier goes.
+      for (const old of verifiers.keys()) if (old.startsWith(`${pair}\u0000`)) verifiers.delete(old);
+      verifier = new SignatureVerifier(secret, now);
+      verifiers.set(key, verifier);
+    }
+    return verifier;
+  };
+  return async (named, portalId) => {
+    const found = await find(named, portalId);
+    if (!found.ok) {
+      const { code, message, fix } = found.problem;
+      return { ok: false, error: { code, message: sentence(message), fix: sentence(fix) } };
+    }
+    const webhookPair = found.value;
+    return {
+      ok: true,
+      target: {
+        verifier: verifierFor(webhookPair.pair, webhookPair.secret),
+        accept: (signature, staleAfter, changes) => webhookPair.accept(signature, staleAfter, changes),
+      },
+    };
+  };
+}
+
+/** A problem's text as a sentence of an API answer: a capital first, a full stop last. */
+function sentence(text: string): string {
+  const capital = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+}
+
+/** The path of one pair's receiver: `/webhooks/hubspot/<pair>`. */
+export const pairWebhookPath = (pair: string): string => `${WEBHOOK_PATH}/${pair}`;
+
+/**
+ * Registers the receivers on `app`, in their own scope (which keeps the raw body): `POST
+ * /webhooks/hubspot` and `POST /webhooks/hubspot/:pair`. Each delivery is checked against its pair's
+ * secret, stored, and answered 200 only once stored. Returns the counts.
+ */
+export function registerWebhookRoutes(
   app: FastifyInstance,
-  service: Service,
-  options: WebhookReceiverOptions,
-  baseUrl: () => string,
-): WebhookReceiver {
-  const verifier = new SignatureVerifier(options.clientSecret, service.now);
+  find: FindTarget,
+  options: { readonly publicUrl: string | undefined },
+): () => WebhookCounts {
   const counts = { accepted: 0, events: 0 };
   const refused: Record<Refusal, number> = {
     missing_headers: 0,
@@ -262,50 +342,43 @@ export function registerWebhookReceiver(
     bad_signature: 0,
     replayed: 0,
   };
-  const intake = new HubSpotChangeIntake(service, {
-    windowMs: options.windowMs,
-    log: options.log,
-    ...(options.timers ? { timers: options.timers } : {}),
-  });
-  const { queue } = intake;
+  const refuse = (reply: FastifyReply, refusal: Refusal, uri?: string) => {
+    refused[refusal]++;
+    const error = refusals[refusal];
+    // The URI is quoted with the secrets in its query redacted (errorBody).
+    return reply
+      .code(401)
+      .send(
+        errorBody(
+          refusal === 'bad_signature' && uri !== undefined
+            ? { ...error, message: `${error.message} (checked against the URI ${uri})` }
+            : error,
+        ),
+      );
+  };
 
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
     const body = typeof request.body === 'string' ? request.body : '';
-    const uri = calledUri(request, options.publicUrl);
-    const verdict = verifier.verify({
-      method: request.method,
-      uris: uri === undefined ? [] : [uri],
-      body,
-      signature: header(request, 'x-hubspot-signature-v3'),
-      timestamp: header(request, 'x-hubspot-request-timestamp'),
-    });
-    if (!verdict.ok) {
-      refused[verdict.refusal]++;
-      const error = refusals[verdict.refusal];
-      // The URI is quoted with the secrets in its query redacted (errorBody).
-      return reply
-        .code(401)
-        .send(
-          errorBody(
-            verdict.refusal === 'bad_signature' && uri !== undefined
-              ? { ...error, message: `${error.message} (checked against the URI ${uri})` }
-              : error,
-          ),
-        );
-    }
-    // A replay is refused after a restart too: the signatures seen live in the store.
-    const signature = header(request, 'x-hubspot-signature-v3') ?? '';
-    const staleAfter = Number(header(request, 'x-hubspot-request-timestamp')) + MAX_TIMESTAMP_SKEW_MS;
-    if (!(await intake.rememberSignature(signature, staleAfter))) {
-      refused.replayed++;
-      return reply.code(401).send(errorBody(refusals.replayed));
-    }
     let events: unknown;
     try {
       events = JSON.parse(body);
     } catch {
       events = undefined;
     }
+    const found = await find((request.params as { pair?: string }).pair, portalIdOf(events));
+    if (!found.ok) return reply.code(404).send(errorBody(found.error));
+    const { target } = found;
+    const uri = calledUri(request, options.publicUrl);
+    const signature = header(request, 'x-hubspot-signature-v3');
+    const timestamp = header(request, 'x-hubspot-request-timestamp');
+    const verdict = target.verifier.verify({
+      method: request.method,
+      uris: uri === undefined ? [] : [uri],
+      body,
+      signature,
+      timestamp,
+    });
+    if (!verdict.ok) return refuse(reply, verdict.refusal, uri);
     if (!Array.isArray(events))
       return reply.code(400).send(
         errorBody({
@@ -316,7 +389,11 @@ export function registerWebhookReceiver(
         }),
       );
     const changes = contactChanges(events);
-    if (!(await intake.accept(changes)))
+    // A replay is refused after a restart and by every replica too: the signatures seen live in the store.
+    const staleAfter = Number(timestamp) + MAX_TIMESTAMP_SKEW_MS;
+    const accepted = await target.accept(signature ?? '', staleAfter, changes);
+    if (accepted === 'replayed') return refuse(reply, 'replayed');
+    if (accepted === 'stopping')
       return reply.code(503).send(
         errorBody({
           code: 'stopping',
@@ -338,8 +415,52 @@ export function registerWebhookReceiver(
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'string' }, (_request, text, next) => next(null, text));
     scope.post(WEBHOOK_PATH, async (request, reply) => handle(request, reply));
+    scope.post(pairWebhookPath(':pair'), async (request, reply) => handle(request, reply));
     done();
   });
+  return () => ({ ...counts, refused: { ...refused } });
+}
+
+/**
+ * The receiver of `crosswalk start` and the demo: deliveries for its service's pair (at
+ * `/webhooks/hubspot` or `/webhooks/hubspot/<its pair>`) go into the pair's inbox and the queue
+ * (`HubSpotChangeIntake`), which syncs them through the service. `baseUrl` is where the server
+ * listens, for the URL to give HubSpot when no public URL is configured.
+ */
+export function registerWebhookReceiver(
+  app: FastifyInstance,
+  service: Service,
+  options: WebhookReceiverOptions,
+  baseUrl: () => string,
+): WebhookReceiver {
+  const intake = new HubSpotChangeIntake(service, {
+    windowMs: options.windowMs,
+    log: options.log,
+    ...(options.timers ? { timers: options.timers } : {}),
+  });
+  const { queue } = intake;
+  const pair = service.store.pair;
+  const target: WebhookTarget = {
+    verifier: new SignatureVerifier(options.clientSecret, service.now),
+    accept: (signature, staleAfter, changes) => intake.accept(signature, staleAfter, changes),
+  };
+  const counts = registerWebhookRoutes(
+    app,
+    (named) =>
+      Promise.resolve(
+        named === undefined || named === pair
+          ? { ok: true, target }
+          : {
+              ok: false,
+              error: {
+                code: 'unknown_pair',
+                message: `This process receives the webhooks of the connection pair "${pair}" only, not "${named}".`,
+                fix: 'Give HubSpot the URL of the process that serves that pair (`crosswalk api` serves every pair).',
+              },
+            },
+      ),
+    options,
+  );
   const started = intake
     .start()
     .catch((error: unknown) =>
@@ -353,7 +474,7 @@ export function registerWebhookReceiver(
       return (options.publicUrl ?? baseUrl()) + WEBHOOK_PATH;
     },
     queue,
-    stats: () => ({ ...queue.stats(), ...counts, refused: { ...refused } }),
+    stats: () => ({ ...queue.stats(), ...counts() }),
     stop: async () => {
       await started.catch(() => {});
       await intake.stop();

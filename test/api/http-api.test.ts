@@ -363,6 +363,27 @@ describe('HTTP API, with a token', () => {
     assert.equal(unauthorized.status, 401);
   });
 
+  it("a pair's routes: /api/pairs/default/… are the default pair's; another pair is 404 here, naming crosswalk api", async () => {
+    const mine = createApiClient({ baseUrl: server.url, token: TOKEN, pair: 'default' });
+    const interval = value(await api.setting('pollIntervalSeconds')).value as number;
+    value(await mine.setSetting('pollIntervalSeconds', interval + 2));
+    assert.equal(value(await api.setting('pollIntervalSeconds')).value, interval + 2, 'the same store rows');
+    assert.deepEqual(value(await mine.mappings()), value(await api.mappings()));
+    value(await api.setSetting('pollIntervalSeconds', interval));
+    const other = createApiClient({ baseUrl: server.url, token: TOKEN, pair: 'acme' });
+    const refused = await other.settings();
+    assert.equal(refused.ok, false);
+    assert.equal(refused.status, 404);
+    assert.equal(!refused.ok && refused.error.code, 'unknown_pair');
+    assert.match(!refused.ok ? refused.error.fix : '', /crosswalk api/);
+    const bad = await api.request('GET', '/api/pairs/Not_A_Pair/settings');
+    assert.equal(bad.status, 404);
+    const unauthorized = await api.request('GET', '/api/pairs/default/settings', {
+      headers: { authorization: 'Bearer wrong' },
+    });
+    assert.equal(unauthorized.status, 401);
+  });
+
   it("B1: usage counts the cycles' API calls, the allocation and the org's limit", async () => {
     const used = value(await api.usage());
     assert.equal(used.windowMs, 86_400_000);

@@ -11,7 +11,6 @@ import { WRITER_LEASE } from '../../src/app/writer-lease.ts';
 import { RECONCILED_AT_KEY } from '../../src/engine/state-keys.ts';
 import { cycleJobKey, startWorker, WATCHDOG_TASK, type Worker } from '../../src/app/worker.ts';
 import {
-  databaseUrl,
   eventually,
   skipWithoutPostgres,
   startWorkerWorld,
@@ -57,7 +56,7 @@ describe('crosswalk worker on graphile-worker', { skip: skipWithoutPostgres }, (
   it('syncs each pair between its own emulators, and none of them into the default pair', async () => {
     worker = await startWorker({
       store: root,
-      databaseUrl,
+      databaseUrl: world.databaseUrl,
       schema: jobSchema,
       concurrency: 2,
       env: world.env,

@@ -523,7 +523,10 @@ function perPairContract(
     });
 
     it('T2: a delivery is accepted in one step: its signature once, its ids with it; a replay adds nothing', async () => {
-      assert.equal(await store.acceptWebhook('sig-c', T0 + 300_000, { changed: ['21'], deleted: ['22'] }, T0), true);
+      assert.equal(
+        await store.acceptWebhook('sig-c', T0 + 300_000, { changed: ['21'], deleted: ['22'] }, T0),
+        true,
+      );
       assert.deepEqual(await store.webhookInbox(), { changed: ['21'], deleted: ['22'] });
       await store.removeFromWebhookInbox({ changed: ['21'], deleted: ['22'] });
       assert.equal(
