@@ -14,6 +14,7 @@ import { latencyBenchmarks } from './latency.ts';
 import { syncChangesBenchmarks } from './sync-changes.ts';
 import { hubspotThroughputBenchmarks } from './hubspot-throughput.ts';
 import { importMillionBenchmarks } from './import-1m.ts';
+import { workersBenchmarks } from './workers.ts';
 import type { BenchResult } from './stats.ts';
 
 const all: [string, () => Promise<BenchResult[]>][] = [
@@ -23,6 +24,7 @@ const all: [string, () => Promise<BenchResult[]>][] = [
   ['Latency', () => latencyBenchmarks()],
   ['HubSpot throughput', () => hubspotThroughputBenchmarks()],
   ['Import 1M', () => importMillionBenchmarks()],
+  ['Workers', () => workersBenchmarks()],
   ['Salesforce emulator', salesforceEmulatorBenchmarks],
   ['HubSpot emulator', hubspotEmulatorBenchmarks],
 ];

@@ -11,7 +11,7 @@ import { createHubSpotConnector } from '../connectors/hubspot/hubspot-connector.
 import type { HubSpotPort, SalesforcePort } from '../connectors/ports.ts';
 import { openStore } from '../store/open-store.ts';
 import type { StateStore } from '../store/state-store.ts';
-import { Engine, type EngineEvent } from '../engine/engine.ts';
+import { Engine, type EngineEvent, type EngineMemory } from '../engine/engine.ts';
 import { RECONCILED_AT_KEY } from '../engine/state-keys.ts';
 import type { LeaseLostError } from '../store/state-store.ts';
 import { fencedStore, guardedHubSpot, guardedSalesforce } from './fencing.ts';
@@ -42,6 +42,8 @@ export interface Service {
    * a worker, after each cycle job.
    */
   reconcileIfDue(): Promise<void>;
+  /** Whether the scheduled reconciliation is due (the first call only starts the count). */
+  reconcileDue(): Promise<boolean>;
   /** Runs cycles every `intervalMs` until `stop()`; errors of one cycle are reported and the next runs. */
   start(intervalMs: number, onError: (error: unknown) => void): void;
   /** Stops the loop, waits for the engine work under way and queued, closes the store. */
@@ -90,6 +92,8 @@ export interface ServiceOptions {
    * of opening one from the config; the service then leaves it open when it stops.
    */
   readonly store?: StateStore;
+  /** The pair's engine memory from an earlier service (a worker keeps one per pair): `EngineOptions.memory`. */
+  readonly engineMemory?: EngineMemory;
 }
 
 /** T2: how often HubSpot is polled when its webhooks bring changes: the safety net. */
@@ -152,6 +156,7 @@ export async function openService(config: Config, options: ServiceOptions = {}):
     now,
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.hubspotPollMs !== undefined ? { hubspotPollMs: options.hubspotPollMs } : {}),
+    ...(options.engineMemory ? { memory: options.engineMemory } : {}),
   });
 
   /** The tail of the engine work queue: settles when everything queued so far has finished. */
@@ -188,6 +193,7 @@ export async function openService(config: Config, options: ServiceOptions = {}):
     store,
     registry: root,
     reconcileIfDue,
+    reconcileDue,
     salesforce: sf,
     hubspot: hs,
     now,

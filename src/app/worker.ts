@@ -4,8 +4,8 @@
  *
  * Terms:
  * - a **cycle job** (`crosswalk_cycle`, payload `{ pair }`) syncs what the pair's webhook inbox holds,
- *   runs one engine cycle of the pair (and its scheduled reconciliation when due: for now inside the
- *   job, not paged into jobs of its own) and then schedules the pair's next one, `pollIntervalSeconds`
+ *   runs one engine cycle of the pair (and starts its scheduled reconciliation when due, as pages:
+ *   `paged-jobs.ts`) and then schedules the pair's next one, `pollIntervalSeconds`
  *   later, under the job key `crosswalk_cycle:<pair>`: each pair has at most one job waiting. Before it
  *   starts work it already schedules a next one (at most the lease's TTL later), so that a worker killed
  *   mid-cycle leaves the pair a job for another worker: the takeover waits for the dead worker's lease
@@ -13,6 +13,8 @@
  * - a **webhook job** (`crosswalk_webhook`, `{ pair }`, job key `crosswalk_webhook:<pair>`) syncs the
  *   pair's webhook inbox. `crosswalk api` adds one for each accepted delivery, debounced: a delivery
  *   that finds one waiting keeps its time, so a burst of deliveries is one engine run.
+ * - **page jobs** (`crosswalk_import`, `crosswalk_reconcile`: `paged-jobs.ts`) run a pair's import or
+ *   reconciliation 2,000 records at a time, after cycles, each adding the next.
  * - the **watchdog** (`crosswalk_watchdog`, every minute by graphile's crontab, and once at start) gives
  *   every enabled pair that has no job waiting one due now, without postponing a job that waits.
  *
@@ -26,13 +28,23 @@
  * graphile-worker (its LISTEN connection and its job queries).
  */
 import pg from 'pg';
-import { Logger, run, type AddJobFunction, type Runner, type TaskList } from 'graphile-worker';
+import { Logger, run, type AddJobFunction, type Runner, type Task, type TaskList } from 'graphile-worker';
 import type { Config } from '../config/options.ts';
 import { resolveSettings } from '../config/settings.ts';
 import { DEFAULT_PAIR } from '../core/pairs.ts';
-import type { CycleReport } from '../engine/engine.ts';
+import { engineMemory, type CycleReport, type EngineMemory } from '../engine/engine.ts';
 import type { PairRecord, StateStore } from '../store/state-store.ts';
 import { syncInbox } from './hubspot-changes.ts';
+import {
+  addPageJob,
+  chainRunning,
+  IMPORT_TASK,
+  keepReconciling,
+  PAGE_RETRY_MS,
+  RECONCILE_TASK,
+  runImportPage,
+  runReconcilePage,
+} from './paged-jobs.ts';
 import { pairConfigOf } from './pairs.ts';
 import { openService, type Service } from './service.ts';
 import { DEFAULT_LEASE_TTL_MS, LeaseHeldError } from './writer-lease.ts';
@@ -121,6 +133,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const defaultCycleMs = options.defaultCycleMs ?? DEFAULT_CYCLE_MS;
   const heldRetryMs = options.leaseHeldRetryMs ?? 1_000;
   const leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+  /** Each pair's engine memory (its metadata cache): kept from job to job, as `crosswalk start` keeps it. */
+  const memories = new Map<string, EngineMemory>();
   /** Set by `stop()`: the jobs finishing hand their pairs' next cycle to another worker at once. */
   let stopping = false;
 
@@ -177,10 +191,13 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     if (config === null) return false;
     let service: Service;
     try {
+      let memory = memories.get(pair);
+      if (!memory) memories.set(pair, (memory = engineMemory()));
       service = await openService(config, {
         pair,
         store: root,
         now,
+        engineMemory: memory,
         lease: { command: 'crosswalk worker', wait: false, ttlMs: leaseTtlMs },
         onEvent: (event) => {
           if (event.type === 'cycle_finished') options.onCycle?.(pair, event.report);
@@ -208,10 +225,40 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     const ran = await withPair(pair, config, async (service) => {
       await syncInbox(service);
       await service.engine.runOnce();
-      await service.reconcileIfDue();
+      await keepReconciling(service, addJob);
     });
     return ran === 'held' ? heldRetryMs : ran ? next : null;
   };
+
+  /**
+   * A page task (`IMPORT_TASK`, `RECONCILE_TASK`): one page of the pair's chain under its lease, then
+   * the next page (later when this one was held back; again soon when another process held the lease).
+   */
+  const pageTask =
+    (task: string, page: (service: Service) => Promise<number | null>): Task =>
+    async (payload, helpers) => {
+      const pair = pairOfPayload(payload);
+      if (pair === null) {
+        out(`${task}: no pair in the payload ${JSON.stringify(payload)}: dropped`);
+        return;
+      }
+      let after: number | null = null;
+      try {
+        const config = await syncedHere(pair);
+        if (config === null || !(await chainRunning(task, root.forPair(pair)))) return;
+        // The page after this one waits already, in case this process dies mid-page (replaced when
+        // the page ends; twice the lease's TTL, so that a long page rarely finds it running).
+        await addPageJob(helpers.addJob, task, pair, new Date(now() + 2 * leaseTtlMs));
+        const ran = await withPair(pair, config, async (service) => {
+          after = await page(service);
+        });
+        if (ran === 'held') after = heldRetryMs;
+      } catch (error) {
+        out(`pair ${pair}: ${task} page failed: ${(error as Error).message}; tried again later`);
+        after = PAGE_RETRY_MS;
+      }
+      if (after !== null) await addPageJob(helpers.addJob, task, pair, new Date(now() + after));
+    };
 
   const watchdog = async (addJob: AddJobFunction): Promise<void> => {
     for (const pair of await root.pairs())
@@ -257,6 +304,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       }
       if (ran === 'held') await addWebhookJob(helpers.addJob, pair, new Date(now() + heldRetryMs));
     },
+    [IMPORT_TASK]: pageTask(IMPORT_TASK, runImportPage),
+    [RECONCILE_TASK]: pageTask(RECONCILE_TASK, runReconcilePage),
     [WATCHDOG_TASK]: (_payload, helpers) => watchdog(helpers.addJob),
   };
 
@@ -333,7 +382,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
 export interface PairQueue {
   /** When the pair's next cycle is due (epoch ms), or null when none is scheduled. */
   readonly nextCycleAt: number | null;
-  /** The pair's jobs waiting or running (cycle and webhook jobs). */
+  /** The pair's jobs waiting or running (cycles, webhook batches, import and reconcile pages). */
   readonly depth: number;
 }
 
@@ -357,7 +406,7 @@ export async function pairQueues(
        from ${pg.escapeIdentifier(schema)}.jobs
       where task_identifier = any($2) and key like '%:%' and attempts < max_attempts
       group by 1`,
-    [CYCLE_TASK, [CYCLE_TASK, WEBHOOK_TASK]],
+    [CYCLE_TASK, [CYCLE_TASK, WEBHOOK_TASK, IMPORT_TASK, RECONCILE_TASK]],
   );
   return new Map(
     rows.rows.map((row) => [

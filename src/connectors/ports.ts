@@ -68,12 +68,13 @@ export interface SalesforcePort extends CallCounter {
    * LastModifiedById, IsDeleted, MasterRecordId, HasOptedOutOfEmail, OwnerId, and for leads IsConverted
    * and ConvertedContactId). With `includeDeleted`, deleted records come too (`queryAll`).
    * Each yielded item also carries the record's `SystemModstamp` (epoch ms) for the cursor.
+   * With `after`, only the records past that position in this order: where a paged import resumes.
    */
   changedSince(
     object: SfPersonObject,
     since: number,
     fields: readonly string[],
-    options?: { readonly includeDeleted?: boolean },
+    options?: { readonly includeDeleted?: boolean; readonly after?: SfPosition },
   ): AsyncIterable<readonly SfChange[]>;
   /** How many records of `object` have a `SystemModstamp` ≥ `since` (one `COUNT()` query): import progress. */
   countSince(object: SfPersonObject, since: number): Promise<number>;
@@ -113,6 +114,13 @@ export interface SfAccount {
   readonly id: string;
   readonly name: string;
   readonly website: string | null;
+}
+
+/** A place in the `SystemModstamp, Id` order of one object's records: the last record read. */
+export interface SfPosition {
+  /** `SystemModstamp`, epoch ms (whole seconds). */
+  readonly stamp: number;
+  readonly id: string;
 }
 
 export interface SfChange {

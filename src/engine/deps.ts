@@ -24,6 +24,11 @@ export interface EngineOptions {
   readonly hubspotPollMs?: number;
   /** B1: how long Salesforce calls pause after `REQUEST_LIMIT_EXCEEDED` (ms). Default 15 minutes. */
   readonly limitPauseMs?: number;
+  /**
+   * What an earlier engine of the same pair learnt (its metadata cache, …): a worker's jobs each make
+   * an engine, and keep one memory per pair so that an idle cycle does not read the metadata again.
+   */
+  readonly memory?: EngineMemory;
 }
 
 export interface EngineDeps {

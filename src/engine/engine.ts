@@ -10,7 +10,7 @@
 import type { SfPersonObject } from '../core/model.ts';
 import { engineDeps, type EngineDeps, type EngineOptions } from './deps.ts';
 import { engineMemory, withRun, type CycleReport, type Repair } from './run.ts';
-import { importFromSalesforce } from './runs/import.ts';
+import { importFromSalesforce, type ImportPosition, type ImportRequest } from './runs/import.ts';
 import { poll } from './runs/poll.ts';
 import { reconcile } from './runs/reconcile.ts';
 import { resync, type ResyncTarget } from './runs/resync.ts';
@@ -19,12 +19,15 @@ import { syncHubSpotChanges, type HubSpotChanges } from './runs/webhook.ts';
 export type { EngineOptions } from './deps.ts';
 export type { CycleReport, EngineEvent, Repair } from './run.ts';
 export type { Pause } from './budget.ts';
+export type { EngineMemory } from './run.ts';
+export { engineMemory } from './run.ts';
+export type { ImportPosition, ImportRequest } from './runs/import.ts';
 
 export class Engine {
   readonly #deps: EngineDeps;
 
   constructor(options: EngineOptions) {
-    this.#deps = engineDeps(options, engineMemory());
+    this.#deps = engineDeps(options, options.memory ?? engineMemory());
   }
 
   /** One cycle: Salesforce changes, then HubSpot changes, each in pages; then segment joins and due retries. */
@@ -40,7 +43,14 @@ export class Engine {
   /** Reconciliation of every link (runs/reconcile.ts); the report lists each repair. */
   async reconcile(): Promise<CycleReport & { readonly repairs: readonly Repair[] }> {
     const repairs: Repair[] = [];
-    const report = await withRun(this.#deps, 'reconcile', (run) => reconcile(this.#deps, run), { repairs });
+    const report = await withRun(
+      this.#deps,
+      'reconcile',
+      async (run) => {
+        await reconcile(this.#deps, run);
+      },
+      { repairs },
+    );
     this.#deps.emit({ type: 'reconciled', runId: report.runId, repairs });
     return { ...report, repairs };
   }
@@ -55,6 +65,42 @@ export class Engine {
     readonly objects: readonly SfPersonObject[];
     readonly since?: number;
   }): Promise<CycleReport> {
-    return withRun(this.#deps, 'import', (run) => importFromSalesforce(this.#deps, run, request));
+    return withRun(this.#deps, 'import', async (run) => {
+      await importFromSalesforce(this.#deps, run, request);
+    });
+  }
+
+  /**
+   * T3, one page of an import (a worker's import job): at most `maxRecords` records from `from`;
+   * `next` is where the next page starts (null: the import is done).
+   */
+  async importPage(request: ImportRequest): Promise<CycleReport & { readonly next: ImportPosition | null }> {
+    let next: ImportPosition | null = request.from ?? null;
+    const report = await withRun(this.#deps, 'import', async (run) => {
+      next = await importFromSalesforce(this.#deps, run, request);
+    });
+    return { ...report, next };
+  }
+
+  /**
+   * One page of a reconciliation (a worker's reconcile job): the links after `after` (hs contact id;
+   * '' from the start), at most `maxLinks`; `next` is where the next page starts (null: done).
+   */
+  async reconcilePage(
+    after: string,
+    maxLinks: number,
+  ): Promise<CycleReport & { readonly repairs: readonly Repair[]; readonly next: string | null }> {
+    const repairs: Repair[] = [];
+    let next: string | null = after;
+    const report = await withRun(
+      this.#deps,
+      'reconcile',
+      async (run) => {
+        next = await reconcile(this.#deps, run, { after, maxLinks });
+      },
+      { repairs },
+    );
+    this.#deps.emit({ type: 'reconciled', runId: report.runId, repairs });
+    return { ...report, repairs, next };
   }
 }

@@ -25,3 +25,9 @@ export const RECONCILED_AT_KEY = 'reconcile:last';
 
 /** The last run's report, as `crosswalk status` shows it (JSON: a `CycleReport` and the run's kind). */
 export const LAST_RUN_KEY = 'run:last';
+
+/** A worker's import of the pair, page by page (JSON: an `ImportJob`, `src/app/paged-jobs.ts`). */
+export const IMPORT_JOB_KEY = 'import:job';
+
+/** A worker's reconciliation of the pair, page by page (JSON: where its next page starts, or idle). */
+export const RECONCILE_JOB_KEY = 'reconcile:job';

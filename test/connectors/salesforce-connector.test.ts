@@ -457,6 +457,37 @@ describe('Salesforce connector against the emulator', () => {
     assert.equal(first.values.HasOptedOutOfEmail, false);
   });
 
+  it('B3: resumes after a position (stamp, Id): the records past it, none twice, none missed', async () => {
+    const p = await port();
+    await createOk(p, 'Lead', leads(30, 'res'));
+    clock += 1000;
+    await createOk(p, 'Lead', leads(10, 'later'));
+    const all = (await collect(p.changedSince('Lead', 0, ['LastName']))).flat();
+    // A position inside the first second's records, and one at its last record.
+    for (const at of [12, 29]) {
+      const after = { stamp: all[at]!.stamp, id: all[at]!.record.id };
+      const { value, requests } = await measure(p, () =>
+        collect(p.changedSince('Lead', 0, ['LastName'], { after })),
+      );
+      assert.deepEqual(
+        value.flat().map((c) => c.record.id),
+        all.slice(at + 1).map((c) => c.record.id),
+      );
+      assert.match(
+        requests[0]!,
+        /AND \(SystemModstamp > \S+ OR \(SystemModstamp = \S+ AND Id > '00Q\w+'\)\) ORDER BY/,
+      );
+    }
+    // An Id with a quote in it stays one literal (escaped, never concatenated): Salesforce refuses it as
+    // an Id instead of reading an injected condition.
+    await assert.rejects(
+      collect(
+        p.changedSince('Lead', 0, ['LastName'], { after: { stamp: all[0]!.stamp, id: "x' OR Id != '" } }),
+      ),
+      /INVALID_QUERY_FILTER_OPERATOR\): invalid ID field: x' OR Id != '/,
+    );
+  });
+
   it('counts what changed since an instant in one COUNT() query (import progress)', async () => {
     const p = await port();
     await createOk(p, 'Lead', leads(7, 'cnt'));

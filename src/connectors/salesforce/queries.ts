@@ -11,8 +11,8 @@
  */
 import type { SfPersonObject } from '../../core/model.ts';
 import type { CampaignMembership, SfRecord, SfUser } from '../../core/records.ts';
-import { ConnectorError, type SfAccount, type SfChange } from '../ports.ts';
-import { checkObject, inLists, isSalesforceId, selectList, soqlDateTime } from './soql.ts';
+import { ConnectorError, type SfAccount, type SfChange, type SfPosition } from '../ports.ts';
+import { checkObject, inLists, isSalesforceId, selectList, soqlDateTime, soqlString } from './soql.ts';
 import {
   str,
   toChange,
@@ -78,14 +78,20 @@ export async function* changedSince(
   object: SfPersonObject,
   since: number,
   fields: readonly string[],
-  options: { readonly includeDeleted?: boolean },
+  options: { readonly includeDeleted?: boolean; readonly after?: SfPosition },
 ): AsyncIterable<readonly SfChange[]> {
   checkObject(object);
   const own = await metadata.fieldsOf(object, fields);
   const select = selectList(object, own);
+  const { after } = options;
+  // Past a position: a later stamp, or the same stamp and a greater Id (the order's keyset).
+  const past =
+    after === undefined
+      ? ''
+      : ` AND (SystemModstamp > ${soqlDateTime(after.stamp)} OR (SystemModstamp = ${soqlDateTime(after.stamp)} AND Id > ${soqlString(after.id)}))`;
   const soql =
     `SELECT ${select.join(', ')} FROM ${object}` +
-    ` WHERE SystemModstamp >= ${soqlDateTime(since)} ORDER BY SystemModstamp ASC, Id ASC`;
+    ` WHERE SystemModstamp >= ${soqlDateTime(since)}${past} ORDER BY SystemModstamp ASC, Id ASC`;
   const all = options.includeDeleted === true;
   for await (const page of queryPages(transport, `changedSince ${object}`, soql, all)) {
     yield page.map((raw) => toChange(object, raw, own));

@@ -46,6 +46,13 @@ interface StreamTransport {
   getRequestStreamCreator(): (req: HttpRequest, options: Record<string, unknown>) => Duplex;
 }
 
+/**
+ * The call state of every transport: one instance for the process. Node keeps each
+ * `AsyncLocalStorage` ever used in a list it walks on every new promise, so one per transport (a
+ * worker opens one per job) made each job slower than the last.
+ */
+const CALL_STATE = new AsyncLocalStorage<CallState>();
+
 /** Consecutive 401s answered by a new session before the connector gives up (no refresh loop). */
 const MAX_REFRESHES_IN_A_ROW = 2;
 
@@ -58,7 +65,7 @@ export class SalesforceTransport {
   readonly #instanceUrl: string;
   readonly #timeoutMs: number;
   readonly #secrets: string[];
-  readonly #state = new AsyncLocalStorage<CallState>();
+  readonly #state = CALL_STATE;
   #calls = 0;
   #refreshesInARow = 0;
   #session: Promise<void> | undefined;

@@ -9,6 +9,7 @@
 import { emailKey } from '../../core/matching.ts';
 import { sfFieldsFor } from '../../core/mappings.ts';
 import type { SfPersonObject } from '../../core/model.ts';
+import type { SfPosition } from '../../connectors/ports.ts';
 import { pausing } from '../budget.ts';
 import { goPast } from '../faults.ts';
 import type { EngineDeps } from '../deps.ts';
@@ -20,6 +21,19 @@ export interface ImportRequest {
   readonly objects: readonly SfPersonObject[];
   /** Epoch ms; 0 or absent: every record. */
   readonly since?: number;
+  /** Where a paged import resumes: the position the page before it returned. */
+  readonly from?: ImportPosition;
+  /**
+   * A page: stop once this many records were read (at the end of a Salesforce page of 2,000), and
+   * return where the next page starts. Unset: the whole import in one run.
+   */
+  readonly maxRecords?: number;
+}
+
+/** Where a paged import stands: the object it reads, and the last record of it read (null: none yet). */
+export interface ImportPosition {
+  readonly object: SfPersonObject;
+  readonly after: SfPosition | null;
 }
 
 /**
@@ -42,15 +56,26 @@ async function allHubSpotEmails(deps: EngineDeps, records: number): Promise<Set<
   return emails;
 }
 
+/**
+ * Imports what `request` asks; returns where the next page starts, or null when the import is done.
+ * A page also ends early, at the position it reached, when Salesforce calls pause (B1) or a read fails
+ * (E2): the next page goes on from there. A whole import (no `maxRecords`) instead goes past a failed
+ * read to the next object, as before: run it again to finish.
+ */
 export async function importFromSalesforce(
   deps: EngineDeps,
   run: Run,
   request: ImportRequest,
-): Promise<void> {
+): Promise<ImportPosition | null> {
   const { salesforce: sf, store } = deps;
   const since = request.since ?? 0;
+  const max = request.maxRecords ?? Infinity;
+  const paged = request.maxRecords !== undefined || request.from !== undefined;
+  const first = request.from ? Math.max(0, request.objects.indexOf(request.from.object)) : 0;
+  const objects = request.objects.slice(first);
   let records = 0;
-  for (const object of request.objects) records += await sf.countSince(object, since);
+  for (const object of objects) records += await sf.countSince(object, since);
+  records = Math.min(records, max);
   const hubspotEmails = await allHubSpotEmails(deps, records);
   // K2: every campaign membership at once (2,000 a page) when that is fewer calls than asking for
   // the memberships of each page's records (200 ids a query).
@@ -59,25 +84,33 @@ export async function importFromSalesforce(
     Math.ceil(memberships / 2000) <= Math.ceil(records / 200) ? await sf.allCampaignMembers() : null;
   // Contacts first, then leads, from the beginning: see `ImportLookups.readsEveryRecord`.
   const readsEveryRecord =
-    since === 0 && request.objects[0] === 'Contact' && request.objects.includes('Lead');
+    !paged && since === 0 && request.objects[0] === 'Contact' && request.objects.includes('Lead');
   run.imports = { readsEveryRecord, hubspotEmails, campaignMembers };
 
-  for (const object of request.objects) {
-    // A read that fails (the system down) ends this object's import; run it again to finish (E2).
+  let read = 0;
+  for (const [i, object] of objects.entries()) {
+    let after = i === 0 ? (request.from?.after ?? null) : null;
+    let ended = false;
+    // A read that fails (the system down) ends this object's page; the import goes on from `after` (E2).
     await goPast(run, async () => {
       for await (const page of sf.changedSince(object, since, sfFieldsFor(run.ctx, object), {
         includeDeleted: false,
+        ...(after ? { after } : {}),
       })) {
-        if (page.length > 0) {
-          run.changes.salesforce += page.length;
-          deps.emit({ type: 'batch', source: 'salesforce', records: page.length });
-          const found = page.map((c) => c.record);
-          await syncBatch(deps, run, await salesforceUnits(store, found, () => 'import'), found);
-        }
         if (page.length === 0) continue;
-        if (await pausing(deps, run)) break;
+        run.changes.salesforce += page.length;
+        deps.emit({ type: 'batch', source: 'salesforce', records: page.length });
+        const found = page.map((c) => c.record);
+        await syncBatch(deps, run, await salesforceUnits(store, found, () => 'import'), found);
+        const last = page[page.length - 1]!;
+        after = { stamp: last.stamp, id: last.record.id };
+        read += page.length;
+        if (await pausing(deps, run)) return;
+        if (read >= max) return;
       }
+      ended = true;
     });
-    if (run.paused) return;
+    if (run.paused || read >= max || (paged && !ended)) return { object, after };
   }
+  return null;
 }

@@ -13,15 +13,28 @@ import { syncContacts } from '../sync-batch.ts';
 
 const PAGE = 100;
 
-export async function reconcile(deps: EngineDeps, run: Run): Promise<void> {
-  let after = '';
+/**
+ * Reconciles the links after `from.after` (hs contact id, '' from the start), at most `from.maxLinks`
+ * of them (all when unset); returns where the next page starts, or null when every link was seen.
+ * A page that Salesforce's paused calls stopped (B1) returns where it stopped.
+ */
+export async function reconcile(
+  deps: EngineDeps,
+  run: Run,
+  from: { readonly after?: string; readonly maxLinks?: number } = {},
+): Promise<string | null> {
+  let after = from.after ?? '';
+  let seen = 0;
+  const max = from.maxLinks ?? Infinity;
   for (;;) {
-    const ids = await deps.store.linkedContactIds(after, PAGE);
-    if (ids.length === 0) return;
-    after = ids[ids.length - 1]!;
+    if (seen >= max) return after;
+    const ids = await deps.store.linkedContactIds(after, Math.min(PAGE, max - seen));
+    if (ids.length === 0) return null;
     const found = new Set(await syncContacts(deps, run, ids, 'hs_updated'));
     run.changes.hubspot += found.size;
-    if (run.paused) return;
+    if (run.paused) return after;
+    after = ids[ids.length - 1]!;
+    seen += ids.length;
     const missing = ids.filter((id) => !found.has(id));
     if (missing.length) await endLinks(deps, run, missing);
   }
