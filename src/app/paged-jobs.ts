@@ -224,6 +224,30 @@ export async function keepReconciling(
   );
 }
 
+/**
+ * Starts a reconciliation of the pair on the workers now (`crosswalk reconcile --queue`); one under
+ * way goes on where it is. Returns whether one was under way already.
+ */
+export async function queueReconcile(
+  store: StateStore,
+  addJob: AddJobFunction,
+  now: number,
+): Promise<{ readonly running: boolean }> {
+  const running = (await reconcileFrom(store)) !== null;
+  if (!running) await store.setCursor(RECONCILE_JOB_KEY, JSON.stringify({ after: '' }));
+  await addJob(
+    RECONCILE_TASK,
+    { pair: store.pair },
+    {
+      jobKey: reconcileJobKey(store.pair),
+      jobKeyMode: 'preserve_run_at',
+      runAt: new Date(now),
+      priority: PAGE_PRIORITY,
+    },
+  );
+  return { running };
+}
+
 /** One page of the pair's reconciliation; returns when the next should run (ms from now), or null. */
 export async function runReconcilePage(service: Service): Promise<number | null> {
   const after = await reconcileFrom(service.store);

@@ -31,6 +31,7 @@ import { syncRuleLabels, syncRules, type Mapping, type Result, type SfPersonObje
 import * as ops from '../app/operations.ts';
 import type { ErrorList, Explanation, Usage } from '../api/contract.ts';
 import { startApiServer } from '../server/http-api.ts';
+import { queueImportCommand, queueReconcileCommand } from './queue-commands.ts';
 import { Presets, SingleBar } from 'cli-progress';
 
 type Out = (line: string) => void;
@@ -245,9 +246,16 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
           ),
       ),
     ),
-  ).action((flags: Record<string, unknown>) =>
-    oneRun(flags, 'reconcile', out, (engine) => engine.reconcile()),
-  );
+  )
+    .option(
+      '--queue',
+      'hand it to crosswalk worker, 2,000 links a page (PostgreSQL), instead of running it here',
+    )
+    .action((flags: Record<string, unknown>) =>
+      flags.queue === true
+        ? queueReconcileCommand(flags, out)
+        : oneRun(flags, 'reconcile', out, (engine) => engine.reconcile()),
+    );
 
   writerOptions(
     pairOption(
@@ -260,8 +268,13 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
   )
     .option('--objects <list>', 'leads, contacts, or both (comma-separated)', objectList, ['Contact', 'Lead'])
     .option('--since <date>', 'only records created or modified since this date (ISO 8601)', date)
+    .option(
+      '--queue',
+      'hand it to crosswalk worker, 2,000 records a page (PostgreSQL), and follow it here until done',
+    )
     .action(async (flags: Record<string, unknown> & { objects: SfPersonObject[]; since?: number }) => {
       const since = flags.since ?? 0;
+      if (flags.queue === true) return queueImportCommand(flags, { objects: flags.objects, since }, out);
       let bar: SingleBar | undefined;
       const service = await openService(await pairConfigFrom(flags), {
         pair: pairOf(flags),

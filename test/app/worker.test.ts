@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import type { StateStore } from '../../src/store/state-store.ts';
 import { setPairEnabled } from '../../src/app/pairs.ts';
 import { WRITER_LEASE } from '../../src/app/writer-lease.ts';
-import { RECONCILED_AT_KEY } from '../../src/engine/state-keys.ts';
+import { RECONCILE_JOB_KEY, RECONCILED_AT_KEY } from '../../src/engine/state-keys.ts';
+import { importJob, queueImport, queueReconcile } from '../../src/app/paged-jobs.ts';
+import { makeWorkerUtils } from 'graphile-worker';
 import { cycleJobKey, startWorker, WATCHDOG_TASK, type Worker } from '../../src/app/worker.ts';
 import {
   eventually,
@@ -123,6 +125,45 @@ describe('crosswalk worker on graphile-worker', { skip: skipWithoutPostgres }, (
     await world.admin.query(`SELECT ${jobSchema}.add_job($1)`, [WATCHDOG_TASK]);
     await eventually('the watchdog ran acme again', () => (cycles.get('acme') ?? 0) > acmeCycles);
     await eventually('acme is scheduled again', async () => (await job('acme')) !== undefined);
+  });
+
+  it('T3: an import queued for the workers runs 2,000 records a page, then a reconciliation in pages too', async () => {
+    const acme = root.forPair('acme');
+    // acme's cycles are an hour apart now (the test before): only the import's pages sync these.
+    const NEW = 4_100;
+    for (let start = 0; start < NEW; start += 200) {
+      const records = [];
+      for (let i = start; i < Math.min(NEW, start + 200); i++)
+        records.push({ LastName: `Paged ${i}`, Company: 'Paged Ltd', Email: `paged-${i}@example.com` });
+      const results = await sides.acme!.sf.person.sobject('Lead').create(records, { allOrNone: true });
+      assert.ok(results.every((r) => r.success));
+    }
+    const leads = (await sides.acme!.sf.conn.query('SELECT COUNT() FROM Lead')).totalSize;
+    const utils = await makeWorkerUtils({ connectionString: world.databaseUrl, schema: jobSchema });
+    try {
+      const queued = await queueImport(acme, utils.addJob, { objects: ['Lead'], since: 0 }, Date.now());
+      assert.ok(queued.ok);
+      const again = await queueImport(acme, utils.addJob, { objects: ['Lead'], since: 0 }, Date.now());
+      assert.equal(!again.ok && again.problem.code, 'import_running', 'one import of a pair at a time');
+      await eventually('the import is done', async () => (await importJob(acme))?.status === 'done', 120_000);
+      const job = (await importJob(acme))!;
+      assert.equal(job.pages, Math.ceil(leads / 2000), 'a page per 2,000 leads');
+      assert.equal(job.totals.records, leads);
+      assert.equal(job.totals.failed, 0);
+      assert.equal(job.from, null);
+      assert.ok((await acme.countLinks()) >= NEW, 'every new lead has its contact');
+
+      const before = Number(await acme.cursor(RECONCILED_AT_KEY));
+      assert.deepEqual(await queueReconcile(acme, utils.addJob, Date.now()), { running: false });
+      await eventually(
+        'the reconciliation is done',
+        async () => Number(await acme.cursor(RECONCILED_AT_KEY)) > before,
+        120_000,
+      );
+      assert.equal(await acme.cursor(RECONCILE_JOB_KEY), JSON.stringify('idle'));
+    } finally {
+      await utils.release();
+    }
   });
 
   it('stop leaves no job locked', async () => {

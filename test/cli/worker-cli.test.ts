@@ -25,6 +25,17 @@ describe('crosswalk worker', () => {
     assert.match(result.stderr, /crosswalk start/);
   });
 
+  it('import --queue and reconcile --queue refuse to run without DATABASE_URL, naming the way without --queue', async () => {
+    for (const command of ['import', 'reconcile']) {
+      const result = await crosswalk([command, '--queue']);
+      assert.equal(result.code, 1, command);
+      assert.match(
+        result.stderr,
+        new RegExp(`crosswalk ${command} --queue .*DATABASE_URL.*leave --queue out`),
+      );
+    }
+  });
+
   it(
     'syncs a registered pair, a line per cycle, and exits 0 on SIGTERM',
     { skip: skipWithoutPostgres },
