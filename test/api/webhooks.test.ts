@@ -512,6 +512,26 @@ describe('T2: the receiver behind a public URL, without an API token', () => {
     assert.equal(otherQuery.status, 401);
     assert.deepEqual(server.webhooks?.queue.pending().changed, ['501', '502', '503']);
   });
+
+  it("takes its own pair's path too (/webhooks/hubspot/default); another pair's is 404, before any check", async () => {
+    const own = `${WEBHOOK_PATH}/default`;
+    const accepted = await ask(
+      own,
+      'crosswalk.example.com',
+      delivery(`https://crosswalk.example.com/sync${own}`, [event('contact.creation', '505')]),
+    );
+    assert.equal(accepted.status, 200, accepted.body);
+    assert.ok(server.webhooks?.queue.pending().changed.includes('505'));
+    const other = `${WEBHOOK_PATH}/acme`;
+    const refused = await ask(
+      other,
+      'crosswalk.example.com',
+      delivery(`https://crosswalk.example.com/sync${other}`, [event('contact.creation', '506')]),
+    );
+    assert.equal(refused.status, 404);
+    assert.match(refused.body, /"code":"unknown_pair".*crosswalk api/);
+    assert.ok(!server.webhooks?.queue.pending().changed.includes('506'));
+  });
 });
 
 describe('T2: the signature check, with an injected clock', () => {
