@@ -1,15 +1,18 @@
 /**
- * Issue 13: what 100 idle connection pairs cost in one `crosswalk worker` process, beside 10 so that
- * the cost per pair shows. For each size: a fresh store schema and graphile-worker schema in the
- * PostgreSQL at `DATABASE_URL`; the pairs registered with `crosswalk pairs apply` (every pair between
- * the same two emulators, which run in this process, naming the same token variables: the idle cost
- * measured is the worker's); then `crosswalk worker` with its default options, as a child process
- * exactly as a person runs it. Once every pair has cycled at least once and a little more has passed,
+ * Issue 13: what `crosswalk worker` costs and gives, against the PostgreSQL at `DATABASE_URL`. Every
+ * world gets a database of its own (created, then dropped with FORCE): graphile-worker's NOTIFY
+ * channels are database-wide, so a queue schema installed next to another world's would tell that
+ * world's workers to stop (`worker:migrate`). Pairs are registered with `crosswalk pairs apply`, and
+ * `crosswalk worker` runs with its default options as a child process, exactly as a person runs it.
+ *
+ * Idle: 100 idle pairs in one worker, beside 10 so that the cost per pair shows (every pair between the
+ * same two emulators, which run in this process, naming the same token variables: the idle cost
+ * measured is the worker's). Once every pair has cycled at least once and a little more has passed,
  * it is watched over a fixed window:
  * - memory: `VmRSS` of /proc/<pid>/status every second (mean and highest), and `VmHWM` (the peak of
  *   its whole life) at the end;
  * - CPU: `utime + stime` of /proc/<pid>/stat over the window, as a share of one core, and per cycle
- *   in each half of the window (a cycle's cost grows with the cycles the process has run so far);
+ *   in each half of the window (a cycle's cost that grows with the cycles run would show there);
  * - PostgreSQL connections: the process's established TCP sockets to the server's port (its
  *   /proc/<pid>/fd against /proc/<pid>/net/tcp*), matched to `pg_stat_activity.client_port`, every
  *   2 s; `application_name` (set with `PGAPPNAME`) counts them a second way;
@@ -19,6 +22,19 @@
  *   kind, from their request logs (`/__emulator/requests`, the last 1,000 requests);
  * - when the server runs on this host, its CPU (the postmaster's and its children's, reaped ones
  *   included) over the window.
+ *
+ * Import: `crosswalk import --pair <id> --queue` of 20,000 Salesforce-only leads into an empty HubSpot,
+ * run by the workers as a chain of 2,000-record page jobs; one pair with 1 worker and with 3, then 3
+ * pairs at once with 1 worker and with 3 (a fresh world each). Each pair has emulators of its own
+ * (HubSpot's burst and search limits raised out of the way, as in the Import suite; Salesforce's lead
+ * statuses added to HubSpot's Lead Status, an admin's step). The pairs' cycles are an hour apart
+ * (`pollIntervalSeconds` 3600): the workers start, each pair's first cycle runs on the empty org,
+ * and only then are the leads inserted (in-process, no API call), so no cycle does the import's work.
+ * Measured from the pairs' stores (the import job's `startedAt`, when the CLI queued it, to its
+ * `finishedAt`, when the last page ended), the emulators' request counts over the import, the
+ * workers' lines per page, and the CPU of each worker, of this process (the emulators) and of the
+ * server.
+ *
  * Without `DATABASE_URL` the suite says it skips, and returns nothing.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
@@ -31,7 +47,13 @@ import pg from 'pg';
 import { startSalesforceEmulator } from '../src/emulators/salesforce/server.ts';
 import { startHubSpotEmulator } from '../src/emulators/hubspot/server.ts';
 import { options } from '../src/config/options.ts';
+import type { SalesforceOrg } from '../src/emulators/salesforce/org.ts';
+import { formatDateTime } from '../src/emulators/salesforce/time.ts';
+import { openStore } from '../src/store/open-store.ts';
+import type { StateStore } from '../src/store/state-store.ts';
+import { importJob, type ImportJob } from '../src/app/paged-jobs.ts';
 import { CLOCK_TICKS } from './child-import.ts';
+import { addSalesforceLeadStatuses } from './lead-statuses.ts';
 import type { BenchResult } from './stats.ts';
 
 /** The pair counts compared. */
@@ -40,6 +62,15 @@ const SIZES = [10, 100] as const;
 const WINDOW_MS = 50_000;
 /** After every pair's first cycle, before the window: first cycles do more (empty cursors, the pool fills). */
 const SETTLE_MS = 5_000;
+/** The imports measured: pairs importing at once, and workers; a fresh world each. */
+const IMPORTS = [
+  { pairs: 1, workers: 1 },
+  { pairs: 1, workers: 3 },
+  { pairs: 3, workers: 1 },
+  { pairs: 3, workers: 3 },
+] as const;
+/** Salesforce-only leads each importing pair brings to HubSpot. */
+const LEADS_PER_PAIR = 20_000;
 /** The cycle interval the worker uses when a pair has no `pollIntervalSeconds` (worker.ts). */
 const DEFAULT_CYCLE_S = 5;
 
@@ -243,6 +274,97 @@ interface IdleRun {
 
 const CYCLE_LINE =
   /^pair (\S+): cycle \S+: .*?; (\d+) Salesforce and (\d+) HubSpot API calls \((\d+\.\d) s\)/;
+/** A worker's line that tells of a problem: a failed cycle or page, a skipped pair, graphile-worker. */
+const PROBLEM = /failed|graphile-worker|skipped|paused|PostgreSQL pool/;
+
+/** A database of its own for one world, dropped (FORCE: a killed worker's session) by `drop`. */
+async function freshDatabase(databaseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `crosswalk_bench_${randomBytes(6).toString('hex')}`;
+  const server = async (sql: string) => {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await server(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  const url = new URL(databaseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: () => server(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`),
+  };
+}
+
+/**
+ * The environment of a crosswalk child process: the world's database and the pairs' token variables,
+ * and no option from this shell's environment (the default pair stays unconfigured, as in the tests),
+ * graphile-worker's schema its default.
+ */
+function crosswalkEnv(databaseUrl: string, tokens: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...Object.fromEntries(Object.values(options).map((option) => [option.env, ''])),
+    DATABASE_URL: databaseUrl,
+    ...tokens,
+  };
+  delete env.GRAPHILE_WORKER_SCHEMA;
+  return env;
+}
+
+type Child = ChildProcessByStdio<null, Readable, Readable>;
+
+/** Runs `crosswalk <args>` in the project, `onLine` told each line of its output (stdout and stderr). */
+function crosswalk(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  onLine: (line: string) => void = () => {},
+): { child: Child; exited: Promise<number | null>; output: () => string } {
+  const child = spawn(process.execPath, ['bin/crosswalk.js', ...args], {
+    cwd: new URL('..', import.meta.url),
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  for (const stream of [child.stdout, child.stderr]) {
+    let tail = '';
+    stream.setEncoding('utf8').on('data', (chunk: string) => {
+      output = (output + chunk).slice(-20_000);
+      const lines = (tail + chunk).split('\n');
+      tail = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
+    });
+  }
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { child, exited, output: () => output };
+}
+
+/** Registers the pairs as a team does: a pairs file, applied with `crosswalk pairs apply`. */
+async function applyPairs(env: NodeJS.ProcessEnv, pairs: readonly object[]): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'crosswalk-bench-workers-'));
+  try {
+    const file = path.join(dir, 'pairs.json');
+    await writeFile(file, JSON.stringify({ pairs }));
+    const apply = crosswalk(['pairs', 'apply', file], env);
+    const code = await apply.exited;
+    if (code !== 0 || (apply.output().match(/^\+ /gm)?.length ?? 0) !== pairs.length)
+      throw new Error(`crosswalk pairs apply failed (exit ${code}): ${apply.output().slice(-500)}`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** SIGTERM, then the exit (at most 60 s): seconds it took; throws when it did not exit 0. */
+async function stopGently(run: { child: Child; exited: Promise<number | null>; output: () => string }) {
+  const at = performance.now();
+  run.child.kill('SIGTERM');
+  const code = await Promise.race([run.exited, sleep(60_000).then(() => 'timeout' as const)]);
+  if (code === 'timeout') throw new Error('a worker did not stop within 60 s of SIGTERM');
+  if (code !== 0) throw new Error(`a worker exited with ${code} on SIGTERM: ${run.output().slice(-500)}`);
+  return (performance.now() - at) / 1000;
+}
 
 async function idleWorker(
   databaseUrl: string,
@@ -250,71 +372,33 @@ async function idleWorker(
   pairs: number,
   windowMs: number,
 ): Promise<IdleRun> {
-  const suffix = randomBytes(6).toString('hex');
-  const storeSchema = `crosswalk_bench_${suffix}`;
-  const jobSchema = `graphile_worker_bench_${suffix}`;
-  const appName = `crosswalk-bench-worker-${suffix}`;
-  const admin = new pg.Pool({ connectionString: databaseUrl, max: 1 });
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'crosswalk-bench-workers-'));
-  const url = new URL(databaseUrl);
-  url.searchParams.set('options', `-c search_path=${storeSchema}`);
-  const serverPort = Number(url.port || 5432);
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    // No option from this shell's environment: the default pair stays unconfigured, as in the tests.
-    ...Object.fromEntries(Object.values(options).map((option) => [option.env, ''])),
-    DATABASE_URL: url.toString(),
-    GRAPHILE_WORKER_SCHEMA: jobSchema,
+  const appName = `crosswalk-bench-worker-${randomBytes(6).toString('hex')}`;
+  const db = await freshDatabase(databaseUrl);
+  const admin = new pg.Pool({ connectionString: db.url, max: 1 });
+  const serverPort = Number(new URL(databaseUrl).port || 5432);
+  const env = crosswalkEnv(db.url, {
     BENCH_SF_TOKEN: emulators.sf.accessToken,
     BENCH_HS_TOKEN: emulators.hs.accessToken,
-  };
-  const cwd = new URL('..', import.meta.url);
-  let child: ChildProcessByStdio<null, Readable, Readable> | null = null;
+  });
+  let child: Child | null = null;
   try {
-    await admin.query(`CREATE SCHEMA ${pg.escapeIdentifier(storeSchema)}`);
-    // Registered as a team does: a pairs file, applied.
     const ids = Array.from({ length: pairs }, (_, i) => `bench-${String(i + 1).padStart(3, '0')}`);
-    const file = path.join(dir, 'pairs.json');
-    await writeFile(
-      file,
-      JSON.stringify({
-        pairs: ids.map((id) => ({
-          id,
-          salesforce: { instanceUrl: emulators.sf.url, accessToken: { env: 'BENCH_SF_TOKEN' } },
-          hubspot: { baseUrl: emulators.hs.url, accessToken: { env: 'BENCH_HS_TOKEN' } },
-        })),
-      }),
-    );
-    const apply = spawn(process.execPath, ['bin/crosswalk.js', 'pairs', 'apply', file], {
-      cwd,
+    await applyPairs(
       env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let applied = '';
-    apply.stdout.setEncoding('utf8').on('data', (chunk: string) => (applied += chunk));
-    apply.stderr.setEncoding('utf8').on('data', (chunk: string) => (applied += chunk));
-    const applyCode = await new Promise<number | null>((resolve) => apply.on('close', resolve));
-    if (applyCode !== 0 || (applied.match(/^\+ /gm)?.length ?? 0) !== pairs)
-      throw new Error(`crosswalk pairs apply failed (exit ${applyCode}): ${applied.slice(-500)}`);
+      ids.map((id) => ({
+        id,
+        salesforce: { instanceUrl: emulators.sf.url, accessToken: { env: 'BENCH_SF_TOKEN' } },
+        hubspot: { baseUrl: emulators.hs.url, accessToken: { env: 'BENCH_HS_TOKEN' } },
+      })),
+    );
 
     // The worker, as a person starts it: default options.
-    const worker = spawn(process.execPath, ['bin/crosswalk.js', 'worker'], {
-      cwd,
-      env: { ...env, PGAPPNAME: appName },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child = worker;
-    const pid = worker.pid!;
-    const exited = new Promise<number | null>((resolve) => worker.on('close', resolve));
-    let exitCode: number | null | undefined;
-    void exited.then((code) => (exitCode = code));
     const started = performance.now();
     /** Per pair, when each of its cycle lines arrived (epoch ms). */
     const cycleTimes = new Map<string, number[]>();
     const reported = { salesforce: 0, hubspot: 0 };
     let counting = false;
     const problems: string[] = [];
-    let tail = '';
     const onLine = (line: string) => {
       const m = CYCLE_LINE.exec(line);
       if (m) {
@@ -325,19 +409,17 @@ async function idleWorker(
           reported.salesforce += Number(m[2]);
           reported.hubspot += Number(m[3]);
         }
-      } else if (/failed|graphile-worker|skipped|paused/.test(line)) problems.push(line);
+      } else if (PROBLEM.test(line)) problems.push(line);
     };
-    worker.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      const lines = (tail + chunk).split('\n');
-      tail = lines.pop() ?? '';
-      for (const line of lines) onLine(line);
-    });
-    let stderr = '';
-    worker.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const worker = crosswalk(['worker'], { ...env, PGAPPNAME: appName }, onLine);
+    child = worker.child;
+    const pid = worker.child.pid!;
+    let exitCode: number | null | undefined;
+    void worker.exited.then((code) => (exitCode = code));
 
     // Settled: every pair has cycled once; then a little longer.
     for (;;) {
-      if (exitCode !== undefined) throw new Error(`the worker exited (${exitCode}): ${stderr.slice(-500)}`);
+      if (exitCode !== undefined) throw new Error(`the worker exited (${exitCode}): ${worker.output().slice(-500)}`);
       if (ids.every((id) => cycleTimes.has(id))) break;
       if (performance.now() - started > 120_000)
         throw new Error(`after 120 s only ${cycleTimes.size} of ${pairs} pairs had cycled`);
@@ -376,7 +458,7 @@ async function idleWorker(
       if (middle === null && performance.now() - from >= windowMs / 2)
         middle = { cpu: await cpuSeconds(pid), at: Date.now() };
       const sample = await statusBytes(pid, 'VmRSS');
-      if (sample === null) throw new Error(`the worker exited (${exitCode}): ${stderr.slice(-500)}`);
+      if (sample === null) throw new Error(`the worker exited (${exitCode}): ${worker.output().slice(-500)}`);
       rss.push(sample);
       load.push(os.loadavg()[0] ?? NaN);
       if (tick % 2 === 0) {
@@ -423,13 +505,8 @@ async function idleWorker(
       hubspot: kindsPerCycle(hsLog, hubspotKind, span, allCycles),
     };
 
-    const stopAt = performance.now();
-    worker.kill('SIGTERM');
-    const code = await Promise.race([exited, sleep(60_000).then(() => 'timeout' as const)]);
-    if (code === 'timeout') throw new Error('the worker did not stop within 60 s of SIGTERM');
-    const stopSeconds = (performance.now() - stopAt) / 1000;
+    const stopSeconds = await stopGently(worker);
     child = null;
-    if (code !== 0) throw new Error(`the worker exited with ${code} on SIGTERM: ${stderr.slice(-500)}`);
 
     return {
       pairs,
@@ -460,19 +537,265 @@ async function idleWorker(
   } finally {
     child?.kill('SIGKILL');
     try {
-      for (const schema of [storeSchema, jobSchema])
-        await admin.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
-    } finally {
       await admin.end();
-      await rm(dir, { recursive: true, force: true });
+    } finally {
+      await db.drop();
     }
   }
 }
 
-export async function workersBenchmarks(
-  sizes: readonly number[] = SIZES,
-  windowMs = WINDOW_MS,
-): Promise<BenchResult[]> {
+/** One page job as a worker's line told it (a page's run reports as a cycle line). */
+interface PageRun {
+  readonly worker: number;
+  readonly pair: string;
+  readonly records: number;
+  readonly calls: { readonly salesforce: number; readonly hubspot: number };
+  readonly seconds: number;
+}
+
+interface ImportWorldRun {
+  readonly pairs: number;
+  readonly workers: number;
+  readonly leadsPerPair: number;
+  /** Each pair's import job as its store holds it once done. */
+  readonly jobs: readonly ImportJob[];
+  /** From the first job queued (`startedAt`) to the last one done (`finishedAt`). */
+  readonly spanSeconds: number;
+  /** Each `crosswalk import --queue` from spawn to exit. */
+  readonly cliSeconds: readonly number[];
+  readonly pages: readonly PageRun[];
+  /** What the pairs' emulators counted against their limits over the import, summed. */
+  readonly emulators: { readonly salesforce: number; readonly hubspot: number; readonly rateLimited: number };
+  /** HubSpot contacts after, summed over the pairs. */
+  readonly contacts: number;
+  /** CPU seconds over the import (from the CLIs' spawn to their exit): each worker, this process, the server. */
+  readonly cpu: {
+    readonly workers: readonly number[];
+    readonly bench: number;
+    readonly server: number | null;
+  };
+  readonly windowSeconds: number;
+  readonly load: number;
+  readonly problems: readonly string[];
+}
+
+/** Salesforce-only leads, inserted in-process (no API call): what the import brings to HubSpot. */
+function insertLeads(org: SalesforceOrg, count: number, tag: string): void {
+  const owners = org.users.filter((u) => org.get(u.id)?.IsActive === true).map((u) => u.id);
+  // A day old, to the second like every Salesforce stamp.
+  const at = Date.now() - 86_400_000 - (Date.now() % 1000);
+  for (let i = 0; i < count; i++)
+    org.insertTrusted(
+      'Lead',
+      {
+        FirstName: 'Bench',
+        LastName: `Lead ${i}`,
+        Company: `Bench ${tag} Ltd`,
+        Email: `lead-${i}@${tag}.bench.example`,
+        Status: 'Open - Not Contacted',
+        LeadSource: 'Web',
+        OwnerId: owners[i % owners.length]!,
+        HasOptedOutOfEmail: false,
+        HasOptedOutOfFax: false,
+        DoNotCall: false,
+        IsConverted: false,
+        LastModifiedDate: formatDateTime(at),
+      },
+      at,
+    );
+}
+
+/** A line of the worker's per page (or cycle): pair, records read, calls, seconds. */
+const PAGE_LINE =
+  /^pair (\S+): cycle \S+: (\d+) Salesforce and \d+ HubSpot changes; .*?; (\d+) Salesforce and (\d+) HubSpot API calls \((\d+\.\d) s\)/;
+
+async function importWorld(
+  databaseUrl: string,
+  shape: { readonly pairs: number; readonly workers: number; readonly leadsPerPair: number },
+): Promise<ImportWorldRun> {
+  const db = await freshDatabase(databaseUrl);
+  const admin = new pg.Pool({ connectionString: db.url, max: 1 });
+  const ids = Array.from({ length: shape.pairs }, (_, i) => `import-${i + 1}`);
+  const sides: {
+    sf: Awaited<ReturnType<typeof startSalesforceEmulator>>;
+    hs: Awaited<ReturnType<typeof startHubSpotEmulator>>;
+  }[] = [];
+  const workers: ReturnType<typeof crosswalk>[] = [];
+  let root: StateStore | null = null;
+  try {
+    const tokens: Record<string, string> = {};
+    for (let i = 0; i < ids.length; i++) {
+      const sf = await startSalesforceEmulator({ seedCount: 0, apiLimit: 100_000_000 });
+      // Limits out of the way, as in the Import suite: this measures the workers, not HubSpot's pacing.
+      const hs = await startHubSpotEmulator({
+        seedCount: 0,
+        burstLimit: 1_000_000,
+        searchPerSecond: 1_000,
+        dailyLimit: 100_000_000,
+      });
+      await addSalesforceLeadStatuses(hs);
+      sides.push({ sf, hs });
+      tokens[`BENCH_${i + 1}_SF_TOKEN`] = sf.accessToken;
+      tokens[`BENCH_${i + 1}_HS_TOKEN`] = hs.accessToken;
+    }
+    const env = crosswalkEnv(db.url, tokens);
+    await applyPairs(
+      env,
+      ids.map((id, i) => ({
+        id,
+        salesforce: { instanceUrl: sides[i]!.sf.url, accessToken: { env: `BENCH_${i + 1}_SF_TOKEN` } },
+        hubspot: { baseUrl: sides[i]!.hs.url, accessToken: { env: `BENCH_${i + 1}_HS_TOKEN` } },
+      })),
+    );
+    root = await openStore({ databaseUrl: db.url, dataDir: '' });
+    // The pairs' cycles an hour apart: only the import's pages sync the leads.
+    for (const id of ids) await root.forPair(id).setSetting('pollIntervalSeconds', 3600);
+
+    const pages: PageRun[] = [];
+    const problems: string[] = [];
+    const cycled = new Set<string>();
+    let counting = false;
+    for (let w = 0; w < shape.workers; w++)
+      workers.push(
+        crosswalk(['worker'], env, (line) => {
+          const m = PAGE_LINE.exec(line);
+          if (m) {
+            cycled.add(m[1]!);
+            if (counting)
+              pages.push({
+                worker: w,
+                pair: m[1]!,
+                records: Number(m[2]),
+                calls: { salesforce: Number(m[3]), hubspot: Number(m[4]) },
+                seconds: Number(m[5]),
+              });
+          } else if (PROBLEM.test(line)) problems.push(line);
+        }),
+      );
+    // Every pair's first cycle (an empty org, empty HubSpot) has run, and its next waits an hour.
+    const readyBy = performance.now() + 60_000;
+    for (;;) {
+      if (performance.now() > readyBy)
+        throw new Error(`the workers did not settle within 60 s: ${workers[0]!.output().slice(-500)}`);
+      for (const w of workers)
+        if ((await Promise.race([w.exited, sleep(0).then(() => 'running')])) !== 'running')
+          throw new Error(`a worker exited: ${w.output().slice(-500)}`);
+      const later = await admin
+        .query<{ n: string }>(
+          `select count(*) as n from graphile_worker.jobs
+            where key = any($1) and run_at > now() + interval '10 minutes' and locked_at is null`,
+          [ids.map((id) => `crosswalk_cycle:${id}`)],
+        )
+        .catch(() => ({ rows: [{ n: '0' }] }));
+      const running = workers.every((w) => /worker running/.test(w.output()));
+      if (running && ids.every((id) => cycled.has(id)) && Number(later.rows[0]?.n) === ids.length) break;
+      await sleep(200);
+    }
+    for (const [i, side] of sides.entries()) insertLeads(side.sf.org, shape.leadsPerPair, ids[i]!);
+
+    const usage = async () => {
+      const all = await Promise.all(sides.flatMap(({ sf, hs }) => [usageOf(sf.url), usageOf(hs.url)]));
+      return {
+        salesforce: all.filter((_, i) => i % 2 === 0).reduce((s, u) => s + u.apiRequests, 0),
+        hubspot: all.filter((_, i) => i % 2 === 1).reduce((s, u) => s + u.apiRequests, 0),
+        rateLimited: all.reduce((s, u) => s + (u.rateLimited ?? 0), 0),
+      };
+    };
+    const server = await serverCpu(admin);
+    const workerCpu = () => Promise.all(workers.map((w) => cpuSeconds(w.child.pid!)));
+    const [usage0, workers0, server0] = await Promise.all([
+      usage(),
+      workerCpu(),
+      server ? server() : Promise.resolve(null),
+    ]);
+    const bench0 = process.cpuUsage();
+    const from = performance.now();
+    counting = true;
+    const load: number[] = [];
+    const sampler = setInterval(() => load.push(os.loadavg()[0] ?? NaN), 1000);
+    // As a person runs it: queued, and followed until done (a line per page).
+    const cliSeconds: number[] = [];
+    const clis = ids.map((id) => {
+      const at = performance.now();
+      const cli = crosswalk(['import', '--pair', id, '--queue'], env);
+      return cli.exited.then((code) => {
+        cliSeconds.push((performance.now() - at) / 1000);
+        if (code !== 0 || !/^import \S+ done in /m.test(cli.output()))
+          throw new Error(`crosswalk import --pair ${id} --queue failed (${code}): ${cli.output().slice(-500)}`);
+      });
+    });
+    const deadline = sleep(300_000).then(() => {
+      throw new Error('the imports did not end within 300 s');
+    });
+    try {
+      await Promise.race([Promise.all(clis), deadline]);
+    } finally {
+      clearInterval(sampler);
+    }
+    const benchCpu = process.cpuUsage(bench0);
+    const [usage1, workers1, server1] = await Promise.all([
+      usage(),
+      workerCpu(),
+      server ? server() : Promise.resolve(null),
+    ]);
+    const windowSeconds = (performance.now() - from) / 1000;
+    counting = false;
+
+    const jobs: ImportJob[] = [];
+    for (const id of ids) {
+      const job = await importJob(root.forPair(id));
+      if (job?.status !== 'done') throw new Error(`the import of ${id} is not done: ${JSON.stringify(job)}`);
+      jobs.push(job);
+    }
+    for (const w of workers) await stopGently(w);
+    workers.length = 0;
+    return {
+      ...shape,
+      jobs,
+      spanSeconds:
+        (Math.max(...jobs.map((j) => j.finishedAt!)) - Math.min(...jobs.map((j) => j.startedAt))) / 1000,
+      cliSeconds,
+      pages,
+      emulators: {
+        salesforce: usage1.salesforce - usage0.salesforce,
+        hubspot: usage1.hubspot - usage0.hubspot,
+        rateLimited: usage1.rateLimited - usage0.rateLimited,
+      },
+      contacts: sides.reduce((s, side) => s + side.hs.portal.objects.contacts.size, 0),
+      cpu: {
+        workers: workers1.map((c, i) => (c ?? NaN) - (workers0[i] ?? NaN)),
+        bench: (benchCpu.user + benchCpu.system) / 1e6,
+        server: server0 !== null && server1 !== null ? server1 - server0 : null,
+      },
+      windowSeconds,
+      load: mean(load),
+      problems,
+    };
+  } finally {
+    for (const w of workers) w.child.kill('SIGKILL');
+    try {
+      await root?.close();
+      await admin.end();
+      await Promise.all(sides.flatMap(({ sf, hs }) => [sf.close(), hs.close()]));
+    } finally {
+      await db.drop();
+    }
+  }
+}
+
+export interface WorkersBenchOptions {
+  /** The idle pair counts compared. */
+  readonly sizes?: readonly number[];
+  /** How long each idle worker is watched once settled (ms). */
+  readonly windowMs?: number;
+  /** The imports: pairs importing at once and workers, each a fresh world. */
+  readonly imports?: readonly { readonly pairs: number; readonly workers: number }[];
+  /** Salesforce-only leads each importing pair brings to HubSpot. */
+  readonly leadsPerPair?: number;
+}
+
+export async function workersBenchmarks(bench: WorkersBenchOptions = {}): Promise<BenchResult[]> {
+  const { sizes = SIZES, windowMs = WINDOW_MS, imports = IMPORTS, leadsPerPair = LEADS_PER_PAIR } = bench;
   const databaseUrl = process.env.DATABASE_URL ?? '';
   if (databaseUrl === '') {
     process.stderr.write(
@@ -491,13 +814,72 @@ export async function workersBenchmarks(
   const runs: IdleRun[] = [];
   try {
     for (const pairs of sizes) {
-      process.stderr.write(`  ${pairs} pairs …\n`);
+      process.stderr.write(`  ${pairs} idle pairs …\n`);
       runs.push(await idleWorker(databaseUrl, { sf, hs }, pairs, windowMs));
     }
   } finally {
     await Promise.all([sf.close(), hs.close()]);
   }
+  const importRuns: ImportWorldRun[] = [];
+  for (const shape of imports) {
+    process.stderr.write(`  import: ${shape.pairs} pair(s), ${shape.workers} worker(s) …\n`);
+    importRuns.push(await importWorld(databaseUrl, { ...shape, leadsPerPair }));
+  }
+  return [...idleResults(runs), ...importResults(importRuns)];
+}
 
+function importResults(runs: readonly ImportWorldRun[]): BenchResult[] {
+  const results: BenchResult[] = [];
+  const rate = (r: ImportWorldRun) => records(r) / r.spanSeconds;
+  const records = (r: ImportWorldRun) => r.jobs.reduce((s, j) => s + j.totals.records, 0);
+  for (const r of runs) {
+    const read = records(r);
+    const failed = r.jobs.reduce((s, j) => s + j.totals.failed, 0);
+    const own = r.jobs.reduce(
+      (s, j) => ({ sf: s.sf + j.totals.calls.salesforce, hs: s.hs + j.totals.calls.hubspot }),
+      { sf: 0, hs: 0 },
+    );
+    const byWorker = Array.from({ length: r.workers }, (_, w) => r.pages.filter((p) => p.worker === w).length);
+    const pageCalls = r.pages.map((p) => p.calls.salesforce + p.calls.hubspot);
+    const pct = (seconds: number) => `${fmt((100 * seconds) / r.windowSeconds)}%`;
+    const pairs = r.pairs === 1 ? 'one pair' : `${r.pairs} pairs at once`;
+    const workers = r.workers === 1 ? '1 worker' : `${r.workers} workers`;
+    const perPair =
+      r.pairs === 1
+        ? ''
+        : ` (each pair from queued to done: ${r.jobs.map((j) => fmt((j.finishedAt! - j.startedAt) / 1000, 1)).join(', ')} s)`;
+    results.push({
+      name: `import of ${fmt(r.leadsPerPair)} leads, ${pairs}, ${workers}: records per second`,
+      value: `${fmt(rate(r))}/s`,
+      detail:
+        `${fmt(read)} records in ${fmt(r.spanSeconds, 1)} s from the first import queued to the last page done${perPair}; ` +
+        `\`crosswalk import --queue\` from spawn to exit ${fmt(Math.max(...r.cliSeconds), 1)} s; ` +
+        `${r.jobs.reduce((s, j) => s + j.pages, 0)} pages (${r.workers === 1 ? '' : `by worker ${byWorker.join(' / ')}; `}` +
+        `p50 ${fmt(quantile(r.pages.map((p) => p.seconds), 0.5), 1)} s a page); ` +
+        `${fmt((r.emulators.salesforce + r.emulators.hubspot) / read, 4)} API calls per record: ` +
+        `${fmt(r.emulators.salesforce)} Salesforce + ${fmt(r.emulators.hubspot)} HubSpot as the emulators counted them ` +
+        `(the jobs' own counts ${fmt(own.sf)} + ${fmt(own.hs)}; a page ${fmt(Math.min(...pageCalls))}–${fmt(Math.max(...pageCalls))} calls, p50 ${fmt(quantile(pageCalls, 0.5))}${r.emulators.rateLimited ? `; ${r.emulators.rateLimited} answered 429` : ''}); ` +
+        `${fmt(r.contacts)} HubSpot contacts after, ${fmt(failed)} failed; ` +
+        `CPU over the import: ${r.workers === 1 ? 'the worker' : 'the workers'} ${r.cpu.workers.map(pct).join(', ')} of a core, ` +
+        `the emulators (the benchmark process) ${pct(r.cpu.bench)}${r.cpu.server === null ? '' : `, PostgreSQL ${pct(r.cpu.server)}`}; ` +
+        `the machine's load average ${fmt(r.load, 1)} (${os.cpus().length} cores)` +
+        (r.problems.length > 0 ? `; ${r.problems.length} problem line(s), e.g. "${r.problems[0]!.slice(0, 160)}"` : ''),
+    });
+  }
+  for (const pairs of new Set(runs.map((r) => r.pairs))) {
+    const one = runs.find((r) => r.pairs === pairs && r.workers === 1);
+    const more = runs.filter((r) => r.pairs === pairs && r.workers > 1).at(-1);
+    if (!one || !more) continue;
+    results.push({
+      name: `${pairs === 1 ? 'one pair' : `${pairs} pairs at once`}: ${more.workers} workers against 1`,
+      value: `× ${fmt(rate(more) / rate(one), 2)}`,
+      detail: `${fmt(rate(one))} → ${fmt(rate(more))} records/s; API calls per record ${fmt((one.emulators.salesforce + one.emulators.hubspot) / records(one), 4)} → ${fmt((more.emulators.salesforce + more.emulators.hubspot) / records(more), 4)}`,
+    });
+  }
+  return results;
+}
+
+function idleResults(runs: readonly IdleRun[]): BenchResult[] {
   const results: BenchResult[] = [];
   const kinds = (m: Map<string, number>) =>
     [...m]

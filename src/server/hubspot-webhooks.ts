@@ -18,7 +18,7 @@ import type { ApiError } from '../api/contract.ts';
 import type { WebhookReceiverConfig } from '../config/options.ts';
 import { HubSpotChangeIntake } from '../app/hubspot-changes.ts';
 import type { Service } from '../app/service.ts';
-import type { FindWebhookPair } from '../app/api-backend.ts';
+import type { FindWebhookPair, WebhookPair } from '../app/api-backend.ts';
 import type { ContactChanges, QueueTimers, WebhookQueue, WebhookQueueStats } from '../app/webhook-queue.ts';
 import { errorBody } from './refusals.ts';
 
@@ -205,26 +205,13 @@ export interface WebhookReceiverOptions extends WebhookReceiverConfig {
   readonly timers?: QueueTimers;
 }
 
-/** Where the deliveries of one connection pair go. */
-export interface WebhookTarget {
+/** Where the deliveries of one connection pair go: its store (`WebhookPair.accept`), and a verifier. */
+export interface WebhookTarget extends Pick<WebhookPair, 'accept'> {
   /** Checks the signatures with the pair's HubSpot app's client secret (and remembers them). */
   readonly verifier: SignatureVerifier;
-  /**
-   * Stores an accepted delivery — its signature and its ids in one transaction — and gets it synced.
-   * `'replayed'`: the signature was accepted before (by any process), nothing added.
-   */
-  accept(
-    signature: string,
-    staleAfter: number,
-    changes: ContactChanges,
-  ): Promise<'accepted' | 'replayed' | 'stopping'>;
 }
 
-/**
- * The pair a delivery is for: the one its path names (`/webhooks/hubspot/<pair>`), or, on
- * `/webhooks/hubspot`, the one whose portal id its events carry (the `default` pair when none does).
- * A problem (404) when no pair here receives it.
- */
+/** The target of a delivery, as `FindWebhookPair` finds its pair; a 404's error when none. */
 export type FindTarget = (
   pair: string | undefined,
   portalId: number | undefined,
