@@ -212,9 +212,24 @@ describe('crosswalk api replicas', { skip: skipWithoutPostgres }, () => {
     assert.ok(settings.ok);
     assert.equal(settings.value.value, 3600);
 
+    // Engine work through a replica: it opens the pair's service for the request, its lease taken
+    // between the worker's jobs, and answers the run's report (T1).
+    const resynced = await createApiClient({ baseUrl: other.url, pair: 'acme' }).resync({
+      email: 'replica-0@example.com',
+    });
+    assert.ok(resynced.ok, JSON.stringify(resynced));
+    assert.equal(resynced.value.report.planned, 1);
+    assert.match(resynced.value.report.runId, /^resync-/);
+    const unknown = await createApiClient({ baseUrl: other.url, pair: 'nobody' }).usage();
+    assert.equal(!unknown.ok && unknown.error.code, 'unknown_pair');
+
     worker.child.kill('SIGTERM');
     for (const r of replicas) if (r.cli.child.exitCode === null) r.cli.child.kill('SIGTERM');
-    assert.equal((await within(worker.exited, 10_000, 'the worker stops')).code, 0, worker.stdout() + worker.stderr());
+    assert.equal(
+      (await within(worker.exited, 10_000, 'the worker stops')).code,
+      0,
+      worker.stdout() + worker.stderr(),
+    );
     for (const r of [replicas[0]!, other])
       assert.equal((await within(r.cli.exited, 10_000, 'a replica stops')).code, 0, r.cli.stderr());
   });
