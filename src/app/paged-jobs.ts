@@ -1,11 +1,12 @@
 /**
- * Big work as pages (issue 13, fairness): a pair's import and its reconciliation run on the workers
- * as a chain of jobs, one page each (2,000 records, 2,000 links), each under the pair's writer lease.
+ * Big work as pages (issue 13, fairness): a pair's import, its reconciliation and a resync of a
+ * segment run on the workers as a chain of jobs, one page each (2,000 records, links or members),
+ * each under the pair's writer lease.
  * Between two pages the lease is free, so the pair's own cycles go on; the pages have a lower priority
  * than cycles on graphile-worker, so other pairs' cycles go first when the workers are busy.
  *
  * Where a chain stands lives in the pair's store, not in the job (`IMPORT_JOB_KEY`,
- * `RECONCILE_JOB_KEY`), written under the lease after each page: a worker killed mid-page leaves the
+ * `RECONCILE_JOB_KEY`, `RESYNC_JOB_KEY`), written under the lease after each page: a worker killed mid-page leaves the
  * chain where the last page ended, and whichever job of the chain runs next (the one waiting, or one a
  * cycle adds again) goes on from there. A page that Salesforce's paused calls stopped (B1), or whose
  * read failed (E2), is tried again later from the same place: nothing is skipped.
@@ -14,18 +15,26 @@ import type { AddJobFunction } from 'graphile-worker';
 import { z } from 'zod';
 import { fail, ok, sfPersonObjects, type Result, type SfPersonObject } from '../core/model.ts';
 import type { CycleReport, ImportPosition } from '../engine/engine.ts';
-import { IMPORT_JOB_KEY, RECONCILE_JOB_KEY, RECONCILED_AT_KEY } from '../engine/state-keys.ts';
+import {
+  IMPORT_JOB_KEY,
+  RECONCILE_JOB_KEY,
+  RECONCILED_AT_KEY,
+  RESYNC_JOB_KEY,
+} from '../engine/state-keys.ts';
 import type { StateStore } from '../store/state-store.ts';
 import type { Service } from './service.ts';
 
 export const IMPORT_TASK = 'crosswalk_import';
 export const RECONCILE_TASK = 'crosswalk_reconcile';
+export const RESYNC_TASK = 'crosswalk_resync';
 /** The job keys of a pair's chains: one page waits at a time. */
 export const importJobKey = (pair: string): string => `${IMPORT_TASK}:${pair}`;
 export const reconcileJobKey = (pair: string): string => `${RECONCILE_TASK}:${pair}`;
 
 /** Records an import page reads (one Salesforce query page). */
 export const IMPORT_PAGE_RECORDS = 2_000;
+/** Members a segment resync page syncs. */
+export const RESYNC_PAGE_MEMBERS = 2_000;
 /** Links a reconcile page compares (20 HubSpot batch reads). */
 export const RECONCILE_PAGE_LINKS = 2_000;
 /** Pages run after cycles (graphile-worker runs lower numbers first; cycles have 0). */
@@ -126,7 +135,7 @@ export async function queueImport(
   const running = await importJob(store);
   if (running?.status === 'running')
     return fail(
-      'import_running',
+      'job_running',
       `an import of the pair "${store.pair}" is under way (${running.id}, ${running.totals.records} records so far)`,
       'follow it with `crosswalk status`; start another once it is done.',
     );
@@ -194,6 +203,7 @@ async function reconcileFrom(store: StateStore): Promise<string | null> {
 /** Whether the pair's chain of `task` (`IMPORT_TASK`, `RECONCILE_TASK`) has pages to run. */
 export async function chainRunning(task: string, store: StateStore): Promise<boolean> {
   if (task === IMPORT_TASK) return (await importJob(store))?.status === 'running';
+  if (task === RESYNC_TASK) return (await resyncJob(store))?.status === 'running';
   return (await reconcileFrom(store)) !== null;
 }
 
@@ -260,4 +270,88 @@ export async function runReconcilePage(service: Service): Promise<number | null>
   }
   await service.store.setCursor(RECONCILE_JOB_KEY, JSON.stringify({ after: report.next }));
   return report.paused ? PAGE_RETRY_MS : 0;
+}
+
+/**
+ * A pair's segment resync on the workers (G3): the segment's members are read once, by the first
+ * page, and kept here (id and when each joined, by id), then synced `RESYNC_PAGE_MEMBERS` a page.
+ */
+export const SegmentResyncJob = z.object({
+  id: z.string(),
+  segmentId: z.string(),
+  members: z.array(z.tuple([z.string(), z.number()])).nullable(),
+  /** How many members the pages before synced. */
+  done: z.number(),
+  status: z.enum(['running', 'done']),
+  startedAt: z.number(),
+  finishedAt: z.number().nullable(),
+  pages: z.number(),
+  totals: Totals,
+});
+export type SegmentResyncJob = z.infer<typeof SegmentResyncJob>;
+
+/** The pair's segment resync as stored, or null. */
+export async function resyncJob(store: StateStore): Promise<SegmentResyncJob | null> {
+  const raw = await store.cursor(RESYNC_JOB_KEY);
+  if (raw === null) return null;
+  try {
+    const parsed = SegmentResyncJob.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Starts a resync of every member of a segment on the workers (`crosswalk resync --segment --queue`). */
+export async function queueSegmentResync(
+  store: StateStore,
+  addJob: AddJobFunction,
+  segmentId: string,
+  now: number,
+): Promise<Result<SegmentResyncJob>> {
+  const running = await resyncJob(store);
+  if (running?.status === 'running')
+    return fail(
+      'job_running',
+      `a segment resync of the pair "${store.pair}" is under way (${running.id}: segment ${running.segmentId}, ${running.done} members so far)`,
+      'follow it with `crosswalk status`; start another once it is done.',
+    );
+  const job: SegmentResyncJob = {
+    id: `resync-${now}`,
+    segmentId,
+    members: null,
+    done: 0,
+    status: 'running',
+    startedAt: now,
+    finishedAt: null,
+    pages: 0,
+    totals: noTotals,
+  };
+  await store.setCursor(RESYNC_JOB_KEY, JSON.stringify(job));
+  await addPageJob(addJob, RESYNC_TASK, store.pair, new Date(now));
+  return ok(job);
+}
+
+/** One page of the pair's segment resync; returns when the next page should run (ms from now), or null. */
+export async function runResyncPage(service: Service): Promise<number | null> {
+  const job = await resyncJob(service.store);
+  if (job?.status !== 'running') return null;
+  const members =
+    job.members ??
+    [...(await service.hubspot.listMembers(job.segmentId))].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const page = members.slice(job.done, job.done + RESYNC_PAGE_MEMBERS);
+  const report = page.length > 0 ? await service.engine.resyncMembers(new Map(page)) : null;
+  const synced = report && !report.paused ? page.length : 0;
+  const done = job.done + synced >= members.length;
+  const next: SegmentResyncJob = {
+    ...job,
+    members,
+    done: job.done + synced,
+    status: done ? 'done' : 'running',
+    finishedAt: done ? service.now() : null,
+    pages: job.pages + (report ? 1 : 0),
+    totals: report ? addReport(job.totals, report) : job.totals,
+  };
+  await service.store.setCursor(RESYNC_JOB_KEY, JSON.stringify(next));
+  return done ? null : report?.paused ? PAGE_RETRY_MS : 0;
 }

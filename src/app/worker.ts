@@ -13,8 +13,9 @@
  * - a **webhook job** (`crosswalk_webhook`, `{ pair }`, job key `crosswalk_webhook:<pair>`) syncs the
  *   pair's webhook inbox. `crosswalk api` adds one for each accepted delivery, debounced: a delivery
  *   that finds one waiting keeps its time, so a burst of deliveries is one engine run.
- * - **page jobs** (`crosswalk_import`, `crosswalk_reconcile`: `paged-jobs.ts`) run a pair's import or
- *   reconciliation 2,000 records at a time, after cycles, each adding the next.
+ * - **page jobs** (`crosswalk_import`, `crosswalk_reconcile`, `crosswalk_resync`: `paged-jobs.ts`) run
+ *   a pair's import, reconciliation or segment resync 2,000 records at a time, after cycles, each
+ *   adding the next.
  * - the **watchdog** (`crosswalk_watchdog`, every minute by graphile's crontab, and once at start) gives
  *   every enabled pair that has no job waiting one due now, without postponing a job that waits.
  *
@@ -42,8 +43,10 @@ import {
   keepReconciling,
   PAGE_RETRY_MS,
   RECONCILE_TASK,
+  RESYNC_TASK,
   runImportPage,
   runReconcilePage,
+  runResyncPage,
 } from './paged-jobs.ts';
 import { pairConfigOf } from './pairs.ts';
 import { openService, type Service } from './service.ts';
@@ -306,6 +309,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     },
     [IMPORT_TASK]: pageTask(IMPORT_TASK, runImportPage),
     [RECONCILE_TASK]: pageTask(RECONCILE_TASK, runReconcilePage),
+    [RESYNC_TASK]: pageTask(RESYNC_TASK, runResyncPage),
     [WATCHDOG_TASK]: (_payload, helpers) => watchdog(helpers.addJob),
   };
 
@@ -406,7 +410,7 @@ export async function pairQueues(
        from ${pg.escapeIdentifier(schema)}.jobs
       where task_identifier = any($2) and key like '%:%' and attempts < max_attempts
       group by 1`,
-    [CYCLE_TASK, [CYCLE_TASK, WEBHOOK_TASK, IMPORT_TASK, RECONCILE_TASK]],
+    [CYCLE_TASK, [CYCLE_TASK, WEBHOOK_TASK, IMPORT_TASK, RECONCILE_TASK, RESYNC_TASK]],
   );
   return new Map(
     rows.rows.map((row) => [

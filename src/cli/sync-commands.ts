@@ -31,7 +31,7 @@ import { syncRuleLabels, syncRules, type Mapping, type Result, type SfPersonObje
 import * as ops from '../app/operations.ts';
 import type { ErrorList, Explanation, Usage } from '../api/contract.ts';
 import { startApiServer } from '../server/http-api.ts';
-import { queueImportCommand, queueReconcileCommand } from './queue-commands.ts';
+import { queueImportCommand, queueReconcileCommand, queueResyncCommand } from './queue-commands.ts';
 import { Presets, SingleBar } from 'cli-progress';
 
 type Out = (line: string) => void;
@@ -313,9 +313,20 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
   )
     .option('--contact <email-or-id>', 'the contact: its email, or its HubSpot contact id')
     .option('--segment <listId>', 'every member of this HubSpot list')
+    .option(
+      '--queue',
+      'with --segment: hand it to crosswalk worker, 2,000 members a page (PostgreSQL), and follow it here',
+    )
     .action(async (flags: Record<string, unknown> & { contact?: string; segment?: string }) => {
       if ((flags.contact === undefined) === (flags.segment === undefined))
         throw new UsageError('give either --contact <email-or-id> or --segment <listId>.');
+      if (flags.queue === true) {
+        if (flags.segment === undefined)
+          throw new UsageError(
+            '--queue is for a segment (--segment <listId>): a contact resyncs here at once.',
+          );
+        return queueResyncCommand(flags, flags.segment, out);
+      }
       const service = await openService(await pairConfigFrom(flags), {
         pair: pairOf(flags),
         lease: leaseFor(flags, 'resync'),

@@ -37,7 +37,10 @@ export const PROBLEM_CODES = {
   unknown_pair: { status: 404, meaning: 'No connection pair is registered with that id.' },
   invalid_pair: { status: 400, meaning: 'A pair id or definition is not valid.' },
   pair_exists: { status: 409, meaning: 'A connection pair with that id is registered already.' },
-  import_running: { status: 409, meaning: 'An import of the pair is under way in the workers.' },
+  job_running: {
+    status: 409,
+    meaning: 'An import or a segment resync of the pair runs in the workers already.',
+  },
   default_pair: { status: 400, meaning: 'The default pair cannot be removed.' },
   // CLI only: over HTTP, the route's schema refuses the same input as `invalid_request`.
   unknown_category: { status: null, meaning: 'The error category is not one of the E1 categories.' },

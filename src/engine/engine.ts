@@ -13,7 +13,7 @@ import { engineMemory, withRun, type CycleReport, type Repair } from './run.ts';
 import { importFromSalesforce, type ImportPosition, type ImportRequest } from './runs/import.ts';
 import { poll } from './runs/poll.ts';
 import { reconcile } from './runs/reconcile.ts';
-import { resync, type ResyncTarget } from './runs/resync.ts';
+import { resync, resyncMembers, type ResyncTarget } from './runs/resync.ts';
 import { syncHubSpotChanges, type HubSpotChanges } from './runs/webhook.ts';
 
 export type { EngineOptions } from './deps.ts';
@@ -53,6 +53,11 @@ export class Engine {
     );
     this.#deps.emit({ type: 'reconciled', runId: report.runId, repairs });
     return { ...report, repairs };
+  }
+
+  /** G3: one page of a segment resync, these members of the segment (runs/resync.ts). */
+  resyncMembers(members: ReadonlyMap<string, number>): Promise<CycleReport> {
+    return withRun(this.#deps, 'resync', (run) => resyncMembers(this.#deps, run, members));
   }
 
   /** T1, G3: a manual resync of one contact or a segment (runs/resync.ts). */

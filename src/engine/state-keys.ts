@@ -29,5 +29,8 @@ export const LAST_RUN_KEY = 'run:last';
 /** A worker's import of the pair, page by page (JSON: an `ImportJob`, `src/app/paged-jobs.ts`). */
 export const IMPORT_JOB_KEY = 'import:job';
 
+/** A worker's resync of a segment, page by page (JSON: a `SegmentResyncJob`, `src/app/paged-jobs.ts`). */
+export const RESYNC_JOB_KEY = 'resync:job';
+
 /** A worker's reconciliation of the pair, page by page (JSON: where its next page starts, or idle). */
 export const RECONCILE_JOB_KEY = 'reconcile:job';

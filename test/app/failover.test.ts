@@ -18,6 +18,7 @@ import type { Lease } from '../../src/store/state-store.ts';
 import { killChildren, waitForOutput, within, type Run } from '../helpers/cli.ts';
 import { isWrite, type LoggedRequest } from '../helpers/engine.ts';
 import {
+  alignLeadStatuses,
   eventually,
   skipWithoutOtherHost,
   skipWithoutPostgres,
@@ -243,24 +244,9 @@ describe('failover: workers killed while they sync one pair', { skip: skipWithou
     // T2: a cycle every second (the setting's minimum, default 5): the successor a cycle schedules
     // before it works is due 1 s later, so the takeover time is the lease's, not the schedule's.
     await world.store.forPair(PAIR).setSetting('pollIntervalSeconds', 1);
-    // As a HubSpot admin does first (and `crosswalk demo`): Salesforce's Lead Status values become
-    // options of hs_lead_status, else every new lead is a Property value error (F11) and the
-    // error log could not tell a failover's errors apart.
-    const status = (await side.sf.conn.sobject('Lead').describe()).fields.find((f) => f.name === 'Status');
-    const property = await side.hs.client.crm.properties.coreApi.getByName('contacts', 'hs_lead_status');
-    const values = (status?.picklistValues ?? []) as { value: string; label: string | null }[];
-    const added = values.filter((p) => !property.options.some((o) => o.value === p.value));
-    await side.hs.client.crm.properties.coreApi.update('contacts', 'hs_lead_status', {
-      options: [
-        ...property.options,
-        ...added.map((p, i) => ({
-          label: p.label ?? p.value,
-          value: p.value,
-          hidden: false,
-          displayOrder: property.options.length + i,
-        })),
-      ],
-    });
+    // Else every new lead is a Property value error, and the error log could not tell a failover's
+    // errors apart.
+    await alignLeadStatuses(side);
     await createInHubSpot(Array.from({ length: BASE }, (_, i) => ({ email: `hs-${i}@failover.example` })));
     const sfOnly = Array.from({ length: BASE }, (_, i) => ({ email: `sf-${i}@failover.example` }));
     await createInSalesforce(

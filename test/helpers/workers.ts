@@ -163,3 +163,25 @@ export async function startWorkerWorld(): Promise<WorkerWorld> {
     },
   };
 }
+
+/**
+ * As a HubSpot admin does first (and `crosswalk demo`): Salesforce's Lead Status values become options
+ * of hs_lead_status, else every lead with a status is a Property value error (until value maps, F11).
+ */
+export async function alignLeadStatuses(side: Side): Promise<void> {
+  const status = (await side.sf.conn.sobject('Lead').describe()).fields.find((f) => f.name === 'Status');
+  const property = await side.hs.client.crm.properties.coreApi.getByName('contacts', 'hs_lead_status');
+  const values = (status?.picklistValues ?? []) as { value: string; label: string | null }[];
+  const added = values.filter((p) => !property.options.some((o) => o.value === p.value));
+  await side.hs.client.crm.properties.coreApi.update('contacts', 'hs_lead_status', {
+    options: [
+      ...property.options,
+      ...added.map((p, i) => ({
+        label: p.label ?? p.value,
+        value: p.value,
+        hidden: false,
+        displayOrder: property.options.length + i,
+      })),
+    ],
+  });
+}

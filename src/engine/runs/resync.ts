@@ -10,6 +10,20 @@ import { syncContacts } from '../sync-batch.ts';
 export type ResyncTarget =
   { readonly email: string } | { readonly hsContactId: string } | { readonly segmentId: string };
 
+/**
+ * G3, one page of a segment resync (a worker's resync job): these members (id → when they joined) get
+ * a full sync, judged in scope against the segment's membership as `resync` judges it.
+ */
+export async function resyncMembers(
+  deps: EngineDeps,
+  run: Run,
+  members: ReadonlyMap<string, number>,
+): Promise<void> {
+  run.members = new Map(members);
+  const found = await syncContacts(deps, run, [...members.keys()], 'segment_resync');
+  run.changes.hubspot += found.length;
+}
+
 export async function resync(deps: EngineDeps, run: Run, target: ResyncTarget): Promise<void> {
   const { hubspot: hs } = deps;
   let found: string[] = [];
