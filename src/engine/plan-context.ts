@@ -22,7 +22,15 @@ export interface MetadataCache {
   context: PlanContext | null;
   /** The mappings (`property:field,…`) the metadata was last checked against. */
   mappings: string;
+  /** When the metadata was read (epoch ms, the engine's clock). */
+  readAt?: number;
 }
+
+/**
+ * How long the metadata serves (ms): a property option or a field an admin adds (the fix a Property
+ * value error names) reaches a long-running engine within this, without a restart.
+ */
+export const METADATA_MAX_AGE_MS = 15 * 60_000;
 
 /** HubSpot's contact properties and Salesforce's Lead and Contact fields: three calls. */
 export async function readMappedMetadata(sf: SalesforcePort, hs: HubSpotPort): Promise<MappedMetadata> {
@@ -54,7 +62,10 @@ export async function loadPlanContext(deps: EngineDeps, cache: MetadataCache): P
   const settings = planSettings(resolveSettings(await store.settings()));
   const mappings: readonly Mapping[] = (await store.mappings()) ?? DEFAULT_MAPPINGS;
   const mapped = mappings.map((m) => `${m.hsProperty}:${m.sfField}`).join(',');
-  const stale = cache.context !== null && mapped !== cache.mappings && namesUnknown(cache.context, mappings);
+  const stale =
+    cache.context !== null &&
+    ((mapped !== cache.mappings && namesUnknown(cache.context, mappings)) ||
+      deps.now() - (cache.readAt ?? deps.now()) >= METADATA_MAX_AGE_MS);
   let context = cache.context;
   if (!context || stale) {
     const [metadata, users, owners, integrationUserId] = await Promise.all([
@@ -63,6 +74,7 @@ export async function loadPlanContext(deps: EngineDeps, cache: MetadataCache): P
       hs.owners(),
       sf.integrationUserId(),
     ]);
+    cache.readAt = deps.now();
     context = {
       settings,
       mappings,

@@ -1,7 +1,7 @@
 /**
  * The plan context of a run (src/engine/plan-context.ts) against the real emulators: metadata is
  * read once per engine, again when the mappings name a property it does not know (F2), and — when
- * that read fails — again by the next run, never left stale.
+ * that read fails — again by the next run, never left stale; and again once it is 15 minutes old.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +9,9 @@ import { overriding, startEngineWorld, type EngineWorld } from '../helpers/engin
 import { DEFAULT_MAPPINGS } from '../../src/core/mappings.ts';
 import type { Mapping } from '../../src/core/model.ts';
 import type { PlanContext } from '../../src/core/sync-plan.ts';
-import { loadPlanContext } from '../../src/engine/plan-context.ts';
+import { loadPlanContext, METADATA_MAX_AGE_MS } from '../../src/engine/plan-context.ts';
+import { engineDeps } from '../../src/engine/deps.ts';
+import { engineMemory } from '../../src/engine/run.ts';
 
 describe('the plan context: metadata read once, and again when a mapping names something new', () => {
   let w: EngineWorld;
@@ -55,5 +57,29 @@ describe('the plan context: metadata read once, and again when a mapping names s
     await assert.rejects(contextOf(down), /HubSpot is down/);
     const ctx = await loadPlanContext(w.deps, w.deps.memory.metadata);
     assert.ok(ctx.hsProperties.has('pager_line'), 'the next run reads the metadata the failed one could not');
+  });
+
+  it('V1: the metadata serves 15 minutes: a property option an admin adds reaches a long-running engine', async () => {
+    let clock = Date.now();
+    const timed = engineDeps(
+      { salesforce: w.salesforce, hubspot: w.hubspot, store: w.store, now: () => clock },
+      engineMemory(),
+    );
+    await loadPlanContext(timed, timed.memory.metadata);
+    const options = (ctx: PlanContext) => ctx.hsProperties.get('hs_lead_status')!.options;
+    const property = await w.hs.client.crm.properties.coreApi.getByName('contacts', 'hs_lead_status');
+    await w.hs.client.crm.properties.coreApi.update('contacts', 'hs_lead_status', {
+      options: [
+        ...property.options,
+        { label: 'Nurture', value: 'NURTURE', hidden: false, displayOrder: property.options.length },
+      ],
+    });
+    clock += METADATA_MAX_AGE_MS - 1;
+    const cached = await w.measure(() => loadPlanContext(timed, timed.memory.metadata));
+    assert.equal(cached.hsCalls, 0, 'within 15 minutes: the cached metadata');
+    assert.ok(!options(cached.result).includes('NURTURE'));
+    clock += 1;
+    const fresh = await loadPlanContext(timed, timed.memory.metadata);
+    assert.ok(options(fresh).includes('NURTURE'), 'past 15 minutes: read again');
   });
 });
