@@ -59,7 +59,7 @@ import type { BenchResult } from './stats.ts';
 /** The pair counts compared. */
 const SIZES = [10, 100] as const;
 /** How long each worker is watched once settled. */
-const WINDOW_MS = 50_000;
+const WINDOW_MS = 40_000;
 /** After every pair's first cycle, before the window: first cycles do more (empty cursors, the pool fills). */
 const SETTLE_MS = 5_000;
 /** The imports measured: pairs importing at once, and workers; a fresh world each. */
@@ -70,7 +70,7 @@ const IMPORTS = [
   { pairs: 3, workers: 3 },
 ] as const;
 /** Salesforce-only leads each importing pair brings to HubSpot. */
-const LEADS_PER_PAIR = 20_000;
+const LEADS_PER_PAIR = 7_000;
 /** The cycle interval the worker uses when a pair has no `pollIntervalSeconds` (worker.ts). */
 const DEFAULT_CYCLE_S = 5;
 
@@ -168,6 +168,21 @@ async function serverCpu(admin: pg.Pool): Promise<(() => Promise<number | null>)
   };
 }
 
+/** The machine's CPU time so far (/proc/stat, all cores): busy and total, in clock ticks. */
+async function machineTicks(): Promise<{ busy: number; total: number }> {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? '';
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  // user nice system idle iowait irq softirq steal …: idle and iowait are not busy.
+  return { busy: total - (ticks[3] ?? 0) - (ticks[4] ?? 0), total };
+}
+
+/** CPU seconds of this process's children that have exited and been reaped (cutime + cstime). */
+async function reapedCpu(): Promise<number> {
+  const f = await statFields(process.pid);
+  return f ? (Number(f[13]) + Number(f[14])) / CLOCK_TICKS : NaN;
+}
+
 interface Usage {
   readonly apiRequests: number;
   readonly rateLimited?: number;
@@ -236,6 +251,21 @@ function kindsPerCycle(
   return kinds;
 }
 
+/** Adds to `into` the requests of `log` made within `span`, by kind (counted or not by the API limit). */
+function countKinds(
+  into: Map<string, number>,
+  log: readonly LoggedRequest[],
+  kindOf: (method: string, path: string) => string,
+  span: { readonly from: number; readonly to: number },
+): void {
+  for (const r of log) {
+    const at = Date.parse(r.at);
+    if (at < span.from || at >= span.to) continue;
+    const kind = kindOf(r.method, r.path) + (r.counted ? '' : ' [not counted by the API limit]');
+    into.set(kind, (into.get(kind) ?? 0) + 1);
+  }
+}
+
 interface IdleRun {
   readonly pairs: number;
   readonly settleSeconds: number;
@@ -256,6 +286,8 @@ interface IdleRun {
   readonly cycles: number;
   /** Seconds between two cycles of one pair, over the window. */
   readonly gaps: readonly number[];
+  /** Each window cycle's own time, as its line gives it (seconds). */
+  readonly durations: readonly number[];
   /** Pairs that cycled in the window. */
   readonly pairsCycled: number;
   /** API requests the emulators counted over the window, and what the cycle lines counted. */
@@ -360,7 +392,12 @@ async function applyPairs(env: NodeJS.ProcessEnv, pairs: readonly object[]): Pro
 async function stopGently(run: { child: Child; exited: Promise<number | null>; output: () => string }) {
   const at = performance.now();
   run.child.kill('SIGTERM');
-  const code = await Promise.race([run.exited, sleep(60_000).then(() => 'timeout' as const)]);
+  let timer: NodeJS.Timeout | undefined;
+  const code = await Promise.race([
+    run.exited,
+    new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), 60_000))),
+  ]);
+  clearTimeout(timer);
   if (code === 'timeout') throw new Error('a worker did not stop within 60 s of SIGTERM');
   if (code !== 0) throw new Error(`a worker exited with ${code} on SIGTERM: ${run.output().slice(-500)}`);
   return (performance.now() - at) / 1000;
@@ -371,6 +408,7 @@ async function idleWorker(
   emulators: { sf: { url: string; accessToken: string }; hs: { url: string; accessToken: string } },
   pairs: number,
   windowMs: number,
+  workerArgs: readonly string[],
 ): Promise<IdleRun> {
   const appName = `crosswalk-bench-worker-${randomBytes(6).toString('hex')}`;
   const db = await freshDatabase(databaseUrl);
@@ -397,6 +435,7 @@ async function idleWorker(
     /** Per pair, when each of its cycle lines arrived (epoch ms). */
     const cycleTimes = new Map<string, number[]>();
     const reported = { salesforce: 0, hubspot: 0 };
+    const durations: number[] = [];
     let counting = false;
     const problems: string[] = [];
     const onLine = (line: string) => {
@@ -408,10 +447,11 @@ async function idleWorker(
         if (counting) {
           reported.salesforce += Number(m[2]);
           reported.hubspot += Number(m[3]);
+          durations.push(Number(m[4]));
         }
       } else if (PROBLEM.test(line)) problems.push(line);
     };
-    const worker = crosswalk(['worker'], { ...env, PGAPPNAME: appName }, onLine);
+    const worker = crosswalk(['worker', ...workerArgs], { ...env, PGAPPNAME: appName }, onLine);
     child = worker.child;
     const pid = worker.child.pid!;
     let exitCode: number | null | undefined;
@@ -419,7 +459,8 @@ async function idleWorker(
 
     // Settled: every pair has cycled once; then a little longer.
     for (;;) {
-      if (exitCode !== undefined) throw new Error(`the worker exited (${exitCode}): ${worker.output().slice(-500)}`);
+      if (exitCode !== undefined)
+        throw new Error(`the worker exited (${exitCode}): ${worker.output().slice(-500)}`);
       if (ids.every((id) => cycleTimes.has(id))) break;
       if (performance.now() - started > 120_000)
         throw new Error(`after 120 s only ${cycleTimes.size} of ${pairs} pairs had cycled`);
@@ -522,6 +563,7 @@ async function idleWorker(
       connectionsByName,
       cycles,
       gaps,
+      durations,
       pairsCycled,
       salesforce: { requests: sf1.apiRequests - sf0.apiRequests },
       hubspot: {
@@ -551,13 +593,16 @@ interface PageRun {
   readonly records: number;
   readonly calls: { readonly salesforce: number; readonly hubspot: number };
   readonly seconds: number;
+  /** When the line came (epoch ms): the page's end. */
+  readonly at: number;
 }
 
 interface ImportWorldRun {
   readonly pairs: number;
   readonly workers: number;
   readonly leadsPerPair: number;
-  /** Each pair's import job as its store holds it once done. */
+  /** Each pair's id, and its import job as its store holds it once done. */
+  readonly ids: readonly string[];
   readonly jobs: readonly ImportJob[];
   /** From the first job queued (`startedAt`) to the last one done (`finishedAt`). */
   readonly spanSeconds: number;
@@ -566,6 +611,8 @@ interface ImportWorldRun {
   readonly pages: readonly PageRun[];
   /** What the pairs' emulators counted against their limits over the import, summed. */
   readonly emulators: { readonly salesforce: number; readonly hubspot: number; readonly rateLimited: number };
+  /** The same by kind, from the emulators' request logs (their last 1,000 requests each). */
+  readonly kinds: { readonly salesforce: Map<string, number>; readonly hubspot: Map<string, number> };
   /** HubSpot contacts after, summed over the pairs. */
   readonly contacts: number;
   /** CPU seconds over the import (from the CLIs' spawn to their exit): each worker, this process, the server. */
@@ -575,7 +622,12 @@ interface ImportWorldRun {
     readonly server: number | null;
   };
   readonly windowSeconds: number;
-  readonly load: number;
+  /** The share of the machine's CPU time (all cores) that was busy over the import. */
+  readonly machineBusy: number;
+  /** CPU seconds of the `crosswalk import --queue` processes (reaped children of this process). */
+  readonly cliCpu: number;
+  /** CPU seconds the machine spent over the import in processes not counted above (other people's). */
+  readonly othersCpu: number;
   readonly problems: readonly string[];
 }
 
@@ -621,6 +673,8 @@ async function importWorld(
     hs: Awaited<ReturnType<typeof startHubSpotEmulator>>;
   }[] = [];
   const workers: ReturnType<typeof crosswalk>[] = [];
+  /** The `crosswalk import --queue` processes: killed if the import fails. */
+  const children: Child[] = [];
   let root: StateStore | null = null;
   try {
     const tokens: Record<string, string> = {};
@@ -668,6 +722,7 @@ async function importWorld(
                 records: Number(m[2]),
                 calls: { salesforce: Number(m[3]), hubspot: Number(m[4]) },
                 seconds: Number(m[5]),
+                at: Date.now(),
               });
           } else if (PROBLEM.test(line)) problems.push(line);
         }),
@@ -709,29 +764,38 @@ async function importWorld(
       server ? server() : Promise.resolve(null),
     ]);
     const bench0 = process.cpuUsage();
+    const machine0 = await machineTicks();
+    const reaped0 = await reapedCpu();
     const from = performance.now();
+    const fromWall = Date.now();
     counting = true;
-    const load: number[] = [];
-    const sampler = setInterval(() => load.push(os.loadavg()[0] ?? NaN), 1000);
     // As a person runs it: queued, and followed until done (a line per page).
     const cliSeconds: number[] = [];
     const clis = ids.map((id) => {
       const at = performance.now();
       const cli = crosswalk(['import', '--pair', id, '--queue'], env);
+      children.push(cli.child);
       return cli.exited.then((code) => {
         cliSeconds.push((performance.now() - at) / 1000);
-        if (code !== 0 || !/^import \S+ done in /m.test(cli.output()))
-          throw new Error(`crosswalk import --pair ${id} --queue failed (${code}): ${cli.output().slice(-500)}`);
+        if (code !== 0 || !/ done in [\d.]+ s$/m.test(cli.output()))
+          throw new Error(
+            `crosswalk import --pair ${id} --queue failed (${code}): ${cli.output().slice(-500)}`,
+          );
       });
     });
-    const deadline = sleep(300_000).then(() => {
-      throw new Error('the imports did not end within 300 s');
-    });
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([Promise.all(clis), deadline]);
+      await Promise.race([
+        Promise.all(clis),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('the imports did not end within 300 s')), 300_000);
+        }),
+      ]);
     } finally {
-      clearInterval(sampler);
+      clearTimeout(timer);
     }
+    const machine1 = await machineTicks();
+    const cliCpu = (await reapedCpu()) - reaped0;
     const benchCpu = process.cpuUsage(bench0);
     const [usage1, workers1, server1] = await Promise.all([
       usage(),
@@ -739,7 +803,13 @@ async function importWorld(
       server ? server() : Promise.resolve(null),
     ]);
     const windowSeconds = (performance.now() - from) / 1000;
+    const span = { from: fromWall, to: Date.now() };
     counting = false;
+    const kinds = { salesforce: new Map<string, number>(), hubspot: new Map<string, number>() };
+    for (const { sf, hs } of sides) {
+      countKinds(kinds.salesforce, await requestLog(sf.url), salesforceKind, span);
+      countKinds(kinds.hubspot, await requestLog(hs.url), hubspotKind, span);
+    }
 
     const jobs: ImportJob[] = [];
     for (const id of ids) {
@@ -751,6 +821,7 @@ async function importWorld(
     workers.length = 0;
     return {
       ...shape,
+      ids,
       jobs,
       spanSeconds:
         (Math.max(...jobs.map((j) => j.finishedAt!)) - Math.min(...jobs.map((j) => j.startedAt))) / 1000,
@@ -761,6 +832,7 @@ async function importWorld(
         hubspot: usage1.hubspot - usage0.hubspot,
         rateLimited: usage1.rateLimited - usage0.rateLimited,
       },
+      kinds,
       contacts: sides.reduce((s, side) => s + side.hs.portal.objects.contacts.size, 0),
       cpu: {
         workers: workers1.map((c, i) => (c ?? NaN) - (workers0[i] ?? NaN)),
@@ -768,11 +840,19 @@ async function importWorld(
         server: server0 !== null && server1 !== null ? server1 - server0 : null,
       },
       windowSeconds,
-      load: mean(load),
+      machineBusy: (machine1.busy - machine0.busy) / (machine1.total - machine0.total),
+      cliCpu,
+      othersCpu:
+        (machine1.busy - machine0.busy) / CLOCK_TICKS -
+        cliCpu -
+        (benchCpu.user + benchCpu.system) / 1e6 -
+        workers1.reduce<number>((s, c, i) => s + (c ?? NaN) - (workers0[i] ?? NaN), 0) -
+        (server0 !== null && server1 !== null ? server1 - server0 : 0),
       problems,
     };
   } finally {
     for (const w of workers) w.child.kill('SIGKILL');
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
     try {
       await root?.close();
       await admin.end();
@@ -792,6 +872,10 @@ export interface WorkersBenchOptions {
   readonly imports?: readonly { readonly pairs: number; readonly workers: number }[];
   /** Salesforce-only leads each importing pair brings to HubSpot. */
   readonly leadsPerPair?: number;
+  /** Latency added to every API request of the idle pairs' emulators (ms, default 0). */
+  readonly idleLatencyMs?: number;
+  /** Options of the idle worker (default none: `crosswalk worker` as it comes). */
+  readonly idleWorkerArgs?: readonly string[];
 }
 
 export async function workersBenchmarks(bench: WorkersBenchOptions = {}): Promise<BenchResult[]> {
@@ -804,18 +888,20 @@ export async function workersBenchmarks(bench: WorkersBenchOptions = {}): Promis
     return [];
   }
   // Empty systems: idle means nothing to sync. Limits out of the way: 100 pairs share these two.
-  const sf = await startSalesforceEmulator({ seedCount: 0, apiLimit: 100_000_000 });
+  const latencyMs = bench.idleLatencyMs ?? 0;
+  const sf = await startSalesforceEmulator({ seedCount: 0, apiLimit: 100_000_000, latencyMs });
   const hs = await startHubSpotEmulator({
     seedCount: 0,
     burstLimit: 1_000_000,
     searchPerSecond: 1_000,
     dailyLimit: 100_000_000,
+    latencyMs,
   });
   const runs: IdleRun[] = [];
   try {
     for (const pairs of sizes) {
       process.stderr.write(`  ${pairs} idle pairs …\n`);
-      runs.push(await idleWorker(databaseUrl, { sf, hs }, pairs, windowMs));
+      runs.push(await idleWorker(databaseUrl, { sf, hs }, pairs, windowMs, bench.idleWorkerArgs ?? []));
     }
   } finally {
     await Promise.all([sf.close(), hs.close()]);
@@ -826,6 +912,16 @@ export async function workersBenchmarks(bench: WorkersBenchOptions = {}): Promis
     importRuns.push(await importWorld(databaseUrl, { ...shape, leadsPerPair }));
   }
   return [...idleResults(runs), ...importResults(importRuns)];
+}
+
+/** Requests by kind, most first: `12 describe Lead, 3 queryAll Lead`. */
+function kindList(m: ReadonlyMap<string, number>, digits = 0): string {
+  return (
+    [...m]
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .map(([kind, n]) => `${fmt(n, digits)} ${kind}`)
+      .join(', ') || 'none'
+  );
 }
 
 function importResults(runs: readonly ImportWorldRun[]): BenchResult[] {
@@ -839,9 +935,23 @@ function importResults(runs: readonly ImportWorldRun[]): BenchResult[] {
       (s, j) => ({ sf: s.sf + j.totals.calls.salesforce, hs: s.hs + j.totals.calls.hubspot }),
       { sf: 0, hs: 0 },
     );
-    const byWorker = Array.from({ length: r.workers }, (_, w) => r.pages.filter((p) => p.worker === w).length);
+    const byWorker = Array.from(
+      { length: r.workers },
+      (_, w) => r.pages.filter((p) => p.worker === w).length,
+    );
     const pageCalls = r.pages.map((p) => p.calls.salesforce + p.calls.hubspot);
     const pct = (seconds: number) => `${fmt((100 * seconds) / r.windowSeconds)}%`;
+    // Between two pages of a pair (the lease free, the next job to pick up), and queued → first page.
+    const gaps: number[] = [];
+    const firsts: number[] = [];
+    for (const [i, job] of r.jobs.entries()) {
+      const own = r.pages.filter((p) => p.pair === r.ids[i]).sort((a, b) => a.at - b.at);
+      own.forEach((p, i) => {
+        const start = p.at - 1000 * p.seconds;
+        if (i === 0) firsts.push((start - job.startedAt) / 1000);
+        else gaps.push((start - own[i - 1]!.at) / 1000);
+      });
+    }
     const pairs = r.pairs === 1 ? 'one pair' : `${r.pairs} pairs at once`;
     const workers = r.workers === 1 ? '1 worker' : `${r.workers} workers`;
     const perPair =
@@ -855,15 +965,26 @@ function importResults(runs: readonly ImportWorldRun[]): BenchResult[] {
         `${fmt(read)} records in ${fmt(r.spanSeconds, 1)} s from the first import queued to the last page done${perPair}; ` +
         `\`crosswalk import --queue\` from spawn to exit ${fmt(Math.max(...r.cliSeconds), 1)} s; ` +
         `${r.jobs.reduce((s, j) => s + j.pages, 0)} pages (${r.workers === 1 ? '' : `by worker ${byWorker.join(' / ')}; `}` +
-        `p50 ${fmt(quantile(r.pages.map((p) => p.seconds), 0.5), 1)} s a page); ` +
+        `p50 ${fmt(
+          quantile(
+            r.pages.map((p) => p.seconds),
+            0.5,
+          ),
+          1,
+        )} s a page, p50 ${fmt(quantile(gaps, 0.5), 1)} s between two pages of a pair, ${fmt(quantile(firsts, 0.5), 1)} s from queued to the first); ` +
         `${fmt((r.emulators.salesforce + r.emulators.hubspot) / read, 4)} API calls per record: ` +
         `${fmt(r.emulators.salesforce)} Salesforce + ${fmt(r.emulators.hubspot)} HubSpot as the emulators counted them ` +
         `(the jobs' own counts ${fmt(own.sf)} + ${fmt(own.hs)}; a page ${fmt(Math.min(...pageCalls))}–${fmt(Math.max(...pageCalls))} calls, p50 ${fmt(quantile(pageCalls, 0.5))}${r.emulators.rateLimited ? `; ${r.emulators.rateLimited} answered 429` : ''}); ` +
         `${fmt(r.contacts)} HubSpot contacts after, ${fmt(failed)} failed; ` +
         `CPU over the import: ${r.workers === 1 ? 'the worker' : 'the workers'} ${r.cpu.workers.map(pct).join(', ')} of a core, ` +
         `the emulators (the benchmark process) ${pct(r.cpu.bench)}${r.cpu.server === null ? '' : `, PostgreSQL ${pct(r.cpu.server)}`}; ` +
-        `the machine's load average ${fmt(r.load, 1)} (${os.cpus().length} cores)` +
-        (r.problems.length > 0 ? `; ${r.problems.length} problem line(s), e.g. "${r.problems[0]!.slice(0, 160)}"` : ''),
+        `the \`import --queue\` processes ${pct(r.cliCpu)}; the machine's ${os.cpus().length} cores busy ${fmt(100 * r.machineBusy)}% of the time, ${pct(Math.max(0, r.othersCpu))} of a core in other processes` +
+        (r.problems.length > 0
+          ? `; ${r.problems.length} problem line(s), e.g. "${r.problems[0]!.slice(0, 160)}"`
+          : '') +
+        (r === runs[0]
+          ? `. By kind, from the emulators' request logs: Salesforce ${kindList(r.kinds.salesforce)}; HubSpot ${kindList(r.kinds.hubspot)}`
+          : ''),
     });
   }
   for (const pairs of new Set(runs.map((r) => r.pairs))) {
@@ -881,11 +1002,7 @@ function importResults(runs: readonly ImportWorldRun[]): BenchResult[] {
 
 function idleResults(runs: readonly IdleRun[]): BenchResult[] {
   const results: BenchResult[] = [];
-  const kinds = (m: Map<string, number>) =>
-    [...m]
-      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-      .map(([kind, n]) => `${fmt(n, 2)} ${kind}`)
-      .join(', ') || 'none';
+  const kinds = (m: Map<string, number>) => kindList(m, 2);
   for (const r of runs) {
     const aim = r.pairs / DEFAULT_CYCLE_S;
     const rate = r.cycles / r.windowSeconds;
@@ -917,7 +1034,7 @@ function idleResults(runs: readonly IdleRun[]): BenchResult[] {
       {
         name: `${label}: cycles per second`,
         value: `${fmt(rate, 1)}/s`,
-        detail: `${fmt(r.cycles)} cycles of ${r.pairsCycled} pairs in ${fmt(r.windowSeconds)} s (every ${DEFAULT_CYCLE_S} s would be ${fmt(aim, 1)}/s); gap between a pair's cycles p50 ${fmt(quantile(r.gaps, 0.5), 1)} s, p95 ${fmt(quantile(r.gaps, 0.95), 1)} s, max ${fmt(Math.max(...r.gaps), 1)} s; all pairs had cycled ${fmt(r.settleSeconds, 1)} s after spawn; SIGTERM → exit ${fmt(r.stopSeconds, 1)} s${problems}; the machine's load average ${fmt(r.load, 1)} (${os.cpus().length} cores)`,
+        detail: `${fmt(r.cycles)} cycles of ${r.pairsCycled} pairs in ${fmt(r.windowSeconds)} s (every ${DEFAULT_CYCLE_S} s would be ${fmt(aim, 1)}/s); gap between a pair's cycles p50 ${fmt(quantile(r.gaps, 0.5), 1)} s, p95 ${fmt(quantile(r.gaps, 0.95), 1)} s, max ${fmt(Math.max(...r.gaps), 1)} s; a cycle's own time p50 ${fmt(quantile(r.durations, 0.5), 1)} s, p95 ${fmt(quantile(r.durations, 0.95), 1)} s; all pairs had cycled ${fmt(r.settleSeconds, 1)} s after spawn; SIGTERM → exit ${fmt(r.stopSeconds, 1)} s${problems}; the machine's load average ${fmt(r.load, 1)} (${os.cpus().length} cores)`,
       },
       {
         name: `${label}: API calls per pair per cycle`,
