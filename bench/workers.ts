@@ -23,17 +23,21 @@
  * - when the server runs on this host, its CPU (the postmaster's and its children's, reaped ones
  *   included) over the window.
  *
- * Import: `crosswalk import --pair <id> --queue` of 20,000 Salesforce-only leads into an empty HubSpot,
- * run by the workers as a chain of 2,000-record page jobs; one pair with 1 worker and with 3, then 3
- * pairs at once with 1 worker and with 3 (a fresh world each). Each pair has emulators of its own
- * (HubSpot's burst and search limits raised out of the way, as in the Import suite; Salesforce's lead
- * statuses added to HubSpot's Lead Status, an admin's step). The pairs' cycles are an hour apart
- * (`pollIntervalSeconds` 3600): the workers start, each pair's first cycle runs on the empty org,
- * and only then are the leads inserted (in-process, no API call), so no cycle does the import's work.
- * Measured from the pairs' stores (the import job's `startedAt`, when the CLI queued it, to its
- * `finishedAt`, when the last page ended), the emulators' request counts over the import, the
- * workers' lines per page, and the CPU of each worker, of this process (the emulators) and of the
- * server.
+ * Import: `crosswalk import --pair <id> --queue` of 7,000 Salesforce-only leads (`LEADS_PER_PAIR`:
+ * one pair imports ~210 a second, so 20,000 would take the suite well past 5 minutes) into an empty
+ * HubSpot, run by the workers as a chain of 2,000-record page jobs; one pair with 1 worker and with
+ * 3, then 3 pairs at once with 1 worker and with 3 (a fresh world each). Each pair has emulators of
+ * its own (HubSpot's burst and search limits raised out of the way, as in the Import suite;
+ * Salesforce's lead statuses added to HubSpot's Lead Status, an admin's step). The pairs' cycles are
+ * an hour apart (`pollIntervalSeconds` 3600): the workers start, each pair's first cycle runs on the
+ * empty org, and only then are the leads inserted (in-process, no API call), so no cycle does the
+ * import's work. Measured from the pairs' stores (the import job's `startedAt`, when the CLI queued
+ * it, to its `finishedAt`, when the last page ended), the emulators' request counts over the import,
+ * the workers' lines per page, and the CPU of each worker, of this process (the emulators), of the
+ * CLIs, of the server and of the whole machine (what is left is other people's processes).
+ *
+ * `workersBenchmarks(options)` can also add latency to the idle emulators' API requests and give the
+ * idle worker options (`--concurrency 20`): not part of `npm run bench`, see BENCHMARKS.md.
  *
  * Without `DATABASE_URL` the suite says it skips, and returns nothing.
  */
@@ -286,6 +290,8 @@ interface IdleRun {
   readonly cycles: number;
   /** Seconds between two cycles of one pair, over the window. */
   readonly gaps: readonly number[];
+  /** The worker's options (none: its defaults). */
+  readonly workerArgs: readonly string[];
   /** Each window cycle's own time, as its line gives it (seconds). */
   readonly durations: readonly number[];
   /** Pairs that cycled in the window. */
@@ -564,6 +570,7 @@ async function idleWorker(
       cycles,
       gaps,
       durations,
+      workerArgs,
       pairsCycled,
       salesforce: { requests: sf1.apiRequests - sf0.apiRequests },
       hubspot: {
@@ -1029,7 +1036,7 @@ function idleResults(runs: readonly IdleRun[]): BenchResult[] {
           r.connections.min === r.connections.max
             ? `${r.connections.max}`
             : `${r.connections.min}–${r.connections.max}`,
-        detail: `pg_stat_activity rows whose client port is one of the worker's sockets, every 2 s (mean ${fmt(r.connections.mean, 1)}); by application_name at most ${r.connectionsByName}; default pool: concurrency 2 + 2`,
+        detail: `pg_stat_activity rows whose client port is one of the worker's sockets, every 2 s (mean ${fmt(r.connections.mean, 1)}); by application_name at most ${r.connectionsByName}; ${r.workerArgs.length === 0 ? 'default pool: concurrency 2 + 2' : `worker options: ${r.workerArgs.join(' ')}`}`,
       },
       {
         name: `${label}: cycles per second`,
