@@ -76,17 +76,21 @@ export const ImportJob = z.object({
 });
 export type ImportJob = z.infer<typeof ImportJob>;
 
-/** The pair's import as stored, or null (none ever, or a value this version cannot read). */
-export async function importJob(store: StateStore): Promise<ImportJob | null> {
-  const raw = await store.cursor(IMPORT_JOB_KEY);
+/** A chain's record stored under `key` in the pair's store, or null (none, or one this version cannot read). */
+async function stored<T>(store: StateStore, key: string, schema: z.ZodType<T>): Promise<T | null> {
+  const raw = await store.cursor(key);
   if (raw === null) return null;
   try {
-    const parsed = ImportJob.safeParse(JSON.parse(raw));
+    const parsed = schema.safeParse(JSON.parse(raw));
     return parsed.success ? parsed.data : null;
   } catch {
     return null;
   }
 }
+
+/** The pair's import as stored, or null. */
+export const importJob = (store: StateStore): Promise<ImportJob | null> =>
+  stored(store, IMPORT_JOB_KEY, ImportJob);
 
 const noTotals: Totals = {
   records: 0,
@@ -190,14 +194,8 @@ const Chain = z.union([z.literal('idle'), z.object({ after: z.string() })]);
 
 /** Where the pair's reconcile chain stands: the hs contact id its next page starts after, or null. */
 async function reconcileFrom(store: StateStore): Promise<string | null> {
-  const raw = await store.cursor(RECONCILE_JOB_KEY);
-  if (raw === null) return null;
-  try {
-    const parsed = Chain.safeParse(JSON.parse(raw));
-    return parsed.success && parsed.data !== 'idle' ? parsed.data.after : null;
-  } catch {
-    return null;
-  }
+  const chain = await stored(store, RECONCILE_JOB_KEY, Chain);
+  return chain === null || chain === 'idle' ? null : chain.after;
 }
 
 /** Whether the pair's chain of `task` (`IMPORT_TASK`, `RECONCILE_TASK`) has pages to run. */
@@ -291,16 +289,8 @@ export const SegmentResyncJob = z.object({
 export type SegmentResyncJob = z.infer<typeof SegmentResyncJob>;
 
 /** The pair's segment resync as stored, or null. */
-export async function resyncJob(store: StateStore): Promise<SegmentResyncJob | null> {
-  const raw = await store.cursor(RESYNC_JOB_KEY);
-  if (raw === null) return null;
-  try {
-    const parsed = SegmentResyncJob.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
-}
+export const resyncJob = (store: StateStore): Promise<SegmentResyncJob | null> =>
+  stored(store, RESYNC_JOB_KEY, SegmentResyncJob);
 
 /** Starts a resync of every member of a segment on the workers (`crosswalk resync --segment --queue`). */
 export async function queueSegmentResync(
