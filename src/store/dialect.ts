@@ -24,7 +24,22 @@ export interface Dialect {
   readonly noLimit: number | null;
   /** Locks the rows a SELECT reads until the transaction ends (SQLite: its write transaction does). */
   readonly forUpdate: string;
+  /**
+   * The numbers of the JSON array held as text in `column`, one row each: `from` is the (lateral) FROM
+   * item named `alias`, `index` an item's position (from 0) and `value` the item.
+   */
+  readonly jsonNumbers: (
+    column: string,
+    alias: string,
+  ) => { readonly from: string; readonly index: string; readonly value: string };
+  /**
+   * `text` with the ASCII letters lower-cased, and only those: what SQLite's `lower()` does, whereas
+   * Postgres's depends on the database's locale (so both dialects match text alike).
+   */
+  readonly asciiLower: (text: string) => string;
 }
+
+const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
 const SQLITE_LIST = (placeholder: string): string => `(SELECT value FROM json_each(${placeholder}))`;
 
@@ -37,6 +52,12 @@ export const SQLITE: Dialect = {
   boolean: (value) => (value ? 1 : 0),
   noLimit: -1,
   forUpdate: '',
+  jsonNumbers: (column, alias) => ({
+    from: `json_each(${column}) AS ${alias}`,
+    index: `${alias}.key`,
+    value: `${alias}.value`,
+  }),
+  asciiLower: (text) => `lower(${text})`,
 };
 
 export const POSTGRES: Dialect = {
@@ -51,6 +72,12 @@ export const POSTGRES: Dialect = {
   boolean: (value) => value,
   noLimit: null,
   forUpdate: 'FOR UPDATE',
+  jsonNumbers: (column, alias) => ({
+    from: `jsonb_array_elements_text(${column}::jsonb) WITH ORDINALITY AS ${alias}(value, ordinal)`,
+    index: `(${alias}.ordinal - 1)`,
+    value: `${alias}.value::numeric`,
+  }),
+  asciiLower: (text) => `translate(${text}, '${UPPER}', '${UPPER.toLowerCase()}')`,
 };
 
 /** One definition for both dialects, with what they spell differently filled in per dialect. */

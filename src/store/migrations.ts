@@ -13,6 +13,7 @@
  *
  * Since migration 6 every row but the migrations' and the pair registry's belongs to a connection pair:
  * a `pair` column (no default: no write can leave it out) leads every key and index that finds rows.
+ * A table added since is keyed the same way, and listed in `PAIR_TABLES` (`queries.ts`).
  */
 import { both } from './dialect.ts';
 
@@ -492,5 +493,67 @@ ALTER TABLE created_companies ADD CONSTRAINT created_companies_pkey PRIMARY KEY 
 DROP INDEX created_companies_at;
 CREATE INDEX created_companies_at ON created_companies (pair, at);
 `,
+  },
+  {
+    id: 7,
+    name: 'run history: one row per run kept (issue 14)',
+    // A run's error is three columns (an error always has a code); its latency histogram is a JSON
+    // array of counts per LATENCY_BUCKETS_MS bucket, summed in SQL (`Dialect.jsonNumbers`).
+    ...both(
+      () => `
+CREATE TABLE runs (
+  pair TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  triggered_by TEXT NOT NULL,
+  started_at BIGINT NOT NULL,
+  finished_at BIGINT NOT NULL,
+  read_salesforce INTEGER NOT NULL,
+  read_hubspot INTEGER NOT NULL,
+  planned INTEGER NOT NULL,
+  synced INTEGER NOT NULL,
+  skipped INTEGER NOT NULL,
+  failed INTEGER NOT NULL,
+  created_salesforce INTEGER NOT NULL,
+  created_hubspot INTEGER NOT NULL,
+  written_salesforce INTEGER NOT NULL,
+  written_hubspot INTEGER NOT NULL,
+  failed_to_hubspot INTEGER NOT NULL,
+  failed_to_salesforce INTEGER NOT NULL,
+  calls_salesforce INTEGER NOT NULL,
+  calls_hubspot INTEGER NOT NULL,
+  throttled INTEGER NOT NULL,
+  faults INTEGER NOT NULL,
+  paused TEXT,
+  error_system TEXT,
+  error_code TEXT,
+  error_message TEXT,
+  latency TEXT NOT NULL,
+  PRIMARY KEY (pair, run_id)
+);
+CREATE INDEX runs_started ON runs (pair, started_at DESC, run_id DESC);
+CREATE INDEX runs_finished ON runs (pair, finished_at);
+`,
+    ),
+  },
+  {
+    id: 8,
+    name: "explanations: a skip's code (reason), and found by Salesforce id",
+    ...both(
+      () => `
+ALTER TABLE explanations ADD COLUMN reason TEXT;
+CREATE INDEX explanations_sf_id ON explanations (pair, sf_id, at DESC);
+`,
+    ),
+  },
+  {
+    id: 9,
+    name: "the console's pages: the audit log by run, the error log by last seen",
+    ...both(
+      () => `
+CREATE INDEX audit_run ON audit (pair, run_id, id);
+CREATE INDEX errors_last_seen ON errors (pair, last_seen DESC, record, direction, code);
+`,
+    ),
   },
 ];

@@ -15,15 +15,33 @@ import { hsKey } from '../core/records.ts';
 import type { Link, System } from '../core/records.ts';
 import { both, type Dialect } from './dialect.ts';
 import type { Migration } from './migrations.ts';
-import type { DbAudit, DbError, DbExplanation, DbInt, DbLease, DbLink, DbPair, DbValue } from './rows.ts';
-import { explanationKey } from './rows.ts';
+import type {
+  DbAudit,
+  DbBucket,
+  DbError,
+  DbErrorCount,
+  DbExplanation,
+  DbInt,
+  DbLatencySum,
+  DbLease,
+  DbLink,
+  DbOutcomeCount,
+  DbPair,
+  DbRun,
+  DbRunSums,
+  DbRunTotals,
+  DbValue,
+} from './rows.ts';
+import { explanationKey, RUN_ROW } from './rows.ts';
 import type {
   AuditEntry,
   ErrorEntry,
+  ErrorFilter,
   Explanation,
   Fence,
   LeaseHolder,
   PairRecord,
+  RunRecord,
   StateStore,
 } from './state-store.ts';
 
@@ -72,14 +90,57 @@ export const PAIR_TABLES = [
   'webhook_inbox',
   'webhook_signatures',
   'created_companies',
+  'runs',
 ] as const;
 
 type ErrorsFilter = NonNullable<Parameters<StateStore['errors']>[0]>;
 type KeptErrors = NonNullable<Parameters<StateStore['clearErrors']>[1]>;
+type RunsQuery = Parameters<StateStore['runs']>[0];
+type ExplanationKey = Parameters<StateStore['explanation']>[0];
+
+/** One page of a list: how many to give, after how many. */
+export interface Page {
+  readonly limit: number;
+  readonly offset: number;
+}
+
+/** A paged list's two statements, run in one read: how many rows match in all, and the page's. */
+export interface PagedStatements<R> {
+  readonly total: Statement<{ n: DbInt }>;
+  readonly page: Statement<R>;
+}
 
 /** Minutes are the unit of API-call bookkeeping (B1). */
 const MINUTE_MS = 60_000;
 const minuteOf = (at: number): number => Math.floor(at / MINUTE_MS) * MINUTE_MS;
+
+/** A limit or offset, refused unless whole and not negative (each driver reads others its own way). */
+function checkCount(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new RangeError(`a ${name} must be a whole number, 0 or more (it is ${value})`);
+  return value;
+}
+
+const checkPage = (page: Page): readonly [limit: number, offset: number] => [
+  checkCount('limit', page.limit),
+  checkCount('offset', page.offset),
+];
+
+/** A series' bounds and step (epoch ms), refused unless whole, the step positive. */
+function checkSeries(since: number, until: number, stepMs: number): void {
+  if (![since, until, stepMs].every(Number.isSafeInteger) || stepMs <= 0)
+    throw new RangeError(
+      `a series needs whole epoch ms and a positive whole step (since ${since}, until ${until}, step ${stepMs})`,
+    );
+}
+
+/**
+ * `text` as a LIKE pattern that matches it anywhere, its own `%`, `_` and backslashes taken literally
+ * (each escaped with a backslash, the escape character the statement names), its ASCII letters
+ * lower-cased (the column is too: `Dialect.asciiLower`).
+ */
+export const containsPattern = (text: string): string =>
+  `%${text.replace(/[A-Z]/g, (letter) => letter.toLowerCase()).replace(/[\\%_]/g, '\\$&')}%`;
 
 const LINK_COLUMNS = 'hs_contact_id, sf_id, sf_object, snapshot, last_synced_at';
 /** The audit log's columns, and the entry fields they hold (in the same order). */
@@ -173,6 +234,105 @@ function errorsWhere(d: Dialect, filter: ErrorsFilter): Statement<DbError<DbInt>
   };
 }
 
+/**
+ * The conditions of an error-log page: the pair, and each filter given, with only those (as
+ * `errorsWhere`). `p` and `pair` number the placeholders; the values to bind come back in their order.
+ */
+function errorFilterWhere(
+  d: Dialect,
+  p: () => string,
+  pair: () => string,
+  filter: ErrorFilter,
+): { readonly where: string; readonly values: unknown[] } {
+  const conditions: string[] = [`pair = ${pair()}`];
+  const values: unknown[] = [];
+  if (filter.category !== undefined) {
+    conditions.push(`category = ${p()}`);
+    values.push(filter.category);
+  }
+  if (filter.direction !== undefined) {
+    conditions.push(`direction = ${p()}`);
+    values.push(filter.direction);
+  }
+  if (filter.code !== undefined) {
+    conditions.push(`code = ${p()}`);
+    values.push(filter.code);
+  }
+  if (filter.search !== undefined && filter.search !== '') {
+    const pattern = containsPattern(filter.search);
+    conditions.push(
+      `(${d.asciiLower('record')} LIKE ${p()} ESCAPE '\\' OR ${d.asciiLower('email')} LIKE ${p()} ESCAPE '\\')`,
+    );
+    values.push(pattern, pattern);
+  }
+  return { where: conditions.join(' AND '), values };
+}
+
+/** A page of the error log (`StateStore.errorPage`): most recently seen first, then by key. */
+function errorPage(d: Dialect, filter: ErrorFilter, page: Page): PagedStatements<DbError<DbInt>> {
+  const [limit, offset] = checkPage(page);
+  const counted = placeholdersIn(d);
+  const count = errorFilterWhere(d, counted.p, counted.pair, filter);
+  const listed = placeholdersIn(d);
+  const list = errorFilterWhere(d, listed.p, listed.pair, filter);
+  return {
+    total: {
+      text: `SELECT count(*) AS n FROM errors WHERE ${count.where}`,
+      values: counted.values(count.values),
+    },
+    page: {
+      text: `SELECT * FROM errors WHERE ${list.where}
+        ORDER BY last_seen DESC, record, direction, code LIMIT ${listed.p()} OFFSET ${listed.p()}`,
+      values: listed.values([...list.values, limit, offset]),
+    },
+  };
+}
+
+/** The columns of `runs` a run is read from and written to (`rows.ts`), in order. */
+const RUN_COLUMN_NAMES = Object.keys(RUN_ROW) as (keyof DbRun)[];
+const RUN_COLUMNS = RUN_COLUMN_NAMES.join(', ');
+
+/** The sums a bucket of a run series adds up (the run totals too). */
+const RUN_SUMS = (
+  [
+    'written_salesforce',
+    'written_hubspot',
+    'failed_to_hubspot',
+    'failed_to_salesforce',
+    'throttled',
+  ] as const satisfies readonly (keyof DbRunSums)[]
+)
+  .map((column) => `coalesce(sum(${column}), 0) AS ${column}`)
+  .join(', ');
+
+/** Runs, newest first (`StateStore.runs`), with only the filters given (as `errorsWhere`). */
+function runsWhere(d: Dialect, query: RunsQuery): Statement<DbRun<DbInt>> {
+  const limit = checkCount('limit', query.limit);
+  const { p, pair, values: bound } = placeholdersIn(d);
+  const conditions: string[] = [`pair = ${pair()}`];
+  const values: unknown[] = [];
+  if (query.before !== undefined) {
+    conditions.push(`started_at < ${p()}`);
+    values.push(query.before);
+  }
+  if (query.kind !== undefined) {
+    conditions.push(`kind = ${p()}`);
+    values.push(query.kind);
+  }
+  return {
+    text: `SELECT ${RUN_COLUMNS} FROM runs WHERE ${conditions.join(' AND ')}
+      ORDER BY started_at DESC, run_id DESC LIMIT ${p()}`,
+    values: bound([...values, limit]),
+  };
+}
+
+/**
+ * The number of the `stepMs` bucket from `since` that `column` (epoch ms, at or after `since`) falls
+ * in: integer division in both dialects (better-sqlite3 binds every number as a REAL, hence the casts).
+ */
+const bucketOf = (column: string, p: () => string): string =>
+  `(${column} - CAST(${p()} AS BIGINT)) / CAST(${p()} AS BIGINT)`;
+
 export const queries = both((d) => {
   const fixed = fixedIn(d);
   const upsertSetting = fixed<[key: string, json: string]>(
@@ -191,6 +351,18 @@ export const queries = both((d) => {
   const explanationByContact = fixed<[hsContactId: string], DbExplanation<DbInt>>(
     (p, pair) => `SELECT * FROM explanations WHERE pair = ${pair()} AND key = ${p()}`,
     (hsContactId) => [hsKey(hsContactId)],
+  );
+  /** The newest by the exact id (a tie: the contact's own row, `hs:…`, before a record's, `sf:…`). */
+  const explanationBySalesforceId = fixed<[sfId: string], DbExplanation<DbInt>>(
+    (p, pair) =>
+      `SELECT * FROM explanations WHERE pair = ${pair()} AND sf_id = ${p()} ORDER BY at DESC, key LIMIT 1`,
+  );
+  const auditOfRunTotal = fixed<[runId: string], { n: DbInt }>(
+    (p, pair) => `SELECT count(*) AS n FROM audit WHERE pair = ${pair()} AND run_id = ${p()}`,
+  );
+  const auditOfRunPage = fixed<[runId: string, limit: number, offset: number], DbAudit<DbInt>>(
+    (p, pair) =>
+      `SELECT * FROM audit WHERE pair = ${pair()} AND run_id = ${p()} ORDER BY id LIMIT ${p()} OFFSET ${p()}`,
   );
 
   /** A named pair's rows (store-wide statements: the pair is an argument, not the store's own). */
@@ -404,6 +576,9 @@ export const queries = both((d) => {
          WHERE pair = ${pair()} AND ${d.inList('hs_contact_id', p())} AND kind = ${p()}`,
       (ids, kind) => [d.list(ids), kind],
     ),
+    inboxSize: fixed<[], { n: DbInt }>(
+      (_, pair) => `SELECT count(*) AS n FROM webhook_inbox WHERE pair = ${pair()}`,
+    ),
     forgetStaleSignatures: fixed<[now: number]>(
       (p, pair) => `DELETE FROM webhook_signatures WHERE pair = ${pair()} AND stale_after <= ${p()}`,
     ),
@@ -463,6 +638,13 @@ export const queries = both((d) => {
       (record, keep) => [record, d.list(keep.map((k) => `${k.direction}:${k.code}`))],
     ),
     errors: (filter: ErrorsFilter): Statement<DbError<DbInt>> => errorsWhere(d, filter),
+    errorPage: (filter: ErrorFilter, page: Page): PagedStatements<DbError<DbInt>> =>
+      errorPage(d, filter, page),
+    errorCounts: fixed<[], DbErrorCount<DbInt>>(
+      (_, pair) =>
+        `SELECT category, count(*) AS errors, count(DISTINCT record) AS records FROM errors
+         WHERE pair = ${pair()} GROUP BY category`,
+    ),
 
     // Audit log.
     /** One entry. SQLite binds no arrays: its adapter runs this for each entry, in one transaction. */
@@ -476,6 +658,53 @@ export const queries = both((d) => {
          ORDER BY at DESC, id DESC LIMIT ${p()}`,
       (record, limit) => [record, limit ?? d.noLimit],
     ),
+    /** The entries of a run, in the order written (`id`), one page. */
+    auditOfRun: (runId: string, page: Page): PagedStatements<DbAudit<DbInt>> => {
+      const [limit, offset] = checkPage(page);
+      return { total: auditOfRunTotal(runId), page: auditOfRunPage(runId, limit, offset) };
+    },
+
+    // Run history.
+    /** Keeps a run: a new row, or the row of its run id replaced (every column). */
+    recordRun: fixed<[run: RunRecord]>(
+      (p, pair) =>
+        `INSERT INTO runs (pair, ${RUN_COLUMNS}) VALUES ${pairTuple(pair, p, RUN_COLUMN_NAMES.length)}
+         ON CONFLICT (pair, run_id) DO UPDATE SET ${RUN_COLUMN_NAMES.filter((column) => column !== 'run_id')
+           .map((column) => `${column} = excluded.${column}`)
+           .join(', ')}`,
+      (run) => RUN_COLUMN_NAMES.map((column) => RUN_ROW[column](run)),
+    ),
+    forgetRuns: fixed<[before: number]>(
+      (p, pair) => `DELETE FROM runs WHERE pair = ${pair()} AND finished_at < ${p()}`,
+    ),
+    runs: (query: RunsQuery): Statement<DbRun<DbInt>> => runsWhere(d, query),
+    run: fixed<[runId: string], DbRun<DbInt>>(
+      (p, pair) => `SELECT ${RUN_COLUMNS} FROM runs WHERE pair = ${pair()} AND run_id = ${p()}`,
+    ),
+    /** Runs finished in `[since, until)`, summed per `stepMs` bucket from `since`, in order. */
+    runSeries: fixed<[since: number, until: number, stepMs: number], DbBucket<DbInt> & DbRunSums<DbInt>>(
+      (p, pair) =>
+        `SELECT ${bucketOf('finished_at', p)} AS bucket, ${RUN_SUMS} FROM runs
+         WHERE pair = ${pair()} AND finished_at >= ${p()} AND finished_at < ${p()}
+         GROUP BY bucket ORDER BY bucket`,
+      (since, until, stepMs) => {
+        checkSeries(since, until, stepMs);
+        return [since, stepMs, since, until];
+      },
+    ),
+    runTotals: fixed<[since: number], DbRunTotals<DbInt>>(
+      (p, pair) =>
+        `SELECT count(*) AS runs, count(error_code) AS failed_runs, ${RUN_SUMS},
+           coalesce(sum(calls_salesforce), 0) AS calls_salesforce,
+           coalesce(sum(calls_hubspot), 0) AS calls_hubspot
+         FROM runs WHERE pair = ${pair()} AND finished_at >= ${p()}`,
+    ),
+    /** The latency histograms of the same runs as `runTotals`, summed per bucket (`i`: its position). */
+    runLatency: fixed<[since: number], DbLatencySum<DbInt>>((p, pair) => {
+      const item = d.jsonNumbers('runs.latency', 'item');
+      return `SELECT ${item.index} AS i, sum(${item.value}) AS n FROM runs, ${item.from}
+        WHERE runs.pair = ${pair()} AND runs.finished_at >= ${p()} GROUP BY ${item.index}`;
+    }),
 
     // API usage, counted per minute.
     recordApiCalls: fixed<[system: System, calls: number, at: number]>(
@@ -491,16 +720,31 @@ export const queries = both((d) => {
          WHERE pair = ${pair()} AND system = ${p()} AND minute >= ${p()}`,
       (system, since) => [system, minuteOf(since)],
     ),
+    /** Calls per `stepMs` bucket from `since`, each minute's calls counted at the minute's start. */
+    apiCallSeries: fixed<
+      [system: System, since: number, until: number, stepMs: number],
+      DbBucket<DbInt> & { calls: DbInt }
+    >(
+      (p, pair) =>
+        `SELECT ${bucketOf('minute', p)} AS bucket, sum(calls) AS calls FROM api_calls
+         WHERE pair = ${pair()} AND system = ${p()} AND minute >= ${p()} AND minute < ${p()}
+         GROUP BY bucket ORDER BY bucket`,
+      (system, since, until, stepMs) => {
+        checkSeries(since, until, stepMs);
+        return [since, stepMs, system, since, until];
+      },
+    ),
 
     // Explanations.
     saveExplanation: fixed<[explanation: Explanation]>(
       (p, pair) =>
-        `INSERT INTO explanations (pair, key, hs_contact_id, sf_id, email, email_key, at, outcome, why,
-           fields)
-         VALUES ${pairTuple(pair, p, 9)}
+        `INSERT INTO explanations (pair, key, hs_contact_id, sf_id, email, email_key, at, outcome, reason,
+           why, fields)
+         VALUES ${pairTuple(pair, p, 10)}
          ON CONFLICT (pair, key) DO UPDATE SET hs_contact_id = excluded.hs_contact_id,
            sf_id = excluded.sf_id, email = excluded.email, email_key = excluded.email_key, at = excluded.at,
-           outcome = excluded.outcome, why = excluded.why, fields = excluded.fields`,
+           outcome = excluded.outcome, reason = excluded.reason, why = excluded.why,
+           fields = excluded.fields`,
       (x) => [
         explanationKey(x),
         x.hsContactId,
@@ -509,14 +753,22 @@ export const queries = both((d) => {
         emailKey(x.email),
         x.at,
         x.outcome,
+        x.reason ?? null,
         x.why,
         JSON.stringify(x.fields),
       ],
     ),
-    explanation: (
-      key: { readonly email: string } | { readonly hsContactId: string },
-    ): Statement<DbExplanation<DbInt>> =>
-      'email' in key ? explanationByEmail(key.email) : explanationByContact(key.hsContactId),
+    explanation: (key: ExplanationKey): Statement<DbExplanation<DbInt>> =>
+      'email' in key
+        ? explanationByEmail(key.email)
+        : 'hsContactId' in key
+          ? explanationByContact(key.hsContactId)
+          : explanationBySalesforceId(key.sfId),
+    /** Every explanation row of the pair, counted by outcome and reason (sorted by `rows.ts`). */
+    outcomeCounts: fixed<[], DbOutcomeCount<DbInt>>(
+      (_, pair) =>
+        `SELECT outcome, reason, count(*) AS n FROM explanations WHERE pair = ${pair()} GROUP BY outcome, reason`,
+    ),
   };
 });
 

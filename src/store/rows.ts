@@ -6,16 +6,22 @@
  * `BIGINT` columns (epoch ms) and counts as strings. So the row types are generic over the integer
  * type `I` (SQLite: `number`, the default; Postgres: `DbInt`), and the mappers accept either.
  */
-import type { ErrorCategory } from '../core/errors.ts';
+import { errorCategories, type ErrorCategory } from '../core/errors.ts';
 import { emailKey } from '../core/matching.ts';
 import type { Mapping, SfPersonObject } from '../core/model.ts';
-import type {
-  AuditEntry,
-  ErrorEntry,
-  Explanation,
-  Lease,
-  PairRecord,
-  WebhookChanges,
+import {
+  LATENCY_BUCKETS_MS,
+  type AuditEntry,
+  type ErrorEntry,
+  type Explanation,
+  type Lease,
+  type PairRecord,
+  type RunBucket,
+  type RunKind,
+  type RunRecord,
+  type RunTotals,
+  type RunTrigger,
+  type WebhookChanges,
 } from './state-store.ts';
 import type { FieldReport } from '../core/sync-plan.ts';
 import { emailRecordKey, hsKey, sfKey } from '../core/records.ts';
@@ -66,6 +72,8 @@ export interface DbExplanation<I extends DbInt = number> {
   email: string | null;
   at: I;
   outcome: string;
+  /** Null when none was given (and in rows saved before migration 8 added it). */
+  reason: string | null;
   why: string;
   fields: string;
 }
@@ -115,6 +123,7 @@ export const toExplanation = (row: DbExplanation<DbInt>): Explanation => ({
   email: row.email,
   at: toNumber(row.at),
   outcome: row.outcome,
+  reason: row.reason ?? null,
   why: row.why,
   fields: JSON.parse(row.fields) as FieldReport[],
 });
@@ -188,4 +197,225 @@ export const toPair = (row: DbPair<DbInt>): PairRecord => ({
   definition: JSON.parse(row.definition) as Record<string, unknown>,
   createdAt: toNumber(row.created_at),
   updatedAt: toNumber(row.updated_at),
+});
+
+/** A row of the error log's counts per category. */
+export interface DbErrorCount<I extends DbInt = number> {
+  category: string;
+  errors: I;
+  records: I;
+}
+
+/** The counts per category, in the order of `errorCategories` (a category not listed there: last). */
+export function toErrorCounts(
+  rows: readonly DbErrorCount<DbInt>[],
+): { category: ErrorCategory; errors: number; records: number }[] {
+  const rank = (category: string): number => {
+    const index = (errorCategories as readonly string[]).indexOf(category);
+    return index === -1 ? errorCategories.length : index;
+  };
+  return [...rows]
+    .sort((a, b) => rank(a.category) - rank(b.category) || compareText(a.category, b.category))
+    .map((row) => ({
+      category: row.category as ErrorCategory,
+      errors: toNumber(row.errors),
+      records: toNumber(row.records),
+    }));
+}
+
+/** A row of the explanations counted by outcome and reason. */
+export interface DbOutcomeCount<I extends DbInt = number> {
+  outcome: string;
+  reason: string | null;
+  n: I;
+}
+
+/**
+ * The counts by outcome, then reason (no reason first): sorted here, by code unit, so that both
+ * dialects give one order (their collations, and where they put nulls, differ).
+ */
+export const toOutcomeCounts = (
+  rows: readonly DbOutcomeCount<DbInt>[],
+): { outcome: string; reason: string | null; count: number }[] =>
+  rows
+    .map((row) => ({ outcome: row.outcome, reason: row.reason, count: toNumber(row.n) }))
+    .sort(
+      (a, b) =>
+        compareText(a.outcome, b.outcome) ||
+        (a.reason === null
+          ? b.reason === null
+            ? 0
+            : -1
+          : b.reason === null
+            ? 1
+            : compareText(a.reason, b.reason)),
+    );
+
+/** Code-unit order (what SQLite's default collation does). */
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** A row of `runs` (migration 7). */
+export interface DbRun<I extends DbInt = number> {
+  run_id: string;
+  kind: string;
+  triggered_by: string;
+  started_at: I;
+  finished_at: I;
+  read_salesforce: I;
+  read_hubspot: I;
+  planned: I;
+  synced: I;
+  skipped: I;
+  failed: I;
+  created_salesforce: I;
+  created_hubspot: I;
+  written_salesforce: I;
+  written_hubspot: I;
+  failed_to_hubspot: I;
+  failed_to_salesforce: I;
+  calls_salesforce: I;
+  calls_hubspot: I;
+  throttled: I;
+  faults: I;
+  paused: string | null;
+  error_system: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  /** JSON: the counts per latency bucket. */
+  latency: string;
+}
+
+/** A run as its row holds it: a column per value (`error_code` null: no error), the latency as JSON. */
+export const RUN_ROW = {
+  run_id: (run) => run.runId,
+  kind: (run) => run.kind,
+  triggered_by: (run) => run.trigger,
+  started_at: (run) => run.startedAt,
+  finished_at: (run) => run.finishedAt,
+  read_salesforce: (run) => run.read.salesforce,
+  read_hubspot: (run) => run.read.hubspot,
+  planned: (run) => run.planned,
+  synced: (run) => run.synced,
+  skipped: (run) => run.skipped,
+  failed: (run) => run.failed,
+  created_salesforce: (run) => run.created.salesforce,
+  created_hubspot: (run) => run.created.hubspot,
+  written_salesforce: (run) => run.written.salesforce,
+  written_hubspot: (run) => run.written.hubspot,
+  failed_to_hubspot: (run) => run.failedBy.to_hubspot,
+  failed_to_salesforce: (run) => run.failedBy.to_salesforce,
+  calls_salesforce: (run) => run.calls.salesforce,
+  calls_hubspot: (run) => run.calls.hubspot,
+  throttled: (run) => run.throttled,
+  faults: (run) => run.faults,
+  paused: (run) => run.paused,
+  error_system: (run) => run.error?.system ?? null,
+  error_code: (run) => run.error?.code ?? null,
+  error_message: (run) => run.error?.message ?? null,
+  latency: (run) => JSON.stringify(run.latency),
+} as const satisfies { readonly [C in keyof DbRun]: (run: RunRecord) => string | number | null };
+
+export const toRun = (row: DbRun<DbInt>): RunRecord => ({
+  runId: row.run_id,
+  kind: row.kind as RunKind,
+  trigger: row.triggered_by as RunTrigger,
+  startedAt: toNumber(row.started_at),
+  finishedAt: toNumber(row.finished_at),
+  read: { salesforce: toNumber(row.read_salesforce), hubspot: toNumber(row.read_hubspot) },
+  planned: toNumber(row.planned),
+  synced: toNumber(row.synced),
+  skipped: toNumber(row.skipped),
+  failed: toNumber(row.failed),
+  created: { salesforce: toNumber(row.created_salesforce), hubspot: toNumber(row.created_hubspot) },
+  written: { salesforce: toNumber(row.written_salesforce), hubspot: toNumber(row.written_hubspot) },
+  failedBy: {
+    to_hubspot: toNumber(row.failed_to_hubspot),
+    to_salesforce: toNumber(row.failed_to_salesforce),
+  },
+  calls: { salesforce: toNumber(row.calls_salesforce), hubspot: toNumber(row.calls_hubspot) },
+  throttled: toNumber(row.throttled),
+  faults: toNumber(row.faults),
+  paused: row.paused,
+  error:
+    row.error_code === null
+      ? null
+      : {
+          system: row.error_system as System | null,
+          code: row.error_code,
+          message: row.error_message ?? '',
+        },
+  latency: JSON.parse(row.latency) as number[],
+});
+
+/** The sums a bucket of a run series (or the run totals) add up: the same columns. */
+export interface DbRunSums<I extends DbInt = number> {
+  written_salesforce: I;
+  written_hubspot: I;
+  failed_to_hubspot: I;
+  failed_to_salesforce: I;
+  throttled: I;
+}
+
+/** A bucket of a series: its number `bucket` from the start (`since`), in steps of `stepMs`. */
+export interface DbBucket<I extends DbInt = number> {
+  bucket: I;
+}
+
+export const toRunBucket =
+  (since: number, stepMs: number) =>
+  (row: DbBucket<DbInt> & DbRunSums<DbInt>): RunBucket => ({
+    at: since + toNumber(row.bucket) * stepMs,
+    written: { salesforce: toNumber(row.written_salesforce), hubspot: toNumber(row.written_hubspot) },
+    failedBy: {
+      to_hubspot: toNumber(row.failed_to_hubspot),
+      to_salesforce: toNumber(row.failed_to_salesforce),
+    },
+    throttled: toNumber(row.throttled),
+  });
+
+export const toCallBucket =
+  (since: number, stepMs: number) =>
+  (row: DbBucket<DbInt> & { calls: DbInt }): { at: number; calls: number } => ({
+    at: since + toNumber(row.bucket) * stepMs,
+    calls: toNumber(row.calls),
+  });
+
+/** The run totals' row: the sums of a bucket, and the runs counted, the failed ones, the calls. */
+export interface DbRunTotals<I extends DbInt = number> extends DbRunSums<I> {
+  runs: I;
+  failed_runs: I;
+  calls_salesforce: I;
+  calls_hubspot: I;
+}
+
+/** One latency bucket summed: its position `i` in the histogram and its count `n`. */
+export interface DbLatencySum<I extends DbInt = number> {
+  i: I;
+  n: I;
+}
+
+/**
+ * The latency histogram summed (one count per `LATENCY_BUCKETS_MS` bucket, and one above): a position
+ * beyond the last (a run kept from when there were more buckets) counts in the last.
+ */
+export function toLatency(rows: readonly DbLatencySum<DbInt>[]): number[] {
+  const latency = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
+  for (const row of rows) {
+    const i = Math.min(toNumber(row.i), latency.length - 1);
+    latency[i] = (latency[i] ?? 0) + toNumber(row.n);
+  }
+  return latency;
+}
+
+export const toRunTotals = (row: DbRunTotals<DbInt>, latency: readonly DbLatencySum<DbInt>[]): RunTotals => ({
+  runs: toNumber(row.runs),
+  failedRuns: toNumber(row.failed_runs),
+  written: { salesforce: toNumber(row.written_salesforce), hubspot: toNumber(row.written_hubspot) },
+  failedBy: {
+    to_hubspot: toNumber(row.failed_to_hubspot),
+    to_salesforce: toNumber(row.failed_to_salesforce),
+  },
+  calls: { salesforce: toNumber(row.calls_salesforce), hubspot: toNumber(row.calls_hubspot) },
+  throttled: toNumber(row.throttled),
+  latency: toLatency(latency),
 });

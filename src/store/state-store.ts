@@ -67,8 +67,82 @@ export interface Explanation {
   /** Epoch ms. */
   readonly at: number;
   readonly outcome: string;
+  /** For a skipped contact, why in a code (the plan's first skip: `out_of_scope`, `no_email`…); else null. */
+  readonly reason?: string | null;
   readonly why: string;
   readonly fields: readonly FieldReport[];
+}
+
+/** The run kinds (engine `RunKind`): a poll cycle, a webhook batch, a reconciliation, a resync, an import. */
+export type RunKind = 'run' | 'webhook' | 'reconcile' | 'resync' | 'import';
+
+/** What started a run: the poll loop, a webhook, the reconcile schedule, or a person (CLI, API, console). */
+export type RunTrigger = 'poll' | 'webhook' | 'schedule' | 'request';
+
+/** The latency histogram's bucket bounds (ms): core `latency.ts`. */
+export { LATENCY_BUCKETS_MS } from '../core/latency.ts';
+
+/** One run as the run history keeps it (issue 14: the console's Runs screen, `/metrics`). */
+export interface RunRecord {
+  readonly runId: string;
+  readonly kind: RunKind;
+  readonly trigger: RunTrigger;
+  /** Epoch ms. */
+  readonly startedAt: number;
+  readonly finishedAt: number;
+  /** Changes (records) read from each system. */
+  readonly read: { readonly salesforce: number; readonly hubspot: number };
+  readonly planned: number;
+  readonly synced: number;
+  readonly skipped: number;
+  readonly failed: number;
+  /** Records created in each system (part of `written`). */
+  readonly created: { readonly salesforce: number; readonly hubspot: number };
+  /** Records written in each system: creates and updates. */
+  readonly written: { readonly salesforce: number; readonly hubspot: number };
+  /** Records that failed, by the direction they failed in (a record can fail both ways). */
+  readonly failedBy: { readonly to_hubspot: number; readonly to_salesforce: number };
+  readonly calls: { readonly salesforce: number; readonly hubspot: number };
+  /** HubSpot answers 429 the run met (each waited out and retried). */
+  readonly throttled: number;
+  /** E2: transient faults gone past. */
+  readonly faults: number;
+  /** B1: why Salesforce calls were paused, when they were. */
+  readonly paused: string | null;
+  /** Why the run stopped with an error (it threw), if it did: the system and its answer. */
+  readonly error: { readonly system: System | null; readonly code: string; readonly message: string } | null;
+  /** Change latencies, counted per `LATENCY_BUCKETS_MS` bucket (length: buckets + 1). */
+  readonly latency: readonly number[];
+}
+
+/** Sums of every run kept (for `/metrics`: counters that only grow while runs are kept). */
+export interface RunTotals {
+  readonly runs: number;
+  readonly failedRuns: number;
+  readonly written: { readonly salesforce: number; readonly hubspot: number };
+  readonly failedBy: { readonly to_hubspot: number; readonly to_salesforce: number };
+  readonly calls: { readonly salesforce: number; readonly hubspot: number };
+  readonly throttled: number;
+  /** Bucket counts summed (length: buckets + 1). */
+  readonly latency: readonly number[];
+}
+
+/** One bucket of a time series: runs finished in `[at, at + step)`, summed. */
+export interface RunBucket {
+  readonly at: number;
+  readonly written: { readonly salesforce: number; readonly hubspot: number };
+  readonly failedBy: { readonly to_hubspot: number; readonly to_salesforce: number };
+  readonly throttled: number;
+}
+
+/** Filters of the error log's pages. */
+export interface ErrorFilter {
+  readonly category?: ErrorCategory;
+  readonly direction?: Direction;
+  /** The remote code, exactly. */
+  readonly code?: string;
+  /** Part of the record key or the email (case-insensitive). */
+  readonly search?: string;
 }
 
 /** Who holds (or asks for) a lease: one process. */
@@ -284,6 +358,55 @@ export interface StateStore {
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
   audit(record: string, limit?: number): Promise<AuditEntry[]>;
 
+  /**
+   * One page of the error log (`filter`), most recently seen first (then by record, direction, code),
+   * and how many match in all.
+   */
+  errorPage(
+    filter: ErrorFilter,
+    page: { readonly limit: number; readonly offset: number },
+  ): Promise<{ readonly total: number; readonly errors: ErrorEntry[] }>;
+  /** Per category: its errors and the distinct records they concern (categories with none left out). */
+  errorCounts(): Promise<{ category: ErrorCategory; errors: number; records: number }[]>;
+
+  /** The audit entries a run wrote, in the order written, one page, and how many in all. */
+  auditOfRun(
+    runId: string,
+    page: { readonly limit: number; readonly offset: number },
+  ): Promise<{ readonly total: number; readonly entries: AuditEntry[] }>;
+
+  // Run history (issue 14).
+  /** Keeps a finished run (a run id again replaces it). Runs that finished before `forgetBefore` are forgotten. */
+  recordRun(run: RunRecord, forgetBefore: number): Promise<void>;
+  /**
+   * Runs, newest first (by `startedAt`, then run id), `limit` of them, started before `before` when
+   * given (epoch ms), of `kind` when given.
+   */
+  runs(query: {
+    readonly limit: number;
+    readonly before?: number;
+    readonly kind?: RunKind;
+  }): Promise<RunRecord[]>;
+  run(runId: string): Promise<RunRecord | null>;
+  /** Runs that finished in `[since, until)`, summed in buckets of `stepMs` from `since` (empty buckets left out). */
+  runSeries(since: number, until: number, stepMs: number): Promise<RunBucket[]>;
+  /** Sums of the runs kept that finished at or after `since` (0: every run kept). */
+  runTotals(since: number): Promise<RunTotals>;
+  /** API calls of `system` in `[since, until)`, summed in buckets of `stepMs` from `since` (empty left out). */
+  apiCallSeries(
+    system: System,
+    since: number,
+    until: number,
+    stepMs: number,
+  ): Promise<{ at: number; calls: number }[]>;
+  /** How many contact ids the webhook inbox holds (changed and deleted). */
+  webhookInboxSize(): Promise<number>;
+  /**
+   * Contacts by their last plan's outcome and, for skipped ones, the skip's code (`reason`; null for
+   * other outcomes): what the console's overview counts.
+   */
+  outcomeCounts(): Promise<{ outcome: string; reason: string | null; count: number }[]>;
+
   // API usage (B1): calls per system per minute bucket.
   recordApiCalls(system: System, calls: number, at: number): Promise<void>;
   /** Calls made since `since` (epoch ms). */
@@ -292,7 +415,7 @@ export interface StateStore {
   // Explanations (V1), keyed by HubSpot contact id and by email.
   saveExplanation(explanation: Explanation): Promise<void>;
   explanation(
-    key: { readonly email: string } | { readonly hsContactId: string },
+    key: { readonly email: string } | { readonly hsContactId: string } | { readonly sfId: string },
   ): Promise<Explanation | null>;
 }
 

@@ -14,13 +14,17 @@ import type { Mapping } from '../../src/core/model.ts';
 import { PAIR_TABLES } from '../../src/store/queries.ts';
 import {
   DEFAULT_PAIR,
+  LATENCY_BUCKETS_MS,
   LeaseLostError,
   type AuditEntry,
   type ErrorEntry,
+  type ErrorFilter,
   type Explanation,
   type Fence,
   type LeaseHolder,
   type PairRecord,
+  type RunBucket,
+  type RunRecord,
   type StateStore,
 } from '../../src/store/state-store.ts';
 import type { Link, Snapshot } from '../../src/core/records.ts';
@@ -90,6 +94,7 @@ const explained = (overrides: Partial<Explanation> = {}): Explanation => ({
   email: 'Ada.Lovelace@Example.com',
   at: T0,
   outcome: 'synced',
+  reason: null,
   why: 'The contact changed in HubSpot.',
   fields: [
     {
@@ -100,6 +105,30 @@ const explained = (overrides: Partial<Explanation> = {}): Explanation => ({
       why: 'HubSpot changed last',
     },
   ],
+  ...overrides,
+});
+
+/** A run with a different number in each count (a column mixed up shows), finished a minute after T0. */
+const ran = (runId: string, overrides: Partial<RunRecord> = {}): RunRecord => ({
+  runId,
+  kind: 'run',
+  trigger: 'poll',
+  startedAt: T0,
+  finishedAt: T0 + MINUTE,
+  read: { salesforce: 11, hubspot: 12 },
+  planned: 13,
+  synced: 14,
+  skipped: 15,
+  failed: 16,
+  created: { salesforce: 17, hubspot: 18 },
+  written: { salesforce: 19, hubspot: 20 },
+  failedBy: { to_hubspot: 21, to_salesforce: 22 },
+  calls: { salesforce: 23, hubspot: 24 },
+  throttled: 25,
+  faults: 26,
+  paused: null,
+  error: null,
+  latency: LATENCY_BUCKETS_MS.map((_, i) => i + 1).concat([0]),
   ...overrides,
 });
 
@@ -767,6 +796,484 @@ function perPairContract(
       await store.saveExplanation(emailOnly);
       assert.deepEqual(await store.explanation({ email: 'SOLO@example.com' }), emailOnly);
     });
+
+    it('finds the newest explanation by Salesforce id, by the exact 18-character id only', async () => {
+      const sfId = '00Q000000000009AAA';
+      assert.equal(await store.explanation({ sfId }), null);
+      const before = explained({ hsContactId: null, sfId, email: null, outcome: 'skipped' });
+      await store.saveExplanation(before);
+      await store.saveExplanation(
+        explained({ hsContactId: '110', sfId: '00Q000000000010AAA', at: T0 + 5 * MINUTE }),
+      );
+      assert.deepEqual(await store.explanation({ sfId }), before);
+
+      // Later the contact exists: its own row (keyed by contact) is newer, and found by the same id.
+      const linked = explained({ hsContactId: '109', sfId, at: T0 + MINUTE });
+      await store.saveExplanation(linked);
+      assert.deepEqual(await store.explanation({ sfId }), linked);
+      assert.deepEqual(
+        await store.explanation({ sfId: '00Q000000000010AAA' }),
+        explained({ hsContactId: '110', sfId: '00Q000000000010AAA', at: T0 + 5 * MINUTE }),
+      );
+
+      // Exact ids only: not the 15-character form, not another case.
+      assert.equal(await store.explanation({ sfId: '00Q000000000009' }), null);
+      assert.equal(await store.explanation({ sfId: '00q000000000009aaa' }), null);
+      assert.equal(await store.explanation({ sfId: '00Q000000000009AA' }), null);
+
+      // Two rows of one record at the same time: the contact's own row first.
+      const tie = '00Q000000000011AAA';
+      await store.saveExplanation(explained({ hsContactId: null, sfId: tie, at: T0, outcome: 'skipped' }));
+      await store.saveExplanation(explained({ hsContactId: '111', sfId: tie, at: T0, outcome: 'synced' }));
+      assert.equal((await store.explanation({ sfId: tie }))?.hsContactId, '111');
+    });
+
+    it("keeps a skip's code (reason), and gives null when none was given", async () => {
+      const skipped = explained({ outcome: 'skipped', reason: 'out_of_scope', why: 'Out of scope' });
+      await store.saveExplanation(skipped);
+      assert.deepEqual(await store.explanation({ hsContactId: '101' }), skipped);
+      assert.equal((await store.explanation({ sfId: skipped.sfId! }))?.reason, 'out_of_scope');
+
+      const { reason: _reason, ...withoutReason } = explained({ at: T0 + MINUTE });
+      await store.saveExplanation(withoutReason);
+      const found = await store.explanation({ hsContactId: '101' });
+      assert.deepEqual(found, { ...withoutReason, reason: null }, 'saved again without one: none kept');
+      assert.equal(found?.reason, null);
+    });
+  });
+
+  describe('outcome counts', () => {
+    it('counts the explanations by outcome and reason, each row once, in a stable order', async () => {
+      assert.deepEqual(await store.outcomeCounts(), []);
+      const save = (
+        hsContactId: string | null,
+        sfId: string | null,
+        outcome: string,
+        reason: string | null,
+      ) => store.saveExplanation(explained({ hsContactId, sfId, outcome, reason, email: null }));
+      await save('1', null, 'synced', null);
+      await save('2', null, 'synced', null);
+      await save('3', null, 'skipped', 'out_of_scope');
+      await save('4', '00Q4', 'skipped', 'out_of_scope');
+      await save(null, '00Q5', 'skipped', 'no_email');
+      await save('6', null, 'failed', null);
+      // A record explained before its contact existed, and since: two rows, each counted.
+      await save(null, '00Q7', 'skipped', 'no_email');
+      await save('7', '00Q7', 'synced', null);
+      // Explained again: the row is replaced, not added.
+      await save('2', null, 'skipped', 'no_email');
+      await save('1', null, 'synced', null);
+
+      assert.deepEqual(await store.outcomeCounts(), [
+        { outcome: 'failed', reason: null, count: 1 },
+        { outcome: 'skipped', reason: 'no_email', count: 3 },
+        { outcome: 'skipped', reason: 'out_of_scope', count: 2 },
+        { outcome: 'synced', reason: null, count: 2 },
+      ]);
+    });
+  });
+
+  describe('error log: pages and counts', () => {
+    /** The errors of the page tests, by name. */
+    const sample = {
+      newest: failure({ record: 'hs:1', email: 'ada@example.com', lastSeen: T0 + 3 * MINUTE }),
+      dupHs: failure({
+        record: 'hs:2',
+        email: 'bob@example.com',
+        direction: 'to_hubspot',
+        category: 'duplicates',
+        code: 'DUPLICATE',
+        lastSeen: T0 + 2 * MINUTE,
+      }),
+      dupSf: failure({
+        record: 'hs:2',
+        email: 'bob@example.com',
+        category: 'duplicates',
+        code: 'DUPLICATES_DETECTED',
+        lastSeen: T0 + 2 * MINUTE,
+      }),
+      access: failure({
+        record: 'hs:2',
+        email: 'bob@example.com',
+        category: 'permissions',
+        code: 'ACCESS',
+        lastSeen: T0 + 2 * MINUTE,
+      }),
+      lead: failure({ record: 'sf:00Q1', email: null, direction: 'to_hubspot', lastSeen: T0 + MINUTE }),
+      percent: failure({ record: 'hs:7', email: 'percent%off@example.com' }),
+      percentX: failure({ record: 'hs:8', email: 'PercentXoff@example.com' }),
+      underscore: failure({ record: 'hs:9', email: 'under_score@example.com' }),
+      backslash: failure({ record: 'hs:10', email: 'back\\slash@example.com' }),
+    };
+    /** In the page order: last seen first, then record, direction, code. */
+    const ordered = [
+      sample.newest,
+      sample.dupHs,
+      sample.access,
+      sample.dupSf,
+      sample.lead,
+      sample.backslash,
+      sample.percent,
+      sample.percentX,
+      sample.underscore,
+    ];
+    const keyOf = (e: Pick<ErrorEntry, 'record' | 'direction' | 'code'>): string =>
+      `${e.record} ${e.direction} ${e.code}`;
+    const recordAll = async (): Promise<void> => {
+      // Written in another order than the pages give them.
+      for (const entry of [...ordered].reverse()) await store.recordError(entry);
+    };
+    const all = { limit: 100, offset: 0 };
+    const keys = async (filter: ErrorFilter, page = all): Promise<[number, string[]]> => {
+      const { total, errors } = await store.errorPage(filter, page);
+      return [total, errors.map(keyOf)];
+    };
+
+    it('pages through the errors, last seen first, then by record, direction and code, with the total', async () => {
+      assert.deepEqual(await store.errorPage({}, all), { total: 0, errors: [] });
+      await recordAll();
+      const { total, errors } = await store.errorPage({}, all);
+      assert.equal(total, ordered.length);
+      assert.deepEqual(
+        errors,
+        ordered.map((e) => ({ ...e, firstSeen: e.lastSeen, attempts: 1 })),
+      );
+      assert.deepEqual(await keys({}, { limit: 3, offset: 0 }), [9, ordered.slice(0, 3).map(keyOf)]);
+      assert.deepEqual(await keys({}, { limit: 3, offset: 3 }), [9, ordered.slice(3, 6).map(keyOf)]);
+      assert.deepEqual(await keys({}, { limit: 4, offset: 7 }), [9, ordered.slice(7).map(keyOf)]);
+      assert.deepEqual(await keys({}, { limit: 3, offset: 20 }), [9, []], 'past the end: the total still');
+      assert.deepEqual(await keys({}, { limit: 0, offset: 0 }), [9, []]);
+
+      // Seen again: first in the pages now.
+      await store.recordError({ ...sample.lead, lastSeen: T0 + 4 * MINUTE });
+      const [, again] = await keys({}, { limit: 2, offset: 0 });
+      assert.deepEqual(again, [keyOf(sample.lead), keyOf(sample.newest)]);
+      await assert.rejects(store.errorPage({}, { limit: -1, offset: 0 }), RangeError);
+      await assert.rejects(store.errorPage({}, { limit: 10, offset: 1.5 }), RangeError);
+    });
+
+    it('filters by category, direction and exact code, together and with the total of what matches', async () => {
+      await recordAll();
+      const expect = (entries: readonly (typeof sample.newest)[]): [number, string[]] => [
+        entries.length,
+        entries.map(keyOf),
+      ];
+      assert.deepEqual(await keys({ category: 'duplicates' }), expect([sample.dupHs, sample.dupSf]));
+      assert.deepEqual(await keys({ category: 'api_limit' }), expect([]));
+      assert.deepEqual(await keys({ direction: 'to_hubspot' }), expect([sample.dupHs, sample.lead]));
+      assert.deepEqual(
+        await keys({ code: 'DUPLICATE' }),
+        expect([sample.dupHs]),
+        'exactly: not DUPLICATES_DETECTED',
+      );
+      assert.deepEqual(await keys({ code: 'duplicate' }), expect([]));
+      assert.deepEqual(
+        await keys({ category: 'property_value', direction: 'to_hubspot' }),
+        expect([sample.lead]),
+      );
+      assert.deepEqual(
+        await keys({ category: 'duplicates', direction: 'to_salesforce', code: 'DUPLICATES_DETECTED' }),
+        expect([sample.dupSf]),
+      );
+      assert.deepEqual(await keys({ category: 'property_value' }, { limit: 2, offset: 1 }), [
+        6,
+        [sample.lead, sample.backslash].map(keyOf),
+      ]);
+    });
+
+    it('searches the record and the email, case-insensitively, taking %, _ and \\ literally', async () => {
+      await recordAll();
+      const expect = (entries: readonly (typeof sample.newest)[]): [number, string[]] => [
+        entries.length,
+        entries.map(keyOf),
+      ];
+      assert.deepEqual(await keys({ search: 'HS:2' }), expect([sample.dupHs, sample.access, sample.dupSf]));
+      assert.deepEqual(
+        await keys({ search: 'BOB@Example' }),
+        expect([sample.dupHs, sample.access, sample.dupSf]),
+      );
+      assert.deepEqual(await keys({ search: '00q1' }), expect([sample.lead]), 'a record without an email');
+      assert.deepEqual(await keys({ search: 'percent' }), expect([sample.percent, sample.percentX]));
+      assert.deepEqual(await keys({ search: '%' }), expect([sample.percent]));
+      assert.deepEqual(await keys({ search: 'percent%off' }), expect([sample.percent]));
+      assert.deepEqual(await keys({ search: '_' }), expect([sample.underscore]));
+      assert.deepEqual(await keys({ search: 'r_s' }), expect([sample.underscore]));
+      assert.deepEqual(await keys({ search: '\\' }), expect([sample.backslash]));
+      assert.deepEqual(await keys({ search: 'k\\s' }), expect([sample.backslash]));
+      assert.deepEqual(await keys({ search: "o'brien" }), expect([]));
+      assert.deepEqual(await keys({ search: 'nobody' }), expect([]));
+      assert.deepEqual(await keys({ search: '' }), expect(ordered), 'an empty search: every error');
+      assert.deepEqual(
+        await keys({ search: 'example.com', direction: 'to_hubspot', category: 'duplicates' }),
+        expect([sample.dupHs]),
+      );
+    });
+
+    it('counts errors and the records they concern per category, in the categories’ order', async () => {
+      assert.deepEqual(await store.errorCounts(), []);
+      await store.recordError(failure({ record: 'hs:4', category: 'connectivity', code: 'ECONNRESET' }));
+      await store.recordError(failure({ record: 'hs:1', category: 'property_value' }));
+      await store.recordError(
+        failure({ record: 'hs:1', category: 'property_value', direction: 'to_hubspot' }),
+      );
+      await store.recordError(failure({ record: 'hs:2', category: 'property_value' }));
+      await store.recordError(failure({ record: 'hs:2', category: 'property_value' })); // again: one error
+      await store.recordError(failure({ record: 'hs:3', category: 'duplicates', code: 'DUPLICATE' }));
+      assert.deepEqual(await store.errorCounts(), [
+        { category: 'duplicates', errors: 1, records: 1 },
+        { category: 'property_value', errors: 3, records: 2 },
+        { category: 'connectivity', errors: 1, records: 1 },
+      ]);
+      await store.clearErrors('hs:3');
+      assert.deepEqual(
+        (await store.errorCounts()).map((c) => c.category),
+        ['property_value', 'connectivity'],
+      );
+    });
+  });
+
+  describe("audit log: a run's entries", () => {
+    it('pages through the entries a run wrote, in the order written, with the total', async () => {
+      const of = (runId: string, field: string, at: number): AuditEntry =>
+        audited({ runId, field, at, record: `hs:${field}` });
+      const first = of('run-7', 'a', T0 + 2 * MINUTE);
+      const second = of('run-7', 'b', T0);
+      const third = of('run-7', 'c', T0 + MINUTE);
+      const fourth = of('run-7', 'd', T0 + MINUTE);
+      await store.appendAudit([first, of('run-8', 'x', T0), second]);
+      await store.appendAudit([of('run-8', 'y', T0 + 3 * MINUTE), third, fourth]);
+
+      assert.deepEqual(await store.auditOfRun('run-7', { limit: 10, offset: 0 }), {
+        total: 4,
+        entries: [first, second, third, fourth],
+      });
+      assert.deepEqual(await store.auditOfRun('run-7', { limit: 2, offset: 1 }), {
+        total: 4,
+        entries: [second, third],
+      });
+      assert.deepEqual(await store.auditOfRun('run-7', { limit: 2, offset: 4 }), { total: 4, entries: [] });
+      assert.deepEqual(
+        (await store.auditOfRun('run-8', { limit: 10, offset: 0 })).entries.map((e) => e.field),
+        ['x', 'y'],
+      );
+      assert.deepEqual(await store.auditOfRun('run-9', { limit: 10, offset: 0 }), { total: 0, entries: [] });
+    });
+  });
+
+  describe('webhook inbox size', () => {
+    it('counts the ids waiting, changed and deleted', async () => {
+      assert.equal(await store.webhookInboxSize(), 0);
+      await store.addToWebhookInbox({ changed: ['11', '12'], deleted: ['12'] }, T0);
+      assert.equal(await store.webhookInboxSize(), 3);
+      await store.addToWebhookInbox({ changed: ['11'], deleted: ['13'] }, T0 + 1000);
+      assert.equal(await store.webhookInboxSize(), 4, 'an id already there counts once');
+      await store.removeFromWebhookInbox({ changed: ['11', '12'], deleted: [] });
+      assert.equal(await store.webhookInboxSize(), 2);
+    });
+  });
+
+  describe('run history', () => {
+    it('keeps a run exactly; the same run id again replaces it', async () => {
+      assert.equal(await store.run('run-1'), null);
+      const kept = ran('run-1');
+      await store.recordRun(kept, 0);
+      assert.deepEqual(await store.run('run-1'), kept);
+      assert.equal(await store.run('run-2'), null);
+
+      const replaced = ran('run-1', {
+        kind: 'resync',
+        trigger: 'request',
+        finishedAt: T0 + 2 * MINUTE,
+        written: { salesforce: 0, hubspot: 1 },
+        paused: 'B1: the daily allocation is spent, so Salesforce calls wait until 10:00',
+        error: { system: 'salesforce', code: 'REQUEST_LIMIT_EXCEEDED', message: 'It\'s "over" \\ ✓' },
+        latency: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1_000_000_000],
+      });
+      await store.recordRun(replaced, 0);
+      assert.deepEqual(await store.run('run-1'), replaced);
+      assert.deepEqual(await store.runs({ limit: 10 }), [replaced]);
+
+      const noSystem = ran('run-2', { error: { system: null, code: 'TypeError', message: '' } });
+      await store.recordRun(noSystem, 0);
+      assert.deepEqual(await store.run('run-2'), noSystem);
+    });
+
+    it('lists runs newest first (by start, then run id), at most limit, before a time, of a kind', async () => {
+      const a = ran('a', { startedAt: T0, kind: 'run' });
+      const b = ran('b', { startedAt: T0 + MINUTE, kind: 'webhook', trigger: 'webhook' });
+      const c = ran('c', { startedAt: T0 + MINUTE, kind: 'run' });
+      const d = ran('d', { startedAt: T0 + 2 * MINUTE, kind: 'reconcile', trigger: 'schedule' });
+      for (const run of [b, d, a, c]) await store.recordRun(run, 0);
+      const ids = async (query: Parameters<StateStore['runs']>[0]): Promise<string[]> =>
+        (await store.runs(query)).map((run) => run.runId);
+
+      assert.deepEqual(await store.runs({ limit: 10 }), [d, c, b, a]);
+      assert.deepEqual(await ids({ limit: 2 }), ['d', 'c']);
+      assert.deepEqual(await ids({ limit: 0 }), []);
+      assert.deepEqual(await ids({ limit: 10, before: T0 + 2 * MINUTE }), ['c', 'b', 'a']);
+      assert.deepEqual(await ids({ limit: 10, before: T0 + MINUTE }), ['a'], 'strictly before');
+      assert.deepEqual(await ids({ limit: 10, before: T0 }), []);
+      assert.deepEqual(await ids({ limit: 10, kind: 'run' }), ['c', 'a']);
+      assert.deepEqual(await ids({ limit: 1, kind: 'run', before: T0 + 2 * MINUTE }), ['c']);
+      assert.deepEqual(await ids({ limit: 10, kind: 'run', before: T0 + MINUTE }), ['a']);
+      assert.deepEqual(await ids({ limit: 10, kind: 'import' }), []);
+    });
+
+    it('forgets the runs that finished before forgetBefore when a run is kept', async () => {
+      await store.recordRun(ran('old', { startedAt: T0 - MINUTE, finishedAt: T0 }), 0);
+      await store.recordRun(ran('mid', { startedAt: T0, finishedAt: T0 + MINUTE }), 0);
+      assert.deepEqual(
+        (await store.runs({ limit: 10 })).map((run) => run.runId),
+        ['mid', 'old'],
+      );
+      await store.recordRun(ran('new', { startedAt: T0 + MINUTE, finishedAt: T0 + 2 * MINUTE }), T0 + MINUTE);
+      assert.equal(await store.run('old'), null);
+      assert.deepEqual(
+        (await store.runs({ limit: 10 })).map((run) => run.runId),
+        ['new', 'mid'],
+        'finished at forgetBefore: kept',
+      );
+      // A run that itself finished before forgetBefore is forgotten at once.
+      await store.recordRun(ran('late', { startedAt: T0 - 2 * MINUTE, finishedAt: T0 }), T0 + MINUTE);
+      assert.equal(await store.run('late'), null);
+      assert.equal((await store.runTotals(0)).runs, 2);
+    });
+
+    it('sums runs in buckets of a step from since, over [since, until), empty buckets left out', async () => {
+      assert.deepEqual(await store.runSeries(T0, T0 + 4 * MINUTE, MINUTE), []);
+      const at = (runId: string, finishedAt: number, n: number): RunRecord =>
+        ran(runId, {
+          startedAt: finishedAt - 1000,
+          finishedAt,
+          written: { salesforce: n, hubspot: 10 * n },
+          failedBy: { to_hubspot: 100 * n, to_salesforce: 1000 * n },
+          throttled: 10_000 * n,
+        });
+      await store.recordRun(at('before', T0 - 1, 1), 0);
+      await store.recordRun(at('first', T0, 2), 0);
+      await store.recordRun(at('end-of-first', T0 + MINUTE - 1, 3), 0);
+      await store.recordRun(at('second', T0 + MINUTE, 4), 0);
+      await store.recordRun(at('last', T0 + 4 * MINUTE - 1, 5), 0);
+      await store.recordRun(at('until', T0 + 4 * MINUTE, 6), 0);
+      const bucket = (start: number, n: number): RunBucket => ({
+        at: start,
+        written: { salesforce: n, hubspot: 10 * n },
+        failedBy: { to_hubspot: 100 * n, to_salesforce: 1000 * n },
+        throttled: 10_000 * n,
+      });
+
+      assert.deepEqual(await store.runSeries(T0, T0 + 4 * MINUTE, MINUTE), [
+        bucket(T0, 2 + 3),
+        bucket(T0 + MINUTE, 4),
+        bucket(T0 + 3 * MINUTE, 5),
+      ]);
+      // Buckets start at since, whatever it is.
+      assert.deepEqual(await store.runSeries(T0 - 1, T0 + 4 * MINUTE + 1, 2 * MINUTE), [
+        bucket(T0 - 1, 1 + 2 + 3 + 4),
+        bucket(T0 - 1 + 4 * MINUTE, 5 + 6),
+      ]);
+      assert.deepEqual(await store.runSeries(T0 + 1, T0 + MINUTE, 30_000), [bucket(T0 + 1 + 30_000, 3)]);
+      assert.deepEqual(await store.runSeries(T0, T0, MINUTE), []);
+      await assert.rejects(store.runSeries(T0, T0 + MINUTE, 0), RangeError);
+      await assert.rejects(store.runSeries(T0, T0 + MINUTE, 1.5), RangeError);
+    });
+
+    it('totals the runs finished at or after since: failed runs, sums and the latency histogram', async () => {
+      const none = await store.runTotals(0);
+      assert.deepEqual(none, {
+        runs: 0,
+        failedRuns: 0,
+        written: { salesforce: 0, hubspot: 0 },
+        failedBy: { to_hubspot: 0, to_salesforce: 0 },
+        calls: { salesforce: 0, hubspot: 0 },
+        throttled: 0,
+        latency: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0),
+      });
+      const histogram = (...counts: number[]): number[] =>
+        Array.from({ length: LATENCY_BUCKETS_MS.length + 1 }, (_, i) => counts[i] ?? 0);
+      await store.recordRun(
+        ran('one', {
+          finishedAt: T0,
+          written: { salesforce: 1, hubspot: 2 },
+          failedBy: { to_hubspot: 3, to_salesforce: 4 },
+          calls: { salesforce: 5, hubspot: 6 },
+          throttled: 7,
+          latency: histogram(1, 2, 3),
+        }),
+        0,
+      );
+      await store.recordRun(
+        ran('two', {
+          finishedAt: T0 + MINUTE,
+          written: { salesforce: 10, hubspot: 20 },
+          failedBy: { to_hubspot: 30, to_salesforce: 40 },
+          calls: { salesforce: 50, hubspot: 60 },
+          throttled: 70,
+          error: { system: 'hubspot', code: 'ECONNRESET', message: 'socket hang up' },
+          latency: histogram(0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5),
+        }),
+        0,
+      );
+      await store.recordRun(
+        ran('three', {
+          finishedAt: T0 + 2 * MINUTE,
+          written: { salesforce: 100, hubspot: 200 },
+          failedBy: { to_hubspot: 300, to_salesforce: 400 },
+          calls: { salesforce: 500, hubspot: 600 },
+          throttled: 700,
+          latency: histogram(100),
+        }),
+        0,
+      );
+
+      assert.deepEqual(await store.runTotals(0), {
+        runs: 3,
+        failedRuns: 1,
+        written: { salesforce: 111, hubspot: 222 },
+        failedBy: { to_hubspot: 333, to_salesforce: 444 },
+        calls: { salesforce: 555, hubspot: 666 },
+        throttled: 777,
+        latency: histogram(101, 12, 3, 0, 0, 0, 0, 0, 0, 0, 0, 5),
+      });
+      assert.deepEqual(await store.runTotals(T0 + MINUTE), {
+        runs: 2,
+        failedRuns: 1,
+        written: { salesforce: 110, hubspot: 220 },
+        failedBy: { to_hubspot: 330, to_salesforce: 440 },
+        calls: { salesforce: 550, hubspot: 660 },
+        throttled: 770,
+        latency: histogram(100, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5),
+      });
+      assert.deepEqual((await store.runTotals(T0 + 2 * MINUTE + 1)).runs, 0);
+    });
+  });
+
+  describe('API usage series', () => {
+    it("sums a system's calls in buckets of a step from since, over [since, until), empty ones left out", async () => {
+      assert.deepEqual(await store.apiCallSeries('salesforce', T0, T0 + 8 * MINUTE, 2 * MINUTE), []);
+      await store.recordApiCalls('salesforce', 50, T0 - MINUTE);
+      await store.recordApiCalls('salesforce', 3, T0);
+      await store.recordApiCalls('salesforce', 2, T0 + MINUTE + 5000);
+      await store.recordApiCalls('salesforce', 4, T0 + 4 * MINUTE);
+      await store.recordApiCalls('salesforce', 7, T0 + 5 * MINUTE + 59_000);
+      await store.recordApiCalls('salesforce', 1, T0 + 7 * MINUTE);
+      await store.recordApiCalls('salesforce', 100, T0 + 8 * MINUTE);
+      await store.recordApiCalls('hubspot', 1000, T0);
+
+      assert.deepEqual(await store.apiCallSeries('salesforce', T0, T0 + 8 * MINUTE, 2 * MINUTE), [
+        { at: T0, calls: 5 },
+        { at: T0 + 4 * MINUTE, calls: 11 },
+        { at: T0 + 6 * MINUTE, calls: 1 },
+      ]);
+      assert.deepEqual(await store.apiCallSeries('hubspot', T0, T0 + 8 * MINUTE, 2 * MINUTE), [
+        { at: T0, calls: 1000 },
+      ]);
+      assert.deepEqual(await store.apiCallSeries('salesforce', T0 - MINUTE, T0 + MINUTE, MINUTE), [
+        { at: T0 - MINUTE, calls: 50 },
+        { at: T0, calls: 3 },
+      ]);
+      await assert.rejects(store.apiCallSeries('salesforce', T0, T0 + MINUTE, -MINUTE), RangeError);
+    });
   });
 
   describe('migrations and lifecycle', () => {
@@ -798,6 +1305,7 @@ function perPairContract(
         await store.recordApiCalls('salesforce', 4, T0);
         await store.saveExplanation(explained());
         await store.rememberCreatedCompanies([{ accountId: '001A', companyId: '9001' }], T0, 0);
+        await store.recordRun(ran('run-1'), 0);
 
         await store.close();
         await opened.close();
@@ -818,6 +1326,7 @@ function perPairContract(
         assert.equal(await store.apiCalls('salesforce', T0), 4);
         assert.deepEqual(await store.explanation({ hsContactId: '101' }), explained());
         assert.deepEqual(await store.createdCompanies(['001A'], T0), new Map([['001A', '9001']]));
+        assert.deepEqual(await store.run('run-1'), ran('run-1'));
       },
     );
   });
@@ -865,7 +1374,12 @@ async function writeEverything(store: StateStore, variant: string): Promise<void
   await store.addToWebhookInbox({ changed: ['11'], deleted: ['12'] }, T0);
   assert.equal(await store.rememberSignature('sig-1', T0 + 300_000, T0), true, 'not seen in this pair');
   await store.rememberCreatedCompanies([{ accountId: '001A', companyId: `co-${variant}` }], T0, 0);
+  await store.recordRun(runOf(variant), 0);
 }
+
+/** The run `writeEverything` keeps: the same run id whatever `variant`, its counts from it. */
+const runOf = (variant: string): RunRecord =>
+  ran('run-1', { written: { salesforce: variant.length, hubspot: 0 }, paused: `paused in ${variant}` });
 
 /** Finds what `writeEverything(store, variant)` wrote, and nothing else. */
 async function expectEverything(store: StateStore, variant: string): Promise<void> {
@@ -892,6 +1406,26 @@ async function expectEverything(store: StateStore, variant: string): Promise<voi
   assert.deepEqual([lease?.owner, lease?.epoch], [`owner-${variant}`, 1]);
   assert.deepEqual(await store.webhookInbox(), { changed: ['11'], deleted: ['12'] });
   assert.deepEqual(await store.createdCompanies(['001A'], 0), new Map([['001A', `co-${variant}`]]));
+  assert.deepEqual(await store.run('run-1'), runOf(variant));
+  assert.deepEqual(await store.runs({ limit: 10 }), [runOf(variant)]);
+  assert.equal((await store.runTotals(0)).written.salesforce, variant.length);
+  assert.deepEqual(
+    (await store.runSeries(T0, T0 + 2 * MINUTE, MINUTE)).map((bucket) => bucket.written.salesforce),
+    [variant.length],
+  );
+  const page = await store.errorPage({}, { limit: 10, offset: 0 });
+  assert.deepEqual([page.total, page.errors.map((e) => e.message)], [1, [`error in ${variant}`]]);
+  assert.deepEqual(await store.errorCounts(), [{ category: 'property_value', errors: 1, records: 1 }]);
+  assert.deepEqual(await store.auditOfRun('run-1', { limit: 10, offset: 0 }), {
+    total: 1,
+    entries: [audited({ newValue: variant })],
+  });
+  assert.deepEqual(await store.apiCallSeries('salesforce', T0, T0 + MINUTE, MINUTE), [
+    { at: T0, calls: variant.length },
+  ]);
+  assert.equal(await store.webhookInboxSize(), 2);
+  assert.deepEqual(await store.outcomeCounts(), [{ outcome: `outcome-${variant}`, reason: null, count: 1 }]);
+  assert.equal((await store.explanation({ sfId: '00Q000000000001AAA' }))?.outcome, `outcome-${variant}`);
 }
 
 /** Finds none of what `writeEverything` writes (the intents and signatures: `writeEverything` finds none). */
@@ -915,6 +1449,17 @@ async function expectNothing(store: StateStore): Promise<void> {
   assert.equal(await store.lease('writer'), null);
   assert.deepEqual(await store.webhookInbox(), { changed: [], deleted: [] });
   assert.deepEqual(await store.createdCompanies(['001A'], 0), new Map());
+  assert.equal(await store.run('run-1'), null);
+  assert.deepEqual(await store.runs({ limit: 10 }), []);
+  assert.equal((await store.runTotals(0)).runs, 0);
+  assert.deepEqual(await store.runSeries(T0, T0 + 2 * MINUTE, MINUTE), []);
+  assert.deepEqual(await store.errorPage({}, { limit: 10, offset: 0 }), { total: 0, errors: [] });
+  assert.deepEqual(await store.errorCounts(), []);
+  assert.deepEqual(await store.auditOfRun('run-1', { limit: 10, offset: 0 }), { total: 0, entries: [] });
+  assert.deepEqual(await store.apiCallSeries('salesforce', T0, T0 + MINUTE, MINUTE), []);
+  assert.equal(await store.webhookInboxSize(), 0);
+  assert.deepEqual(await store.outcomeCounts(), []);
+  assert.equal(await store.explanation({ sfId: '00Q000000000001AAA' }), null);
 }
 
 /** The pairs' own contract: the registry, isolation between pairs, `removePair`, ids, closing. */
@@ -1045,6 +1590,41 @@ function pairsContract(open: () => Promise<StateStore>): void {
     // Stale signatures are forgotten per pair.
     assert.equal(await a.rememberSignature('sig-2', T0 + 600_000, T0 + 400_000), true);
     assert.equal(await b.rememberSignature('sig-1', T0 + 900_000, T0 + 1000), false, 'still remembered in B');
+  });
+
+  it("keeps each pair's run history apart: a run id in two pairs, and forgetting per pair", async () => {
+    const a = store.forPair('pair-a');
+    const b = store.forPair('pair-b');
+    await a.recordRun(ran('old', { finishedAt: T0 }), 0);
+    await b.recordRun(ran('old', { finishedAt: T0, kind: 'import' }), 0);
+    await a.recordRun(ran('new', { startedAt: T0 + MINUTE, finishedAt: T0 + 2 * MINUTE }), T0 + MINUTE);
+    assert.equal(await a.run('old'), null, 'forgotten in A');
+    assert.deepEqual(await b.run('old'), ran('old', { finishedAt: T0, kind: 'import' }), 'kept in B');
+    assert.equal(await b.run('new'), null);
+    assert.deepEqual(
+      (await a.runs({ limit: 10 })).map((run) => run.runId),
+      ['new'],
+    );
+    assert.equal((await b.runTotals(0)).runs, 1);
+    assert.deepEqual(await store.runs({ limit: 10 }), []);
+
+    // Errors, audit entries and explanations are paged and counted per pair too.
+    await a.recordError(failure({ record: 'hs:1' }));
+    await b.recordError(failure({ record: 'hs:2', category: 'duplicates' }));
+    await b.appendAudit([audited({ runId: 'new' })]);
+    await a.saveExplanation(explained({ outcome: 'skipped', reason: 'out_of_scope' }));
+    assert.deepEqual(
+      (await a.errorPage({ search: 'hs:' }, { limit: 10, offset: 0 })).errors.map((e) => e.record),
+      ['hs:1'],
+    );
+    assert.deepEqual(
+      (await b.errorCounts()).map((c) => c.category),
+      ['duplicates'],
+    );
+    assert.equal((await a.auditOfRun('new', { limit: 10, offset: 0 })).total, 0);
+    assert.equal((await b.auditOfRun('new', { limit: 10, offset: 0 })).total, 1);
+    assert.deepEqual(await b.outcomeCounts(), []);
+    assert.equal(await b.explanation({ sfId: '00Q000000000001AAA' }), null);
   });
 
   it('removePair deletes the pair and every row it owns, and nothing of another pair', async () => {

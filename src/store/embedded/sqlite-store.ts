@@ -14,17 +14,23 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Link } from '../../core/records.ts';
 import { MIGRATIONS_TABLE, migrations } from '../migrations.ts';
-import { bindPair, queries, type Statement } from '../queries.ts';
+import { bindPair, queries, type PagedStatements, type Statement } from '../queries.ts';
 import {
   toAudit,
+  toCallBucket,
   toCreatedCompanies,
   toError,
+  toErrorCounts,
   toExplanation,
   toLease,
   toLink,
   toMappings,
   toNumber,
+  toOutcomeCounts,
   toPair,
+  toRun,
+  toRunBucket,
+  toRunTotals,
   toSettings,
   toWebhookChanges,
 } from '../rows.ts';
@@ -36,6 +42,7 @@ import {
   type AuditEntry,
   type Fence,
   type PairRecord,
+  type RunRecord,
   type StateStore,
   type WebhookChanges,
 } from '../state-store.ts';
@@ -212,6 +219,19 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stat
       for (const entry of entries) run(q.auditEntry(entry));
     });
 
+    const recordRun = db.transaction((record: RunRecord, forgetBefore: number) => {
+      run(q.recordRun(record));
+      run(q.forgetRuns(forgetBefore));
+    });
+
+    /** Reads in one (deferred) transaction: one snapshot of the database, whatever writes meanwhile. */
+    const inOneRead = db.transaction((read: () => unknown) => read());
+    const oneRead = <T>(read: () => T): T => inOneRead(read) as T;
+
+    /** A paged list's total and page, in one read. */
+    const paged = <R>(statements: PagedStatements<R>): { total: number; rows: R[] } =>
+      oneRead(() => ({ total: toNumber(one(statements.total)?.n ?? 0), rows: all(statements.page) }));
+
     const methods = settle<Methods>({
       ...registry,
       close: () => {
@@ -287,6 +307,35 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stat
 
       appendAudit: (entries) => appendAudit.immediate(entries),
       audit: (record, limit) => all(q.audit(record, limit)).map(toAudit),
+
+      errorPage: (filter, page) => {
+        const { total, rows } = paged(q.errorPage(filter, page));
+        return { total, errors: rows.map(toError) };
+      },
+      errorCounts: () => toErrorCounts(all(q.errorCounts())),
+      auditOfRun: (runId, page) => {
+        const { total, rows } = paged(q.auditOfRun(runId, page));
+        return { total, entries: rows.map(toAudit) };
+      },
+
+      recordRun: (record, forgetBefore) => recordRun.immediate(record, forgetBefore),
+      runs: (query) => all(q.runs(query)).map(toRun),
+      run: (runId) => {
+        const row = one(q.run(runId));
+        return row ? toRun(row) : null;
+      },
+      runSeries: (since, until, stepMs) =>
+        all(q.runSeries(since, until, stepMs)).map(toRunBucket(since, stepMs)),
+      runTotals: (since) =>
+        oneRead(() => {
+          const sums = one(q.runTotals(since));
+          if (!sums) throw new Error('an aggregate without GROUP BY returned no row');
+          return toRunTotals(sums, all(q.runLatency(since)));
+        }),
+      apiCallSeries: (system, since, until, stepMs) =>
+        all(q.apiCallSeries(system, since, until, stepMs)).map(toCallBucket(since, stepMs)),
+      webhookInboxSize: () => toNumber(one(q.inboxSize())?.n ?? 0),
+      outcomeCounts: () => toOutcomeCounts(all(q.outcomeCounts())),
 
       recordApiCalls: (system, calls, at) => run(q.recordApiCalls(system, calls, at)),
       apiCalls: (system, since) => toNumber(one(q.apiCalls(system, since))?.n ?? 0),

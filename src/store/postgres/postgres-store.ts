@@ -12,17 +12,23 @@
  */
 import pg from 'pg';
 import { MIGRATIONS_TABLE, migrations } from '../migrations.ts';
-import { bindPair, postgresOnly, queries, type Statement } from '../queries.ts';
+import { bindPair, postgresOnly, queries, type PagedStatements, type Statement } from '../queries.ts';
 import {
   toAudit,
+  toCallBucket,
   toCreatedCompanies,
   toError,
+  toErrorCounts,
   toExplanation,
   toLease,
   toLink,
   toMappings,
   toNumber,
+  toOutcomeCounts,
   toPair,
+  toRun,
+  toRunBucket,
+  toRunTotals,
   toSettings,
   toWebhookChanges,
 } from '../rows.ts';
@@ -84,10 +90,11 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions): S
   // a new one; without a listener the 'error' event would crash the process.
   if (owned) pool.on('error', () => {});
 
-  const transaction = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+  /** Runs `work` in a transaction: `begin` starts it (a plain `BEGIN` unless given). */
+  const transaction = async <T>(work: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> => {
     const client = await pool.connect();
     try {
-      await client.query('BEGIN');
+      await client.query(begin);
       const result = await work(client);
       await client.query('COMMIT');
       return result;
@@ -98,6 +105,10 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions): S
       client.release();
     }
   };
+
+  /** Reads in one snapshot (a read-only, repeatable-read transaction): they agree, whatever writes meanwhile. */
+  const oneRead = <T>(read: (client: pg.PoolClient) => Promise<T>): Promise<T> =>
+    transaction(read, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
 
   const registry: Pick<StateStore, 'migrate' | 'pairs' | 'savePair' | 'removePair'> = {
     migrate: async () => {
@@ -142,6 +153,13 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions): S
       if (fence !== undefined && (await one(client, q.fenceHolds(fence))) === undefined)
         throw new LeaseLostError(fence);
     };
+
+    /** A paged list's total and page, in one read. */
+    const paged = <R>(statements: PagedStatements<R>): Promise<{ total: number; rows: R[] }> =>
+      oneRead(async (client) => ({
+        total: toNumber((await one(client, statements.total))?.n ?? 0),
+        rows: await all(client, statements.page),
+      }));
 
     return {
       pair,
@@ -277,6 +295,39 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions): S
         if (entries.length > 0) await run(pool, postgresOnly.appendAudit(entries));
       },
       audit: async (record, limit) => (await all(pool, q.audit(record, limit))).map(toAudit),
+
+      errorPage: async (filter, page) => {
+        const { total, rows } = await paged(q.errorPage(filter, page));
+        return { total, errors: rows.map(toError) };
+      },
+      errorCounts: async () => toErrorCounts(await all(pool, q.errorCounts())),
+      auditOfRun: async (runId, page) => {
+        const { total, rows } = await paged(q.auditOfRun(runId, page));
+        return { total, entries: rows.map(toAudit) };
+      },
+
+      recordRun: (record, forgetBefore) =>
+        transaction(async (client) => {
+          await run(client, q.recordRun(record));
+          await run(client, q.forgetRuns(forgetBefore));
+        }),
+      runs: async (query) => (await all(pool, q.runs(query))).map(toRun),
+      run: async (runId) => {
+        const row = await one(pool, q.run(runId));
+        return row ? toRun(row) : null;
+      },
+      runSeries: async (since, until, stepMs) =>
+        (await all(pool, q.runSeries(since, until, stepMs))).map(toRunBucket(since, stepMs)),
+      runTotals: (since) =>
+        oneRead(async (client) => {
+          const sums = await one(client, q.runTotals(since));
+          if (!sums) throw new Error('an aggregate without GROUP BY returned no row');
+          return toRunTotals(sums, await all(client, q.runLatency(since)));
+        }),
+      apiCallSeries: async (system, since, until, stepMs) =>
+        (await all(pool, q.apiCallSeries(system, since, until, stepMs))).map(toCallBucket(since, stepMs)),
+      webhookInboxSize: async () => toNumber((await one(pool, q.inboxSize()))?.n ?? 0),
+      outcomeCounts: async () => toOutcomeCounts(await all(pool, q.outcomeCounts())),
 
       recordApiCalls: async (system, calls, at) => {
         await run(pool, q.recordApiCalls(system, calls, at));
