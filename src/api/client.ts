@@ -9,6 +9,11 @@ import type { SyncRule } from '../core/model.ts';
 import type { ErrorCategory } from '../core/errors.ts';
 import type { SettingKey } from '../config/settings.ts';
 
+/** The error log's filters and page (`GET /api/errors`). */
+export type ErrorQuery = Omit<RouteInput<typeof routes.listErrors>['query'], 'format'> & {
+  readonly category?: ErrorCategory;
+};
+
 export type ApiResult<T> =
   | { readonly ok: true; readonly status: number; readonly value: T }
   | { readonly ok: false; readonly status: number; readonly error: ApiError };
@@ -36,11 +41,23 @@ function pathOf(route: RouteDef, params: unknown, pair: string | undefined): str
   return path.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(values[name] ?? ''));
 }
 
+/** The query string of `query` (with its `?`): values left undefined or empty are left out. */
 function queryOf(query: unknown): string {
-  const defined = Object.entries((query ?? {}) as Record<string, string | undefined>).filter(
-    (entry): entry is [string, string] => entry[1] !== undefined,
+  const defined = Object.entries(
+    (query ?? {}) as Record<string, string | number | boolean | undefined>,
+  ).flatMap(([key, value]): [string, string][] =>
+    value === undefined || value === '' ? [] : [[key, String(value)]],
   );
   return defined.length === 0 ? '' : `?${new URLSearchParams(defined).toString()}`;
+}
+
+/** Where a route is called with these inputs, for `pair` (the `default` pair's paths without one): path and query. */
+export function routeUrl<R extends RouteDef>(
+  route: R,
+  input: Partial<RouteInput<R>>,
+  pair: string | undefined,
+): string {
+  return pathOf(route, input.params, pair) + queryOf(input.query);
 }
 
 export function createApiClient(options: ApiClientOptions) {
@@ -68,7 +85,7 @@ export function createApiClient(options: ApiClientOptions) {
   }
 
   async function call<R extends RouteDef>(route: R, input: Call<R> = {}): Promise<ApiResult<RouteOutput<R>>> {
-    const path = pathOf(route, input.params, options.pair) + queryOf(input.query);
+    const path = routeUrl(route, input, options.pair);
     const response = await request(route.method, path, {
       body: input.body,
       ...(input.headers ? { headers: input.headers } : {}),
@@ -89,9 +106,9 @@ export function createApiClient(options: ApiClientOptions) {
     setMappingRule: (hsProperty: string, rule: SyncRule) =>
       call(routes.setMappingRule, { params: { hsProperty }, body: { rule } }),
     removeMapping: (hsProperty: string) => call(routes.removeMapping, { params: { hsProperty } }),
-    errors: (query: { category?: ErrorCategory } = {}) => call(routes.listErrors, { query }),
+    errors: (query: ErrorQuery = {}) => call(routes.listErrors, { query }),
     /** The errors as CSV text (`format=csv`), or the refusal. */
-    async errorsCsv(query: { category?: ErrorCategory } = {}): Promise<ApiResult<string>> {
+    async errorsCsv(query: ErrorQuery = {}): Promise<ApiResult<string>> {
       const path = pathOf(routes.listErrors, {}, options.pair);
       const response = await request('GET', path + queryOf({ ...query, format: 'csv' }));
       if (response.ok) return { ok: true, status: response.status, value: await response.text() };
@@ -104,6 +121,22 @@ export function createApiClient(options: ApiClientOptions) {
     status: () => call(routes.status),
     resync: (target: { email: string } | { hsContactId: string } | { segmentId: string }) =>
       call(routes.resync, { body: target }),
+    resyncErrors: (records: readonly string[]) =>
+      call(routes.resyncErrors, { body: { records: [...records] } }),
+    overview: () => call(routes.overview),
+    series: (window: '1h' | '24h' | '7d') => call(routes.series, { query: { window } }),
+    pause: (reason?: string) => call(routes.pause, { body: reason === undefined ? {} : { reason } }),
+    resume: () => call(routes.resume),
+    runs: (query: RouteInput<typeof routes.listRuns>['query'] = {}) => call(routes.listRuns, { query }),
+    run: (runId: string, query: RouteInput<typeof routes.getRun>['query'] = {}) =>
+      call(routes.getRun, { params: { runId }, query }),
+    contact: (key: { email: string } | { hsContactId: string } | { sfId: string }) =>
+      call(routes.contact, { query: key }),
+    mappingStatus: () => call(routes.mappingStatus),
+    segment: () => call(routes.segment),
+    startImport: (objects?: readonly ('Lead' | 'Contact')[]) =>
+      call(routes.startImport, { body: objects === undefined ? {} : { objects: [...objects] } }),
+    currentImport: () => call(routes.currentImport),
   };
 }
 

@@ -69,9 +69,15 @@ export const ErrorEntry = z.object({
 
 /** V2: the error log, with a count per category (categories in the order their first error comes). */
 export const ErrorList = z.object({
+  /** Errors matching the filters (the page is `errors`). */
   total: z.number(),
-  byCategory: z.array(z.object({ category: ErrorCategory, label: z.string(), count: z.number() })),
+  /** Every error in the log, per category: errors and distinct records. */
+  byCategory: z.array(
+    z.object({ category: ErrorCategory, label: z.string(), count: z.number(), records: z.number() }),
+  ),
   errors: z.array(ErrorEntry).readonly(),
+  /** E3: set while automatic retries are paused (75% of the Salesforce allocation spent), with why. */
+  retriesPaused: z.string().nullable(),
 });
 export type ErrorList = z.infer<typeof ErrorList>;
 
@@ -131,11 +137,231 @@ export const CycleReport = z.object({
   written: z.object({ salesforce: z.number(), hubspot: z.number() }),
   calls: z.object({ salesforce: z.number(), hubspot: z.number() }),
   paused: z
-    .object({ reason: z.enum(['allocation', 'org_limit']), until: z.number(), why: z.string() })
+    .object({
+      /** `manual`: paused by a person until Resume (`until` null); else B1. */
+      reason: z.enum(['allocation', 'org_limit', 'manual']),
+      until: z.number().nullable(),
+      why: z.string(),
+    })
     .nullable(),
   /** E2: transient faults the run went past (each cost one batch or one read; retried soon). */
   faults: z.number(),
 });
+
+const Sides = z.object({ salesforce: z.number(), hubspot: z.number() });
+const ByDirection = z.object({ to_hubspot: z.number(), to_salesforce: z.number() });
+
+export const runKinds = ['run', 'webhook', 'reconcile', 'resync', 'import'] as const;
+export const RunKind = z.enum(runKinds, { error: `Use one of: ${list(runKinds)}.` });
+
+/** One run of the run history: what started it, what it read and wrote, what it cost. */
+export const RunSummary = z.object({
+  runId: z.string(),
+  /** `run` is a poll cycle. */
+  kind: RunKind,
+  trigger: z.enum(['poll', 'webhook', 'schedule', 'request']),
+  startedAt: z.number(),
+  finishedAt: z.number(),
+  read: Sides,
+  planned: z.number(),
+  synced: z.number(),
+  skipped: z.number(),
+  failed: z.number(),
+  created: Sides,
+  /** Records written: creates and updates (updated = written − created). */
+  written: Sides,
+  failedBy: ByDirection,
+  calls: Sides,
+  /** HubSpot 429 answers met (each waited out and retried). */
+  throttled: z.number(),
+  faults: z.number(),
+  /** B1: why Salesforce calls were paused, when they were. */
+  paused: z.string().nullable(),
+  /** The error that stopped the run, if one did. */
+  error: z
+    .object({ system: z.enum(['salesforce', 'hubspot']).nullable(), code: z.string(), message: z.string() })
+    .nullable(),
+});
+export type RunSummary = z.infer<typeof RunSummary>;
+
+/** One value Crosswalk wrote (or one link change), as the audit log keeps it. */
+export const AuditEntry = z.object({
+  at: z.number(),
+  runId: z.string(),
+  record: z.string(),
+  system: z.enum(['salesforce', 'hubspot']),
+  field: z.string(),
+  oldValue: z.string().nullable(),
+  newValue: z.string().nullable(),
+  why: z.string(),
+});
+
+/** The engine's state, as the overview shows it (with Pause and Resume). */
+export const EngineState = z.object({
+  /**
+   * `running`; `paused` (by a person: Pause); `limited` (B1: Salesforce calls paused until `until`);
+   * `failing_auth` (a system refuses the credentials); `degraded` (the last run stopped with an error,
+   * or met faults).
+   */
+  state: z.enum(['running', 'paused', 'limited', 'failing_auth', 'degraded']),
+  /** In plain words, with what to do when there is something to do. */
+  why: z.string(),
+  /** When the state began (epoch ms), when known. */
+  since: z.number().nullable(),
+  /** When it ends by itself (B1), when it does. */
+  until: z.number().nullable(),
+  /** Set while paused by a person: when, and the reason given. */
+  pausedBy: z.object({ at: z.number(), reason: z.string().nullable() }).nullable(),
+});
+export type EngineState = z.infer<typeof EngineState>;
+
+export const Connection = z.object({
+  system: z.enum(['salesforce', 'hubspot']),
+  /** Where: the instance or API URL. */
+  where: z.string(),
+  /** How it authenticates (never the secret itself). */
+  auth: z.string(),
+  healthy: z.boolean(),
+  /** In plain words. */
+  status: z.string(),
+  /** What to do, when unhealthy. */
+  action: z.string().nullable(),
+  /** When a run last reached it without an error (epoch ms). */
+  lastOkAt: z.number().nullable(),
+});
+
+/** Change latency from the runs of a window: percentiles from the run histogram's buckets (upper bounds). */
+export const Latency = z.object({
+  windowMs: z.number(),
+  samples: z.number(),
+  p50: z.number().nullable(),
+  p95: z.number().nullable(),
+});
+
+/** The console's overview of one pair. */
+export const Overview = z.object({
+  pair: z.string(),
+  engine: EngineState,
+  connections: z.array(Connection),
+  counts: z.object({
+    /** Contacts whose last sync went through. */
+    inSync: z.number(),
+    /** Contacts skipped, by the skip's code, with a label. */
+    outOfScope: z.array(z.object({ reason: z.string(), label: z.string(), count: z.number() })),
+    /** Records with an error in the log. */
+    failing: z.number(),
+    /** Contact ids waiting in the webhook inbox. */
+    waiting: z.number(),
+    links: z.number(),
+  }),
+  latency: Latency,
+  lastRun: RunSummary.nullable(),
+  budget: z.object({
+    salesforce: z.object({
+      used24h: z.number(),
+      allocation: z.number().nullable(),
+      org: z.object({ used: z.number(), max: z.number(), at: z.number() }).nullable(),
+      /** At the last hour's rate, when the allocation would be spent (epoch ms; null: not at this rate). */
+      runsOutAt: z.number().nullable(),
+      /** E3: automatic retries stop at 75% of the allocation. */
+      retriesPaused: z.boolean(),
+      /** B1: Salesforce calls paused until (epoch ms), or null. */
+      pausedUntil: z.number().nullable(),
+    }),
+    hubspot: z.object({ used24h: z.number(), throttled24h: z.number() }),
+  }),
+});
+export type Overview = z.infer<typeof Overview>;
+
+export const seriesWindows = ['1h', '24h', '7d'] as const;
+/** Records moved and failed per direction, and API calls per side, in buckets over a window. */
+export const Series = z.object({
+  window: z.enum(seriesWindows),
+  from: z.number(),
+  to: z.number(),
+  stepMs: z.number(),
+  points: z.array(
+    z.object({
+      at: z.number(),
+      toHubspot: z.number(),
+      toSalesforce: z.number(),
+      failedToHubspot: z.number(),
+      failedToSalesforce: z.number(),
+      callsSalesforce: z.number(),
+      callsHubspot: z.number(),
+      throttled: z.number(),
+    }),
+  ),
+});
+export type Series = z.infer<typeof Series>;
+
+/** A mapping checked against both systems' metadata now. */
+export const MappingStatus = Mapping.extend({
+  status: z.enum(['ok', 'type_mismatch', 'field_gone', 'property_gone', 'not_writable']),
+  /** In plain words, with the fix when not ok. */
+  detail: z.string(),
+  hsType: z.string().nullable(),
+  /** The Salesforce field's type on each object that has it. */
+  sfTypes: z.record(z.string(), z.string()),
+});
+
+/** A pair's import (the console's Imports screen): where it stands, live. */
+export const ImportProgress = z.object({
+  id: z.string(),
+  state: z.enum(['running', 'done']),
+  objects: z.array(z.enum(sfPersonObjects)),
+  startedAt: z.number(),
+  finishedAt: z.number().nullable(),
+  pages: z.number(),
+  records: z.number(),
+  synced: z.number(),
+  skipped: z.number(),
+  failed: z.number(),
+  written: Sides,
+  calls: Sides,
+  /** Why the last page stopped early (B1, a failed read): it is tried again. */
+  held: z.string().nullable(),
+});
+export type ImportProgress = z.infer<typeof ImportProgress>;
+
+/** Everything the contact page shows ("why"): the link and its history, each field, the timeline. */
+export const ContactView = z.object({
+  contact: z.object({
+    email: z.string().nullable(),
+    hsContactId: z.string().nullable(),
+    sfId: z.string().nullable(),
+    sfObject: z.enum(sfPersonObjects).nullable(),
+  }),
+  link: z
+    .object({ sfObject: z.enum(sfPersonObjects), sfId: z.string(), lastSyncedAt: z.number() })
+    .nullable(),
+  /** Link changes, newest first: matched, hopped, converted, merged, email changed, ended. */
+  linkHistory: z.array(AuditEntry),
+  /** Whether the contact is in the sync's scope, and why. */
+  scope: z.object({ inScope: z.boolean(), why: z.string() }),
+  lastSync: z.object({ at: z.number(), outcome: z.string(), why: z.string() }),
+  /** Values read live from both systems (false when a system could not be read: `values` says). */
+  live: z.object({ hubspot: z.boolean(), salesforce: z.boolean(), why: z.string().nullable() }),
+  fields: z.array(
+    FieldReport.extend({
+      hubspot: z.string().nullable(),
+      salesforce: z.string().nullable(),
+      /** The value both sides last agreed on (HubSpot's form); null: none yet. */
+      agreed: z.string().nullable(),
+    }),
+  ),
+  /** O1: each side's opt-out now, what both last agreed on, and where it came from. */
+  optOut: z.object({
+    hubspot: z.boolean().nullable(),
+    salesforce: z.boolean().nullable(),
+    agreed: z.boolean().nullable(),
+    why: z.string(),
+  }),
+  /** Values written, newest first: who made the change (a Crosswalk run), before and after. */
+  timeline: z.array(AuditEntry),
+  errors: z.array(ErrorEntry),
+});
+export type ContactView = z.infer<typeof ContactView>;
 
 const ONE_CONTACT = 'Give exactly one of email and hsContactId.';
 const ONE_TARGET = 'Give exactly one of email, hsContactId and segmentId.';
@@ -316,6 +542,24 @@ export const routes = {
     /** `format=csv` (or `Accept: text/csv`) answers CSV instead of JSON. */
     query: z.object({
       category: ErrorCategory.optional(),
+      direction: z
+        .enum(['to_hubspot', 'to_salesforce'], { error: 'Use to_hubspot or to_salesforce.' })
+        .optional(),
+      code: z.string().optional(),
+      /** Part of the record key or email. */
+      q: z.string().max(200, { error: 'Search with at most 200 characters.' }).optional(),
+      /** The page (CSV: ignored, every matching error). */
+      limit: z.coerce
+        .number({ error: 'Give a number from 1 to 1000.' })
+        .int({ error: 'Give a number from 1 to 1000.' })
+        .min(1, { error: 'Give a number from 1 to 1000.' })
+        .max(1000, { error: 'Give a number from 1 to 1000.' })
+        .default(100),
+      offset: z.coerce
+        .number({ error: 'Give 0 or more.' })
+        .int()
+        .min(0, { error: 'Give 0 or more.' })
+        .default(0),
       format: z.enum(['json', 'csv'], { error: 'Use json or csv.' }).optional(),
     }),
     response: ErrorList,
@@ -341,6 +585,136 @@ export const routes = {
     path: '/api/resync',
     body: ResyncTarget,
     response: z.object({ report: CycleReport }),
+  }),
+  resyncErrors: route({
+    pairScoped: true,
+    method: 'POST',
+    path: '/api/errors/resync',
+    body: z.object(
+      {
+        records: z
+          .array(text('Give record keys as the error log lists them.'))
+          .min(1, { error: 'Select at least one error.' })
+          .max(500, { error: 'Resync at most 500 records at a time.' }),
+      },
+      { error: 'Send a JSON object: { "records": [...] }.' },
+    ),
+    response: z.object({
+      resynced: z.number(),
+      /** Records that still fail, or that matched no contact, with why. */
+      failed: z.array(z.object({ record: z.string(), why: z.string() })),
+      report: CycleReport.nullable(),
+    }),
+  }),
+  overview: route({ pairScoped: true, method: 'GET', path: '/api/overview', response: Overview }),
+  series: route({
+    pairScoped: true,
+    method: 'GET',
+    path: '/api/series',
+    query: z.object({
+      window: z.enum(seriesWindows, { error: `Use one of: ${list(seriesWindows)}.` }).default('24h'),
+    }),
+    response: Series,
+  }),
+  pause: route({
+    pairScoped: true,
+    method: 'POST',
+    path: '/api/pause',
+    body: z
+      .object({ reason: z.string().max(500, { error: 'Keep the reason under 500 characters.' }).optional() })
+      .optional(),
+    response: EngineState,
+  }),
+  resume: route({ pairScoped: true, method: 'POST', path: '/api/resume', response: EngineState }),
+  listRuns: route({
+    pairScoped: true,
+    method: 'GET',
+    path: '/api/runs',
+    query: z.object({
+      limit: z.coerce
+        .number({ error: 'Give a number from 1 to 500.' })
+        .int({ error: 'Give a number from 1 to 500.' })
+        .min(1, { error: 'Give a number from 1 to 500.' })
+        .max(500, { error: 'Give a number from 1 to 500.' })
+        .default(50),
+      /** Runs started before this (epoch ms): the next page starts at the last run's `startedAt`. */
+      before: z.coerce.number({ error: 'Give an epoch time in ms.' }).int().optional(),
+      kind: RunKind.optional(),
+    }),
+    response: z.object({ runs: z.array(RunSummary), next: z.number().nullable() }),
+  }),
+  getRun: route({
+    pairScoped: true,
+    method: 'GET',
+    path: '/api/runs/:runId',
+    params: z.object({ runId: text('Give the run id.') }),
+    query: z.object({
+      limit: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(1000, { error: 'Give a number from 1 to 1000.' })
+        .default(200),
+      offset: z.coerce.number().int().min(0, { error: 'Give 0 or more.' }).default(0),
+    }),
+    response: z.object({ run: RunSummary, writes: z.array(AuditEntry), total: z.number() }),
+  }),
+  contact: route({
+    pairScoped: true,
+    method: 'GET',
+    path: '/api/contact',
+    query: z
+      .object({
+        email: text('Give the contact email.').optional(),
+        hsContactId: hsId('the HubSpot contact id').optional(),
+        sfId: z
+          .string()
+          .regex(/^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/, {
+            error: 'Give a Salesforce id (15 or 18 characters).',
+          })
+          .optional(),
+      })
+      .refine(exactlyOne(['email', 'hsContactId', 'sfId']), {
+        error: 'Give exactly one of email, hsContactId and sfId.',
+      }),
+    response: ContactView,
+  }),
+  mappingStatus: route({
+    pairScoped: true,
+    method: 'GET',
+    path: '/api/mappings/status',
+    response: z.object({ mappings: z.array(MappingStatus) }),
+  }),
+  segment: route({
+    pairScoped: true,
+    method: 'GET',
+    path: '/api/segment',
+    response: z.object({
+      segmentId: z.string().nullable(),
+      /** Members now (read from HubSpot); null without a segment. */
+      members: z.number().nullable(),
+    }),
+  }),
+  startImport: route({
+    pairScoped: true,
+    method: 'POST',
+    path: '/api/imports',
+    status: 202,
+    body: z
+      .object({
+        objects: z
+          .array(z.enum(sfPersonObjects, { error: `Use ${list(sfPersonObjects)}.` }))
+          .min(1)
+          .optional(),
+      })
+      .optional(),
+    response: ImportProgress,
+  }),
+  currentImport: route({
+    pairScoped: true,
+    method: 'GET',
+    path: '/api/imports/current',
+    response: z.object({ import: ImportProgress.nullable() }),
   }),
 } as const;
 

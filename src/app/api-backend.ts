@@ -15,8 +15,11 @@ import type { Config } from '../config/options.ts';
 import { fail, ok, type Result } from '../core/model.ts';
 import { DEFAULT_PAIR } from '../core/pairs.ts';
 import type { PairRecord, StateStore, WebhookChanges } from '../store/state-store.ts';
-import { pairConfigOf, pairConnectionOf } from './pairs.ts';
-import { openService, type Service } from './service.ts';
+import type { SfPersonObject } from '../core/model.ts';
+import type { PairConnection } from './console-ops.ts';
+import { importJob, queueImport, runImportPage, type ImportJob } from './paged-jobs.ts';
+import { pairConfigOf, pairConnectionOf, pairView } from './pairs.ts';
+import { connectionOf, openService, ServiceStoppedError, type Service } from './service.ts';
 import { addWebhookJob, type PairQueue } from './worker.ts';
 
 /** What the routes of one connection pair work with. */
@@ -34,6 +37,13 @@ export interface PairApi {
     needs: 'metadata' | 'writer',
     work: (service: Service) => Promise<Result<T>>,
   ): Promise<Result<T>>;
+  /** Where each side of the pair is and how it authenticates (no secret). */
+  connection(): PairConnection;
+  /**
+   * Starts an import of the pair (T3) as a chain of pages (`paged-jobs.ts`): on the workers, or in
+   * this process between its cycles. Refused (`job_running`) while one is under way.
+   */
+  startImport(objects: readonly SfPersonObject[]): Promise<Result<ImportJob>>;
 }
 
 /** Where the HTTP API finds the pairs it serves (one service's, or every registered one). */
@@ -47,12 +57,45 @@ export interface ApiBackend {
   queues(): Promise<ReadonlyMap<string, { nextCycleAt: number | null; depth: number }> | null>;
 }
 
+/**
+ * Runs an import's pages in this process (`crosswalk start`, the demo), each through the service's
+ * `exclusive`, so the cycles go on between pages; a page held back (B1, a failed read) is tried
+ * again later. Returns the `addJob` that `queueImport` calls to start the chain.
+ */
+function inProcessPages(service: Service): AddJobFunction {
+  const next = (delayMs: number) => {
+    const timer = setTimeout(() => {
+      service
+        .exclusive(() => runImportPage(service))
+        .then((retryInMs) => {
+          if (retryInMs !== null) next(retryInMs);
+        })
+        .catch((error: unknown) => {
+          // Stopping leaves the chain where its last page ended: the next start goes on from there.
+          if (!(error instanceof ServiceStoppedError)) next(30_000);
+        });
+    }, delayMs);
+    timer.unref();
+  };
+  return (() => {
+    next(0);
+    return Promise.resolve();
+  }) as unknown as AddJobFunction;
+}
+
 /** The backend of `crosswalk start` and the demo: the one pair its service syncs. */
 export function serviceBackend(service: Service): ApiBackend {
+  const pages = inProcessPages(service);
+  // An import this process (or one before it) left under way goes on.
+  void importJob(service.store)
+    .then((job) => (job?.status === 'running' ? pages('', {}) : undefined))
+    .catch(() => undefined);
   const api: PairApi = {
     store: service.store,
     exclusive: (work) => service.exclusive(work),
     withService: (_needs, work) => work(service),
+    connection: () => service.connection,
+    startImport: (objects) => queueImport(service.store, pages, { objects, since: 0 }, service.now()),
   };
   return {
     now: service.now,
@@ -166,6 +209,17 @@ export function pairsBackend(options: PairsBackendOptions): {
         await service.stop();
       }
     },
+    connection: () => {
+      const config = configOf(pair);
+      if (config.ok) return connectionOf(config.value);
+      const view = pairView(pair);
+      return {
+        salesforce: { where: view.salesforce, auth: 'not configured in this process' },
+        hubspot: { where: view.hubspot, auth: 'not configured in this process' },
+      };
+    },
+    startImport: (objects) =>
+      queueImport(root.forPair(pair.id), options.addJob, { objects, since: 0 }, now()),
   });
 
   const backend: ApiBackend = {

@@ -38,7 +38,7 @@ export class HubSpotChangeIntake {
       flush: async (changes) => {
         const report = await service.exclusive(() => service.engine.syncHubSpotChanges(changes));
         // Salesforce calls paused (B1): nothing was done, so the ids wait for a later try.
-        if (report.paused) throw new PausedError(`Salesforce calls are paused: ${report.paused.why}`);
+        if (report.paused) throw new PausedError(`the sync is paused: ${report.paused.why}`);
         await service.store.removeFromWebhookInbox(changes);
       },
       onError: (error, retryInMs) => {

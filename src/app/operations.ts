@@ -72,13 +72,16 @@ export function parseCategory(value: string): Result<ErrorCategory> {
   return fail('unknown_category', `unknown category "${value}"`, `use one of ${errorCategories.join(', ')}.`);
 }
 
-/** E1, V2: failed record syncs, optionally of one category, with a count per category. */
+/** E1, V2: failed record syncs, optionally of one category, with counts per category (every category's). */
 export async function listErrors(store: StateStore, category?: ErrorCategory): Promise<ErrorList> {
   const errors = await store.errors(category ? { category } : {});
-  const counts = new Map<ErrorCategory, number>();
-  for (const e of errors) counts.set(e.category, (counts.get(e.category) ?? 0) + 1);
-  const byCategory = [...counts].map(([c, count]) => ({ category: c, label: errorCategoryLabels[c], count }));
-  return { total: errors.length, byCategory, errors };
+  const byCategory = (await store.errorCounts()).map((c) => ({
+    category: c.category,
+    label: errorCategoryLabels[c.category],
+    count: c.errors,
+    records: c.records,
+  }));
+  return { total: errors.length, byCategory, errors, retriesPaused: null };
 }
 
 const CSV_HEADER = 'record,email,direction,category,code,message,fix,first_seen,last_seen,attempts';

@@ -17,6 +17,19 @@ import type { LeaseLostError } from '../store/state-store.ts';
 import { fencedStore, guardedHubSpot, guardedSalesforce } from './fencing.ts';
 import { WriterLease } from './writer-lease.ts';
 import { resolveSettings } from '../config/settings.ts';
+import type { PairConnection } from './console-ops.ts';
+
+/** Where a config's sides are and how they authenticate, for people (no secret). */
+export function connectionOf(config: Config): PairConnection {
+  const sf = config.salesforce;
+  return {
+    salesforce:
+      sf.kind === 'token'
+        ? { where: sf.instanceUrl, auth: 'access token' }
+        : { where: sf.loginUrl, auth: `client credentials (connected app ${sf.clientId})` },
+    hubspot: { where: config.hubspot.baseUrl, auth: 'private app token' },
+  };
+}
 
 export interface Service {
   readonly engine: Engine;
@@ -29,6 +42,8 @@ export interface Service {
   readonly registry: StateStore;
   readonly salesforce: SalesforcePort;
   readonly hubspot: HubSpotPort;
+  /** Where each side is and how it authenticates (never a secret): the console's overview. */
+  readonly connection: PairConnection;
   /** The service's clock, epoch ms. */
   readonly now: () => number;
   /**
@@ -185,7 +200,7 @@ export async function openService(config: Config, options: ServiceOptions = {}):
   };
   const reconcileIfDue = async (): Promise<void> => {
     if (!(await reconcileDue())) return;
-    const report = await engine.reconcile();
+    const report = await engine.reconcile('schedule');
     if (!report.paused) await store.setCursor(RECONCILED_AT_KEY, String(now()));
   };
   return {
@@ -196,6 +211,7 @@ export async function openService(config: Config, options: ServiceOptions = {}):
     reconcileDue,
     salesforce: sf,
     hubspot: hs,
+    connection: connectionOf(config),
     now,
     exclusive,
     start(intervalMs, onError) {

@@ -131,6 +131,8 @@ export interface SfChange {
 
 /** HubSpot, as the engine sees it. */
 export interface HubSpotPort extends CallCounter {
+  /** HubSpot's 429 answers met so far (each waited out and retried), when the adapter counts them. */
+  readonly throttled?: number;
   /** Contact property metadata (F2, F8). */
   properties(): Promise<HsProperty[]>;
   /** Owners with their emails (F6). */

@@ -288,3 +288,64 @@ export function hsPropertiesFor(ctx: Pick<PlanContext, 'mappings'>): string[] {
     ]),
   ];
 }
+
+/** How a mapping stands against both systems' metadata now (the console's Mappings screen). */
+export interface MappingHealth {
+  readonly status: 'ok' | 'type_mismatch' | 'field_gone' | 'property_gone' | 'not_writable';
+  /** In plain words, with the fix when not ok. */
+  readonly detail: string;
+  readonly hsType: string | null;
+  /** The Salesforce field's type on each of the mapping's objects that has it. */
+  readonly sfTypes: Readonly<Record<string, string>>;
+}
+
+/**
+ * F2–F6 checked again for a mapping already in force: its property and fields still exist, their
+ * types still fit (custom mappings: the F2 table; default mappings are Crosswalk's own pairing), and
+ * what its rule writes is still writable. The first problem found is the status.
+ */
+export function mappingHealth(mapping: Mapping, context: Omit<MappingContext, 'mappings'>): MappingHealth {
+  const property = context.hsProperties.get(mapping.hsProperty);
+  const sfTypes: Record<string, string> = {};
+  for (const object of mapping.objects) {
+    const field = context.sfFields[object].get(mapping.sfField);
+    if (field) sfTypes[object] = field.type;
+  }
+  const health = (status: MappingHealth['status'], detail: string): MappingHealth => ({
+    status,
+    detail,
+    hsType: property ? property.fieldType : null,
+    sfTypes,
+  });
+  if (!property)
+    return health(
+      'property_gone',
+      `HubSpot has no contact property "${mapping.hsProperty}" any more: nothing moves for this mapping. Restore the property, or remove the mapping.`,
+    );
+  const missing = mapping.objects.filter((o) => !context.sfFields[o].has(mapping.sfField));
+  if (missing.length > 0)
+    return health(
+      'field_gone',
+      `${missing.map((o) => `${o}.${mapping.sfField}`).join(' and ')} no longer exists, or the integration user cannot see it: nothing moves there. Restore the field or its field-level security, or remove the mapping.`,
+    );
+  const compatible = COMPATIBLE_TYPES[property.fieldType] ?? [];
+  for (const object of mapping.objects) {
+    const field = context.sfFields[object].get(mapping.sfField)!;
+    if (!mapping.isDefault && !compatible.includes(field.type))
+      return health(
+        'type_mismatch',
+        `HubSpot ${property.fieldType} "${mapping.hsProperty}" no longer fits ${object}.${mapping.sfField} (${field.type}): values would be refused. Change the field's type back, or map another field.`,
+      );
+    if ((field.calculated || !field.updateable) && ruleWritesSalesforce(mapping.rule))
+      return health(
+        'not_writable',
+        `${object}.${mapping.sfField} is ${field.calculated ? 'a formula field' : 'not updateable'} now, and the rule writes to it. Use "Always use Salesforce" or "Don't sync", or make the field writable.`,
+      );
+  }
+  if (property.readOnlyValue && mapping.rule !== 'none')
+    return health(
+      'not_writable',
+      `HubSpot property "${mapping.hsProperty}" is read-only now, and the rule writes to it. Use "Don't sync", or map a writable property.`,
+    );
+  return health('ok', 'Both sides have the field, and the rule can write where it needs to.');
+}

@@ -39,8 +39,10 @@ export const PROBLEM_CODES = {
   pair_exists: { status: 409, meaning: 'A connection pair with that id is registered already.' },
   job_running: {
     status: 409,
-    meaning: 'An import or a segment resync of the pair runs in the workers already.',
+    meaning: 'An import or a segment resync of the pair runs already.',
   },
+  unknown_run: { status: 404, meaning: 'No run with that id is kept for the pair.' },
+  segment_unreadable: { status: 502, meaning: "HubSpot's list named by segmentId could not be read." },
   default_pair: { status: 400, meaning: 'The default pair cannot be removed.' },
   // CLI only: over HTTP, the route's schema refuses the same input as `invalid_request`.
   unknown_category: { status: null, meaning: 'The error category is not one of the E1 categories.' },
@@ -70,6 +72,7 @@ export const PROBLEM_CODES = {
   },
   unauthorized: { status: 401, meaning: 'No valid API token in `Authorization: Bearer`.' },
   forbidden_host: { status: 403, meaning: 'Without a token, the Host header is not a loopback name.' },
+  cross_origin: { status: 403, meaning: 'A state-changing request came from a page of another origin.' },
   not_found: { status: 404, meaning: 'No route has that method and path.' },
   internal_error: { status: 500, meaning: 'An unexpected failure (logged, never echoed).' },
   system_unavailable: { status: 502, meaning: 'Salesforce or HubSpot did not answer.' },

@@ -8,7 +8,7 @@
 import { resolveSettings } from '../config/settings.ts';
 import type { EngineDeps } from './deps.ts';
 import type { Run } from './run.ts';
-import { PAUSED_UNTIL_KEY } from './state-keys.ts';
+import { MANUAL_PAUSE_KEY, PAUSED_UNTIL_KEY } from './state-keys.ts';
 
 const DAY = 86_400_000;
 /** E3: the rolling 24 h calls at which retries stop when no allocation is set. */
@@ -18,10 +18,45 @@ const RETRY_SHARE = 0.75;
 
 /** B1: Salesforce calls are paused: the allocation is spent, or the org refused a call for its limit. */
 export interface Pause {
-  readonly reason: 'allocation' | 'org_limit';
-  /** When calls may resume (epoch ms): the rolling window frees enough, or the pause after a refusal ends. */
-  readonly until: number;
+  /** `manual`: a person paused the pair's automatic sync (the console's Pause); the rest are B1's. */
+  readonly reason: 'allocation' | 'org_limit' | 'manual';
+  /**
+   * When calls may resume (epoch ms): the rolling window frees enough, or the pause after a refusal
+   * ends; null for a person's pause, which lasts until Resume.
+   */
+  readonly until: number | null;
   readonly why: string;
+}
+
+/**
+ * Whether a person paused the pair's automatic sync (`MANUAL_PAUSE_KEY`): a pause that lasts until
+ * Resume (`until` is null), or null.
+ */
+export async function manualPause(deps: Pick<EngineDeps, 'store'>): Promise<Pause | null> {
+  const stored = await readManualPause(deps.store);
+  if (stored === null) return null;
+  return {
+    reason: 'manual',
+    until: null,
+    why: `the sync was paused by a person at ${new Date(stored.at).toISOString()}${stored.reason ? ` (${stored.reason})` : ''}: changes wait in both systems until Resume`,
+  };
+}
+
+/** The manual pause as stored (`{ at, reason }`), or null: not paused. */
+export async function readManualPause(
+  store: Pick<EngineDeps['store'], 'cursor'>,
+): Promise<{ readonly at: number; readonly reason: string | null } | null> {
+  const raw = await store.cursor(MANUAL_PAUSE_KEY);
+  if (!raw) return null;
+  try {
+    const value = JSON.parse(raw) as { at?: unknown; reason?: unknown };
+    return {
+      at: typeof value.at === 'number' ? value.at : 0,
+      reason: typeof value.reason === 'string' ? value.reason : null,
+    };
+  } catch {
+    return { at: 0, reason: null };
+  }
 }
 
 export function orgLimitPause(until: number): Pause {

@@ -9,7 +9,7 @@
  */
 import type { SfPersonObject } from '../core/model.ts';
 import { engineDeps, type EngineDeps, type EngineOptions } from './deps.ts';
-import { engineMemory, withRun, type CycleReport, type Repair } from './run.ts';
+import { engineMemory, withRun, type CycleReport, type Repair, type RunTrigger } from './run.ts';
 import { importFromSalesforce, type ImportPosition, type ImportRequest } from './runs/import.ts';
 import { poll } from './runs/poll.ts';
 import { reconcile } from './runs/reconcile.ts';
@@ -17,7 +17,7 @@ import { resync, resyncMembers, type ResyncTarget } from './runs/resync.ts';
 import { syncHubSpotChanges, type HubSpotChanges } from './runs/webhook.ts';
 
 export type { EngineOptions } from './deps.ts';
-export type { CycleReport, EngineEvent, Repair } from './run.ts';
+export type { CycleReport, EngineEvent, Repair, RunTrigger } from './run.ts';
 export type { Pause } from './budget.ts';
 export type { EngineMemory } from './run.ts';
 export { engineMemory } from './run.ts';
@@ -41,7 +41,9 @@ export class Engine {
   }
 
   /** Reconciliation of every link (runs/reconcile.ts); the report lists each repair. */
-  async reconcile(): Promise<CycleReport & { readonly repairs: readonly Repair[] }> {
+  async reconcile(
+    trigger: RunTrigger = 'request',
+  ): Promise<CycleReport & { readonly repairs: readonly Repair[] }> {
     const repairs: Repair[] = [];
     const report = await withRun(
       this.#deps,
@@ -49,7 +51,7 @@ export class Engine {
       async (run) => {
         await reconcile(this.#deps, run);
       },
-      { repairs },
+      { repairs, trigger },
     );
     this.#deps.emit({ type: 'reconciled', runId: report.runId, repairs });
     return { ...report, repairs };
@@ -94,6 +96,7 @@ export class Engine {
   async reconcilePage(
     after: string,
     maxLinks: number,
+    trigger: RunTrigger = 'schedule',
   ): Promise<CycleReport & { readonly repairs: readonly Repair[]; readonly next: string | null }> {
     const repairs: Repair[] = [];
     let next: string | null = after;
@@ -103,7 +106,7 @@ export class Engine {
       async (run) => {
         next = await reconcile(this.#deps, run, { after, maxLinks });
       },
-      { repairs },
+      { repairs, trigger },
     );
     this.#deps.emit({ type: 'reconciled', runId: report.runId, repairs });
     return { ...report, repairs, next };

@@ -8,6 +8,7 @@ import { classifyError, nextAttemptAt } from '../core/errors.ts';
 import { linkAfter } from '../core/link-after.ts';
 import { hsKey, sfKey, targetOf, type RecordKey } from '../core/records.ts';
 import { planWrites } from '../core/sync-plan.ts';
+import { latencyBucket } from '../core/latency.ts';
 import type { AuditEntry, ErrorEntry } from '../store/state-store.ts';
 import { auditOf } from './audit.ts';
 import type { CarriedOut, Planned } from './carry-out.ts';
@@ -126,8 +127,16 @@ export async function recordOutcomes(
         salesforce: Object.keys(plan.salesforce.update?.values ?? plan.salesforce.create?.values ?? {}),
         hubspot: Object.keys(plan.hubspot.update?.properties ?? plan.hubspot.create?.properties ?? {}),
       });
-    if (failed.length > 0 || plan.outcome === 'failed') counts.failed++;
-    else if (plan.outcome === 'synced') counts.synced++;
+    if (failed.length > 0 || plan.outcome === 'failed') {
+      counts.failed++;
+      const directions = new Set([...failed, ...plan.errors].map((f) => f.direction));
+      if (directions.has('to_hubspot')) counts.failedToHubspot++;
+      if (directions.has('to_salesforce')) counts.failedToSalesforce++;
+    } else if (plan.outcome === 'synced') counts.synced++;
+    if (createdSfId !== null) counts.sfCreated++;
+    if (done.hsCreated.has(i)) counts.hsCreated++;
+    const latency = succeeded && changeLatency(p, run, at);
+    if (latency !== false && latency !== null) counts.latency[latencyBucket(latency)]!++;
     if (succeeded) {
       const after = linkAfter(plan, unit.link, hsId, createdSfId, at);
       if (after.action === 'end') await store.endLink(after.hsContactId, after.why, at);
@@ -141,10 +150,27 @@ export async function recordOutcomes(
         email: email?.trim().toLowerCase() ?? null,
         at,
         outcome: failed.length ? 'failed' : plan.outcome,
+        reason: plan.outcome === 'skipped' && failed.length === 0 ? (plan.skips[0]?.code ?? null) : null,
         why: plan.why,
         fields: plan.fields,
       });
     }
   }
   if (audit.length) await store.appendAudit(audit);
+}
+
+/**
+ * How long a change took to arrive (ms): from its save in the source system to now, for a record a
+ * poll or a webhook brought and this plan wrote to the other side; null for other runs (an import, a
+ * resync or a retry moves old values, not a change) and for plans that wrote nothing.
+ */
+function changeLatency(p: Planned, run: Run, at: number): number | null {
+  if (run.kind !== 'run' && run.kind !== 'webhook') return null;
+  const { plan, unit, input } = p;
+  const toHubSpot = plan.hubspot.create !== null || plan.hubspot.update !== null;
+  const toSalesforce = plan.salesforce.create !== null || plan.salesforce.update !== null;
+  const changedAt: number[] = [];
+  if (toHubSpot) for (const r of input.salesforce) if (r.id === unit.sfRecordId) changedAt.push(r.modifiedAt);
+  if (toSalesforce && unit.hubspot?.updatedAt) changedAt.push(unit.hubspot.updatedAt);
+  return changedAt.length === 0 ? null : at - Math.max(...changedAt);
 }

@@ -12,12 +12,26 @@ import { randomUUID } from 'node:crypto';
 import type { PlanContext } from '../core/sync-plan.ts';
 import type { CampaignMembership, System } from '../core/records.ts';
 import { ConnectorError } from '../connectors/ports.ts';
-import { orgLimitPause, pauseNow, recordCalls, retriesAllowed, type Pause } from './budget.ts';
+import { manualPause, orgLimitPause, pauseNow, recordCalls, retriesAllowed, type Pause } from './budget.ts';
 import type { EngineDeps } from './deps.ts';
 import { loadPlanContext, type MetadataCache } from './plan-context.ts';
 import { LAST_RUN_KEY, PAUSED_UNTIL_KEY, ORG_USAGE_KEY } from './state-keys.ts';
+import { noLatency } from '../core/latency.ts';
+import type { RunKind, RunRecord, RunTrigger } from '../store/state-store.ts';
 
-export type RunKind = 'run' | 'webhook' | 'reconcile' | 'resync' | 'import';
+export type { RunKind, RunTrigger } from '../store/state-store.ts';
+
+/** How long the run history keeps a run (ms): 30 days. */
+export const RUN_HISTORY_MS = 30 * 86_400_000;
+
+/** What started a run of each kind, unless the caller says (a reconciliation can be scheduled). */
+const defaultTriggers: Readonly<Record<RunKind, RunTrigger>> = {
+  run: 'poll',
+  webhook: 'webhook',
+  reconcile: 'request',
+  resync: 'request',
+  import: 'request',
+};
 
 export type EngineEvent =
   | { readonly type: 'cycle_started'; readonly runId: string }
@@ -65,8 +79,16 @@ export interface Counts {
   failed: number;
   sfWritten: number;
   hsWritten: number;
+  /** Records created in each system (part of the written ones). */
+  sfCreated: number;
+  hsCreated: number;
+  /** Records that failed, by direction. */
+  failedToHubspot: number;
+  failedToSalesforce: number;
   /** Transient faults met and gone past (see `CycleReport.faults`). */
   faults: number;
+  /** Change latencies of the records written, per `LATENCY_BUCKETS_MS` bucket. */
+  latency: number[];
 }
 
 /** T3, K2: what an import reads once, when reading it all costs fewer calls than reading per batch. */
@@ -133,13 +155,14 @@ export async function withRun(
   deps: EngineDeps,
   kind: RunKind,
   work: (run: Run) => Promise<void>,
-  options: { readonly repairs?: Repair[] } = {},
+  options: { readonly repairs?: Repair[]; readonly trigger?: RunTrigger } = {},
 ): Promise<CycleReport> {
   const { salesforce: sf, hubspot: hs, store, now } = deps;
   const startedAt = now();
   const id = `${kind}-${startedAt}-${++deps.memory.runs}`;
   deps.emit({ type: 'cycle_started', runId: id });
   const callsAtStart = { salesforce: sf.calls, hubspot: hs.calls };
+  const throttledAtStart = hs.throttled ?? 0;
   const changes = { salesforce: 0, hubspot: 0 };
   const counts: Counts = {
     planned: 0,
@@ -148,9 +171,58 @@ export async function withRun(
     failed: 0,
     sfWritten: 0,
     hsWritten: 0,
+    sfCreated: 0,
+    hsCreated: 0,
+    failedToHubspot: 0,
+    failedToSalesforce: 0,
     faults: 0,
+    latency: noLatency(),
   };
-  let paused = await pauseNow(deps, 0);
+  /**
+   * Keeps the run in the run history (issue 14), however it ended. An idle poll cycle (it read,
+   * planned and wrote nothing, and nothing stopped it) is not kept: at a 5 s interval there are
+   * 17,280 a day, and their calls are counted in the API usage all the same.
+   */
+  const keep = async (report: CycleReport, error: RunRecord['error']) => {
+    if (byPerson) return; // shown as the pair's state, not as a run every interval
+    const idle =
+      kind === 'run' &&
+      error === null &&
+      report.paused === null &&
+      report.planned === 0 &&
+      report.changes.salesforce + report.changes.hubspot === 0 &&
+      report.faults === 0;
+    if (idle) return;
+    await store.recordRun(
+      {
+        runId: report.runId,
+        kind,
+        trigger,
+        startedAt: report.startedAt,
+        finishedAt: report.finishedAt,
+        read: report.changes,
+        planned: report.planned,
+        synced: report.synced,
+        skipped: report.skipped,
+        failed: report.failed,
+        created: { salesforce: counts.sfCreated, hubspot: counts.hsCreated },
+        written: report.written,
+        failedBy: { to_hubspot: counts.failedToHubspot, to_salesforce: counts.failedToSalesforce },
+        calls: report.calls,
+        throttled: (hs.throttled ?? 0) - throttledAtStart,
+        faults: report.faults,
+        paused: report.paused?.why ?? null,
+        error,
+        latency: counts.latency,
+      },
+      report.finishedAt - RUN_HISTORY_MS,
+    );
+  };
+  // A person's pause holds back what runs by itself (cycles, webhook batches, the schedule), not
+  // what a person asks for (a resync, an import).
+  const trigger = options.trigger ?? defaultTriggers[kind];
+  const byPerson = trigger === 'request' ? null : await manualPause(deps);
+  let paused = byPerson ?? (await pauseNow(deps, 0));
   if (!paused) {
     try {
       const ctx = await loadPlanContext(deps, deps.memory.metadata);
@@ -176,8 +248,11 @@ export async function withRun(
       }
     } catch (error) {
       if (!(error instanceof ConnectorError && error.code === 'REQUEST_LIMIT_EXCEEDED')) {
-        // The calls a failed run spent count all the same (B1, E3).
-        await recordCalls(deps, callsAtStart);
+        // The calls a failed run spent count all the same (B1, E3), and the run is kept with its error.
+        const calls = await recordCalls(deps, callsAtStart);
+        await keep(reportOf(id, startedAt, now(), changes, counts, calls, null), runError(error)).catch(
+          () => undefined,
+        );
         throw error;
       }
       const until = now() + deps.limitPauseMs;
@@ -190,11 +265,27 @@ export async function withRun(
   // B1: the org's own count, as its last answer gave it, for `crosswalk usage`.
   const org = sf.lastKnownLimits();
   if (org) await store.setCursor(ORG_USAGE_KEY, JSON.stringify({ ...org, at: finishedAt }));
-  const report: CycleReport = {
-    runId: id,
+  const report = reportOf(id, startedAt, finishedAt, changes, counts, calls, paused);
+  await keep(report, null);
+  await store.setCursor(LAST_RUN_KEY, JSON.stringify({ kind, ...report }));
+  deps.emit({ type: 'cycle_finished', report });
+  return report;
+}
+
+function reportOf(
+  runId: string,
+  startedAt: number,
+  finishedAt: number,
+  changes: CycleReport['changes'],
+  counts: Counts,
+  calls: CycleReport['calls'],
+  paused: Pause | null,
+): CycleReport {
+  return {
+    runId,
     startedAt,
     finishedAt,
-    changes,
+    changes: { ...changes },
     planned: counts.planned,
     synced: counts.synced,
     skipped: counts.skipped,
@@ -204,7 +295,11 @@ export async function withRun(
     paused,
     faults: counts.faults,
   };
-  await store.setCursor(LAST_RUN_KEY, JSON.stringify({ kind, ...report }));
-  deps.emit({ type: 'cycle_finished', report });
-  return report;
+}
+
+/** The error that stopped a run, as the run history keeps it (the system's code when it is a system's). */
+function runError(error: unknown): NonNullable<RunRecord['error']> {
+  if (error instanceof ConnectorError)
+    return { system: error.system, code: error.code || `HTTP_${error.status}`, message: error.message };
+  return { system: null, code: 'internal', message: error instanceof Error ? error.message : String(error) };
 }

@@ -34,3 +34,9 @@ export const RESYNC_JOB_KEY = 'resync:job';
 
 /** A worker's reconciliation of the pair, page by page (JSON: where its next page starts, or idle). */
 export const RECONCILE_JOB_KEY = 'reconcile:job';
+
+/**
+ * Set while a person paused the pair's sync (the console's Pause, `crosswalk pause`): JSON
+ * `{ at, reason }`. No cycle runs (webhooks still wait in the inbox) until Resume removes it.
+ */
+export const MANUAL_PAUSE_KEY = 'engine:paused';

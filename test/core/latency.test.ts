@@ -23,7 +23,8 @@ describe('latency buckets', () => {
   it('percentiles answer the upper bound of the bucket the rank falls in; nothing counted answers null', () => {
     assert.equal(latencyPercentile(noLatency(), 0.5), null);
     const counts = noLatency();
-    for (const ms of [100, 200, 300, 400, 900, 1_800, 1_900, 4_000, 4_500, 20_000]) counts[latencyBucket(ms)]!++;
+    for (const ms of [100, 200, 300, 400, 900, 1_800, 1_900, 4_000, 4_500, 20_000])
+      counts[latencyBucket(ms)]!++;
     assert.equal(latencyPercentile(counts, 0.5), 1_000, 'the 5th of 10 is 900 ms: the ≤ 1 s bucket');
     assert.equal(latencyPercentile(counts, 0.95), 30_000, 'the 10th is 20 s: the ≤ 30 s bucket');
     assert.equal(latencyPercentile(counts, 0.1), 250);

@@ -5,6 +5,7 @@ import {
   DEFAULT_MAPPINGS,
   addCustomMapping,
   allowedRules,
+  mappingHealth,
   mappingsFor,
   removeMapping,
   setMappingRule,
@@ -279,5 +280,60 @@ describe('F4–F6: the rules a mapping may have', () => {
       assert.equal(problemCode(result), 'rule_not_allowed', rule);
       if (!result.ok) assert.match(result.problem.fix, /Two-way/);
     }
+  });
+});
+
+describe("F2–F6 again for mappings in force: each mapping's status against the metadata now", () => {
+  const custom = {
+    hsProperty: 'favourite_colour',
+    sfField: 'Colour__c',
+    rule: 'two_way' as const,
+    isDefault: false,
+    objects: ['Lead'] as const,
+  };
+  const colour = hsProperty({ name: 'favourite_colour', type: 'string', fieldType: 'text' });
+  const field = sfField({ name: 'Colour__c', type: 'string' });
+
+  it('every default mapping is ok against the standard fields', () => {
+    const ctx = context();
+    for (const m of DEFAULT_MAPPINGS) assert.equal(mappingHealth(m, ctx).status, 'ok', m.hsProperty);
+  });
+
+  it('ok, with both types, when both sides still have what the mapping names', () => {
+    const health = mappingHealth(custom, context({ hs: [colour], lead: [field] }));
+    assert.equal(health.status, 'ok');
+    assert.equal(health.hsType, 'text');
+    assert.deepEqual(health.sfTypes, { Lead: 'string' });
+  });
+
+  it('property_gone and field_gone name what is missing and the fix', () => {
+    const gone = mappingHealth(custom, context({ lead: [field] }));
+    assert.equal(gone.status, 'property_gone');
+    assert.match(gone.detail, /favourite_colour/);
+    const fieldGone = mappingHealth(custom, context({ hs: [colour] }));
+    assert.equal(fieldGone.status, 'field_gone');
+    assert.match(fieldGone.detail, /Lead\.Colour__c/);
+    assert.match(fieldGone.detail, /remove the mapping/);
+  });
+
+  it("type_mismatch when a custom mapping's field type changed to one F2 does not pair", () => {
+    const changed = sfField({ name: 'Colour__c', type: 'boolean' });
+    const health = mappingHealth(custom, context({ hs: [colour], lead: [changed] }));
+    assert.equal(health.status, 'type_mismatch');
+    assert.deepEqual(health.sfTypes, { Lead: 'boolean' });
+  });
+
+  it('not_writable when the rule writes a field that became read-only, but not for a rule that only reads it', () => {
+    const locked = sfField({ name: 'Colour__c', type: 'string', updateable: false });
+    assert.equal(mappingHealth(custom, context({ hs: [colour], lead: [locked] })).status, 'not_writable');
+    const reading = { ...custom, rule: 'always_salesforce' as const };
+    assert.equal(mappingHealth(reading, context({ hs: [colour], lead: [locked] })).status, 'ok');
+    const hsLocked = hsProperty({
+      name: 'favourite_colour',
+      type: 'string',
+      fieldType: 'text',
+      readOnlyValue: true,
+    });
+    assert.equal(mappingHealth(reading, context({ hs: [hsLocked], lead: [field] })).status, 'not_writable');
   });
 });

@@ -46,7 +46,7 @@ describe('end to end: the Salesforce allocation and limit (B1), HubSpot 429s (B2
     const stopped = await service.engine.runOnce();
     assert.equal(stopped.paused?.reason, 'allocation');
     assert.match(stopped.paused.why, new RegExp(`allocation of ${allocation} calls in 24 h is spent`));
-    assert.ok(stopped.paused.until > now() + DAY - 120_000, 'resumes when the window frees');
+    assert.ok((stopped.paused.until ?? 0) > now() + DAY - 120_000, 'resumes when the window frees');
     assert.equal((await leadEmails()).length, 200, 'one page of 200 synced, then the run stopped');
 
     const waiting = await service.engine.runOnce();

@@ -52,6 +52,9 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): HubSpo
     get calls() {
       return transport.calls;
     },
+    get throttled() {
+      return transport.throttled;
+    },
     properties: () => readProperties(transport),
     owners: () => readOwners(transport),
     changedSince: (since, props, until) => changedSince(transport, since, props, until),

@@ -79,6 +79,7 @@ export class HubSpotTransport {
   readonly #pacer: Pacer;
   readonly #sleep: (ms: number) => Promise<void>;
   #calls = 0;
+  #throttled = 0;
 
   constructor(settings: TransportSettings) {
     this.#sleep = settings.sleep;
@@ -101,6 +102,11 @@ export class HubSpotTransport {
     return this.#calls;
   }
 
+  /** HubSpot's 429 answers so far. */
+  get throttled(): number {
+    return this.#throttled;
+  }
+
   /**
    * Runs one request with the retries. Non-retryable HTTP failures are rethrown as they are.
    * A request that is not `repeatable` (a create) is not sent again after a 5xx or a lost connection,
@@ -118,6 +124,7 @@ export class HubSpotTransport {
         this.#pacer.done(search);
         const failure = httpFailure(error);
         if (failure?.status === 429) {
+          this.#throttled++;
           const policy = text(failure.body.policyName);
           if (policy === 'DAILY' || ++rateLimits >= RATE_LIMIT_ATTEMPTS) throw connectorError(what, error);
           const secondly =
