@@ -56,6 +56,7 @@ import { formatDateTime } from '../src/emulators/salesforce/time.ts';
 import { openStore } from '../src/store/open-store.ts';
 import type { StateStore } from '../src/store/state-store.ts';
 import { importJob, type ImportJob } from '../src/app/paged-jobs.ts';
+import { parseLogLine } from '../src/app/log.ts';
 import { CLOCK_TICKS } from './child-import.ts';
 import { addSalesforceLeadStatuses } from './lead-statuses.ts';
 import type { BenchResult } from './stats.ts';
@@ -372,7 +373,8 @@ function crosswalk(
       output = (output + chunk).slice(-20_000);
       const lines = (tail + chunk).split('\n');
       tail = lines.pop() ?? '';
-      for (const line of lines) onLine(line);
+      // The worker logs JSON lines (not on a terminal): each is told by its message.
+      for (const line of lines) onLine(parseLogLine(line)?.msg ?? line);
     });
   }
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));

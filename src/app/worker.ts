@@ -29,7 +29,14 @@
  * graphile-worker (its LISTEN connection and its job queries).
  */
 import pg from 'pg';
-import { Logger, run, type AddJobFunction, type Runner, type Task, type TaskList } from 'graphile-worker';
+import {
+  Logger as GraphileLogger,
+  run,
+  type AddJobFunction,
+  type Runner,
+  type Task,
+  type TaskList,
+} from 'graphile-worker';
 import type { Config } from '../config/options.ts';
 import { resolveSettings } from '../config/settings.ts';
 import { DEFAULT_PAIR } from '../core/pairs.ts';
@@ -48,6 +55,7 @@ import {
   runReconcilePage,
   runResyncPage,
 } from './paged-jobs.ts';
+import { followRuns, silentLogger, type Logger, type RunLog } from './log.ts';
 import { pairConfigOf } from './pairs.ts';
 import { openService, type Service } from './service.ts';
 import { DEFAULT_LEASE_TTL_MS, LeaseHeldError } from './writer-lease.ts';
@@ -95,10 +103,13 @@ export interface WorkerOptions {
   readonly config?: Config;
   /** The clock (epoch ms) of the sync and of the schedule (default `Date.now`). */
   readonly now?: () => number;
-  /** Log lines: skipped pairs, failed cycles, graphile-worker's warnings. */
-  readonly out?: (line: string) => void;
-  /** Told after each cycle a pair ran. */
-  readonly onCycle?: (pair: string, report: CycleReport) => void;
+  /**
+   * The log: skipped pairs, failed cycles and pages, graphile-worker's warnings (default: none). Each
+   * line about a pair carries `pair`; about a run, its `runId` and `kind` too.
+   */
+  readonly log?: Logger;
+  /** Told after each cycle a pair ran, with the run's logger (its `pair`, `runId` and `kind`). */
+  readonly onCycle?: (pair: string, report: CycleReport, log: Logger) => void;
   /** How often graphile-worker looks for jobs that became due (ms, default 2000). */
   readonly pollIntervalMs?: number;
   /** Between a pair's cycles when its `pollIntervalSeconds` setting is not set (ms, default 5000). */
@@ -131,7 +142,9 @@ function pairOfPayload(payload: unknown): string | null {
 export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const root = options.store;
   const now = options.now ?? Date.now;
-  const out = options.out ?? (() => {});
+  const log = options.log ?? silentLogger();
+  /** The logger of a pair's lines; `followRuns` adds the run under way's id. */
+  const pairLog = (pair: string): Logger => log.child({ pair });
   const concurrency = options.concurrency ?? 2;
   const defaultCycleMs = options.defaultCycleMs ?? DEFAULT_CYCLE_MS;
   const heldRetryMs = options.leaseHeldRetryMs ?? 1_000;
@@ -176,7 +189,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     if (!record || !runnable(record)) return null;
     const resolved = configOf(record);
     if ('problem' in resolved) {
-      out(`pair ${pair}: skipped: ${resolved.problem}`);
+      pairLog(pair).warn(`pair ${pair}: skipped: ${resolved.problem}`);
       return null;
     }
     return resolved.config;
@@ -184,11 +197,12 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
 
   /**
    * Runs `work` with the pair's service (its writer lease held); false without running it when the
-   * pair is not synced here, `'held'` when another process holds the lease.
+   * pair is not synced here, `'held'` when another process holds the lease. `runs` follows its runs.
    */
   const withPair = async (
     pair: string,
     config: Config | null,
+    runs: RunLog,
     work: (service: Service) => Promise<void>,
   ): Promise<boolean | 'held'> => {
     if (config === null) return false;
@@ -203,7 +217,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         engineMemory: memory,
         lease: { command: 'crosswalk worker', wait: false, ttlMs: leaseTtlMs },
         onEvent: (event) => {
-          if (event.type === 'cycle_finished') options.onCycle?.(pair, event.report);
+          if (event.type === 'cycle_finished') options.onCycle?.(pair, event.report, runs.log);
+          runs.onEvent(event);
         },
       });
     } catch (error) {
@@ -219,13 +234,13 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   };
 
   /** One cycle of `pair`; returns when its next one should run (ms from now), or null for none. */
-  const cycle = async (addJob: AddJobFunction, pair: string): Promise<number | null> => {
+  const cycle = async (addJob: AddJobFunction, pair: string, runs: RunLog): Promise<number | null> => {
     const config = await syncedHere(pair);
     if (config === null) return null;
     const next = await cycleMs(pair);
     // A next cycle waits already, in case this process dies mid-cycle (replaced when it ends).
     await schedule(addJob, pair, Math.min(next, leaseTtlMs));
-    const ran = await withPair(pair, config, async (service) => {
+    const ran = await withPair(pair, config, runs, async (service) => {
       await syncInbox(service);
       await service.engine.runOnce();
       await keepReconciling(service, addJob);
@@ -242,9 +257,10 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     async (payload, helpers) => {
       const pair = pairOfPayload(payload);
       if (pair === null) {
-        out(`${task}: no pair in the payload ${JSON.stringify(payload)}: dropped`);
+        log.warn({ task }, `${task}: no pair in the payload ${JSON.stringify(payload)}: dropped`);
         return;
       }
+      const runs = followRuns(pairLog(pair));
       let after: number | null = null;
       try {
         const config = await syncedHere(pair);
@@ -252,12 +268,15 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         // The page after this one waits already, in case this process dies mid-page (replaced when
         // the page ends; twice the lease's TTL, so that a long page rarely finds it running).
         await addPageJob(helpers.addJob, task, pair, new Date(now() + 2 * leaseTtlMs));
-        const ran = await withPair(pair, config, async (service) => {
+        const ran = await withPair(pair, config, runs, async (service) => {
           after = await page(service);
         });
         if (ran === 'held') after = heldRetryMs;
       } catch (error) {
-        out(`pair ${pair}: ${task} page failed: ${(error as Error).message}; tried again later`);
+        runs.log.error(
+          { task },
+          `pair ${pair}: ${task} page failed: ${(error as Error).message}; tried again later`,
+        );
         after = PAGE_RETRY_MS;
       }
       if (after !== null) await addPageJob(helpers.addJob, task, pair, new Date(now() + after));
@@ -277,14 +296,18 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     [CYCLE_TASK]: async (payload, helpers) => {
       const pair = pairOfPayload(payload);
       if (pair === null) {
-        out(`${CYCLE_TASK}: no pair in the payload ${JSON.stringify(payload)}: dropped`);
+        log.warn(
+          { task: CYCLE_TASK },
+          `${CYCLE_TASK}: no pair in the payload ${JSON.stringify(payload)}: dropped`,
+        );
         return;
       }
+      const runs = followRuns(pairLog(pair));
       let next: number | null;
       try {
-        next = await cycle(helpers.addJob, pair);
+        next = await cycle(helpers.addJob, pair, runs);
       } catch (error) {
-        out(`pair ${pair}: cycle failed: ${(error as Error).message}`);
+        runs.log.error(`pair ${pair}: cycle failed: ${(error as Error).message}`);
         next = await cycleMs(pair).catch(() => defaultCycleMs);
       }
       if (next !== null) await schedule(helpers.addJob, pair, stopping ? 0 : next);
@@ -292,17 +315,21 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     [WEBHOOK_TASK]: async (payload, helpers) => {
       const pair = pairOfPayload(payload);
       if (pair === null) {
-        out(`${WEBHOOK_TASK}: no pair in the payload ${JSON.stringify(payload)}: dropped`);
+        log.warn(
+          { task: WEBHOOK_TASK },
+          `${WEBHOOK_TASK}: no pair in the payload ${JSON.stringify(payload)}: dropped`,
+        );
         return;
       }
+      const runs = followRuns(pairLog(pair));
       let ran: boolean | 'held';
       try {
-        ran = await withPair(pair, await syncedHere(pair), async (service) => {
+        ran = await withPair(pair, await syncedHere(pair), runs, async (service) => {
           await syncInbox(service);
         });
       } catch (error) {
         // The ids stay in the inbox: the pair's next cycle syncs them.
-        out(`pair ${pair}: syncing its webhook inbox failed: ${(error as Error).message}`);
+        runs.log.error(`pair ${pair}: syncing its webhook inbox failed: ${(error as Error).message}`);
         return;
       }
       if (ran === 'held') await addWebhookJob(helpers.addJob, pair, new Date(now() + heldRetryMs));
@@ -320,12 +347,13 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   if (ownPool) {
     // A connection that breaks (a server restart) is dropped and replaced; unhandled, its 'error'
     // event would crash the process. graphile-worker reconnects its LISTEN client itself.
-    pool.on('error', (error) => out(`graphile-worker pool: ${error.message}`));
+    pool.on('error', (error) => log.error(`graphile-worker pool: ${error.message}`));
     pool.on('connect', (client) => client.on('error', () => {}));
   }
   const endPool = () => (ownPool ? pool.end() : Promise.resolve());
-  const logger = new Logger(() => (level, message) => {
-    if (String(level) === 'error' || String(level) === 'warning') out(`graphile-worker: ${message}`);
+  const logger = new GraphileLogger(() => (level, message) => {
+    if (String(level) === 'error') log.error(`graphile-worker: ${message}`);
+    if (String(level) === 'warning') log.warn(`graphile-worker: ${message}`);
   });
   let runner: Runner;
   try {
@@ -346,7 +374,9 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   }
   const defaultPair = (await root.pairs()).find((p) => p.id === DEFAULT_PAIR);
   if (defaultPair?.enabled && !options.config)
-    out(`pair ${DEFAULT_PAIR}: not synced here: no connection configured (SALESFORCE_*, HUBSPOT_*)`);
+    pairLog(DEFAULT_PAIR).info(
+      `pair ${DEFAULT_PAIR}: not synced here: no connection configured (SALESFORCE_*, HUBSPOT_*)`,
+    );
   let stopped: Promise<void> | null = null;
   /** Set when graphile-worker's runner stopped by itself: `stop()` then has only the pool to end. */
   let runnerDown = false;

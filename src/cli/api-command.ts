@@ -11,19 +11,30 @@ import { pairQueues } from '../app/worker.ts';
 import { startPairsApiServer } from '../server/http-api.ts';
 import { pairsBackend } from '../app/api-backend.ts';
 import { pairWebhookPath, WEBHOOK_PATH } from '../server/hubspot-webhooks.ts';
-import { apiOptions, configProblems, connectionOptions, UsageError } from './sync-commands.ts';
+import {
+  apiOptions,
+  configProblems,
+  connectionOptions,
+  logOptions,
+  UsageError,
+  type OpenLog,
+} from './sync-commands.ts';
 import { defaultPairConfig, jobSchema, openProcessPool, poolSize } from './worker-command.ts';
 
-type Out = (line: string) => void;
-
-export function registerApiCommand(program: Command, out: Out, untilSignal: () => Promise<string>): void {
-  apiOptions(
-    connectionOptions(
-      program
-        .command('api')
-        .description(
-          'Serve the HTTP API and the HubSpot webhook receivers of every connection pair of a PostgreSQL store, statelessly (run any number of replicas), until stopped.',
-        ),
+export function registerApiCommand(
+  program: Command,
+  untilSignal: () => Promise<string>,
+  openLog: OpenLog,
+): void {
+  logOptions(
+    apiOptions(
+      connectionOptions(
+        program
+          .command('api')
+          .description(
+            'Serve the HTTP API and the HubSpot webhook receivers of every connection pair of a PostgreSQL store, statelessly (run any number of replicas), until stopped.',
+          ),
+      ),
     ),
   )
     .option(
@@ -43,7 +54,8 @@ export function registerApiCommand(program: Command, out: Out, untilSignal: () =
       const databaseUrl = raw.databaseUrl;
       const schema = jobSchema(process.env);
       const config = defaultPairConfig(flags);
-      const pool = openProcessPool(databaseUrl, flags.poolSize ?? 4, out);
+      const log = openLog(flags);
+      const pool = openProcessPool(databaseUrl, flags.poolSize ?? 4, (line) => log.error(line));
       try {
         const store = await openStore({ databaseUrl, dataDir: options.dataDir.default, pool });
         try {
@@ -61,12 +73,12 @@ export function registerApiCommand(program: Command, out: Out, untilSignal: () =
               windowMs,
               queues: () => pairQueues(pool, schema),
               now: Date.now,
-              log: out,
+              log: (line) => log.warn(line),
             });
             const server = await startPairsApiServer(backend, findWebhookPair, {
               ...api,
               publicUrl,
-              log: out,
+              log: (line) => log.error(line),
             }).catch((error: unknown) => {
               if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
               throw new UsageError(
@@ -74,13 +86,16 @@ export function registerApiCommand(program: Command, out: Out, untilSignal: () =
               );
             });
             const base = publicUrl ?? server.url;
-            out(`HTTP API listening on ${server.url}  (every pair: ${server.url}/api/pairs/<pair>/…)`);
-            out(
+            log.info(
+              { url: server.url },
+              `HTTP API listening on ${server.url}  (every pair: ${server.url}/api/pairs/<pair>/…)`,
+            );
+            log.info(
               `HubSpot webhooks: ${base}${pairWebhookPath('<pair>')}, or ${base}${WEBHOOK_PATH} with the pair found by its portal id`,
             );
             try {
               const signal = await untilSignal();
-              out(`${signal}: stopping the API (the requests under way finish first)`);
+              log.info(`${signal}: stopping the API (the requests under way finish first)`);
             } finally {
               await server.close();
             }

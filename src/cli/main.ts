@@ -9,9 +9,19 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { openService, SAFETY_NET_POLL_MS } from '../app/service.ts';
 import { options, type ApiConfig } from '../config/options.ts';
-import { apiConfigFrom, apiOptions, eventPrinter, registerSyncCommands } from './sync-commands.ts';
+import { DEFAULT_PAIR } from '../core/pairs.ts';
+import {
+  apiConfigFrom,
+  apiOptions,
+  eventLogger,
+  logOpener,
+  logOptions,
+  registerSyncCommands,
+} from './sync-commands.ts';
+import { SHOWN, type LogDestination, type Logger } from '../app/log.ts';
 import { serveApi } from './serve.ts';
 import { registerPairCommands } from './pair-commands.ts';
+import { registerConsoleCommands, registerMappingsCheck } from './console-commands.ts';
 import { registerWorkerCommand } from './worker-command.ts';
 import { registerApiCommand } from './api-command.ts';
 
@@ -159,7 +169,7 @@ async function runUntilSignal(
  * picklist, so every lead would be a Property value error. The demo does what a HubSpot admin does
  * first: adds Salesforce's values as options of `hs_lead_status`.
  */
-async function alignLeadStatus(hs: Running, sf: Running, out: (line: string) => void): Promise<void> {
+async function alignLeadStatus(hs: Running, sf: Running, log: Logger): Promise<void> {
   const call = async (url: string, token: string, init: RequestInit = {}) => {
     const response = await fetch(url, {
       ...init,
@@ -183,7 +193,7 @@ async function alignLeadStatus(hs: Running, sf: Running, out: (line: string) => 
     hidden: false,
   }));
   await call(property, hs.accessToken, { method: 'PATCH', body: JSON.stringify({ options }) });
-  out(`  hs_lead_status: added Salesforce's ${added.length} Lead Status values as HubSpot options`);
+  log.info(`  hs_lead_status: added Salesforce's ${added.length} Lead Status values as HubSpot options`);
 }
 
 /** The HubSpot emulator delivers contact webhooks, signed with `clientSecret`, to `targetUrl` (T2). */
@@ -191,7 +201,7 @@ async function deliverWebhooks(
   hs: Running,
   targetUrl: string,
   clientSecret: string,
-  out: (line: string) => void,
+  log: Logger,
 ): Promise<void> {
   const subscriptions = ['contact.creation', 'contact.propertyChange', 'contact.deletion', 'contact.merge'];
   const response = await fetch(`${hs.url}/__emulator/webhooks`, {
@@ -205,7 +215,7 @@ async function deliverWebhooks(
   });
   if (!response.ok)
     throw new Error(`PUT /__emulator/webhooks: HTTP ${response.status}: ${await response.text()}`);
-  out(`  webhooks:     the HubSpot emulator sends ${subscriptions.join(', ')} to ${targetUrl}`);
+  log.info(`  webhooks:     the HubSpot emulator sends ${subscriptions.join(', ')} to ${targetUrl}`);
 }
 
 /**
@@ -215,11 +225,12 @@ async function deliverWebhooks(
 async function startDemoSync(
   running: readonly Running[],
   api: ApiConfig,
-  out: (line: string) => void,
+  log: Logger,
 ): Promise<() => Promise<void>> {
   const [sf, hs] = running;
   const dataDir = path.join(options.dataDir.default, 'demo');
   await rm(dataDir, { recursive: true, force: true });
+  const runs = eventLogger(log.child({ pair: DEFAULT_PAIR }));
   const service = await openService(
     {
       salesforce: { kind: 'token', instanceUrl: sf!.url, accessToken: sf!.accessToken },
@@ -228,37 +239,47 @@ async function startDemoSync(
       databaseUrl: undefined,
     },
     // HubSpot's webhooks bring its changes; its poll is the safety net.
-    { onEvent: eventPrinter(out), hubspotPollMs: SAFETY_NET_POLL_MS, lease: { command: 'demo' } },
+    {
+      onEvent: (event) => runs.onEvent(event),
+      hubspotPollMs: SAFETY_NET_POLL_MS,
+      lease: { command: 'demo' },
+    },
   );
-  await alignLeadStatus(hs!, sf!, out);
-  out(
+  await alignLeadStatus(hs!, sf!, log);
+  log.info(
     `Sync running between the emulators every 3 s, and HubSpot changes by webhook within about a second (store: ${dataDir}). Look inside with:`,
   );
-  out(`  npx crosswalk explain <email> --data-dir ${dataDir}`);
-  out(`  npx crosswalk errors --data-dir ${dataDir}`);
-  out(`  npx crosswalk mappings list --data-dir ${dataDir}`);
+  log.info(`  npx crosswalk explain <email> --data-dir ${dataDir}`);
+  log.info(`  npx crosswalk errors --data-dir ${dataDir}`);
+  log.info(`  npx crosswalk mappings list --data-dir ${dataDir}`);
   let started: Awaited<ReturnType<typeof serveApi>> | undefined;
   try {
-    started = await serveApi(service, api, out, 'local');
+    started = await serveApi(service, api, log, 'local');
     if (api.webhooks !== undefined && started.webhookUrl !== undefined)
-      await deliverWebhooks(hs!, started.webhookUrl, api.webhooks.clientSecret, out);
+      await deliverWebhooks(hs!, started.webhookUrl, api.webhooks.clientSecret, log);
   } catch (error) {
     await started?.stop();
     await service.stop();
     throw error;
   }
   const server = started;
-  service.start(3000, (error) => out(`sync cycle failed: ${(error as Error).message}`));
+  service.start(3000, (error) => runs.log.error(`sync cycle failed: ${(error as Error).message}`));
   return async () => {
     await server.stop();
     await service.stop();
   };
 }
 
+/**
+ * Runs the command `argv` names. One-shot commands print plain lines to `out`; the long-running ones
+ * (`start`, `demo`, `worker`, `api`) log to `logTo` (default: standard output; `src/app/log.ts`).
+ */
 export async function main(
   argv: readonly string[],
   out: (line: string) => void = (line) => console.log(line),
+  logTo?: LogDestination,
 ): Promise<number> {
+  const openLog = logOpener(logTo);
   const program = new Command('crosswalk')
     .description('Keep Salesforce leads and contacts in sync with HubSpot contacts.')
     .exitOverride()
@@ -302,7 +323,18 @@ export async function main(
     )
     .action((flags: HubSpotFlags) => runUntilSignal([() => startHubSpot(flags, out)], out));
 
-  const both = (flags: BothFlags, api?: ApiConfig) =>
+  /**
+   * Both emulators, saying what they are in `say` (and `shown`: their banners, with their published
+   * tokens), and then, for the demo, what `then` starts.
+   */
+  const both = (
+    flags: BothFlags,
+    say: { readonly out: (line: string) => void; readonly shown: (line: string) => void } = {
+      out,
+      shown: out,
+    },
+    then?: (running: readonly Running[]) => Promise<() => Promise<void>>,
+  ) =>
     runUntilSignal(
       [
         () =>
@@ -316,7 +348,7 @@ export async function main(
               clientId: 'crosswalk',
               clientSecret: 'crosswalk',
             },
-            out,
+            say.shown,
           ),
         () =>
           startHubSpot(
@@ -330,11 +362,11 @@ export async function main(
               latencyMs: flags.latencyMs,
               searchLagMs: 0,
             },
-            out,
+            say.shown,
           ),
       ],
-      out,
-      api ? (running) => startDemoSync(running, api, out) : undefined,
+      say.out,
+      then,
     );
   const bothOptions = (command: Command) =>
     command
@@ -348,23 +380,37 @@ export async function main(
     emulator.command('all').description('Both emulators, seeded with one overlapping demo dataset.'),
   ).action((flags: BothFlags) => both(flags));
 
-  apiOptions(
-    bothOptions(
-      program
-        .command('demo')
-        .description(
-          'Both emulators with the demo dataset, the sync running between them and its HTTP API (what `npm start` runs).',
-        ),
+  logOptions(
+    apiOptions(
+      bothOptions(
+        program
+          .command('demo')
+          .description(
+            'Both emulators with the demo dataset, the sync running between them and its HTTP API (what `npm start` runs).',
+          ),
+      ),
     ),
-  ).action((flags: BothFlags & Record<string, unknown>) =>
+  ).action((flags: BothFlags & Record<string, unknown>) => {
     // Webhooks are always on in the demo: with HUBSPOT_CLIENT_SECRET if given, else a secret of its own.
-    both(flags, apiConfigFrom(flags, { hubspotClientSecret: randomBytes(24).toString('base64url') })),
-  );
+    const api = apiConfigFrom(flags, { hubspotClientSecret: randomBytes(24).toString('base64url') });
+    const log = openLog(flags);
+    return both(
+      flags,
+      // The emulators' tokens are published test tokens, meant to be tried: their banners are shown as is.
+      { out: (line) => log.info(line), shown: (line) => log.info(SHOWN, line) },
+      (running) => startDemoSync(running, api, log),
+    );
+  });
 
-  registerSyncCommands(program, out, untilSignal);
+  registerSyncCommands(program, out, untilSignal, openLog);
+  registerMappingsCheck(
+    program.commands.find((c) => c.name() === 'mappings')!,
+    out,
+  );
+  registerConsoleCommands(program, out);
   registerPairCommands(program, out);
-  registerWorkerCommand(program, out, untilSignal);
-  registerApiCommand(program, out, untilSignal);
+  registerWorkerCommand(program, untilSignal, openLog);
+  registerApiCommand(program, untilSignal, openLog);
 
   try {
     await program.parseAsync([...argv]);

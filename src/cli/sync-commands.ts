@@ -8,6 +8,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import {
   loadApiConfig,
   loadConfig,
+  loadLogConfig,
   optionHelp,
   options,
   rawOptions,
@@ -30,6 +31,14 @@ import * as ops from '../app/operations.ts';
 import type { ErrorList, Explanation, Usage } from '../api/contract.ts';
 import { queueImportCommand, queueReconcileCommand, queueResyncCommand } from './queue-commands.ts';
 import { runService } from './serve.ts';
+import {
+  createLogger,
+  cycleFields,
+  followRuns,
+  type LogDestination,
+  type Logger,
+  type RunLog,
+} from '../app/log.ts';
 import { Presets, SingleBar } from 'cli-progress';
 
 type Out = (line: string) => void;
@@ -52,6 +61,28 @@ export function connectionOptions(command: Command): Command {
 export function apiOptions(command: Command): Command {
   for (const def of definitions.filter((d) => d.group === 'api')) command.option(def.flag, optionHelp(def));
   return command;
+}
+
+/** Adds the log's options (`--log-format`, `--log-level`): the long-running commands'. */
+export function logOptions(command: Command): Command {
+  for (const def of definitions.filter((d) => d.group === 'log')) command.option(def.flag, optionHelp(def));
+  return command;
+}
+
+/**
+ * Opens the log of a long-running command (`start`, `demo`, `worker`, `api`) from its flags and the
+ * environment (`--log-format`, `--log-level`), or a `UsageError` listing their problems. One-shot
+ * commands print plain text instead.
+ */
+export type OpenLog = (flags: Record<string, unknown>) => Logger;
+
+/** The `OpenLog` of the CLI: lines to `destination` (default: standard output). */
+export function logOpener(destination?: LogDestination): OpenLog {
+  return (flags) => {
+    const loaded = loadLogConfig(rawOptions(flags, process.env));
+    if (!loaded.ok) throw configProblems(loaded.problems);
+    return createLogger({ ...loaded.config, ...(destination ? { destination } : {}) });
+  };
 }
 
 export function configProblems(problems: readonly string[]): UsageError {
@@ -104,7 +135,10 @@ export async function withOpenedStore<T>(
 }
 
 /** Opens the store, runs `use` with it bound to the `--pair` given, and closes it. */
-function withStore<T>(flags: Record<string, unknown>, use: (store: StateStore) => Promise<T>): Promise<T> {
+export function withStore<T>(
+  flags: Record<string, unknown>,
+  use: (store: StateStore) => Promise<T>,
+): Promise<T> {
   return withOpenedStore(flags, async (store) => use(needed(await pairStore(store, pairOf(flags)))));
 }
 
@@ -112,7 +146,7 @@ function withStore<T>(flags: Record<string, unknown>, use: (store: StateStore) =
  * The connection config of the `--pair` given: the options' own for `default`, else the registered
  * pair's (its credentials from the environment variables it names, or unsealed).
  */
-async function pairConfigFrom(flags: Record<string, unknown>): Promise<Config> {
+export async function pairConfigFrom(flags: Record<string, unknown>): Promise<Config> {
   const pair = pairOf(flags);
   if (pair === DEFAULT_PAIR) return configFrom(flags);
   const raw = rawOptions(flags, process.env);
@@ -138,6 +172,40 @@ export function eventPrinter(out: Out): (event: EngineEvent) => void {
   return (event) => {
     if (event.type === 'cycle_finished') out(describeCycle(event.report));
     if (event.type === 'reconciled') for (const line of describeRepairs(event.repairs)) out(line);
+  };
+}
+
+/**
+ * The engine's events as log lines, each with its run's `runId` and `kind` (and `log`'s fields): a
+ * run's summary (`describeCycle`, its counts as fields), what a reconciliation repaired, and, at
+ * `debug`, when a run starts and each batch it reads. `log` of the answer is the run under way's.
+ */
+export function eventLogger(log: Logger): RunLog {
+  const runs = followRuns(log);
+  return {
+    get log() {
+      return runs.log;
+    },
+    onEvent(event) {
+      if (event.type === 'cycle_started') {
+        runs.onEvent(event);
+        runs.log.debug(`${event.runId} started`);
+      }
+      if (event.type === 'batch')
+        runs.log.debug(
+          { source: event.source, records: event.records },
+          `batch of ${event.records} ${event.source === 'salesforce' ? 'Salesforce' : 'HubSpot'} records`,
+        );
+      if (event.type === 'reconciled') {
+        // The first line sums it up, with the count as a field; a line per contact follows.
+        for (const [i, line] of describeRepairs(event.repairs).entries())
+          runs.log.info(i === 0 ? { repaired: event.repairs.length } : {}, line);
+      }
+      if (event.type === 'cycle_finished') {
+        runs.log.info(cycleFields(event.report), describeCycle(event.report));
+        runs.onEvent(event);
+      }
+    },
   };
 }
 
@@ -219,7 +287,12 @@ function leaseFor(flags: Record<string, unknown>, command: string): ServiceLease
   };
 }
 
-export function registerSyncCommands(program: Command, out: Out, untilSignal: () => Promise<string>): void {
+export function registerSyncCommands(
+  program: Command,
+  out: Out,
+  untilSignal: () => Promise<string>,
+  openLog: OpenLog,
+): void {
   writerOptions(
     pairOption(
       connectionOptions(
@@ -340,11 +413,13 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
     });
 
   writerOptions(
-    apiOptions(
-      connectionOptions(
-        program
-          .command('start')
-          .description('Run the sync service and its HTTP API until stopped (SIGINT or SIGTERM).'),
+    logOptions(
+      apiOptions(
+        connectionOptions(
+          program
+            .command('start')
+            .description('Run the sync service and its HTTP API until stopped (SIGINT or SIGTERM).'),
+        ),
       ),
     ),
   )
@@ -355,24 +430,28 @@ export function registerSyncCommands(program: Command, out: Out, untilSignal: ()
     )
     .action(async (flags: Record<string, unknown> & { interval?: number }) => {
       const { config, api } = startConfigFrom(flags);
+      const log = openLog(flags);
       // Another process taking the lease over (this one was frozen past it) ends this one: exit 1.
       let leaseLost: (error: Error) => void = () => {};
       const lost = new Promise<never>((_resolve, reject) => {
         leaseLost = reject;
       });
+      const runs = eventLogger(log.child({ pair: DEFAULT_PAIR }));
       const service = await openService(config, {
         lease: { ...leaseFor(flags, 'start'), onLost: (error) => leaseLost(error) },
-        onEvent: eventPrinter(out),
+        onEvent: (event) => runs.onEvent(event),
         ...(api.webhooks ? { hubspotPollMs: SAFETY_NET_POLL_MS } : {}),
       });
       let intervalMs: number;
       try {
-        intervalMs = await pollInterval(service, flags.interval, out);
+        intervalMs = await pollInterval(service, flags.interval, log);
       } catch (error) {
         await service.stop();
         throw error;
       }
-      await runService(service, { intervalMs, api }, out, () => Promise.race([untilSignal(), lost]));
+      await runService(service, { intervalMs, api }, { log, runs }, () =>
+        Promise.race([untilSignal(), lost]),
+      );
     });
 
   storeOptions(program.command('explain').description('Why a contact synced the way it did (V1).'))
@@ -480,7 +559,7 @@ async function oneRun(
 }
 
 /** The value of an operation, or its problem as a `UsageError`. */
-function needed<T>(result: Result<T>): T {
+export function needed<T>(result: Result<T>): T {
   if (!result.ok) throw new UsageError(ops.problemText(result.problem));
   return result.value;
 }
@@ -516,7 +595,7 @@ function printErrors(list: ErrorList, out: Out): void {
  * T2, B1: the interval of `start` (the flag, else the setting), checked against the allocation:
  * refused when idle polling alone would spend it, a warning past half of it.
  */
-async function pollInterval(service: Service, flagMs: number | undefined, out: Out): Promise<number> {
+async function pollInterval(service: Service, flagMs: number | undefined, log: Logger): Promise<number> {
   const settings = resolveSettings(await service.store.settings());
   const seconds = flagMs !== undefined ? flagMs / 1000 : settings.pollIntervalSeconds;
   const cost = pollingCost(seconds, settings.sfDailyAllocation);
@@ -525,7 +604,8 @@ async function pollInterval(service: Service, flagMs: number | undefined, out: O
     throw new UsageError(
       `${said}. Poll every ${cost.suggestedSeconds} s or more (\`--interval\` or \`crosswalk settings set pollIntervalSeconds ${cost.suggestedSeconds}\`), or raise sfDailyAllocation.`,
     );
-  out(cost.verdict === 'warn' ? `warning: ${said}; ${cost.suggestedSeconds} s would keep it to half` : said);
+  if (cost.verdict === 'warn') log.warn(`warning: ${said}; ${cost.suggestedSeconds} s would keep it to half`);
+  else log.info(said);
   return seconds * 1000;
 }
 
@@ -552,7 +632,7 @@ function printUsage(u: Usage, out: Out): void {
     );
 }
 
-function storeOptions(command: Command): Command {
+export function storeOptions(command: Command): Command {
   return pairOption(
     command
       .option(options.dataDir.flag, optionHelp(options.dataDir))

@@ -9,9 +9,15 @@ import pg from 'pg';
 import { loadConfig, optionLabel, options, rawOptions, type Config } from '../config/options.ts';
 import { openStore } from '../store/open-store.ts';
 import { startWorker } from '../app/worker.ts';
-import { configProblems, connectionOptions, describeCycle, UsageError } from './sync-commands.ts';
-
-type Out = (line: string) => void;
+import { cycleFields } from '../app/log.ts';
+import {
+  configProblems,
+  connectionOptions,
+  describeCycle,
+  logOptions,
+  UsageError,
+  type OpenLog,
+} from './sync-commands.ts';
 
 function positive(value: string): number {
   const n = Number(value);
@@ -37,13 +43,13 @@ export function jobSchema(env: NodeJS.ProcessEnv): string {
 /**
  * The process's one PostgreSQL pool, shared by the store and graphile-worker: by default one
  * connection per concurrent job, one for graphile's LISTEN and one for the rest (its crontab, the
- * watchdog, the lease renewals).
+ * watchdog, the lease renewals). `onError` is told of a connection that broke.
  */
-export function openProcessPool(databaseUrl: string, max: number, out: Out): pg.Pool {
+export function openProcessPool(databaseUrl: string, max: number, onError: (line: string) => void): pg.Pool {
   const pool = new pg.Pool({ connectionString: databaseUrl, max });
   // A connection that breaks (a server restart) is dropped and replaced; unhandled, its 'error' event
   // would crash the process. graphile-worker reconnects its LISTEN client itself.
-  pool.on('error', (error) => out(`PostgreSQL pool: ${error.message}`));
+  pool.on('error', (error) => onError(`PostgreSQL pool: ${error.message}`));
   pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
@@ -64,13 +70,19 @@ export function defaultPairConfig(flags: Record<string, unknown>): Config | unde
   throw configProblems(loaded.problems);
 }
 
-export function registerWorkerCommand(program: Command, out: Out, untilSignal: () => Promise<string>): void {
-  connectionOptions(
-    program
-      .command('worker')
-      .description(
-        'Sync every enabled connection pair of a PostgreSQL store as jobs on graphile-worker, until stopped (SIGINT or SIGTERM).',
-      ),
+export function registerWorkerCommand(
+  program: Command,
+  untilSignal: () => Promise<string>,
+  openLog: OpenLog,
+): void {
+  logOptions(
+    connectionOptions(
+      program
+        .command('worker')
+        .description(
+          'Sync every enabled connection pair of a PostgreSQL store as jobs on graphile-worker, until stopped (SIGINT or SIGTERM).',
+        ),
+    ),
   )
     .option('--concurrency <n>', 'cycles this process runs at once (default 2)', positive, 2)
     .option(
@@ -85,7 +97,10 @@ export function registerWorkerCommand(program: Command, out: Out, untilSignal: (
           `crosswalk worker needs a PostgreSQL store: set ${optionLabel(options.databaseUrl)}. The embedded SQLite store cannot be shared by workers.`,
         );
       const config = defaultPairConfig(flags);
-      const pool = openProcessPool(databaseUrl, flags.poolSize ?? flags.concurrency + 2, out);
+      const log = openLog(flags);
+      const pool = openProcessPool(databaseUrl, flags.poolSize ?? flags.concurrency + 2, (line) =>
+        log.error(line),
+      );
       let store;
       try {
         store = await openStore({ databaseUrl, dataDir: options.dataDir.default, pool });
@@ -101,10 +116,11 @@ export function registerWorkerCommand(program: Command, out: Out, untilSignal: (
           concurrency: flags.concurrency,
           env: process.env,
           ...(config ? { config } : {}),
-          out,
-          onCycle: (pair, report) => out(`pair ${pair}: ${describeCycle(report)}`),
+          log,
+          onCycle: (pair, report, runLog) =>
+            runLog.info(cycleFields(report), `pair ${pair}: ${describeCycle(report)}`),
         });
-        out(`worker running with concurrency ${flags.concurrency}; Ctrl-C stops it`);
+        log.info(`worker running with concurrency ${flags.concurrency}; Ctrl-C stops it`);
         try {
           const ended = await Promise.race([
             untilSignal().then((signal) => ({ signal })),
@@ -114,7 +130,7 @@ export function registerWorkerCommand(program: Command, out: Out, untilSignal: (
             throw new Error(
               `the job queue stopped: ${ended.error.message}. Restart the worker (a supervisor such as systemd does).`,
             );
-          out(`${ended.signal}: stopping the worker (the cycles under way finish first)`);
+          log.info(`${ended.signal}: stopping the worker (the cycles under way finish first)`);
         } finally {
           await worker.stop();
         }

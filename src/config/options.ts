@@ -21,11 +21,21 @@ export interface OptionDefinition {
   readonly default?: string | number;
   /** A secret is never printed, logged or echoed in an error. */
   readonly secret?: boolean;
-  /** `api`: an option of the HTTP API, which only `crosswalk start` and `crosswalk demo` take. */
-  readonly group?: 'api';
+  /**
+   * `api`: an option of the HTTP API, which only `crosswalk start`, `demo` and `api` take. `log`: an
+   * option of the log of the long-running commands (`start`, `demo`, `worker`, `api`).
+   */
+  readonly group?: 'api' | 'log';
 }
 
 const MAX_WEBHOOK_WINDOW_MS = 60_000;
+
+/** The log's formats (`src/app/log.ts`): `auto` is pretty on a terminal, JSON otherwise. */
+export const logFormats = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof logFormats)[number];
+/** The log's levels, least first. */
+export const logLevels = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
 const MIN_TOKEN_LENGTH = 16;
 
 /**
@@ -199,6 +209,27 @@ export const options = {
       )
       .transform((at) => `${at.origin}${at.pathname}`.replace(/\/+$/, '')),
     group: 'api',
+  },
+  /** How the long-running commands log: `json`, `pretty` or `auto` (pretty on a terminal, else JSON). */
+  logFormat: {
+    env: 'CROSSWALK_LOG_FORMAT',
+    flag: '--log-format <format>',
+    description:
+      'how the log is written: json (one JSON object a line), pretty (text for people), or auto: pretty on a terminal, else json',
+    schema: z.enum(logFormats, { error: 'is not a log format: {value}. Give json, pretty or auto.' }),
+    default: 'auto',
+    group: 'log',
+  },
+  /** The least level the long-running commands log. */
+  logLevel: {
+    env: 'CROSSWALK_LOG_LEVEL',
+    flag: '--log-level <level>',
+    description: 'the least level logged: debug (adds each batch of a run), info, warn, error or silent',
+    schema: z.enum(logLevels, {
+      error: 'is not a log level: {value}. Give debug, info, warn, error or silent.',
+    }),
+    default: 'info',
+    group: 'log',
   },
 } as const satisfies Record<string, OptionDefinition>;
 
@@ -456,4 +487,24 @@ export function loadReplicaApiConfig(
   if (!api.ok) problems.push(...api.problems);
   if (!api.ok || problems.length > 0) return { ok: false, problems };
   return { ok: true, config: { api: api.config, windowMs, publicUrl } };
+}
+
+/** How the long-running commands log (`src/app/log.ts`). */
+export interface LogConfig {
+  /** `json`, `pretty`, or `auto`: pretty on a terminal (default {@link options.logFormat}). */
+  readonly format: LogFormat;
+  /** The least level logged (default {@link options.logLevel}). */
+  readonly level: LogLevel;
+}
+
+/** The log's config, or every problem. */
+export function loadLogConfig(
+  raw: RawOptions,
+): { ok: true; config: LogConfig } | { ok: false; problems: string[] } {
+  const problems: string[] = [];
+  const read = optionReader(raw, problems);
+  const format = read('logFormat');
+  const level = read('logLevel');
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, config: { format, level } };
 }

@@ -192,7 +192,7 @@ describe('failover: workers killed while they sync one pair', { skip: skipWithou
 
   /** The lines the workers (the killed ones too) printed for the pair's cycles. */
   const cycleLines = () =>
-    allRuns.flatMap((w) => w.stdout().split('\n')).filter((l) => l.startsWith(`pair ${PAIR}: cycle `));
+    allRuns.flatMap((w) => w.text().split('\n')).filter((l) => l.startsWith(`pair ${PAIR}: cycle `));
 
   async function createInHubSpot(rows: readonly { email: string; jobtitle?: string }[]): Promise<void> {
     for (let i = 0; i < rows.length; i += 100) {

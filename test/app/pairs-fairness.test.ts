@@ -265,7 +265,7 @@ describe('three pairs on three workers: isolation and fairness', { skip: skipWit
     let workerOutput = '';
     void importing.exited.then(() => {
       importEnded = since();
-      workerOutput = workers.map((w) => w.stdout()).join('');
+      workerOutput = workers.map((w) => w.text()).join('\n');
     });
     await eventually(
       "the import holds pair a's writer lease",
@@ -344,7 +344,7 @@ describe('three pairs on three workers: isolation and fairness', { skip: skipWit
       assert.equal(lastRun(pair)?.paused, false, `pair ${pair}'s last run was not paused`);
       assert.ok(lastRun(pair)!.finishedAt > aChangedAt, `pair ${pair} ran after A paused`);
     }
-    const output = workers.map((w) => w.stdout()).join('');
+    const output = workers.map((w) => w.text()).join('\n');
     assert.match(
       output,
       /pair a: cycle \S+: .*paused: the Salesforce allocation of 1 calls in 24 h is spent/,

@@ -19,6 +19,7 @@ import {
 import { hsList, hsListMembers } from '../helpers/e2e.ts';
 import { makeWorkerUtils } from 'graphile-worker';
 import { cycleJobKey, startWorker, WATCHDOG_TASK, type Worker } from '../../src/app/worker.ts';
+import { createLogger, parseLogLine, type LogRecord } from '../../src/app/log.ts';
 import {
   alignLeadStatuses,
   eventually,
@@ -35,7 +36,12 @@ describe('crosswalk worker on graphile-worker', { skip: skipWithoutPostgres }, (
   let worker: Worker | undefined;
   let sides: Record<string, Side>;
   const cycles = new Map<string, number>();
-  const lines: string[] = [];
+  /** The worker's log, parsed. */
+  const records: LogRecord[] = [];
+  const log = createLogger({
+    format: 'json',
+    destination: { write: (line: string) => records.push(parseLogLine(line.trimEnd())!) },
+  });
 
   const job = async (pair: string) =>
     (
@@ -75,8 +81,11 @@ describe('crosswalk worker on graphile-worker', { skip: skipWithoutPostgres }, (
       env: world.env,
       pollIntervalMs: 100,
       defaultCycleMs: 200,
-      out: (line) => lines.push(line),
-      onCycle: (pair) => cycles.set(pair, (cycles.get(pair) ?? 0) + 1),
+      log,
+      onCycle: (pair, report, runLog) => {
+        cycles.set(pair, (cycles.get(pair) ?? 0) + 1);
+        runLog.info({ ran: report.runId }, `pair ${pair}: cycle ${report.runId} finished`);
+      },
     });
     await eventually(
       'both pairs have links',
@@ -101,7 +110,15 @@ describe('crosswalk worker on graphile-worker', { skip: skipWithoutPostgres }, (
       }
     }
     assert.equal(await root.countLinks(), 0, 'the default pair has no links');
-    assert.ok(lines.some((l) => l.startsWith('pair default: not synced here')));
+    assert.ok(records.some((r) => r.msg.startsWith('pair default: not synced here') && r.pair === 'default'));
+    // A run's logger carries the pair, the run's id and its kind.
+    const finished = () => records.filter((r) => r.msg.includes(': cycle ') && r.msg.endsWith(' finished'));
+    await eventually('a cycle finished', () => finished().length > 0);
+    for (const r of finished()) {
+      assert.equal(r.runId, r.ran);
+      assert.match(r.msg, new RegExp(`^pair ${String(r.pair)}: `));
+      assert.equal(r.kind, String(r.runId).split('-')[0]);
+    }
     // Each pair's reconciliation schedule runs in its cycle jobs: the first one starts its count.
     for (const id of Object.keys(sides))
       await eventually(

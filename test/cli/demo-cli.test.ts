@@ -130,12 +130,14 @@ describe('crosswalk demo (npm start)', () => {
       { CROSSWALK_API_HOST: '', CROSSWALK_API_PORT: '', CROSSWALK_API_TOKEN: '' },
     );
     await waitForOutput(cli, /^cycle run-\S+: .* synced.*$/m, 'a first sync cycle');
-    const sfUrl = /Salesforce emulator listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stdout())![1]!;
-    const hsUrl = /HubSpot emulator listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stdout())![1]!;
-    const apiUrl = /HTTP API listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stdout())![1]!;
+    const sfUrl = /Salesforce emulator listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.text())![1]!;
+    const hsUrl = /HubSpot emulator listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.text())![1]!;
+    const apiUrl = /HTTP API listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.text())![1]!;
     try {
-      assert.match(cli.stdout(), /npx crosswalk explain <email> --data-dir/);
-      assert.match(cli.stdout(), /npx crosswalk errors --data-dir/);
+      assert.match(cli.text(), /^ {2}npx crosswalk explain <email> --data-dir /m);
+      assert.match(cli.text(), /^ {2}npx crosswalk errors --data-dir /m);
+      // The emulators' published tokens are shown as they are, to be tried.
+      assert.match(cli.text(), /^ {2}try: +curl -H 'Authorization: Bearer pat-local-crosswalk'/m);
       const api = createApiClient({ baseUrl: apiUrl });
       const mappings = await api.mappings();
       assert.ok(mappings.ok && mappings.value.mappings.some((m) => m.hsProperty === 'email'));
@@ -158,8 +160,8 @@ describe('crosswalk demo (npm start)', () => {
       // is synced by a webhook run, without waiting for the next poll.
       const receiver = `${apiUrl}/webhooks/hubspot`;
       assert.match(
-        cli.stdout(),
-        new RegExp(`HubSpot webhooks: receiving at ${receiver.replace(/\./g, '\\.')}`),
+        cli.text(),
+        new RegExp(`^HubSpot webhooks: receiving at ${receiver.replace(/\./g, '\\.')}`, 'm'),
       );
       const hooks = (await (await fetch(`${hsUrl}/__emulator/webhooks`)).json()) as {
         configured: boolean;
@@ -185,7 +187,12 @@ describe('crosswalk demo (npm start)', () => {
       cli.child.kill('SIGINT');
     }
     assert.deepEqual(await within(cli.exited, STOP_TIMEOUT_MS, 'exit'), { code: 0, signal: null });
-    assert.match(cli.stdout(), /^SIGINT: stopping the sync$/m);
+    assert.match(cli.text(), /^SIGINT: stopping the sync$/m);
+    assert.match(cli.text(), /^SIGINT: stopping the Salesforce emulator$/m);
+    const webhookRuns = cli.records().filter((r) => r.msg.startsWith('cycle webhook-'));
+    assert.ok(
+      webhookRuns.length > 0 && webhookRuns.every((r) => r.kind === 'webhook' && r.pair === 'default'),
+    );
     assert.equal(await refused(`${sfUrl}/services/data`), true);
     assert.equal(await refused(hsUrl), true);
     assert.equal(await refused(`${apiUrl}/api/health`), true);

@@ -66,7 +66,23 @@ describe('crosswalk start', () => {
       cli.child.kill('SIGTERM');
     }
     assert.deepEqual(await within(cli.exited, STOP_TIMEOUT_MS, 'exit'), { code: 0, signal: null });
-    assert.match(cli.stdout(), /^SIGTERM: stopping the sync$/m);
+    assert.match(cli.text(), /^SIGTERM: stopping the sync$/m);
+    // Not on a terminal: one JSON object a line, and each run's summary carries its id, kind and counts.
+    const lines = cli
+      .stdout()
+      .split('\n')
+      .filter((line) => line !== '');
+    assert.equal(cli.records().length, lines.length, cli.stdout());
+    const cycles = cli.records().filter((r) => r.msg.startsWith('cycle run-'));
+    assert.ok(cycles.length > 0);
+    for (const r of cycles) {
+      assert.equal(r.runId, /^cycle (\S+):/.exec(r.msg)![1]);
+      assert.equal(r.kind, 'run');
+      assert.equal(r.pair, 'default');
+      assert.equal(r.level, 'info');
+      assert.equal(typeof r.synced, 'number');
+      assert.deepEqual(Object.keys(r.calls as object).sort(), ['hubspot', 'salesforce']);
+    }
     assert.equal(await refused(`${url}/api/health`), true);
   });
 
@@ -86,7 +102,7 @@ describe('crosswalk start', () => {
       )
     )[1]!;
     try {
-      assert.match(cli.stdout(), /a change waits up to 100 ms for companions/);
+      assert.match(cli.text(), /a change waits up to 100 ms for companions/);
       // The hint is the next line: it may arrive in the next chunk of output.
       await waitForOutput(
         cli,
@@ -102,6 +118,7 @@ describe('crosswalk start', () => {
       const contact = (await hs.client.crm.contacts.basicApi.getPage(1)).results[0]!;
       await hs.client.crm.contacts.basicApi.update(contact.id, { properties: { jobtitle: 'Start webhook' } });
       await waitForOutput(cli, /^cycle webhook-\S+: 0 Salesforce and 1 HubSpot changes/m, 'a webhook run');
+      assert.ok(cli.records().some((r) => r.msg.startsWith('cycle webhook-') && r.kind === 'webhook'));
       assert.equal(cli.stdout().includes(secret), false, 'the secret is never printed');
     } finally {
       await hs.admin('DELETE', '/webhooks');

@@ -51,8 +51,16 @@ describe('crosswalk worker', () => {
         cli.child.kill('SIGTERM');
         const exit = await within(cli.exited, 10_000, 'the worker stops');
         assert.equal(exit.code, 0, cli.stderr());
-        assert.match(cli.stdout(), /pair default: not synced here/);
-        assert.match(cli.stdout(), /SIGTERM: stopping the worker/);
+        assert.match(cli.text(), /^pair default: not synced here/m);
+        assert.match(cli.text(), /^SIGTERM: stopping the worker/m);
+        // Each cycle's line carries the pair, the run's id and its kind.
+        const cycles = cli.records().filter((r) => r.msg.startsWith('pair acme: cycle '));
+        assert.ok(cycles.length > 0);
+        for (const r of cycles) {
+          assert.equal(r.pair, 'acme');
+          assert.equal(r.runId, /^pair acme: cycle (\S+):/.exec(r.msg)![1]);
+          assert.equal(r.kind, String(r.runId).split('-')[0]);
+        }
       } finally {
         await world.close();
       }

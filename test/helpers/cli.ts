@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { options } from '../../src/config/options.ts';
+import { logMessages, parseLogLine, type LogRecord } from '../../src/app/log.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Ceilings for a loaded CI machine, not waits: the tests go on as soon as the process answers. */
@@ -16,8 +17,16 @@ export interface Exit {
 export interface Run {
   readonly child: ChildProcess;
   readonly exited: Promise<Exit>;
+  /** Everything it wrote to stdout, as written (JSON log lines and all: check secrets here). */
   stdout(): string;
   stderr(): string;
+  /**
+   * Its stdout as a person reads it, a line each: the message of each JSON log line (the long-running
+   * commands log JSON lines when not on a terminal, `src/app/log.ts`), other lines as written.
+   */
+  text(): string;
+  /** The JSON log lines of its stdout, parsed. */
+  records(): LogRecord[];
 }
 
 const children: ChildProcess[] = [];
@@ -37,7 +46,14 @@ export function run(command: string, args: readonly string[], env: NodeJS.Proces
   const exited = new Promise<Exit>((resolve) =>
     child.on('close', (code, signal) => resolve({ code, signal })),
   );
-  return { child, exited, stdout: () => out, stderr: () => err };
+  return {
+    child,
+    exited,
+    stdout: () => out,
+    stderr: () => err,
+    text: () => logMessages(out),
+    records: () => out.split('\n').flatMap((line) => parseLogLine(line) ?? []),
+  };
 }
 
 /** Kills every child still running: call from an `after` hook. */
@@ -59,12 +75,12 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
   }
 }
 
-/** Waits until the command's output matches `pattern`, and returns the match. */
+/** Waits until the command's output, as a person reads it (`text()`), matches `pattern`; returns the match. */
 export function waitForOutput(cli: Run, pattern: RegExp, what: string): Promise<RegExpExecArray> {
   return within(
     new Promise<RegExpExecArray>((resolve, reject) => {
       const check = () => {
-        const match = pattern.exec(cli.stdout());
+        const match = pattern.exec(cli.text());
         if (match) resolve(match);
       };
       cli.child.stdout!.on('data', check);

@@ -1,0 +1,59 @@
+/**
+ * What `GET /metrics` reports of each connection pair (issue 14; the Prometheus side is
+ * `server/metrics.ts`), read from the store when it is asked: every process over the same store
+ * answers the same, and a restart resets nothing. Counters are sums of the run history
+ * (`StateStore.runTotals`: the runs kept, 30 days); gauges are what the store holds now.
+ */
+import { errorCategories, type ErrorCategory } from '../core/errors.ts';
+import { readManualPause } from '../engine/budget.ts';
+import { PAUSED_UNTIL_KEY } from '../engine/state-keys.ts';
+import type { RunTotals } from '../store/state-store.ts';
+import type { ApiBackend } from './api-backend.ts';
+
+export interface PairMetrics {
+  readonly pair: string;
+  /** Sums of every run kept: runs, failed runs, records written and failed, API calls, 429s, latencies. */
+  readonly totals: RunTotals;
+  /** Errors in the error log now, by category (every category, 0 for none). */
+  readonly errors: Readonly<Record<ErrorCategory, number>>;
+  /** A person paused the pair's sync (`MANUAL_PAUSE_KEY`), until Resume. */
+  readonly pausedByPerson: boolean;
+  /** B1: Salesforce calls pause until a time still to come after the org refused one for its limit. */
+  readonly pausedForLimit: boolean;
+  /** Contact ids waiting in the pair's webhook inbox. */
+  readonly webhookInbox: number;
+  /** The pair's jobs in the workers' queue, or null where there is no queue (`crosswalk start`). */
+  readonly queueDepth: number | null;
+}
+
+/**
+ * Every registered pair's metrics, now (`backend.now()`), one pair after another (so a scrape holds
+ * at most a few of the pool's connections).
+ */
+export async function pairMetrics(backend: ApiBackend): Promise<PairMetrics[]> {
+  const [pairs, queues] = await Promise.all([backend.registry.pairs(), backend.queues()]);
+  const now = backend.now();
+  const metrics: PairMetrics[] = [];
+  for (const { id } of pairs) {
+    const store = backend.registry.forPair(id);
+    const [totals, counts, manual, pausedUntil, webhookInbox] = await Promise.all([
+      store.runTotals(0),
+      store.errorCounts(),
+      readManualPause(store),
+      store.cursor(PAUSED_UNTIL_KEY),
+      store.webhookInboxSize(),
+    ]);
+    const errors = Object.fromEntries(errorCategories.map((c) => [c, 0])) as Record<ErrorCategory, number>;
+    for (const { category, errors: n } of counts) errors[category] = n;
+    metrics.push({
+      pair: id,
+      totals,
+      errors,
+      pausedByPerson: manual !== null,
+      pausedForLimit: Number(pausedUntil ?? '0') > now,
+      webhookInbox,
+      queueDepth: queues === null ? null : (queues.get(id)?.depth ?? 0),
+    });
+  }
+  return metrics;
+}
