@@ -115,6 +115,24 @@ export default tseslint.config(
       { group: ['node:*', 'fastify', 'pg', 'better-sqlite3'], message: 'api/ runs in a browser too.' },
     ],
   ),
+  // The console runs in a browser and talks only to the JSON API: it imports the contract and its
+  // client (src/api), the core's constants and the settings table, and Preact.
+  wall(
+    ['src/console/**'],
+    [
+      {
+        group: [
+          ...folders('connectors', 'engine', 'store', 'app', 'server', 'cli', 'emulators'),
+          '**/config/options.ts',
+        ],
+        message: 'The console talks to Crosswalk only through the JSON API (src/api).',
+      },
+      {
+        group: ['node:*', 'fastify', 'pg', 'better-sqlite3', 'jsforce', '@hubspot/api-client', 'commander'],
+        message: 'The console runs in a browser.',
+      },
+    ],
+  ),
   wall(
     ['src/config/**'],
     [
@@ -223,7 +241,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.js'],
+    files: ['**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
+  },
+  {
+    // Build scripts run on Node.
+    files: ['scripts/**/*.mjs'],
+    languageOptions: {
+      globals: { console: 'readonly', process: 'readonly', URL: 'readonly' },
+    },
   },
 );

@@ -25,6 +25,8 @@ import {
   type Routes,
 } from '../api/contract.ts';
 import * as ops from '../app/operations.ts';
+import * as consoleOps from '../app/console-ops.ts';
+import { importJob, type ImportJob } from '../app/paged-jobs.ts';
 import * as pairs from '../app/pairs.ts';
 import { isLoopback, type ApiConfig } from '../config/options.ts';
 import { ConnectorError } from '../connectors/ports.ts';
@@ -41,6 +43,8 @@ import {
   type WebhookCounts,
   type WebhookReceiver,
 } from './hubspot-webhooks.ts';
+import { registerConsole } from './console.ts';
+import { registerMetrics } from './metrics.ts';
 import type { QueueTimers } from '../app/webhook-queue.ts';
 import {
   answerClientError,
@@ -81,6 +85,8 @@ interface Text {
   readonly ok: true;
   readonly text: string;
   readonly contentType: string;
+  /** Answered as a download of this name. */
+  readonly filename?: string;
 }
 type Answer<R extends RouteDef> = Result<z.input<R['response']>> | Text;
 type Handler<R extends RouteDef> = (input: ParsedInput<R>, request: FastifyRequest) => Promise<Answer<R>>;
@@ -120,6 +126,25 @@ const problemHttp: Readonly<
 
 function mapOk<T, U>(result: Result<T>, f: (value: T) => U): Result<U> {
   return result.ok ? ok(f(result.value)) : result;
+}
+
+/** An import as the console follows it. */
+function importProgress(job: ImportJob) {
+  return {
+    id: job.id,
+    state: job.status,
+    objects: job.objects,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt,
+    pages: job.pages,
+    records: job.totals.records,
+    synced: job.totals.synced,
+    skipped: job.totals.skipped,
+    failed: job.totals.failed,
+    written: job.totals.written,
+    calls: job.totals.calls,
+    held: job.held,
+  };
 }
 
 function wantsCsv(format: 'json' | 'csv' | undefined, request: FastifyRequest): boolean {
@@ -175,12 +200,6 @@ function handlers(backend: ApiBackend): Handlers {
         removed,
       })),
     ),
-    listErrors: scoped(async ({ store }, { query }, request) => {
-      const list = await ops.listErrors(store, query.category);
-      if (!wantsCsv(query.format, request)) return ok(list);
-      const text = ops.errorsCsv(list.errors).join('\n') + '\n';
-      return { ok: true, text, contentType: 'text/csv; charset=utf-8' };
-    }),
     explain: scoped(({ store }, { query }) =>
       ops.explain(
         store,
@@ -191,6 +210,98 @@ function handlers(backend: ApiBackend): Handlers {
     listPairs: async () => ok({ pairs: await pairs.listPairs(backend.registry) }),
     status: async () =>
       ok({ pairs: await pairs.pairStatuses(backend.registry, backend.now(), await backend.queues()) }),
+    listErrors: scoped(async ({ store }, { query }, request) => {
+      const filter = {
+        ...(query.category !== undefined ? { category: query.category } : {}),
+        ...(query.direction !== undefined ? { direction: query.direction } : {}),
+        ...(query.code !== undefined && query.code !== '' ? { code: query.code } : {}),
+        ...(query.q !== undefined && query.q.trim() !== '' ? { search: query.q.trim() } : {}),
+      };
+      if (!wantsCsv(query.format, request))
+        return ok(
+          await consoleOps.errorPage(
+            store,
+            filter,
+            { limit: query.limit, offset: query.offset },
+            backend.now(),
+          ),
+        );
+      const lines: string[] = [];
+      for await (const page of consoleOps.allErrors(store, filter))
+        lines.push(...ops.errorsCsv(page).slice(1));
+      const text = [ops.errorsCsv([])[0], ...lines].join('\n') + '\n';
+      return { ok: true, text, contentType: 'text/csv; charset=utf-8', filename: 'crosswalk-errors.csv' };
+    }),
+    resyncErrors: scoped(async (pair, { body }) => {
+      const { targets, unknown } = await consoleOps.resyncTargets(pair.store, body.records);
+      const reports = [];
+      const failed = [...unknown];
+      for (const target of targets) {
+        const result = await pair.withService('writer', (service) => ops.resync(service, target));
+        if (result.ok) reports.push(result.value);
+        else
+          failed.push({
+            record: 'email' in target ? target.email : `hs:${target.hsContactId}`,
+            why: ops.problemText(result.problem),
+          });
+      }
+      // What still fails after the resync is in the log again: say so per record.
+      const still = await pair.store.errors({ records: body.records });
+      for (const record of new Set(still.map((e) => e.record)))
+        if (!failed.some((f) => f.record === record))
+          failed.push({
+            record,
+            why: still
+              .filter((e) => e.record === record)
+              .map((e) => `${e.code}: ${e.message}`)
+              .join('; '),
+          });
+      return ok({
+        resynced: body.records.length - failed.length,
+        failed,
+        report: consoleOps.sumReports(reports),
+      });
+    }),
+    overview: scoped(async (pair) =>
+      ok(await consoleOps.overview(pair.store, pair.connection(), backend.now())),
+    ),
+    series: scoped(async ({ store }, { query }) =>
+      ok(await consoleOps.series(store, query.window, backend.now())),
+    ),
+    pause: scoped(async (pair, { body }) =>
+      ok(await pair.exclusive(() => consoleOps.pause(pair.store, backend.now(), body?.reason))),
+    ),
+    resume: scoped(async ({ store }) => ok(await consoleOps.resume(store, backend.now()))),
+    listRuns: scoped(async ({ store }, { query }) => ok(await consoleOps.listRuns(store, query))),
+    getRun: scoped(({ store }, { params, query }) => consoleOps.getRun(store, params.runId, query)),
+    contact: scoped(async (pair, { query }) => {
+      const lookup =
+        query.sfId !== undefined
+          ? { sfId: query.sfId }
+          : query.email !== undefined
+            ? { email: query.email }
+            : { hsContactId: query.hsContactId! };
+      const live = await pair.withService('metadata', async (service) =>
+        ok(await consoleOps.contactView(service, pair.store, lookup)),
+      );
+      // Without a connection here, the page shows what the store knows.
+      return live.ok ? live.value : consoleOps.contactView(null, pair.store, lookup);
+    }),
+    mappingStatus: scoped((pair) =>
+      pair.withService('metadata', async (service) =>
+        ok({ mappings: await consoleOps.mappingStatuses({ ...service, store: pair.store }) }),
+      ),
+    ),
+    segment: scoped((pair) =>
+      pair.withService('metadata', (service) => consoleOps.segmentSize({ ...service, store: pair.store })),
+    ),
+    startImport: scoped(async (pair, { body }) =>
+      mapOk(await pair.startImport(body?.objects ?? ['Contact', 'Lead']), importProgress),
+    ),
+    currentImport: scoped(async ({ store }) => {
+      const job = await importJob(store);
+      return ok({ import: job ? importProgress(job) : null });
+    }),
     resync: scoped(async (pair, { body }) => {
       const { email, hsContactId, segmentId } = body;
       const target =
@@ -244,12 +355,12 @@ function parseInput<R extends RouteDef>(
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /** Compares the bearer token in constant time (both sides hashed to the same length first). */
-function authorized(request: FastifyRequest, token: string): boolean {
+export function authorized(request: FastifyRequest, token: string): boolean {
   const given = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
   return timingSafeEqual(digest(given), digest(token));
 }
 
-const UNAUTHORIZED: ApiError = {
+export const UNAUTHORIZED: ApiError = {
   code: 'unauthorized',
   message: 'This request carries no valid API token.',
   fix: 'Send the header `Authorization: Bearer <token>` with the token the service was given (CROSSWALK_API_TOKEN).',
@@ -271,7 +382,10 @@ function register<R extends RouteDef>(
       const parsed = parseInput(route, request);
       if (!parsed.ok) return reply.code(400).send(errorBody(parsed.error));
       const answer = await handler(parsed.input, request);
-      if ('text' in answer) return reply.type(answer.contentType).send(answer.text);
+      if ('text' in answer) {
+        if (answer.filename) reply.header('content-disposition', `attachment; filename="${answer.filename}"`);
+        return reply.type(answer.contentType).send(answer.text);
+      }
       if (!answer.ok) {
         const { status, error } = problemError(answer.problem);
         return reply.code(status).send(errorBody(error));
@@ -315,6 +429,30 @@ function answerFailure(
       fix: 'See the service log, then retry.',
     }),
   );
+}
+
+/**
+ * A state-changing request a browser sent from another origin: its `Origin` names another host than
+ * the request is addressed to (`Host`), or `Sec-Fetch-Site` says cross-site. Null when it is not.
+ */
+function crossOrigin(request: FastifyRequest): ApiError | null {
+  const origin = request.headers.origin;
+  const site = request.headers['sec-fetch-site'];
+  let host: string | null = null;
+  if (origin !== undefined) {
+    try {
+      host = origin === 'null' ? null : new URL(origin).host;
+    } catch {
+      host = null;
+    }
+  }
+  const sameHost = origin === undefined || (host !== null && host === request.headers.host);
+  if (sameHost && site !== 'cross-site') return null;
+  return {
+    code: 'cross_origin',
+    message: `This ${request.method} came from a page of another origin (${quote(origin ?? site ?? '')}), so it is refused: a web page elsewhere cannot act through your browser.`,
+    fix: 'Use the console served by Crosswalk itself, the CLI, or a script (which sends no Origin header).',
+  };
 }
 
 /** Whether a Host header names the loopback interface (any port). */
@@ -430,6 +568,15 @@ async function serveApi(
           }),
         );
     });
+  // A page of another origin must not act through a visitor's browser (CSRF), even on loopback
+  // without a token: a state-changing request that a browser marks as cross-site is refused before
+  // its body is read. Scripts and the CLI send no Origin; the console sends its own.
+  app.addHook('onRequest', async (request, reply) => {
+    if (!['POST', 'PUT', 'DELETE', 'PATCH'].includes(request.method)) return;
+    if ((request.routeOptions.url ?? '').startsWith(WEBHOOK_PATH)) return;
+    const refused = crossOrigin(request);
+    if (refused) return reply.code(403).send(errorBody(refused));
+  });
   // No route: answered before the body is read, so an unknown route is a 404 whatever it was sent.
   app.addHook('onRequest', async (request, reply) => {
     if (request.is404) return reply.code(404).send(errorBody(notFound(request)));
@@ -440,9 +587,13 @@ async function serveApi(
     register(app, route, route.path, handler, options.token);
     if (route.pairScoped) register(app, route, pairPath(route), handler, options.token);
   }
+  // GET /metrics (Prometheus), behind the same checks and token.
+  registerMetrics(app, backend, { token: options.token });
   app.setErrorHandler((error: FastifyError, request, reply) => answerFailure(error, request, reply, log));
   let url = '';
   const stopWebhooks = mount(app, () => url);
+  // The console (GET / and /console/…): its page holds no data; the API routes it calls check the token.
+  registerConsole(app);
   app.setNotFoundHandler((request, reply) => reply.code(404).send(errorBody(notFound(request))));
   const close = async () => {
     try {
