@@ -492,7 +492,9 @@ export async function contactView(
   const live = await liveValues(service, mappings, hsContactId, sfObject, sfId);
   const agreed = link?.snapshot.values ?? {};
   const reports = new Map(e.fields.map((f) => [f.hsProperty, f]));
-  const fields = mappings.map((m) => {
+  // F3: a mapping applies to the object that has the field; a Contact shows no Lead-only field.
+  const applies = mappings.filter((m) => sfObject === null || m.objects.includes(sfObject));
+  const fields = applies.map((m) => {
     const report = reports.get(m.hsProperty);
     return {
       hsProperty: m.hsProperty,

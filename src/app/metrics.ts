@@ -20,6 +20,8 @@ export interface PairMetrics {
   readonly pausedByPerson: boolean;
   /** B1: Salesforce calls pause until a time still to come after the org refused one for its limit. */
   readonly pausedForLimit: boolean;
+  /** Every API call the pair made, idle cycles' too (the usage table, which is never pruned). */
+  readonly calls: { readonly salesforce: number; readonly hubspot: number };
   /** Contact ids waiting in the pair's webhook inbox. */
   readonly webhookInbox: number;
   /** The pair's jobs in the workers' queue, or null where there is no queue (`crosswalk start`). */
@@ -36,12 +38,14 @@ export async function pairMetrics(backend: ApiBackend): Promise<PairMetrics[]> {
   const metrics: PairMetrics[] = [];
   for (const { id } of pairs) {
     const store = backend.registry.forPair(id);
-    const [totals, counts, manual, pausedUntil, webhookInbox] = await Promise.all([
+    const [totals, counts, manual, pausedUntil, webhookInbox, sfCalls, hsCalls] = await Promise.all([
       store.runTotals(0),
       store.errorCounts(),
       readManualPause(store),
       store.cursor(PAUSED_UNTIL_KEY),
       store.webhookInboxSize(),
+      store.apiCalls('salesforce', 0),
+      store.apiCalls('hubspot', 0),
     ]);
     const errors = Object.fromEntries(errorCategories.map((c) => [c, 0])) as Record<ErrorCategory, number>;
     for (const { category, errors: n } of counts) errors[category] = n;
@@ -52,6 +56,7 @@ export async function pairMetrics(backend: ApiBackend): Promise<PairMetrics[]> {
       pausedByPerson: manual !== null,
       pausedForLimit: Number(pausedUntil ?? '0') > now,
       webhookInbox,
+      calls: { salesforce: sfCalls, hubspot: hsCalls },
       queueDepth: queues === null ? null : (queues.get(id)?.depth ?? 0),
     });
   }

@@ -90,6 +90,7 @@ export function registerApiCommand(
               { url: server.url },
               `HTTP API listening on ${server.url}  (every pair: ${server.url}/api/pairs/<pair>/…)`,
             );
+            log.info({ url: `${server.url}/` }, `Console: open ${server.url}/ in a browser (every pair)`);
             log.info(
               `HubSpot webhooks: ${base}${pairWebhookPath('<pair>')}, or ${base}${WEBHOOK_PATH} with the pair found by its portal id`,
             );

@@ -29,6 +29,7 @@ export async function serveApi(
     },
   );
   log.info({ url: server.url }, `HTTP API listening on ${server.url}  (try: curl ${server.url}/api/health)`);
+  log.info({ url: `${server.url}/` }, `Console: open ${server.url}/ in a browser`);
   const webhooks = server.webhooks;
   if (webhooks !== undefined && api.webhooks !== undefined) {
     log.info(

@@ -161,11 +161,11 @@ export async function recordOutcomes(
 
 /**
  * How long a change took to arrive (ms): from its save in the source system to now, for a record a
- * poll or a webhook brought and this plan wrote to the other side; null for other runs (an import, a
- * resync or a retry moves old values, not a change) and for plans that wrote nothing.
+ * poll or a webhook brought and this plan wrote to the other side (`Run.timesLatency`); null for
+ * other runs (an import or a resync moves old values, not a change) and for plans that wrote nothing.
  */
 function changeLatency(p: Planned, run: Run, at: number): number | null {
-  if (run.kind !== 'run' && run.kind !== 'webhook') return null;
+  if (!run.timesLatency) return null;
   const { plan, unit, input } = p;
   const toHubSpot = plan.hubspot.create !== null || plan.hubspot.update !== null;
   const toSalesforce = plan.salesforce.create !== null || plan.salesforce.update !== null;

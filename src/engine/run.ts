@@ -124,6 +124,11 @@ export interface Run {
   imports: ImportLookups | null;
   /** Set for a reconciliation: every contact a plan wrote to, with the fields written. */
   readonly repairs: Repair[] | null;
+  /**
+   * Whether the records synced now count in the change latency: changes a poll or a webhook brought,
+   * not what a first poll reads (records saved before Crosswalk watched), nor segment joins.
+   */
+  timesLatency: boolean;
 }
 
 /** What outlives a run, kept by the `Engine`. */
@@ -239,6 +244,7 @@ export async function withRun(
         retriesAllowed: true,
         imports: null,
         repairs: options.repairs ?? null,
+        timesLatency: kind === 'run' || kind === 'webhook',
       };
       run.retriesAllowed = await retriesAllowed(deps, run);
       try {

@@ -166,11 +166,11 @@ export function metricsRegistry(snapshot: () => readonly PairMetrics[]): Registr
   );
   counter(
     'crosswalk_api_calls_total',
-    'API calls the runs kept in the run history made to each system (idle poll cycles are not kept: crosswalk usage counts every call).',
+    'API calls made to each system, every run and idle cycle counted (the usage table B1 counts, never pruned).',
     ['system'],
     (p) => [
-      [{ system: 'salesforce' }, p.totals.calls.salesforce],
-      [{ system: 'hubspot' }, p.totals.calls.hubspot],
+      [{ system: 'salesforce' }, p.calls.salesforce],
+      [{ system: 'hubspot' }, p.calls.hubspot],
     ],
   );
   counter(

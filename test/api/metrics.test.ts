@@ -192,6 +192,29 @@ describe('GET /metrics, crosswalk start', () => {
     assert.ok(samples.some((s) => s.name === 'nodejs_heap_size_total_bytes'));
   });
 
+  it('counts the calls of idle cycles too (not kept as runs, but spent all the same)', async () => {
+    // Cycles until nothing is left to retry or re-read: the next one is idle.
+    const busy = (r: CycleReport) => r.planned + r.changes.salesforce + r.changes.hubspot > 0;
+    for (let i = 0; i < 5 && busy(await world.service.exclusive(() => world.service.engine.runOnce())); i++);
+    const before = await scrape(guarded.url, TOKEN);
+    const pair = { pair: 'default' };
+    const idle = await world.service.exclusive(() => world.service.engine.runOnce());
+    assert.equal(idle.planned, 0, 'an idle cycle');
+    assert.ok(idle.calls.salesforce > 0, 'an idle cycle still polls Salesforce');
+    const after = await scrape(guarded.url, TOKEN);
+    assert.equal(
+      valueOf(after, 'crosswalk_runs_total', pair),
+      valueOf(before, 'crosswalk_runs_total', pair),
+      'the idle cycle is not a kept run',
+    );
+    assert.ok(
+      valueOf(after, 'crosswalk_api_calls_total', { ...pair, system: 'salesforce' }) >=
+        valueOf(before, 'crosswalk_api_calls_total', { ...pair, system: 'salesforce' }) +
+          idle.calls.salesforce,
+      'its calls count',
+    );
+  });
+
   it('exposes the change latency as a histogram: the store’s bucket counts, cumulative, in seconds', async () => {
     const samples = await scrape(guarded.url, TOKEN);
     const { latency } = await world.service.store.runTotals(0);

@@ -90,6 +90,13 @@ const actionWords = (action: ContactView['fields'][number]['action']) =>
       ? 'write to Salesforce'
       : words(action);
 
+/**
+ * Whether a side's value moved away from what both last agreed on: the change the next sync decides.
+ * The owner's two sides are different ids by design (F6), so they are never compared.
+ */
+const changed = (f: { hsProperty: string; agreed: string | null }, side: string | null) =>
+  f.agreed !== null && f.hsProperty !== 'hubspot_owner_id' && side !== f.agreed;
+
 const value = (v: string | null) => (v === null ? <span class="muted">empty</span> : v);
 const bool = (v: boolean | null) => (v === null ? 'unknown' : v ? 'opted out' : 'subscribed');
 
@@ -207,12 +214,17 @@ function ContactDetails(props: { lookup: Lookup }) {
                       <code>{f.sfField}</code>
                     </span>
                   </th>
-                  <td class={`value${f.hubspot !== f.salesforce ? ' differs' : ''}`}>
+                  <td class={`value${changed(f, f.hubspot) ? ' differs' : ''}`}>
                     {value(f.hubspot)}
-                    {f.hubspot === f.salesforce ? null : <span class="visually-hidden"> (differs)</span>}
+                    {changed(f, f.hubspot) ? (
+                      <span class="visually-hidden"> (changed since last agreed)</span>
+                    ) : null}
                   </td>
-                  <td class={`value${f.hubspot !== f.salesforce ? ' differs' : ''}`}>
+                  <td class={`value${changed(f, f.salesforce) ? ' differs' : ''}`}>
                     {value(f.salesforce)}
+                    {changed(f, f.salesforce) ? (
+                      <span class="visually-hidden"> (changed since last agreed)</span>
+                    ) : null}
                   </td>
                   <td class="value">{value(f.agreed)}</td>
                   <td class="rule">{ruleName(f.rule)}</td>

@@ -58,6 +58,8 @@ async function pollSalesforce(deps: EngineDeps, run: Run, object: SfPersonObject
           seenBefore: cursor.saw(record.id),
         }),
       );
+      // A first poll reads records saved before Crosswalk watched: not change latency.
+      run.timesLatency = !firstPoll;
       await syncBatch(deps, run, units, records);
     }
     if (page.length === 0) continue;
@@ -83,6 +85,7 @@ async function pollHubSpot(deps: EngineDeps, run: Run): Promise<void> {
         page.map((c) => c.contact),
         'hs_updated',
       );
+      run.timesLatency = cursor.stamp !== 0;
       await syncBatch(deps, run, units, []);
     }
     if (all.length > 0) await store.setCursor(HUBSPOT_POLL_KEY, cursor.advance(all.map(hsPollChange)));
@@ -107,7 +110,10 @@ async function syncJoins(deps: EngineDeps, run: Run): Promise<void> {
     if (at > latest) latest = at;
     if (stored !== null && at > since) joined.push(id);
   }
+  // A join is not a change of the contact's values: no change latency.
+  run.timesLatency = false;
   if (joined.length) await syncContacts(deps, run, joined, 'segment_joined');
+  run.timesLatency = true;
   if (!run.paused && (stored === null || latest !== since)) await store.setCursor(key, String(latest));
 }
 
