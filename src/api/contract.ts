@@ -221,6 +221,8 @@ export const Connection = z.object({
   where: z.string(),
   /** How it authenticates (never the secret itself). */
   auth: z.string(),
+  /** Who Crosswalk acts as there (Salesforce: the integration user), once a run has seen it. */
+  who: z.string().nullable(),
   healthy: z.boolean(),
   /** In plain words. */
   status: z.string(),

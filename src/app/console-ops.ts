@@ -14,7 +14,7 @@ import { hsKey, sfKey } from '../core/records.ts';
 import { readManualPause, pauseNow } from '../engine/budget.ts';
 import type { CycleReport } from '../engine/engine.ts';
 import { readMappedMetadata } from '../engine/plan-context.ts';
-import { LAST_RUN_KEY, MANUAL_PAUSE_KEY, ORG_USAGE_KEY } from '../engine/state-keys.ts';
+import { LAST_RUN_KEY, MANUAL_PAUSE_KEY, ORG_USAGE_KEY, SALESFORCE_USER_KEY } from '../engine/state-keys.ts';
 import { resolveSettings } from '../config/settings.ts';
 import type { ErrorEntry, ErrorFilter, RunRecord, StateStore } from '../store/state-store.ts';
 import type { Service } from './service.ts';
@@ -168,6 +168,7 @@ export async function resume(store: StateStore, now: number): Promise<EngineStat
 async function connections(store: StateStore, connection: PairConnection): Promise<Overview['connections']> {
   const failing = await standingError(store);
   const lastOkAt = await lastCompletedAt(store);
+  const who = { salesforce: salesforceUser(await store.cursor(SALESFORCE_USER_KEY)), hubspot: null };
   return (['salesforce', 'hubspot'] as const).map((system) => {
     const error = failing?.error?.system === system ? failing.error : null;
     const name = system === 'salesforce' ? 'Salesforce' : 'HubSpot';
@@ -182,6 +183,7 @@ async function connections(store: StateStore, connection: PairConnection): Promi
       system,
       where: connection[system].where,
       auth: connection[system].auth,
+      who: who[system],
       healthy: error === null,
       status: error
         ? `${name} failed the last run: ${error.code}: ${error.message}`
@@ -192,6 +194,18 @@ async function connections(store: StateStore, connection: PairConnection): Promi
       lastOkAt,
     };
   });
+}
+
+/** The integration user as the last metadata read saw it: its email (and id), or null. */
+function salesforceUser(raw: string | null): string | null {
+  if (!raw) return null;
+  try {
+    const user = JSON.parse(raw) as { id?: unknown; email?: unknown };
+    if (typeof user.id !== 'string') return null;
+    return typeof user.email === 'string' ? `${user.email} (user ${user.id})` : `user ${user.id}`;
+  } catch {
+    return null;
+  }
 }
 
 /** E3: why automatic retries are paused now (75% of the allocation spent), or null. */

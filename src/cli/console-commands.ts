@@ -54,7 +54,7 @@ function printOverview(o: Overview, out: Out): void {
   printEngineState(o.engine, out);
   for (const c of o.connections)
     out(
-      `${c.system}: ${c.healthy ? 'healthy' : 'UNHEALTHY'} — ${c.where} (${c.auth}); ${c.status}${c.action ? ` ${c.action}` : ''}`,
+      `${c.system}: ${c.healthy ? 'healthy' : 'UNHEALTHY'} — ${c.where} (${c.auth}${c.who ? `, as ${c.who}` : ''}); ${c.status}${c.action ? ` ${c.action}` : ''}`,
     );
   const { counts } = o;
   out(

@@ -4,6 +4,7 @@
  * integration user). Metadata is read once per engine, and again when the mappings name a property
  * or field it does not know (a mapping added after the engine started, for something created since).
  */
+import { SALESFORCE_USER_KEY } from './state-keys.ts';
 import { planSettings, resolveSettings } from '../config/settings.ts';
 import { DEFAULT_MAPPINGS } from '../core/mappings.ts';
 import type { HsProperty, Mapping, SfField, SfPersonObject } from '../core/model.ts';
@@ -75,6 +76,12 @@ export async function loadPlanContext(deps: EngineDeps, cache: MetadataCache): P
       sf.integrationUserId(),
     ]);
     cache.readAt = deps.now();
+    // Who the connection is, for people (the console): kept each time the metadata is read.
+    const user = users.find((u) => u.id === integrationUserId);
+    await store.setCursor(
+      SALESFORCE_USER_KEY,
+      JSON.stringify({ id: integrationUserId, email: user?.email ?? null }),
+    );
     context = {
       settings,
       mappings,

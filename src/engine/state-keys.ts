@@ -40,3 +40,6 @@ export const RECONCILE_JOB_KEY = 'reconcile:job';
  * `{ at, reason }`. No cycle runs (webhooks still wait in the inbox) until Resume removes it.
  */
 export const MANUAL_PAUSE_KEY = 'engine:paused';
+
+/** Who Crosswalk runs as in Salesforce, as the last metadata read saw it (JSON `{ id, email }`): the console's overview. */
+export const SALESFORCE_USER_KEY = 'salesforce:user';

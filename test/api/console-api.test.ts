@@ -129,6 +129,10 @@ describe('console routes: overview, runs, series, pause and resume, contact, err
         ['hubspot', true, world.hs.emulator.url],
       ],
     );
+    const integrationUser = await world.service.salesforce.integrationUserId();
+    assert.match(o.connections[0]!.who ?? '', new RegExp(`\\(user ${integrationUser}\\)$`), 'acting as');
+    assert.match(o.connections[0]!.who ?? '', /@/, 'the integration user by its email');
+    assert.equal(o.connections[1]!.who, null);
     assert.equal(JSON.stringify(o).includes(world.sf.emulator.accessToken), false, 'no secret');
     assert.equal(JSON.stringify(o).includes(world.hs.emulator.accessToken), false, 'no secret');
     assert.equal(o.counts.links, await world.service.store.countLinks());

@@ -151,6 +151,7 @@ function Connection(props: { connection: Overview['connections'][number] }) {
           <code class="wrap">{c.where}</code>
         </Fact>
         <Fact label="Auth">{c.auth}</Fact>
+        {c.who !== null ? <Fact label="Acting as">{c.who}</Fact> : null}
         <Fact label="Last reached">
           <Time at={c.lastOkAt} none="not yet" />
         </Fact>
