@@ -11,23 +11,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { openService, type Service } from '../../src/app/service.ts';
 import { startApiServer, type ApiServer } from '../../src/server/http-api.ts';
-import { createApiClient, type ApiClient, type ApiResult } from '../../src/api/client.ts';
+import { createApiClient, type ApiClient } from '../../src/api/client.ts';
+import { refusal, value } from '../helpers/api.ts';
 import type { ApiError } from '../../src/api/contract.ts';
 import { hsByEmail, hsUpdate, nextSecond, startWorld, type World } from '../helpers/e2e.ts';
 import type { CycleReport } from '../../src/engine/engine.ts';
-
-function value<T>(result: ApiResult<T>, status = 200): T {
-  assert.ok(result.ok, `expected ${status}, got ${result.status}: ${JSON.stringify(result)}`);
-  assert.equal(result.status, status);
-  return result.value;
-}
-
-function refusal<T>(result: ApiResult<T>, status: number): ApiError {
-  assert.equal(result.ok, false, `expected ${status}, got ${JSON.stringify(result)}`);
-  assert.equal(result.status, status);
-  if (result.ok) throw new Error('unreachable');
-  return result.error;
-}
 
 /** A Salesforce contact with an email: contacts have no Lead Status, whose values fail until issue 16's maps. */
 const CONTACT = 'SELECT Id, Email FROM Contact WHERE Email != null ORDER BY Id LIMIT 1';

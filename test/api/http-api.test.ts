@@ -14,7 +14,8 @@ import { startHubSpot, type HubSpotFixture } from '../helpers/hubspot.ts';
 import { refused } from '../helpers/cli.ts';
 import { openService, type Service } from '../../src/app/service.ts';
 import { startApiServer, type ApiServer } from '../../src/server/http-api.ts';
-import { createApiClient, type ApiClient, type ApiResult } from '../../src/api/client.ts';
+import { createApiClient, type ApiClient } from '../../src/api/client.ts';
+import { refusal, value } from '../helpers/api.ts';
 import { errorsCsv } from '../../src/app/operations.ts';
 import { openOfflineService } from '../helpers/e2e.ts';
 import { ApiError, routes } from '../../src/api/contract.ts';
@@ -25,21 +26,6 @@ import { DEMO_SEGMENT_NAME } from '../../src/emulators/hubspot/seed.ts';
 const TOKEN = 'test-api-token-7f3a9c21d4e8b605';
 const DATASET_SEED = 7;
 const LEAD_WITH_EMAIL = 'SELECT Id, Email FROM Lead WHERE Email != null AND IsConverted = false ORDER BY Id';
-
-/** The value of a successful answer; fails the test with the error otherwise. */
-function value<T>(result: ApiResult<T>, status = 200): T {
-  assert.ok(result.ok, `expected ${status}, got ${result.status}: ${JSON.stringify(result)}`);
-  assert.equal(result.status, status);
-  return result.value;
-}
-
-/** The error of a refused answer, after checking its status. */
-function refusal<T>(result: ApiResult<T>, status: number): ApiError {
-  assert.equal(result.ok, false, `expected ${status}, got ${JSON.stringify(result)}`);
-  assert.equal(result.status, status);
-  if (result.ok) throw new Error('unreachable');
-  return result.error;
-}
 
 /** A raw request's answer: its status and its error, parsed with the contract's schema. */
 async function rawError(response: Response): Promise<{ status: number; error: ApiError }> {
