@@ -135,6 +135,10 @@ export const CycleReport = z.object({
   skipped: z.number(),
   failed: z.number(),
   written: z.object({ salesforce: z.number(), hubspot: z.number() }),
+  /** Records created in each system (part of `written`). */
+  created: z.object({ salesforce: z.number(), hubspot: z.number() }),
+  /** Links made to a record that was there already (matched by email, not created). */
+  linked: z.number(),
   calls: z.object({ salesforce: z.number(), hubspot: z.number() }),
   paused: z
     .object({
@@ -320,6 +324,9 @@ export const ImportProgress = z.object({
   skipped: z.number(),
   failed: z.number(),
   written: Sides,
+  /** Records created in each system, and links made to records that were there already. */
+  created: Sides,
+  linked: z.number(),
   calls: Sides,
   /** Why the last page stopped early (B1, a failed read): it is tried again. */
   held: z.string().nullable(),

@@ -453,6 +453,8 @@ export function sumReports(reports: readonly CycleReport[]): CycleReport | null 
       skipped: sum.skipped + r.skipped,
       failed: sum.failed + r.failed,
       written: add(sum.written, r.written),
+      created: add(sum.created, r.created),
+      linked: sum.linked + r.linked,
       calls: add(sum.calls, r.calls),
       paused: r.paused ?? sum.paused,
       faults: sum.faults + r.faults,

@@ -50,6 +50,9 @@ const Totals = z.object({
   skipped: z.number(),
   failed: z.number(),
   written: z.object({ salesforce: z.number(), hubspot: z.number() }),
+  // Absent in the jobs a version before them stored.
+  created: z.object({ salesforce: z.number(), hubspot: z.number() }).default({ salesforce: 0, hubspot: 0 }),
+  linked: z.number().default(0),
   calls: z.object({ salesforce: z.number(), hubspot: z.number() }),
 });
 type Totals = z.infer<typeof Totals>;
@@ -98,6 +101,8 @@ const noTotals: Totals = {
   skipped: 0,
   failed: 0,
   written: { salesforce: 0, hubspot: 0 },
+  created: { salesforce: 0, hubspot: 0 },
+  linked: 0,
   calls: { salesforce: 0, hubspot: 0 },
 };
 
@@ -111,6 +116,11 @@ function addReport(totals: Totals, report: CycleReport): Totals {
       salesforce: totals.written.salesforce + report.written.salesforce,
       hubspot: totals.written.hubspot + report.written.hubspot,
     },
+    created: {
+      salesforce: totals.created.salesforce + report.created.salesforce,
+      hubspot: totals.created.hubspot + report.created.hubspot,
+    },
+    linked: totals.linked + report.linked,
     calls: {
       salesforce: totals.calls.salesforce + report.calls.salesforce,
       hubspot: totals.calls.hubspot + report.calls.hubspot,

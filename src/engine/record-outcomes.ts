@@ -79,6 +79,10 @@ export async function recordOutcomes(
   // After the writes: our own writes coming back in the next poll are older than this (E2, F10).
   const at = now();
   const audit: AuditEntry[] = [];
+  // Two plans of a batch may create one record (two Salesforce records sharing an email upsert one
+  // HubSpot contact): created records are counted once each.
+  counts.sfCreated += new Set(done.sfCreated.values()).size;
+  counts.hsCreated += new Set(done.hsCreated.values()).size;
   for (const [i, p] of planned.entries()) {
     const { unit, plan, input } = p;
     const hsId = plan.hubspot.update?.id ?? done.hsCreated.get(i) ?? unit.hubspot?.id ?? null;
@@ -133,8 +137,8 @@ export async function recordOutcomes(
       if (directions.has('to_hubspot')) counts.failedToHubspot++;
       if (directions.has('to_salesforce')) counts.failedToSalesforce++;
     } else if (plan.outcome === 'synced') counts.synced++;
-    if (createdSfId !== null) counts.sfCreated++;
-    if (done.hsCreated.has(i)) counts.hsCreated++;
+    if (!done.hsCreated.has(i) && succeeded && createdSfId === null && plan.link.action === 'create')
+      counts.linked++;
     const latency = succeeded && changeLatency(p, run, at);
     if (latency !== false && latency !== null) counts.latency[latencyBucket(latency)]!++;
     if (succeeded) {

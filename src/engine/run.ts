@@ -53,6 +53,10 @@ export interface CycleReport {
   readonly failed: number;
   /** Records written in each system (creates and updates). */
   readonly written: { readonly salesforce: number; readonly hubspot: number };
+  /** Records created in each system (part of `written`). */
+  readonly created: { readonly salesforce: number; readonly hubspot: number };
+  /** Links made to a record that was there already (matched, not created): M1. */
+  readonly linked: number;
   /** API calls made in this run. */
   readonly calls: { readonly salesforce: number; readonly hubspot: number };
   /** B1: set when the run stopped (or never started) because Salesforce calls are paused; the work waits. */
@@ -82,6 +86,8 @@ export interface Counts {
   /** Records created in each system (part of the written ones). */
   sfCreated: number;
   hsCreated: number;
+  /** Links made to an existing record (matched, not created). */
+  linked: number;
   /** Records that failed, by direction. */
   failedToHubspot: number;
   failedToSalesforce: number;
@@ -178,6 +184,7 @@ export async function withRun(
     hsWritten: 0,
     sfCreated: 0,
     hsCreated: 0,
+    linked: 0,
     failedToHubspot: 0,
     failedToSalesforce: 0,
     faults: 0,
@@ -210,7 +217,7 @@ export async function withRun(
         synced: report.synced,
         skipped: report.skipped,
         failed: report.failed,
-        created: { salesforce: counts.sfCreated, hubspot: counts.hsCreated },
+        created: report.created,
         written: report.written,
         failedBy: { to_hubspot: counts.failedToHubspot, to_salesforce: counts.failedToSalesforce },
         calls: report.calls,
@@ -297,6 +304,8 @@ function reportOf(
     skipped: counts.skipped,
     failed: counts.failed,
     written: { salesforce: counts.sfWritten, hubspot: counts.hsWritten },
+    created: { salesforce: counts.sfCreated, hubspot: counts.hsCreated },
+    linked: counts.linked,
     calls,
     paused,
     faults: counts.faults,

@@ -142,6 +142,8 @@ function importProgress(job: ImportJob) {
     skipped: job.totals.skipped,
     failed: job.totals.failed,
     written: job.totals.written,
+    created: job.totals.created,
+    linked: job.totals.linked,
     calls: job.totals.calls,
     held: job.held,
   };

@@ -356,6 +356,16 @@ describe('console routes: overview, runs, series, pause and resume, contact, err
     const leads = (await world.sf.conn.query('SELECT COUNT() FROM Lead')).totalSize;
     assert.equal(current.records, leads, 'every lead was read');
     assert.ok(current.calls.salesforce > 0);
+    // The import reports what it created and what it linked to records that were there already.
+    const imported = value(await api.runs({ kind: 'import', limit: 500 })).runs;
+    assert.deepEqual(current.created, {
+      salesforce: imported.reduce((n, r) => n + r.created.salesforce, 0),
+      hubspot: imported.reduce((n, r) => n + r.created.hubspot, 0),
+    });
+    assert.ok(
+      current.linked + current.created.hubspot <= current.synced,
+      'each synced lead is one or the other (or kept)',
+    );
     const runs = value(await api.runs({ kind: 'import' })).runs;
     assert.ok(runs.length >= 1, 'the import is in the run history');
     assert.equal(runs[0]!.trigger, 'request');

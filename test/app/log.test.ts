@@ -73,6 +73,8 @@ function report(runId: string, overrides: Partial<CycleReport> = {}): CycleRepor
     skipped: 0,
     failed: 1,
     written: { salesforce: 2, hubspot: 3 },
+    created: { salesforce: 1, hubspot: 0 },
+    linked: 2,
     calls: { salesforce: 7, hubspot: 9 },
     paused: null,
     faults: 0,

@@ -67,6 +67,15 @@ for (const [label, hsSeed] of [
       assert.ok(linked.length >= sfEmails.size, 'every record with an email is linked');
       const withoutEmail = records.filter((p) => emailKey(p.Email) === null).length;
       assert.ok(report.skipped >= withoutEmail, `${report.skipped} skipped, ${withoutEmail} without email`);
+      // The report tells the contacts it created from those it linked to what HubSpot had (issue 14).
+      const created = [...after_.keys()].filter((email) => !before_.has(email)).length;
+      assert.equal(report.created.hubspot, created, 'one create a new email');
+      assert.equal(report.created.salesforce, 0);
+      assert.equal(
+        report.linked,
+        [...sfEmails].filter((email) => before_.has(email)).length,
+        'one link an email HubSpot had',
+      );
 
       // HubSpot is read only for the emails it has (a contact imported first shares its email with a
       // lead imported after it, or the contact was there before): never once per batch regardless.

@@ -121,6 +121,14 @@ function Progress(props: { progress: ImportProgress }) {
           <span class="stat-label">synced</span>
         </div>
         <div class="stat">
+          <span class="stat-value">{count(p.created.salesforce + p.created.hubspot)}</span>
+          <span class="stat-label">created</span>
+        </div>
+        <div class="stat">
+          <span class="stat-value">{count(p.linked)}</span>
+          <span class="stat-label">linked to existing</span>
+        </div>
+        <div class="stat">
           <span class="stat-value">{count(p.skipped)}</span>
           <span class="stat-label">skipped</span>
         </div>
@@ -143,7 +151,8 @@ function Progress(props: { progress: ImportProgress }) {
         <Fact label={running ? 'Running for' : 'Took'}>
           {duration((p.finishedAt ?? Date.now()) - p.startedAt)}
         </Fact>
-        <Fact label="Written">{sides(p.written)}</Fact>
+        <Fact label="Created">{sides(p.created)}</Fact>
+        <Fact label="Written (created and updated)">{sides(p.written)}</Fact>
         <Fact label="API calls">{sides(p.calls)}</Fact>
         {p.held === null ? null : (
           <Fact label="Held">
@@ -154,8 +163,9 @@ function Progress(props: { progress: ImportProgress }) {
       {running ? null : (
         <p>
           Result: {count(p.records)} records read in {count(p.pages)} page{p.pages === 1 ? '' : 's'};{' '}
-          {count(p.synced)} synced, {count(p.skipped)} skipped, {count(p.failed)} failed.{' '}
-          {p.failed > 0 ? <a href="#/errors">See the errors.</a> : null}
+          {count(p.synced)} synced ({count(p.created.salesforce + p.created.hubspot)} created,{' '}
+          {count(p.linked)} linked to records already there), {count(p.skipped)} skipped, {count(p.failed)}{' '}
+          failed. {p.failed > 0 ? <a href="#/errors">See the errors.</a> : null}
         </p>
       )}
     </section>

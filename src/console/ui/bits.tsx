@@ -154,10 +154,23 @@ export function Meter(props: { used: number; max: number | null; label: string; 
   );
 }
 
-/** A heading that takes the focus when a screen opens (so keyboard and screen-reader users land on it). */
+/** Whether a screen has opened since the page loaded. */
+let opened = false;
+
+/**
+ * A heading that takes the focus when a screen opens from the nav or a link (so keyboard and
+ * screen-reader users land on it). Two openings leave the focus alone: a fresh page's first screen
+ * (the focus stays where a page starts, so Tab reaches the header and the nav first), and a screen
+ * opened again by a select (the pair selector), whose arrow keys would otherwise stop after one step.
+ */
 export function ScreenTitle(props: { children: ComponentChildren }) {
   const ref = useRef<HTMLHeadingElement>(null);
-  useEffect(() => ref.current?.focus({ preventScroll: true }), []);
+  useEffect(() => {
+    const first = !opened;
+    opened = true;
+    if (first || document.activeElement instanceof HTMLSelectElement) return;
+    ref.current?.focus({ preventScroll: true });
+  }, []);
   return (
     <h1 ref={ref} tabIndex={-1}>
       {props.children}
