@@ -55,6 +55,8 @@ export const Mapping = z.object({
 
 export const ErrorEntry = z.object({
   record: z.string(),
+  /** What the record is, in words: "Salesforce lead", "HubSpot contact"… */
+  object: z.string(),
   email: z.string().nullable(),
   direction: z.enum(['to_hubspot', 'to_salesforce']),
   category: ErrorCategory,

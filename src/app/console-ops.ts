@@ -18,7 +18,7 @@ import { LAST_RUN_KEY, MANUAL_PAUSE_KEY, ORG_USAGE_KEY, SALESFORCE_USER_KEY } fr
 import { resolveSettings } from '../config/settings.ts';
 import type { ErrorEntry, ErrorFilter, RunRecord, StateStore } from '../store/state-store.ts';
 import type { Service } from './service.ts';
-import { explain, type ContactKey } from './operations.ts';
+import { errorView, explain, type ContactKey } from './operations.ts';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -385,7 +385,7 @@ export async function errorPage(
       count: c.errors,
       records: c.records,
     })),
-    errors,
+    errors: errors.map(errorView),
     retriesPaused,
   };
 }

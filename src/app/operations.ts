@@ -20,7 +20,7 @@ import type { CycleReport } from '../engine/engine.ts';
 import { ORG_USAGE_KEY } from '../engine/state-keys.ts';
 import { recordCalls } from '../engine/budget.ts';
 import { readMappedMetadata } from '../engine/plan-context.ts';
-import { hsKey } from '../core/records.ts';
+import { hsKey, recordObject } from '../core/records.ts';
 import type { Service } from './service.ts';
 import {
   checkSetting,
@@ -61,7 +61,7 @@ export async function explain(store: StateStore, key: ContactKey): Promise<Resul
     contact: { email, hsContactId, sfId },
     link: link ? { sfObject: link.sfObject, sfId: link.sfId, lastSyncedAt: link.lastSyncedAt } : null,
     lastSync: { at, outcome, why },
-    errors: await store.errors({ records: [hsKey(hsContactId ?? '')] }),
+    errors: (await store.errors({ records: [hsKey(hsContactId ?? '')] })).map(errorView),
     fields,
   });
 }
@@ -81,7 +81,12 @@ export async function listErrors(store: StateStore, category?: ErrorCategory): P
     count: c.errors,
     records: c.records,
   }));
-  return { total: errors.length, byCategory, errors, retriesPaused: null };
+  return { total: errors.length, byCategory, errors: errors.map(errorView), retriesPaused: null };
+}
+
+/** An error of the log as the API answers it: with what its record is, in words. */
+export function errorView(e: ErrorEntry): ErrorList['errors'][number] {
+  return { ...e, object: recordObject(e.record) };
 }
 
 const CSV_HEADER = 'record,email,direction,category,code,message,fix,first_seen,last_seen,attempts';

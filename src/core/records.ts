@@ -41,6 +41,29 @@ export const companyKey = (companyId: string): `company:${string}` => `company:$
 /** The key of a person known only by email (an explanation before either record exists). */
 export const emailRecordKey = (key: string): `email:${string}` => `email:${key}`;
 
+/** What a record key names, in words ("Salesforce lead", "HubSpot contact"…): the error log's object column. */
+export function recordObject(key: string): string {
+  const [kind, id = ''] = key.split(/:(.*)/s, 2);
+  switch (kind) {
+    case 'hs':
+      return 'HubSpot contact';
+    case 'sf':
+      return id.startsWith('00Q')
+        ? 'Salesforce lead'
+        : id.startsWith('003')
+          ? 'Salesforce contact'
+          : 'Salesforce record';
+    case 'account':
+      return 'Salesforce account';
+    case 'company':
+      return 'HubSpot company';
+    case 'email':
+      return 'no record yet (by email)';
+    default:
+      return 'record';
+  }
+}
+
 /** A record key taken apart, or null when `key` is not one. */
 export function parseRecordKey(key: string): { readonly kind: RecordKind; readonly id: string } | null {
   const colon = key.indexOf(':');

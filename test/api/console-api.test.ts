@@ -261,6 +261,7 @@ describe('console routes: overview, runs, series, pause and resume, contact, err
     assert.equal(page.total, 250);
     assert.equal(page.errors.length, 100);
     assert.equal(page.errors[0]!.lastSeen, now, 'most recently seen first');
+    assert.equal(page.errors[0]!.object, 'HubSpot contact', 'what the record is');
     const last = value(await api.errors({ category: 'duplicates', limit: 100, offset: 200 }));
     assert.equal(last.errors.length, 50);
     const dup = page.byCategory.find((c) => c.category === 'duplicates');

@@ -213,7 +213,7 @@ export function ErrorsScreen(props: { params: URLSearchParams }) {
                       onChange={(e) => setSelected(e.currentTarget.checked ? new Set(records) : new Set())}
                     />
                   </th>
-                  <th scope="col">Record</th>
+                  <th scope="col">Record and object</th>
                   <th scope="col">Email</th>
                   <th scope="col">Direction</th>
                   <th scope="col">Category</th>
@@ -247,6 +247,7 @@ export function ErrorsScreen(props: { params: URLSearchParams }) {
                       </td>
                       <td>
                         <code>{e.record}</code>
+                        <span class="sub">{e.object}</span>
                       </td>
                       <td class="email">
                         {e.email === null ? (
