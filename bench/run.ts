@@ -16,6 +16,7 @@ import { syncChangesBenchmarks } from './sync-changes.ts';
 import { hubspotThroughputBenchmarks } from './hubspot-throughput.ts';
 import { importMillionBenchmarks } from './import-1m.ts';
 import { workersBenchmarks } from './workers.ts';
+import { consoleBenchmarks } from './console.ts';
 import type { BenchResult } from './stats.ts';
 
 const all: [string, () => Promise<BenchResult[]>][] = [
@@ -26,6 +27,7 @@ const all: [string, () => Promise<BenchResult[]>][] = [
   ['HubSpot throughput', () => hubspotThroughputBenchmarks()],
   ['Import 1M', () => importMillionBenchmarks()],
   ['Workers', () => workersBenchmarks()],
+  ['Console', () => consoleBenchmarks()],
   ['Salesforce emulator', salesforceEmulatorBenchmarks],
   ['HubSpot emulator', hubspotEmulatorBenchmarks],
 ];

@@ -207,9 +207,9 @@ export const EngineState = z.object({
   /**
    * `running`; `paused` (by a person: Pause); `limited` (B1: Salesforce calls paused until `until`);
    * `failing_auth` (a system refuses the credentials); `degraded` (the last run stopped with an error,
-   * or met faults).
+   * or met faults); `not_started` (no run of the pair has happened yet).
    */
-  state: z.enum(['running', 'paused', 'limited', 'failing_auth', 'degraded']),
+  state: z.enum(['running', 'paused', 'limited', 'failing_auth', 'degraded', 'not_started']),
   /** In plain words, with what to do when there is something to do. */
   why: z.string(),
   /** When the state began (epoch ms), when known. */

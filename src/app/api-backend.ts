@@ -216,6 +216,7 @@ export function pairsBackend(options: PairsBackendOptions): {
       return {
         salesforce: { where: view.salesforce, auth: 'not configured in this process' },
         hubspot: { where: view.hubspot, auth: 'not configured in this process' },
+        unconfigured: { why: config.problem.message, fix: config.problem.fix },
       };
     },
     startImport: (objects) =>

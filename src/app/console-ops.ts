@@ -30,6 +30,8 @@ const RETRY_CALLS_WITHOUT_ALLOCATION = 5_000;
 export interface PairConnection {
   readonly salesforce: { readonly where: string; readonly auth: string };
   readonly hubspot: { readonly where: string; readonly auth: string };
+  /** Set when this process cannot connect the pair (no credentials given here): why, and the fix. */
+  readonly unconfigured?: { readonly why: string; readonly fix: string };
 }
 
 /** Skip codes in words, for the overview's "out of scope" counts. */
@@ -134,6 +136,14 @@ export async function engineState(store: StateStore, now: number): Promise<Engin
       pausedBy: null,
     };
   }
+  if ((await lastCompletedAt(store)) === null && failing === null)
+    return {
+      state: 'not_started',
+      why: 'No run of this pair has happened yet: it syncs once `crosswalk start`, or `crosswalk worker` with its credentials, runs.',
+      since: null,
+      until: null,
+      pausedBy: null,
+    };
   return {
     state: 'running',
     why: 'Syncing: every change is picked up at the next cycle (or webhook).',
@@ -170,6 +180,17 @@ async function connections(store: StateStore, connection: PairConnection): Promi
   const lastOkAt = await lastCompletedAt(store);
   const who = { salesforce: salesforceUser(await store.cursor(SALESFORCE_USER_KEY)), hubspot: null };
   return (['salesforce', 'hubspot'] as const).map((system) => {
+    if (connection.unconfigured)
+      return {
+        system,
+        where: connection[system].where,
+        auth: connection[system].auth,
+        who: who[system],
+        healthy: false,
+        status: connection.unconfigured.why,
+        action: connection.unconfigured.fix,
+        lastOkAt,
+      };
     const error = failing?.error?.system === system ? failing.error : null;
     const name = system === 'salesforce' ? 'Salesforce' : 'HubSpot';
     const action = error

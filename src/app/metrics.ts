@@ -1,8 +1,9 @@
 /**
  * What `GET /metrics` reports of each connection pair (issue 14; the Prometheus side is
  * `server/metrics.ts`), read from the store when it is asked: every process over the same store
- * answers the same, and a restart resets nothing. Counters are sums of the run history
- * (`StateStore.runTotals`: the runs kept, 30 days); gauges are what the store holds now.
+ * answers the same, and a restart resets nothing. Counters are the pair's lifetime totals
+ * (`StateStore.lifetimeTotals`: every run recorded, those the run history has forgotten since too,
+ * so they only grow) and its API usage (never pruned); gauges are what the store holds now.
  */
 import { errorCategories, type ErrorCategory } from '../core/errors.ts';
 import { readManualPause } from '../engine/budget.ts';
@@ -12,7 +13,10 @@ import type { ApiBackend } from './api-backend.ts';
 
 export interface PairMetrics {
   readonly pair: string;
-  /** Sums of every run kept: runs, failed runs, records written and failed, API calls, 429s, latencies. */
+  /**
+   * Sums of every run recorded, forgotten ones too (`lifetimeTotals`): runs, failed runs, records
+   * written and failed, API calls, 429s, latencies. Only ever grow.
+   */
   readonly totals: RunTotals;
   /** Errors in the error log now, by category (every category, 0 for none). */
   readonly errors: Readonly<Record<ErrorCategory, number>>;
@@ -39,7 +43,7 @@ export async function pairMetrics(backend: ApiBackend): Promise<PairMetrics[]> {
   for (const { id } of pairs) {
     const store = backend.registry.forPair(id);
     const [totals, counts, manual, pausedUntil, webhookInbox, sfCalls, hsCalls] = await Promise.all([
-      store.runTotals(0),
+      store.lifetimeTotals(),
       store.errorCounts(),
       readManualPause(store),
       store.cursor(PAUSED_UNTIL_KEY),

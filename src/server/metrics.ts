@@ -4,10 +4,11 @@
  *
  * Every series of a pair is read from the store when Prometheus scrapes (`app/metrics.ts`): any
  * process over the same store (each `crosswalk api` replica, `crosswalk start`) answers the same,
- * and a restart resets no counter. The counters are sums over the run history the store keeps (30
- * days): a run forgotten makes one go down, which Prometheus's `rate()` reads as a reset. The
- * process's own metrics (`process_*`, `nodejs_*`) are prom-client's defaults, in a registry per
- * server.
+ * and a restart resets no counter. The run counters and the latency histogram are the lifetime
+ * totals the store keeps per pair (`StateStore.lifetimeTotals`), added to in the transaction that
+ * records a run and untouched when the run history (30 days) forgets runs: they only grow. A run
+ * recorded again under its run id counts once, as first recorded. The process's own metrics
+ * (`process_*`, `nodejs_*`) are prom-client's defaults, in a registry per server.
  */
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
@@ -139,16 +140,19 @@ export function metricsRegistry(snapshot: () => readonly PairMetrics[]): Registr
 
   counter(
     'crosswalk_runs_total',
-    'Runs of engine work (cycles, webhook batches, reconciliations, resyncs, imports) in the run history; idle poll cycles are not kept.',
+    'Runs of engine work (cycles, webhook batches, reconciliations, resyncs, imports); idle poll cycles are not recorded. A lifetime total kept in the store: it only grows (runs the run history forgets still count; a run recorded again counts once).',
     [],
     (p) => [[none, p.totals.runs]],
   );
-  counter('crosswalk_runs_failed_total', 'Runs that stopped with an error, in the run history.', [], (p) => [
-    [none, p.totals.failedRuns],
-  ]);
+  counter(
+    'crosswalk_runs_failed_total',
+    'Runs that stopped with an error (a lifetime total: it only grows).',
+    [],
+    (p) => [[none, p.totals.failedRuns]],
+  );
   counter(
     'crosswalk_records_written_total',
-    'Records Crosswalk wrote (created or updated) in each system, in the run history.',
+    'Records Crosswalk wrote (created or updated) in each system (a lifetime total: it only grows).',
     ['system'],
     (p) => [
       [{ system: 'salesforce' }, p.totals.written.salesforce],
@@ -157,7 +161,7 @@ export function metricsRegistry(snapshot: () => readonly PairMetrics[]): Registr
   );
   counter(
     'crosswalk_records_failed_total',
-    'Record syncs that failed, by the direction they failed in, in the run history.',
+    'Record syncs that failed, by the direction they failed in (a lifetime total: it only grows).',
     ['direction'],
     (p) => [
       [{ direction: 'to_hubspot' }, p.totals.failedBy.to_hubspot],
@@ -175,7 +179,7 @@ export function metricsRegistry(snapshot: () => readonly PairMetrics[]): Registr
   );
   counter(
     'crosswalk_hubspot_throttled_total',
-    'HubSpot answers 429 (rate limited) the runs met and waited out, in the run history.',
+    'HubSpot answers 429 (rate limited) the runs met and waited out (a lifetime total: it only grows).',
     [],
     (p) => [[none, p.totals.throttled]],
   );
@@ -208,7 +212,7 @@ export function metricsRegistry(snapshot: () => readonly PairMetrics[]): Registr
   );
   const latency = new CountedHistogram(
     'crosswalk_change_latency_seconds',
-    "Seconds from a change's save in its system to Crosswalk's write of it, in the run history; _sum is estimated from the buckets' midpoints.",
+    "Seconds from a change's save in its system to Crosswalk's write of it (lifetime counts: they only grow); _sum is estimated from the buckets' midpoints.",
     LATENCY_BUCKETS_MS.map((ms) => ms / 1000),
     () => snapshot().map((p) => [{ pair: p.pair }, p.totals.latency] as const),
   );

@@ -33,6 +33,11 @@ export interface Dialect {
     alias: string,
   ) => { readonly from: string; readonly index: string; readonly value: string };
   /**
+   * An aggregate: the JSON array (as text) of the `value`s of a group's rows, in `order` (`[]` for no
+   * rows).
+   */
+  readonly jsonArrayOf: (value: string, order: string) => string;
+  /**
    * `text` with the ASCII letters lower-cased, and only those: what SQLite's `lower()` does, whereas
    * Postgres's depends on the database's locale (so both dialects match text alike).
    */
@@ -57,6 +62,7 @@ export const SQLITE: Dialect = {
     index: `${alias}.key`,
     value: `${alias}.value`,
   }),
+  jsonArrayOf: (value, order) => `json_group_array(${value} ORDER BY ${order})`,
   asciiLower: (text) => `lower(${text})`,
 };
 
@@ -77,6 +83,7 @@ export const POSTGRES: Dialect = {
     index: `(${alias}.ordinal - 1)`,
     value: `${alias}.value::numeric`,
   }),
+  jsonArrayOf: (value, order) => `coalesce(json_agg(${value} ORDER BY ${order})::text, '[]')`,
   asciiLower: (text) => `translate(${text}, '${UPPER}', '${UPPER.toLowerCase()}')`,
 };
 

@@ -556,4 +556,39 @@ CREATE INDEX errors_last_seen ON errors (pair, last_seen DESC, record, direction
 `,
     ),
   },
+  {
+    id: 10,
+    name: 'run totals: lifetime sums per pair, kept when runs are forgotten (/metrics)',
+    // One row per pair, added to when a new run is recorded and never when runs are forgotten (so the
+    // counters of /metrics only grow). Counts are BIGINT: they add up for as long as the store lives.
+    // The latency histogram is a JSON array of counts, as in `runs`. Filled from the runs kept: a
+    // store upgraded starts from what it has (its latency summed per position, in order).
+    ...both((d) => {
+      const item = d.jsonNumbers('kept.latency', 'item');
+      return `
+CREATE TABLE run_totals (
+  pair TEXT NOT NULL PRIMARY KEY,
+  runs BIGINT NOT NULL,
+  failed_runs BIGINT NOT NULL,
+  written_salesforce BIGINT NOT NULL,
+  written_hubspot BIGINT NOT NULL,
+  failed_to_hubspot BIGINT NOT NULL,
+  failed_to_salesforce BIGINT NOT NULL,
+  calls_salesforce BIGINT NOT NULL,
+  calls_hubspot BIGINT NOT NULL,
+  throttled BIGINT NOT NULL,
+  latency TEXT NOT NULL
+);
+INSERT INTO run_totals (pair, runs, failed_runs, written_salesforce, written_hubspot, failed_to_hubspot,
+    failed_to_salesforce, calls_salesforce, calls_hubspot, throttled, latency)
+  SELECT runs.pair, count(*), count(runs.error_code), sum(runs.written_salesforce),
+    sum(runs.written_hubspot), sum(runs.failed_to_hubspot), sum(runs.failed_to_salesforce),
+    sum(runs.calls_salesforce), sum(runs.calls_hubspot), sum(runs.throttled),
+    (SELECT ${d.jsonArrayOf('sums.n', 'sums.i')}
+      FROM (SELECT ${item.index} AS i, sum(${item.value}) AS n FROM runs AS kept, ${item.from}
+        WHERE kept.pair = runs.pair GROUP BY ${item.index}) AS sums)
+  FROM runs GROUP BY runs.pair;
+`;
+    }),
+  },
 ];

@@ -24,6 +24,7 @@ import type {
   DbInt,
   DbLatencySum,
   DbLease,
+  DbLifetimeTotals,
   DbLink,
   DbOutcomeCount,
   DbPair,
@@ -32,7 +33,7 @@ import type {
   DbRunTotals,
   DbValue,
 } from './rows.ts';
-import { explanationKey, RUN_ROW } from './rows.ts';
+import { explanationKey, RUN_ROW, RUN_TOTALS_ADDED, sumLatency } from './rows.ts';
 import type {
   AuditEntry,
   ErrorEntry,
@@ -91,6 +92,7 @@ export const PAIR_TABLES = [
   'webhook_signatures',
   'created_companies',
   'runs',
+  'run_totals',
 ] as const;
 
 type ErrorsFilter = NonNullable<Parameters<StateStore['errors']>[0]>;
@@ -291,6 +293,10 @@ function errorPage(d: Dialect, filter: ErrorFilter, page: Page): PagedStatements
 /** The columns of `runs` a run is read from and written to (`rows.ts`), in order. */
 const RUN_COLUMN_NAMES = Object.keys(RUN_ROW) as (keyof DbRun)[];
 const RUN_COLUMNS = RUN_COLUMN_NAMES.join(', ');
+
+/** The counts of a pair's lifetime totals (`run_totals`, the latency apart), in order. */
+const RUN_TOTALS_COLUMN_NAMES = Object.keys(RUN_TOTALS_ADDED) as (keyof DbRunTotals)[];
+const RUN_TOTALS_COLUMNS = RUN_TOTALS_COLUMN_NAMES.join(', ');
 
 /** The sums a bucket of a run series adds up (the run totals too). */
 const RUN_SUMS = (
@@ -665,14 +671,53 @@ export const queries = both((d) => {
     },
 
     // Run history.
-    /** Keeps a run: a new row, or the row of its run id replaced (every column). */
-    recordRun: fixed<[run: RunRecord]>(
+    /**
+     * Keeps a run when its run id is new (no row of it kept): returns the row only then. Atomic in
+     * both dialects (a concurrent writer of the same run id waits on the key, then inserts nothing).
+     */
+    addRun: fixed<[run: RunRecord], { run_id: string }>(
+      (p, pair) =>
+        `INSERT INTO runs (pair, ${RUN_COLUMNS}) VALUES ${pairTuple(pair, p, RUN_COLUMN_NAMES.length)}
+         ON CONFLICT (pair, run_id) DO NOTHING RETURNING run_id`,
+      (run) => RUN_COLUMN_NAMES.map((column) => RUN_ROW[column](run)),
+    ),
+    /** Replaces the row of a run id kept already (every column), or keeps it anew if it went meanwhile. */
+    replaceRun: fixed<[run: RunRecord]>(
       (p, pair) =>
         `INSERT INTO runs (pair, ${RUN_COLUMNS}) VALUES ${pairTuple(pair, p, RUN_COLUMN_NAMES.length)}
          ON CONFLICT (pair, run_id) DO UPDATE SET ${RUN_COLUMN_NAMES.filter((column) => column !== 'run_id')
            .map((column) => `${column} = excluded.${column}`)
            .join(', ')}`,
       (run) => RUN_COLUMN_NAMES.map((column) => RUN_ROW[column](run)),
+    ),
+    /** The pair's lifetime totals row, made with zeros when it has none (so there is a row to lock). */
+    startRunTotals: fixed<[]>(
+      (_, pair) =>
+        `INSERT INTO run_totals (pair, ${RUN_TOTALS_COLUMNS}, latency)
+         VALUES (${pair()}, ${RUN_TOTALS_COLUMN_NAMES.map(() => '0').join(', ')}, '[]')
+         ON CONFLICT (pair) DO NOTHING`,
+    ),
+    /** The latency of the pair's lifetime totals, its row locked until the transaction ends. */
+    runTotalsLatency: fixed<[], { latency: string }>(
+      (_, pair) => `SELECT latency FROM run_totals WHERE pair = ${pair()} ${d.forUpdate}`,
+    ),
+    /**
+     * Adds a new run to its pair's lifetime totals: one run, its counts, and its latency histogram
+     * summed with `latency` (the row's, read locked by `runTotalsLatency`).
+     */
+    addToRunTotals: fixed<[run: RunRecord, latency: string]>(
+      (p, pair) =>
+        `UPDATE run_totals SET ${RUN_TOTALS_COLUMN_NAMES.map((column) => `${column} = ${column} + ${p()}`).join(', ')},
+           latency = ${p()}
+         WHERE pair = ${pair()}`,
+      (run, latency) => [
+        ...RUN_TOTALS_COLUMN_NAMES.map((column) => RUN_TOTALS_ADDED[column](run)),
+        JSON.stringify(sumLatency(JSON.parse(latency) as number[], run.latency)),
+      ],
+    ),
+    /** The pair's lifetime totals row (none before its first run). */
+    lifetimeTotals: fixed<[], DbLifetimeTotals<DbInt>>(
+      (_, pair) => `SELECT ${RUN_TOTALS_COLUMNS}, latency FROM run_totals WHERE pair = ${pair()}`,
     ),
     forgetRuns: fixed<[before: number]>(
       (p, pair) => `DELETE FROM runs WHERE pair = ${pair()} AND finished_at < ${p()}`,

@@ -395,19 +395,29 @@ export interface DbLatencySum<I extends DbInt = number> {
 }
 
 /**
- * The latency histogram summed (one count per `LATENCY_BUCKETS_MS` bucket, and one above): a position
- * beyond the last (a run kept from when there were more buckets) counts in the last.
+ * A latency histogram of `LATENCY_BUCKETS_MS.length + 1` counts from counts by position: the counts of
+ * one position added up, a position beyond the last (a run kept from when there were more buckets)
+ * counted in the last.
  */
-export function toLatency(rows: readonly DbLatencySum<DbInt>[]): number[] {
+function histogram(counts: Iterable<readonly [position: number, count: number]>): number[] {
   const latency = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
-  for (const row of rows) {
-    const i = Math.min(toNumber(row.i), latency.length - 1);
-    latency[i] = (latency[i] ?? 0) + toNumber(row.n);
+  for (const [position, count] of counts) {
+    const i = Math.min(position, latency.length - 1);
+    latency[i] = (latency[i] ?? 0) + count;
   }
   return latency;
 }
 
-export const toRunTotals = (row: DbRunTotals<DbInt>, latency: readonly DbLatencySum<DbInt>[]): RunTotals => ({
+/** The latency histogram summed (`runLatency`'s rows: one count per position). */
+export const toLatency = (rows: readonly DbLatencySum<DbInt>[]): number[] =>
+  histogram(rows.map((row) => [toNumber(row.i), toNumber(row.n)] as const));
+
+/** Latency histograms (each of any length) summed position by position (`histogram`). */
+export const sumLatency = (...histograms: readonly (readonly number[])[]): number[] =>
+  histogram(histograms.flatMap((counts) => [...counts.entries()]));
+
+/** Run totals from their counts' row and their latency histogram. */
+const totalsOf = (row: DbRunTotals<DbInt>, latency: number[]): RunTotals => ({
   runs: toNumber(row.runs),
   failedRuns: toNumber(row.failed_runs),
   written: { salesforce: toNumber(row.written_salesforce), hubspot: toNumber(row.written_hubspot) },
@@ -417,5 +427,45 @@ export const toRunTotals = (row: DbRunTotals<DbInt>, latency: readonly DbLatency
   },
   calls: { salesforce: toNumber(row.calls_salesforce), hubspot: toNumber(row.calls_hubspot) },
   throttled: toNumber(row.throttled),
-  latency: toLatency(latency),
+  latency,
 });
+
+export const toRunTotals = (row: DbRunTotals<DbInt>, latency: readonly DbLatencySum<DbInt>[]): RunTotals =>
+  totalsOf(row, toLatency(latency));
+
+/** A row of `run_totals` (migration 10): the run totals' columns, the latency histogram as JSON. */
+export interface DbLifetimeTotals<I extends DbInt = number> extends DbRunTotals<I> {
+  latency: string;
+}
+
+/** A run as the amounts it adds to its pair's `run_totals` row (the latency apart: `sumLatency`). */
+export const RUN_TOTALS_ADDED = {
+  runs: () => 1,
+  failed_runs: (run) => (run.error === null ? 0 : 1),
+  written_salesforce: (run) => run.written.salesforce,
+  written_hubspot: (run) => run.written.hubspot,
+  failed_to_hubspot: (run) => run.failedBy.to_hubspot,
+  failed_to_salesforce: (run) => run.failedBy.to_salesforce,
+  calls_salesforce: (run) => run.calls.salesforce,
+  calls_hubspot: (run) => run.calls.hubspot,
+  throttled: (run) => run.throttled,
+} as const satisfies { readonly [C in keyof DbRunTotals]: (run: RunRecord) => number };
+
+/** No run added: every count 0. */
+const NO_RUN_TOTALS: DbRunTotals = {
+  runs: 0,
+  failed_runs: 0,
+  written_salesforce: 0,
+  written_hubspot: 0,
+  failed_to_hubspot: 0,
+  failed_to_salesforce: 0,
+  calls_salesforce: 0,
+  calls_hubspot: 0,
+  throttled: 0,
+};
+
+/** A pair's lifetime totals: its `run_totals` row, or zeros when it has none (no run recorded yet). */
+export const toLifetimeTotals = (row: DbLifetimeTotals<DbInt> | undefined): RunTotals =>
+  row === undefined
+    ? totalsOf(NO_RUN_TOTALS, sumLatency())
+    : totalsOf(row, sumLatency(JSON.parse(row.latency) as number[]));

@@ -115,7 +115,10 @@ export interface RunRecord {
   readonly latency: readonly number[];
 }
 
-/** Sums of every run kept (for `/metrics`: counters that only grow while runs are kept). */
+/**
+ * Sums of runs: of the runs kept (`runTotals`), or of every run recorded, forgotten ones too
+ * (`lifetimeTotals`: what `/metrics` counts).
+ */
 export interface RunTotals {
   readonly runs: number;
   readonly failedRuns: number;
@@ -376,7 +379,11 @@ export interface StateStore {
   ): Promise<{ readonly total: number; readonly entries: AuditEntry[] }>;
 
   // Run history (issue 14).
-  /** Keeps a finished run (a run id again replaces it). Runs that finished before `forgetBefore` are forgotten. */
+  /**
+   * Keeps a finished run (a run id again replaces it) and, when its run id is new, adds it to the
+   * pair's lifetime totals, in one transaction. Runs that finished before `forgetBefore` are forgotten
+   * (the totals keep them).
+   */
   recordRun(run: RunRecord, forgetBefore: number): Promise<void>;
   /**
    * Runs, newest first (by `startedAt`, then run id), `limit` of them, started before `before` when
@@ -392,6 +399,14 @@ export interface StateStore {
   runSeries(since: number, until: number, stepMs: number): Promise<RunBucket[]>;
   /** Sums of the runs kept that finished at or after `since` (0: every run kept). */
   runTotals(since: number): Promise<RunTotals>;
+  /**
+   * Sums of every run recorded since the store began (migration 10 started them from the runs kept
+   * then), forgotten runs included: they only grow, so `/metrics` counts them. A run counts once, as
+   * first recorded: a run id recorded again while its run is kept replaces the run but adds nothing
+   * (adding the difference could lower a count); one recorded again after its run was forgotten
+   * counts again. Zeros before any run.
+   */
+  lifetimeTotals(): Promise<RunTotals>;
   /** API calls of `system` in `[since, until)`, summed in buckets of `stepMs` from `since` (empty left out). */
   apiCallSeries(
     system: System,

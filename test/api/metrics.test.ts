@@ -17,7 +17,8 @@ import {
 } from '../../src/server/http-api.ts';
 import type { CycleReport } from '../../src/engine/engine.ts';
 import { MANUAL_PAUSE_KEY, PAUSED_UNTIL_KEY } from '../../src/engine/state-keys.ts';
-import { LATENCY_BUCKETS_MS } from '../../src/store/state-store.ts';
+import { LATENCY_BUCKETS_MS, type RunRecord } from '../../src/store/state-store.ts';
+import { noLatency } from '../../src/core/latency.ts';
 import { errorCategories } from '../../src/core/errors.ts';
 import { pairsBackend } from '../../src/app/api-backend.ts';
 import { CYCLE_TASK, cycleJobKey, pairQueues } from '../../src/app/worker.ts';
@@ -167,7 +168,7 @@ describe('GET /metrics, crosswalk start', () => {
       );
     }
     assert.ok(valueOf(samples, 'crosswalk_records_written_total', { ...pair, system: 'hubspot' }) > 0);
-    const totals = await world.service.store.runTotals(0);
+    const totals = await world.service.store.lifetimeTotals();
     for (const direction of ['to_hubspot', 'to_salesforce'] as const)
       assert.equal(
         valueOf(samples, 'crosswalk_records_failed_total', { ...pair, direction }),
@@ -217,7 +218,7 @@ describe('GET /metrics, crosswalk start', () => {
 
   it('exposes the change latency as a histogram: the store’s bucket counts, cumulative, in seconds', async () => {
     const samples = await scrape(guarded.url, TOKEN);
-    const { latency } = await world.service.store.runTotals(0);
+    const { latency } = await world.service.store.lifetimeTotals();
     const buckets = samples.filter((s) => s.name === 'crosswalk_change_latency_seconds_bucket');
     assert.deepEqual(
       buckets.map((s) => s.labels.le),
@@ -265,6 +266,73 @@ describe('GET /metrics, crosswalk start', () => {
     }
     samples = await scrape(open.url);
     assert.equal(valueOf(samples, 'crosswalk_paused', { ...pair, reason: 'manual' }), 0);
+  });
+
+  it('never lowers a counter when the run history forgets runs: the totals are kept in the store', async () => {
+    const store = world.service.store;
+    const kept = await store.runs({ limit: 100 });
+    assert.ok(kept.length >= 2, 'runs to forget');
+    const before = await scrape(guarded.url, TOKEN);
+    // A run recorded as the engine records one, its forgetBefore past every run kept before it (as
+    // if 30 days had gone by): the run history forgets them all.
+    const finishedAt = Math.max(...kept.map((run) => run.finishedAt)) + 1;
+    const latency = noLatency();
+    latency[2] = 3;
+    const run: RunRecord = {
+      runId: 'run-after-30-days',
+      kind: 'run',
+      trigger: 'poll',
+      startedAt: finishedAt - 1000,
+      finishedAt,
+      read: { salesforce: 1, hubspot: 1 },
+      planned: 2,
+      synced: 1,
+      skipped: 0,
+      failed: 1,
+      created: { salesforce: 0, hubspot: 0 },
+      written: { salesforce: 1, hubspot: 2 },
+      failedBy: { to_hubspot: 1, to_salesforce: 0 },
+      calls: { salesforce: 4, hubspot: 5 },
+      throttled: 6,
+      faults: 0,
+      paused: null,
+      error: { system: 'hubspot', code: 'ECONNRESET', message: 'socket hang up' },
+      latency,
+    };
+    await world.service.exclusive(() => store.recordRun(run, finishedAt));
+    assert.deepEqual(
+      (await store.runs({ limit: 100 })).map((r) => r.runId),
+      [run.runId],
+      'the runs before it are forgotten',
+    );
+    const after = await scrape(guarded.url, TOKEN);
+
+    for (const sample of before.filter(
+      (s) => s.name.startsWith('crosswalk_') && /_total$|_bucket$|_count$|_sum$/.test(s.name),
+    ))
+      assert.ok(
+        valueOf(after, sample.name, sample.labels) >= sample.value,
+        `${sample.name} ${JSON.stringify(sample.labels)} does not go down`,
+      );
+    const pair = { pair: 'default' };
+    const grew = (name: string, labels: Record<string, string> = {}): number =>
+      valueOf(after, name, { ...pair, ...labels }) - valueOf(before, name, { ...pair, ...labels });
+    assert.equal(grew('crosswalk_runs_total'), 1);
+    assert.equal(grew('crosswalk_runs_failed_total'), 1);
+    assert.equal(grew('crosswalk_records_written_total', { system: 'salesforce' }), 1);
+    assert.equal(grew('crosswalk_records_written_total', { system: 'hubspot' }), 2);
+    assert.equal(grew('crosswalk_records_failed_total', { direction: 'to_hubspot' }), 1);
+    assert.equal(grew('crosswalk_records_failed_total', { direction: 'to_salesforce' }), 0);
+    assert.equal(grew('crosswalk_hubspot_throttled_total'), 6);
+    assert.equal(grew('crosswalk_change_latency_seconds_count'), 3);
+    assert.equal(
+      grew('crosswalk_change_latency_seconds_bucket', { le: String(LATENCY_BUCKETS_MS[2] / 1000) }),
+      3,
+    );
+    assert.equal(
+      grew('crosswalk_change_latency_seconds_bucket', { le: String(LATENCY_BUCKETS_MS[1] / 1000) }),
+      0,
+    );
   });
 
   it('with a token, answers 401 without it or with a wrong one; without, only loopback names', async () => {

@@ -236,6 +236,14 @@ describe('crosswalk api replicas', { skip: skipWithoutPostgres }, () => {
         [side.hs.emulator.url, true],
       ],
     );
+    // `default` is registered in every store, but this process has no connection for it: said so.
+    const unconnected = await createApiClient({ baseUrl: other.url }).overview();
+    assert.ok(unconnected.ok, JSON.stringify(unconnected));
+    assert.equal(unconnected.value.engine.state, 'not_started');
+    for (const c of unconnected.value.connections) {
+      assert.equal(c.healthy, false);
+      assert.match(c.action ?? '', /SALESFORCE_\* and HUBSPOT_\*/);
+    }
     const runs = await acmeApi.runs();
     assert.ok(runs.ok && runs.value.runs.some((r) => r.runId === resynced.value.report.runId));
     const started = await acmeApi.startImport(['Contact', 'Lead']);

@@ -10,7 +10,13 @@ import { openPostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { MIGRATIONS_TABLE, migrations } from '../../src/store/migrations.ts';
 import type { StateStore } from '../../src/store/state-store.ts';
-import { expectPairSchema, legacyRows, stateStoreContract, type TableShape } from './state-store.contract.ts';
+import {
+  expectPairSchema,
+  legacyRows,
+  runsBeforeTotals,
+  stateStoreContract,
+  type TableShape,
+} from './state-store.contract.ts';
 
 const databaseUrl = process.env.DATABASE_URL ?? '';
 const skip = databaseUrl === '' ? 'DATABASE_URL is not set: .ci/run starts a PostgreSQL and sets it' : false;
@@ -166,5 +172,35 @@ describe('Postgres state store: migration 6 (connection pairs) on a store with d
       admin!.query(`INSERT INTO ${schema}.cursors (name, value) VALUES ('c', 'v')`),
       /null value in column "pair"/,
     );
+  });
+});
+
+describe('Postgres state store: migration 10 (lifetime run totals) on a store with runs', { skip }, () => {
+  it('starts each pair’s totals from the runs it kept, then adds new runs only', async () => {
+    const schema = await freshSchema();
+    const before = new pg.Client({ connectionString: urlFor(schema) });
+    await before.connect();
+    try {
+      await before.query(MIGRATIONS_TABLE);
+      for (const migration of migrations.filter((m) => m.id <= 9)) {
+        await before.query(migration.postgres);
+        await before.query('INSERT INTO migrations (id, name, applied_at) VALUES ($1, $2, $3)', [
+          migration.id,
+          migration.name,
+          legacyRows.createdAt + (migration.id - 1) * 1000,
+        ]);
+      }
+      for (const sql of runsBeforeTotals.sql) await before.query(sql);
+    } finally {
+      await before.end();
+    }
+
+    const store = openIn(schema);
+    try {
+      await store.migrate();
+      await runsBeforeTotals.expect(store);
+    } finally {
+      await store.close();
+    }
   });
 });

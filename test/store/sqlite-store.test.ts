@@ -9,7 +9,13 @@ import { MIGRATIONS_TABLE, migrations } from '../../src/store/migrations.ts';
 import { openSqliteStore } from '../../src/store/embedded/sqlite-store.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { StateStore } from '../../src/store/state-store.ts';
-import { expectPairSchema, legacyRows, stateStoreContract, type TableShape } from './state-store.contract.ts';
+import {
+  expectPairSchema,
+  legacyRows,
+  runsBeforeTotals,
+  stateStoreContract,
+  type TableShape,
+} from './state-store.contract.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'crosswalk-sqlite-store-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -137,6 +143,33 @@ describe('SQLite state store: migration 6 (connection pairs) on a store with dat
       );
     } finally {
       after.close();
+    }
+  });
+});
+
+describe('SQLite state store: migration 10 (lifetime run totals) on a store with runs', () => {
+  it('starts each pair’s totals from the runs it kept, then adds new runs only', async () => {
+    const path = join(root, 'at-migration-9', 'crosswalk.db');
+    mkdirSync(dirname(path), { recursive: true });
+    const before = new Database(path);
+    try {
+      before.exec(MIGRATIONS_TABLE);
+      const record = before.prepare('INSERT INTO migrations (id, name, applied_at) VALUES (?, ?, ?)');
+      for (const migration of migrations.filter((m) => m.id <= 9)) {
+        before.exec(migration.sqlite);
+        record.run(migration.id, migration.name, legacyRows.createdAt + (migration.id - 1) * 1000);
+      }
+      for (const sql of runsBeforeTotals.sql) before.exec(sql);
+    } finally {
+      before.close();
+    }
+
+    const store = openAt(path);
+    try {
+      await store.migrate();
+      await runsBeforeTotals.expect(store);
+    } finally {
+      await store.close();
     }
   });
 });

@@ -5,13 +5,15 @@
  *
  * Every contract holds per connection pair: the suite runs on the store opened (the pair `default`)
  * and again on a sibling for another pair (`forPair`). Then the pairs' own contract: isolation, the
- * registry, `removePair`. The migration of a store that has data (migration 6) is tested by each
- * adapter's file, with the fixtures exported here (`legacyRows`, `expectPairSchema`).
+ * registry, `removePair`. The migrations of a store that has data (migration 6: pairs; migration 10:
+ * lifetime run totals) are tested by each adapter's file, with the fixtures exported here
+ * (`legacyRows`, `expectPairSchema`, `runsBeforeTotals`).
  */
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Mapping } from '../../src/core/model.ts';
 import { PAIR_TABLES } from '../../src/store/queries.ts';
+import { RUN_ROW } from '../../src/store/rows.ts';
 import {
   DEFAULT_PAIR,
   LATENCY_BUCKETS_MS,
@@ -25,6 +27,7 @@ import {
   type PairRecord,
   type RunBucket,
   type RunRecord,
+  type RunTotals,
   type StateStore,
 } from '../../src/store/state-store.ts';
 import type { Link, Snapshot } from '../../src/core/records.ts';
@@ -131,6 +134,38 @@ const ran = (runId: string, overrides: Partial<RunRecord> = {}): RunRecord => ({
   latency: LATENCY_BUCKETS_MS.map((_, i) => i + 1).concat([0]),
   ...overrides,
 });
+
+/** No run summed: what `runTotals` and `lifetimeTotals` give before any run. */
+const NO_TOTALS: RunTotals = {
+  runs: 0,
+  failedRuns: 0,
+  written: { salesforce: 0, hubspot: 0 },
+  failedBy: { to_hubspot: 0, to_salesforce: 0 },
+  calls: { salesforce: 0, hubspot: 0 },
+  throttled: 0,
+  latency: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0),
+};
+
+/** A latency histogram: these counts in the first buckets, 0 in the rest. */
+const histogram = (...counts: number[]): number[] =>
+  Array.from({ length: LATENCY_BUCKETS_MS.length + 1 }, (_, i) => counts[i] ?? 0);
+
+/** `runs` summed as the run totals sum them (each run once; the latency histograms position by position). */
+function totalsOf(runs: readonly RunRecord[]): RunTotals {
+  const add = (pick: (run: RunRecord) => number): number => runs.reduce((sum, run) => sum + pick(run), 0);
+  return {
+    runs: runs.length,
+    failedRuns: runs.filter((run) => run.error !== null).length,
+    written: { salesforce: add((r) => r.written.salesforce), hubspot: add((r) => r.written.hubspot) },
+    failedBy: {
+      to_hubspot: add((r) => r.failedBy.to_hubspot),
+      to_salesforce: add((r) => r.failedBy.to_salesforce),
+    },
+    calls: { salesforce: add((r) => r.calls.salesforce), hubspot: add((r) => r.calls.hubspot) },
+    throttled: add((r) => r.throttled),
+    latency: NO_TOTALS.latency.map((_, i) => add((r) => r.latency[i] ?? 0)),
+  };
+}
 
 const sortedBy = <T>(items: readonly T[], key: (item: T) => string): T[] =>
   [...items].sort((a, b) => key(a).localeCompare(key(b)));
@@ -1179,18 +1214,7 @@ function perPairContract(
     });
 
     it('totals the runs finished at or after since: failed runs, sums and the latency histogram', async () => {
-      const none = await store.runTotals(0);
-      assert.deepEqual(none, {
-        runs: 0,
-        failedRuns: 0,
-        written: { salesforce: 0, hubspot: 0 },
-        failedBy: { to_hubspot: 0, to_salesforce: 0 },
-        calls: { salesforce: 0, hubspot: 0 },
-        throttled: 0,
-        latency: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0),
-      });
-      const histogram = (...counts: number[]): number[] =>
-        Array.from({ length: LATENCY_BUCKETS_MS.length + 1 }, (_, i) => counts[i] ?? 0);
+      assert.deepEqual(await store.runTotals(0), NO_TOTALS);
       await store.recordRun(
         ran('one', {
           finishedAt: T0,
@@ -1245,6 +1269,94 @@ function perPairContract(
         latency: histogram(100, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5),
       });
       assert.deepEqual((await store.runTotals(T0 + 2 * MINUTE + 1)).runs, 0);
+    });
+
+    it('lifetime totals: zeros at first, then every new run added, the runs forgotten since included', async () => {
+      assert.deepEqual(await store.lifetimeTotals(), NO_TOTALS);
+      const one = ran('one', {
+        finishedAt: T0,
+        written: { salesforce: 1, hubspot: 2 },
+        failedBy: { to_hubspot: 3, to_salesforce: 4 },
+        calls: { salesforce: 5, hubspot: 6 },
+        throttled: 7,
+        latency: histogram(1, 2, 3),
+      });
+      const two = ran('two', {
+        finishedAt: T0 + MINUTE,
+        written: { salesforce: 10, hubspot: 20 },
+        failedBy: { to_hubspot: 30, to_salesforce: 40 },
+        calls: { salesforce: 50, hubspot: 60 },
+        throttled: 70,
+        error: { system: 'hubspot', code: 'ECONNRESET', message: 'socket hang up' },
+        latency: histogram(0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5),
+      });
+      await store.recordRun(one, 0);
+      assert.deepEqual(await store.lifetimeTotals(), totalsOf([one]));
+      await store.recordRun(two, 0);
+      assert.deepEqual(await store.lifetimeTotals(), totalsOf([one, two]));
+      assert.deepEqual(
+        await store.lifetimeTotals(),
+        await store.runTotals(0),
+        'the same sums while all are kept',
+      );
+
+      // A run whose forgetBefore forgets the two before it: the run history loses them, the totals do not.
+      const three = ran('three', { finishedAt: T0 + 2 * MINUTE, latency: histogram(100) });
+      await store.recordRun(three, T0 + 2 * MINUTE);
+      assert.deepEqual(
+        (await store.runs({ limit: 10 })).map((run) => run.runId),
+        ['three'],
+        'one and two are forgotten',
+      );
+      assert.deepEqual(await store.runTotals(0), totalsOf([three]));
+      assert.deepEqual(await store.lifetimeTotals(), totalsOf([one, two, three]));
+
+      // A run that itself finished before forgetBefore is forgotten at once, yet counted.
+      const late = ran('late', { finishedAt: T0, written: { salesforce: 1000, hubspot: 0 } });
+      await store.recordRun(late, T0 + 2 * MINUTE);
+      assert.equal(await store.run('late'), null);
+      assert.deepEqual(await store.lifetimeTotals(), totalsOf([one, two, three, late]));
+    });
+
+    it('lifetime totals count a run id once: recorded again, the run is replaced and nothing is added', async () => {
+      const first = ran('run-1', { finishedAt: T0 });
+      await store.recordRun(first, 0);
+      const once = totalsOf([first]);
+      assert.deepEqual(await store.lifetimeTotals(), once);
+
+      // Replaced by more, by less, with an error: the run changes, its count as first recorded stays.
+      for (const again of [
+        ran('run-1', { finishedAt: T0, written: { salesforce: 500, hubspot: 600 }, latency: histogram(9) }),
+        ran('run-1', { finishedAt: T0, written: { salesforce: 0, hubspot: 0 }, throttled: 0 }),
+        ran('run-1', { finishedAt: T0, error: { system: null, code: 'TypeError', message: 'x' } }),
+      ]) {
+        await store.recordRun(again, 0);
+        assert.deepEqual(await store.run('run-1'), again, 'the run is replaced');
+        assert.deepEqual(await store.lifetimeTotals(), once, 'nothing added, nothing taken away');
+      }
+
+      // Concurrent writers of the same new run ids (Postgres: on several connections): each once.
+      const concurrent = ['c-1', 'c-2', 'c-3'].map((runId) => ran(runId, { finishedAt: T0 }));
+      await Promise.all([...concurrent, ...concurrent, ...concurrent].map((run) => store.recordRun(run, 0)));
+      assert.deepEqual(await store.lifetimeTotals(), totalsOf([first, ...concurrent]));
+
+      // Once its run is forgotten, a run id recorded again is new again, and counts again.
+      const later = ran('later', { finishedAt: T0 + MINUTE });
+      await store.recordRun(later, T0 + MINUTE);
+      assert.equal(await store.run('run-1'), null);
+      await store.recordRun(first, 0);
+      assert.deepEqual(await store.lifetimeTotals(), totalsOf([first, ...concurrent, later, first]));
+    });
+
+    it('lifetime totals sum histograms of any length position by position, one beyond the last in the last', async () => {
+      const longer = ran('longer', { latency: [...histogram(1, 1), 7, 8] });
+      const shorter = ran('shorter', { latency: [2, 3] });
+      await store.recordRun(longer, 0);
+      await store.recordRun(shorter, 0);
+      const latency = histogram(3, 4);
+      latency[LATENCY_BUCKETS_MS.length] = 15;
+      assert.deepEqual((await store.lifetimeTotals()).latency, latency);
+      assert.deepEqual((await store.runTotals(0)).latency, latency, 'as the run totals sum them');
     });
   });
 
@@ -1306,6 +1418,7 @@ function perPairContract(
         await store.saveExplanation(explained());
         await store.rememberCreatedCompanies([{ accountId: '001A', companyId: '9001' }], T0, 0);
         await store.recordRun(ran('run-1'), 0);
+        await store.recordRun(ran('run-2', { finishedAt: T0 + 2 * MINUTE }), T0 + 2 * MINUTE);
 
         await store.close();
         await opened.close();
@@ -1326,7 +1439,11 @@ function perPairContract(
         assert.equal(await store.apiCalls('salesforce', T0), 4);
         assert.deepEqual(await store.explanation({ hsContactId: '101' }), explained());
         assert.deepEqual(await store.createdCompanies(['001A'], T0), new Map([['001A', '9001']]));
-        assert.deepEqual(await store.run('run-1'), ran('run-1'));
+        assert.equal(await store.run('run-1'), null, 'forgotten');
+        assert.deepEqual(
+          await store.lifetimeTotals(),
+          totalsOf([ran('run-1'), ran('run-2', { finishedAt: T0 + 2 * MINUTE })]),
+        );
       },
     );
   });
@@ -1409,6 +1526,7 @@ async function expectEverything(store: StateStore, variant: string): Promise<voi
   assert.deepEqual(await store.run('run-1'), runOf(variant));
   assert.deepEqual(await store.runs({ limit: 10 }), [runOf(variant)]);
   assert.equal((await store.runTotals(0)).written.salesforce, variant.length);
+  assert.deepEqual(await store.lifetimeTotals(), totalsOf([runOf(variant)]));
   assert.deepEqual(
     (await store.runSeries(T0, T0 + 2 * MINUTE, MINUTE)).map((bucket) => bucket.written.salesforce),
     [variant.length],
@@ -1452,6 +1570,7 @@ async function expectNothing(store: StateStore): Promise<void> {
   assert.equal(await store.run('run-1'), null);
   assert.deepEqual(await store.runs({ limit: 10 }), []);
   assert.equal((await store.runTotals(0)).runs, 0);
+  assert.deepEqual(await store.lifetimeTotals(), NO_TOTALS);
   assert.deepEqual(await store.runSeries(T0, T0 + 2 * MINUTE, MINUTE), []);
   assert.deepEqual(await store.errorPage({}, { limit: 10, offset: 0 }), { total: 0, errors: [] });
   assert.deepEqual(await store.errorCounts(), []);
@@ -1607,6 +1726,16 @@ function pairsContract(open: () => Promise<StateStore>): void {
     );
     assert.equal((await b.runTotals(0)).runs, 1);
     assert.deepEqual(await store.runs({ limit: 10 }), []);
+    // Lifetime totals per pair: A keeps the run it forgot, B its own run of the same id.
+    assert.deepEqual(
+      await a.lifetimeTotals(),
+      totalsOf([
+        ran('old', { finishedAt: T0 }),
+        ran('new', { startedAt: T0 + MINUTE, finishedAt: T0 + 2 * MINUTE }),
+      ]),
+    );
+    assert.deepEqual(await b.lifetimeTotals(), totalsOf([ran('old', { finishedAt: T0, kind: 'import' })]));
+    assert.deepEqual(await store.lifetimeTotals(), NO_TOTALS);
 
     // Errors, audit entries and explanations are paged and counted per pair too.
     await a.recordError(failure({ record: 'hs:1' }));
@@ -1843,6 +1972,61 @@ export const legacyRows = {
     await store.appendAudit([newer]);
     assert.deepEqual(await store.audit('hs:501', 2), [newer, legacy.audit[1]]);
     assert.equal(await other.rememberSignature('sig-old', T0 + 300_000, T0), true);
+  },
+};
+
+// Migration 10 on a store that has runs: run by each adapter's file, on its own database.
+
+/** The runs kept before lifetime totals, per pair: one failed, one with a histogram longer than today's. */
+const runsBefore = {
+  [DEFAULT_PAIR]: [
+    ran('kept-1', { finishedAt: T0, latency: histogram(1, 2, 3) }),
+    ran('kept-2', {
+      finishedAt: T0 + MINUTE,
+      written: { salesforce: 100, hubspot: 200 },
+      error: { system: 'salesforce', code: 'REQUEST_LIMIT_EXCEEDED', message: "it's over" },
+      latency: [...histogram(0, 10), 4, 6],
+    }),
+  ],
+  acme: [ran('kept-1', { finishedAt: T0, calls: { salesforce: 1, hubspot: 2 }, throttled: 3 })],
+} as const;
+
+/**
+ * The rows to insert into a store at migration 9 (before `run_totals`): runs in two pairs, written
+ * with the run row's columns (`RUN_ROW`, the columns `runs` has had since migration 7).
+ * `runsBeforeTotals.expect` checks that a store migrated since starts each pair's lifetime totals from
+ * its runs, and adds to them from there.
+ */
+export const runsBeforeTotals = {
+  sql: Object.entries(runsBefore).map(
+    ([pair, runs]) =>
+      `INSERT INTO runs (pair, ${Object.keys(RUN_ROW).join(', ')}) VALUES ${runs
+        .map((run) => rowOf([pair, ...Object.values(RUN_ROW).map((column) => column(run))]))
+        .join(', ')}`,
+  ),
+
+  /** Checks (through the port) the lifetime totals of `store`, migrated since, and that they grow. */
+  async expect(store: StateStore): Promise<void> {
+    const kept = runsBefore[DEFAULT_PAIR];
+    // The longer histogram's two positions beyond the last bucket count in the last (4 + 6).
+    const latency = histogram(1, 12, 3, 0, 0, 0, 0, 0, 0, 0, 0, 10);
+    const backfilled = { ...totalsOf(kept), latency };
+    assert.deepEqual(await store.lifetimeTotals(), backfilled);
+    assert.deepEqual(await store.lifetimeTotals(), await store.runTotals(0), 'as the run totals sum them');
+    const acme = store.forPair('acme');
+    assert.deepEqual(await acme.lifetimeTotals(), totalsOf(runsBefore.acme));
+    assert.deepEqual(await store.forPair('other').lifetimeTotals(), NO_TOTALS);
+
+    // From there: a run kept before, recorded again, adds nothing; a new one adds; forgetting takes nothing.
+    await store.recordRun(kept[0], 0);
+    const next = ran('next', { finishedAt: T0 + 2 * MINUTE, latency: histogram(5) });
+    await store.recordRun(next, T0 + 2 * MINUTE);
+    assert.deepEqual(await store.runs({ limit: 10 }), [next]);
+    assert.deepEqual(await store.lifetimeTotals(), {
+      ...totalsOf([...kept, next]),
+      latency: histogram(6, 12, 3, 0, 0, 0, 0, 0, 0, 0, 0, 10),
+    });
+    assert.deepEqual(await acme.lifetimeTotals(), totalsOf(runsBefore.acme));
   },
 };
 

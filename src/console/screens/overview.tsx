@@ -20,6 +20,7 @@ const stateTone: Record<EngineState['state'], Tone> = {
   limited: 'warn',
   failing_auth: 'bad',
   degraded: 'warn',
+  not_started: 'warn',
 };
 const stateWords: Record<EngineState['state'], string> = {
   running: 'Running',
@@ -27,6 +28,7 @@ const stateWords: Record<EngineState['state'], string> = {
   limited: 'Limited (Salesforce calls paused)',
   failing_auth: 'Failing authentication',
   degraded: 'Degraded',
+  not_started: 'Not started',
 };
 
 export function OverviewScreen() {

@@ -23,6 +23,7 @@ import {
   toErrorCounts,
   toExplanation,
   toLease,
+  toLifetimeTotals,
   toLink,
   toMappings,
   toNumber,
@@ -219,8 +220,15 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stat
       for (const entry of entries) run(q.auditEntry(entry));
     });
 
+    /** A new run id adds the run to the pair's lifetime totals; one kept already is replaced, not added. */
     const recordRun = db.transaction((record: RunRecord, forgetBefore: number) => {
-      run(q.recordRun(record));
+      if (one(q.addRun(record)) === undefined) run(q.replaceRun(record));
+      else {
+        run(q.startRunTotals());
+        const totals = one(q.runTotalsLatency());
+        if (!totals) throw new Error('the run totals row just made was not found');
+        run(q.addToRunTotals(record, totals.latency));
+      }
       run(q.forgetRuns(forgetBefore));
     });
 
@@ -332,6 +340,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stat
           if (!sums) throw new Error('an aggregate without GROUP BY returned no row');
           return toRunTotals(sums, all(q.runLatency(since)));
         }),
+      lifetimeTotals: () => toLifetimeTotals(one(q.lifetimeTotals())),
       apiCallSeries: (system, since, until, stepMs) =>
         all(q.apiCallSeries(system, since, until, stepMs)).map(toCallBucket(since, stepMs)),
       webhookInboxSize: () => toNumber(one(q.inboxSize())?.n ?? 0),

@@ -21,6 +21,7 @@ import {
   toErrorCounts,
   toExplanation,
   toLease,
+  toLifetimeTotals,
   toLink,
   toMappings,
   toNumber,
@@ -306,9 +307,17 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions): S
         return { total, entries: rows.map(toAudit) };
       },
 
+      // A new run id adds the run to the pair's lifetime totals; one kept already is replaced, not added.
+      // The totals row is locked (FOR UPDATE) from its read to its update: concurrent runs add up.
       recordRun: (record, forgetBefore) =>
         transaction(async (client) => {
-          await run(client, q.recordRun(record));
+          if ((await one(client, q.addRun(record))) === undefined) await run(client, q.replaceRun(record));
+          else {
+            await run(client, q.startRunTotals());
+            const totals = await one(client, q.runTotalsLatency());
+            if (!totals) throw new Error('the run totals row just made was not found');
+            await run(client, q.addToRunTotals(record, totals.latency));
+          }
           await run(client, q.forgetRuns(forgetBefore));
         }),
       runs: async (query) => (await all(pool, q.runs(query))).map(toRun),
@@ -324,6 +333,7 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions): S
           if (!sums) throw new Error('an aggregate without GROUP BY returned no row');
           return toRunTotals(sums, await all(client, q.runLatency(since)));
         }),
+      lifetimeTotals: async () => toLifetimeTotals(await one(pool, q.lifetimeTotals())),
       apiCallSeries: async (system, since, until, stepMs) =>
         (await all(pool, q.apiCallSeries(system, since, until, stepMs))).map(toCallBucket(since, stepMs)),
       webhookInboxSize: async () => toNumber((await one(pool, q.inboxSize()))?.n ?? 0),
