@@ -131,12 +131,13 @@ export async function recordOutcomes(
         salesforce: Object.keys(plan.salesforce.update?.values ?? plan.salesforce.create?.values ?? {}),
         hubspot: Object.keys(plan.hubspot.update?.properties ?? plan.hubspot.create?.properties ?? {}),
       });
-    if (failed.length > 0 || plan.outcome === 'failed') {
-      counts.failed++;
-      const directions = new Set([...failed, ...plan.errors].map((f) => f.direction));
-      if (directions.has('to_hubspot')) counts.failedToHubspot++;
-      if (directions.has('to_salesforce')) counts.failedToSalesforce++;
-    } else if (plan.outcome === 'synced') counts.synced++;
+    if (failed.length > 0 || plan.outcome === 'failed') counts.failed++;
+    else if (plan.outcome === 'synced') counts.synced++;
+    // Errors by direction: a record whose write failed, or one a field of which could not move (a
+    // Property value error beside fields that synced), in each direction it met one.
+    const directions = new Set([...failed, ...plan.errors].map((f) => f.direction));
+    if (directions.has('to_hubspot')) counts.failedToHubspot++;
+    if (directions.has('to_salesforce')) counts.failedToSalesforce++;
     if (!done.hsCreated.has(i) && succeeded && createdSfId === null && plan.link.action === 'create')
       counts.linked++;
     const latency = succeeded && changeLatency(p, run, at);

@@ -100,7 +100,11 @@ export interface RunRecord {
   readonly created: { readonly salesforce: number; readonly hubspot: number };
   /** Records written in each system: creates and updates. */
   readonly written: { readonly salesforce: number; readonly hubspot: number };
-  /** Records that failed, by the direction they failed in (a record can fail both ways). */
+  /**
+   * Record syncs that met an error, by its direction (one can meet both): a failed write, or a field
+   * that could not move beside others that did (so these can exceed `failed`). Two Salesforce
+   * records sharing one HubSpot contact are two syncs.
+   */
   readonly failedBy: { readonly to_hubspot: number; readonly to_salesforce: number };
   readonly calls: { readonly salesforce: number; readonly hubspot: number };
   /** HubSpot answers 429 the run met (each waited out and retried). */

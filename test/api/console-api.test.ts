@@ -52,7 +52,16 @@ describe('console routes: overview, runs, series, pause and resume, contact, err
     assert.deepEqual(run.calls, first.calls);
     assert.deepEqual(run.read, first.changes);
     assert.equal(run.failed, first.failed);
-    assert.equal(run.failedBy.to_hubspot + run.failedBy.to_salesforce >= run.failed, true);
+    // Leads whose Lead Status HubSpot lacks meet a Property value error beside the fields that move
+    // (issue 16's value maps): the run counts its record syncs that met one, by direction. Two
+    // Salesforce records sharing a HubSpot contact are two syncs and one record in the error log.
+    const logged = await world.service.store.errors();
+    for (const direction of ['to_hubspot', 'to_salesforce'] as const) {
+      const records = new Set(logged.filter((e) => e.direction === direction).map((e) => e.record)).size;
+      assert.ok(run.failedBy[direction] >= records, `${direction}: ${run.failedBy[direction]} ≥ ${records}`);
+      assert.ok(run.failedBy[direction] <= Math.min(run.planned, records * 2), direction);
+    }
+    assert.ok(run.failedBy.to_hubspot > 0, 'the seeded lead statuses fail towards HubSpot');
     assert.ok(
       run.created.hubspot > 0 && run.created.hubspot <= run.written.hubspot,
       'creates are part of writes',

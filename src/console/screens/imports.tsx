@@ -163,9 +163,11 @@ function Progress(props: { progress: ImportProgress }) {
       {running ? null : (
         <p>
           Result: {count(p.records)} records read in {count(p.pages)} page{p.pages === 1 ? '' : 's'};{' '}
-          {count(p.synced)} synced ({count(p.created.salesforce + p.created.hubspot)} created,{' '}
-          {count(p.linked)} linked to records already there), {count(p.skipped)} skipped, {count(p.failed)}{' '}
-          failed. {p.failed > 0 ? <a href="#/errors">See the errors.</a> : null}
+          {count(p.synced)} synced: {count(p.created.salesforce + p.created.hubspot)} created,{' '}
+          {count(p.linked)} newly linked to records already there,{' '}
+          {count(Math.max(0, p.synced - p.created.salesforce - p.created.hubspot - p.linked))} linked before;{' '}
+          {count(p.skipped)} skipped, {count(p.failed)} failed.{' '}
+          {p.failed > 0 ? <a href="#/errors">See the errors.</a> : null}
         </p>
       )}
     </section>
