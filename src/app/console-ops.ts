@@ -18,7 +18,8 @@ import { LAST_RUN_KEY, MANUAL_PAUSE_KEY, ORG_USAGE_KEY, SALESFORCE_USER_KEY } fr
 import { resolveSettings } from '../config/settings.ts';
 import type { ErrorEntry, ErrorFilter, RunRecord, StateStore } from '../store/state-store.ts';
 import type { Service } from './service.ts';
-import { errorView, explain, type ContactKey } from './operations.ts';
+import { errorView, explain, problemText, resync, type ContactKey } from './operations.ts';
+import type { PairApi } from './api-backend.ts';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -422,39 +423,78 @@ export async function* allErrors(store: StateStore, filter: ErrorFilter): AsyncG
 }
 
 /**
- * The contacts behind selected error log records, to resync: a HubSpot record key is its contact; a
- * Salesforce or email key is found by the email its error carries. Records with neither are listed.
+ * The contact behind each selected error log record, to resync: a HubSpot record key is its contact;
+ * a Salesforce key, its link's contact, else the email its error carries. Records with none are listed.
  */
 export async function resyncTargets(
   store: StateStore,
   records: readonly string[],
-): Promise<{ targets: ContactKey[]; unknown: { record: string; why: string }[] }> {
+): Promise<{
+  targets: { record: string; target: ContactKey }[];
+  unknown: { record: string; why: string }[];
+}> {
   const errors = await store.errors({ records });
-  const targets = new Map<string, ContactKey>();
+  const targets: { record: string; target: ContactKey }[] = [];
   const unknown: { record: string; why: string }[] = [];
   for (const record of new Set(records)) {
     const hs = /^hs:(\d+)$/.exec(record);
     if (hs) {
-      targets.set(record, { hsContactId: hs[1]! });
+      targets.push({ record, target: { hsContactId: hs[1]! } });
       continue;
     }
     const sf = /^sf:(\w+)$/.exec(record);
     const link = sf ? await store.linkBySalesforceId(sf[1]!) : null;
     if (link) {
-      targets.set(record, { hsContactId: link.hsContactId });
+      targets.push({ record, target: { hsContactId: link.hsContactId } });
       continue;
     }
     const email = errors.find((e) => e.record === record && e.email)?.email;
-    if (email) targets.set(record, { email });
+    if (email) targets.push({ record, target: { email } });
     else
       unknown.push({
         record,
         why: errors.some((e) => e.record === record)
-          ? 'the error names no HubSpot contact and no email: it is retried by the engine on its own'
+          ? 'the error names no HubSpot contact and no email: the engine retries it on its own'
           : 'no error of this record is in the log (fixed meanwhile?)',
       });
   }
-  return { targets: [...targets.values()], unknown };
+  return { targets, unknown };
+}
+
+/**
+ * E1, T1: resyncs the contacts behind selected errors (the console's "Resync selected"), all under
+ * one service (one writer lease), one after another; then says, per record, what still fails.
+ */
+export async function resyncErrors(
+  pair: Pick<PairApi, 'store' | 'withService'>,
+  records: readonly string[],
+): Promise<
+  Result<{ resynced: number; failed: { record: string; why: string }[]; report: CycleReport | null }>
+> {
+  const { targets, unknown } = await resyncTargets(pair.store, records);
+  const failed = [...unknown];
+  const reports: CycleReport[] = [];
+  const ran = await pair.withService('writer', async (service) => {
+    for (const { record, target } of targets) {
+      const result = await resync(service, target);
+      if (result.ok) reports.push(result.value);
+      else failed.push({ record, why: problemText(result.problem) });
+    }
+    return ok(null);
+  });
+  if (!ran.ok) return ran;
+  // What still fails after its resync is in the log again: said per record.
+  const still = await pair.store.errors({ records });
+  for (const record of new Set(still.map((e) => e.record)))
+    if (!failed.some((f) => f.record === record))
+      failed.push({
+        record,
+        why: still
+          .filter((e) => e.record === record)
+          .map((e) => `${e.code}: ${e.message}`)
+          .join('; '),
+      });
+  return ok({ resynced: new Set(records).size - failed.length, failed, report: sumReports(reports) });
 }
 
 /** Sums the reports of several resyncs, as one. */

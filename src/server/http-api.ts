@@ -234,36 +234,7 @@ function handlers(backend: ApiBackend): Handlers {
       const text = [ops.errorsCsv([])[0], ...lines].join('\n') + '\n';
       return { ok: true, text, contentType: 'text/csv; charset=utf-8', filename: 'crosswalk-errors.csv' };
     }),
-    resyncErrors: scoped(async (pair, { body }) => {
-      const { targets, unknown } = await consoleOps.resyncTargets(pair.store, body.records);
-      const reports = [];
-      const failed = [...unknown];
-      for (const target of targets) {
-        const result = await pair.withService('writer', (service) => ops.resync(service, target));
-        if (result.ok) reports.push(result.value);
-        else
-          failed.push({
-            record: 'email' in target ? target.email : `hs:${target.hsContactId}`,
-            why: ops.problemText(result.problem),
-          });
-      }
-      // What still fails after the resync is in the log again: say so per record.
-      const still = await pair.store.errors({ records: body.records });
-      for (const record of new Set(still.map((e) => e.record)))
-        if (!failed.some((f) => f.record === record))
-          failed.push({
-            record,
-            why: still
-              .filter((e) => e.record === record)
-              .map((e) => `${e.code}: ${e.message}`)
-              .join('; '),
-          });
-      return ok({
-        resynced: body.records.length - failed.length,
-        failed,
-        report: consoleOps.sumReports(reports),
-      });
-    }),
+    resyncErrors: scoped((pair, { body }) => consoleOps.resyncErrors(pair, body.records)),
     overview: scoped(async (pair) =>
       ok(await consoleOps.overview(pair.store, pair.connection(), backend.now())),
     ),

@@ -317,14 +317,33 @@ describe('console routes: overview, runs, series, pause and resume, contact, err
       lastSeen: Date.now(),
       nextAttempt: Date.now() + 3_600_000,
     });
-    const answer = value(await api.resyncErrors([record, 'hs:999999999']));
-    assert.equal(answer.resynced, 1);
-    assert.deepEqual(
-      answer.failed.map((f) => f.record),
-      ['hs:999999999'],
+    // A Salesforce-keyed error of a linked record resyncs through its link's contact.
+    const [, other] = (
+      await world.sf.conn.query<{ Id: string }>(
+        'SELECT Id FROM Contact WHERE Email != null ORDER BY Id LIMIT 2',
+      )
+    ).records;
+    assert.ok(other && (await store.linkBySalesforceId(other.Id)), 'the second contact is linked');
+    const sfRecord = `sf:${other.Id}`;
+    await store.recordError({
+      record: sfRecord,
+      email: null,
+      direction: 'to_hubspot',
+      category: 'property_value',
+      code: 'INVALID_OPTION',
+      message: 'fixed meanwhile too',
+      fix: 'add the option',
+      lastSeen: Date.now(),
+      nextAttempt: Date.now() + 3_600_000,
+    });
+    const answer = value(
+      await api.resyncErrors([record, sfRecord, 'hs:999999999', 'email:nobody@example.com']),
     );
-    assert.ok(answer.report && answer.report.planned >= 1);
-    assert.equal((await store.errors({ records: [record] })).length, 0, 'the error is gone');
+    assert.equal(answer.resynced, 2);
+    assert.deepEqual(answer.failed.map((f) => f.record).sort(), ['email:nobody@example.com', 'hs:999999999']);
+    assert.match(answer.failed.find((f) => f.record === 'hs:999999999')!.why, /no HubSpot contact found/);
+    assert.ok(answer.report && answer.report.planned >= 2);
+    assert.equal((await store.errors({ records: [record, sfRecord] })).length, 0, 'both errors are gone');
   });
 
   it('mapping status: every default mapping is ok against the emulators, with both types', async () => {
