@@ -191,16 +191,17 @@ export async function withRun(
     latency: noLatency(),
   };
   /**
-   * Keeps the run in the run history (issue 14), however it ended. An idle poll cycle (it read,
-   * planned and wrote nothing, and nothing stopped it) is not kept: at a 5 s interval there are
-   * 17,280 a day, and their calls are counted in the API usage all the same.
+   * Keeps the run in the run history (issue 14), however it ended. A run that started by itself (a
+   * poll cycle, a webhook batch, the schedule) and read, planned and wrote nothing, with no error, is
+   * not kept: at a 5 s interval there are 17,280 idle cycles a day, and one every interval for as
+   * long as B1 pauses Salesforce calls. The pair's state shows a pause; their calls count in the API
+   * usage all the same.
    */
   const keep = async (report: CycleReport, error: RunRecord['error']) => {
     if (byPerson) return; // shown as the pair's state, not as a run every interval
     const idle =
-      kind === 'run' &&
+      trigger !== 'request' &&
       error === null &&
-      report.paused === null &&
       report.planned === 0 &&
       report.changes.salesforce + report.changes.hubspot === 0 &&
       report.faults === 0;

@@ -53,6 +53,11 @@ describe('end to end: the Salesforce allocation and limit (B1), HubSpot 429s (B2
     assert.equal(waiting.paused?.reason, 'allocation');
     assert.deepEqual(waiting.calls, { salesforce: 0, hubspot: 0 }, 'no call while paused');
     assert.equal(waiting.planned, 0);
+    // The run history keeps the run that stopped (issue 14), not one that waited every interval.
+    const kept = (await service.store.runs({ limit: 50 })).map((r) => r.runId);
+    assert.ok(kept.includes(stopped.runId), 'the run B1 stopped mid-way is kept, with its pause');
+    assert.equal(kept.includes(waiting.runId), false, 'a cycle that waited is not');
+    assert.match((await service.store.run(stopped.runId))?.paused ?? '', /allocation/);
 
     offset += DAY + 60_000;
     await service.engine.runOnce();
