@@ -11,10 +11,15 @@ import { latencyPercentile } from '../core/latency.ts';
 import { DEFAULT_MAPPINGS, mappingHealth, OPT_OUT, type MappingHealth } from '../core/mappings.ts';
 import { fail, ok, type Mapping, type Result } from '../core/model.ts';
 import { hsKey, sfKey } from '../core/records.ts';
-import { readManualPause, pauseNow } from '../engine/budget.ts';
+import { pauseNow, readManualPause, recordCalls } from '../engine/budget.ts';
 import type { CycleReport } from '../engine/engine.ts';
 import { readMappedMetadata } from '../engine/plan-context.ts';
-import { LAST_RUN_KEY, MANUAL_PAUSE_KEY, ORG_USAGE_KEY, SALESFORCE_USER_KEY } from '../engine/state-keys.ts';
+import {
+  MANUAL_PAUSE_KEY,
+  ORG_USAGE_KEY,
+  REACHED_AT_KEY,
+  SALESFORCE_USER_KEY,
+} from '../engine/state-keys.ts';
 import { resolveSettings } from '../config/settings.ts';
 import type { ErrorEntry, ErrorFilter, RunRecord, StateStore } from '../store/state-store.ts';
 import type { Service } from './service.ts';
@@ -71,16 +76,14 @@ export function runSummary(run: RunRecord): RunSummary {
   };
 }
 
-/** When the latest run of any kind finished without an error (idle cycles included), or null. */
+/**
+ * When the latest run that reached the systems finished without an error (idle cycles included; not
+ * a run a pause held back), or null.
+ */
 async function lastCompletedAt(store: StateStore): Promise<number | null> {
-  const raw = await store.cursor(LAST_RUN_KEY);
-  if (raw === null) return null;
-  try {
-    const at = (JSON.parse(raw) as { finishedAt?: unknown }).finishedAt;
-    return typeof at === 'number' ? at : null;
-  } catch {
-    return null;
-  }
+  const raw = await store.cursor(REACHED_AT_KEY);
+  const at = raw === null ? NaN : Number(raw);
+  return Number.isFinite(at) ? at : null;
 }
 
 /** A system's answer that says the credentials are refused. */
@@ -674,6 +677,24 @@ async function liveValues(
       why: problems.length ? problems.join('; ') : null,
     },
   };
+}
+
+/**
+ * Runs a console read that calls the systems (the contact page's live values, the mappings' check,
+ * the segment's size) and records the calls it made in the pair's API usage (B1), as a run's are:
+ * the allocation, the pause and the retry gate see them. Run it after the engine work under way, so
+ * that no cycle's calls are counted with it.
+ */
+export async function counted<T>(
+  service: Pick<Service, 'salesforce' | 'hubspot' | 'store' | 'now'>,
+  work: () => Promise<T>,
+): Promise<T> {
+  const atStart = { salesforce: service.salesforce.calls, hubspot: service.hubspot.calls };
+  try {
+    return await work();
+  } finally {
+    await recordCalls(service, atStart);
+  }
 }
 
 /** Every mapping checked against both systems' metadata now (three calls). */

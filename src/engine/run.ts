@@ -15,7 +15,7 @@ import { ConnectorError } from '../connectors/ports.ts';
 import { manualPause, orgLimitPause, pauseNow, recordCalls, retriesAllowed, type Pause } from './budget.ts';
 import type { EngineDeps } from './deps.ts';
 import { loadPlanContext, type MetadataCache } from './plan-context.ts';
-import { LAST_RUN_KEY, PAUSED_UNTIL_KEY, ORG_USAGE_KEY } from './state-keys.ts';
+import { LAST_RUN_KEY, PAUSED_UNTIL_KEY, ORG_USAGE_KEY, REACHED_AT_KEY } from './state-keys.ts';
 import { noLatency } from '../core/latency.ts';
 import type { RunKind, RunRecord, RunTrigger } from '../store/state-store.ts';
 
@@ -195,7 +195,7 @@ export async function withRun(
    * poll cycle, a webhook batch, the schedule) and read, planned and wrote nothing, with no error, is
    * not kept: at a 5 s interval there are 17,280 idle cycles a day, and one every interval for as
    * long as B1 pauses Salesforce calls. The pair's state shows a pause; their calls count in the API
-   * usage all the same.
+   * usage all the same. A failure that repeats is kept once (below).
    */
   const keep = async (report: CycleReport, error: RunRecord['error']) => {
     if (byPerson) return; // shown as the pair's state, not as a run every interval
@@ -206,6 +206,14 @@ export async function withRun(
       report.changes.salesforce + report.changes.hubspot === 0 &&
       report.faults === 0;
     if (idle) return;
+    // A failure that goes on (expired credentials, a system down) is kept once, not every interval:
+    // the newest kept run already says it, and the pair's state shows it until a run gets through.
+    if (error !== null && trigger !== 'request' && report.planned === 0) {
+      const [newest] = await store.runs({ limit: 1 });
+      const reachedAt = Number((await store.cursor(REACHED_AT_KEY)) ?? '0');
+      const same = newest?.kind === kind && newest.error?.code === error.code;
+      if (same && reachedAt < newest.finishedAt) return;
+    }
     await store.recordRun(
       {
         runId: report.runId,
@@ -236,6 +244,8 @@ export async function withRun(
   const trigger = options.trigger ?? defaultTriggers[kind];
   const byPerson = trigger === 'request' ? null : await manualPause(deps);
   let paused = byPerson ?? (await pauseNow(deps, 0));
+  /** Whether the run reached the systems: it was not held back before it started. */
+  const reached = paused === null;
   if (!paused) {
     try {
       const ctx = await loadPlanContext(deps, deps.memory.metadata);
@@ -282,6 +292,7 @@ export async function withRun(
   const report = reportOf(id, startedAt, finishedAt, changes, counts, calls, paused);
   await keep(report, null);
   await store.setCursor(LAST_RUN_KEY, JSON.stringify({ kind, ...report }));
+  if (reached) await store.setCursor(REACHED_AT_KEY, String(finishedAt));
   deps.emit({ type: 'cycle_finished', report });
   return report;
 }

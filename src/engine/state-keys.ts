@@ -43,3 +43,9 @@ export const MANUAL_PAUSE_KEY = 'engine:paused';
 
 /** Who Crosswalk runs as in Salesforce, as the last metadata read saw it (JSON `{ id, email }`): the console's overview. */
 export const SALESFORCE_USER_KEY = 'salesforce:user';
+
+/**
+ * When a run last finished that reached both systems without an error (epoch ms): not one a pause
+ * held back before it started. The console's connection health and engine state read it.
+ */
+export const REACHED_AT_KEY = 'run:reached';

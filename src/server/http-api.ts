@@ -155,6 +155,17 @@ function wantsCsv(format: 'json' | 'csv' | undefined, request: FastifyRequest): 
 
 type PairParams = { readonly pair?: string };
 
+/**
+ * A read of the systems for a console screen, with the pair's service: after the engine work under
+ * way, its calls recorded in the pair's API usage (B1).
+ */
+function systemsRead<T>(pair: PairApi, work: (service: Service) => Promise<Result<T>>): Promise<Result<T>> {
+  return pair.withService('metadata', (opened) => {
+    const service = { ...opened, store: pair.store };
+    return pair.exclusive(() => consoleOps.counted(service, () => work(service)));
+  });
+}
+
 function handlers(backend: ApiBackend): Handlers {
   /** The pair a request concerns: `:pair` in the path, or `default`. */
   const pairOf = (request: FastifyRequest): Promise<Result<PairApi>> => {
@@ -254,22 +265,22 @@ function handlers(backend: ApiBackend): Handlers {
           : query.email !== undefined
             ? { email: query.email }
             : { hsContactId: query.hsContactId! };
-      const live = await pair.withService('metadata', async (service) =>
+      const live = await systemsRead(pair, async (service) =>
         ok(await consoleOps.contactView(service, pair.store, lookup)),
       );
       // Without a connection here, the page shows what the store knows.
       return live.ok ? live.value : consoleOps.contactView(null, pair.store, lookup);
     }),
     mappingStatus: scoped((pair) =>
-      pair.withService('metadata', async (service) =>
-        ok({ mappings: await consoleOps.mappingStatuses({ ...service, store: pair.store }) }),
-      ),
+      systemsRead(pair, async (service) => ok({ mappings: await consoleOps.mappingStatuses(service) })),
     ),
-    segment: scoped((pair) =>
-      pair.withService('metadata', (service) => consoleOps.segmentSize({ ...service, store: pair.store })),
-    ),
+    segment: scoped((pair) => systemsRead(pair, (service) => consoleOps.segmentSize(service))),
     startImport: scoped(async (pair, { body }) =>
-      mapOk(await pair.startImport(body?.objects ?? ['Contact', 'Lead']), importProgress),
+      mapOk(
+        // After the engine work under way: two starts at once cannot both pass the running check.
+        await pair.exclusive(() => pair.startImport(body?.objects ?? ['Contact', 'Lead'])),
+        importProgress,
+      ),
     ),
     currentImport: scoped(async ({ store }) => {
       const job = await importJob(store);
@@ -405,8 +416,9 @@ function answerFailure(
 }
 
 /**
- * A state-changing request a browser sent from another origin: its `Origin` names another host than
- * the request is addressed to (`Host`), or `Sec-Fetch-Site` says cross-site. Null when it is not.
+ * A request a browser sent from another origin: `Sec-Fetch-Site` says cross-site, or its `Origin`
+ * names another host than the request is addressed to (`Host`) and the browser does not say
+ * same-origin. Null when it is not.
  */
 function crossOrigin(request: FastifyRequest): ApiError | null {
   const origin = request.headers.origin;
@@ -419,7 +431,11 @@ function crossOrigin(request: FastifyRequest): ApiError | null {
       host = null;
     }
   }
-  const sameHost = origin === undefined || (host !== null && host === request.headers.host);
+  // The browser's own word that the page is this origin (behind a proxy that rewrites Host, Origin
+  // and Host differ): `Sec-Fetch-Site` is a header no page can set.
+  if (site === 'same-origin') return null;
+  const sameHost =
+    origin === undefined || (host !== null && host.toLowerCase() === request.headers.host?.toLowerCase());
   if (sameHost && site !== 'cross-site') return null;
   return {
     code: 'cross_origin',
@@ -544,9 +560,13 @@ async function serveApi(
   // A page of another origin must not act through a visitor's browser (CSRF), even on loopback
   // without a token: a state-changing request that a browser marks as cross-site is refused before
   // its body is read. Scripts and the CLI send no Origin; the console sends its own.
+  // A read a browser marks cross-site (an <img> on another page) is refused too: some reads call the
+  // systems (the contact page's live values), and no page elsewhere has a reason to make them.
   app.addHook('onRequest', async (request, reply) => {
-    if (!['POST', 'PUT', 'DELETE', 'PATCH'].includes(request.method)) return;
     if ((request.routeOptions.url ?? '').startsWith(WEBHOOK_PATH)) return;
+    const writes = ['POST', 'PUT', 'DELETE', 'PATCH'].includes(request.method);
+    if (!writes && !(request.url.startsWith('/api/') && request.headers['sec-fetch-site'] === 'cross-site'))
+      return;
     const refused = crossOrigin(request);
     if (refused) return reply.code(403).send(errorBody(refused));
   });

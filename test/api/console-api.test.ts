@@ -215,7 +215,17 @@ describe('console routes: overview, runs, series, pause and resume, contact, err
 
     // Prefer Salesforce unless blank (F4): the cycle puts Salesforce's value back, and the page says so.
     await world.service.exclusive(() => world.service.engine.runOnce());
+    const calls = async () => [
+      await world.service.store.apiCalls('salesforce', 0),
+      await world.service.store.apiCalls('hubspot', 0),
+    ];
+    const callsBefore = await calls();
     const byEmail = value(await api.contact({ email: lead.Email }));
+    assert.deepEqual(
+      await calls(),
+      [callsBefore[0]! + 1, callsBefore[1]! + 1],
+      'its two live reads count in the usage (B1)',
+    );
     const bySf = value(await api.contact({ sfId: lead.Id }));
     const byHs = value(await api.contact({ hsContactId: hsContact.id }));
     assert.deepEqual(bySf, byEmail);
@@ -373,15 +383,18 @@ describe('console routes: overview, runs, series, pause and resume, contact, err
   it('import: starts, runs between cycles page by page, reports its totals; a second start is refused while it runs', async () => {
     const started = value(await api.startImport(['Lead']), 202);
     assert.equal(started.state, 'running');
+    // Refused while the first runs; once it is done (37 leads are one quick page), a second may start.
     const again = await api.startImport(['Lead']);
     if (!again.ok) assert.equal(refusal(again, 409).code, 'job_running');
+    else assert.notEqual(again.value.id, started.id);
+    const latest = again.ok ? again.value : started;
     let current = value(await api.currentImport()).import;
     for (let i = 0; i < 200 && current?.state !== 'done'; i++) {
       await sleep(50);
       current = value(await api.currentImport()).import;
     }
     assert.equal(current?.state, 'done');
-    assert.equal(current.id, started.id);
+    assert.equal(current.id, latest.id);
     const leads = (await world.sf.conn.query('SELECT COUNT() FROM Lead')).totalSize;
     assert.equal(current.records, leads, 'every lead was read');
     assert.ok(current.calls.salesforce > 0);
@@ -414,6 +427,20 @@ describe('console routes: overview, runs, series, pause and resume, contact, err
     });
     assert.equal(site.status, 403);
     await site.body?.cancel();
+    const img = await api.request('GET', '/api/contact?hsContactId=1', {
+      headers: { 'sec-fetch-site': 'cross-site' },
+    });
+    assert.equal(
+      img.status,
+      403,
+      'a read another page makes (an <img>) is refused: some reads call the systems',
+    );
+    await img.body?.cancel();
+    const proxied = await api.request('POST', '/api/resume', {
+      headers: { origin: 'https://crosswalk.example.com', 'sec-fetch-site': 'same-origin' },
+    });
+    assert.equal(proxied.status, 200, 'behind a proxy that rewrites Host, the browser says same-origin');
+    await proxied.body?.cancel();
     const own = await api.request('POST', '/api/resume', { headers: { origin: server.url } });
     assert.equal(own.status, 200, 'the console’s own origin may');
     await own.body?.cancel();
@@ -463,14 +490,20 @@ describe('console routes: a refused credential shows as failing auth', () => {
     try {
       const api = createApiClient({ baseUrl: bad.server.url });
       await assert.rejects(bad.service.exclusive(() => bad.service.engine.runOnce()));
+      await assert.rejects(bad.service.exclusive(() => bad.service.engine.runOnce()));
+      // A pause and its waiting cycles do not make the pair look healthy again.
+      value(await api.pause());
+      await bad.service.exclusive(() => bad.service.engine.runOnce());
+      value(await api.resume());
       const failing = value(await api.overview());
       assert.equal(failing.engine.state, 'failing_auth', failing.engine.why);
       const hubspot = failing.connections.find((c) => c.system === 'hubspot');
       assert.equal(hubspot?.healthy, false);
       assert.match(hubspot?.action ?? '', /token/);
       assert.equal(failing.connections.find((c) => c.system === 'salesforce')?.healthy, true);
-      const [run] = value(await api.runs()).runs;
-      assert.equal(run?.error?.system, 'hubspot');
+      const kept = value(await api.runs()).runs;
+      assert.equal(kept.length, 1, 'a failure that repeats is kept once');
+      assert.equal(kept[0]?.error?.system, 'hubspot');
     } finally {
       await bad.server.close();
       await bad.service.stop();
