@@ -6,6 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -486,7 +487,7 @@ describe('console routes: a refused credential shows as failing auth', () => {
   }
 
   it('a run HubSpot refuses with 401 makes the state failing_auth and the HubSpot card unhealthy; a good run clears it', async () => {
-    const bad = await serve('pat-na1-00000000-0000-0000-0000-000000000000');
+    const bad = await serve(`not-the-emulator-token-${randomUUID()}`);
     try {
       const api = createApiClient({ baseUrl: bad.server.url });
       await assert.rejects(bad.service.exclusive(() => bad.service.engine.runOnce()));

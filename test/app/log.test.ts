@@ -5,6 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -82,8 +83,9 @@ function report(runId: string, overrides: Partial<CycleReport> = {}): CycleRepor
   };
 }
 
-const SF_TOKEN = '00Dxx0000001gPL!AQ4AQFake.SalesforceSessionToken';
-const HS_TOKEN = 'pat-na1-11111111-2222-3333-4444-555555555555';
+// Secrets made at run time (no token-shaped string is committed), never seen before the test.
+const SF_TOKEN = `sf-session-${randomUUID()}`;
+const HS_TOKEN = `hubspot-app-${randomUUID()}`;
 const CLIENT_SECRET = 'hubspot-app-client-secret-7f3a9c';
 const DB_PASSWORD = 'pg-Passw0rd-9d1e';
 
