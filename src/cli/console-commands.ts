@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import type { EngineState, Overview, RunSummary } from '../api/contract.ts';
 import { runKinds } from '../api/contract.ts';
 import * as consoleOps from '../app/console-ops.ts';
+import * as systemsReads from '../app/systems-reads.ts';
 import { connectionOf, openService } from '../app/service.ts';
 import { pairView } from '../app/pairs.ts';
 import { loadConfig, rawOptions } from '../config/options.ts';
@@ -175,7 +176,7 @@ export function registerMappingsCheck(mappings: Command, out: Out): void {
   ).action(async (flags: Record<string, unknown>) => {
     const service = await openService(await pairConfigFrom(flags), { pair: pairOf(flags), lease: false });
     try {
-      const statuses = await consoleOps.mappingStatuses(service);
+      const statuses = await systemsReads.mappingStatuses(service);
       for (const m of statuses)
         out(
           `${m.status === 'ok' ? 'ok  ' : 'FAIL'} ${m.hsProperty} ⇄ ${m.sfField} (${m.hsType ?? '?'} ⇄ ${

@@ -26,6 +26,7 @@ import {
 } from '../api/contract.ts';
 import * as ops from '../app/operations.ts';
 import * as consoleOps from '../app/console-ops.ts';
+import * as systemsReads from '../app/systems-reads.ts';
 import { importJob, type ImportJob } from '../app/paged-jobs.ts';
 import * as pairs from '../app/pairs.ts';
 import { isLoopback, type ApiConfig } from '../config/options.ts';
@@ -58,6 +59,7 @@ import {
   nestsDeeperThan,
   notFound,
   quote,
+  crossOrigin,
   refuseOnArrival,
   unreadable,
 } from './refusals.ts';
@@ -162,7 +164,7 @@ type PairParams = { readonly pair?: string };
 function systemsRead<T>(pair: PairApi, work: (service: Service) => Promise<Result<T>>): Promise<Result<T>> {
   return pair.withService('metadata', (opened) => {
     const service = { ...opened, store: pair.store };
-    return pair.exclusive(() => consoleOps.counted(service, () => work(service)));
+    return pair.exclusive(() => systemsReads.counted(service, () => work(service)));
   });
 }
 
@@ -266,15 +268,15 @@ function handlers(backend: ApiBackend): Handlers {
             ? { email: query.email }
             : { hsContactId: query.hsContactId! };
       const live = await systemsRead(pair, async (service) =>
-        ok(await consoleOps.contactView(service, pair.store, lookup)),
+        ok(await systemsReads.contactView(service, pair.store, lookup)),
       );
       // Without a connection here, the page shows what the store knows.
-      return live.ok ? live.value : consoleOps.contactView(null, pair.store, lookup);
+      return live.ok ? live.value : systemsReads.contactView(null, pair.store, lookup);
     }),
     mappingStatus: scoped((pair) =>
-      systemsRead(pair, async (service) => ok({ mappings: await consoleOps.mappingStatuses(service) })),
+      systemsRead(pair, async (service) => ok({ mappings: await systemsReads.mappingStatuses(service) })),
     ),
-    segment: scoped((pair) => systemsRead(pair, (service) => consoleOps.segmentSize(service))),
+    segment: scoped((pair) => systemsRead(pair, (service) => systemsReads.segmentSize(service))),
     startImport: scoped(async (pair, { body }) =>
       mapOk(
         // After the engine work under way: two starts at once cannot both pass the running check.
@@ -413,35 +415,6 @@ function answerFailure(
       fix: 'See the service log, then retry.',
     }),
   );
-}
-
-/**
- * A request a browser sent from another origin: `Sec-Fetch-Site` says cross-site, or its `Origin`
- * names another host than the request is addressed to (`Host`) and the browser does not say
- * same-origin. Null when it is not.
- */
-function crossOrigin(request: FastifyRequest): ApiError | null {
-  const origin = request.headers.origin;
-  const site = request.headers['sec-fetch-site'];
-  let host: string | null = null;
-  if (origin !== undefined) {
-    try {
-      host = origin === 'null' ? null : new URL(origin).host;
-    } catch {
-      host = null;
-    }
-  }
-  // The browser's own word that the page is this origin (behind a proxy that rewrites Host, Origin
-  // and Host differ): `Sec-Fetch-Site` is a header no page can set.
-  if (site === 'same-origin') return null;
-  const sameHost =
-    origin === undefined || (host !== null && host.toLowerCase() === request.headers.host?.toLowerCase());
-  if (sameHost && site !== 'cross-site') return null;
-  return {
-    code: 'cross_origin',
-    message: `This ${request.method} came from a page of another origin (${quote(origin ?? site ?? '')}), so it is refused: a web page elsewhere cannot act through your browser.`,
-    fix: 'Use the console served by Crosswalk itself, the CLI, or a script (which sends no Origin header).',
-  };
 }
 
 /** Whether a Host header names the loopback interface (any port). */

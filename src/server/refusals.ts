@@ -301,3 +301,32 @@ export function notFound(request: FastifyRequest): ApiError {
     fix: 'See the HTTP API routes in the README (GET /api/health, /api/settings, /api/mappings, …).',
   };
 }
+
+/**
+ * A request a browser sent from another origin: `Sec-Fetch-Site` says cross-site, or its `Origin`
+ * names another host than the request is addressed to (`Host`) and the browser does not say
+ * same-origin. Null when it is not.
+ */
+export function crossOrigin(request: FastifyRequest): ApiError | null {
+  const origin = request.headers.origin;
+  const site = request.headers['sec-fetch-site'];
+  let host: string | null = null;
+  if (origin !== undefined) {
+    try {
+      host = origin === 'null' ? null : new URL(origin).host;
+    } catch {
+      host = null;
+    }
+  }
+  // The browser's own word that the page is this origin (behind a proxy that rewrites Host, Origin
+  // and Host differ): `Sec-Fetch-Site` is a header no page can set.
+  if (site === 'same-origin') return null;
+  const sameHost =
+    origin === undefined || (host !== null && host.toLowerCase() === request.headers.host?.toLowerCase());
+  if (sameHost && site !== 'cross-site') return null;
+  return {
+    code: 'cross_origin',
+    message: `This ${request.method} came from a page of another origin (${quote(origin ?? site ?? '')}), so it is refused: a web page elsewhere cannot act through your browser.`,
+    fix: 'Use the console served by Crosswalk itself, the CLI, or a script (which sends no Origin header).',
+  };
+}
