@@ -133,7 +133,7 @@ export function checkSetting(key: string, value: unknown, shown = JSON.stringify
       problem: {
         key,
         message: `${shown} is not a valid ${key}: ${parsed.error.issues.map((i) => i.message).join('; ')}.`,
-        fix: definition.description,
+        fix: `Give ${key} a value that fits it (${definition.description}); its default is ${JSON.stringify(definition.default)}.`,
       },
     };
   }

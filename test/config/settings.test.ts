@@ -10,7 +10,15 @@ describe('pollIntervalSeconds (T2)', () => {
     for (const bad of ['0', '1.5', 'soon', '86401']) {
       const parsed = parseSetting('pollIntervalSeconds', bad);
       assert.equal(parsed.ok, false, bad);
-      if (!parsed.ok) assert.match(parsed.problem.fix, /seconds between sync cycles/);
+      if (!parsed.ok) {
+        assert.match(
+          parsed.problem.fix,
+          /^Give pollIntervalSeconds a value that fits it/,
+          'the fix says what to do',
+        );
+        assert.match(parsed.problem.fix, /seconds between sync cycles/);
+        assert.match(parsed.problem.fix, /its default is 5\.$/);
+      }
     }
   });
 
