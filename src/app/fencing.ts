@@ -48,7 +48,8 @@ export function guardedHubSpot(port: HubSpotPort, lease: WriterLease): HubSpotPo
 }
 
 /**
- * `store` with its cursor and link writes fenced by `lease`. Other writes pass through unfenced: the
+ * `store` with its cursor and link writes, and batch writes (`writeBatch`: links among them), fenced
+ * by `lease`. Other writes pass through unfenced: the
  * companies K1 created (`rememberCreatedCompanies`) are facts worth keeping whoever holds the lease.
  * It writes for one pair (the store's) under one lease: `forPair` throws, since a sibling would write
  * another pair's rows unfenced.
@@ -70,6 +71,8 @@ export function fencedStore(store: StateStore, lease: WriterLease): StateStore {
         case 'endLink':
           return (hsContactId: string, why: string, at: number) =>
             target.endLink(hsContactId, why, at, lease.fence);
+        case 'writeBatch':
+          return (batch: Parameters<StateStore['writeBatch']>[0]) => target.writeBatch(batch, lease.fence);
         default:
           return Reflect.get(target, property, receiver) as unknown;
       }

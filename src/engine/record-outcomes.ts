@@ -6,10 +6,10 @@
 import { decideHubSpotDelete } from '../core/deletes.ts';
 import { classifyError, nextAttemptAt } from '../core/errors.ts';
 import { linkAfter } from '../core/link-after.ts';
-import { hsKey, sfKey, targetOf, type RecordKey } from '../core/records.ts';
+import { hsKey, sfKey, targetOf, type Direction, type RecordKey, type SfRecord } from '../core/records.ts';
 import { planWrites } from '../core/sync-plan.ts';
 import { latencyBucket } from '../core/latency.ts';
-import type { AuditEntry, ErrorEntry } from '../store/state-store.ts';
+import type { AuditEntry, BatchWrite, ErrorEntry, Explanation, LinkChange } from '../store/state-store.ts';
 import { auditOf } from './audit.ts';
 import type { CarriedOut, Planned } from './carry-out.ts';
 import type { EngineDeps } from './deps.ts';
@@ -49,25 +49,93 @@ export async function recordError(deps: EngineDeps, e: ErrorToRecord): Promise<v
 export async function endLinks(deps: EngineDeps, run: Run, hsContactIds: readonly string[]): Promise<void> {
   const { store, now } = deps;
   const links = await store.linksByHubSpotIds(hsContactIds);
+  if (links.length === 0) return;
   const why = decideHubSpotDelete().why;
   const at = now();
-  for (const link of links) await store.endLink(link.hsContactId, why, at);
-  if (links.length)
-    await store.appendAudit(
-      links.map((link) => ({
-        at,
-        runId: run.id,
-        record: hsKey(link.hsContactId),
-        system: 'hubspot' as const,
-        field: 'link',
-        oldValue: link.sfId,
-        newValue: null,
-        why,
-      })),
-    );
+  await store.writeBatch({
+    clearErrors: [],
+    errors: [],
+    links: links.map((link) => ({ end: link.hsContactId, why, at })),
+    explanations: [],
+    audit: links.map((link) => ({
+      at,
+      runId: run.id,
+      record: hsKey(link.hsContactId),
+      system: 'hubspot' as const,
+      field: 'link',
+      oldValue: link.sfId,
+      newValue: null,
+      why,
+    })),
+  });
 }
 
-/** Stores what a batch came to (see the file header), one plan after another, then the audit log. */
+/** One step of a batch's error bookkeeping, in the order the plans meet them. */
+type ErrorStep =
+  | {
+      readonly clear: string;
+      readonly keep: readonly { readonly direction: Direction; readonly code: string }[];
+    }
+  | { readonly record: ErrorToRecord };
+
+const errorKey = (record: string, direction: string, code: string): string =>
+  `${record}\u0000${direction}\u0000${code}`;
+
+/**
+ * The errors a batch clears and records, as `BatchWrite` takes them (every clear first, then the
+ * recordings), leaving the log as the steps one after another would: a recording that a later clear
+ * of its record drops is left out. Each recording's next attempt (E2) counts the attempts before it:
+ * the log's (read once, for the records recorded), less those cleared, plus the batch's own.
+ */
+async function errorWrites(
+  deps: EngineDeps,
+  steps: readonly ErrorStep[],
+): Promise<Pick<BatchWrite, 'clearErrors' | 'errors'>> {
+  const clearErrors: { record: string; keep: readonly { direction: Direction; code: string }[] }[] = [];
+  const recorded = new Set<string>();
+  for (const step of steps) if ('record' in step) recorded.add(step.record.record);
+  const attempts = new Map<string, number>();
+  if (recorded.size > 0)
+    for (const e of await deps.store.errors({ records: [...recorded] }))
+      attempts.set(errorKey(e.record, e.direction, e.code), e.attempts);
+  let pending: { key: string; record: string; entry: BatchWrite['errors'][number] }[] = [];
+  for (const step of steps) {
+    if ('clear' in step) {
+      clearErrors.push({ record: step.clear, keep: step.keep });
+      const kept = new Set(step.keep.map((k) => errorKey(step.clear, k.direction, k.code)));
+      pending = pending.filter((p) => p.record !== step.clear || kept.has(p.key));
+      if (recorded.has(step.clear))
+        for (const key of attempts.keys())
+          if (key.startsWith(`${step.clear}\u0000`) && !kept.has(key)) attempts.set(key, 0);
+      continue;
+    }
+    const e = step.record;
+    const key = errorKey(e.record, e.direction, e.code);
+    const count = (attempts.get(key) ?? 0) + 1;
+    attempts.set(key, count);
+    pending.push({
+      key,
+      record: e.record,
+      entry: {
+        record: e.record,
+        email: e.email,
+        direction: e.direction,
+        category: e.category,
+        code: e.code,
+        message: e.message,
+        fix: e.fix,
+        lastSeen: e.at,
+        nextAttempt: nextAttemptAt(count, e.at, e.transient === true),
+      },
+    });
+  }
+  return { clearErrors, errors: pending.map((p) => p.entry) };
+}
+
+/**
+ * Stores what a batch came to (see the file header): worked out in memory, plan after plan, then
+ * written in one transaction (`StateStore.writeBatch`).
+ */
 export async function recordOutcomes(
   deps: EngineDeps,
   run: Run,
@@ -79,6 +147,9 @@ export async function recordOutcomes(
   // After the writes: our own writes coming back in the next poll are older than this (E2, F10).
   const at = now();
   const audit: AuditEntry[] = [];
+  const steps: ErrorStep[] = [];
+  const links: LinkChange[] = [];
+  const explanations: Explanation[] = [];
   // Two plans of a batch may create one record (two Salesforce records sharing an email upsert one
   // HubSpot contact): created records are counted once each.
   counts.sfCreated += new Set(done.sfCreated.values()).size;
@@ -88,22 +159,23 @@ export async function recordOutcomes(
     const hsId = plan.hubspot.update?.id ?? done.hsCreated.get(i) ?? unit.hubspot?.id ?? null;
     const createdSfId = done.sfCreated.get(i) ?? null;
     const record = hsId ? hsKey(hsId) : sfKey(unit.sfRecordId ?? '');
-    const email =
-      unit.hubspot?.properties.email ?? input.salesforce.find((r) => r.id === unit.sfRecordId)?.email ?? null;
+    const email = unit.hubspot?.properties.email ?? sfEmail(input.salesforce, unit.sfRecordId);
     const failed = done.failures.get(i) ?? [];
     if (plan.outcome === 'skipped') counts.skipped++;
     for (const { direction, outcome } of failed) {
       const cls = classifyError({ system: targetOf(direction), code: outcome.code });
-      await recordError(deps, {
-        record,
-        email,
-        direction,
-        category: cls.category,
-        code: outcome.code,
-        message: outcome.message,
-        fix: cls.fix,
-        at,
-        transient: cls.transient,
+      steps.push({
+        record: {
+          record,
+          email,
+          direction,
+          category: cls.category,
+          code: outcome.code,
+          message: outcome.message,
+          fix: cls.fix,
+          at,
+          transient: cls.transient,
+        },
       });
     }
     // Every write went through: the snapshot is stored, even when some fields failed in the plan
@@ -113,16 +185,19 @@ export async function recordOutcomes(
       (plan.outcome === 'synced' ||
         plan.outcome === 'link_ended' ||
         (plan.outcome === 'failed' && plan.snapshot !== null));
-    for (const e of plan.errors) await recordError(deps, { record, email, ...e, at });
+    for (const e of plan.errors) steps.push({ record: { record, email, ...e, at } });
     // Success clears the record's errors, except those this plan met again (they keep counting).
     if (succeeded) {
-      await store.clearErrors(record, plan.errors);
+      steps.push({ clear: record, keep: plan.errors });
       // The same record may have failed under its Salesforce key before it had a HubSpot contact.
-      for (const id of new Set([unit.sfRecordId, unit.link?.sfId]))
-        if (id && sfKey(id) !== record) await store.clearErrors(sfKey(id));
+      const sfId = unit.sfRecordId;
+      const linkedSfId = unit.link?.sfId;
+      if (sfId && sfKey(sfId) !== record) steps.push({ clear: sfKey(sfId), keep: [] });
+      if (linkedSfId && linkedSfId !== sfId && sfKey(linkedSfId) !== record)
+        steps.push({ clear: sfKey(linkedSfId), keep: [] });
     } else if (plan.outcome === 'skipped' && failed.length === 0 && plan.errors.length === 0) {
       // Nothing to do for the record any more (out of scope, no email…): old errors no longer apply.
-      await store.clearErrors(record);
+      steps.push({ clear: record, keep: [] });
     }
     if (run.repairs && failed.length === 0 && planWrites(plan) > 0)
       run.repairs.push({
@@ -135,21 +210,23 @@ export async function recordOutcomes(
     else if (plan.outcome === 'synced') counts.synced++;
     // Errors by direction: a record whose write failed, or one a field of which could not move (a
     // Property value error beside fields that synced), in each direction it met one.
-    const directions = new Set([...failed, ...plan.errors].map((f) => f.direction));
-    if (directions.has('to_hubspot')) counts.failedToHubspot++;
-    if (directions.has('to_salesforce')) counts.failedToSalesforce++;
+    if (failed.length > 0 || plan.errors.length > 0) {
+      const directions = new Set([...failed, ...plan.errors].map((f) => f.direction));
+      if (directions.has('to_hubspot')) counts.failedToHubspot++;
+      if (directions.has('to_salesforce')) counts.failedToSalesforce++;
+    }
     if (!done.hsCreated.has(i) && succeeded && createdSfId === null && plan.link.action === 'create')
       counts.linked++;
     const latency = succeeded && changeLatency(p, run, at);
     if (latency !== false && latency !== null) counts.latency[latencyBucket(latency)]!++;
     if (succeeded) {
       const after = linkAfter(plan, unit.link, hsId, createdSfId, at);
-      if (after.action === 'end') await store.endLink(after.hsContactId, after.why, at);
-      else if (after.action === 'save') await store.saveLink(after.link);
-      audit.push(...auditOf(p, hsId, createdSfId, run.id, at));
+      if (after.action === 'end') links.push({ end: after.hsContactId, why: after.why, at });
+      else if (after.action === 'save') links.push({ save: after.link });
+      for (const entry of auditOf(p, hsId, createdSfId, run.id, at)) audit.push(entry);
     }
     if (plan.outcome !== 'skipped' || unit.hubspot) {
-      await store.saveExplanation({
+      explanations.push({
         hsContactId: hsId,
         sfId: plan.salesforce.update?.id ?? createdSfId ?? unit.link?.sfId ?? null,
         email: email?.trim().toLowerCase() ?? null,
@@ -161,7 +238,18 @@ export async function recordOutcomes(
       });
     }
   }
-  if (audit.length) await store.appendAudit(audit);
+  const errors = await errorWrites(deps, steps);
+  if (
+    errors.clearErrors.length + errors.errors.length + links.length + explanations.length + audit.length >
+    0
+  )
+    await store.writeBatch({ ...errors, links, explanations, audit });
+}
+
+/** The email of the Salesforce record `id` among `records` (a loop: no closure in the hot path). */
+function sfEmail(records: readonly SfRecord[], id: string | null | undefined): string | null {
+  for (const r of records) if (r.id === id) return r.email ?? null;
+  return null;
 }
 
 /**

@@ -33,6 +33,14 @@ export interface Dialect {
     alias: string,
   ) => { readonly from: string; readonly index: string; readonly value: string };
   /**
+   * The items of the JSON array held as text in `column`, one row each (as `jsonNumbers`): `value` is
+   * an item as JSON, whose own items `->> n` gives as text.
+   */
+  readonly jsonItems: (
+    column: string,
+    alias: string,
+  ) => { readonly from: string; readonly index: string; readonly value: string };
+  /**
    * An aggregate: the JSON array (as text) of the `value`s of a group's rows, in `order` (`[]` for no
    * rows).
    */
@@ -62,6 +70,11 @@ export const SQLITE: Dialect = {
     index: `${alias}.key`,
     value: `${alias}.value`,
   }),
+  jsonItems: (column, alias) => ({
+    from: `json_each(${column}) AS ${alias}`,
+    index: `${alias}.key`,
+    value: `${alias}.value`,
+  }),
   jsonArrayOf: (value, order) => `json_group_array(${value} ORDER BY ${order})`,
   asciiLower: (text) => `lower(${text})`,
 };
@@ -82,6 +95,11 @@ export const POSTGRES: Dialect = {
     from: `jsonb_array_elements_text(${column}::jsonb) WITH ORDINALITY AS ${alias}(value, ordinal)`,
     index: `(${alias}.ordinal - 1)`,
     value: `${alias}.value::numeric`,
+  }),
+  jsonItems: (column, alias) => ({
+    from: `jsonb_array_elements(${column}::jsonb) WITH ORDINALITY AS ${alias}(value, ordinal)`,
+    index: `${alias}.ordinal`,
+    value: `${alias}.value`,
   }),
   jsonArrayOf: (value, order) => `coalesce(json_agg(${value} ORDER BY ${order})::text, '[]')`,
   asciiLower: (text) => `translate(${text}, '${UPPER}', '${UPPER.toLowerCase()}')`,

@@ -33,9 +33,18 @@ import type {
   DbRunTotals,
   DbValue,
 } from './rows.ts';
-import { explanationKey, RUN_ROW, RUN_TOTALS_ADDED, sumLatency } from './rows.ts';
+import {
+  AUDIT_ROW_COLUMNS,
+  explanationKey,
+  RUN_ROW,
+  RUN_TOTALS_ADDED,
+  sumLatency,
+  toAuditRows,
+  type DbAuditRow,
+} from './rows.ts';
 import type {
   AuditEntry,
+  BatchWrite,
   ErrorEntry,
   ErrorFilter,
   Explanation,
@@ -145,18 +154,20 @@ export const containsPattern = (text: string): string =>
   `%${text.replace(/[A-Z]/g, (letter) => letter.toLowerCase()).replace(/[\\%_]/g, '\\$&')}%`;
 
 const LINK_COLUMNS = 'hs_contact_id, sf_id, sf_object, snapshot, last_synced_at';
-/** The audit log's columns, and the entry fields they hold (in the same order). */
-const AUDIT_COLUMNS = 'at, run_id, record, system, field, old_value, new_value, why';
-const AUDIT_FIELDS = [
-  'at',
-  'runId',
-  'record',
-  'system',
-  'field',
-  'oldValue',
-  'newValue',
-  'why',
-] as const satisfies readonly (keyof AuditEntry)[];
+/** The audit log's columns as written: one row per write, its entries in a JSON array (migration 11). */
+const AUDIT_COLUMNS = AUDIT_ROW_COLUMNS.join(', ');
+
+/**
+ * The audit entries of the rows `rows` selects (with `id` and the columns of `AUDIT_ROW_COLUMNS`), one
+ * row each, as `DbAudit`, in `order` (over `a.id`, `a.at` and `item`, the entry's place in its row).
+ */
+function auditEntriesOf(d: Dialect, rows: string, order: string): string {
+  const e = d.jsonItems('a.entries', 'e');
+  return `SELECT a.at, a.run_id, a.record, a.system, ${e.value} ->> 0 AS field, ${e.value} ->> 1 AS old_value,
+      ${e.value} ->> 2 AS new_value, ${e.value} ->> 3 AS why
+    FROM (${rows}) AS a, ${e.from}
+    ORDER BY ${order.replaceAll('item', e.index)}`;
+}
 
 /**
  * The placeholders of one statement: `p()` gives the next value's, `pair()` the next one that binds the
@@ -364,11 +375,18 @@ export const queries = both((d) => {
       `SELECT * FROM explanations WHERE pair = ${pair()} AND sf_id = ${p()} ORDER BY at DESC, key LIMIT 1`,
   );
   const auditOfRunTotal = fixed<[runId: string], { n: DbInt }>(
-    (p, pair) => `SELECT count(*) AS n FROM audit WHERE pair = ${pair()} AND run_id = ${p()}`,
+    (p, pair) => `SELECT coalesce(sum(n), 0) AS n FROM audit WHERE pair = ${pair()} AND run_id = ${p()}`,
   );
+  // A page of entries lies in the first `offset + limit` rows (a row holds one entry or more).
   const auditOfRunPage = fixed<[runId: string, limit: number, offset: number], DbAudit<DbInt>>(
     (p, pair) =>
-      `SELECT * FROM audit WHERE pair = ${pair()} AND run_id = ${p()} ORDER BY id LIMIT ${p()} OFFSET ${p()}`,
+      `${auditEntriesOf(
+        d,
+        `SELECT id, ${AUDIT_COLUMNS} FROM audit WHERE pair = ${pair()} AND run_id = ${p()}
+          ORDER BY id LIMIT ${p()}`,
+        'a.id, item',
+      )} LIMIT ${p()} OFFSET ${p()}`,
+    (runId, limit, offset) => [runId, limit + offset, limit, offset],
   );
 
   /** A named pair's rows (store-wide statements: the pair is an argument, not the store's own). */
@@ -643,6 +661,11 @@ export const queries = both((d) => {
          WHERE pair = ${pair()} AND record = ${p()} AND ${d.notInList(`direction || ':' || code`, p())}`,
       (record, keep) => [record, d.list(keep.map((k) => `${k.direction}:${k.code}`))],
     ),
+    /** `clearErrors` of each record, keeping none. */
+    clearErrorsOf: fixed<[records: readonly string[]]>(
+      (p, pair) => `DELETE FROM errors WHERE pair = ${pair()} AND ${d.inList('record', p())}`,
+      (records) => [d.list(records)],
+    ),
     errors: (filter: ErrorsFilter): Statement<DbError<DbInt>> => errorsWhere(d, filter),
     errorPage: (filter: ErrorFilter, page: Page): PagedStatements<DbError<DbInt>> =>
       errorPage(d, filter, page),
@@ -653,16 +676,22 @@ export const queries = both((d) => {
     ),
 
     // Audit log.
-    /** One entry. SQLite binds no arrays: its adapter runs this for each entry, in one transaction. */
-    auditEntry: fixed<[entry: AuditEntry]>(
-      (p, pair) => `INSERT INTO audit (pair, ${AUDIT_COLUMNS}) VALUES ${pairTuple(pair, p, 8)}`,
-      (entry) => AUDIT_FIELDS.map((field) => entry[field]),
+    /** One row (`toAuditRows`). SQLite binds no arrays: its adapter runs this for each, in one transaction. */
+    auditRow: fixed<[row: DbAuditRow]>(
+      (p, pair) =>
+        `INSERT INTO audit (pair, ${AUDIT_COLUMNS}) VALUES ${pairTuple(pair, p, AUDIT_ROW_COLUMNS.length)}`,
+      (row) => AUDIT_ROW_COLUMNS.map((column) => row[column]),
     ),
+    /** A record's entries, newest first; in a row, the last written first (as ids once ordered them). */
     audit: fixed<[record: string, limit: number | undefined], DbAudit<DbInt>>(
       (p, pair) =>
-        `SELECT * FROM audit WHERE pair = ${pair()} AND record = ${p()}
-         ORDER BY at DESC, id DESC LIMIT ${p()}`,
-      (record, limit) => [record, limit ?? d.noLimit],
+        `${auditEntriesOf(
+          d,
+          `SELECT id, ${AUDIT_COLUMNS} FROM audit WHERE pair = ${pair()} AND record = ${p()}
+            ORDER BY at DESC, id DESC LIMIT ${p()}`,
+          'a.at DESC, a.id DESC, item DESC',
+        )} LIMIT ${p()}`,
+      (record, limit) => [record, limit ?? d.noLimit, limit ?? d.noLimit],
     ),
     /** The entries of a run, in the order written (`id`), one page. */
     auditOfRun: (runId: string, page: Page): PagedStatements<DbAudit<DbInt>> => {
@@ -825,12 +854,130 @@ export const postgresOnly = {
     values: [],
   } satisfies Statement,
   /** A whole batch of audit entries in one statement, in order (no limit on the number of values). */
-  appendAudit: (entries: readonly AuditEntry[]): Statement => ({
-    text: `INSERT INTO audit (pair, ${AUDIT_COLUMNS})
+  appendAudit: (entries: readonly AuditEntry[]): Statement => {
+    const rows = toAuditRows(entries);
+    return {
+      text: `INSERT INTO audit (pair, ${AUDIT_COLUMNS})
        SELECT $1::text, ${AUDIT_COLUMNS}
-       FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-         $9::text[]) WITH ORDINALITY AS e(${AUDIT_COLUMNS}, n)
-       ORDER BY n`,
-    values: [PAIR, ...AUDIT_FIELDS.map((field) => entries.map((entry) => entry[field]))],
+       FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[])
+         WITH ORDINALITY AS e(${AUDIT_COLUMNS}, ordinal)
+       ORDER BY ordinal`,
+      values: [PAIR, ...AUDIT_ROW_COLUMNS.map((column) => rows.map((row) => row[column]))],
+    };
+  },
+  /**
+   * Each record's errors cleared but those its `keep` names, in one statement (as `clearErrors` for
+   * each: a record given twice keeps only what both keep).
+   */
+  clearErrors: (clears: BatchWrite['clearErrors']): Statement => ({
+    text: `DELETE FROM errors USING unnest($2::text[], $3::text[]) AS c(record, keep)
+       WHERE errors.pair = $1 AND errors.record = c.record
+         AND NOT (c.keep::jsonb ? (errors.direction || ':' || errors.code))`,
+    values: [
+      PAIR,
+      clears.map((c) => c.record),
+      clears.map((c) => JSON.stringify((c.keep ?? []).map((k) => `${k.direction}:${k.code}`))),
+    ],
   }),
+  /**
+   * Errors recorded in one statement, as `recordError` for each in order: the entries of one record,
+   * direction and code are merged first (one statement may not update a row twice) — the last one's
+   * fields, the first one's time as first seen, one attempt each.
+   */
+  recordErrors: (entries: BatchWrite['errors']): Statement => {
+    const merged = new Map<
+      string,
+      { e: BatchWrite['errors'][number]; firstSeen: number; attempts: number }
+    >();
+    for (const e of entries) {
+      const key = JSON.stringify([e.record, e.direction, e.code]);
+      const seen = merged.get(key);
+      merged.set(key, { e, firstSeen: seen?.firstSeen ?? e.lastSeen, attempts: (seen?.attempts ?? 0) + 1 });
+    }
+    const rows = [...merged.values()];
+    const column = <T>(of: (row: (typeof rows)[number]) => T): T[] => rows.map(of);
+    return {
+      text: `INSERT INTO errors (pair, record, direction, code, email, category, message, fix, first_seen,
+           last_seen, attempts, next_attempt)
+         SELECT $1::text, e.* FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+           $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::int[], $12::bigint[]) AS e
+         ON CONFLICT (pair, record, direction, code) DO UPDATE SET email = excluded.email,
+           category = excluded.category, message = excluded.message, fix = excluded.fix,
+           last_seen = excluded.last_seen, attempts = errors.attempts + excluded.attempts,
+           next_attempt = excluded.next_attempt`,
+      values: [
+        PAIR,
+        column((r) => r.e.record),
+        column((r) => r.e.direction),
+        column((r) => r.e.code),
+        column((r) => r.e.email),
+        column((r) => r.e.category),
+        column((r) => r.e.message),
+        column((r) => r.e.fix),
+        column((r) => r.firstSeen),
+        column((r) => r.e.lastSeen),
+        column((r) => r.attempts),
+        column((r) => r.e.nextAttempt),
+      ],
+    };
+  },
+  /**
+   * Links saved in two statements, as `saveLink` for each: their Salesforce ids freed from other
+   * contacts, then the links upserted. Only for links of distinct contacts and distinct Salesforce ids.
+   */
+  saveLinks: (links: readonly Link[]): Statement[] => [
+    {
+      text: `DELETE FROM links USING unnest($2::text[], $3::text[]) AS s(hs, sf)
+         WHERE links.pair = $1 AND links.sf_id = s.sf AND links.hs_contact_id <> s.hs`,
+      values: [PAIR, links.map((l) => l.hsContactId), links.map((l) => l.sfId)],
+    },
+    {
+      text: `INSERT INTO links (pair, ${LINK_COLUMNS})
+         SELECT $1::text, l.* FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS l
+         ON CONFLICT (pair, hs_contact_id) DO UPDATE SET sf_id = excluded.sf_id,
+           sf_object = excluded.sf_object, snapshot = excluded.snapshot,
+           last_synced_at = excluded.last_synced_at`,
+      values: [
+        PAIR,
+        links.map((l) => l.hsContactId),
+        links.map((l) => l.sfId),
+        links.map((l) => l.sfObject),
+        links.map((l) => JSON.stringify(l.snapshot)),
+        links.map((l) => l.lastSyncedAt),
+      ],
+    },
+  ],
+  /** Explanations saved in one statement, as `saveExplanation` for each (of one key, the last). */
+  saveExplanations: (explanations: readonly Explanation[]): Statement => {
+    const byKey = new Map<string, Explanation>();
+    for (const x of explanations) {
+      const key = explanationKey(x);
+      byKey.delete(key);
+      byKey.set(key, x);
+    }
+    const rows = [...byKey.entries()];
+    return {
+      text: `INSERT INTO explanations (pair, key, hs_contact_id, sf_id, email, email_key, at, outcome, reason,
+           why, fields)
+         SELECT $1::text, x.* FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+           $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[]) AS x
+         ON CONFLICT (pair, key) DO UPDATE SET hs_contact_id = excluded.hs_contact_id,
+           sf_id = excluded.sf_id, email = excluded.email, email_key = excluded.email_key, at = excluded.at,
+           outcome = excluded.outcome, reason = excluded.reason, why = excluded.why,
+           fields = excluded.fields`,
+      values: [
+        PAIR,
+        rows.map(([key]) => key),
+        rows.map(([, x]) => x.hsContactId),
+        rows.map(([, x]) => x.sfId),
+        rows.map(([, x]) => x.email),
+        rows.map(([, x]) => emailKey(x.email)),
+        rows.map(([, x]) => x.at),
+        rows.map(([, x]) => x.outcome),
+        rows.map(([, x]) => x.reason ?? null),
+        rows.map(([, x]) => x.why),
+        rows.map(([, x]) => JSON.stringify(x.fields)),
+      ],
+    };
+  },
 };

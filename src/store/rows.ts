@@ -66,6 +66,60 @@ export interface DbAudit<I extends DbInt = number> {
   why: string;
 }
 
+/**
+ * A row of `audit` as written (migration 11): the consecutive entries of one write (the same time,
+ * run, record and system), `entries` a JSON array of `[field, old value, new value, why]`, `n` of them.
+ * The reads expand it back into one `DbAudit` per entry.
+ */
+export interface DbAuditRow {
+  at: number;
+  run_id: string;
+  record: string;
+  system: string;
+  n: number;
+  entries: string;
+}
+
+/** The columns of a `DbAuditRow`, in the order the statements bind them. */
+export const AUDIT_ROW_COLUMNS = [
+  'at',
+  'run_id',
+  'record',
+  'system',
+  'n',
+  'entries',
+] as const satisfies readonly (keyof DbAuditRow)[];
+
+/** Entries as the rows that keep them: consecutive entries of one write share a row, in order. */
+export function toAuditRows(entries: readonly AuditEntry[]): DbAuditRow[] {
+  const rows: DbAuditRow[] = [];
+  let i = 0;
+  while (i < entries.length) {
+    const first = entries[i]!;
+    const items: [string, string | null, string | null, string][] = [];
+    for (; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (
+        e.at !== first.at ||
+        e.runId !== first.runId ||
+        e.record !== first.record ||
+        e.system !== first.system
+      )
+        break;
+      items.push([e.field, e.oldValue, e.newValue, e.why]);
+    }
+    rows.push({
+      at: first.at,
+      run_id: first.runId,
+      record: first.record,
+      system: first.system,
+      n: items.length,
+      entries: JSON.stringify(items),
+    });
+  }
+  return rows;
+}
+
 export interface DbExplanation<I extends DbInt = number> {
   hs_contact_id: string | null;
   sf_id: string | null;

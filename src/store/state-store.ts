@@ -77,7 +77,7 @@ export interface Explanation {
 export type RunKind = 'run' | 'webhook' | 'reconcile' | 'resync' | 'import';
 
 /** What started a run: the poll loop, a webhook, the reconcile schedule, or a person (CLI, API, console). */
-export type RunTrigger = 'poll' | 'webhook' | 'schedule' | 'request';
+export type RunTrigger = 'poll' | 'webhook' | 'change_event' | 'schedule' | 'request';
 
 /** The latency histogram's bucket bounds (ms): core `latency.ts`. */
 export { LATENCY_BUCKETS_MS } from '../core/latency.ts';
@@ -196,6 +196,31 @@ export class LeaseLostError extends Error {
       `the lease "${fence.lease}" (epoch ${fence.epoch}) is no longer this process's: another process took it over, so this one writes nothing more. Nothing is lost (the other process syncs from where this one stopped); run this command again once that process is done, or with --wait`,
     );
   }
+}
+
+/** One link change of a batch: a link saved (as `saveLink`) or ended (as `endLink`). */
+export type LinkChange =
+  { readonly save: Link } | { readonly end: string; readonly why: string; readonly at: number };
+
+/**
+ * What a batch of record syncs came to (`StateStore.writeBatch`), written in one transaction. Each
+ * part is applied after the one before, in this order, and inside a part in the order given:
+ * exactly as these calls one after another would leave the store.
+ */
+export interface BatchWrite {
+  /** First, each as `clearErrors(record, keep)`. */
+  readonly clearErrors: readonly {
+    readonly record: string;
+    readonly keep?: readonly { readonly direction: ErrorEntry['direction']; readonly code: string }[];
+  }[];
+  /** Then each as `recordError` (the same record, direction and code twice: two more attempts). */
+  readonly errors: readonly Omit<ErrorEntry, 'firstSeen' | 'attempts'>[];
+  /** Then each as `saveLink` or `endLink`. */
+  readonly links: readonly LinkChange[];
+  /** Then each as `saveExplanation` (two of one contact: the last stays). */
+  readonly explanations: readonly Explanation[];
+  /** Last, as `appendAudit`. */
+  readonly audit: readonly AuditEntry[];
 }
 
 /** A connection pair in the registry (store-wide: the same whichever pair a store is bound to). */
@@ -361,7 +386,18 @@ export interface StateStore {
     readonly records?: readonly string[];
   }): Promise<ErrorEntry[]>;
 
+  /**
+   * A batch's errors cleared and recorded, links saved and ended, explanations and audit entries, in
+   * one transaction (see `BatchWrite` for the order). With a `fence`, only while that lease is still
+   * held: else `LeaseLostError`, and nothing of the batch is written.
+   */
+  writeBatch(batch: BatchWrite, fence?: Fence): Promise<void>;
+
   // Audit log.
+  /**
+   * Appends entries in order. They are kept compactly: consecutive entries of one write (the same
+   * time, run, record and system) share one row; the reads give them back one by one.
+   */
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
   audit(record: string, limit?: number): Promise<AuditEntry[]>;
 

@@ -72,7 +72,7 @@ describe('engine invariants', () => {
     for (const [i, email] of emails.entries())
       leads.push(await sfCreate(w, 'Lead', { LastName: `Cursor ${i}`, Company: 'Acme', Email: email }));
 
-    await assert.rejects(pollRun(withStore({ saveLink: diskFull })), /disk full/);
+    await assert.rejects(pollRun(withStore({ writeBatch: diskFull })), /disk full/);
     assert.equal(
       await w.store.cursor(key),
       cursorBefore,
@@ -120,11 +120,11 @@ describe('engine invariants', () => {
           }
         })(),
     });
-    // The store refuses the second page's links.
+    // The store refuses the second page's outcomes (its links among them).
     const failing = w.depsWith({
       hubspot,
       store: overriding(w.store, {
-        saveLink: (link) => (pages.length >= 2 ? diskFull() : w.store.saveLink(link)),
+        writeBatch: (batch) => (pages.length >= 2 ? diskFull() : w.store.writeBatch(batch)),
       }),
     });
     await assert.rejects(pollRun(failing), /disk full/);
@@ -263,7 +263,7 @@ describe('engine invariants', () => {
     await sfCreate(w, 'Lead', { LastName: 'Audit', Company: 'Acme', Email: 'audit@example.com' });
     const before = [await w.store.apiCalls('salesforce', 0), await w.store.apiCalls('hubspot', 0)];
     const cost = await w.measure(() =>
-      pollRun(withStore({ appendAudit: diskFull })).then(
+      pollRun(withStore({ writeBatch: diskFull })).then(
         () => null,
         (error: unknown) => error,
       ),

@@ -19,6 +19,7 @@ import {
   LATENCY_BUCKETS_MS,
   LeaseLostError,
   type AuditEntry,
+  type BatchWrite,
   type ErrorEntry,
   type ErrorFilter,
   type Explanation,
@@ -778,6 +779,199 @@ function perPairContract(
         ['f1999', 'f1998', 'f1997'],
       );
       assert.equal((await store.audit('hs:101')).length, 2000);
+    });
+  });
+
+  describe('batch writes (writeBatch): a page in one transaction', () => {
+    /** What a batch can change, read through the port. */
+    const stateOf = async (s: StateStore) => ({
+      errors: await s.errors(),
+      links: sortedBy(await s.linksByHubSpotIds(['1', '2', '3', '4', '5', '6']), (l) => l.hsContactId),
+      countLinks: await s.countLinks(),
+      ended: await Promise.all(['sf1', 'sf2', 'sf3', 'sf4'].map((id) => s.endedLinkWhy(id))),
+      explanations: await Promise.all(['1', '2', '3', '5'].map((id) => s.explanation({ hsContactId: id }))),
+      audit: await Promise.all(['hs:1', 'hs:2', 'sf:sf3'].map((r) => s.audit(r))),
+      run: await s.auditOfRun('run-1', { limit: 100, offset: 0 }),
+    });
+    /** The same state before either store's batch. */
+    const seed = async (s: StateStore) => {
+      await s.saveLink(link('1', 'sf1'));
+      await s.saveLink(link('2', 'sf2'));
+      await s.saveLink(link('4', 'sf4'));
+      await s.recordError(failure({ record: 'hs:2', code: 'A' }));
+      await s.recordError(failure({ record: 'hs:2', code: 'A' }));
+      await s.recordError(failure({ record: 'hs:2', code: 'B' }));
+      await s.recordError(failure({ record: 'sf:sf3', code: 'C' }));
+      await s.recordError(failure({ record: 'hs:9', code: 'D' }));
+      await s.appendAudit([audited({ record: 'hs:1', at: T0 - MINUTE, runId: 'run-0' })]);
+    };
+    const later = T0 + MINUTE;
+    const batch: BatchWrite = {
+      clearErrors: [
+        { record: 'hs:2', keep: [{ direction: 'to_salesforce', code: 'A' }] },
+        { record: 'sf:sf3' },
+        {
+          record: 'hs:2',
+          keep: [
+            { direction: 'to_salesforce', code: 'A' },
+            { direction: 'to_hubspot', code: 'X' },
+          ],
+        },
+      ],
+      errors: [
+        failure({ record: 'hs:2', code: 'A', lastSeen: later, message: 'again' }),
+        failure({ record: 'hs:5', code: 'E', lastSeen: later }),
+        failure({ record: 'hs:5', code: 'E', lastSeen: later, message: 'twice', nextAttempt: later + 1 }),
+      ],
+      links: [
+        { save: link('3', 'sf3', { lastSyncedAt: later }) },
+        // sf1 moves to contact 5: contact 1 loses its link.
+        { save: link('5', 'sf1', { lastSyncedAt: later }) },
+        { end: '4', why: 'the contact was deleted in HubSpot', at: later },
+        { save: link('2', 'sf2', { snapshot: snapshot({ email: 'new@example.com' }) }) },
+      ],
+      explanations: [
+        explained({ hsContactId: '3', sfId: 'sf3', email: 'c@example.com', why: 'first' }),
+        explained({ hsContactId: '5', sfId: 'sf1', email: 'e@example.com' }),
+        explained({ hsContactId: '3', sfId: 'sf3', email: 'c@example.com', why: 'last', at: later }),
+      ],
+      audit: [
+        audited({ record: 'hs:1', at: later, field: 'a' }),
+        audited({ record: 'hs:1', at: later, field: 'b', oldValue: 'x', newValue: null }),
+        audited({ record: 'sf:sf3', at: later, field: 'c', system: 'salesforce' }),
+        audited({ record: 'hs:1', at: later, field: 'd', why: 'other' }),
+        audited({ record: 'hs:2', at: later, field: 'e', system: 'hubspot' }),
+      ],
+    };
+
+    it('leaves the store as its parts, one call after another, would', async () => {
+      const other = await open();
+      try {
+        await other.migrate();
+        const oneByOne = view(other);
+        await seed(store);
+        await seed(oneByOne);
+        await store.writeBatch(batch);
+        for (const c of batch.clearErrors) await oneByOne.clearErrors(c.record, c.keep);
+        for (const e of batch.errors) await oneByOne.recordError(e);
+        for (const change of batch.links)
+          if ('save' in change) await oneByOne.saveLink(change.save);
+          else await oneByOne.endLink(change.end, change.why, change.at);
+        for (const x of batch.explanations) await oneByOne.saveExplanation(x);
+        await oneByOne.appendAudit(batch.audit);
+        const state = await stateOf(store);
+        assert.deepEqual(state, await stateOf(oneByOne));
+        // What that is, spelled out in part.
+        assert.deepEqual(
+          state.errors.map((e) => [e.record, e.code, e.attempts, e.message]),
+          [
+            ['hs:2', 'A', 3, 'again'],
+            ['hs:5', 'E', 2, 'twice'],
+            ['hs:9', 'D', 1, failure().message],
+          ],
+        );
+        assert.deepEqual(
+          state.links.map((l) => [l.hsContactId, l.sfId]),
+          [
+            ['2', 'sf2'],
+            ['3', 'sf3'],
+            ['5', 'sf1'],
+          ],
+        );
+        assert.equal(state.ended[3], 'the contact was deleted in HubSpot');
+        assert.equal(state.explanations[2]?.why, 'last');
+        assert.deepEqual(
+          state.audit[0]?.map((e) => e.field),
+          ['d', 'b', 'a', 'FirstName'],
+        );
+        assert.deepEqual(state.run.entries, batch.audit);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('writes a page of links, explanations and audit entries (distinct contacts) in one call', async () => {
+      const ids = Array.from({ length: 500 }, (_, i) => String(1000 + i));
+      await store.saveLink(link('1000', 'sf-old'));
+      await store.saveLink(link('1', 'sf-1001'));
+      await store.writeBatch({
+        clearErrors: ids.map((id) => ({ record: `hs:${id}` })),
+        errors: [],
+        links: ids.map((id) => ({ save: link(id, `sf-${id}`) })),
+        explanations: ids.map((id) => explained({ hsContactId: id, sfId: `sf-${id}`, email: `${id}@x.com` })),
+        audit: ids.flatMap((id) => [
+          audited({ record: `hs:${id}`, field: 'email', system: 'hubspot' }),
+          audited({ record: `hs:${id}`, field: 'firstname', system: 'hubspot' }),
+        ]),
+      });
+      assert.equal(await store.countLinks(), 500);
+      assert.deepEqual(await store.linkBySalesforceId('sf-1001'), link('1001', 'sf-1001'));
+      assert.equal(await store.linkBySalesforceId('sf-old'), null);
+      assert.equal((await store.explanation({ email: '1499@X.com' }))?.hsContactId, '1499');
+      const page = await store.auditOfRun('run-1', { limit: 3, offset: 997 });
+      assert.equal(page.total, 1000);
+      assert.deepEqual(
+        page.entries.map((e) => [e.record, e.field]),
+        [
+          ['hs:1498', 'firstname'],
+          ['hs:1499', 'email'],
+          ['hs:1499', 'firstname'],
+        ],
+      );
+      await store.writeBatch({ clearErrors: [], errors: [], links: [], explanations: [], audit: [] });
+      assert.equal(await store.countLinks(), 500);
+    });
+
+    it('fenced: writes nothing of the batch once the lease has another holder', async () => {
+      const holder = { owner: 'a', host: 'h', pid: 1, command: 'import' };
+      const { lease } = await store.acquireLease('writer', holder, T0, T0 + MINUTE);
+      const fence: Fence = { lease: 'writer', owner: 'a', epoch: lease.epoch };
+      await store.writeBatch(batch, fence);
+      assert.equal(await store.countLinks(), 3);
+      await store.acquireLease('writer', { ...holder, owner: 'b' }, T0 + 2 * MINUTE, T0 + 3 * MINUTE);
+      await assert.rejects(
+        store.writeBatch({ ...batch, links: [{ save: link('6', 'sf6') }] }, fence),
+        LeaseLostError,
+      );
+      assert.equal(await store.linkByHubSpotId('6'), null);
+      assert.equal(await store.countLinks(), 3);
+      assert.equal((await store.auditOfRun('run-1', { limit: 100, offset: 0 })).total, batch.audit.length);
+    });
+  });
+
+  describe('audit log: kept compactly', () => {
+    it("gives back the entries of one write one by one, a run's pages cutting through writes", async () => {
+      const write = (record: string, at: number, ...fields: string[]) =>
+        fields.map((field) => audited({ record, at, field }));
+      const entries = [
+        ...write('hs:1', T0, 'a', 'b', 'c'),
+        ...write('hs:2', T0, 'd'),
+        ...write('hs:1', T0, 'e', 'f'),
+        ...write('hs:1', T0 + 1, 'g'),
+      ];
+      await store.appendAudit(entries);
+      await store.appendAudit(write('hs:1', T0 + 1, 'h', 'i'));
+      const all = [...entries, ...write('hs:1', T0 + 1, 'h', 'i')];
+      for (const [limit, offset] of [
+        [2, 0],
+        [2, 1],
+        [3, 2],
+        [4, 5],
+        [100, 8],
+        [1, 9],
+      ] as const)
+        assert.deepEqual(await store.auditOfRun('run-1', { limit, offset }), {
+          total: 9,
+          entries: all.slice(offset, offset + limit),
+        });
+      assert.deepEqual(
+        (await store.audit('hs:1')).map((e) => e.field),
+        ['i', 'h', 'g', 'f', 'e', 'c', 'b', 'a'],
+      );
+      assert.deepEqual(
+        (await store.audit('hs:1', 4)).map((e) => e.field),
+        ['i', 'h', 'g', 'f'],
+      );
     });
   });
 

@@ -17,6 +17,7 @@ import { MIGRATIONS_TABLE, migrations } from '../migrations.ts';
 import { bindPair, queries, type PagedStatements, type Statement } from '../queries.ts';
 import {
   toAudit,
+  toAuditRows,
   toCallBucket,
   toCreatedCompanies,
   toError,
@@ -41,6 +42,7 @@ import {
   DEFAULT_PAIR,
   LeaseLostError,
   type AuditEntry,
+  type BatchWrite,
   type Fence,
   type PairRecord,
   type RunRecord,
@@ -217,7 +219,28 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stat
     );
 
     const appendAudit = db.transaction((entries: readonly AuditEntry[]) => {
-      for (const entry of entries) run(q.auditEntry(entry));
+      for (const row of toAuditRows(entries)) run(q.auditRow(row));
+    });
+
+    /** A batch in one transaction, each part after the other (`BatchWrite`): prepared statements, no I/O between. */
+    const writeBatch = db.transaction((batch: BatchWrite, fence: Fence | undefined) => {
+      holds(fence);
+      // Deletes commute: the records that keep nothing in one statement, the others one by one.
+      const clearAll = batch.clearErrors.filter((c) => !c.keep?.length).map((c) => c.record);
+      if (clearAll.length) run(q.clearErrorsOf(clearAll));
+      for (const c of batch.clearErrors) if (c.keep?.length) run(q.clearErrors(c.record, c.keep));
+      for (const e of batch.errors) run(q.recordError(e));
+      for (const change of batch.links) {
+        if ('save' in change) {
+          run(q.freeSalesforceId(change.save));
+          run(q.saveLink(change.save));
+        } else {
+          const row = one(q.deleteLink(change.end));
+          if (row) run(q.saveEndedLink(row.sf_id, change.end, change.why, change.at));
+        }
+      }
+      for (const x of batch.explanations) run(q.saveExplanation(x));
+      for (const row of toAuditRows(batch.audit)) run(q.auditRow(row));
     });
 
     /** A new run id adds the run to the pair's lifetime totals; one kept already is replaced, not added. */
@@ -313,6 +336,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stat
       clearErrors: (record, keep = []) => run(q.clearErrors(record, keep)),
       errors: (filter = {}) => all(q.errors(filter)).map(toError),
 
+      writeBatch: (batch, fence) => writeBatch.immediate(batch, fence),
       appendAudit: (entries) => appendAudit.immediate(entries),
       audit: (record, limit) => all(q.audit(record, limit)).map(toAudit),
 

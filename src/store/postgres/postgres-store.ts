@@ -39,6 +39,7 @@ import {
   LeaseLostError,
   pairSiblings,
   type Fence,
+  type LinkChange,
   type StateStore,
 } from '../state-store.ts';
 
@@ -75,6 +76,21 @@ const runner = (pair: string | null) => {
     },
   };
 };
+
+/**
+ * Whether a batch's link changes can be written in two statements (`postgresOnly.saveLinks`): only
+ * links saved, of distinct contacts and distinct Salesforce ids, so their order does not matter.
+ */
+function bulkLinks(changes: readonly LinkChange[]): boolean {
+  const contacts = new Set<string>();
+  const sfIds = new Set<string>();
+  for (const change of changes) {
+    if (!('save' in change)) return false;
+    contacts.add(change.save.hsContactId);
+    sfIds.add(change.save.sfId);
+  }
+  return contacts.size === changes.length && sfIds.size === changes.length;
+}
 
 /** Store-wide statements: the schema and the pair registry, the same in every pair's store. */
 const storeWide = runner(null);
@@ -292,6 +308,30 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions): S
       },
       errors: async (filter = {}) => (await all(pool, q.errors(filter))).map(toError),
 
+      writeBatch: (batch, fence) =>
+        transaction(async (client) => {
+          await holds(client, fence);
+          if (batch.clearErrors.length) await run(client, postgresOnly.clearErrors(batch.clearErrors));
+          if (batch.errors.length) await run(client, postgresOnly.recordErrors(batch.errors));
+          if (bulkLinks(batch.links)) {
+            const saved = batch.links.map((change) => ('save' in change ? change.save : null));
+            const links = saved.filter((link) => link !== null);
+            if (links.length) for (const s of postgresOnly.saveLinks(links)) await run(client, s);
+          } else {
+            // An ended link, or one contact or Salesforce id twice: one change after the other.
+            for (const change of batch.links) {
+              if ('save' in change) {
+                await run(client, q.freeSalesforceId(change.save));
+                await run(client, q.saveLink(change.save));
+              } else {
+                const row = await one(client, q.deleteLink(change.end));
+                if (row) await run(client, q.saveEndedLink(row.sf_id, change.end, change.why, change.at));
+              }
+            }
+          }
+          if (batch.explanations.length) await run(client, postgresOnly.saveExplanations(batch.explanations));
+          if (batch.audit.length) await run(client, postgresOnly.appendAudit(batch.audit));
+        }),
       appendAudit: async (entries) => {
         if (entries.length > 0) await run(pool, postgresOnly.appendAudit(entries));
       },
