@@ -7,16 +7,22 @@
  *  2. HubSpot creates (upserts by email: a retry cannot duplicate a contact), then updates in
  *     batches of 100, carrying the ids of records created in step 1 (M3).
  *  3. Opt-outs (O1) in batches; primary companies (K1) and deletes (D1), one call each.
- * A plan whose write failed gets no later write.
+ * A plan whose write failed gets no later write. Within a step, HubSpot's requests go out several at
+ * once (issue 15: the connector's batches of one call, and step 3's single calls across plans, a
+ * plan's own in order); the steps stay in this order, each waiting for the one before, and outcomes
+ * map to plans by position as before.
  */
 import type { SfPersonObject } from '../core/model.ts';
 import type { Direction } from '../core/records.ts';
 import type { PlanInput, SyncPlan } from '../core/sync-plan.ts';
 import type { WriteOutcome } from '../connectors/ports.ts';
+import { DEFAULT_IN_FLIGHT, inFlight } from '../connectors/in-flight.ts';
 import type { EngineDeps } from './deps.ts';
 import type { Unit } from './unit.ts';
 
 const OBJECTS: readonly SfPersonObject[] = ['Lead', 'Contact'];
+/** HubSpot calls of step 3's one-call-each writes in flight at once (the pacer still books each). */
+const HUBSPOT_IN_FLIGHT = DEFAULT_IN_FLIGHT;
 
 /** One contact's plan, with what it was planned from. */
 export interface Planned {
@@ -154,12 +160,24 @@ export async function carryOut(
     const outcomes = await hs.unsubscribeAllMany(unsubscribes.map((u) => u.email));
     outcomes.forEach((o, k) => fail(unsubscribes[k]!.i, 'to_hubspot', o));
   }
-  for (const [i, p] of planned.entries()) {
-    if (failures.has(i)) continue;
+  // One call each, several plans' calls in flight at once; a plan's own calls in its order, and the
+  // outcomes taken in plan order once all are in.
+  const singles = [...planned.entries()].filter(
+    ([i, p]) =>
+      !failures.has(i) &&
+      ((p.plan.hubspot.primaryCompanyId && (p.unit.hubspot?.id ?? hsCreated.get(i))) ||
+        p.plan.hubspot.deleteId),
+  );
+  const singleOutcomes = await inFlight(singles, HUBSPOT_IN_FLIGHT, async ([i, p]) => {
+    const outcomes: WriteOutcome[] = [];
     const contactId = p.unit.hubspot?.id ?? hsCreated.get(i);
     if (p.plan.hubspot.primaryCompanyId && contactId)
-      fail(i, 'to_hubspot', await hs.setPrimaryCompany(contactId, p.plan.hubspot.primaryCompanyId));
-    if (p.plan.hubspot.deleteId) fail(i, 'to_hubspot', await hs.archive(p.plan.hubspot.deleteId));
-  }
+      outcomes.push(await hs.setPrimaryCompany(contactId, p.plan.hubspot.primaryCompanyId));
+    if (p.plan.hubspot.deleteId) outcomes.push(await hs.archive(p.plan.hubspot.deleteId));
+    return outcomes;
+  });
+  singles.forEach(([i], k) => {
+    for (const o of singleOutcomes[k]!) fail(i, 'to_hubspot', o);
+  });
   return { failures, sfCreated, hsCreated, sfWritten, hsWritten };
 }

@@ -20,7 +20,7 @@ import { historyFor, hsPropertiesFor, sfFieldsOfBoth } from '../../src/core/mapp
 import { planSync } from '../../src/core/plan.ts';
 import { hsKey, type HsContact } from '../../src/core/records.ts';
 import type { LinkChange, SyncPlan } from '../../src/core/sync-plan.ts';
-import type { HubSpotPort, SalesforcePort } from '../../src/connectors/ports.ts';
+import { ConnectorError, type HubSpotPort, type SalesforcePort } from '../../src/connectors/ports.ts';
 import { carryOut, type Planned } from '../../src/engine/carry-out.ts';
 import type { EngineDeps } from '../../src/engine/deps.ts';
 import { gatherLinked, gatherMatches, planInputs } from '../../src/engine/gather.ts';
@@ -211,8 +211,11 @@ describe('carry out: a batch of plans written to the two CRMs', () => {
     assert.equal(hsWrites[0], 'POST /crm/v3/objects/contacts/batch/upsert');
     assert.equal(hsWrites[1], 'POST /crm/v3/objects/contacts/batch/update');
     assert.match(hsWrites[2]!, /^POST \/communication-preferences\/v4\/statuses\/.*unsubscribe-all$/);
-    assert.equal(hsWrites.at(-2), `DELETE /crm/v3/objects/contacts/${hsD}`);
-    assert.match(hsWrites.at(-1)!, new RegExp(`^PUT /crm/v4/objects/contacts?/${hsK}/associations/`));
+    // The last two, one call each, go out together (issue 15): started in plan order (`portCalls`), in
+    // flight at once, so either may be answered first.
+    const singles = hsWrites.slice(-2).sort();
+    assert.equal(singles[0], `DELETE /crm/v3/objects/contacts/${hsD}`);
+    assert.match(singles[1]!, new RegExp(`^PUT /crm/v4/objects/contacts?/${hsK}/associations/`));
     const lastSfWrite = Date.parse(cost.sfRequests.at(-1)!.at);
     const firstHsWrite = Date.parse(cost.hsRequests[0]!.at);
     assert.ok(lastSfWrite <= firstHsWrite, 'every Salesforce write before any HubSpot write');
@@ -410,6 +413,41 @@ describe('carry out: a batch of plans written to the two CRMs', () => {
       cost.sfRequests.every((r) => isWrite(r, 'salesforce')),
       'carrying out reads nothing',
     );
+    assert.deepEqual(storeUses, [], 'carrying out never touches the store');
+  });
+
+  it('E2: step 3 sends several single calls at once; one failing for good is thrown once the others are done', async () => {
+    const ids = await Promise.all(
+      ['k1', 'k2', 'd1', 'k3', 'd2', 'dx'].map((n) => hsCreate(w, { email: `${n}@example.com` })),
+    );
+    const [k1, k2, d1, k3, d2, dx] = ids as [string, string, string, string, string, string];
+    const batch: Planned[] = [
+      planned(plan({ hubspot: { primaryCompanyId: company } }), contact(k1, 'k1@example.com')),
+      planned(plan({ hubspot: { primaryCompanyId: company } }), contact(k2, 'k2@example.com')),
+      planned(plan({ hubspot: { deleteId: d1 } }), contact(d1, 'd1@example.com')),
+      planned(plan({ hubspot: { primaryCompanyId: company } }), contact(k3, 'k3@example.com')),
+      planned(plan({ hubspot: { deleteId: d2 } }), contact(d2, 'd2@example.com')),
+      // Last in plan order, so every other call has started before it fails.
+      planned(plan({ hubspot: { deleteId: dx } }), contact(dx, 'dx@example.com')),
+    ];
+    // The archive of dx answers 503 to each of its 3 attempts.
+    await w.hs.admin('POST', '/faults', { kind: 'status', status: 503, count: 3, pathContains: dx });
+    const before = { calls: w.hubspot.calls, logged: (await w.hsLog()).length };
+    await assert.rejects(carryOut(deps, batch), (error: unknown) => {
+      assert.ok(error instanceof ConnectorError);
+      assert.equal(error.status, 503);
+      return true;
+    });
+    const log = (await w.hsLog()).slice(before.logged);
+    assert.equal(w.hubspot.calls - before.calls, log.length, 'every request counted, none left running');
+    assert.equal(log.filter((r) => r.status === 503).length, 3);
+    // The others were written: the primary companies set and the other contacts archived.
+    assert.deepEqual(
+      await w.hubspot.primaryCompanies([k1, k2, k3]),
+      new Map([k1, k2, k3].map((k) => [k, company])),
+    );
+    for (const gone of [d1, d2]) assert.equal(w.hs.emulator.portal.get('contacts', gone), undefined);
+    assert.ok(w.hs.emulator.portal.get('contacts', dx));
     assert.deepEqual(storeUses, [], 'carrying out never touches the store');
   });
 });

@@ -4,9 +4,13 @@
  *
  * Terms: a **chunk** is the inputs of one batch call; HubSpot refuses a batch that names one id
  * twice, so **unique chunks** never do. A batch write HubSpot **refuses** whole (400, 409: one bad
- * input fails the batch) is split in halves until each bad input stands alone.
+ * input fails the batch) is split in halves until each bad input stands alone. The chunks of one call
+ * go out with up to `transport.inFlight` requests at once (issue 15), in **waves**: a wave's chunks
+ * never share a key, so two writes of one record are never in flight together and the later input
+ * still lands last, as one by one.
  */
 import type { WriteOutcome } from '../ports.ts';
+import { inFlight } from '../in-flight.ts';
 import { connectorError, failureOutcome, httpFailure } from './failures.ts';
 import type { HubSpotTransport } from './transport.ts';
 
@@ -24,22 +28,48 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** Chunks of at most `size` with no key twice in one chunk (HubSpot refuses duplicate ids in a batch). */
-export function uniqueChunks<T>(items: readonly T[], size: number, key: (item: T) => string): T[][] {
-  const out: T[][] = [];
-  let current: T[] = [];
-  let keys = new Set<string>();
-  for (const item of items) {
+/**
+ * The inputs' positions in chunks of at most `size`, grouped in waves: a key's first input goes in the
+ * first wave, its next in the second, and so on, so no key is twice in a wave (nor in two chunks in
+ * flight together) and a repeat lands after the input before it. Chunks stay full: a repeat waits for
+ * the next wave instead of cutting its chunk short.
+ */
+export function uniqueWaves<T>(items: readonly T[], size: number, key: (item: T) => string): number[][][] {
+  const seen = new Map<string, number>();
+  const byWave: number[][] = [];
+  items.forEach((item, index) => {
     const k = key(item);
-    if (current.length >= size || keys.has(k)) {
-      out.push(current);
-      current = [];
-      keys = new Set();
-    }
-    current.push(item);
-    keys.add(k);
+    const wave = seen.get(k) ?? 0;
+    seen.set(k, wave + 1);
+    (byWave[wave] ??= []).push(index);
+  });
+  return byWave.map((positions) => chunks(positions, size));
+}
+
+/**
+ * Writes `items` in waves of chunks of their positions (`uniqueWaves`, or plain `chunks` of all of
+ * them as one wave), each chunk split on refusal, up to `transport.inFlight` chunks at once; one
+ * outcome per input, in input order. A transport failure throws as one by one would (E2): the chunks
+ * already sent finish first, and no later one starts.
+ */
+export async function writeWaves<I>(
+  transport: HubSpotTransport,
+  what: string,
+  items: readonly I[],
+  waves: readonly (readonly (readonly number[])[])[],
+  write: (inputs: readonly I[]) => Promise<WriteOutcome[]>,
+): Promise<WriteOutcome[]> {
+  const out = new Array<WriteOutcome>(items.length);
+  for (const wave of waves) {
+    const results = await inFlight(wave, transport.inFlight, (positions) =>
+      splitOnRefusal(
+        what,
+        positions.map((i) => items[i]!),
+        write,
+      ),
+    );
+    wave.forEach((positions, c) => positions.forEach((i, k) => (out[i] = results[c]![k]!)));
   }
-  if (current.length > 0) out.push(current);
   return out;
 }
 

@@ -5,11 +5,12 @@
  * Terms: the **batch** endpoint needs Marketing Hub Enterprise's batch scopes; a portal without them
  * answers 403 MISSING_SCOPES, and from then on this connector sends **one call per email**. Emails
  * are matched back case-insensitively; each distinct email is sent once and its repeats share its
- * outcome. There is no resubscribe.
+ * outcome. The batches of one call go out several at once (`transport.inFlight`). There is no
+ * resubscribe.
  */
 import type { WriteOutcome } from '../ports.ts';
 import { failureOutcome, httpFailure, text } from './failures.ts';
-import { BATCH_MAX, chunks, lowerEmail, splitOnRefusal, writeOne } from './batches.ts';
+import { BATCH_MAX, chunks, lowerEmail, writeOne, writeWaves } from './batches.ts';
 import type { HubSpotTransport } from './transport.ts';
 
 export class CommunicationPreferences {
@@ -35,18 +36,24 @@ export class CommunicationPreferences {
       const key = lowerEmail(email);
       if (!distinct.has(key)) distinct.set(key, email);
     }
-    const write = (part: readonly string[]) => this.#unsubscribeChunk(part);
+    // Distinct emails: every chunk of the call may be in flight at once (one wave).
+    const unique = [...distinct.values()];
+    const results = await writeWaves(
+      this.transport,
+      'batch unsubscribe from all email',
+      unique,
+      [chunks([...unique.keys()], BATCH_MAX)],
+      (part) => this.#unsubscribeChunk(part),
+    );
     const outcomes = new Map<string, WriteOutcome>();
-    for (const chunk of chunks([...distinct.values()], BATCH_MAX)) {
-      const results = await splitOnRefusal('batch unsubscribe from all email', chunk, write);
-      chunk.forEach((email, i) => outcomes.set(lowerEmail(email), results[i]!));
-    }
+    unique.forEach((email, i) => outcomes.set(lowerEmail(email), results[i]!));
     return emails.map((email) => {
       const outcome = outcomes.get(lowerEmail(email))!;
       return outcome.ok ? { ok: true, id: email } : outcome;
     });
   }
 
+  /** One call per email, one at a time: the chunks of the call are what is in flight at once. */
   async #unsubscribeEach(emails: readonly string[]): Promise<WriteOutcome[]> {
     const out: WriteOutcome[] = [];
     for (const email of emails) out.push(await this.unsubscribeAll(email));

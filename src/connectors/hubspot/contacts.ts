@@ -5,12 +5,14 @@
  * Terms: an **upsert** creates the contact or updates the one that has the email, so a retry after
  * a crash cannot create a duplicate. Results and per-input errors of a batch are matched back to its
  * inputs (by email, case-insensitively, or by id); an input HubSpot answered nothing for is a
- * `MISSING_RESULT` outcome.
+ * `MISSING_RESULT` outcome. The batches of one call go out several at once (`writeWaves`,
+ * `transport.inFlight`); outcomes and reads keep the inputs' order.
  */
 import type { WriteOutcome } from '../ports.ts';
 import type { HsContact } from '../../core/records.ts';
 import { failureOutcome } from './failures.ts';
-import { BATCH_MAX, chunks, lowerEmail, splitOnRefusal, uniqueChunks, writeOne } from './batches.ts';
+import { BATCH_MAX, chunks, lowerEmail, uniqueWaves, writeOne, writeWaves } from './batches.ts';
+import { inFlight } from '../in-flight.ts';
 import { toContact, withExtras } from './to-canonical.ts';
 import type { HubSpotTransport } from './transport.ts';
 
@@ -34,10 +36,8 @@ export async function batchRead(
   const history = [...new Set(historyFor)];
   const requested = withExtras([...props, ...history]);
   const size = history.length > 0 ? HISTORY_BATCH_MAX : BATCH_MAX;
-  const out: HsContact[] = [];
-  const seen = new Set<string>();
-  for (const chunk of chunks(unique, size)) {
-    const response = await transport.request('batch read of contacts', () =>
+  const responses = await inFlight(chunks(unique, size), transport.inFlight, (chunk) =>
+    transport.request('batch read of contacts', () =>
       transport.api.contacts.batchApi.read(
         {
           inputs: chunk.map((id) => ({ id })),
@@ -48,8 +48,12 @@ export async function batchRead(
         undefined,
         transport.callOptions,
       ),
-    );
-    // 207 lists the unknown ids in `errors`: they are left out.
+    ),
+  );
+  const out: HsContact[] = [];
+  const seen = new Set<string>();
+  // 207 lists the unknown ids in `errors`: they are left out.
+  for (const response of responses) {
     for (const object of response.results) {
       if (seen.has(object.id)) continue;
       seen.add(object.id);
@@ -63,24 +67,26 @@ export async function upsertByEmail(
   transport: HubSpotTransport,
   inputs: readonly UpsertInput[],
 ): Promise<WriteOutcome[]> {
-  const write = (part: readonly UpsertInput[]) => upsertChunk(transport, part);
-  const out: WriteOutcome[] = [];
-  for (const chunk of uniqueChunks(inputs, BATCH_MAX, (i) => lowerEmail(i.email))) {
-    out.push(...(await splitOnRefusal('batch upsert of contacts', chunk, write)));
-  }
-  return out;
+  return writeWaves(
+    transport,
+    'batch upsert of contacts',
+    inputs,
+    uniqueWaves(inputs, BATCH_MAX, (i) => lowerEmail(i.email)),
+    (part) => upsertChunk(transport, part),
+  );
 }
 
 export async function updateContacts(
   transport: HubSpotTransport,
   inputs: readonly UpdateInput[],
 ): Promise<WriteOutcome[]> {
-  const write = (part: readonly UpdateInput[]) => updateChunk(transport, part);
-  const out: WriteOutcome[] = [];
-  for (const chunk of uniqueChunks(inputs, BATCH_MAX, (i) => i.id)) {
-    out.push(...(await splitOnRefusal('batch update of contacts', chunk, write)));
-  }
-  return out;
+  return writeWaves(
+    transport,
+    'batch update of contacts',
+    inputs,
+    uniqueWaves(inputs, BATCH_MAX, (i) => i.id),
+    (part) => updateChunk(transport, part),
+  );
 }
 
 export function archiveContact(transport: HubSpotTransport, id: string): Promise<WriteOutcome> {

@@ -14,6 +14,7 @@
  */
 import type { HubSpotPort } from '../ports.ts';
 import { HubSpotTransport } from './transport.ts';
+import { DEFAULT_IN_FLIGHT } from '../in-flight.ts';
 import { readOwners, readProperties } from './metadata.ts';
 import { changedSince } from './contact-changes.ts';
 import { archiveContact, batchRead, updateContacts, upsertByEmail } from './contacts.ts';
@@ -35,6 +36,12 @@ export interface HubSpotConnectorOptions {
   readonly now?: () => number;
   /** Waiting (pacing, retries). Default a timer. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * Requests one call may have in flight at once: the batches of a write or read of many records
+   * (issue 15). The pacer still books every request in the rolling window before it leaves (B2), so
+   * this changes how fast the budget is spent, never how much. Default 4; 1 sends one by one.
+   */
+  readonly inFlight?: number;
 }
 
 const timer = (ms: number): Promise<void> => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -45,6 +52,7 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): HubSpo
     baseUrl: options.baseUrl,
     now: options.now ?? Date.now,
     sleep: options.sleep ?? timer,
+    inFlight: options.inFlight ?? DEFAULT_IN_FLIGHT,
   });
   const commprefs = new CommunicationPreferences(transport);
 

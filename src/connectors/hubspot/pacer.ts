@@ -6,6 +6,14 @@
  * `-Interval-Milliseconds`, minus what was sent since that **reading**, plus what has left the
  * **window** since; **search** sends no such headers and is held to 5 requests a second. The
  * **reserve** is the last request of a window, never spent. Time and waiting are injected.
+ *
+ * Several requests may be in flight at once (issue 15). Each **books** its slot in the window in
+ * `acquire`, synchronously with the check that allowed it, before it leaves: callers running
+ * concurrently cannot both take the last slot. A slot stays in the window until the answer came plus
+ * the interval (the server counted it in between). A reading counts only what the server had seen
+ * when it answered, so the requests still in flight then are taken as not in it; and the budget is
+ * never more than what this process's own requests of the window leave of the maximum. Until a first
+ * reading tells the maximum, one request is out at a time.
  */
 
 /** Search's own limit (requests a second); it sends no rate-limit headers. */
@@ -34,7 +42,7 @@ export class Pacer {
   #remaining: number | null = null;
   #seenAt = -Infinity;
   #intervalMs = DEFAULT_INTERVAL_MS;
-  /** Non-search requests sent since the last header reading. */
+  /** Non-search requests sent since the last header reading, or in flight when it came. */
   #sinceSeen = 0;
   #sent: Sent[] = [];
   #searches: Sent[] = [];
@@ -71,7 +79,9 @@ export class Pacer {
     if (Number.isFinite(interval) && interval > 0) this.#intervalMs = interval;
     this.#remaining = remaining;
     this.#seenAt = this.now();
-    this.#sinceSeen = 0;
+    // The requests still in flight, other than the one answered, may reach the server after it
+    // counted: taken as sent since the reading.
+    this.#sinceSeen = Math.max(0, this.#sent.filter((e) => !e.done).length - 1);
   }
 
   /** After a 429: no request of that kind until the window (or second) has passed. */
@@ -106,12 +116,14 @@ export class Pacer {
     if (at < this.#blockedUntil) return this.#blockedUntil - at;
     const interval = this.#intervalMs;
     this.#prune(this.#sent, at, 2 * interval);
-    if (this.#remaining === null || this.#max === null || this.#estimate(at) > this.#reserve()) {
+    const live = this.#sent.filter((e) => !e.done || e.at > at - interval);
+    // No reading yet: one request at a time, until an answer tells the budget.
+    if (this.#max === null && live.some((e) => !e.done)) return SAFETY_MS;
+    if (this.#max === null || Math.min(this.#estimate(at), this.#max - live.length) > this.#reserve()) {
       this.#sent.push({ at, done: false });
       this.#sinceSeen++;
       return 0;
     }
-    const live = this.#sent.filter((e) => !e.done || e.at > at - interval);
     if (live.length === 0) return Math.max(1, this.#seenAt + interval - at + SAFETY_MS);
     return this.#untilFrees(live, at, interval);
   }

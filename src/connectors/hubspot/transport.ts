@@ -23,6 +23,8 @@ export interface TransportSettings {
   readonly baseUrl: string;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
+  /** Requests one call may have in flight at once (`HubSpotConnectorOptions.inFlight`). */
+  readonly inFlight: number;
 }
 
 /** Attempts in all for one request: for 5xx and failed connections, and for 429s. */
@@ -75,6 +77,8 @@ export class HubSpotTransport {
   readonly api: HubSpotApis;
   /** The counting, pacing middleware: pass it with every call of `api`. */
   readonly callOptions: CallOptions;
+  /** Requests one call (a batch write, a batch read) may have in flight at once; the pacer still decides when each leaves. */
+  readonly inFlight: number;
   readonly #client: Client;
   readonly #pacer: Pacer;
   readonly #sleep: (ms: number) => Promise<void>;
@@ -83,6 +87,7 @@ export class HubSpotTransport {
 
   constructor(settings: TransportSettings) {
     this.#sleep = settings.sleep;
+    this.inFlight = Math.max(1, Math.floor(settings.inFlight));
     const pacer = new Pacer(settings.now, settings.sleep);
     this.#pacer = pacer;
     this.callOptions = callOptionsOf(pacer, () => {
