@@ -77,20 +77,24 @@ export async function gatherMatches(
 ): Promise<Gathered> {
   const { salesforce: sf, hubspot: hs, store } = deps;
   const fields = sfFieldsOfBoth(run.ctx);
+  // Issue 15: records a run read once (a reconciliation's Bulk read) are not asked for again.
+  const index = run.imports?.records ?? null;
+  const byIds = async (ids: string[]) => (index ? index.byIds(ids) : sf.byIds(ids, fields));
   // The linked Salesforce records of HubSpot changes.
   const missingSf = batch.filter((u) => u.link && !sfById.has(u.link.sfId)).map((u) => u.link!.sfId);
-  if (missingSf.length) for (const r of await sf.byIds(missingSf, fields)) sfById.set(r.id, r);
+  if (missingSf.length) for (const r of await byIds(missingSf)) sfById.set(r.id, r);
   // An import that reads every lead and contact anyway (contacts first, so M2's order holds): records
   // sharing an email meet through the HubSpot contact they both match, without a query per email.
   const readsEveryRecord = run.imports?.readsEveryRecord === true;
   const emails = matchEmails(batch, sfById);
   if (emails.size && !readsEveryRecord)
-    for (const r of await sf.byEmails([...emails], fields)) sfById.set(r.id, r);
+    for (const r of index ? index.byEmails([...emails]) : await sf.byEmails([...emails], fields))
+      sfById.set(r.id, r);
   // Conversion and merge targets (M5, D3).
   const targets = [...sfById.values()]
     .flatMap((r) => [r.convertedContactId, r.masterRecordId])
     .filter((id): id is string => id !== null && !sfById.has(id));
-  if (targets.length) for (const r of await sf.byIds(targets, fields)) sfById.set(r.id, r);
+  if (targets.length) for (const r of await byIds(targets)) sfById.set(r.id, r);
 
   // An import that knows every email in HubSpot reads only the contacts that exist (T3).
   const toFind = unlinkedEmails(batch, sfById, run.imports?.hubspotEmails ?? null);
@@ -125,7 +129,7 @@ export async function gatherMatches(
     .map((u) => u.link?.sfId)
     .filter((id): id is string => id !== undefined && !sfById.has(id));
   if (linkedLate.length)
-    for (const r of await sf.byIds([...new Set(linkedLate)], fields))
+    for (const r of await byIds([...new Set(linkedLate)]))
       sfById.set(r.id, {
         ...r,
         linkedHsContactId: units.find((u) => u.link?.sfId === r.id)?.link?.hsContactId ?? null,

@@ -24,6 +24,7 @@ import type { SalesforceTransport } from './transport.ts';
 /** Per connector: each object's names, and the integration user's id once asked. */
 export class OrgMetadata {
   readonly #names = new Map<SfPersonObject, Promise<ObjectNames>>();
+  readonly #types = new Map<SfPersonObject, Promise<ReadonlyMap<string, string>>>();
   #userId: Promise<string> | undefined;
 
   constructor(private readonly transport: SalesforceTransport) {}
@@ -39,7 +40,20 @@ export class OrgMetadata {
     const known = described.then(namesOf);
     known.catch(() => this.#names.delete(object));
     this.#names.set(object, known);
+    const types = described.then((fields) => new Map(fields.map((f) => [f.name.toLowerCase(), f.type])));
+    types.catch(() => this.#types.delete(object));
+    this.#types.set(object, types);
     return described;
+  }
+
+  /**
+   * The describe type of each of `object`'s fields, by lower-cased name (`boolean`, `double`, …): how
+   * a Bulk API 2.0 CSV value (always a string) is typed. From the describe `fieldsOf` used, else one.
+   */
+  fieldTypes(object: SfPersonObject): Promise<ReadonlyMap<string, string>> {
+    const known = this.#types.get(object);
+    if (known) return known;
+    return this.describeObject(object).then(() => this.#types.get(object)!);
   }
 
   /**

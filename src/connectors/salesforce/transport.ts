@@ -39,6 +39,8 @@ export interface TransportSettings {
 /** The status of the request a call is waiting on (0 until a response arrives). */
 export interface CallState {
   status: number;
+  /** The headers of that answer (Bulk API 2.0 results page by `Sforce-Locator`). */
+  headers?: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 /** The part of jsforce's `Transport` the counter hooks into. */
@@ -220,8 +222,11 @@ export class SalesforceTransport {
         stream.on('retry', () => {
           this.#calls++;
         });
-        stream.on('response', (res: { statusCode: number }) => {
-          if (current) current.status = res.statusCode;
+        stream.on('response', (res: { statusCode: number; headers?: CallState['headers'] }) => {
+          if (current) {
+            current.status = res.statusCode;
+            if (res.headers) current.headers = res.headers;
+          }
           if (res.statusCode !== 401) this.#refreshesInARow = 0;
         });
         return stream;

@@ -38,6 +38,17 @@ export interface CompiledQuery {
   readonly offset: number;
   /** Builds the record as the API returns it; `version` goes into `attributes.url`. */
   readonly project: (record: SfRecord, version: string) => Record<string, unknown>;
+  /**
+   * The select list as flat columns (`Email`, `Account.Name`: relationship names and field names as
+   * the schema spells them), each with its value getter: what a Bulk API 2.0 CSV result holds.
+   */
+  readonly columns: readonly QueryColumn[];
+}
+
+export interface QueryColumn {
+  readonly name: string;
+  readonly field: FieldDef;
+  readonly get: (record: SfRecord) => SfValue;
 }
 
 /**
@@ -151,6 +162,11 @@ export function compileQuery(soql: string, lookup: RecordLookup, now: number): C
     limit: query.limit,
     offset,
     project: compileProjection(object, selected, lookup),
+    columns: selected.map((path) => ({
+      name: [...path.references.map((r) => r.relationshipName!), path.field.name].join('.'),
+      field: path.field,
+      get: getter(path, lookup),
+    })),
   };
 }
 

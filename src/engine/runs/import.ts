@@ -5,11 +5,16 @@
  *
  * What the import reads once (its `ImportLookups`), when that costs fewer calls than reading per batch:
  * every email HubSpot has (T3), and every campaign membership of the org (K2).
+ *
+ * Issue 15: a whole import (not a page of one) of at least `bulkThreshold` records reads each object
+ * with one Bulk API 2.0 query job instead of REST pages of 2,000, and hands it on in batches of
+ * 2,000 all the same. Bulk pages come in no order and cannot resume from a position, so a paged
+ * import (a worker's, `maxRecords`/`from`) stays on REST.
  */
 import { emailKey } from '../../core/matching.ts';
 import { sfFieldsFor } from '../../core/mappings.ts';
 import type { SfPersonObject } from '../../core/model.ts';
-import type { SfPosition } from '../../connectors/ports.ts';
+import type { SfChange, SfPosition } from '../../connectors/ports.ts';
 import { pausing } from '../budget.ts';
 import { goPast } from '../faults.ts';
 import type { EngineDeps } from '../deps.ts';
@@ -56,6 +61,15 @@ async function allHubSpotEmails(deps: EngineDeps, records: number): Promise<Set<
   return emails;
 }
 
+/** Records a batch of the import holds: a REST query page (B3). */
+const BATCH_RECORDS = 2000;
+
+/** Bulk pages (up to 50,000 records) in batches of a REST page's 2,000: what a batch is sized for. */
+async function* inBatches(pages: AsyncIterable<readonly SfChange[]>): AsyncIterable<readonly SfChange[]> {
+  for await (const page of pages)
+    for (let i = 0; i < page.length; i += BATCH_RECORDS) yield page.slice(i, i + BATCH_RECORDS);
+}
+
 /**
  * Imports what `request` asks; returns where the next page starts, or null when the import is done.
  * A page also ends early, at the position it reached, when Salesforce calls pause (B1) or a read fails
@@ -86,6 +100,7 @@ export async function importFromSalesforce(
   const readsEveryRecord =
     !paged && since === 0 && request.objects[0] === 'Contact' && request.objects.includes('Lead');
   run.imports = { readsEveryRecord, hubspotEmails, campaignMembers };
+  const bulk = !paged && records >= deps.bulkThreshold;
 
   let read = 0;
   for (const [i, object] of objects.entries()) {
@@ -93,10 +108,11 @@ export async function importFromSalesforce(
     let ended = false;
     // A read that fails (the system down) ends this object's page; the import goes on from `after` (E2).
     await goPast(run, async () => {
-      for await (const page of sf.changedSince(object, since, sfFieldsFor(run.ctx, object), {
-        includeDeleted: false,
-        ...(after ? { after } : {}),
-      })) {
+      const fields = sfFieldsFor(run.ctx, object);
+      const pages = bulk
+        ? inBatches(sf.bulkChangedSince(object, since, fields, { includeDeleted: false }))
+        : sf.changedSince(object, since, fields, { includeDeleted: false, ...(after ? { after } : {}) });
+      for await (const page of pages) {
         if (page.length === 0) continue;
         run.changes.salesforce += page.length;
         deps.emit({ type: 'batch', source: 'salesforce', records: page.length });
