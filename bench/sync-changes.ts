@@ -19,9 +19,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startSalesforceEmulator } from '../src/emulators/salesforce/server.ts';
-import { startHubSpotEmulator } from '../src/emulators/hubspot/server.ts';
-import { openService } from '../src/app/service.ts';
+import { startSalesforceEmulator, type SalesforceEmulator } from '../src/emulators/salesforce/server.ts';
+import { startHubSpotEmulator, type HubSpotEmulator } from '../src/emulators/hubspot/server.ts';
+import { openService, type Service } from '../src/app/service.ts';
 import type { CycleReport } from '../src/engine/engine.ts';
 import { countsOf, describeTally, tallyCalls, totalOf, type CallTally } from './http-calls.ts';
 import { addSalesforceLeadStatuses } from './lead-statuses.ts';
@@ -40,34 +40,76 @@ export interface SyncChangesOptions {
 const PERSON_IN_HUBSPOT = { sourceType: 'CRM_UI', sourceId: 'userId:1001' };
 const MINUTES_2 = 120_000;
 
-export async function syncChangesBenchmarks(options: SyncChangesOptions = {}): Promise<BenchResult[]> {
-  const people = options.people ?? 30_000;
-  const n = options.changes ?? 10_000;
-  const latencyMs = options.latencyMs ?? 50;
+export interface ChangesWorldOptions {
+  /** People seeded in Salesforce (about 80% become leads and contacts). */
+  readonly people: number;
+  /** Latency added to every API request of both emulators, in ms. */
+  readonly latencyMs: number;
+  /** Records that will change on each side (`makeChanges`); the link after them changes in the set-up. */
+  readonly changes: number;
+  /** HubSpot's limits; its own (190 requests per 10 s, 5 searches a second) unless given. */
+  readonly hubspotLimits?: { readonly burstLimit: number; readonly searchPerSecond: number };
+}
+
+/**
+ * Both emulators and the engine (a fresh embedded store) on one clock, set up as step 1 describes:
+ * every record imported and linked, the clock moved past the polls' overlap.
+ */
+export interface ChangesWorld {
+  readonly sf: SalesforceEmulator;
+  readonly hs: HubSpotEmulator;
+  readonly engine: Service['engine'];
+  /** The links after the set-up, in the store's order (by HubSpot id). */
+  readonly links: readonly Link[];
+  readonly setupSeconds: number;
+  /** The clock the emulators and the engine share. */
+  now(): number;
+  /**
+   * Step 2: `Title` of the first `changes` links changed in Salesforce by a sales rep, `description`
+   * of the next `changes` in HubSpot by a person, one millisecond apart.
+   */
+  makeChanges(): { readonly sfChanged: readonly Link[]; readonly hsChanged: readonly Link[] };
+  /** `runOnce()` until a cycle writes nothing; with a tally, each request is labelled `<cycle>:<part>`. */
+  untilQuiet(limit: number, tally?: CallTally): Promise<CycleReport[]>;
+  close(): Promise<void>;
+}
+
+export async function openChangesWorld(options: ChangesWorldOptions): Promise<ChangesWorld> {
+  const { people, latencyMs, changes: n } = options;
   let offset = 0;
   const now = () => Date.now() + offset;
   let tally: CallTally | null = null;
   let cycle = 0;
   const sf = await startSalesforceEmulator({ seedCount: people, apiLimit: 10_000_000, latencyMs, now });
-  const hs = await startHubSpotEmulator({ seedCount: 0, latencyMs, now });
+  const hs = await startHubSpotEmulator({ seedCount: 0, latencyMs, now, ...options.hubspotLimits });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'crosswalk-bench-changes-'));
-  const service = await openService(
-    {
-      salesforce: { kind: 'token', instanceUrl: sf.url, accessToken: sf.accessToken },
-      hubspot: { baseUrl: hs.url, accessToken: hs.accessToken },
-      dataDir: dir,
-      databaseUrl: undefined,
-    },
-    {
-      now,
-      // The part of the cycle under way, for the breakdown: the engine reports each page it reads.
-      onEvent: (event) => {
-        if (!tally) return;
-        if (event.type === 'cycle_started') tally.label = `${++cycle}:start`;
-        else if (event.type === 'batch') tally.label = `${cycle}:${event.source}`;
+  const close = async () => {
+    await Promise.all([sf.close(), hs.close()]);
+    await rm(dir, { recursive: true, force: true });
+  };
+  let service: Service;
+  try {
+    service = await openService(
+      {
+        salesforce: { kind: 'token', instanceUrl: sf.url, accessToken: sf.accessToken },
+        hubspot: { baseUrl: hs.url, accessToken: hs.accessToken },
+        dataDir: dir,
+        databaseUrl: undefined,
       },
-    },
-  );
+      {
+        now,
+        // The part of the cycle under way, for the breakdown: the engine reports each page it reads.
+        onEvent: (event) => {
+          if (!tally) return;
+          if (event.type === 'cycle_started') tally.label = `${++cycle}:start`;
+          else if (event.type === 'batch') tally.label = `${cycle}:${event.source}`;
+        },
+      },
+    );
+  } catch (error) {
+    await close();
+    throw error;
+  }
   const { engine, store } = service;
   const rep = sf.org.users.find((u) => u.username === 'sam.rivera@crosswalk.example')!.id;
   const sfEdit = (link: Link, values: Record<string, unknown>) => {
@@ -79,17 +121,22 @@ export async function syncChangesBenchmarks(options: SyncChangesOptions = {}): P
     if (!contact) throw new Error(`contact ${link.hsContactId} is missing`);
     hs.portal.update('contacts', contact, hs.portal.checkInput('contacts', values), PERSON_IN_HUBSPOT);
   };
-  const untilQuiet = async (limit: number): Promise<CycleReport[]> => {
-    const reports: CycleReport[] = [];
-    for (let i = 0; i < limit; i++) {
-      const report = await engine.runOnce();
-      reports.push(report);
-      if (report.written.salesforce + report.written.hubspot === 0) return reports;
+  const untilQuiet = async (limit: number, counting?: CallTally): Promise<CycleReport[]> => {
+    tally = counting ?? null;
+    cycle = 0;
+    try {
+      const reports: CycleReport[] = [];
+      for (let i = 0; i < limit; i++) {
+        const report = await engine.runOnce();
+        reports.push(report);
+        if (report.written.salesforce + report.written.hubspot === 0) return reports;
+      }
+      throw new Error(`still writing after ${limit} cycles: ${JSON.stringify(reports.at(-1))}`);
+    } finally {
+      tally = null;
     }
-    throw new Error(`still writing after ${limit} cycles: ${JSON.stringify(reports.at(-1))}`);
   };
   try {
-    // 1. Set-up.
     const setupStarted = performance.now();
     await addSalesforceLeadStatuses(hs);
     await engine.importFromSalesforce({ objects: ['Contact', 'Lead'] });
@@ -109,42 +156,85 @@ export async function syncChangesBenchmarks(options: SyncChangesOptions = {}): P
     await untilQuiet(5);
     offset += MINUTES_2;
     const setupSeconds = (performance.now() - setupStarted) / 1000;
+    return {
+      sf,
+      hs,
+      engine,
+      links,
+      setupSeconds,
+      now,
+      makeChanges() {
+        const sfChanged = links.slice(0, n);
+        const hsChanged = links.slice(n, 2 * n);
+        sfChanged.forEach((link, i) => sfEdit(link, { Title: `Benchmark title ${i}` }));
+        // People's edits in HubSpot are stamped at distinct instants: one millisecond apart.
+        hsChanged.forEach((link, i) => {
+          offset += 1;
+          hsEdit(link, { description: `Benchmark description ${i}` });
+        });
+        return { sfChanged, hsChanged };
+      },
+      untilQuiet,
+      close: async () => {
+        await service.stop();
+        await close();
+      },
+    };
+  } catch (error) {
+    await service.stop();
+    await close();
+    throw error;
+  }
+}
 
-    // 2. The changes: the first n links in Salesforce, the next n in HubSpot.
-    const sfChanged = links.slice(0, n);
-    const hsChanged = links.slice(n, 2 * n);
-    sfChanged.forEach((link, i) => sfEdit(link, { Title: `Benchmark title ${i}` }));
-    // People's edits in HubSpot are stamped at distinct instants: one millisecond apart.
-    hsChanged.forEach((link, i) => {
-      offset += 1;
-      hsEdit(link, { description: `Benchmark description ${i}` });
-    });
-    const leads = sfChanged.filter((l) => l.sfObject === 'Lead').length;
+/** Steps 2 and 3 in a world just set up: what the engine's cycles cost for `n` changes a side. */
+export interface ChangesRun {
+  readonly reports: readonly CycleReport[];
+  readonly calls: { readonly salesforce: number; readonly hubspot: number };
+  readonly seconds: number;
+  /** The requests this process sent while the cycles ran, by cycle and part (`<cycle>:<part>`). */
+  readonly tally: CallTally;
+  /** How many of the Salesforce changes were leads (the others contacts). */
+  readonly leads: number;
+}
 
-    // 3. Cycles until one writes nothing.
-    tally = tallyCalls({ salesforce: sf.url, hubspot: hs.url });
-    const started = performance.now();
-    let reports: CycleReport[];
-    try {
-      reports = await untilQuiet(10);
-    } finally {
-      tally.stop();
-    }
-    const seconds = (performance.now() - started) / 1000;
-    const calls = { salesforce: 0, hubspot: 0 };
-    for (const r of reports) {
-      calls.salesforce += r.calls.salesforce;
-      calls.hubspot += r.calls.hubspot;
-    }
+export async function runChanges(world: ChangesWorld): Promise<ChangesRun> {
+  const { sfChanged } = world.makeChanges();
+  const leads = sfChanged.filter((l) => l.sfObject === 'Lead').length;
+  const tally = tallyCalls({ salesforce: world.sf.url, hubspot: world.hs.url });
+  const started = performance.now();
+  let reports: CycleReport[];
+  try {
+    reports = await world.untilQuiet(10, tally);
+  } finally {
+    tally.stop();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const calls = { salesforce: 0, hubspot: 0 };
+  for (const r of reports) {
+    calls.salesforce += r.calls.salesforce;
+    calls.hubspot += r.calls.hubspot;
+  }
+  return { reports, calls, seconds, tally, leads };
+}
+
+export async function syncChangesBenchmarks(options: SyncChangesOptions = {}): Promise<BenchResult[]> {
+  const people = options.people ?? 30_000;
+  const n = options.changes ?? 10_000;
+  const latencyMs = options.latencyMs ?? 50;
+  const world = await openChangesWorld({ people, latencyMs, changes: n });
+  try {
+    const { reports, calls, seconds, tally, leads } = await runChanges(world);
+    const { links, setupSeconds } = world;
     const fmt = (x: number) => x.toLocaleString('en');
     // The tally sees every request; the connectors count the same requests (a check of the breakdown).
     const seen = `${fmt(totalOf(countsOf(tally, 'salesforce')))} Salesforce and ${fmt(totalOf(countsOf(tally, 'hubspot')))} HubSpot requests seen on the wire`;
     // Poll pages go apart; the other requests by the part of the cycle that made them.
     const isPoll = (kind: string) => /SystemModstamp|queryMore|\/search$/.test(kind);
     const part = (c: number, phase: string | null, system: string) => {
-      const counts = countsOf(tally!, system, (label) => label.startsWith(`${c}:`));
+      const counts = countsOf(tally, system, (label) => label.startsWith(`${c}:`));
       if (phase === null) return new Map([...counts].filter(([kind]) => isPoll(kind)));
-      const own = countsOf(tally!, system, (label) => label === `${c}:${phase}`);
+      const own = countsOf(tally, system, (label) => label === `${c}:${phase}`);
       return new Map([...own].filter(([kind]) => !isPoll(kind)));
     };
     const both = (c: number, phase: string | null) =>
@@ -163,8 +253,6 @@ export async function syncChangesBenchmarks(options: SyncChangesOptions = {}): P
       ...cycles,
     ];
   } finally {
-    await service.stop();
-    await Promise.all([sf.close(), hs.close()]);
-    await rm(dir, { recursive: true, force: true });
+    await world.close();
   }
 }
