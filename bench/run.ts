@@ -17,6 +17,8 @@ import { hubspotThroughputBenchmarks } from './hubspot-throughput.ts';
 import { importMillionBenchmarks } from './import-1m.ts';
 import { workersBenchmarks } from './workers.ts';
 import { consoleBenchmarks } from './console.ts';
+import { naiveBaselineBenchmarks } from './naive-baseline.ts';
+import { reconcileBenchmarks } from './reconcile.ts';
 import type { BenchResult } from './stats.ts';
 
 const all: [string, () => Promise<BenchResult[]>][] = [
@@ -26,8 +28,10 @@ const all: [string, () => Promise<BenchResult[]>][] = [
   ['Latency', () => latencyBenchmarks()],
   ['HubSpot throughput', () => hubspotThroughputBenchmarks()],
   ['Import 1M', () => importMillionBenchmarks()],
+  ['Reconcile by Bulk API 2.0', () => reconcileBenchmarks()],
   ['Workers', () => workersBenchmarks()],
   ['Console', () => consoleBenchmarks()],
+  ['Naive baseline', () => naiveBaselineBenchmarks()],
   ['Salesforce emulator', salesforceEmulatorBenchmarks],
   ['HubSpot emulator', hubspotEmulatorBenchmarks],
 ];

@@ -165,7 +165,7 @@ export const RunSummary = z.object({
   runId: z.string(),
   /** `run` is a poll cycle. */
   kind: RunKind,
-  trigger: z.enum(['poll', 'webhook', 'schedule', 'request']),
+  trigger: z.enum(['poll', 'webhook', 'change_event', 'schedule', 'request']),
   startedAt: z.number(),
   finishedAt: z.number(),
   read: Sides,

@@ -16,6 +16,7 @@ import { RECONCILED_AT_KEY } from '../engine/state-keys.ts';
 import type { LeaseLostError } from '../store/state-store.ts';
 import { fencedStore, guardedHubSpot, guardedSalesforce } from './fencing.ts';
 import { WriterLease } from './writer-lease.ts';
+import { SalesforceChangeListener } from './salesforce-changes.ts';
 import { resolveSettings } from '../config/settings.ts';
 import type { PairConnection } from './console-ops.ts';
 
@@ -59,10 +60,25 @@ export interface Service {
   reconcileIfDue(): Promise<void>;
   /** Whether the scheduled reconciliation is due (the first call only starts the count). */
   reconcileDue(): Promise<boolean>;
-  /** Runs cycles every `intervalMs` until `stop()`; errors of one cycle are reported and the next runs. */
-  start(intervalMs: number, onError: (error: unknown) => void): void;
+  /**
+   * Runs cycles every `intervalMs` until `stop()`; errors of one cycle are reported and the next runs.
+   * Salesforce's change events are listened to unless `changeEvents` is false (T2, issue 15): then
+   * the cycles poll Salesforce only as the safety net.
+   */
+  start(intervalMs: number, onError: (error: unknown) => void, options?: ServiceStartOptions): void;
   /** Stops the loop, waits for the engine work under way and queued, closes the store. */
   stop(): Promise<void>;
+}
+
+/** How `Service.start` listens to Salesforce's change events. */
+export interface ServiceStartOptions {
+  /** Listen to Salesforce's change events (Change Data Capture). Default true. */
+  readonly changeEvents?: boolean;
+  /** Where the listener says what it does (a lost connection, a fallback to polling). Default: `onError`. */
+  readonly log?: (line: string) => void;
+  /** The listener's batching window and retry delay (`SalesforceChangeOptions`). */
+  readonly windowMs?: number;
+  readonly retryMs?: number;
 }
 
 /** `exclusive` after `stop()`: the service no longer takes work. */
@@ -203,7 +219,8 @@ export async function openService(config: Config, options: ServiceOptions = {}):
     const report = await engine.reconcile('schedule');
     if (!report.paused) await store.setCursor(RECONCILED_AT_KEY, String(now()));
   };
-  return {
+  let listener: SalesforceChangeListener | null = null;
+  const service: Service = {
     engine,
     store,
     registry: root,
@@ -214,7 +231,18 @@ export async function openService(config: Config, options: ServiceOptions = {}):
     connection: connectionOf(config),
     now,
     exclusive,
-    start(intervalMs, onError) {
+    start(intervalMs, onError, startOptions = {}) {
+      if (startOptions.changeEvents ?? true) {
+        const log = startOptions.log ?? ((line: string) => onError(new Error(line)));
+        listener = new SalesforceChangeListener(service, {
+          log,
+          ...(startOptions.windowMs !== undefined ? { windowMs: startOptions.windowMs } : {}),
+          ...(startOptions.retryMs !== undefined ? { retryMs: startOptions.retryMs } : {}),
+        });
+        listener
+          .start()
+          .catch((error: unknown) => log(`Salesforce change events: ${(error as Error).message}`));
+      }
       const tick = () => {
         exclusive(async () => {
           await engine.runOnce();
@@ -230,9 +258,11 @@ export async function openService(config: Config, options: ServiceOptions = {}):
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      await listener?.stop();
       await tail;
       await lease?.release().catch(() => {});
       await closeStore();
     },
   };
+  return service;
 }

@@ -78,6 +78,18 @@ export interface SalesforcePort extends CallCounter {
   ): AsyncIterable<readonly SfChange[]>;
   /** How many records of `object` have a `SystemModstamp` ≥ `since` (one `COUNT()` query): import progress. */
   countSince(object: SfPersonObject, since: number): Promise<number>;
+  /**
+   * The records `changedSince` reads, from one Bulk API 2.0 query job (issue 15): create, polls,
+   * result pages of up to 50,000, delete — a few calls for any number of records, and seconds of
+   * polling. Pages come in **no order** (Bulk 2.0 has none without ORDER BY) and cannot resume from a
+   * position: for large whole reads (an import, a reconciliation), not for paged ones.
+   */
+  bulkChangedSince(
+    object: SfPersonObject,
+    since: number,
+    fields: readonly string[],
+    options?: { readonly includeDeleted?: boolean },
+  ): AsyncIterable<readonly SfChange[]>;
   /** Leads and contacts (both objects) whose Email matches any of `emails`, case-insensitively (M1). */
   byEmails(emails: readonly string[], fields: readonly string[]): Promise<SfRecord[]>;
   /** Leads and contacts by id (deleted ones included, for D1/D3); unknown ids are left out. */
@@ -94,6 +106,8 @@ export interface SalesforcePort extends CallCounter {
   countCampaignMembers(): Promise<number>;
   /** Every campaign membership of the org (K2, for an import), by lead or contact id, in pages of 2,000. */
   allCampaignMembers(): Promise<Map<string, CampaignMembership[]>>;
+  /** What `allCampaignMembers` reads, from one Bulk API 2.0 query job (issue 15). */
+  bulkCampaignMembers(): Promise<Map<string, CampaignMembership[]>>;
   /** sObject Collections, ≤ 200 a call (B3), `allOrNone: false`. */
   create(
     object: SfPersonObject,
@@ -107,6 +121,12 @@ export interface SalesforcePort extends CallCounter {
   limits(): Promise<{ readonly used: number; readonly max: number }>;
   /** The org's daily API use as of the last response (its `Sforce-Limit-Info` header), without a call (B1). */
   lastKnownLimits(): { readonly used: number; readonly max: number } | null;
+  /**
+   * T2: Change Data Capture over the Streaming API (`salesforce/change-stream.ts`): change events of
+   * the channels given, each resuming after its replay id. Its requests are counted apart from
+   * `calls` (`requests`): Salesforce does not count them against the daily allocation.
+   */
+  openChangeStream(options: ChangeStreamOptions): ChangeStream;
 }
 
 /** K1: a Salesforce Account, as account sync needs it. */
@@ -224,4 +244,49 @@ export interface HsChange {
   readonly contact: HsContact;
   /** `lastmodifieddate`, epoch ms: the poll cursor. */
   readonly stamp: number;
+}
+
+/** The header every change event carries (Salesforce's `ChangeEventHeader`). */
+export interface ChangeEventHeader {
+  readonly entityName: string;
+  readonly recordIds: readonly string[];
+  /** CREATE, UPDATE, DELETE, UNDELETE, or GAP_… / GAP_OVERFLOW when Salesforce lost the details. */
+  readonly changeType: string;
+  readonly changedFields: readonly string[];
+  readonly commitTimestamp: number;
+  /** The user who saved the change (F10: Crosswalk's own writes come back with its user). */
+  readonly commitUser: string;
+  readonly transactionKey: string;
+}
+
+export interface SfChangeEvent {
+  readonly channel: string;
+  readonly replayId: number;
+  readonly header: ChangeEventHeader;
+}
+
+/** How a channel's subscription went. */
+export type ChannelState =
+  | { readonly state: 'listening'; readonly channel: string }
+  /** The channel does not exist: the object is not selected for change data capture. */
+  | { readonly state: 'unavailable'; readonly channel: string; readonly reason: string }
+  /** The replay id was out of the retention window: subscribed again for new events only. */
+  | { readonly state: 'replay_expired'; readonly channel: string; readonly reason: string };
+
+export interface ChangeStreamOptions {
+  readonly channels: readonly string[];
+  /** Where each channel resumes: the replay id of the last event handled, or null for new events only. */
+  readonly replayFrom: ReadonlyMap<string, number>;
+  readonly onEvent: (event: SfChangeEvent) => void;
+  /** The connection was refused for good (authentication) or lost: the stream has stopped. */
+  readonly onDown: (reason: string) => void;
+}
+
+export interface ChangeStream {
+  /** Streaming API requests sent so far (handshakes, connects, subscribes). */
+  readonly requests: number;
+  /** Subscribes every channel; resolves with how each went. */
+  start(): Promise<ChannelState[]>;
+  /** Disconnects; no event is delivered after it resolves. */
+  stop(): Promise<void>;
 }

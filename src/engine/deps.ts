@@ -22,6 +22,12 @@ export interface EngineOptions {
    * this long (ms) has passed since its last HubSpot poll. Default 0: every cycle.
    */
   readonly hubspotPollMs?: number;
+  /**
+   * T2: while Salesforce's change events are listened to (`EngineMemory.streaming`), a cycle polls
+   * Salesforce only when this long (ms) has passed since its last Salesforce poll: the safety net.
+   * Default 30 minutes.
+   */
+  readonly salesforcePollMs?: number;
   /** B1: how long Salesforce calls pause after `REQUEST_LIMIT_EXCEEDED` (ms). Default 15 minutes. */
   readonly limitPauseMs?: number;
   /**
@@ -29,7 +35,22 @@ export interface EngineOptions {
    * an engine, and keep one memory per pair so that an idle cycle does not read the metadata again.
    */
   readonly memory?: EngineMemory;
+  /**
+   * Issue 15: an import of at least this many records, or a reconciliation of at least this many
+   * links, reads Salesforce with Bulk API 2.0 query jobs instead of REST queries. Default 50,000
+   * (see `DEFAULT_BULK_THRESHOLD`).
+   */
+  readonly bulkThreshold?: number;
 }
+
+/**
+ * Issue 15: below this, REST is as cheap in calls and much faster (a Bulk job costs at least 4 calls
+ * and a second of polling; REST reads 2,000 records a call). Measured: /tmp/notes/bulk.md.
+ */
+export const DEFAULT_BULK_THRESHOLD = 50_000;
+
+/** T2: how often Salesforce is polled while its change events are listened to: the safety net. */
+export const SALESFORCE_SAFETY_NET_MS = 30 * 60_000;
 
 export interface EngineDeps {
   readonly salesforce: SalesforcePort;
@@ -40,7 +61,10 @@ export interface EngineDeps {
   readonly emit: (event: EngineEvent) => void;
   readonly overlapMs: number;
   readonly hubspotPollMs: number;
+  readonly salesforcePollMs: number;
   readonly limitPauseMs: number;
+  /** Issue 15: records (import) or links (reconciliation) from which reads go by Bulk API 2.0. */
+  readonly bulkThreshold: number;
   /** What outlives a run: metadata, companies created, the last HubSpot poll. */
   readonly memory: EngineMemory;
 }
@@ -61,7 +85,9 @@ export function engineDeps(options: EngineOptions, memory: EngineMemory): Engine
     },
     overlapMs: options.overlapMs ?? 60_000,
     hubspotPollMs: options.hubspotPollMs ?? 0,
+    salesforcePollMs: options.salesforcePollMs ?? SALESFORCE_SAFETY_NET_MS,
     limitPauseMs: options.limitPauseMs ?? 15 * 60_000,
+    bulkThreshold: options.bulkThreshold ?? DEFAULT_BULK_THRESHOLD,
     memory,
   };
 }

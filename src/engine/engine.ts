@@ -11,7 +11,9 @@ import type { SfPersonObject } from '../core/model.ts';
 import { engineDeps, type EngineDeps, type EngineOptions } from './deps.ts';
 import { engineMemory, withRun, type CycleReport, type Repair, type RunTrigger } from './run.ts';
 import { importFromSalesforce, type ImportPosition, type ImportRequest } from './runs/import.ts';
-import { poll } from './runs/poll.ts';
+import { poll, pollSalesforceObjects } from './runs/poll.ts';
+import { RULE_FIELDS, objectsToRead, type ChangeEventSummary } from '../core/change-events.ts';
+import { sfFieldsFor } from '../core/mappings.ts';
 import { reconcile } from './runs/reconcile.ts';
 import { resync, resyncMembers, type ResyncTarget } from './runs/resync.ts';
 import { syncHubSpotChanges, type HubSpotChanges } from './runs/webhook.ts';
@@ -33,6 +35,42 @@ export class Engine {
   /** One cycle: Salesforce changes, then HubSpot changes, each in pages; then segment joins and due retries. */
   runOnce(): Promise<CycleReport> {
     return withRun(this.#deps, 'run', (run) => poll(this.#deps, run));
+  }
+
+  /**
+   * T2: Salesforce change events. Those that name a lead or contact change the sync reads, not
+   * Crosswalk's own writes (F10, `core/change-events.ts`, decided without a call), wake a read of
+   * their objects from the poll cursors at once: null when none does (no run).
+   */
+  async syncSalesforceChanges(events: readonly ChangeEventSummary[]): Promise<CycleReport | null> {
+    const deps = this.#deps;
+    // The last run's context decides without a call; before any run, every event wakes its object.
+    const ctx = deps.memory.metadata.context;
+    const readFields = (object: SfPersonObject) =>
+      ctx ? new Set([...RULE_FIELDS[object], ...sfFieldsFor(ctx, object)]) : null;
+    const objects = objectsToRead(events, {
+      integrationUserId: ctx?.integrationUserId ?? null,
+      readFields: { Lead: readFields('Lead'), Contact: readFields('Contact') },
+    });
+    if (objects.length === 0) return null;
+    return withRun(deps, 'run', (run) => pollSalesforceObjects(deps, run, objects), {
+      trigger: 'change_event',
+    });
+  }
+
+  /** T2: a read of Salesforce `objects` from their poll cursors now (a change stream's catch-up or retry). */
+  readSalesforceChanges(objects: readonly SfPersonObject[]): Promise<CycleReport> {
+    return withRun(this.#deps, 'run', (run) => pollSalesforceObjects(this.#deps, run, objects), {
+      trigger: 'change_event',
+    });
+  }
+
+  /**
+   * T2: whether Salesforce's change events are being listened to (`app/salesforce-changes.ts`): the
+   * cycles then poll Salesforce only as the safety net (`EngineOptions.salesforcePollMs`).
+   */
+  listening(on: boolean): void {
+    this.#deps.memory.streaming = on;
   }
 
   /** T2: HubSpot changes pushed by webhooks (runs/webhook.ts). */

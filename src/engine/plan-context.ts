@@ -32,6 +32,11 @@ export interface MetadataCache {
  * value error names) reaches a long-running engine within this, without a restart.
  */
 export const METADATA_MAX_AGE_MS = 15 * 60_000;
+/**
+ * The same while Salesforce's change events are listened to: an idle hour then costs Salesforce no
+ * call but the safety-net poll's, and a metadata read is four calls (issue 15).
+ */
+export const STREAMING_METADATA_MAX_AGE_MS = 60 * 60_000;
 
 /** HubSpot's contact properties and Salesforce's Lead and Contact fields: three calls. */
 export async function readMappedMetadata(sf: SalesforcePort, hs: HubSpotPort): Promise<MappedMetadata> {
@@ -66,7 +71,8 @@ export async function loadPlanContext(deps: EngineDeps, cache: MetadataCache): P
   const stale =
     cache.context !== null &&
     ((mapped !== cache.mappings && namesUnknown(cache.context, mappings)) ||
-      deps.now() - (cache.readAt ?? deps.now()) >= METADATA_MAX_AGE_MS);
+      deps.now() - (cache.readAt ?? deps.now()) >=
+        (deps.memory.streaming ? STREAMING_METADATA_MAX_AGE_MS : METADATA_MAX_AGE_MS));
   let context = cache.context;
   if (!context || stale) {
     const [metadata, users, owners, integrationUserId] = await Promise.all([

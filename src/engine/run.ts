@@ -18,6 +18,7 @@ import { loadPlanContext, type MetadataCache } from './plan-context.ts';
 import { LAST_RUN_KEY, PAUSED_UNTIL_KEY, ORG_USAGE_KEY, REACHED_AT_KEY } from './state-keys.ts';
 import { noLatency } from '../core/latency.ts';
 import type { RunKind, RunRecord, RunTrigger } from '../store/state-store.ts';
+import type { RecordIndex } from './record-index.ts';
 
 export type { RunKind, RunTrigger } from '../store/state-store.ts';
 
@@ -97,7 +98,10 @@ export interface Counts {
   latency: number[];
 }
 
-/** T3, K2: what an import reads once, when reading it all costs fewer calls than reading per batch. */
+/**
+ * T3, K2: what an import (or a large reconciliation, issue 15) reads once, when reading it all costs
+ * fewer calls than reading per batch.
+ */
 export interface ImportLookups {
   /**
    * Whether the import reads every contact, then every lead, from the beginning: then records sharing
@@ -109,6 +113,11 @@ export interface ImportLookups {
   readonly hubspotEmails: Set<string> | null;
   /** Every campaign membership of the org by record id, or null: read per batch. */
   readonly campaignMembers: ReadonlyMap<string, readonly CampaignMembership[]> | null;
+  /**
+   * Issue 15: every lead and contact (deleted ones too), read once by Bulk API 2.0, or null: batches
+   * read the records they need (`byIds`, `byEmails`). A reconciliation of many links sets it.
+   */
+  readonly records?: RecordIndex | null;
 }
 
 export interface Run {
@@ -126,7 +135,7 @@ export interface Run {
   paused: Pause | null;
   /** E3: whether due errors may be retried in this run (checked at its start and before retries). */
   retriesAllowed: boolean;
-  /** T3: set for an import, null otherwise. */
+  /** T3: set for an import (and a reconciliation that read records by Bulk API 2.0), null otherwise. */
   imports: ImportLookups | null;
   /** Set for a reconciliation: every contact a plan wrote to, with the fields written. */
   readonly repairs: Repair[] | null;
@@ -142,6 +151,13 @@ export interface EngineMemory {
   readonly metadata: MetadataCache;
   /** T2: when this engine last polled HubSpot (epoch ms; 0: never). */
   hubspotPolledAt: number;
+  /** T2: when this engine last polled Salesforce (epoch ms; 0: never). */
+  salesforcePolledAt: number;
+  /**
+   * T2: whether Salesforce's change events are being listened to (`app/salesforce-changes.ts` sets
+   * it): then a cycle polls Salesforce only as the safety net, every `salesforcePollMs`.
+   */
+  streaming: boolean;
   /** How many runs this engine started (for unique run ids). */
   runs: number;
   /** This engine among every writer of the store (a random id): the owner of its create intents. */
@@ -152,6 +168,8 @@ export function engineMemory(): EngineMemory {
   return {
     metadata: { context: null, mappings: '' },
     hubspotPolledAt: 0,
+    salesforcePolledAt: 0,
+    streaming: false,
     runs: 0,
     writerId: randomUUID(),
   };

@@ -49,3 +49,12 @@ export const SALESFORCE_USER_KEY = 'salesforce:user';
  * held back before it started. The console's connection health and engine state read it.
  */
 export const REACHED_AT_KEY = 'run:reached';
+
+/**
+ * T2: where each Salesforce change event channel resumes (JSON `{ <channel>: <replayId> }`): the
+ * replay id of the last event whose changes a run has read.
+ */
+export const SALESFORCE_REPLAY_KEY = 'salesforce:replay';
+
+/** T2: what the Salesforce change event listener does (JSON `ChangeEventsState`, `app/salesforce-changes.ts`). */
+export const CHANGE_EVENTS_KEY = 'salesforce:change-events';

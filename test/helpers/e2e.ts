@@ -35,11 +35,18 @@ export async function startWorld(
     hubspotPollMs?: number;
     /** HubSpot search sees writes this late (real search lags writes by seconds); 0 = off. */
     searchLagMs?: number;
+    /** The entities Salesforce publishes change events for (default all; [] for none). */
+    changeEvents?: readonly string[];
   } = {},
 ): Promise<World> {
   const seed = options.seed ?? 1;
   const clock = options.now ? { now: options.now } : {};
-  const sf = await startSalesforce({ seedCount: options.seedCount ?? 0, seed, ...clock });
+  const sf = await startSalesforce({
+    seedCount: options.seedCount ?? 0,
+    seed,
+    ...clock,
+    ...(options.changeEvents ? { changeEvents: options.changeEvents } : {}),
+  });
   const hs = await startHubSpot({
     seedCount: options.hsSeedCount ?? options.seedCount ?? 0,
     seed,

@@ -14,6 +14,7 @@
  */
 import type { SalesforcePort } from '../ports.ts';
 import { SalesforceTransport } from './transport.ts';
+import { openChangeStream } from './change-stream.ts';
 import { OrgMetadata, describe, lastKnownLimits, limits } from './metadata.ts';
 import {
   accounts,
@@ -27,6 +28,7 @@ import {
   users,
 } from './queries.ts';
 import { createRecords, updateRecords } from './writes.ts';
+import { bulkReads } from './bulk.ts';
 
 export interface SalesforceConnectorOptions {
   /** Origin of the org (`https://acme.my.salesforce.com`, or the emulator's URL); no path. */
@@ -42,6 +44,10 @@ export interface SalesforceConnectorOptions {
   readonly apiVersion?: string;
   /** Gives up on one request (retries included) after this long. Default 120,000 ms. */
   readonly timeoutMs?: number;
+  /** Bulk API 2.0: between two status reads of a query job, in ms. Default 1,000 (jsforce's). */
+  readonly bulkPollIntervalMs?: number;
+  /** Bulk API 2.0: gives up on a query job not complete after this long, in ms. Default 600,000. */
+  readonly bulkPollTimeoutMs?: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -79,9 +85,11 @@ export function createSalesforceConnector(options: SalesforceConnectorOptions): 
     campaignMembers: (ids) => campaignMembers(transport, ids),
     countCampaignMembers: () => countCampaignMembers(transport),
     allCampaignMembers: () => allCampaignMembers(transport),
+    ...bulkReads(transport, metadata, options),
     create: (object, records) => createRecords(transport, object, records),
     update: (object, records) => updateRecords(transport, object, records),
     limits: () => limits(transport),
     lastKnownLimits: () => lastKnownLimits(transport),
+    openChangeStream: (streamOptions) => openChangeStream(transport, streamOptions),
   };
 }

@@ -13,6 +13,7 @@ import { normalizeId } from './ids.ts';
 import { seedOrg } from './seed.ts';
 import { parseJson, sendJson, sendRecordErrors, type SalesforceContext } from './context.ts';
 import { adminPath, registerCommonAdmin } from '../shared/admin.ts';
+import { CDC_ENTITIES, type ChangeEventBus } from './change-events.ts';
 
 const adminBody = <T extends z.ZodType>(schema: T, request: FastifyRequest): z.output<T> =>
   schema.parse(parseJson(request.body, true));
@@ -25,7 +26,7 @@ const validationRule = z.object({
   errorField: z.string().optional(),
 });
 
-export function registerAdminRoutes(ctx: SalesforceContext): void {
+export function registerAdminRoutes(ctx: SalesforceContext, changeEvents: ChangeEventBus): void {
   const { app, org, now, usage, sessions } = ctx;
 
   registerCommonAdmin(app, {
@@ -86,6 +87,7 @@ export function registerAdminRoutes(ctx: SalesforceContext): void {
     sendJson(reply, 200, {
       apiRequests: usage.apiRequests,
       refusedForLimit: usage.refusedForLimit,
+      streamingRequests: usage.streamingRequests,
       byFamily: Object.fromEntries(usage.byFamily),
       dailyApiRequests: { used: usage.used(now()), max: usage.limit },
       records: Object.fromEntries([...objects.keys()].map((name) => [name, org.count(name)])),
@@ -94,6 +96,13 @@ export function registerAdminRoutes(ctx: SalesforceContext): void {
   app.put(adminPath('/api-limit'), async (request, reply) => {
     usage.limit = adminBody(z.object({ max: z.number().int().min(0) }), request).max;
     return sendJson(reply, 200, { max: usage.limit });
+  });
+
+  // Change Data Capture's selected entities (Setup → Change Data Capture); [] for an org without it.
+  app.put(adminPath('/change-events'), async (request, reply) => {
+    const { entities } = adminBody(z.object({ entities: z.array(z.enum(CDC_ENTITIES)) }), request);
+    changeEvents.selected = new Set(entities);
+    return sendJson(reply, 200, { entities, lastReplayId: changeEvents.lastReplayId });
   });
 
   app.put(adminPath('/duplicate-rule'), async (request, reply) => {

@@ -72,6 +72,8 @@ export class ApiUsage {
   readonly daily = new RollingCounter(DAY_MS);
   apiRequests = 0;
   refusedForLimit = 0;
+  /** Streaming API (CometD) requests: not counted against the allocation, as Salesforce counts them apart. */
+  streamingRequests = 0;
   readonly byFamily = new Map<string, number>();
   constructor(public limit: number) {}
 
@@ -81,6 +83,7 @@ export class ApiUsage {
 
   reset(): void {
     this.daily.reset();
+    this.streamingRequests = 0;
     this.apiRequests = 0;
     this.refusedForLimit = 0;
     this.byFamily.clear();

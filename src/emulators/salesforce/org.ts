@@ -37,6 +37,14 @@ export interface WriteOptions {
 }
 
 /** A rule that refuses a write, like a validation rule configured in Setup. */
+/** A committed change of one record: its state before the transaction and after (undefined: none). */
+export interface OrgChange {
+  readonly object: string;
+  readonly id: string;
+  readonly previous: SfRecord | undefined;
+  readonly next: SfRecord | undefined;
+}
+
 export interface ValidationRule {
   readonly object: string;
   readonly field: string;
@@ -131,6 +139,12 @@ export class SalesforceOrg {
   /** Record id → epoch ms of its deletion. */
   #deletedAt = new Map<string, number>();
   #undo: Undo[] | null = null;
+  /** The records the open transaction changed, each with its state before it: its change events. */
+  #changed: Map<string, OrgChange> | null = null;
+  /** Set while a write must not be published as a change (seeding, a rollback). */
+  #quiet = false;
+  /** Told of every committed change of a record (change data capture, `change-events.ts`). */
+  onCommit: ((changes: readonly OrgChange[]) => void) | null = null;
   readonly createdAt: number;
 
   duplicateRule: DuplicateRule | null = null;
@@ -159,11 +173,14 @@ export class SalesforceOrg {
     this.duplicateRule = null;
     this.validationRules = [];
     const stamp = formatDateTime(this.createdAt - (this.createdAt % 1000));
+    // Users and queues exist from the start: no change events.
+    this.#quiet = true;
     const seeded = seedPrincipals(
       (object) => this.#ids.get(object)!.next(),
       (object, id, record) => this.#put(object, id, record),
       stamp,
     );
+    this.#quiet = false;
     this.users = seeded.users;
     this.queues = seeded.queues;
   }
@@ -245,6 +262,7 @@ export class SalesforceOrg {
   transaction<T>(work: () => { commit: boolean; value: T }): T {
     if (this.#undo) return work().value;
     this.#undo = [];
+    this.#changed = new Map();
     let committed = false;
     try {
       const { commit, value } = work();
@@ -252,9 +270,29 @@ export class SalesforceOrg {
       return value;
     } finally {
       const undo = this.#undo;
+      const changed = this.#changed;
       this.#undo = null;
-      if (!committed) for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
+      this.#changed = null;
+      if (!committed) {
+        this.#quiet = true;
+        try {
+          for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
+        } finally {
+          this.#quiet = false;
+        }
+      } else if (changed.size > 0) this.onCommit?.([...changed.values()]);
     }
+  }
+
+  /** Notes a record's change for its change event: at once, or when the open transaction commits. */
+  #publish(objectName: string, id: string, previous: SfRecord | undefined, next: SfRecord | undefined): void {
+    if (this.#quiet || !this.onCommit) return;
+    if (!this.#changed) {
+      this.onCommit([{ object: objectName, id, previous, next }]);
+      return;
+    }
+    const open = this.#changed.get(id);
+    this.#changed.set(id, { object: objectName, id, previous: open ? open.previous : previous, next });
   }
 
   #put(objectName: string, id: string, next: SfRecord | undefined): void {
@@ -262,6 +300,7 @@ export class SalesforceOrg {
     const previous = table.get(id);
     if (next) table.set(id, next);
     else table.delete(id);
+    this.#publish(objectName, id, previous, next);
     this.#unindex(objectName, id, previous);
     this.#index(objectName, id, next);
     const stamp = next?.SystemModstamp;
@@ -687,7 +726,13 @@ export class SalesforceOrg {
     );
     if (typeof values.LastModifiedDate === 'string') record.SystemModstamp = values.LastModifiedDate;
     this.#derive(object, record);
-    this.#put(objectName, id, record);
+    // A record seeded as if it was always there: no change event.
+    this.#quiet = true;
+    try {
+      this.#put(objectName, id, record);
+    } finally {
+      this.#quiet = false;
+    }
     return id;
   }
 

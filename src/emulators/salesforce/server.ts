@@ -15,7 +15,10 @@ import { registerDescribeRoutes } from './describe-routes.ts';
 import { registerSObjectRoutes } from './sobjects-routes.ts';
 import { registerQueryRoutes } from './query-routes.ts';
 import { registerCollectionRoutes } from './collections-routes.ts';
+import { registerBulk2Routes } from './bulk2-routes.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
+import { CDC_ENTITIES, ChangeEventBus } from './change-events.ts';
+import { registerStreamingRoutes } from './streaming-routes.ts';
 import { FaultQueue } from '../shared/faults.ts';
 import { RequestLog } from '../shared/request-log.ts';
 
@@ -36,6 +39,13 @@ export interface SalesforceEmulatorOptions {
   readonly clientSecret?: string;
   /** The clock, in epoch ms. Default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * The entities selected for Change Data Capture (their change events on the Streaming API).
+   * Default Lead, Contact, Account and CampaignMember; `[]` for an org without change events.
+   */
+  readonly changeEvents?: readonly string[];
+  /** How long the Streaming API holds a `/meta/connect` with nothing to deliver, in ms. Default 110,000. */
+  readonly streamingTimeoutMs?: number;
 }
 
 export interface SalesforceEmulator {
@@ -44,6 +54,8 @@ export interface SalesforceEmulator {
   /** An access token for the integration user, issued at start. */
   readonly accessToken: string;
   readonly org: SalesforceOrg;
+  /** The org's change events (Change Data Capture): which entities are selected, the replay window. */
+  readonly changeEvents: ChangeEventBus;
   readonly clientId: string;
   readonly clientSecret: string;
   /** Password of every seeded user (for the OAuth username-password flow). */
@@ -62,6 +74,7 @@ export async function startSalesforceEmulator(
   const usage = new ApiUsage(options.apiLimit ?? 15_000);
   const resetHooks: (() => void)[] = [];
   if (options.seedCount) seedOrg(org, { count: options.seedCount, seed: options.seed ?? 1 });
+  const changeEvents = new ChangeEventBus(org, { entities: options.changeEvents ?? CDC_ENTITIES });
 
   const app = Fastify({
     logger: false,
@@ -95,7 +108,11 @@ export async function startSalesforceEmulator(
   registerSObjectRoutes(ctx);
   registerQueryRoutes(ctx);
   registerCollectionRoutes(ctx);
-  registerAdminRoutes(ctx);
+  registerBulk2Routes(ctx);
+  registerAdminRoutes(ctx, changeEvents);
+  registerStreamingRoutes(ctx, changeEvents, {
+    ...(options.streamingTimeoutMs !== undefined ? { connectTimeoutMs: options.streamingTimeoutMs } : {}),
+  });
 
   const accessToken = ctx.sessions.issue(org.defaultUserId);
   await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
@@ -108,6 +125,7 @@ export async function startSalesforceEmulator(
     url: baseUrl,
     accessToken,
     org,
+    changeEvents,
     clientId,
     clientSecret,
     userPassword: USER_PASSWORD,

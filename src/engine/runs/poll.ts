@@ -117,11 +117,35 @@ async function syncJoins(deps: EngineDeps, run: Run): Promise<void> {
   if (!run.paused && (stored === null || latest !== since)) await store.setCursor(key, String(latest));
 }
 
+/**
+ * Salesforce changes of `objects` since their cursors: a cycle's first step, and a change-event run
+ * (the objects the events name). A read that fails is read again next time; the others go on (E2).
+ */
+export async function pollSalesforceObjects(
+  deps: EngineDeps,
+  run: Run,
+  objects: readonly SfPersonObject[],
+): Promise<void> {
+  for (const object of objects) {
+    await goPast(run, () => pollSalesforce(deps, run, object));
+    if (run.paused) return;
+  }
+}
+
+/**
+ * T2: whether a cycle polls Salesforce: always, unless its change events are listened to; then only
+ * as the safety net, every `salesforcePollMs`.
+ */
+function salesforceDue(deps: EngineDeps): boolean {
+  const { memory, now } = deps;
+  return !memory.streaming || now() - memory.salesforcePolledAt >= deps.salesforcePollMs;
+}
+
 /** One cycle: see the file header. */
 export async function poll(deps: EngineDeps, run: Run): Promise<void> {
-  // A source whose read fails (the system down) is read again next cycle; the others go on (E2).
-  for (const object of OBJECTS) {
-    await goPast(run, () => pollSalesforce(deps, run, object));
+  if (salesforceDue(deps)) {
+    deps.memory.salesforcePolledAt = deps.now();
+    await pollSalesforceObjects(deps, run, OBJECTS);
     if (run.paused) return;
   }
   await goPast(run, () => pollHubSpot(deps, run));
