@@ -19,6 +19,7 @@ import { workersBenchmarks } from './workers.ts';
 import { consoleBenchmarks } from './console.ts';
 import { naiveBaselineBenchmarks } from './naive-baseline.ts';
 import { reconcileBenchmarks } from './reconcile.ts';
+import { idleBenchmarks } from './idle.ts';
 import type { BenchResult } from './stats.ts';
 
 const all: [string, () => Promise<BenchResult[]>][] = [
@@ -26,6 +27,7 @@ const all: [string, () => Promise<BenchResult[]>][] = [
   ['Import', () => importBenchmarks()],
   ['Changes on both sides', () => syncChangesBenchmarks()],
   ['Latency', () => latencyBenchmarks()],
+  ['Idle with change events', () => idleBenchmarks()],
   ['HubSpot throughput', () => hubspotThroughputBenchmarks()],
   ['Import 1M', () => importMillionBenchmarks()],
   ['Reconcile by Bulk API 2.0', () => reconcileBenchmarks()],

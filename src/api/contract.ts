@@ -108,6 +108,18 @@ export const Explanation = z.object({
 export type Explanation = z.infer<typeof Explanation>;
 
 /** B1: API calls in the last 24 h; the Salesforce allocation and, once known, the org's own use and limit. */
+/** T2 (issue 15): how Salesforce's changes arrive: its change events, or polling (and why). */
+export const ChangeEvents = z.object({
+  mode: z.enum(['listening', 'polling']),
+  since: z.number(),
+  /** Per object: listening, replay_expired (listening again), unavailable (no change data capture), down. */
+  objects: z.record(z.string(), z.string()),
+  reason: z.string().nullable(),
+  /** Streaming API requests the listener sent (not counted against the allocation by Salesforce). */
+  requests: z.number(),
+});
+export type ChangeEvents = z.infer<typeof ChangeEvents>;
+
 export const Usage = z.object({
   windowMs: z.number(),
   salesforce: z.object({
@@ -116,6 +128,8 @@ export const Usage = z.object({
     org: z.object({ used: z.number(), max: z.number(), at: z.number() }).nullable(),
   }),
   hubspot: z.object({ calls: z.number() }),
+  /** T2: how Salesforce's changes arrive (null: no service has listened yet). */
+  changeEvents: ChangeEvents.nullable(),
   /** T2: what polling at the set interval costs a day when idle, against the allocation. */
   polling: z.object({
     intervalSeconds: z.number(),
@@ -236,6 +250,8 @@ export const Connection = z.object({
   action: z.string().nullable(),
   /** When a run last reached it without an error (epoch ms). */
   lastOkAt: z.number().nullable(),
+  /** Salesforce: how its changes arrive (null: no service has listened yet; HubSpot: always null). */
+  changeEvents: ChangeEvents.nullable(),
 });
 
 /** Change latency from the runs of a window: percentiles from the run histogram's buckets (upper bounds). */

@@ -19,7 +19,7 @@ import {
 } from '../engine/state-keys.ts';
 import { resolveSettings } from '../config/settings.ts';
 import type { ErrorEntry, ErrorFilter, RunRecord, StateStore } from '../store/state-store.ts';
-import { errorView, problemText, resync, type ContactKey } from './operations.ts';
+import { changeEventsOf, errorView, problemText, resync, type ContactKey } from './operations.ts';
 import type { PairApi } from './api-backend.ts';
 
 const HOUR_MS = 3_600_000;
@@ -179,6 +179,7 @@ async function connections(store: StateStore, connection: PairConnection): Promi
   const failing = await standingError(store);
   const lastOkAt = await lastCompletedAt(store);
   const who = { salesforce: salesforceUser(await store.cursor(SALESFORCE_USER_KEY)), hubspot: null };
+  const changes = { salesforce: await changeEventsOf(store), hubspot: null };
   return (['salesforce', 'hubspot'] as const).map((system) => {
     if (connection.unconfigured)
       return {
@@ -190,6 +191,7 @@ async function connections(store: StateStore, connection: PairConnection): Promi
         status: connection.unconfigured.why,
         action: connection.unconfigured.fix,
         lastOkAt,
+        changeEvents: changes[system],
       };
     const error = failing?.error?.system === system ? failing.error : null;
     const name = system === 'salesforce' ? 'Salesforce' : 'HubSpot';
@@ -213,6 +215,7 @@ async function connections(store: StateStore, connection: PairConnection): Promi
           : `Reached by the last run.`,
       action,
       lastOkAt,
+      changeEvents: changes[system],
     };
   });
 }

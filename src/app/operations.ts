@@ -17,7 +17,7 @@ import {
 } from '../core/model.ts';
 import { ConnectorError, type HubSpotPort, type SalesforcePort } from '../connectors/ports.ts';
 import type { CycleReport } from '../engine/engine.ts';
-import { ORG_USAGE_KEY } from '../engine/state-keys.ts';
+import { CHANGE_EVENTS_KEY, ORG_USAGE_KEY } from '../engine/state-keys.ts';
 import { recordCalls } from '../engine/budget.ts';
 import { readMappedMetadata } from '../engine/plan-context.ts';
 import { hsKey, recordObject } from '../core/records.ts';
@@ -34,7 +34,7 @@ import {
   type SettingProblem,
 } from '../config/settings.ts';
 import type { ErrorEntry, StateStore } from '../store/state-store.ts';
-import type { ErrorList, Explanation, Setting, Usage } from '../api/contract.ts';
+import { ChangeEvents, type ErrorList, type Explanation, type Setting, type Usage } from '../api/contract.ts';
 
 export type ContactKey = { readonly email: string } | { readonly hsContactId: string };
 export type ResyncTarget = ContactKey | { readonly segmentId: string };
@@ -252,6 +252,7 @@ export async function usage(store: StateStore, now: number): Promise<Usage> {
       org: org ? (JSON.parse(org) as { used: number; max: number; at: number }) : null,
     },
     hubspot: { calls: await store.apiCalls('hubspot', now - DAY_MS) },
+    changeEvents: await changeEventsOf(store),
   };
 }
 
@@ -295,4 +296,10 @@ export function problemText(problem: Problem): string {
   return /[.!?]$/.test(problem.message)
     ? `${problem.message} ${problem.fix}`
     : `${problem.message}: ${problem.fix}`;
+}
+
+/** T2: what the Salesforce change event listener last said (`CHANGE_EVENTS_KEY`), or null. */
+export async function changeEventsOf(store: StateStore): Promise<ChangeEvents | null> {
+  const stored = await store.cursor(CHANGE_EVENTS_KEY);
+  return stored === null ? null : ChangeEvents.parse(JSON.parse(stored));
 }

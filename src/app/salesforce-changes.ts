@@ -41,7 +41,7 @@ export interface ChangeEventsState {
 export interface SalesforceChangeOptions {
   /** How long the first event of a batch waits for companions, in ms. Default 100. */
   readonly windowMs?: number;
-  /** After the connection is lost or a woken read failed, how long until it tries again, in ms. Default 30,000. */
+  /** After the connection is lost or refused, how long until it tries to listen again, in ms. Default 30,000. */
   readonly retryMs?: number;
   /** Where a failure is told. */
   readonly log: (line: string) => void;
@@ -159,33 +159,24 @@ export class SalesforceChangeListener {
 
   /**
    * Runs a woken read in the engine's queue. A run that could not read (paused by B1 or a person, or a
-   * read that failed) is tried again after `retryMs`: the events it was for are not lost meanwhile,
-   * the cursors still hold their changes. Returns whether the read ran whole.
+   * read that failed) leaves it to the loop: the next cycle polls Salesforce whatever the safety net
+   * says (after a pause, the first one that runs), and the cursors still hold the changes meanwhile.
+   * Returns whether the read ran whole.
    */
   async #wake(read: () => Promise<CycleReport | null>): Promise<boolean> {
     try {
       const report = await this.#service.exclusive(read);
       if (report && (report.paused !== null || report.faults > 0)) {
-        this.#retryLater(() => this.#wake(() => this.#service.engine.readSalesforceChanges(OBJECTS)));
+        this.#service.engine.pollSalesforceNextCycle();
         return false;
       }
       return true;
     } catch (error) {
       if ((error as Error).name === 'ServiceStoppedError' || this.#stopped) return false;
       this.#log(`Salesforce change events: reading the changes failed: ${(error as Error).message}`);
-      this.#retryLater(() => this.#wake(() => this.#service.engine.readSalesforceChanges(OBJECTS)));
+      this.#service.engine.pollSalesforceNextCycle();
       return false;
     }
-  }
-
-  #retryLater(what: () => Promise<unknown>): void {
-    if (this.#stopped || this.#retryTimer) return;
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = undefined;
-      this.#flushing = this.#flushing.then(async () => {
-        await what();
-      });
-    }, this.#retryMs);
   }
 
   async #down(reason: string): Promise<void> {

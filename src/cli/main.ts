@@ -55,6 +55,8 @@ interface SalesforceFlags {
   latencyMs: number;
   clientId: string;
   clientSecret: string;
+  /** Commander's `--no-change-events`: false when given. */
+  changeEvents?: boolean;
 }
 
 interface BothFlags {
@@ -92,6 +94,7 @@ async function startSalesforce(flags: SalesforceFlags, out: (line: string) => vo
     latencyMs: flags.latencyMs,
     clientId: flags.clientId,
     clientSecret: flags.clientSecret,
+    ...(flags.changeEvents === false ? { changeEvents: [] } : {}),
   });
   const counts = ['Lead', 'Contact', 'Account', 'Campaign', 'CampaignMember']
     .map((o) => `${emulator.org.count(o)} ${o}`)
@@ -99,6 +102,9 @@ async function startSalesforce(flags: SalesforceFlags, out: (line: string) => vo
   out(`Salesforce emulator listening on ${emulator.url}`);
   out(`  records:      ${counts}`);
   out(`  instance URL: ${emulator.url}   login URL: ${emulator.url}   API version: 60.0`);
+  out(
+    `  change events: ${flags.changeEvents === false ? 'none (no Change Data Capture)' : `Lead, Contact, Account, CampaignMember on ${emulator.url}/cometd/60.0`}`,
+  );
   out(
     `  OAuth:        client id "${flags.clientId}", client_credentials or password (user ${emulator.org.users[0]!.username})`,
   );
@@ -247,7 +253,7 @@ async function startDemoSync(
   );
   await alignLeadStatus(hs!, sf!, log);
   log.info(
-    `Sync running between the emulators every 3 s, and HubSpot changes by webhook within about a second (store: ${dataDir}). Look inside with:`,
+    `Sync running between the emulators: Salesforce changes by change event and HubSpot changes by webhook, each within about a second, and a cycle every 3 s (store: ${dataDir}). Look inside with:`,
   );
   log.info(`  npx crosswalk explain <email> --data-dir ${dataDir}`);
   log.info(`  npx crosswalk errors --data-dir ${dataDir}`);
@@ -263,7 +269,9 @@ async function startDemoSync(
     throw error;
   }
   const server = started;
-  service.start(3000, (error) => runs.log.error(`sync cycle failed: ${(error as Error).message}`));
+  service.start(3000, (error) => runs.log.error(`sync cycle failed: ${(error as Error).message}`), {
+    log: (line) => log.warn(line),
+  });
   return async () => {
     await server.stop();
     await service.stop();
@@ -303,6 +311,10 @@ export async function main(
     .option('--latency-ms <n>', 'latency added to every API request, in ms', integer(0), 0)
     .option('--client-id <id>', 'OAuth consumer key', 'crosswalk')
     .option('--client-secret <secret>', 'OAuth consumer secret', 'crosswalk')
+    .option(
+      '--no-change-events',
+      'an org without Change Data Capture: no change events on the Streaming API (Crosswalk then polls)',
+    )
     .action((flags: SalesforceFlags) => runUntilSignal([() => startSalesforce(flags, out)], out));
 
   emulator

@@ -58,8 +58,10 @@ export async function runService(
   let api: { stop(): Promise<void> } | undefined;
   try {
     api = await serveApi(service, run.api, log);
-    service.start(run.intervalMs, (error) =>
-      runs.log.error(`sync cycle failed: ${(error as Error).message}`),
+    service.start(
+      run.intervalMs,
+      (error) => runs.log.error(`sync cycle failed: ${(error as Error).message}`),
+      { log: (line) => log.warn(line) },
     );
     const signal = await untilSignal();
     log.info(`${signal}: stopping the sync`);

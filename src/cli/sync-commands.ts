@@ -625,11 +625,21 @@ function printUsage(u: Usage, out: Out): void {
     out(
       `Salesforce org: ${sf.org.used} of ${sf.org.max} daily API requests used (as of ${new Date(sf.org.at).toISOString()})`,
     );
+  out(`Changes:    ${changeEventsLine(u.changeEvents)}`);
   out(`Polling:    ${pollingLine(u.polling, sf.allocation)}`);
   if (u.polling.verdict !== 'ok')
     out(
       `            poll every ${u.polling.suggestedSeconds} s or more to keep idle polling to half the allocation`,
     );
+}
+
+/** T2: how Salesforce's changes arrive, in words. */
+function changeEventsLine(c: Usage['changeEvents']): string {
+  if (c === null) return 'no service has listened to Salesforce change events yet';
+  const since = new Date(c.since).toISOString();
+  if (c.mode === 'listening')
+    return `Salesforce change events (${Object.keys(c.objects).join(', ')}) since ${since}; Salesforce polled every 30 min as the safety net; ${c.requests} Streaming API requests (not counted by Salesforce)`;
+  return `polling Salesforce every cycle since ${since}: ${c.reason ?? 'change events are off'}`;
 }
 
 export function storeOptions(command: Command): Command {

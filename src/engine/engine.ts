@@ -73,6 +73,11 @@ export class Engine {
     this.#deps.memory.streaming = on;
   }
 
+  /** T2: the next cycle polls Salesforce, safety net or not (a woken read was paused or failed). */
+  pollSalesforceNextCycle(): void {
+    this.#deps.memory.salesforcePolledAt = 0;
+  }
+
   /** T2: HubSpot changes pushed by webhooks (runs/webhook.ts). */
   syncHubSpotChanges(changes: HubSpotChanges): Promise<CycleReport> {
     return withRun(this.#deps, 'webhook', (run) => syncHubSpotChanges(this.#deps, run, changes));

@@ -11,6 +11,7 @@ import { eventually } from '../helpers/workers.ts';
 import { SalesforceChangeListener, type ChangeEventsState } from '../../src/app/salesforce-changes.ts';
 import { CHANGE_EVENTS_KEY, SALESFORCE_REPLAY_KEY } from '../../src/engine/state-keys.ts';
 import type { RunRecord } from '../../src/store/state-store.ts';
+import { pause, resume } from '../../src/app/console-ops.ts';
 
 const HOUR = 3_600_000;
 
@@ -224,6 +225,23 @@ describe('Salesforce change events (T2, issue 15)', () => {
       ['Lead', 'Contact'],
       'the safety net: one query per object',
     );
+  });
+
+  it('T2: a change event while the sync is paused waits, and the first cycle after Resume reads it', async () => {
+    world = await startWorld();
+    const w = world;
+    const { a } = await twoSyncedLeads(w);
+    await listen(w);
+    await pause(w.service.store, Date.now(), 'maintenance');
+    await sfUpdate(w.sf, 'Lead', a, { Title: 'Countess' });
+    // The event arrives and wakes a read, which the pause holds back.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(await w.service.store.cursor(SALESFORCE_REPLAY_KEY), null, 'its replay id is not stored');
+    assert.notEqual(await titleOf(w, 'ada@cdc.example'), 'Countess', 'held back while paused');
+    await resume(w.service.store, Date.now());
+    // A cycle after Resume polls Salesforce though its safety net is not due.
+    await w.service.exclusive(() => w.service.engine.runOnce());
+    assert.equal(await titleOf(w, 'ada@cdc.example'), 'Countess');
   });
 
   it('T2: an org without change data capture is detected, said, and polled every cycle', async () => {

@@ -157,6 +157,13 @@ function Connection(props: { connection: Overview['connections'][number] }) {
         <Fact label="Last reached">
           <Time at={c.lastOkAt} none="not yet" />
         </Fact>
+        {c.changeEvents === null ? null : (
+          <Fact label="Changes by">
+            {c.changeEvents.mode === 'listening'
+              ? `change events (${Object.keys(c.changeEvents.objects).join(', ')}), polled every 30 min as a safety net`
+              : `polling every cycle: ${c.changeEvents.reason ?? 'change events are off'}`}
+          </Fact>
+        )}
       </dl>
     </article>
   );
