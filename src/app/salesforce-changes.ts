@@ -23,6 +23,8 @@ import type { CycleReport } from '../engine/engine.ts';
 import type { Service } from './service.ts';
 
 const OBJECTS: readonly SfPersonObject[] = ['Lead', 'Contact'];
+/** The longest wait before listening again after failures in a row. */
+const MAX_RETRY_MS = 30 * 60_000;
 
 /** What the listener is doing, as the store keeps it (JSON under `CHANGE_EVENTS_KEY`). */
 export interface ChangeEventsState {
@@ -41,7 +43,10 @@ export interface ChangeEventsState {
 export interface SalesforceChangeOptions {
   /** How long the first event of a batch waits for companions, in ms. Default 100. */
   readonly windowMs?: number;
-  /** After the connection is lost or refused, how long until it tries to listen again, in ms. Default 30,000. */
+  /**
+   * After the connection is lost or refused, how long until it tries to listen again, in ms; doubled
+   * after each failure in a row, up to 30 minutes. Default 30,000.
+   */
   readonly retryMs?: number;
   /** Where a failure is told. */
   readonly log: (line: string) => void;
@@ -61,6 +66,8 @@ export class SalesforceChangeListener {
   #flushing: Promise<void> = Promise.resolve();
   #stopped = false;
   #objects: Record<string, string> = {};
+  /** Failed starts or lost connections in a row: the wait before the next try doubles with each. */
+  #failures = 0;
 
   constructor(service: Service, options: SalesforceChangeOptions) {
     this.#service = service;
@@ -107,6 +114,7 @@ export class SalesforceChangeListener {
         `Salesforce change events: ${s.channel}: ${s.reason} Reading its changes from the poll cursor.`,
       );
     if (listening.length === OBJECTS.length) {
+      this.#failures = 0;
       this.#service.engine.listening(true);
       await this.#saveState('listening', null);
     } else {
@@ -182,17 +190,21 @@ export class SalesforceChangeListener {
   async #down(reason: string): Promise<void> {
     if (this.#stopped) return;
     this.#service.engine.listening(false);
+    const nextMs = Math.min(this.#retryMs * 2 ** this.#failures, MAX_RETRY_MS);
     this.#log(
-      `Salesforce change events: ${reason}; polling every cycle, listening again in ${this.#retryMs / 1000} s`,
+      `Salesforce change events: ${reason}; polling every cycle, listening again in ${Math.round(nextMs / 1000)} s`,
     );
     await this.#stopStream();
     this.#objects = Object.fromEntries(OBJECTS.map((o) => [o, 'down']));
     await this.#saveState('polling', reason).catch(() => undefined);
     if (this.#stopped || this.#retryTimer) return;
+    // Each failure in a row doubles the wait, up to 30 minutes: a session that stays refused is told
+    // a few times an hour, not every 30 s.
+    const waitMs = Math.min(this.#retryMs * 2 ** this.#failures++, MAX_RETRY_MS);
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
       void this.start();
-    }, this.#retryMs);
+    }, waitMs);
   }
 
   async #stopStream(): Promise<void> {

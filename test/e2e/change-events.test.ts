@@ -244,6 +244,26 @@ describe('Salesforce change events (T2, issue 15)', () => {
     assert.equal(await titleOf(w, 'ada@cdc.example'), 'Countess');
   });
 
+  it('T2: a session refused on the Streaming API goes back to polling, says why, and tries again later', async () => {
+    world = await startWorld();
+    const w = world;
+    const { a } = await twoSyncedLeads(w);
+    await listen(w, { retryMs: 60_000 });
+    assert.equal((await changeEventsState(w))?.mode, 'listening');
+    await w.sf.admin('POST', '/sessions/expire');
+    // A rep's change (in-process: every token is gone) answers the held connect; the next is refused.
+    const rep = w.sf.emulator.org.users.find((u) => u.username === 'sam.rivera@crosswalk.example')!;
+    w.sf.emulator.org.update('Lead', a, { Title: 'Countess' }, { userId: rep.id });
+    await eventually('polling again', async () => (await changeEventsState(w))?.mode === 'polling', 10_000);
+    const state = await changeEventsState(w);
+    assert.match(state?.reason ?? '', /401::Authentication invalid/);
+    assert.deepEqual(state?.objects, { Lead: 'down', Contact: 'down' });
+    assert.ok(
+      logged.some((line) => /polling every cycle, listening again in 60 s/.test(line)),
+      logged.join(' | '),
+    );
+  });
+
   it('T2: an org without change data capture is detected, said, and polled every cycle', async () => {
     world = await startWorld({ changeEvents: [] });
     const w = world;

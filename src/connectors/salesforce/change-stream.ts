@@ -19,6 +19,9 @@
 import type { ChangeEventHeader, ChangeStream, ChangeStreamOptions, ChannelState } from '../ports.ts';
 import type { SalesforceTransport } from './transport.ts';
 
+/** How long subscribing may take before the stream counts as down. */
+const SUBSCRIBE_TIMEOUT_MS = 30_000;
+
 /** The channel of an object's change events. */
 export const changeEventChannel = (object: string): string => `/data/${object}ChangeEvent`;
 
@@ -142,7 +145,27 @@ export function openChangeStream(transport: SalesforceTransport, options: Change
       await transport.inCall({ status: 0 }, async () => {}); // a session first (client credentials)
       const conn = transport.conn;
       client = conn.streaming.createClient([extension]) as unknown as FayeClient;
-      const states = await Promise.all(options.channels.map(subscribe));
+      // faye retries a handshake it gets no answer to for ever: a stream that cannot subscribe within
+      // `SUBSCRIBE_TIMEOUT_MS` is down (the caller polls meanwhile and tries again later).
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer from the Streaming API within ${SUBSCRIBE_TIMEOUT_MS / 1000} s`)),
+          SUBSCRIBE_TIMEOUT_MS,
+        );
+      });
+      let states: ChannelState[];
+      try {
+        states = await Promise.race([Promise.all(options.channels.map(subscribe)), timeout]);
+      } catch (error) {
+        stopped = true;
+        const c = client;
+        client = null;
+        if (c) await closeFayeClient(c);
+        throw error;
+      } finally {
+        clearTimeout(timer);
+      }
       if (states.every((s) => s.state === 'unavailable')) {
         stopped = true;
         await closeFayeClient(client);
