@@ -146,7 +146,7 @@ export async function engineState(store: StateStore, now: number): Promise<Engin
     };
   return {
     state: 'running',
-    why: 'Syncing: every change is picked up at the next cycle (or webhook).',
+    why: 'Syncing: changes are picked up as they happen (change events, webhooks) or at the next cycle.',
     since: null,
     until: null,
     pausedBy: null,
