@@ -27,12 +27,9 @@ export type ErrorToRecord = Pick<
 };
 
 /** Records an error; the same error seen again counts one more attempt, and waits longer (E2). */
-export async function recordError(deps: EngineDeps, e: ErrorToRecord): Promise<void> {
-  const { store } = deps;
-  const existing = (await store.errors({ records: [e.record] })).find(
-    (x) => x.record === e.record && x.direction === e.direction && x.code === e.code,
-  );
-  await store.recordError({
+/** The error log's entry for an error met for the `attempt`-th time (E2: when it is tried next). */
+function errorEntry(e: ErrorToRecord, attempt: number): BatchWrite['errors'][number] {
+  return {
     record: e.record,
     email: e.email,
     direction: e.direction,
@@ -41,8 +38,16 @@ export async function recordError(deps: EngineDeps, e: ErrorToRecord): Promise<v
     message: e.message,
     fix: e.fix,
     lastSeen: e.at,
-    nextAttempt: nextAttemptAt((existing?.attempts ?? 0) + 1, e.at, e.transient === true),
-  });
+    nextAttempt: nextAttemptAt(attempt, e.at, e.transient === true),
+  };
+}
+
+export async function recordError(deps: EngineDeps, e: ErrorToRecord): Promise<void> {
+  const { store } = deps;
+  const existing = (await store.errors({ records: [e.record] })).find(
+    (x) => x.record === e.record && x.direction === e.direction && x.code === e.code,
+  );
+  await store.recordError(errorEntry(e, (existing?.attempts ?? 0) + 1));
 }
 
 /** D2: ends the links of HubSpot contacts deleted there; the audit log says why. */
@@ -116,17 +121,7 @@ async function errorWrites(
     pending.push({
       key,
       record: e.record,
-      entry: {
-        record: e.record,
-        email: e.email,
-        direction: e.direction,
-        category: e.category,
-        code: e.code,
-        message: e.message,
-        fix: e.fix,
-        lastSeen: e.at,
-        nextAttempt: nextAttemptAt(count, e.at, e.transient === true),
-      },
+      entry: errorEntry(e, count),
     });
   }
   return { clearErrors, errors: pending.map((p) => p.entry) };

@@ -61,6 +61,20 @@ function listen(w: World, options: { retryMs?: number } = {}): Promise<void> {
   return listener.start();
 }
 
+/** Listens, syncs a change of A by its change event, waits for its replay id to be stored, stops listening. */
+async function syncAByEventThenStop(w: World, a: string): Promise<void> {
+  await listen(w);
+  await sfUpdate(w.sf, 'Lead', a, { Title: 'Countess' });
+  await eventually('A in HubSpot', async () => (await titleOf(w, 'ada@cdc.example')) === 'Countess', 10_000);
+  await eventually('A’s replay id stored', async () =>
+    ((await w.service.store.cursor(SALESFORCE_REPLAY_KEY)) ?? '').includes(
+      String(w.sf.emulator.changeEvents.lastReplayId),
+    ),
+  );
+  await listener!.stop();
+  listener = undefined;
+}
+
 describe('Salesforce change events (T2, issue 15)', () => {
   it('T2: a Salesforce change reaches HubSpot through a change event, with no poll cycle in between', async () => {
     world = await startWorld();
@@ -119,20 +133,7 @@ describe('Salesforce change events (T2, issue 15)', () => {
     world = await startWorld();
     const w = world;
     const { a, b } = await twoSyncedLeads(w);
-    await listen(w);
-    await sfUpdate(w.sf, 'Lead', a, { Title: 'Countess' });
-    await eventually(
-      'A in HubSpot',
-      async () => (await titleOf(w, 'ada@cdc.example')) === 'Countess',
-      10_000,
-    );
-    await eventually('A’s replay id stored', async () =>
-      ((await w.service.store.cursor(SALESFORCE_REPLAY_KEY)) ?? '').includes(
-        String(w.sf.emulator.changeEvents.lastReplayId),
-      ),
-    );
-    await listener!.stop();
-    listener = undefined;
+    await syncAByEventThenStop(w, a);
     await w.restart();
 
     // While no process listens, a person changes B.
@@ -160,20 +161,7 @@ describe('Salesforce change events (T2, issue 15)', () => {
     world = await startWorld({ now: () => Date.now() + offset });
     const w = world;
     const { a, b } = await twoSyncedLeads(w);
-    await listen(w);
-    await sfUpdate(w.sf, 'Lead', a, { Title: 'Countess' });
-    await eventually(
-      'A in HubSpot',
-      async () => (await titleOf(w, 'ada@cdc.example')) === 'Countess',
-      10_000,
-    );
-    await eventually('A’s replay id stored', async () =>
-      ((await w.service.store.cursor(SALESFORCE_REPLAY_KEY)) ?? '').includes(
-        String(w.sf.emulator.changeEvents.lastReplayId),
-      ),
-    );
-    await listener!.stop();
-    listener = undefined;
+    await syncAByEventThenStop(w, a);
     await sfUpdate(w.sf, 'Lead', b, { Title: 'Rear Admiral' });
     offset = 73 * HOUR; // B's event leaves Salesforce's retention window.
 

@@ -23,7 +23,8 @@ import type { SfPersonObject } from '../../core/model.ts';
 import type { CampaignMembership } from '../../core/records.ts';
 import { ConnectorError, type SalesforcePort, type SfChange } from '../ports.ts';
 import { BASE_FIELDS, OBJECT_FIELDS, checkObject, selectList, soqlDateTime } from './soql.ts';
-import { str, toChange, type RawRecord } from './to-canonical.ts';
+import { toChange, type RawRecord } from './to-canonical.ts';
+import { addMemberships } from './queries.ts';
 import type { OrgMetadata } from './metadata.ts';
 import type { CallState, SalesforceTransport } from './transport.ts';
 
@@ -242,17 +243,7 @@ export async function bulkCampaignMembers(
   const byId = new Map<string, CampaignMembership[]>();
   const soql = 'SELECT Id, CampaignId, LeadId, ContactId FROM CampaignMember';
   for await (const rows of bulkQuery(transport, settings, 'bulkCampaignMembers', soql, false, new Map())) {
-    for (const raw of rows) {
-      const campaignId = str(raw.CampaignId);
-      if (campaignId === null) continue;
-      const membership: CampaignMembership = { campaignId, isDeleted: false };
-      for (const personId of [str(raw.LeadId), str(raw.ContactId)]) {
-        if (personId === null) continue;
-        const list = byId.get(personId);
-        if (list) list.push(membership);
-        else byId.set(personId, [membership]);
-      }
-    }
+    addMemberships(byId, rows);
   }
   return byId;
 }

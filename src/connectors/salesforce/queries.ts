@@ -229,17 +229,25 @@ export async function allCampaignMembers(
   const byId = new Map<string, CampaignMembership[]>();
   const soql = 'SELECT Id, CampaignId, LeadId, ContactId FROM CampaignMember';
   for await (const page of queryPages(transport, 'campaignMembers', soql, false)) {
-    for (const raw of page) {
-      const campaignId = str(raw.CampaignId);
-      if (campaignId === null) continue;
-      const membership: CampaignMembership = { campaignId, isDeleted: false };
-      for (const personId of [str(raw.LeadId), str(raw.ContactId)]) {
-        if (personId === null) continue;
-        const list = byId.get(personId);
-        if (list) list.push(membership);
-        else byId.set(personId, [membership]);
-      }
-    }
+    addMemberships(byId, page);
   }
   return byId;
+}
+
+/** K2: adds the live memberships of CampaignMember rows to `byId` (lead or contact id → its campaigns). */
+export function addMemberships(
+  byId: Map<string, CampaignMembership[]>,
+  rows: Iterable<Readonly<Record<string, unknown>>>,
+): void {
+  for (const raw of rows) {
+    const campaignId = str(raw.CampaignId);
+    if (campaignId === null) continue;
+    const membership: CampaignMembership = { campaignId, isDeleted: false };
+    for (const personId of [str(raw.LeadId), str(raw.ContactId)]) {
+      if (personId === null) continue;
+      const list = byId.get(personId);
+      if (list) list.push(membership);
+      else byId.set(personId, [membership]);
+    }
+  }
 }
