@@ -8,13 +8,14 @@
  * `withRun` opens and closes a run: B1's pause check before it starts, the plan context, and, however
  * it ends, its API calls recorded (invariant: a run's calls are recorded even when it throws).
  */
-import { randomUUID } from 'node:crypto';
 import type { PlanContext } from '../core/sync-plan.ts';
 import type { CampaignMembership, System } from '../core/records.ts';
 import { ConnectorError } from '../connectors/ports.ts';
 import { manualPause, orgLimitPause, pauseNow, recordCalls, retriesAllowed, type Pause } from './budget.ts';
 import type { EngineDeps } from './deps.ts';
-import { loadPlanContext, type MetadataCache } from './plan-context.ts';
+import { loadPlanContext } from './plan-context.ts';
+
+export { engineMemory, type EngineMemory } from './memory.ts';
 import { LAST_RUN_KEY, PAUSED_UNTIL_KEY, ORG_USAGE_KEY, REACHED_AT_KEY } from './state-keys.ts';
 import { noLatency } from '../core/latency.ts';
 import type { RunKind, RunRecord, RunTrigger } from '../store/state-store.ts';
@@ -144,35 +145,6 @@ export interface Run {
    * not what a first poll reads (records saved before Crosswalk watched), nor segment joins.
    */
   timesLatency: boolean;
-}
-
-/** What outlives a run, kept by the `Engine`. */
-export interface EngineMemory {
-  readonly metadata: MetadataCache;
-  /** T2: when this engine last polled HubSpot (epoch ms; 0: never). */
-  hubspotPolledAt: number;
-  /** T2: when this engine last polled Salesforce (epoch ms; 0: never). */
-  salesforcePolledAt: number;
-  /**
-   * T2: whether Salesforce's change events are being listened to (`app/salesforce-changes.ts` sets
-   * it): then a cycle polls Salesforce only as the safety net, every `salesforcePollMs`.
-   */
-  streaming: boolean;
-  /** How many runs this engine started (for unique run ids). */
-  runs: number;
-  /** This engine among every writer of the store (a random id): the owner of its create intents. */
-  readonly writerId: string;
-}
-
-export function engineMemory(): EngineMemory {
-  return {
-    metadata: { context: null, mappings: '' },
-    hubspotPolledAt: 0,
-    salesforcePolledAt: 0,
-    streaming: false,
-    runs: 0,
-    writerId: randomUUID(),
-  };
 }
 
 /**
