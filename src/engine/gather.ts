@@ -1,18 +1,20 @@
 /**
  * Gather: every read a batch needs before planning, and nothing decided here (the decisions are
  * core's: `needsEmailMatch`, M1–M5). In order:
- *  1. `gatherLinked`: the linked HubSpot contact of every Salesforce change. A linked contact that is
- *     gone was deleted in HubSpot (D2): the caller ends those links before step 2.
+ *  1. `gatherLinked`: the linked HubSpot contact of every Salesforce change, without property history
+ *     (`contactsById`). A linked contact that is gone was deleted in HubSpot (D2): the caller ends
+ *     those links before step 2.
  *  2. `gatherMatches`: the linked Salesforce record of every HubSpot change, the records that share
  *     an email (only where matching by email can matter), conversion and merge targets, the HubSpot contact with the email of an unlinked record
  *     (M8), the links of everything gathered, and campaign memberships (K2).
  *  3. `planInputs`, after K1's companies: one `PlanInput` per unit.
  */
 import { emailKey, needsEmailMatch } from '../core/matching.ts';
-import { historyFor, hsPropertiesFor, sfFieldsOfBoth } from '../core/mappings.ts';
+import { hsPropertiesFor, sfFieldsOfBoth } from '../core/mappings.ts';
 import type { CampaignMembership, HsContact, SfRecord } from '../core/records.ts';
 import type { PlanInput } from '../core/sync-plan.ts';
 import type { EngineDeps } from './deps.ts';
+import { contactsById } from './history.ts';
 import type { Run } from './run.ts';
 import type { Unit } from './unit.ts';
 
@@ -28,9 +30,8 @@ export interface Gathered {
 
 /** Step 1: the linked HubSpot contacts of Salesforce changes. Returns the units whose contact is gone (D2). */
 export async function gatherLinked(deps: EngineDeps, run: Run, units: readonly Unit[]): Promise<Unit[]> {
-  const { hubspot: hs } = deps;
   const hsIds = units.filter((u) => u.link && !u.hubspot).map((u) => u.link!.hsContactId);
-  const found = hsIds.length ? await hs.byIds(hsIds, hsPropertiesFor(run.ctx), historyFor(run.ctx)) : [];
+  const found = await contactsById(deps, run, hsIds);
   const hsById = new Map(found.map((c) => [c.id, c]));
   for (const u of units) if (u.link && !u.hubspot) u.hubspot = hsById.get(u.link.hsContactId) ?? null;
   return units.filter((u) => u.link && !u.hubspot && u.sfRecordId);

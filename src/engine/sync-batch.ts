@@ -1,14 +1,13 @@
 /**
  * One batch through the pipeline: units → select → gather → (K1 companies) → plan (again with
- * property history where a Two-way conflict was decided on search values) → carry out → record.
+ * property history where a Two-way conflict was decided on times not the properties' own) → carry out → record.
  * Every run kind hands its pages of units to `syncBatch`; `syncContacts` does so for HubSpot
  * contacts by id (retries, webhooks, reconciliation, resyncs, segment joins).
  */
 import { pendingRetries, waitsForRetry, type PendingRetry } from '../core/errors.ts';
-import { isEcho } from '../core/echo.ts';
+import { isEcho, isSalesforceEcho } from '../core/echo.ts';
 import { isStaleView } from '../core/search-view.ts';
 import { emailKey } from '../core/matching.ts';
-import { historyFor, hsPropertiesFor } from '../core/mappings.ts';
 import { hsKey, sfKey, type HsContact, type SfRecord } from '../core/records.ts';
 import type { Trigger } from '../core/scope.ts';
 import { planSync } from '../core/plan.ts';
@@ -16,7 +15,7 @@ import { pausing } from './budget.ts';
 import { carryOut, type CarriedOut } from './carry-out.ts';
 import { syncCompanies } from './companies.ts';
 import { guardCreates, releaseCreates } from './create-guard.ts';
-import { replanWithHistory } from './history.ts';
+import { contactsById, replanWithHistory } from './history.ts';
 import type { EngineDeps } from './deps.ts';
 import { gatherLinked, gatherMatches, planInputs } from './gather.ts';
 import { isLocalFault, recordBatchFault } from './faults.ts';
@@ -26,8 +25,9 @@ import { hubspotUnits, type Unit } from './unit.ts';
 
 /**
  * The units of a batch that are planned: one per contact (a contact changed on both sides in one
- * batch is planned once); not a HubSpot change that gives nothing (F10, unless `retrying`), nor a
- * search answer no newer than what the last sync read (`isStaleView`: search lags writes); not a
+ * batch is planned once); not a change that gives nothing (F10, unless `retrying`: a HubSpot contact
+ * or a polled Salesforce record that holds what both sides agreed, most often Crosswalk's own write
+ * coming back), nor a search answer no newer than what the last sync read (`isStaleView`: search lags writes); not a
  * record whose error waits for its retry (E2, unless `retrying`).
  */
 async function selectUnits(
@@ -37,12 +37,14 @@ async function selectUnits(
   known: ReadonlyMap<string, SfRecord>,
   retrying: boolean,
 ): Promise<Unit[]> {
-  const unique = [...new Map(units.map((u) => [u.key, u])).values()].filter(
-    (u) =>
-      retrying ||
-      u.trigger !== 'hs_updated' ||
-      (!isEcho(u.hubspot, u.link, run.ctx) && !isStaleView(u.hubspot, u.link)),
-  );
+  const unique = [...new Map(units.map((u) => [u.key, u])).values()].filter((u) => {
+    if (retrying) return true;
+    if (u.trigger === 'hs_updated')
+      return !isEcho(u.hubspot, u.link, run.ctx) && !isStaleView(u.hubspot, u.link);
+    if (u.trigger === 'sf_updated' && !u.hubspot)
+      return !isSalesforceEcho(known.get(u.sfRecordId ?? ''), u.link, run.ctx);
+    return true;
+  });
   const keyOf = (u: Unit) =>
     u.hubspot ? hsKey(u.hubspot.id) : u.link ? hsKey(u.link.hsContactId) : sfKey(u.sfRecordId ?? '');
   const pending: ReadonlyMap<string, PendingRetry> = retrying
@@ -151,7 +153,7 @@ export async function syncContacts(
     const chunk = ids.slice(i, i + 100);
     let contacts: HsContact[];
     try {
-      contacts = await deps.hubspot.byIds(chunk, hsPropertiesFor(run.ctx), historyFor(run.ctx));
+      contacts = await contactsById(deps, run, chunk);
     } catch (error) {
       if (!isLocalFault(error)) throw error;
       // E2: the read failed: these contacts wait for a retry, and count as still there (never ended).

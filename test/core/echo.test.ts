@@ -1,10 +1,11 @@
-/** SPEC F10: a HubSpot change that only echoes what both sides agreed is recognised, and not planned. */
+/** SPEC F10: a change that only echoes what both sides agreed is recognised, and not planned. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isEcho } from '../../src/core/echo.ts';
+import { isEcho, isSalesforceEcho } from '../../src/core/echo.ts';
 import { DEFAULT_MAPPINGS, mappingsFor, setMappingRule } from '../../src/core/mappings.ts';
 import type { Mapping, SfPersonObject } from '../../src/core/model.ts';
-import type { HsContact, Link } from '../../src/core/records.ts';
+import type { HsContact, Link, SfValue } from '../../src/core/records.ts';
+import { context, sfRecord } from './world.ts';
 import { DEFAULT_PLAN_SETTINGS, type PlanSettings } from '../../src/core/sync-plan.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -118,5 +119,86 @@ describe('F10: an echo of what both sides agreed', () => {
   it('F10: without a contact or without a link there is nothing agreed to echo', () => {
     assert.equal(isEcho(null, lead, ctx()), false);
     assert.equal(isEcho(echo, null, ctx()), false);
+  });
+});
+
+describe('F10: a Salesforce record that echoes what both sides agreed', () => {
+  const full = context();
+  /** A lead linked to contact 51, agreed on Ada's values (owner 005A is HubSpot owner 101 by email). */
+  const LEAD_VALUES = {
+    Email: 'ada@example.com',
+    FirstName: 'Ada',
+    LastName: 'Lovelace',
+    OwnerId: '005A',
+    NumberOfEmployees: 250,
+  };
+  const agreedLead = linkTo('Lead', {
+    email: 'ada@example.com',
+    firstname: 'Ada',
+    lastname: 'Lovelace',
+    hubspot_owner_id: '101',
+    numemployees: '250',
+  });
+  const written = sfRecord('Lead', '00Q1', LEAD_VALUES, { lastModifiedById: '005I' });
+
+  it('F10: a record holding exactly the agreed values (in HubSpot form) and opt-out is an echo', () => {
+    assert.equal(isSalesforceEcho(written, agreedLead, full), true);
+    // Who saved it does not matter: a value put back as agreed has nothing to give either.
+    assert.equal(isSalesforceEcho({ ...written, lastModifiedById: '005A' }, agreedLead, full), true);
+  });
+
+  it('F10, F8: a mapped value that differs, converted, is not an echo; an unmapped one does not count', () => {
+    const edit = (values: Record<string, SfValue>) => ({
+      ...written,
+      values: { ...written.values, ...values },
+    });
+    assert.equal(isSalesforceEcho(edit({ Title: 'CTO' }), agreedLead, full), false);
+    assert.equal(isSalesforceEcho(edit({ NumberOfEmployees: 251 }), agreedLead, full), false);
+    assert.equal(isSalesforceEcho(edit({ FirstName: null }), agreedLead, full), false);
+    assert.equal(isSalesforceEcho(edit({ Unmapped__c: 'x', MailingCity: 'Paris' }), agreedLead, full), true);
+  });
+
+  it("F10, F6: the owner compares by the HubSpot owner with the user's email; a queue is never an echo", () => {
+    assert.equal(
+      isSalesforceEcho({ ...written, values: { ...written.values, OwnerId: '005B' } }, agreedLead, full),
+      false,
+    );
+    const queue = { ...written, values: { ...written.values, OwnerId: '00G000000000001' } };
+    assert.equal(
+      isSalesforceEcho(queue, linkTo('Lead', { ...agreedLead.snapshot.values, hubspot_owner_id: '' }), full),
+      false,
+    );
+  });
+
+  it('F10, O1: an opt-out that differs from the agreed one is not an echo', () => {
+    const optedOut = { ...written, values: { ...written.values, HasOptedOutOfEmail: true } };
+    assert.equal(isSalesforceEcho(optedOut, agreedLead, full), false);
+    const agreedOut: Link = { ...agreedLead, snapshot: { ...agreedLead.snapshot, optOut: true } };
+    assert.equal(isSalesforceEcho(optedOut, agreedOut, full), true);
+  });
+
+  it("F10, M5, D3: a deleted, converted or merged record, or one not the link's, is never an echo", () => {
+    assert.equal(isSalesforceEcho({ ...written, isDeleted: true }, agreedLead, full), false);
+    assert.equal(
+      isSalesforceEcho({ ...written, isConverted: true, convertedContactId: '0031' }, agreedLead, full),
+      false,
+    );
+    assert.equal(isSalesforceEcho({ ...written, masterRecordId: '00Q9' }, agreedLead, full), false);
+    assert.equal(isSalesforceEcho({ ...written, id: '00Q2' }, agreedLead, full), false);
+    assert.equal(isSalesforceEcho(undefined, agreedLead, full), false);
+    assert.equal(isSalesforceEcho(written, null, full), false);
+  });
+
+  it("F10, F7, K1: a mapping with nothing agreed, a Don't sync mapping, and account sync", () => {
+    const unagreed: Link = {
+      ...agreedLead,
+      snapshot: { ...agreedLead.snapshot, values: { ...agreedLead.snapshot.values, phone: null } },
+    };
+    assert.equal(isSalesforceEcho(written, unagreed, full), false);
+    const noTitle = setMappingRule(DEFAULT_MAPPINGS, 'jobtitle', 'none');
+    assert.ok(noTitle.ok);
+    const titled = { ...written, values: { ...written.values, Title: 'CTO' } };
+    assert.equal(isSalesforceEcho(titled, agreedLead, context({}, noTitle.value)), true);
+    assert.equal(isSalesforceEcho(written, agreedLead, context({ accountSync: true })), false);
   });
 });

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { allowedRules, DEFAULT_MAPPINGS } from '../../src/core/mappings.ts';
+import { isEcho, isSalesforceEcho } from '../../src/core/echo.ts';
 import { emailKey, UNKNOWN_VALUE } from '../../src/core/matching.ts';
 import type { Mapping, SyncRule } from '../../src/core/model.ts';
 import { triggers, type Trigger } from '../../src/core/scope.ts';
@@ -251,6 +252,27 @@ describe('planner invariants (fast-check)', () => {
       }),
       runs,
     );
+  });
+
+  it('F10: a linked pair both of whose sides echo what they agreed plans no write, whichever side triggers', () => {
+    let echoes = 0;
+    fc.assert(
+      fc.property(caseArb, (c) => {
+        const ctx = ctxOf(c);
+        const after = applyPlan(c.world, plan(c.world, c.step, ctx), NOW, ctx);
+        const { link, hubspot } = after;
+        const record = after.salesforce.find((r) => r.id === link?.sfId);
+        if (!link || !isSalesforceEcho(record, link, ctx) || !isEcho(hubspot, link, ctx)) return;
+        echoes++;
+        for (const trigger of ['sf_updated', 'hs_updated'] as const) {
+          const again = plan(after, { ...c.step, trigger, sfRecordId: record!.id }, ctx);
+          assert.equal(planWrites(again), 0, `${trigger}: ${describePlan(again)}`);
+        }
+      }),
+      runs,
+    );
+    // Not vacuous: the rule recognises many of the pairs a plan leaves behind.
+    assert.ok(echoes > runs.numRuns / 50, `only ${echoes} echoes in ${runs.numRuns} runs`);
   });
 
   it('M7, M8: a plan never creates a record on a side where that email already exists', () => {

@@ -115,6 +115,25 @@ describe('end to end: a first sync of the demo dataset, then changes both ways',
     assert.deepEqual(report.calls, { salesforce: 2, hubspot: 1 });
   });
 
+  it('F10: Crosswalk’s own Salesforce write coming back through the poll is not planned and costs no HubSpot read', async () => {
+    // A contact: the demo's leads have lead statuses HubSpot refuses, so their errors wait (E2).
+    const record = (
+      await sf.conn.query<{ Id: string }>(
+        'SELECT Id FROM Contact WHERE Email != null AND Fax = null ORDER BY Id',
+      )
+    ).records[0]!;
+    const link = await service.store.linkBySalesforceId(record.Id);
+    assert.ok(link, 'the contact is linked');
+    await hs.client.crm.contacts.basicApi.update(link.hsContactId, { properties: { fax: '+1 555 0199' } });
+    const wrote = await service.engine.runOnce();
+    assert.equal(wrote.written.salesforce, 1, 'the fax went to the blank Salesforce field');
+    const back = await service.engine.runOnce();
+    assert.ok(back.changes.salesforce >= 1, 'the poll read the contact Crosswalk wrote');
+    assert.equal(back.planned, 0);
+    // The two polls and the HubSpot search: no read of the contact, no campaign memberships' query.
+    assert.deepEqual(back.calls, { salesforce: 2, hubspot: 1 });
+  });
+
   it('F4: a Salesforce change reaches HubSpot (Prefer Salesforce unless blank)', async () => {
     const lead = (
       await sf.conn.query<{ Id: string; Email: string }>(

@@ -81,6 +81,50 @@ describe('F9 on search answers: real change times decide, stale answers give not
     assert.equal((await sfRecord(lead)).FirstName, 'Later', 'the other change still flows');
   });
 
+  /** Deps whose HubSpot connector notes the history each read by id asks for. */
+  const notingHistory = (asked: (readonly string[])[]) =>
+    w.depsWith({
+      hubspot: overriding(w.hubspot, {
+        byIds: (ids, properties, history = []) => {
+          asked.push(history);
+          return w.hubspot.byIds(ids, properties, history);
+        },
+      }),
+    });
+
+  it('F9: a Salesforce change reads its contact without history; a conflict decided on the contact’s updatedAt is read again with it', async () => {
+    const { lead, contact } = await syncedRecord('no-history@example.com');
+    tick();
+    await w.sf.person.sobject('Contact').update({ Id: lead, FirstName: 'Only Salesforce' });
+    tick();
+    const calm: (readonly string[])[] = [];
+    await pollRun(notingHistory(calm));
+    assert.deepEqual(calm, [[]], 'one read, no history: no conflict to decide');
+    assert.equal((await hsContact(contact)).firstname, 'Only Salesforce');
+
+    tick();
+    await w.hs.client.crm.contacts.basicApi.update(contact, { properties: { jobtitle: 'From HubSpot' } });
+    tick();
+    await w.sf.person.sobject('Contact').update({ Id: lead, Title: 'From Salesforce' });
+    tick();
+    // The contact's updatedAt is now later than Salesforce's title: only the title's history tells.
+    await w.hs.client.crm.contacts.basicApi.update(contact, { properties: { firstname: 'Later' } });
+    tick();
+    const conflict: (readonly string[])[] = [];
+    await pollRun(notingHistory(conflict));
+    assert.equal(conflict[0]?.length, 0, 'the first read has no history');
+    assert.ok(
+      conflict[1]?.includes('jobtitle'),
+      `read again with the title's history: ${JSON.stringify(conflict)}`,
+    );
+    assert.equal(
+      (await sfRecord(lead)).Title,
+      'From Salesforce',
+      "Salesforce's title change is the later one",
+    );
+    assert.equal((await hsContact(contact)).jobtitle, 'From Salesforce');
+  });
+
   it('F9, F10: a search answer older than what the last sync read is not planned: it never writes an older value', async () => {
     const { lead, contact } = await syncedRecord('stale@example.com');
     tick();
