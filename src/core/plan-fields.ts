@@ -234,8 +234,8 @@ export function syncPairing(b: Builder, input: PlanInput, ctx: PlanContext, scop
     }
   }
 
-  // K2: campaigns, Salesforce → HubSpot only.
-  if (target && scope.toHubSpot && !emailOnly) {
+  // K2: campaigns, Salesforce → HubSpot only (when they were read).
+  if (target && scope.toHubSpot && !emailOnly && !input.campaignsNotRead?.has(target.id)) {
     const value = campaignsValue(input.campaigns.get(target.id) ?? []);
     if (value !== text(hsValues[CAMPAIGNS_PROPERTY])) {
       toHs(b, CAMPAIGNS_PROPERTY, value);

@@ -70,6 +70,12 @@ export interface PlanInput {
   readonly isMember: boolean;
   /** K2: campaign memberships by Salesforce record id. */
   readonly campaigns: ReadonlyMap<string, readonly CampaignMembership[]>;
+  /**
+   * K2: records whose memberships were not read (the engine reads none for a HubSpot change of a
+   * linked contact: memberships are Salesforce's, and that change did not move them). Their HubSpot
+   * campaigns stay as they are.
+   */
+  readonly campaignsNotRead?: ReadonlySet<string>;
   /** D2: why this record's previous link ended, when it did (the audit log repeats it). */
   readonly endedLinkWhy?: string;
 }

@@ -26,6 +26,8 @@ export interface Gathered {
   readonly byEmail: ReadonlyMap<string, readonly SfRecord[]>;
   /** K2: campaign memberships by record id. */
   readonly campaigns: ReadonlyMap<string, readonly CampaignMembership[]>;
+  /** K2: the records whose memberships were not read (see `PlanInput.campaignsNotRead`). */
+  readonly campaignsNotRead: ReadonlySet<string>;
 }
 
 /** Step 1: the linked HubSpot contacts of Salesforce changes. Returns the units whose contact is gone (D2). */
@@ -75,6 +77,8 @@ export async function gatherMatches(
   run: Run,
   batch: readonly Unit[],
   sfById: Map<string, SfRecord>,
+  /** A retry or a resync: memberships are read for every record. */
+  retrying = false,
 ): Promise<Gathered> {
   const { salesforce: sf, hubspot: hs, store } = deps;
   const fields = sfFieldsOfBoth(run.ctx);
@@ -141,10 +145,18 @@ export async function gatherMatches(
     if (key) byEmail.set(key, [...(byEmail.get(key) ?? []), r]);
   }
   const all = run.imports?.campaignMembers ?? null;
+  // K2: a HubSpot change of a linked contact moved no membership (they are Salesforce's): its
+  // record's are not read, unless a retry or a resync asks for everything.
+  const notRead = new Set(
+    retrying ? [] : units.filter((u) => u.trigger === 'hs_updated' && u.link).map((u) => u.link!.sfId),
+  );
+  const toRead = [...sfById.keys()].filter((id) => !notRead.has(id));
   const campaigns = all
-    ? new Map([...sfById.keys()].map((id) => [id, all.get(id) ?? []]))
-    : await sf.campaignMembers([...sfById.keys()]);
-  return { units, sfById, byEmail, campaigns };
+    ? new Map(toRead.map((id) => [id, all.get(id) ?? []]))
+    : toRead.length
+      ? await sf.campaignMembers(toRead)
+      : new Map<string, CampaignMembership[]>();
+  return { units, sfById, byEmail, campaigns, campaignsNotRead: notRead };
 }
 
 /** The Salesforce records that matter to a unit: its own, its link's, those sharing an email, and their targets. */
@@ -185,6 +197,7 @@ export async function planInputs(
       sfRecordId: unit.sfRecordId,
       isMember: run.members === null || (unit.hubspot !== null && run.members.has(unit.hubspot.id)),
       campaigns: g.campaigns,
+      campaignsNotRead: g.campaignsNotRead,
       ...(endedLinkWhy ? { endedLinkWhy } : {}),
     };
     out.push({ unit, input });

@@ -82,7 +82,7 @@ export async function syncBatch(
   if (selected.length === 0) return;
   const knownById = new Map(sfById);
   try {
-    await syncSelected(deps, run, selected, sfById);
+    await syncSelected(deps, run, selected, sfById, retrying);
   } catch (error) {
     // E2: the system down, overloaded or slow costs this batch, not the run.
     if (!isLocalFault(error)) throw error;
@@ -96,6 +96,7 @@ async function syncSelected(
   run: Run,
   selected: Unit[],
   sfById: Map<string, SfRecord>,
+  retrying: boolean,
 ): Promise<void> {
   // D2: a linked contact that is gone was deleted in HubSpot. The link ends now, and the Salesforce
   // change that found it out is planned as the record's own: by C2 it may bring the contact back.
@@ -108,7 +109,7 @@ async function syncSelected(
     );
     for (const u of gone) u.link = null;
   }
-  const gathered = await gatherMatches(deps, run, selected, sfById);
+  const gathered = await gatherMatches(deps, run, selected, sfById, retrying);
   if (run.ctx.settings.accountSync) await syncCompanies(deps, run, gathered);
 
   const planned = await replanWithHistory(

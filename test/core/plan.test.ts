@@ -883,6 +883,26 @@ describe('planner: accounts and campaigns (K)', () => {
     assert.equal(first.hubspot.update?.properties.salesforcecampaignids, '701A;701B');
     assert.equal(first.salesforce.update, null);
   });
+
+  it('K2: a record whose memberships were not read keeps its HubSpot campaigns as they are', () => {
+    const world = linked(
+      { email: 'a@example.com', salesforcecampaignids: '701X', lastname: 'Lee' },
+      { Email: 'a@example.com', LastName: 'Lee' },
+      { email: 'a@example.com', lastname: 'Lee', fax: '' },
+    );
+    const edited: PlanWorld = {
+      ...world,
+      hubspot: { ...world.hubspot!, properties: { ...world.hubspot!.properties, fax: '+1 555 0100' } },
+    };
+    const read = planSync({ ...inputOf(edited, { trigger: 'hs_updated' }) }, context());
+    assert.equal(read.hubspot.update?.properties.salesforcecampaignids, '', 'read as none: cleared');
+    const notRead = planSync(
+      { ...inputOf(edited, { trigger: 'hs_updated' }), campaignsNotRead: new Set(['00Q1']) },
+      context(),
+    );
+    assert.equal(notRead.hubspot.update?.properties.salesforcecampaignids, undefined);
+    assert.equal(notRead.salesforce.update?.values.Fax, '+1 555 0100', 'the change itself still flows');
+  });
 });
 
 describe('planner: deletes and merges (D)', () => {

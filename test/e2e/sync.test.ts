@@ -115,7 +115,7 @@ describe('end to end: a first sync of the demo dataset, then changes both ways',
     assert.deepEqual(report.calls, { salesforce: 2, hubspot: 1 });
   });
 
-  it('F10: Crosswalk’s own Salesforce write coming back through the poll is not planned and costs no HubSpot read', async () => {
+  it('F10, K2: a HubSpot change reads no campaign memberships; Crosswalk’s own Salesforce write coming back through the poll is not planned and costs no HubSpot read', async () => {
     // A contact: the demo's leads have lead statuses HubSpot refuses, so their errors wait (E2).
     const record = (
       await sf.conn.query<{ Id: string }>(
@@ -127,6 +127,9 @@ describe('end to end: a first sync of the demo dataset, then changes both ways',
     await hs.client.crm.contacts.basicApi.update(link.hsContactId, { properties: { fax: '+1 555 0199' } });
     const wrote = await service.engine.runOnce();
     assert.equal(wrote.written.salesforce, 1, 'the fax went to the blank Salesforce field');
+    // K2: the two polls, the contact's record by id and the update; its campaign memberships are
+    // Salesforce's, and a HubSpot change does not move them: not queried.
+    assert.deepEqual(wrote.calls, { salesforce: 4, hubspot: 1 });
     const back = await service.engine.runOnce();
     assert.ok(back.changes.salesforce >= 1, 'the poll read the contact Crosswalk wrote');
     assert.equal(back.planned, 0);

@@ -74,8 +74,11 @@ async function pollHubSpot(deps: EngineDeps, run: Run): Promise<void> {
   const cursor = PollCursor.parse(await store.cursor(HUBSPOT_POLL_KEY), deps.overlapMs);
   const due = now() - deps.memory.hubspotPolledAt >= deps.hubspotPollMs;
   if (!due) return;
-  deps.memory.hubspotPolledAt = now();
-  for await (const all of hs.changedSince(cursor.from, hsPropertiesFor(run.ctx), now())) {
+  const until = now();
+  deps.memory.hubspotPolledAt = until;
+  let read = 0;
+  for await (const all of hs.changedSince(cursor.from, hsPropertiesFor(run.ctx), until)) {
+    read += all.length;
     const page = all.filter((c) => !cursor.processed(hsPollChange(c)));
     if (page.length > 0) {
       run.changes.hubspot += page.length;
@@ -91,6 +94,8 @@ async function pollHubSpot(deps: EngineDeps, run: Run): Promise<void> {
     if (all.length > 0) await store.setCursor(HUBSPOT_POLL_KEY, cursor.advance(all.map(hsPollChange)));
     if (await pausing(deps, run)) return;
   }
+  // Every page up to `until` is stored: the overlap moves on with it (`PollCursor.finish`).
+  if (cursor.stamp > 0 || read > 0) await store.setCursor(HUBSPOT_POLL_KEY, cursor.finish(until));
 }
 
 /**

@@ -41,6 +41,24 @@ describe('PollCursor', () => {
     assert.equal(back.processed({ id: 'later', stamp: 1000 + MINUTE + 1, digest: 'l' }), true);
   });
 
+  it('issue 15: a poll complete up to a time moves the overlap with it, so a quiet system reads nothing again', () => {
+    const cursor = PollCursor.parse(null, MINUTE);
+    cursor.advance([{ id: 'a', stamp: 10 * MINUTE, digest: 'x' }]);
+    // Polled up to 30 s after the change: the overlap still starts before the change.
+    const soon = PollCursor.parse(cursor.finish(10 * MINUTE + MINUTE / 2), MINUTE);
+    assert.equal(soon.from, 9 * MINUTE + MINUTE / 2);
+    assert.equal(soon.processed({ id: 'a', stamp: 10 * MINUTE, digest: 'x' }), true, 'still remembered');
+    // Polled up to two minutes after it: the change is out of the overlap, and forgotten.
+    const later = PollCursor.parse(soon.finish(12 * MINUTE), MINUTE);
+    assert.deepEqual([later.stamp, later.from], [10 * MINUTE, 11 * MINUTE]);
+    assert.equal(later.saw('a'), false);
+    // An earlier `until` (a clock set back) never moves the start back.
+    assert.equal(PollCursor.parse(later.finish(MINUTE), MINUTE).from, 11 * MINUTE);
+    // A newer change past `until` leads again.
+    later.advance([{ id: 'b', stamp: 13 * MINUTE, digest: 'y' }]);
+    assert.equal(later.from, 12 * MINUTE);
+  });
+
   it('reads the earlier form that listed created records: they were seen, but not in a known state', () => {
     const back = PollCursor.parse(JSON.stringify({ stamp: 5000, created: [['a', 4000]] }), MINUTE);
     assert.equal(back.saw('a'), true);
