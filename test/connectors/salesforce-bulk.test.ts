@@ -175,10 +175,12 @@ describe('Salesforce connector: Bulk API 2.0 reads', () => {
         Date.now(),
       );
     const { value, requests, calls } = await measure(() => collect(p.bulkChangedSince('Lead', 0, [])));
+    // Two result pages, handed on 2,000 rows at a time (a 50,000-row page is never all objects at once).
     assert.deepEqual(
-      value.map((page) => page.length),
-      [DEFAULT_PAGE_ROWS, 1],
+      value.map((chunk) => chunk.length),
+      [...Array<number>(DEFAULT_PAGE_ROWS / 2000).fill(2000), 1],
     );
+    assert.equal(requests.filter((r) => /\/results/.test(r)).length, 2);
     assert.equal(calls, 6);
     assert.match(requests[4]!, /^GET \S+\/JOB\/results\?locator=\w+$/);
     assert.equal(new Set(value.flat().map((c) => c.record.id)).size, DEFAULT_PAGE_ROWS + 1);

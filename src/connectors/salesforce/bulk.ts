@@ -18,7 +18,8 @@
  * out on large sets), and none is asked here: callers must not rely on the order of records.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parse } from 'csv-parse/sync';
+import { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
 import type { SfPersonObject } from '../../core/model.ts';
 import type { CampaignMembership } from '../../core/records.ts';
 import { ConnectorError, type SalesforcePort, type SfChange } from '../ports.ts';
@@ -76,15 +77,23 @@ function typed(cell: string, type: string | undefined): unknown {
   return cell;
 }
 
-/** A parsed CSV page (header first) as raw records shaped like REST rows. */
-function toRawRecords(table: readonly string[][], types: ReadonlyMap<string, string>): RawRecord[] {
-  const header = table[0] ?? [];
+/** Rows of a CSV page parsed and handed on at a time: a page of 50,000 is never all objects at once. */
+const CHUNK_ROWS = 2000;
+/** Characters of a CSV page fed to the parser at a time (it parses only as fast as rows are taken). */
+const SLICE_CHARS = 1 << 16;
+
+/** Parsed CSV rows (after the header) as raw records shaped like REST rows. */
+function toRawRecords(
+  header: readonly string[],
+  table: readonly string[][],
+  types: ReadonlyMap<string, string>,
+): RawRecord[] {
   const paths = header.map((name) => name.split('.'));
   const cellTypes = header.map((name) =>
     name.includes('.') ? undefined : (types.get(name.toLowerCase()) ?? BASE_TYPES.get(name.toLowerCase())),
   );
-  const out = new Array<RawRecord>(Math.max(0, table.length - 1));
-  for (let r = 1; r < table.length; r++) {
+  const out = new Array<RawRecord>(table.length);
+  for (let r = 0; r < table.length; r++) {
     const row = table[r]!;
     const raw: RawRecord = {};
     for (let c = 0; c < header.length; c++) {
@@ -100,13 +109,43 @@ function toRawRecords(table: readonly string[][], types: ReadonlyMap<string, str
       }
       node[path[path.length - 1]!] = value;
     }
-    out[r - 1] = raw;
+    out[r] = raw;
   }
   return out;
 }
 
+function* slices(text: string): Generator<string> {
+  for (let i = 0; i < text.length; i += SLICE_CHARS) yield text.slice(i, i + SLICE_CHARS);
+}
+
 /**
- * One Bulk API 2.0 query job, from creation to deletion: yields its result pages as REST-shaped rows.
+ * A CSV page as raw records, `CHUNK_ROWS` at a time: parsed as the consumer takes them (the parser's
+ * backpressure holds the rest of the text), so a 50,000-row page costs its text and one chunk of
+ * objects, not three copies of every row (issue 15's memory).
+ */
+async function* csvChunks(csv: string, types: ReadonlyMap<string, string>): AsyncGenerator<RawRecord[]> {
+  const parser = Readable.from(slices(csv), { objectMode: false }).pipe(
+    parse({ delimiter: ',', relax_column_count: false }),
+  );
+  let header: string[] | null = null;
+  let rows: string[][] = [];
+  try {
+    for await (const row of parser as AsyncIterable<string[]>) {
+      if (header === null) header = row;
+      else if (rows.push(row) === CHUNK_ROWS) {
+        yield toRawRecords(header, rows, types);
+        rows = [];
+      }
+    }
+  } finally {
+    parser.destroy();
+  }
+  if (header !== null && rows.length > 0) yield toRawRecords(header, rows, types);
+}
+
+/**
+ * One Bulk API 2.0 query job, from creation to deletion: yields its result pages as REST-shaped rows,
+ * up to `CHUNK_ROWS` at a time.
  * `what` names the read in errors. Stopping early (a `return` from the consumer) aborts and deletes.
  */
 async function* bulkQuery(
@@ -181,11 +220,7 @@ async function* bulkQuery(
           `Salesforce ${what}: a results page without Sforce-Locator`,
         );
       locator = next === 'null' ? null : next;
-      const rows = toRawRecords(
-        parse(csv, { delimiter: ',', relax_column_count: false }) as string[][],
-        types,
-      );
-      if (rows.length > 0) yield rows;
+      yield* csvChunks(csv, types);
     } while (locator !== null);
     read = true;
   } finally {
