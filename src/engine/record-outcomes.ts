@@ -100,31 +100,46 @@ async function errorWrites(
   const recorded = new Set<string>();
   for (const step of steps) if ('record' in step) recorded.add(step.record.record);
   const attempts = new Map<string, number>();
+  /** The keys of `attempts` by record, and the batch's entries by record (a clear touches its own only). */
+  const keysOf = new Map<string, Set<string>>();
+  const pendingOf = new Map<string, Pending[]>();
+  const attempt = (record: string, key: string, count: number) => {
+    attempts.set(key, count);
+    const keys = keysOf.get(record);
+    if (keys) keys.add(key);
+    else keysOf.set(record, new Set([key]));
+  };
   if (recorded.size > 0)
     for (const e of await deps.store.errors({ records: [...recorded] }))
-      attempts.set(errorKey(e.record, e.direction, e.code), e.attempts);
-  let pending: { key: string; record: string; entry: BatchWrite['errors'][number] }[] = [];
+      attempt(e.record, errorKey(e.record, e.direction, e.code), e.attempts);
+  const pending: Pending[] = [];
   for (const step of steps) {
     if ('clear' in step) {
-      clearErrors.push({ record: step.clear, keep: step.keep });
-      const kept = new Set(step.keep.map((k) => errorKey(step.clear, k.direction, k.code)));
-      pending = pending.filter((p) => p.record !== step.clear || kept.has(p.key));
-      if (recorded.has(step.clear))
-        for (const key of attempts.keys())
-          if (key.startsWith(`${step.clear}\u0000`) && !kept.has(key)) attempts.set(key, 0);
+      const record = step.clear;
+      clearErrors.push({ record, keep: step.keep });
+      const kept = new Set(step.keep.map((k) => errorKey(record, k.direction, k.code)));
+      for (const p of pendingOf.get(record) ?? []) if (!kept.has(p.key)) p.dropped = true;
+      for (const key of keysOf.get(record) ?? []) if (!kept.has(key)) attempts.set(key, 0);
       continue;
     }
     const e = step.record;
     const key = errorKey(e.record, e.direction, e.code);
     const count = (attempts.get(key) ?? 0) + 1;
-    attempts.set(key, count);
-    pending.push({
-      key,
-      record: e.record,
-      entry: errorEntry(e, count),
-    });
+    attempt(e.record, key, count);
+    const entry: Pending = { key, entry: errorEntry(e, count), dropped: false };
+    pending.push(entry);
+    const list = pendingOf.get(e.record);
+    if (list) list.push(entry);
+    else pendingOf.set(e.record, [entry]);
   }
-  return { clearErrors, errors: pending.map((p) => p.entry) };
+  return { clearErrors, errors: pending.filter((p) => !p.dropped).map((p) => p.entry) };
+}
+
+/** An error the batch records, unless a later clear of its record drops it. */
+interface Pending {
+  readonly key: string;
+  readonly entry: BatchWrite['errors'][number];
+  dropped: boolean;
 }
 
 /**
