@@ -5,10 +5,9 @@
  * often Crosswalk's own write coming back through the poll) saves the HubSpot read and the campaign
  * memberships' query.
  */
-import { toHubSpot } from './convert.ts';
 import { idPropertyOf, UNKNOWN_VALUE } from './matching.ts';
 import { isQueueOwner, OWNER, ownerToHubSpot } from './owner.ts';
-import { boundMappings } from './plan-builder.ts';
+import { boundMappings, salesforceAsHubSpot } from './plan-builder.ts';
 import type { HsContact, Link, SfRecord } from './records.ts';
 import type { PlanContext } from './sync-plan.ts';
 
@@ -38,7 +37,7 @@ export function isEcho(
 
 /**
  * F10: whether a Salesforce lead or contact holds exactly what both sides last agreed: every synced
- * mapping of its object, in HubSpot's form (F8; the owner by email, F6), as the snapshot's string,
+ * mapping of its object, in HubSpot's form (F8, through its value map F11; the owner by email, F6), as the snapshot's string,
  * and the opt-out. Then its change has nothing to give (HubSpot's own changes come through its
  * poll). Never when in doubt: a record not the link's, deleted, converted or merged (M5, D3), with a
  * queue for owner, a value that does not convert, a mapping whose field or property is missing, or
@@ -50,7 +49,8 @@ export function isSalesforceEcho(record: SfRecord | undefined, link: Link | null
   if (record.isDeleted || record.isConverted || record.masterRecordId !== null) return false;
   const { snapshot } = link;
   if ((record.values.HasOptedOutOfEmail === true) !== (snapshot.optOut ?? false)) return false;
-  for (const { mapping, property, field, same } of boundMappings(ctx, link.sfObject)) {
+  for (const bm of boundMappings(ctx, link.sfObject)) {
+    const { mapping, property, field } = bm;
     if (mapping.rule === 'none') continue;
     const agreed = snapshot.values[mapping.hsProperty];
     if (typeof agreed !== 'string' || !property || !field) return false;
@@ -61,8 +61,8 @@ export function isSalesforceEcho(record: SfRecord | undefined, link: Link | null
       if ((ownerToHubSpot(raw, ctx.sfUsers, ctx.hsOwners) ?? '') !== agreed) return false;
       continue;
     }
-    const asHs = toHubSpot(raw, field, property);
-    if (!asHs.ok || !same(asHs.value, agreed)) return false;
+    const asHs = salesforceAsHubSpot({ ...bm, property, field }, raw, agreed, agreed);
+    if (!asHs.ok || !bm.same(asHs.value, agreed)) return false;
   }
   return true;
 }

@@ -6,6 +6,7 @@
  * **rule** (SPEC F4); it applies to the Lead or the Contact a HubSpot contact is linked to, whichever
  * has the field (F3).
  */
+import type { ValueMap } from './value-maps.ts';
 import type { ProblemCode } from './problem-codes.ts';
 
 /** The Salesforce objects a HubSpot contact can be linked to. */
@@ -50,6 +51,8 @@ export interface SfField {
   readonly nillable: boolean;
   /** Picklist values (restricted picklists refuse others). */
   readonly picklistValues: readonly string[];
+  /** F11: picklist labels by value, where read (value-map suggestions match them). */
+  readonly picklistLabels?: Readonly<Record<string, string>>;
   readonly restrictedPicklist: boolean;
 }
 
@@ -80,6 +83,8 @@ export interface HsProperty {
   readonly fieldType: HsFieldType;
   /** Enumeration option values (internal values, not labels). */
   readonly options: readonly string[];
+  /** F11: option labels by internal value, where read (value-map suggestions match them). */
+  readonly optionLabels?: Readonly<Record<string, string>>;
   /** A "HubSpot user" property (e.g. an owner property): never mappable (F2). */
   readonly referencesUsers: boolean;
   /** Values only HubSpot writes. */
@@ -106,6 +111,11 @@ export interface Mapping {
   readonly isDefault: boolean;
   /** Which objects have the field, for a default mapping (F1 lists Lead / Contact). */
   readonly objects: readonly SfPersonObject[];
+  /**
+   * F11: the value map of an enumeration ⇄ picklist pair (`value-maps.ts`). Absent: the shipped one
+   * (Lead Status) or none; null: none (values move by internal value, F8).
+   */
+  readonly valueMap?: ValueMap | null;
 }
 
 /**

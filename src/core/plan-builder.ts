@@ -4,9 +4,11 @@
  * mappings of an object with the metadata of both ends. `planSync` (plan.ts) drives it; the fields
  * (plan-fields.ts), the owner (owner.ts) and the account (accounts.ts) fill it in.
  */
-import { sameValue } from './convert.ts';
+import { sameValue, toHubSpot, toSalesforce } from './convert.ts';
 import { mappingsFor } from './mappings.ts';
-import type { HsProperty, Mapping, SfField, SfPersonObject } from './model.ts';
+import type { HsProperty, Mapping, Result, SfField, SfPersonObject } from './model.ts';
+import { UNKNOWN_VALUE } from './matching.ts';
+import { mapToSalesforce, salesforceInHubSpotForm, valueMapOf, type ValueMap } from './value-maps.ts';
 import type { SfRecord, SfValue, Snapshot } from './records.ts';
 import type { Scope } from './scope.ts';
 import type { FieldReport, LinkChange, PlanContext, PlanError, Skip, SyncPlan } from './sync-plan.ts';
@@ -17,6 +19,8 @@ export interface BoundMapping {
   readonly property: HsProperty | undefined;
   readonly field: SfField | undefined;
   readonly same: (a: string, b: string) => boolean;
+  /** F11: the value map in force, or null: values move by internal value (F8). */
+  readonly valueMap: ValueMap | null;
 }
 
 /**
@@ -38,12 +42,40 @@ export function boundMappings(ctx: PlanContext, object: SfPersonObject): readonl
           property,
           field: ctx.sfFields[o].get(mapping.sfField),
           same: property ? (a, b) => sameValue(property, a, b) : (a, b) => a === b,
+          valueMap: valueMapOf(mapping),
         };
       });
     cached = { Lead: bind('Lead'), Contact: bind('Contact') };
     bound.set(ctx, cached);
   }
   return cached[object];
+}
+
+/**
+ * A Salesforce value in HubSpot's form (F8), through the mapping's value map (F11): with a
+ * many-to-one map, the form the contact holds (`hs`) or last agreed, when it writes this value. The
+ * C1 placeholder is no value: it never reaches HubSpot.
+ */
+export function salesforceAsHubSpot(
+  bm: BoundMapping & { readonly property: HsProperty; readonly field: SfField },
+  raw: SfValue,
+  hs: string,
+  agreed: string | null,
+): Result<string> {
+  if (raw === UNKNOWN_VALUE) return { ok: true, value: '' };
+  if (bm.valueMap === null || raw === null) return toHubSpot(raw, bm.field, bm.property);
+  const mapped = salesforceInHubSpotForm(bm.mapping, bm.valueMap, String(raw), hs, agreed);
+  return mapped.ok ? toHubSpot(mapped.value, bm.field, bm.property) : mapped;
+}
+
+/** A HubSpot value as the value to write to Salesforce (F8), through the mapping's value map (F11). */
+export function hubspotAsSalesforce(
+  bm: BoundMapping & { readonly property: HsProperty; readonly field: SfField },
+  value: string,
+): Result<SfValue> {
+  if (bm.valueMap === null) return toSalesforce(value, bm.property, bm.field);
+  const mapped = mapToSalesforce(bm.mapping, bm.valueMap, value);
+  return mapped.ok ? toSalesforce(mapped.value, bm.property, bm.field) : mapped;
 }
 
 /** A HubSpot value as text: absent is `""`. */

@@ -6,9 +6,8 @@
  */
 import { decideAccount } from './accounts.ts';
 import { CAMPAIGNS_PROPERTY, campaignsValue } from './campaigns.ts';
-import { toHubSpot, toSalesforce } from './convert.ts';
 import { OPT_OUT } from './mappings.ts';
-import { decideSalesforceCreate, idPropertyOf, UNKNOWN_VALUE } from './matching.ts';
+import { decideSalesforceCreate, idPropertyOf } from './matching.ts';
 import type { SfPersonObject } from './model.ts';
 import { decideOptOut } from './opt-out.ts';
 import { decideOwner, OWNER } from './owner.ts';
@@ -16,7 +15,9 @@ import {
   ABSENT,
   boundMappings,
   KEEP,
+  hubspotAsSalesforce,
   report,
+  salesforceAsHubSpot,
   text,
   toHs,
   toSf,
@@ -101,9 +102,9 @@ export function decideMapping(
   if (mapping.hsProperty === OWNER.hsProperty && mapping.sfField === OWNER.sfField)
     return decideOwner(f, mapping, hs, hsChangedAt, agreed);
 
-  // Salesforce's value in HubSpot's form. The C1 placeholder is no value: it never reaches HubSpot.
+  // Salesforce's value in HubSpot's form (F8, F11).
   const raw = f.sfValues[mapping.sfField] ?? null;
-  const asHs = raw === UNKNOWN_VALUE ? ({ ok: true, value: '' } as const) : toHubSpot(raw, field, property);
+  const asHs = salesforceAsHubSpot({ ...bm, property, field }, raw, hs, agreed);
   const sf = asHs.ok ? asHs.value : String(raw);
   const decision: FieldDecision = decideField({
     rule: mapping.rule,
@@ -142,7 +143,7 @@ export function decideMapping(
   }
   // Emails compare trimmed (M1); Salesforce gets them trimmed too.
   const value = mapping.hsProperty === 'email' ? decision.value.trim() : decision.value;
-  const converted = toSalesforce(value, property, field);
+  const converted = hubspotAsSalesforce({ ...bm, property, field }, value);
   const writable = b.sfCreate ? field.createable : field.updateable && !field.calculated;
   const required = converted.ok && converted.value === null && !field.nillable;
   if (!converted.ok || !writable || required) {

@@ -34,6 +34,15 @@ export const PROBLEM_CODES = {
   hs_property_read_only: { status: 400, meaning: 'The rule would write to a read-only HubSpot property.' },
   rule_not_allowed: { status: 400, meaning: 'That mapping does not allow that rule.' },
   default_mapping: { status: 400, meaning: 'A default mapping cannot be removed.' },
+  value_map_not_allowed: {
+    status: 400,
+    meaning: 'Only a single-value enumeration ⇄ picklist mapping can carry a value map (F11).',
+  },
+  unknown_value: {
+    status: 400,
+    meaning: 'A value map names a value the HubSpot property or the Salesforce picklist does not have.',
+  },
+  no_value_map_entry: { status: 404, meaning: 'The value map has no entry for that HubSpot value.' },
   unknown_pair: { status: 404, meaning: 'No connection pair is registered with that id.' },
   invalid_pair: { status: 400, meaning: 'A pair id or definition is not valid.' },
   pair_exists: { status: 409, meaning: 'A connection pair with that id is registered already.' },

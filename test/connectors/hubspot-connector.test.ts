@@ -115,6 +115,8 @@ describe('HubSpot adapter: metadata', () => {
     });
     assert.equal(byName.get('hubspot_owner_id')?.referencesUsers, true);
     assert.ok(byName.get('lifecyclestage')?.options.includes('lead'));
+    // F11: option labels, for value-map suggestions.
+    assert.equal(byName.get('hs_lead_status')?.optionLabels?.IN_PROGRESS, 'In Progress');
     assert.equal(byName.get('lastmodifieddate')?.readOnlyValue, true);
     assert.equal(byName.get('lastmodifieddate')?.type, 'datetime');
   });

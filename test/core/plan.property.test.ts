@@ -1,7 +1,8 @@
 /**
  * The planner's invariants over random contacts, records, links, settings, rules and triggers
  * (fast-check): no loops or flip-flops, no creation where the email exists, no resubscription,
- * "Prefer Salesforce unless blank" and "Always use Salesforce" kept.
+ * "Prefer Salesforce unless blank" and "Always use Salesforce" kept. Lead Status moves through its
+ * value map (F11, many-to-one both ways), so every invariant holds with a value map in play.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,6 +26,9 @@ function hsPool(m: Mapping): string[] {
   if (m.hsProperty === 'email') return ['', ...EMAILS];
   if (m.hsProperty === 'hubspot_owner_id') return ['', '101', '102', '103', '104'];
   if (m.hsProperty === 'salesforceaccountid') return ['', '001A', '001B'];
+  // F11: Lead Status goes through its shipped value map, many-to-one both ways.
+  if (m.hsProperty === 'hs_lead_status')
+    return ['', 'NEW', 'OPEN', 'IN_PROGRESS', 'CONNECTED', 'UNQUALIFIED'];
   const p = hsProperties.get(m.hsProperty)!;
   switch (p.type) {
     case 'enumeration':
@@ -40,6 +44,7 @@ function sfPool(m: Mapping, object: 'Lead' | 'Contact'): SfValue[] {
   if (m.sfField === 'Email') return [null, ...EMAILS];
   if (m.sfField === 'OwnerId') return SF_USERS.map((u) => u.id);
   if (m.sfField === 'AccountId') return [null, '001A', '001B'];
+  if (m.sfField === 'Status') return [null, ...fields.Lead.get('Status')!.picklistValues];
   const f = fields[object].get(m.sfField);
   if (!f) return [null];
   switch (f.type) {

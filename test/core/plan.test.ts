@@ -663,7 +663,11 @@ describe('planner: fields (F)', () => {
       { Email: 'a@example.com', Status: 'Open - Not Contacted' },
       { email: 'a@example.com' },
     );
-    const p = plan(world, { trigger: 'record_resync' });
+    // Without Lead Status's value map (F11), the value goes by internal value, which HubSpot lacks.
+    const unmapped = DEFAULT_MAPPINGS.map((m) =>
+      m.hsProperty === 'hs_lead_status' ? { ...m, valueMap: null } : m,
+    );
+    const p = plan(world, { trigger: 'record_resync' }, context({}, unmapped));
     const error = p.errors.find((e) => e.hsProperty === 'hs_lead_status');
     assert.ok(error);
     assert.equal(error.direction, 'to_hubspot');

@@ -37,7 +37,7 @@ interface WireProperty {
   readonly name: string;
   readonly type: string;
   readonly fieldType: string;
-  readonly options?: readonly { value: string }[];
+  readonly options?: readonly { value: string; label?: string }[];
   readonly referencedObjectType?: string;
   readonly modificationMetadata?: { readonly readOnlyValue?: boolean };
   readonly calculated?: boolean;
@@ -122,6 +122,9 @@ export function toHsProperty(p: WireProperty): HsProperty {
       ? (p.fieldType as HsFieldType)
       : 'text',
     options: (p.options ?? []).map((o) => o.value),
+    ...(p.options?.length
+      ? { optionLabels: Object.fromEntries(p.options.map((o) => [o.value, o.label ?? o.value])) }
+      : {}),
     referencesUsers: p.referencedObjectType === 'OWNER',
     readOnlyValue: p.modificationMetadata?.readOnlyValue === true || p.calculated === true,
   };

@@ -49,7 +49,7 @@ export interface DescribeField {
   readonly calculated?: boolean;
   readonly nillable?: boolean;
   readonly restrictedPicklist?: boolean;
-  readonly picklistValues?: readonly { value: string; active?: boolean }[];
+  readonly picklistValues?: readonly { value: string; label?: string | null; active?: boolean }[];
   readonly relationshipName?: string | null;
 }
 
@@ -177,6 +177,13 @@ export function toSfField(field: DescribeField): SfField | null {
     calculated: field.calculated === true,
     nillable: field.nillable === true,
     picklistValues: (field.picklistValues ?? []).filter((p) => p.active !== false).map((p) => p.value),
+    ...(field.picklistValues?.length
+      ? {
+          picklistLabels: Object.fromEntries(
+            field.picklistValues.filter((p) => p.active !== false).map((p) => [p.value, p.label ?? p.value]),
+          ),
+        }
+      : {}),
     restrictedPicklist: field.restrictedPicklist === true,
   };
 }

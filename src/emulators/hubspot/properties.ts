@@ -74,10 +74,14 @@ export interface PropertyDef {
 
 const DEFINED_AT = '2019-08-06T02:43:01.000Z';
 
-type Spec = Partial<Omit<PropertyDef, 'name' | 'type' | 'options'>> & { options?: readonly string[] };
+type Spec = Partial<Omit<PropertyDef, 'name' | 'type' | 'options'>> & {
+  options?: readonly string[];
+  /** Option labels by internal value, where HubSpot's differ from the value. */
+  optionLabels?: Readonly<Record<string, string>>;
+};
 
 function property(name: string, type: PropertyType, spec: Spec = {}): PropertyDef {
-  const { options, ...rest } = spec;
+  const { options, optionLabels, ...rest } = spec;
   const fieldType: FieldType =
     spec.fieldType ??
     (type === 'number'
@@ -106,7 +110,7 @@ function property(name: string, type: PropertyType, spec: Spec = {}): PropertyDe
     updatedAt: DEFINED_AT,
     ...rest,
     options: (options ?? (type === 'bool' ? ['true', 'false'] : [])).map((value, i) => ({
-      label: type === 'bool' ? (value === 'true' ? 'Yes' : 'No') : value,
+      label: type === 'bool' ? (value === 'true' ? 'Yes' : 'No') : (optionLabels?.[value] ?? value),
       value,
       displayOrder: i,
       hidden: false,
@@ -126,16 +130,18 @@ const lifecycleStages = [
   'evangelist',
   'other',
 ];
-const leadStatuses = [
-  'NEW',
-  'OPEN',
-  'IN_PROGRESS',
-  'OPEN_DEAL',
-  'UNQUALIFIED',
-  'ATTEMPTED_TO_CONTACT',
-  'CONNECTED',
-  'BAD_TIMING',
-];
+/** HubSpot's default lead statuses: internal value → label. */
+const leadStatusLabels: Readonly<Record<string, string>> = {
+  NEW: 'New',
+  OPEN: 'Open',
+  IN_PROGRESS: 'In Progress',
+  OPEN_DEAL: 'Open Deal',
+  UNQUALIFIED: 'Unqualified',
+  ATTEMPTED_TO_CONTACT: 'Attempted to Contact',
+  CONNECTED: 'Connected',
+  BAD_TIMING: 'Bad Timing',
+};
+const leadStatuses = Object.keys(leadStatusLabels);
 
 /** The standard contact properties, including those SPEC F1 maps and the Salesforce ones. */
 export function standardContactProperties(): PropertyDef[] {
@@ -169,6 +175,7 @@ export function standardContactProperties(): PropertyDef[] {
     property('hs_lead_status', 'enumeration', {
       label: 'Lead Status',
       options: leadStatuses,
+      optionLabels: leadStatusLabels,
       fieldType: 'radio',
     }),
     property('lifecyclestage', 'enumeration', { label: 'Lifecycle Stage', options: lifecycleStages }),
