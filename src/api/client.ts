@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { ApiError, pairPath, routes, type RouteDef, type RouteInput, type RouteOutput } from './contract.ts';
 import type { SyncRule } from '../core/model.ts';
+import type { ValueMap } from '../core/value-maps.ts';
 import type { ErrorCategory } from '../core/errors.ts';
 import type { SettingKey } from '../config/settings.ts';
 
@@ -105,6 +106,10 @@ export function createApiClient(options: ApiClientOptions) {
       call(routes.addMapping, { body }),
     setMappingRule: (hsProperty: string, rule: SyncRule) =>
       call(routes.setMappingRule, { params: { hsProperty }, body: { rule } }),
+    valueMap: (hsProperty: string) => call(routes.getValueMap, { params: { hsProperty } }),
+    putValueMap: (hsProperty: string, map: ValueMap | null) =>
+      call(routes.putValueMap, { params: { hsProperty }, body: { map } }),
+    suggestValueMap: (hsProperty: string) => call(routes.suggestValueMap, { params: { hsProperty } }),
     removeMapping: (hsProperty: string) => call(routes.removeMapping, { params: { hsProperty } }),
     errors: (query: ErrorQuery = {}) => call(routes.listErrors, { query }),
     /** The errors as CSV text (`format=csv`), or the refusal. */

@@ -498,6 +498,25 @@ function route<const R extends Pick<RouteDef, 'method' | 'path' | 'response'> & 
 const KeyParams = z.object({ key: SettingKey });
 const PropertyParams = z.object({ hsProperty: text('Give the HubSpot property name.') });
 
+/** F11: a value map, one table each way (`core/value-maps.ts`). */
+export const ValueMap = z.object(
+  {
+    toSalesforce: z.record(z.string(), z.string(), {
+      error: 'toSalesforce: HubSpot value → Salesforce value.',
+    }),
+    toHubSpot: z.record(z.string(), z.string(), { error: 'toHubSpot: Salesforce value → HubSpot value.' }),
+  },
+  { error: 'Send a value map: { "toSalesforce": {…}, "toHubSpot": {…} }.' },
+);
+export const ValueMapView = z.object({
+  hsProperty: z.string(),
+  sfField: z.string(),
+  /** Null: none (values move by internal value, F8). */
+  map: ValueMap.nullable(),
+  /** Whether it is the map Crosswalk ships (Lead Status, never changed). */
+  shipped: z.boolean(),
+});
+
 export const routes = {
   health: route({
     method: 'GET',
@@ -561,6 +580,36 @@ export const routes = {
     path: '/api/mappings/:hsProperty',
     params: PropertyParams,
     response: z.object({ removed: Mapping }),
+  }),
+  getValueMap: route({
+    pairScoped: true,
+    method: 'GET',
+    path: '/api/mappings/:hsProperty/values',
+    params: PropertyParams,
+    response: ValueMapView,
+  }),
+  /** F11: replaces the map (checked against both systems' values), or clears it with `null`. */
+  putValueMap: route({
+    pairScoped: true,
+    method: 'PUT',
+    path: '/api/mappings/:hsProperty/values',
+    params: PropertyParams,
+    body: z.object({ map: ValueMap.nullable() }, { error: 'Send a JSON object: { "map": {…} | null }.' }),
+    response: ValueMapView,
+  }),
+  /** F11: a map suggested from both systems' values and labels; nothing is saved. */
+  suggestValueMap: route({
+    pairScoped: true,
+    method: 'GET',
+    path: '/api/mappings/:hsProperty/values/suggestion',
+    params: PropertyParams,
+    response: z.object({
+      hsProperty: z.string(),
+      sfField: z.string(),
+      map: ValueMap,
+      unmatchedHubSpot: z.array(z.string()).readonly(),
+      unmatchedSalesforce: z.array(z.string()).readonly(),
+    }),
   }),
   listErrors: route({
     pairScoped: true,

@@ -21,6 +21,7 @@ import {
 import { SHOWN, type LogDestination, type Logger } from '../app/log.ts';
 import { serveApi } from './serve.ts';
 import { registerPairCommands } from './pair-commands.ts';
+import { registerValueMapCommand } from './value-map-commands.ts';
 import { registerConsoleCommands, registerMappingsCheck } from './console-commands.ts';
 import { registerWorkerCommand } from './worker-command.ts';
 import { registerApiCommand } from './api-command.ts';
@@ -415,10 +416,9 @@ export async function main(
   });
 
   registerSyncCommands(program, out, untilSignal, openLog);
-  registerMappingsCheck(
-    program.commands.find((c) => c.name() === 'mappings')!,
-    out,
-  );
+  const mappings = program.commands.find((c) => c.name() === 'mappings')!;
+  registerMappingsCheck(mappings, out);
+  registerValueMapCommand(mappings, out);
   registerConsoleCommands(program, out);
   registerPairCommands(program, out);
   registerWorkerCommand(program, untilSignal, openLog);

@@ -36,7 +36,8 @@ export function isEcho(
 }
 
 /**
- * F10: whether a Salesforce lead or contact holds exactly what both sides last agreed: every synced
+ * F10: whether a Salesforce lead or contact that Crosswalk saved last (`LastModifiedById` is the
+ * integration user) holds exactly what both sides last agreed: every synced
  * mapping of its object, in HubSpot's form (F8, through its value map F11; the owner by email, F6), as the snapshot's string,
  * and the opt-out. Then its change has nothing to give (HubSpot's own changes come through its
  * poll). Never when in doubt: a record not the link's, deleted, converted or merged (M5, D3), with a
@@ -45,6 +46,9 @@ export function isEcho(
  */
 export function isSalesforceEcho(record: SfRecord | undefined, link: Link | null, ctx: PlanContext): boolean {
   if (!record || !link || ctx.settings.accountSync) return false;
+  // Only Crosswalk's own write: a person's save, even of unmapped fields, is a change the sync
+  // notes (the link's last sync moves, which F7 measures a newer mapping's changes against).
+  if (ctx.integrationUserId === null || record.lastModifiedById !== ctx.integrationUserId) return false;
   if (record.id !== link.sfId || record.object !== link.sfObject) return false;
   if (record.isDeleted || record.isConverted || record.masterRecordId !== null) return false;
   const { snapshot } = link;

@@ -209,7 +209,11 @@ export function setValue(
  * Salesforce value comes back as it: each such value's way back goes to another HubSpot value that
  * writes it, if there is one, else it is removed too.
  */
-export function removeValue(t: ValueMapTarget, map: ValueMap, hsValue: string): Result<ValueMap> {
+export function removeValue(
+  t: Pick<ValueMapTarget, 'mapping'>,
+  map: ValueMap,
+  hsValue: string,
+): Result<ValueMap> {
   const hs = Object.keys(map.toSalesforce).find((k) => k.toLowerCase() === hsValue.toLowerCase());
   if (hs === undefined)
     return fail(

@@ -25,6 +25,7 @@ import {
   type Routes,
 } from '../api/contract.ts';
 import * as ops from '../app/operations.ts';
+import * as valueMaps from '../app/value-map-ops.ts';
 import * as consoleOps from '../app/console-ops.ts';
 import * as systemsReads from '../app/systems-reads.ts';
 import { importJob, type ImportJob } from '../app/paged-jobs.ts';
@@ -214,6 +215,15 @@ function handlers(backend: ApiBackend): Handlers {
       mapOk(await pair.exclusive(() => ops.removeMapping(pair.store, params.hsProperty)), (removed) => ({
         removed,
       })),
+    ),
+    getValueMap: scoped(({ store }, { params }) => valueMaps.getValueMap(store, params.hsProperty)),
+    putValueMap: scoped(async (pair, { params, body }) =>
+      pair.withService('metadata', (service) =>
+        service.exclusive(() => valueMaps.replaceValueMap(service, params.hsProperty, body.map)),
+      ),
+    ),
+    suggestValueMap: scoped(async (pair, { params }) =>
+      pair.withService('metadata', (service) => valueMaps.suggestValueMapOf(service, params.hsProperty)),
     ),
     explain: scoped(({ store }, { query }) =>
       ops.explain(

@@ -95,4 +95,68 @@ describe('crosswalk mappings add | remove', () => {
     const list = await crosswalk(['mappings', 'list', '--data-dir', dir]);
     assert.equal(list.stdout.includes('date_of_birth'), false);
   });
+
+  it('F11: mappings values shows the shipped Lead Status map, sets and removes entries checked against both systems, suggests, clears', async () => {
+    const shown = await crosswalk(['mappings', 'values', 'hs_lead_status', '--data-dir', dir]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /^hs_lead_status ⇄ Status: value map \(Crosswalk's default\)$/m);
+    assert.match(shown.stdout, /^ {2}ATTEMPTED_TO_CONTACT → Working - Contacted$/m);
+    assert.match(shown.stdout, /^ {2}Working - Contacted → IN_PROGRESS$/m);
+
+    const set = await crosswalk(
+      ['mappings', 'values', 'hs_lead_status', 'set', 'CONNECTED', 'Working - Contacted', '--way-back'],
+      env,
+    );
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /^hs_lead_status ⇄ Status: value map$/m);
+    assert.match(set.stdout, /^ {2}Working - Contacted → CONNECTED$/m);
+    const unknown = await crosswalk(
+      ['mappings', 'values', 'hs_lead_status', 'set', 'LOST', 'Working - Contacted'],
+      env,
+    );
+    assert.equal(unknown.code, 1);
+    assert.match(
+      unknown.stderr,
+      /"LOST" is not an option of HubSpot hs_lead_status\. Use an internal value: NEW, OPEN/,
+    );
+
+    const removed = await crosswalk([
+      'mappings',
+      'values',
+      'hs_lead_status',
+      'remove',
+      'BAD_TIMING',
+      '--data-dir',
+      dir,
+    ]);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.doesNotMatch(removed.stdout, /^ {2}BAD_TIMING →/m);
+    const again = await crosswalk([
+      'mappings',
+      'values',
+      'hs_lead_status',
+      'remove',
+      'BAD_TIMING',
+      '--data-dir',
+      dir,
+    ]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /"BAD_TIMING" has no entry in the hs_lead_status ⇄ Status value map/);
+
+    const notPicklist = await crosswalk(['mappings', 'values', 'jobtitle', 'suggest'], env);
+    assert.equal(notPicklist.code, 1);
+    assert.match(notPicklist.stderr, /jobtitle ⇄ Title cannot carry a value map/);
+    const suggested = await crosswalk(['mappings', 'values', 'industry', 'suggest'], env);
+    assert.equal(suggested.code, 0, suggested.stderr);
+    assert.match(suggested.stdout, /nothing saved: run again with --apply/);
+    assert.match(suggested.stdout, /^ {2}\w+ → \w/m, 'industries pair by value or label');
+
+    const cleared = await crosswalk(['mappings', 'values', 'hs_lead_status', 'clear', '--data-dir', dir]);
+    assert.equal(cleared.code, 0, cleared.stderr);
+    const none = await crosswalk(['mappings', 'values', 'hs_lead_status', '--data-dir', dir]);
+    assert.match(none.stdout, /^hs_lead_status ⇄ Status: no value map \(values move by internal value\)$/m);
+    const bad = await crosswalk(['mappings', 'values', 'hs_lead_status', 'rename', '--data-dir', dir]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /unknown action "rename": use show, set, remove, suggest, clear/);
+  });
 });

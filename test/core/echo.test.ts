@@ -141,10 +141,11 @@ describe('F10: a Salesforce record that echoes what both sides agreed', () => {
   });
   const written = sfRecord('Lead', '00Q1', LEAD_VALUES, { lastModifiedById: '005I' });
 
-  it('F10: a record holding exactly the agreed values (in HubSpot form) and opt-out is an echo', () => {
+  it('F10, F7: a record Crosswalk saved last, holding exactly the agreed values (in HubSpot form) and opt-out, is an echo', () => {
     assert.equal(isSalesforceEcho(written, agreedLead, full), true);
-    // Who saved it does not matter: a value put back as agreed has nothing to give either.
-    assert.equal(isSalesforceEcho({ ...written, lastModifiedById: '005A' }, agreedLead, full), true);
+    // F7: a person's save (of unmapped fields, say) is a change the sync notes, not an echo.
+    assert.equal(isSalesforceEcho({ ...written, lastModifiedById: '005A' }, agreedLead, full), false);
+    assert.equal(isSalesforceEcho(written, agreedLead, { ...full, integrationUserId: null }), false);
   });
 
   it('F10, F8: a mapped value that differs, converted, is not an echo; an unmapped one does not count', () => {

@@ -92,9 +92,18 @@ describe('end to end: a first sync of the demo dataset, then changes both ways',
     assert.ok((await service.store.countLinks()) >= new Set(hsEmails).size);
   });
 
-  it('F10: a second cycle writes nothing: our own writes coming back are recognised', async () => {
-    const report = await service.engine.runOnce();
-    assert.deepEqual(report.written, { salesforce: 0, hubspot: 0 });
+  it('F10, F11: our own writes coming back are recognised: after the Lead Status Salesforce gave the leads it created, nothing moves', async () => {
+    // Leads Crosswalk created got Salesforce's default status (F11 maps it): it reaches HubSpot once.
+    const created = (
+      await sf.conn.query<{ Email: string; Status: string }>(
+        "SELECT Email, Status FROM Lead WHERE CreatedBy.Username = 'integration@crosswalk.example'",
+      )
+    ).records;
+    const second = await service.engine.runOnce();
+    assert.equal(second.written.salesforce, 0);
+    assert.ok(second.written.hubspot <= created.length, `${second.written.hubspot} of ${created.length}`);
+    const third = await service.engine.runOnce();
+    assert.deepEqual(third.written, { salesforce: 0, hubspot: 0 });
   });
 
   it('an idle cycle only polls: one query per Salesforce object, one HubSpot search, nothing planned', async () => {

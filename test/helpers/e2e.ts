@@ -12,6 +12,8 @@ import { openService, type Service } from '../../src/app/service.ts';
 import type { EngineEvent } from '../../src/engine/engine.ts';
 import { DEFAULT_MAPPINGS, setMappingRule } from '../../src/core/mappings.ts';
 import type { SyncRule } from '../../src/core/model.ts';
+import { clearValueMap } from '../../src/app/value-map-ops.ts';
+import type { StateStore } from '../../src/store/state-store.ts';
 
 export interface World {
   readonly sf: SalesforceFixture;
@@ -85,6 +87,16 @@ export async function startWorld(
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Lead Status without its shipped value map (F11): the demo dataset's lead statuses are then not
+ * HubSpot options, and each lead with one meets a Property value error. For tests about the errors a
+ * real cycle records (issue 16's value maps made them rare).
+ */
+export async function withoutLeadStatusMap(store: StateStore): Promise<void> {
+  const cleared = await clearValueMap(store, 'hs_lead_status');
+  assert.ok(cleared.ok, 'Lead Status has a mapping');
 }
 
 /** Salesforce keeps whole seconds: waits past the current second so the next change is strictly later. */
