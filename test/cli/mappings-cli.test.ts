@@ -120,26 +120,12 @@ describe('crosswalk mappings add | remove', () => {
       /"LOST" is not an option of HubSpot hs_lead_status\. Use an internal value: NEW, OPEN/,
     );
 
-    const removed = await crosswalk([
-      'mappings',
-      'values',
-      'hs_lead_status',
-      'remove',
-      'BAD_TIMING',
-      '--data-dir',
-      dir,
-    ]);
+    const removeBadTiming = () =>
+      crosswalk(['mappings', 'values', 'hs_lead_status', 'remove', 'BAD_TIMING', '--data-dir', dir]);
+    const removed = await removeBadTiming();
     assert.equal(removed.code, 0, removed.stderr);
     assert.doesNotMatch(removed.stdout, /^ {2}BAD_TIMING →/m);
-    const again = await crosswalk([
-      'mappings',
-      'values',
-      'hs_lead_status',
-      'remove',
-      'BAD_TIMING',
-      '--data-dir',
-      dir,
-    ]);
+    const again = await removeBadTiming();
     assert.equal(again.code, 1);
     assert.match(again.stderr, /"BAD_TIMING" has no entry in the hs_lead_status ⇄ Status value map/);
 

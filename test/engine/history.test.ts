@@ -55,14 +55,19 @@ describe('F9 on search answers: real change times decide, stale answers give not
     return { lead, contact };
   }
 
-  it('F9: title changed in HubSpot, then in Salesforce, then another HubSpot property: the later title (Salesforce) wins', async () => {
-    const { lead, contact } = await syncedRecord('history@example.com');
+  /** The title changed in HubSpot, then in Salesforce, then another HubSpot property (2 s apart). */
+  async function titleChangedOnBothSides(lead: string, contact: string): Promise<void> {
     tick();
     await w.hs.client.crm.contacts.basicApi.update(contact, { properties: { jobtitle: 'From HubSpot' } });
     tick();
     await w.sf.person.sobject('Contact').update({ Id: lead, Title: 'From Salesforce' });
     tick();
     await w.hs.client.crm.contacts.basicApi.update(contact, { properties: { firstname: 'Later' } });
+  }
+
+  it('F9: title changed in HubSpot, then in Salesforce, then another HubSpot property: the later title (Salesforce) wins', async () => {
+    const { lead, contact } = await syncedRecord('history@example.com');
+    await titleChangedOnBothSides(lead, contact);
     tick(LAG_MS + 1_000); // search has it all now, with `updatedAt` (the first name's) for every property
 
     const cost = await w.measure(() => pollRun(hubspotFirst()));
@@ -102,13 +107,8 @@ describe('F9 on search answers: real change times decide, stale answers give not
     assert.deepEqual(calm, [[]], 'one read, no history: no conflict to decide');
     assert.equal((await hsContact(contact)).firstname, 'Only Salesforce');
 
-    tick();
-    await w.hs.client.crm.contacts.basicApi.update(contact, { properties: { jobtitle: 'From HubSpot' } });
-    tick();
-    await w.sf.person.sobject('Contact').update({ Id: lead, Title: 'From Salesforce' });
-    tick();
     // The contact's updatedAt is now later than Salesforce's title: only the title's history tells.
-    await w.hs.client.crm.contacts.basicApi.update(contact, { properties: { firstname: 'Later' } });
+    await titleChangedOnBothSides(lead, contact);
     tick();
     const conflict: (readonly string[])[] = [];
     await pollRun(notingHistory(conflict));
