@@ -167,6 +167,43 @@ describe('the console', { skip: skipReason }, () => {
     assert.match(line, /two[-_ ]way/i);
   });
 
+  it('F11: edits the Lead Status value map on the Mappings screen, and the CLI shows it', async () => {
+    await open('#/mappings');
+    const editor = page.getByRole('region', { name: /Values of hs_lead_status/ });
+    await editor.waitFor();
+    assert.match(await editor.innerText(), /Crosswalk's default map/);
+    const toSf = editor.getByRole('table', { name: 'HubSpot → Salesforce' });
+    await toSf.getByRole('row', { name: /ATTEMPTED_TO_CONTACT/ }).waitFor();
+    assert.match(await toSf.getByRole('row', { name: /BAD_TIMING/ }).innerText(), /Closed - Not Converted/);
+
+    // A value the picklist lacks is refused by the service, named in the note.
+    await editor.getByLabel('HubSpot value (internal)').fill('CONNECTED');
+    await editor.getByLabel('Salesforce value').fill('Nurturing');
+    await editor.getByRole('button', { name: 'Set value' }).click();
+    await editor.getByRole('alert').filter({ hasText: 'Value map not changed' }).waitFor();
+    assert.match(
+      await editor.getByRole('alert').innerText(),
+      /"Nurturing" is not a value of the Salesforce picklist Status/,
+    );
+
+    // CONNECTED becomes the way back of Working - Contacted.
+    await editor.getByLabel('Salesforce value').fill('Working - Contacted');
+    await editor.getByLabel('Also the way back').check();
+    await editor.getByRole('button', { name: 'Set value' }).click();
+    await page.getByRole('status').filter({ hasText: 'CONNECTED now writes Working - Contacted' }).waitFor();
+    const back = editor.getByRole('table', { name: 'Salesforce → HubSpot (the way back)' });
+    await back.getByRole('row', { name: /Working - Contacted\s+CONNECTED/ }).waitFor();
+    await editor.getByRole('button', { name: 'Remove BAD_TIMING' }).click();
+    await page.getByRole('status').filter({ hasText: 'BAD_TIMING removed' }).waitFor();
+    await toSf.getByRole('row', { name: /BAD_TIMING/ }).waitFor({ state: 'detached' });
+    await screenshot(page, 'value-map');
+
+    const cli = await crosswalk(['mappings', 'values', 'hs_lead_status', '--data-dir', demo.dataDir]);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, /^ {2}Working - Contacted → CONNECTED$/m);
+    assert.doesNotMatch(cli.stdout, /BAD_TIMING/);
+  });
+
   it('shows a contact edited in HubSpot with its new value and the decision', async () => {
     const contact = await linkedContact();
     const title = `Console ${Date.now()}`;

@@ -2,7 +2,8 @@
  * Mappings: each HubSpot property ⇄ Salesforce field with its types, rule and status checked against
  * both systems now; add one, change a rule, remove a custom one (after a confirmation). Refusals are
  * the API's (the CLI's checks, F1–F6), shown next to the field they name. A new mapping is not
- * retroactive (F7): Backfill starts an import.
+ * retroactive (F7): Backfill starts an import. A mapping between a single-select property and a
+ * picklist has a value map (F11), edited below the table (`value-map.tsx`).
  */
 import { useState } from 'preact/hooks';
 import { routes } from '../../api/contract.ts';
@@ -12,6 +13,7 @@ import { Badge, ErrorNote, LoadError, ScreenTitle, TableWrap, type Tone } from '
 import { useConsole } from '../ui/context.ts';
 import { hashOf, useResource } from '../ui/hooks.ts';
 import type { ApiResult, ConsoleApi, Failure } from '../api.ts';
+import { takesValueMap, ValueMapEditor } from './value-map.tsx';
 
 type Status = 'ok' | 'type_mismatch' | 'field_gone' | 'property_gone' | 'not_writable';
 interface Row {
@@ -84,6 +86,7 @@ export function MappingsScreen() {
           </tbody>
         </table>
       </TableWrap>
+      <ValueMaps rows={rows} />
       <AddMapping
         onAdded={(hsProperty) => {
           setAdded(hsProperty);
@@ -210,6 +213,29 @@ function MappingRow(props: { row: Row; onChange: () => void }) {
           </td>
         </tr>
       )}
+    </>
+  );
+}
+
+/** F11: the value map of one mapping that can carry one (Lead Status first). */
+function ValueMaps(props: { rows: readonly Row[] }) {
+  const candidates = props.rows.filter(takesValueMap).map((r) => r.hsProperty);
+  const [chosen, setChosen] = useState<string>();
+  const shown = chosen ?? (candidates.includes('hs_lead_status') ? 'hs_lead_status' : candidates[0]);
+  if (shown === undefined) return null;
+  return (
+    <>
+      <div class="field value-map-pick">
+        <label for="value-map-of">Value map of</label>
+        <select id="value-map-of" value={shown} onChange={(event) => setChosen(event.currentTarget.value)}>
+          {candidates.map((p) => (
+            <option key={p} value={p}>
+              {p}
+            </option>
+          ))}
+        </select>
+      </div>
+      <ValueMapEditor key={shown} hsProperty={shown} />
     </>
   );
 }
