@@ -140,14 +140,17 @@ export async function replaceValueMap(
   return checked.ok ? ok(await save(deps.store, hsProperty, checked.value)) : checked;
 }
 
-/** A suggested map (nothing saved: the user confirms it with `replaceValueMap`). */
+/** A suggested map; saved only with `apply` (the user confirmed it). Its values are the systems' own. */
 export async function suggestValueMapOf(
   deps: Deps,
   hsProperty: string,
+  options: { readonly apply?: boolean } = {},
 ): Promise<Result<SuggestedMap & { readonly hsProperty: string; readonly sfField: string }>> {
   const m = await mappingOf(deps.store, hsProperty);
   if (!m.ok) return m;
   const target = await targetOf(deps, m.value);
   if (!target.ok) return target;
-  return ok({ hsProperty, sfField: m.value.sfField, ...suggestValueMap(target.value) });
+  const suggested = suggestValueMap(target.value);
+  if (options.apply === true) await save(deps.store, hsProperty, suggested.map);
+  return ok({ hsProperty, sfField: m.value.sfField, ...suggested });
 }

@@ -97,24 +97,22 @@ export function registerValueMapCommand(mappings: Command, out: Out): void {
           }
           case 'suggest': {
             arity(0, 'suggest [--apply]');
+            const apply = flags.apply === true;
             const suggested = needed(
-              await withMetadata(flags, (service) => valueMaps.suggestValueMapOf(service, hsProperty)),
+              await withMetadata(flags, (service) =>
+                valueMaps.suggestValueMapOf(service, hsProperty, { apply }),
+              ),
             );
             printMap({ hsProperty, sfField: suggested.sfField, map: suggested.map, shipped: false }, out);
             if (suggested.unmatchedHubSpot.length)
               out(`HubSpot values left unpaired: ${suggested.unmatchedHubSpot.join(', ')}`);
             if (suggested.unmatchedSalesforce.length)
               out(`Salesforce values left unpaired: ${suggested.unmatchedSalesforce.join(', ')}`);
-            if (flags.apply !== true) {
-              out(`nothing saved: run again with --apply to use this map, or set entries one by one`);
-              return;
-            }
-            needed(
-              await withMetadata(flags, (service) =>
-                valueMaps.replaceValueMap(service, hsProperty, suggested.map),
-              ),
+            out(
+              apply
+                ? 'saved'
+                : 'nothing saved: run again with --apply to use this map, or set entries one by one',
             );
-            out('saved');
             return;
           }
           case 'clear':

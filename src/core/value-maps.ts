@@ -198,10 +198,19 @@ export function setValue(
   if (!hs.ok) return hs;
   const sf = checkSalesforceValue(t, sfValue);
   if (!sf.ok) return sf;
-  const back = entry(map.toHubSpot, sf.value);
-  const toHubSpot = { ...withoutKey(map.toHubSpot, sf.value) };
-  toHubSpot[sf.value] = options.wayBack === true || back === undefined ? hs.value : back;
-  return ok({ toSalesforce: { ...withoutKey(map.toSalesforce, hs.value), [hs.value]: sf.value }, toHubSpot });
+  return ok(withValue(map, hs.value, sf.value, options.wayBack === true));
+}
+
+/**
+ * `hs` writes `sf`, and `sf` writes `hs` back unless it has a way back already (or `wayBack`): the
+ * entry alone, unchecked (the console edits with it; the service checks the map it is sent).
+ */
+export function withValue(map: ValueMap, hs: string, sf: string, wayBack: boolean): ValueMap {
+  const back = entry(map.toHubSpot, sf);
+  return {
+    toSalesforce: { ...withoutKey(map.toSalesforce, hs), [hs]: sf },
+    toHubSpot: { ...withoutKey(map.toHubSpot, sf), [sf]: wayBack || back === undefined ? hs : back },
+  };
 }
 
 /**

@@ -135,6 +135,11 @@ describe('crosswalk mappings add | remove', () => {
     const suggested = await crosswalk(['mappings', 'values', 'industry', 'suggest'], env);
     assert.equal(suggested.code, 0, suggested.stderr);
     assert.match(suggested.stdout, /nothing saved: run again with --apply/);
+    const applied = await crosswalk(['mappings', 'values', 'industry', 'suggest', '--apply'], env);
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.match(applied.stdout, /^saved$/m);
+    const industry = await crosswalk(['mappings', 'values', 'industry', '--data-dir', dir]);
+    assert.match(industry.stdout, /^industry ⇄ Industry: value map$/m);
     assert.match(suggested.stdout, /^ {2}\w+ → \w/m, 'industries pair by value or label');
 
     const cleared = await crosswalk(['mappings', 'values', 'hs_lead_status', 'clear', '--data-dir', dir]);

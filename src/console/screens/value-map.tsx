@@ -7,7 +7,7 @@
  */
 import { useState } from 'preact/hooks';
 import { routes } from '../../api/contract.ts';
-import { EMPTY_VALUE_MAP, removeValue, type ValueMap } from '../../core/value-maps.ts';
+import { EMPTY_VALUE_MAP, removeValue, withValue, type ValueMap } from '../../core/value-maps.ts';
 import { ErrorNote, LoadError, TableWrap } from '../ui/bits.tsx';
 import { useConsole } from '../ui/context.ts';
 import { useResource } from '../ui/hooks.ts';
@@ -19,15 +19,6 @@ export function takesValueMap(row: { hsType?: string | null; sfTypes?: Record<st
   return (
     (row.hsType === 'select' || row.hsType === 'radio') && sf.length > 0 && sf.every((t) => t === 'picklist')
   );
-}
-
-/** `hs` writes `sf`; `sf` writes `hs` back unless it has a way back already (or `wayBack`). */
-function withEntry(map: ValueMap, hs: string, sf: string, wayBack: boolean): ValueMap {
-  const back = map.toHubSpot[sf];
-  return {
-    toSalesforce: { ...map.toSalesforce, [hs]: sf },
-    toHubSpot: { ...map.toHubSpot, [sf]: wayBack || back === undefined ? hs : back },
-  };
 }
 
 export function ValueMapEditor(props: { hsProperty: string }) {
@@ -109,7 +100,7 @@ export function ValueMapEditor(props: { hsProperty: string }) {
         onSubmit={(event) => {
           event.preventDefault();
           void save(
-            withEntry(map, hs.trim(), sf.trim(), wayBack),
+            withValue(map, hs.trim(), sf.trim(), wayBack),
             `${hs.trim()} now writes ${sf.trim()}.`,
           ).then((saved) => {
             if (!saved) return;
