@@ -9,6 +9,7 @@ import type { SyncRule } from '../core/model.ts';
 import type { ValueMap } from '../core/value-maps.ts';
 import type { ErrorCategory } from '../core/errors.ts';
 import type { SettingKey } from '../config/settings.ts';
+import type { PreviewBody } from './preview-contract.ts';
 
 /** The error log's filters and page (`GET /api/errors`). */
 export type ErrorQuery = Omit<RouteInput<typeof routes.listErrors>['query'], 'format'> & {
@@ -110,6 +111,9 @@ export function createApiClient(options: ApiClientOptions) {
     putValueMap: (hsProperty: string, map: ValueMap | null) =>
       call(routes.putValueMap, { params: { hsProperty }, body: { map } }),
     suggestValueMap: (hsProperty: string) => call(routes.suggestValueMap, { params: { hsProperty } }),
+    /** U1: what a change would do, previewed; nothing is written. */
+    preview: (body: PreviewBody, options: { readonly exact?: boolean } = {}) =>
+      call(routes.preview, { body, query: options.exact ? { exact: 'true' as const } : {} }),
     removeMapping: (hsProperty: string) => call(routes.removeMapping, { params: { hsProperty } }),
     errors: (query: ErrorQuery = {}) => call(routes.listErrors, { query }),
     /** The errors as CSV text (`format=csv`), or the refusal. */
@@ -135,6 +139,9 @@ export function createApiClient(options: ApiClientOptions) {
     runs: (query: RouteInput<typeof routes.listRuns>['query'] = {}) => call(routes.listRuns, { query }),
     run: (runId: string, query: RouteInput<typeof routes.getRun>['query'] = {}) =>
       call(routes.getRun, { params: { runId }, query }),
+    /** U2: undoes a run (or, with `preview`, reports what the undo would do). */
+    undoRun: (runId: string, options: { preview?: boolean; includeCreates?: boolean } = {}) =>
+      call(routes.undoRun, { params: { runId }, body: options }),
     contact: (key: { email: string } | { hsContactId: string } | { sfId: string }) =>
       call(routes.contact, { query: key }),
     mappingStatus: () => call(routes.mappingStatus),
@@ -142,6 +149,12 @@ export function createApiClient(options: ApiClientOptions) {
     startImport: (objects?: readonly ('Lead' | 'Contact')[]) =>
       call(routes.startImport, { body: objects === undefined ? {} : { objects: [...objects] } }),
     currentImport: () => call(routes.currentImport),
+    alerts: () => call(routes.listAlerts),
+    /** U3: adds an alert (as declared: `config/alert-channels.ts`). */
+    addAlert: (alert: Record<string, unknown>) => call(routes.addAlert, { body: alert }),
+    removeAlert: (id: string) => call(routes.removeAlert, { params: { id } }),
+    testAlert: (id: string) => call(routes.testAlert, { params: { id } }),
+    alertNotices: (query: { alert?: string; limit?: number } = {}) => call(routes.alertNotices, { query }),
   };
 }
 

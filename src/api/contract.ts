@@ -11,6 +11,9 @@ import { z } from 'zod';
 import { errorCategories } from '../core/errors.ts';
 import { sfPersonObjects, syncRules } from '../core/model.ts';
 import { settingKeys } from '../config/settings.ts';
+import { AlertInput, AlertNoticeView, AlertsOverview, AlertView } from './alert-contract.ts';
+import { UndoAnswer, UndoBody } from './undo-contract.ts';
+import { PreviewAnswer, PreviewBody } from './preview-contract.ts';
 
 const list = (values: readonly string[]) => values.join(', ');
 const text = (fix: string) => z.string({ error: fix }).min(1, { error: fix });
@@ -171,7 +174,7 @@ export const CycleReport = z.object({
 const Sides = z.object({ salesforce: z.number(), hubspot: z.number() });
 const ByDirection = z.object({ to_hubspot: z.number(), to_salesforce: z.number() });
 
-export const runKinds = ['run', 'webhook', 'reconcile', 'resync', 'import'] as const;
+export const runKinds = ['run', 'webhook', 'reconcile', 'resync', 'import', 'undo'] as const;
 export const RunKind = z.enum(runKinds, { error: `Use one of: ${list(runKinds)}.` });
 
 /** One run of the run history: what started it, what it read and wrote, what it cost. */
@@ -201,6 +204,8 @@ export const RunSummary = z.object({
   error: z
     .object({ system: z.enum(['salesforce', 'hubspot']).nullable(), code: z.string(), message: z.string() })
     .nullable(),
+  /** U2: for an undo, the run it undid. */
+  undoes: z.string().nullable(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 
@@ -214,6 +219,9 @@ export const AuditEntry = z.object({
   oldValue: z.string().nullable(),
   newValue: z.string().nullable(),
   why: z.string(),
+  /** U2, the ledger: who changed the field last before this write, and when, where the read said. */
+  changedBy: z.string().optional(),
+  changedAt: z.number().optional(),
 });
 
 /** The engine's state, as the overview shows it (with Pause and Resume). */
@@ -497,6 +505,7 @@ function route<const R extends Pick<RouteDef, 'method' | 'path' | 'response'> & 
 
 const KeyParams = z.object({ key: SettingKey });
 const PropertyParams = z.object({ hsProperty: text('Give the HubSpot property name.') });
+const AlertParams = z.object({ id: text('Give the alert id (crosswalk alerts list).') });
 
 /** F11: a value map, one table each way (`core/value-maps.ts`). */
 export const ValueMap = z.object(
@@ -610,6 +619,19 @@ export const routes = {
       unmatchedHubSpot: z.array(z.string()).readonly(),
       unmatchedSalesforce: z.array(z.string()).readonly(),
     }),
+  }),
+  /**
+   * U1: what a change would do, previewed (the same reads and plans, nothing written): a setting, a
+   * mapping, a value map (the next sync cycle with it), an import, a segment resync, a reconciliation.
+   * `exact=true` plans every record of a large scope instead of a sample.
+   */
+  preview: route({
+    pairScoped: true,
+    method: 'POST',
+    path: '/api/preview',
+    query: z.object({ exact: z.enum(['true', 'false'], { error: 'exact is true or false.' }).optional() }),
+    body: PreviewBody,
+    response: PreviewAnswer,
   }),
   listErrors: route({
     pairScoped: true,
@@ -733,7 +755,25 @@ export const routes = {
         .default(200),
       offset: z.coerce.number().int().min(0, { error: 'Give 0 or more.' }).default(0),
     }),
-    response: z.object({ run: RunSummary, writes: z.array(AuditEntry), total: z.number() }),
+    response: z.object({
+      run: RunSummary,
+      writes: z.array(AuditEntry),
+      total: z.number(),
+      /** U2: the undos of this run (their run ids), newest first. */
+      undoneBy: z.array(z.string()),
+    }),
+  }),
+  /**
+   * U2: undoes a run — restores, in both systems, the values it wrote that still hold what it wrote
+   * — as a run of its own (undoable in turn); with `preview`, reports what it would do and writes nothing.
+   */
+  undoRun: route({
+    pairScoped: true,
+    method: 'POST',
+    path: '/api/runs/:runId/undo',
+    params: z.object({ runId: text('Give the run id.') }),
+    body: UndoBody,
+    response: UndoAnswer,
   }),
   contact: route({
     pairScoped: true,
@@ -791,6 +831,48 @@ export const routes = {
     method: 'GET',
     path: '/api/imports/current',
     response: z.object({ import: ImportProgress.nullable() }),
+  }),
+  /** U3: the pair's alerts (targets masked), each condition's state, whether values can be sealed. */
+  listAlerts: route({ pairScoped: true, method: 'GET', path: '/api/alerts', response: AlertsOverview }),
+  /** U3: adds an alert; a secret given as a value is sealed before it is stored. */
+  addAlert: route({
+    pairScoped: true,
+    method: 'POST',
+    path: '/api/alerts',
+    status: 201,
+    body: AlertInput,
+    response: z.object({ alert: AlertView }),
+  }),
+  removeAlert: route({
+    pairScoped: true,
+    method: 'DELETE',
+    path: '/api/alerts/:id',
+    params: AlertParams,
+    response: z.object({ removed: AlertView }),
+  }),
+  /** U3: sends a test notice now; one not delivered answers `alert_undelivered` (502), saying why. */
+  testAlert: route({
+    pairScoped: true,
+    method: 'POST',
+    path: '/api/alerts/:id/test',
+    params: AlertParams,
+    response: z.object({ notice: AlertNoticeView }),
+  }),
+  /** U3: the notices sent, waiting and given up, newest first (of one alert with `alert`). */
+  alertNotices: route({
+    pairScoped: true,
+    method: 'GET',
+    path: '/api/alerts/notices',
+    query: z.object({
+      alert: z.string().optional(),
+      limit: z.coerce
+        .number({ error: 'Give a number from 1 to 500.' })
+        .int({ error: 'Give a number from 1 to 500.' })
+        .min(1, { error: 'Give a number from 1 to 500.' })
+        .max(500, { error: 'Give a number from 1 to 500.' })
+        .default(50),
+    }),
+    response: z.object({ notices: z.array(AlertNoticeView) }),
   }),
 } as const;
 

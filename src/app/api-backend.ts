@@ -39,6 +39,8 @@ export interface PairApi {
   ): Promise<Result<T>>;
   /** Where each side of the pair is and how it authenticates (no secret). */
   connection(): PairConnection;
+  /** U3: where alerts' secrets are read and sealed: the variables they name, CROSSWALK_SECRET_KEY. */
+  readonly env: Readonly<Record<string, string | undefined>>;
   /**
    * Starts an import of the pair (T3) as a chain of pages (`paged-jobs.ts`): on the workers, or in
    * this process between its cycles. Refused (`job_running`) while one is under way.
@@ -95,6 +97,7 @@ export function serviceBackend(service: Service): ApiBackend {
     exclusive: (work) => service.exclusive(work),
     withService: (_needs, work) => work(service),
     connection: () => service.connection,
+    env: service.alerts.env,
     startImport: (objects) => queueImport(service.store, pages, { objects, since: 0 }, service.now()),
   };
   return {
@@ -192,6 +195,7 @@ export function pairsBackend(options: PairsBackendOptions): {
 
   const pairApi = (pair: PairRecord): PairApi => ({
     store: root.forPair(pair.id),
+    env,
     // No engine runs in this process: the pair's writer lease keeps the workers' cycles apart.
     exclusive: (work) => work(),
     async withService(needs, work) {

@@ -69,6 +69,7 @@ export function runSummary(run: RunRecord): RunSummary {
     faults: run.faults,
     paused: run.paused,
     error: run.error ? { ...run.error } : null,
+    undoes: run.undoes ?? null,
   };
 }
 
@@ -83,14 +84,14 @@ async function lastCompletedAt(store: StateStore): Promise<number | null> {
 }
 
 /** A system's answer that says the credentials are refused. */
-function authRefused(error: NonNullable<RunRecord['error']>): boolean {
+export function authRefused(error: NonNullable<RunRecord['error']>): boolean {
   return /INVALID_SESSION_ID|INVALID_AUTH|invalid_grant|INVALID_AUTHENTICATION|EXPIRED_AUTHENTICATION|HTTP_401|HTTP_403|UNAUTHORIZED/i.test(
     `${error.code} ${error.message}`,
   );
 }
 
 /** The run error that still stands: the newest kept run's, when no run completed after it. */
-async function standingError(store: StateStore): Promise<RunRecord | null> {
+export async function standingError(store: StateStore): Promise<RunRecord | null> {
   const [latest] = await store.runs({ limit: 1 });
   if (!latest?.error) return null;
   const completed = await lastCompletedAt(store);
@@ -377,7 +378,7 @@ export async function getRun(
   store: StateStore,
   runId: string,
   page: { readonly limit: number; readonly offset: number },
-): Promise<Result<{ run: RunSummary; writes: ContactView['timeline']; total: number }>> {
+): Promise<Result<{ run: RunSummary; writes: ContactView['timeline']; total: number; undoneBy: string[] }>> {
   const run = await store.run(runId);
   if (!run)
     return fail(
@@ -386,7 +387,8 @@ export async function getRun(
       'list the runs (GET /api/runs); runs are kept 30 days, idle poll cycles not at all.',
     );
   const { total, entries } = await store.auditOfRun(runId, page);
-  return ok({ run: runSummary(run), writes: entries, total });
+  const undos = await store.runs({ limit: 20, undoes: runId });
+  return ok({ run: runSummary(run), writes: entries, total, undoneBy: undos.map((u) => u.runId) });
 }
 
 /** V2: one page of the error log, the counts per category, and whether retries are paused (E3). */

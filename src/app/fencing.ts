@@ -9,8 +9,13 @@ import type { StateStore } from '../store/state-store.ts';
 import type { WriterLease } from './writer-lease.ts';
 
 /** The port methods that write to a CRM. */
-const SALESFORCE_WRITES = ['create', 'update'] as const satisfies readonly (keyof SalesforcePort)[];
-const HUBSPOT_WRITES = [
+/** The ports' methods that write to a system (the fence and the preview's dry connectors refuse them). */
+export const SALESFORCE_WRITES = [
+  'create',
+  'update',
+  'deleteRecords',
+] as const satisfies readonly (keyof SalesforcePort)[];
+export const HUBSPOT_WRITES = [
   'upsertByEmail',
   'update',
   'unsubscribeAll',

@@ -198,6 +198,7 @@ const RUN_KINDS = {
   reconcile: true,
   resync: true,
   import: true,
+  undo: true,
 } as const satisfies Record<RunKind, true>;
 
 /** The kind of a run from its id (`run-…`, `webhook-…`), or null for an id of another shape. */

@@ -19,6 +19,7 @@ import { WriterLease } from './writer-lease.ts';
 import { SalesforceChangeListener } from './salesforce-changes.ts';
 import { resolveSettings } from '../config/settings.ts';
 import type { PairConnection } from './console-ops.ts';
+import { AlertMonitor } from './alert-monitor.ts';
 
 /** Where a config's sides are and how they authenticate, for people (no secret). */
 export function connectionOf(config: Config): PairConnection {
@@ -47,6 +48,11 @@ export interface Service {
   readonly connection: PairConnection;
   /** The service's clock, epoch ms. */
   readonly now: () => number;
+  /**
+   * U3: the pair's alert checks (the loop of `start` runs one after each cycle) and where their
+   * secrets are read (`ServiceOptions.env`).
+   */
+  readonly alerts: AlertMonitor;
   /**
    * Runs `work` once the engine work before it has finished (a cycle, a resync, a mapping change), so
    * that no two overlap; the loop's cycles go through here too. Refused once `stop()` was called.
@@ -125,6 +131,11 @@ export interface ServiceOptions {
   readonly store?: StateStore;
   /** The pair's engine memory from an earlier service (a worker keeps one per pair): `EngineOptions.memory`. */
   readonly engineMemory?: EngineMemory;
+  /**
+   * Where secrets are read beyond the connection config: the sealing key (CROSSWALK_SECRET_KEY) and
+   * the environment variables alerts name (U3). Default: none (alerts with secrets cannot send).
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** T2: how often HubSpot is polled when its webhooks bring changes: the safety net. */
@@ -220,6 +231,7 @@ export async function openService(config: Config, options: ServiceOptions = {}):
     if (!report.paused) await store.setCursor(RECONCILED_AT_KEY, String(now()));
   };
   let listener: SalesforceChangeListener | null = null;
+  const alerts = new AlertMonitor({ now, env: options.env ?? {} });
   const service: Service = {
     engine,
     store,
@@ -230,10 +242,11 @@ export async function openService(config: Config, options: ServiceOptions = {}):
     hubspot: hs,
     connection: connectionOf(config),
     now,
+    alerts,
     exclusive,
     start(intervalMs, onError, startOptions = {}) {
+      const log = startOptions.log ?? ((line: string) => onError(new Error(line)));
       if (startOptions.changeEvents ?? true) {
-        const log = startOptions.log ?? ((line: string) => onError(new Error(line)));
         listener = new SalesforceChangeListener(service, {
           log,
           ...(startOptions.windowMs !== undefined ? { windowMs: startOptions.windowMs } : {}),
@@ -250,7 +263,10 @@ export async function openService(config: Config, options: ServiceOptions = {}):
         })
           .catch(onError)
           .finally(() => {
-            if (!stopped && !lost) timer = setTimeout(tick, intervalMs);
+            if (stopped || lost) return;
+            // U3: the alerts look at what the cycle left, without holding the next cycle up.
+            alerts.afterRun(store, log);
+            timer = setTimeout(tick, intervalMs);
           });
       };
       tick();
@@ -260,6 +276,7 @@ export async function openService(config: Config, options: ServiceOptions = {}):
       clearTimeout(timer);
       await listener?.stop();
       await tail;
+      await alerts.stop();
       await lease?.release().catch(() => {});
       await closeStore();
     },

@@ -56,6 +56,7 @@ import {
   runResyncPage,
 } from './paged-jobs.ts';
 import { followRuns, silentLogger, type Logger, type RunLog } from './log.ts';
+import { AlertMonitor } from './alert-monitor.ts';
 import { pairConfigOf } from './pairs.ts';
 import { openService, type Service } from './service.ts';
 import { DEFAULT_LEASE_TTL_MS, LeaseHeldError } from './writer-lease.ts';
@@ -153,6 +154,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const memories = new Map<string, EngineMemory>();
   /** Set by `stop()`: the jobs finishing hand their pairs' next cycle to another worker at once. */
   let stopping = false;
+  /** U3: each pair's alerts, checked after each of its cycles this worker ran (or tried to). */
+  const alerts = new AlertMonitor({ now, env: options.env });
 
   /** Whether this worker can sync `pair` at all: enabled, and `default` only with its config. */
   const runnable = (pair: PairRecord): boolean =>
@@ -310,6 +313,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         runs.log.error(`pair ${pair}: cycle failed: ${(error as Error).message}`);
         next = await cycleMs(pair).catch(() => defaultCycleMs);
       }
+      // U3: the alerts look at what the cycle left (the job does not wait for them).
+      if (next !== null && !stopping) alerts.afterRun(root.forPair(pair), (line) => pairLog(pair).warn(line));
       if (next !== null) await schedule(helpers.addJob, pair, stopping ? 0 : next);
     },
     [WEBHOOK_TASK]: async (payload, helpers) => {
@@ -404,6 +409,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         try {
           if (!runnerDown) await runner.stop();
         } finally {
+          await alerts.stop();
           await endPool();
         }
       })();

@@ -80,7 +80,8 @@ function runLine(r: RunSummary): string {
     `created ${r.created.salesforce} SF / ${r.created.hubspot} HS; updated ${updated('salesforce')} SF / ${updated('hubspot')} HS; ` +
     `${r.skipped} skipped, ${r.failed} failed; calls ${r.calls.salesforce} SF / ${r.calls.hubspot} HS` +
     (r.paused ? `; paused: ${r.paused}` : '') +
-    (r.error ? `; stopped: ${r.error.code}: ${r.error.message}` : '')
+    (r.error ? `; stopped: ${r.error.code}: ${r.error.message}` : '') +
+    (r.undoes ? `; undoes ${r.undoes}` : '')
   );
 }
 
@@ -161,6 +162,7 @@ export function registerConsoleCommands(program: Command, out: Out): void {
         await withStore(flags, (store) => consoleOps.getRun(store, runId, { limit, offset: 0 })),
       );
       out(runLine(shown.run));
+      if (shown.undoneBy.length) out(`undone by ${shown.undoneBy.join(', ')}`);
       for (const w of shown.writes)
         out(
           `  ${time(w.at)} ${w.system} ${w.record} ${w.field}: ${JSON.stringify(w.oldValue)} → ${JSON.stringify(w.newValue)} (${w.why})`,

@@ -25,6 +25,8 @@ import { registerValueMapCommand } from './value-map-commands.ts';
 import { registerConsoleCommands, registerMappingsCheck } from './console-commands.ts';
 import { registerWorkerCommand } from './worker-command.ts';
 import { registerApiCommand } from './api-command.ts';
+import { registerAlertCommands } from './alert-commands.ts';
+import { registerUndoCommand } from './undo-command.ts';
 
 function integer(min: number) {
   return (value: string): number => {
@@ -250,6 +252,8 @@ async function startDemoSync(
       onEvent: (event) => runs.onEvent(event),
       hubspotPollMs: SAFETY_NET_POLL_MS,
       lease: { command: 'demo' },
+      // U3: alerts' secrets (CROSSWALK_SECRET_KEY, the variables they name).
+      env: process.env,
     },
   );
   await alignLeadStatus(hs!, sf!, log);
@@ -420,9 +424,11 @@ export async function main(
   registerMappingsCheck(mappings, out);
   registerValueMapCommand(mappings, out);
   registerConsoleCommands(program, out);
+  registerUndoCommand(program, out);
   registerPairCommands(program, out);
   registerWorkerCommand(program, untilSignal, openLog);
   registerApiCommand(program, untilSignal, openLog);
+  registerAlertCommands(program, out);
 
   try {
     await program.parseAsync([...argv]);

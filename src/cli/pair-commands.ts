@@ -256,7 +256,9 @@ export function registerPairCommands(program: Command, out: Out): void {
     .argument('<file>', 'a JSON file: { "pairs": [ { "id", "name", "enabled", "salesforce", "hubspot" } ] }')
     .option('--prune', 'remove registered pairs the file leaves out (never default)')
     .option('--dry-run', 'print the plan, change nothing')
+    .option('--preview', 'the same as --dry-run (U1): print the plan, change nothing')
     .action(async (file: string, flags: Record<string, unknown> & { prune?: boolean; dryRun?: boolean }) => {
+      if (flags.preview === true) flags.dryRun = true;
       let text: string;
       try {
         text = await readFile(file, 'utf8');

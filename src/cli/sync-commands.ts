@@ -31,6 +31,8 @@ import * as ops from '../app/operations.ts';
 import type { ErrorList, Explanation, Usage } from '../api/contract.ts';
 import { queueImportCommand, queueReconcileCommand, queueResyncCommand } from './queue-commands.ts';
 import { runService } from './serve.ts';
+import { leanHeap } from './lean-heap.ts';
+import { previewCommand, previewing, previewOptions } from './preview-commands.ts';
 import {
   createLogger,
   cycleFields,
@@ -258,7 +260,7 @@ function interval(value: string): number {
  * The options of a command that writes to the CRMs, and so holds the connection's writer lease: one
  * writer per connection across processes (`src/app/writer-lease.ts`).
  */
-function writerOptions(command: Command): Command {
+export function writerOptions(command: Command): Command {
   return command
     .option(
       '--wait',
@@ -279,7 +281,7 @@ function leaseSeconds(value: string): number {
 }
 
 /** The writer lease a command takes, from its flags. */
-function leaseFor(flags: Record<string, unknown>, command: string): ServiceLeaseOptions {
+export function leaseFor(flags: Record<string, unknown>, command: string): ServiceLeaseOptions {
   return {
     command,
     wait: flags.wait === true,
@@ -322,10 +324,14 @@ export function registerSyncCommands(
       '--queue',
       'hand it to crosswalk worker, 2,000 links a page (PostgreSQL), instead of running it here',
     )
+    .option('--preview', 'show what it would repair (the same reads and plans), and change nothing')
+    .option('--exact', 'with --preview: plan every link instead of a sample of a large store')
     .action((flags: Record<string, unknown>) =>
-      flags.queue === true
-        ? queueReconcileCommand(flags, out)
-        : oneRun(flags, 'reconcile', out, (engine) => engine.reconcile()),
+      previewing(flags)
+        ? previewCommand(flags, { kind: 'reconcile' }, out)
+        : flags.queue === true
+          ? queueReconcileCommand(flags, out)
+          : (leanHeap(), oneRun(flags, 'reconcile', out, (engine) => engine.reconcile())),
     );
 
   writerOptions(
@@ -343,9 +349,14 @@ export function registerSyncCommands(
       '--queue',
       'hand it to crosswalk worker, 2,000 records a page (PostgreSQL), and follow it here until done',
     )
+    .option('--preview', 'show what it would create and write (the same reads and plans), and change nothing')
+    .option('--exact', 'with --preview: plan every record instead of a sample of a large import')
     .action(async (flags: Record<string, unknown> & { objects: SfPersonObject[]; since?: number }) => {
       const since = flags.since ?? 0;
+      if (previewing(flags))
+        return previewCommand(flags, { kind: 'import', objects: flags.objects, since }, out);
       if (flags.queue === true) return queueImportCommand(flags, { objects: flags.objects, since }, out);
+      leanHeap();
       let bar: SingleBar | undefined;
       const service = await openService(await pairConfigFrom(flags), {
         pair: pairOf(flags),
@@ -388,9 +399,21 @@ export function registerSyncCommands(
       '--queue',
       'with --segment: hand it to crosswalk worker, 2,000 members a page (PostgreSQL), and follow it here',
     )
+    .option(
+      '--preview',
+      'with --segment: show what it would write (the same reads and plans), and change nothing',
+    )
+    .option('--exact', 'with --preview: plan every member instead of a sample of a large segment')
     .action(async (flags: Record<string, unknown> & { contact?: string; segment?: string }) => {
       if ((flags.contact === undefined) === (flags.segment === undefined))
         throw new UsageError('give either --contact <email-or-id> or --segment <listId>.');
+      if (previewing(flags)) {
+        if (flags.segment === undefined)
+          throw new UsageError(
+            '--preview is for a segment (--segment <listId>): `crosswalk explain` shows a contact.',
+          );
+        return previewCommand(flags, { kind: 'resync_segment', segmentId: flags.segment }, out);
+      }
       if (flags.queue === true) {
         if (flags.segment === undefined)
           throw new UsageError(
@@ -440,6 +463,8 @@ export function registerSyncCommands(
       const service = await openService(config, {
         lease: { ...leaseFor(flags, 'start'), onLost: (error) => leaseLost(error) },
         onEvent: (event) => runs.onEvent(event),
+        // U3: alerts' secrets (CROSSWALK_SECRET_KEY, the variables they name).
+        env: process.env,
         ...(api.webhooks ? { hubspotPollMs: SAFETY_NET_POLL_MS } : {}),
       });
       let intervalMs: number;
@@ -480,10 +505,12 @@ export function registerSyncCommands(
       );
       for (const s of shown) out(`${s.key} = ${JSON.stringify(s.value)}    # ${s.description}`);
     });
-  storeOptions(settings.command('set').description('Change a setting.'))
+  previewOptions(pairOption(connectionOptions(settings.command('set').description('Change a setting.'))))
     .argument('<key>')
     .argument('<value>')
     .action(async (key: string, value: string, flags: Record<string, unknown>) => {
+      if (previewing(flags))
+        return previewCommand(flags, { kind: 'setting', key, value: { text: value } }, out);
       const set = needed(await withStore(flags, (store) => ops.setSetting(store, key, { text: value })));
       out(`${set.key} = ${JSON.stringify(set.value)}`);
     });
@@ -494,11 +521,15 @@ export function registerSyncCommands(
       for (const m of await withStore(flags, ops.listMappings)) out(mappingLine(m));
     },
   );
-  storeOptions(mappings.command('set-rule').description('Change the rule of a mapping.'))
+  previewOptions(
+    pairOption(connectionOptions(mappings.command('set-rule').description('Change the rule of a mapping.'))),
+  )
     .argument('<hs-property>')
     .argument('<rule>', syncRules.join(' | '))
     .action(async (property: string, rule: string, flags: Record<string, unknown>) => {
       const parsed = needed(ops.parseRule(rule));
+      if (previewing(flags))
+        return previewCommand(flags, { kind: 'mapping_rule', hsProperty: property, rule: parsed }, out);
       needed(await withStore(flags, (store) => ops.setMappingRule(store, property, parsed)));
       out(`${property}: ${syncRuleLabels[parsed]}`);
     });
@@ -510,9 +541,12 @@ export function registerSyncCommands(
     .argument('<hs-property>', 'the HubSpot contact property (internal name)')
     .argument('<sf-field>', 'the Salesforce field API name (on Lead, Contact or both)')
     .option('--rule <rule>', syncRules.join(' | '), 'prefer_salesforce_unless_blank')
+    .option('--preview', 'show what the next sync cycle would do with it, and change nothing')
     .action(
       async (hsProperty: string, sfField: string, flags: Record<string, unknown> & { rule: string }) => {
         const rule = needed(ops.parseRule(flags.rule));
+        if (previewing(flags))
+          return previewCommand(flags, { kind: 'mapping_add', request: { hsProperty, sfField, rule } }, out);
         // Reads both systems' metadata and writes the store only: no writer lease needed.
         const service = await openService(await pairConfigFrom(flags), {
           pair: pairOf(flags),
@@ -525,9 +559,17 @@ export function registerSyncCommands(
         }
       },
     );
-  storeOptions(mappings.command('remove').description('Remove a custom mapping (default mappings stay: F1).'))
+  previewOptions(
+    pairOption(
+      connectionOptions(
+        mappings.command('remove').description('Remove a custom mapping (default mappings stay: F1).'),
+      ),
+    ),
+  )
     .argument('<hs-property>')
     .action(async (property: string, flags: Record<string, unknown>) => {
+      if (previewing(flags))
+        return previewCommand(flags, { kind: 'mapping_remove', hsProperty: property }, out);
       const removed = needed(await withStore(flags, (store) => ops.removeMapping(store, property)));
       out(`removed: ${removed.hsProperty} ⇄ ${removed.sfField}`);
     });

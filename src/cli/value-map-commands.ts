@@ -10,6 +10,8 @@ import * as valueMaps from '../app/value-map-ops.ts';
 import { openService } from '../app/service.ts';
 import { pairOf, pairOption } from './pair-select.ts';
 import { connectionOptions, needed, pairConfigFrom, UsageError, withStore } from './sync-commands.ts';
+import { previewCommand, previewing } from './preview-commands.ts';
+import type { ValueMapChange } from '../app/preview-ops.ts';
 
 type Out = (line: string) => void;
 
@@ -58,6 +60,10 @@ export function registerValueMapCommand(mappings: Command, out: Out): void {
     .argument('[values...]', 'set: <hubspot-value> <salesforce-value>; remove: <hubspot-value>')
     .option('--way-back', 'set: the Salesforce value writes this HubSpot value back, replacing its way back')
     .option('--apply', 'suggest: save the suggested map')
+    .option(
+      '--preview',
+      'set, remove, clear, suggest --apply: show what the next sync cycle would do with the change, and change nothing',
+    )
     .action(
       async (
         hsProperty: string,
@@ -69,6 +75,8 @@ export function registerValueMapCommand(mappings: Command, out: Out): void {
           if (values.length !== n)
             throw new UsageError(`usage: crosswalk mappings values ${hsProperty} ${usage}`);
         };
+        const preview = (change: ValueMapChange) =>
+          previewCommand(flags, { kind: 'value_map', hsProperty, change }, out);
         switch (action) {
           case 'show':
             arity(0, '');
@@ -79,6 +87,7 @@ export function registerValueMapCommand(mappings: Command, out: Out): void {
           case 'set': {
             arity(2, 'set <hubspot-value> <salesforce-value> [--way-back]');
             const [hs, sf] = values as [string, string];
+            if (previewing(flags)) return preview({ set: { hs, sf, wayBack: flags.wayBack === true } });
             const view = needed(
               await withMetadata(flags, (service) =>
                 valueMaps.setValueMapEntry(service, hsProperty, { hs, sf, wayBack: flags.wayBack === true }),
@@ -89,6 +98,7 @@ export function registerValueMapCommand(mappings: Command, out: Out): void {
           }
           case 'remove': {
             arity(1, 'remove <hubspot-value>');
+            if (previewing(flags)) return preview({ remove: values[0]! });
             const view = needed(
               await withStore(flags, (store) => valueMaps.removeValueMapEntry(store, hsProperty, values[0]!)),
             );
@@ -98,6 +108,14 @@ export function registerValueMapCommand(mappings: Command, out: Out): void {
           case 'suggest': {
             arity(0, 'suggest [--apply]');
             const apply = flags.apply === true;
+            if (previewing(flags) && !apply)
+              throw new UsageError('--preview previews a change: suggest --apply --preview');
+            if (previewing(flags)) {
+              const suggested = needed(
+                await withMetadata(flags, (service) => valueMaps.suggestValueMapOf(service, hsProperty)),
+              );
+              return preview({ replace: suggested.map });
+            }
             const suggested = needed(
               await withMetadata(flags, (service) =>
                 valueMaps.suggestValueMapOf(service, hsProperty, { apply }),
@@ -117,6 +135,7 @@ export function registerValueMapCommand(mappings: Command, out: Out): void {
           }
           case 'clear':
             arity(0, 'clear');
+            if (previewing(flags)) return preview({ clear: true });
             needed(await withStore(flags, (store) => valueMaps.clearValueMap(store, hsProperty)));
             out(`${hsProperty}: no value map (values move by internal value)`);
             return;

@@ -4,6 +4,7 @@
  * core's `PlanSettings`.
  */
 import { z } from 'zod';
+import { MIN_REJECTED_SAMPLE, type AlertThresholds } from '../core/alerts.ts';
 import { DEFAULT_PLAN_SETTINGS, type PlanSettings } from '../core/sync-plan.ts';
 
 /** Salesforce calls of a cycle with nothing to do: one query for leads, one for contacts. */
@@ -64,6 +65,38 @@ export const settingDefinitions = {
     schema: z.number().int().min(1).max(86_400),
     default: 5,
     description: `T2: seconds between sync cycles of \`crosswalk start\`; an idle cycle costs ${IDLE_SALESFORCE_CALLS} Salesforce calls.`,
+  },
+  alertErrorsPerHour: {
+    schema: z.number().int().min(1).nullable(),
+    default: 25,
+    description: 'U3: alert when this many new record errors appear within an hour; null turns it off.',
+  },
+  alertRejectedPercent: {
+    schema: z.number().int().min(1).max(100).nullable(),
+    default: 20,
+    description: `U3: alert when this share (%) of the last hour's record syncs failed (at least ${MIN_REJECTED_SAMPLE} syncs); null turns it off.`,
+  },
+  alertLatencySeconds: {
+    schema: z.number().int().min(1).nullable(),
+    default: 900,
+    description:
+      "U3: alert when 95% of the last hour's changes took longer than this to arrive; null turns it off.",
+  },
+  alertBacklog: {
+    schema: z.number().int().min(1).nullable(),
+    default: 1000,
+    description: 'U3: alert when this many HubSpot changes wait in the webhook inbox; null turns it off.',
+  },
+  alertQuietMinutes: {
+    schema: z.number().int().min(0).max(1440),
+    default: 10,
+    description:
+      'U3: the least time between two notices of one condition: a condition that flaps sends nothing more meanwhile.',
+  },
+  alertDigestHourUtc: {
+    schema: z.number().int().min(0).max(23),
+    default: 8,
+    description: 'U3: the hour (UTC) of the daily digest, for alerts that ask for one.',
   },
 } as const;
 
@@ -173,5 +206,15 @@ export function planSettings(settings: Settings): PlanSettings {
     createAs: settings.createAs,
     sfDeletes: { Lead: settings.leadDeletes, Contact: settings.contactDeletes },
     accountSync: settings.accountSync,
+  };
+}
+
+/** U3: the thresholds of the alert conditions that have one. */
+export function alertThresholds(settings: Settings): AlertThresholds {
+  return {
+    errorsPerHour: settings.alertErrorsPerHour,
+    rejectedPercent: settings.alertRejectedPercent,
+    latencySeconds: settings.alertLatencySeconds,
+    backlog: settings.alertBacklog,
   };
 }

@@ -117,6 +117,11 @@ export interface SalesforcePort extends CallCounter {
     object: SfPersonObject,
     records: readonly ({ readonly Id: string } & Readonly<Record<string, SfValue>>)[],
   ): Promise<WriteOutcome[]>;
+  /**
+   * U2: deletes leads and contacts by id (sObject Collections, ≤ 200 a call, `allOrNone: false`), one
+   * outcome per id in input order. Only an undo deletes, and only records Crosswalk created.
+   */
+  deleteRecords(ids: readonly string[]): Promise<WriteOutcome[]>;
   /** The org's daily API use, from `/limits` (B1). */
   limits(): Promise<{ readonly used: number; readonly max: number }>;
   /** The org's daily API use as of the last response (its `Sforce-Limit-Info` header), without a call (B1). */

@@ -1,5 +1,5 @@
 /**
- * The console's frame: the header (pair selector, API token), the nav of the seven screens (hash
+ * The console's frame: the header (pair selector, API token), the nav of the eight screens (hash
  * routes such as `#/overview`), the status line, and the screen of the current route. When the API
  * answers 401 the screen gives way to the token form; the token is kept in `sessionStorage`.
  */
@@ -16,6 +16,7 @@ import { MappingsScreen } from './screens/mappings.tsx';
 import { SettingsScreen } from './screens/settings.tsx';
 import { RunsScreen } from './screens/runs.tsx';
 import { ImportsScreen } from './screens/imports.tsx';
+import { AlertsScreen } from './screens/alerts.tsx';
 import { TokenForm } from './token-form.tsx';
 
 const TOKEN_KEY = 'crosswalk.apiToken';
@@ -29,6 +30,7 @@ export const screens = [
   ['settings', 'Settings'],
   ['runs', 'Runs'],
   ['imports', 'Imports'],
+  ['alerts', 'Alerts'],
 ] as const;
 type Screen = (typeof screens)[number][0];
 
@@ -193,5 +195,7 @@ function Screen(props: { screen: Screen; route: ReturnType<typeof useHashRoute> 
       return <RunsScreen key={path[1] ?? ''} path={path} params={params} />;
     case 'imports':
       return <ImportsScreen />;
+    case 'alerts':
+      return <AlertsScreen />;
   }
 }

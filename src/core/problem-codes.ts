@@ -51,8 +51,20 @@ export const PROBLEM_CODES = {
     meaning: 'An import or a segment resync of the pair runs already.',
   },
   unknown_run: { status: 404, meaning: 'No run with that id is kept for the pair.' },
+  run_not_finished: {
+    status: 409,
+    meaning: 'The run has written values but is not finished: it cannot be undone yet (U2).',
+  },
+  nothing_to_undo: { status: 409, meaning: 'The run wrote no value to either system (U2).' },
   segment_unreadable: { status: 502, meaning: "HubSpot's list named by segmentId could not be read." },
   default_pair: { status: 400, meaning: 'The default pair cannot be removed.' },
+  unknown_alert: { status: 404, meaning: 'The pair has no alert with that id.' },
+  invalid_alert: {
+    status: 400,
+    meaning: 'An alert definition is not valid (U3): the message names each field.',
+  },
+  alert_exists: { status: 409, meaning: 'The pair has an alert with that id already.' },
+  alert_undelivered: { status: 502, meaning: "A test notice did not reach the alert's receiver." },
   // CLI only: over HTTP, the route's schema refuses the same input as `invalid_request`.
   unknown_category: { status: null, meaning: 'The error category is not one of the E1 categories.' },
   unknown_rule: { status: null, meaning: 'The sync rule is not one of the known rules.' },

@@ -139,6 +139,11 @@ export interface HsContact {
   readonly properties: Readonly<Record<string, string>>;
   /** When each property last changed (epoch ms, from property history); absent when unknown. */
   readonly changedAt: Readonly<Record<string, number>>;
+  /**
+   * Who last changed each property, where it was read with its history (HubSpot's source: `CRM_UI`,
+   * `INTEGRATION:<app>`, `user <id>`…); absent when not read. The ledger keeps it (U2).
+   */
+  readonly changedBy?: Readonly<Record<string, string>>;
   /** Unsubscribed from all email (communication preferences; `hs_email_optout`). */
   readonly optedOut: boolean;
   /** K1: the primary company association. */

@@ -41,6 +41,18 @@ export interface EngineOptions {
    * (see `DEFAULT_BULK_THRESHOLD`).
    */
   readonly bulkThreshold?: number;
+  /**
+   * U1: a sampled preview plans only the records whose key's digest falls under `rate` (0–1), and
+   * counts in `batchCalls` the calls its batches made (they scale with the sample; the rest of the
+   * run's do not). Set by `preview/preview.ts`, never for a run that writes. Default: every record.
+   */
+  readonly sample?: SampleCounter;
+}
+
+/** See `EngineOptions.sample`. */
+export interface SampleCounter {
+  readonly rate: number;
+  readonly batchCalls: { salesforce: number; hubspot: number };
 }
 
 /**
@@ -65,6 +77,8 @@ export interface EngineDeps {
   readonly limitPauseMs: number;
   /** Issue 15: records (import) or links (reconciliation) from which reads go by Bulk API 2.0. */
   readonly bulkThreshold: number;
+  /** U1: see `EngineOptions.sample`; null: every record. */
+  readonly sample: SampleCounter | null;
   /** What outlives a run: metadata, companies created, the last HubSpot poll. */
   readonly memory: EngineMemory;
 }
@@ -88,6 +102,7 @@ export function engineDeps(options: EngineOptions, memory: EngineMemory): Engine
     salesforcePollMs: options.salesforcePollMs ?? SALESFORCE_SAFETY_NET_MS,
     limitPauseMs: options.limitPauseMs ?? 15 * 60_000,
     bulkThreshold: options.bulkThreshold ?? DEFAULT_BULK_THRESHOLD,
+    sample: options.sample ?? null,
     memory,
   };
 }

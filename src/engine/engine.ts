@@ -9,7 +9,14 @@
  */
 import type { SfPersonObject } from '../core/model.ts';
 import { engineDeps, type EngineDeps, type EngineOptions } from './deps.ts';
-import { engineMemory, withRun, type CycleReport, type Repair, type RunTrigger } from './run.ts';
+import {
+  engineMemory,
+  withRun,
+  type CycleReport,
+  type EngineMemory,
+  type Repair,
+  type RunTrigger,
+} from './run.ts';
 import { importFromSalesforce, type ImportPosition, type ImportRequest } from './runs/import.ts';
 import { poll, pollSalesforceObjects } from './runs/poll.ts';
 import { RULE_FIELDS, objectsToRead, type ChangeEventSummary } from '../core/change-events.ts';
@@ -17,6 +24,8 @@ import { sfFieldsFor } from '../core/mappings.ts';
 import { reconcile } from './runs/reconcile.ts';
 import { resync, resyncMembers, type ResyncTarget } from './runs/resync.ts';
 import { syncHubSpotChanges, type HubSpotChanges } from './runs/webhook.ts';
+import { previewUndo, undoRun, type UndoPreview, type UndoRequest } from './runs/undo.ts';
+import { emptyUndoReport, type UndoReport } from '../core/undo-report.ts';
 
 export type { EngineOptions } from './deps.ts';
 export type { CycleReport, EngineEvent, Repair, RunTrigger } from './run.ts';
@@ -24,6 +33,15 @@ export type { Pause } from './budget.ts';
 export type { EngineMemory } from './run.ts';
 export { engineMemory } from './run.ts';
 export type { ImportPosition, ImportRequest } from './runs/import.ts';
+export type { UndoPreview, UndoRequest } from './runs/undo.ts';
+
+/** See `Engine.previewBasis`. */
+export interface PreviewBasis {
+  readonly options: Required<
+    Pick<EngineOptions, 'overlapMs' | 'hubspotPollMs' | 'salesforcePollMs' | 'limitPauseMs' | 'bulkThreshold'>
+  >;
+  readonly polled: Readonly<Pick<EngineMemory, 'hubspotPolledAt' | 'salesforcePolledAt' | 'streaming'>>;
+}
 
 export class Engine {
   readonly #deps: EngineDeps;
@@ -83,6 +101,26 @@ export class Engine {
     return withRun(this.#deps, 'webhook', (run) => syncHubSpotChanges(this.#deps, run, changes));
   }
 
+  /**
+   * U1: what a preview of this engine's next run starts from: its tunables, and (a copy of) when it
+   * last polled each side and whether it listens to change events, so that a previewed cycle polls
+   * what this engine's next cycle would. The metadata is not shared: a preview loads its own.
+   */
+  previewBasis(): PreviewBasis {
+    const d = this.#deps;
+    const { hubspotPolledAt, salesforcePolledAt, streaming } = d.memory;
+    return {
+      options: {
+        overlapMs: d.overlapMs,
+        hubspotPollMs: d.hubspotPollMs,
+        salesforcePollMs: d.salesforcePollMs,
+        limitPauseMs: d.limitPauseMs,
+        bulkThreshold: d.bulkThreshold,
+      },
+      polled: { hubspotPolledAt, salesforcePolledAt, streaming },
+    };
+  }
+
   /** Reconciliation of every link (runs/reconcile.ts); the report lists each repair. */
   async reconcile(
     trigger: RunTrigger = 'request',
@@ -108,6 +146,29 @@ export class Engine {
   /** T1, G3: a manual resync of one contact or a segment (runs/resync.ts). */
   resync(target: ResyncTarget): Promise<CycleReport> {
     return withRun(this.#deps, 'resync', (run) => resync(this.#deps, run, target));
+  }
+
+  /**
+   * U2: undoes a run (runs/undo.ts): a run of kind `undo`, kept with the run it undid, whose own
+   * writes are in the ledger (so it can be undone in turn). The caller checks the run is the pair's
+   * and finished (`app/undo-ops.ts`).
+   */
+  async undo(request: UndoRequest): Promise<CycleReport & { readonly undo: UndoReport }> {
+    let undo = emptyUndoReport(request.runId, false);
+    const report = await withRun(
+      this.#deps,
+      'undo',
+      async (run) => {
+        undo = await undoRun(this.#deps, run, request);
+      },
+      { undoes: request.runId },
+    );
+    return { ...report, undo };
+  }
+
+  /** U2: what `undo` would do, from the same reads; nothing written (runs/undo.ts). */
+  previewUndo(request: UndoRequest): Promise<UndoPreview> {
+    return previewUndo(this.#deps, request);
   }
 
   /** T3: imports Salesforce leads and/or contacts (runs/import.ts). */

@@ -14,6 +14,7 @@ import { hsPropertiesFor, sfFieldsOfBoth } from '../core/mappings.ts';
 import type { CampaignMembership, HsContact, SfRecord } from '../core/records.ts';
 import type { PlanInput } from '../core/sync-plan.ts';
 import type { EngineDeps } from './deps.ts';
+import type { EmailSet } from './email-set.ts';
 import { contactsById } from './history.ts';
 import type { Run } from './run.ts';
 import type { Unit } from './unit.ts';
@@ -59,7 +60,7 @@ function matchEmails(units: readonly Unit[], sfById: ReadonlyMap<string, SfRecor
 function unlinkedEmails(
   units: readonly Unit[],
   sfById: ReadonlyMap<string, SfRecord>,
-  inHubSpot: ReadonlySet<string> | null,
+  inHubSpot: EmailSet | null,
 ): string[] {
   const emails = new Set<string>();
   for (const u of units) {

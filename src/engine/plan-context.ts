@@ -4,9 +4,9 @@
  * integration user). Metadata is read once per engine, and again when the mappings name a property
  * or field it does not know (a mapping added after the engine started, for something created since).
  */
-import { SALESFORCE_USER_KEY } from './state-keys.ts';
+import { MAPPINGS_GONE_KEY, SALESFORCE_USER_KEY } from './state-keys.ts';
 import { planSettings, resolveSettings } from '../config/settings.ts';
-import { DEFAULT_MAPPINGS } from '../core/mappings.ts';
+import { DEFAULT_MAPPINGS, mappingHealth } from '../core/mappings.ts';
 import type { HsProperty, Mapping, SfField, SfPersonObject } from '../core/model.ts';
 import type { PlanContext } from '../core/sync-plan.ts';
 import type { HubSpotPort, SalesforcePort } from '../connectors/ports.ts';
@@ -88,6 +88,19 @@ export async function loadPlanContext(deps: EngineDeps, cache: MetadataCache): P
       SALESFORCE_USER_KEY,
       JSON.stringify({ id: integrationUserId, email: user?.email ?? null }),
     );
+    // U3: the mappings whose property or field this read did not find, for the alerts (no call of
+    // theirs). Bookkeeping for the alerts never fails a run: a mapping it cannot check is left out.
+    const gone = mappings.flatMap((m) => {
+      try {
+        const health = mappingHealth(m, metadata);
+        return health.status === 'property_gone' || health.status === 'field_gone'
+          ? [{ hsProperty: m.hsProperty, sfField: m.sfField, detail: health.detail }]
+          : [];
+      } catch {
+        return [];
+      }
+    });
+    await store.setCursor(MAPPINGS_GONE_KEY, JSON.stringify({ at: deps.now(), gone }));
     context = {
       settings,
       mappings,

@@ -1,7 +1,8 @@
 /**
  * Record: what a batch came to, into the store — errors (E1) for what failed, links and snapshots
- * for what succeeded (the link as core's `linkAfter` says), the audit log and the explanations (V1),
- * and the run's counts. Also D2's ended links. Nothing here calls a CRM.
+ * for what succeeded (the link as core's `linkAfter` says), the audit log (of a plan partly carried
+ * out, what went through) and the explanations (V1), and the run's counts. Also D2's ended links.
+ * Nothing here calls a CRM.
  */
 import { decideHubSpotDelete } from '../core/deletes.ts';
 import { classifyError, nextAttemptAt } from '../core/errors.ts';
@@ -10,7 +11,7 @@ import { hsKey, sfKey, targetOf, type Direction, type RecordKey, type SfRecord }
 import { planWrites } from '../core/sync-plan.ts';
 import { latencyBucket } from '../core/latency.ts';
 import type { AuditEntry, BatchWrite, ErrorEntry, Explanation, LinkChange } from '../store/state-store.ts';
-import { auditOf } from './audit.ts';
+import { auditOf, writtenPart } from './audit.ts';
 import type { CarriedOut, Planned } from './carry-out.ts';
 import type { EngineDeps } from './deps.ts';
 import type { Run } from './run.ts';
@@ -234,6 +235,10 @@ export async function recordOutcomes(
       if (after.action === 'end') links.push({ end: after.hsContactId, why: after.why, at });
       else if (after.action === 'save') links.push({ save: after.link });
       for (const entry of auditOf(p, hsId, createdSfId, run.id, at)) audit.push(entry);
+    } else if (failed.length > 0) {
+      // U2: the writes that went through before one failed are in the ledger all the same.
+      const part = { ...p, plan: writtenPart(plan, failed, done.hsCreated.has(i)) };
+      for (const entry of auditOf(part, hsId, createdSfId, run.id, at)) audit.push(entry);
     }
     if (plan.outcome !== 'skipped' || unit.hubspot) {
       explanations.push({

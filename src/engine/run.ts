@@ -20,6 +20,7 @@ import { LAST_RUN_KEY, PAUSED_UNTIL_KEY, ORG_USAGE_KEY, REACHED_AT_KEY } from '.
 import { noLatency } from '../core/latency.ts';
 import type { RunKind, RunRecord, RunTrigger } from '../store/state-store.ts';
 import type { RecordIndex } from './record-index.ts';
+import type { EmailSet } from './email-set.ts';
 
 export type { RunKind, RunTrigger } from '../store/state-store.ts';
 
@@ -33,6 +34,7 @@ const defaultTriggers: Readonly<Record<RunKind, RunTrigger>> = {
   reconcile: 'request',
   resync: 'request',
   import: 'request',
+  undo: 'request',
 };
 
 export type EngineEvent =
@@ -111,7 +113,7 @@ export interface ImportLookups {
    */
   readonly readsEveryRecord: boolean;
   /** Every email (key) HubSpot has, or null: read per batch. Emails the import creates join it. */
-  readonly hubspotEmails: Set<string> | null;
+  readonly hubspotEmails: EmailSet | null;
   /** Every campaign membership of the org by record id, or null: read per batch. */
   readonly campaignMembers: ReadonlyMap<string, readonly CampaignMembership[]> | null;
   /**
@@ -156,7 +158,12 @@ export async function withRun(
   deps: EngineDeps,
   kind: RunKind,
   work: (run: Run) => Promise<void>,
-  options: { readonly repairs?: Repair[]; readonly trigger?: RunTrigger } = {},
+  options: {
+    readonly repairs?: Repair[];
+    readonly trigger?: RunTrigger;
+    /** U2: the run an undo undoes (kept with the run). */
+    readonly undoes?: string;
+  } = {},
 ): Promise<CycleReport> {
   const { salesforce: sf, hubspot: hs, store, now } = deps;
   const startedAt = now();
@@ -225,6 +232,7 @@ export async function withRun(
         paused: report.paused?.why ?? null,
         error,
         latency: counts.latency,
+        ...(options.undoes === undefined ? {} : { undoes: options.undoes }),
       },
       report.finishedAt - RUN_HISTORY_MS,
     );

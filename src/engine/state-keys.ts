@@ -58,3 +58,10 @@ export const SALESFORCE_REPLAY_KEY = 'salesforce:replay';
 
 /** T2: what the Salesforce change event listener does (JSON `ChangeEventsState`, `app/salesforce-changes.ts`). */
 export const CHANGE_EVENTS_KEY = 'salesforce:change-events';
+
+/**
+ * U3: the mappings whose HubSpot property or Salesforce field the last metadata read did not find
+ * (JSON `{ at, gone: [{ hsProperty, sfField, detail }] }`): what the alert "a mapped field is gone"
+ * reads, without a call of its own.
+ */
+export const MAPPINGS_GONE_KEY = 'mappings:gone';

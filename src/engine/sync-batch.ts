@@ -11,6 +11,8 @@ import { emailKey } from '../core/matching.ts';
 import { hsKey, sfKey, type HsContact, type SfRecord } from '../core/records.ts';
 import type { Trigger } from '../core/scope.ts';
 import { planSync } from '../core/plan.ts';
+import { inSample } from '../core/preview.ts';
+import { sampleFraction } from './preview/sample.ts';
 import { pausing } from './budget.ts';
 import { carryOut, type CarriedOut } from './carry-out.ts';
 import { syncCompanies } from './companies.ts';
@@ -78,6 +80,26 @@ export async function syncBatch(
   retrying = false,
 ): Promise<void> {
   const sfById = new Map(known.map((r) => [r.id, r]));
+  const { sample } = deps;
+  if (!sample) return syncUnits(deps, run, batch, sfById, retrying);
+  // U1: a sampled preview plans only the sample's records, and counts what its batches read.
+  const before = { salesforce: deps.salesforce.calls, hubspot: deps.hubspot.calls };
+  try {
+    const sampled = batch.filter((u) => inSample(sampleFraction(u.key), sample.rate));
+    await syncUnits(deps, run, sampled, sfById, retrying);
+  } finally {
+    sample.batchCalls.salesforce += deps.salesforce.calls - before.salesforce;
+    sample.batchCalls.hubspot += deps.hubspot.calls - before.hubspot;
+  }
+}
+
+async function syncUnits(
+  deps: EngineDeps,
+  run: Run,
+  batch: readonly Unit[],
+  sfById: Map<string, SfRecord>,
+  retrying: boolean,
+): Promise<void> {
   const selected = await selectUnits(deps, run, batch, sfById, retrying);
   if (selected.length === 0) return;
   const knownById = new Map(sfById);

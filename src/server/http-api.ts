@@ -26,7 +26,10 @@ import {
 } from '../api/contract.ts';
 import * as ops from '../app/operations.ts';
 import * as valueMaps from '../app/value-map-ops.ts';
+import { previewTarget, previewTargetOf } from '../app/preview-ops.ts';
+import * as alertOps from '../app/alert-ops.ts';
 import * as consoleOps from '../app/console-ops.ts';
+import * as undoOps from '../app/undo-ops.ts';
 import * as systemsReads from '../app/systems-reads.ts';
 import { importJob, type ImportJob } from '../app/paged-jobs.ts';
 import * as pairs from '../app/pairs.ts';
@@ -111,6 +114,11 @@ const problemFields: Readonly<Partial<Record<ProblemCode, string>>> = {
   rule_not_allowed: 'rule',
   default_mapping: 'hsProperty',
   unknown_pair: 'pair',
+  unknown_alert: 'id',
+  alert_exists: 'id',
+  unknown_run: 'runId',
+  run_not_finished: 'runId',
+  nothing_to_undo: 'runId',
 };
 
 /**
@@ -225,6 +233,16 @@ function handlers(backend: ApiBackend): Handlers {
     suggestValueMap: scoped(async (pair, { params }) =>
       pair.withService('metadata', (service) => valueMaps.suggestValueMapOf(service, params.hsProperty)),
     ),
+    preview: scoped(async (pair, { query, body }) =>
+      mapOk(
+        await pair.withService('metadata', (service) =>
+          service.exclusive(() =>
+            previewTarget(service, previewTargetOf(body), { exact: query.exact === 'true' }),
+          ),
+        ),
+        ({ what, report }) => ({ what, report }),
+      ),
+    ),
     explain: scoped(({ store }, { query }) =>
       ops.explain(
         store,
@@ -270,6 +288,13 @@ function handlers(backend: ApiBackend): Handlers {
     resume: scoped(async ({ store }) => ok(await consoleOps.resume(store, backend.now()))),
     listRuns: scoped(async ({ store }, { query }) => ok(await consoleOps.listRuns(store, query))),
     getRun: scoped(({ store }, { params, query }) => consoleOps.getRun(store, params.runId, query)),
+    undoRun: scoped((pair, { params, body }) => {
+      const preview = body?.preview === true;
+      // A preview only reads the systems; an undo writes, with the pair's writer lease.
+      return pair.withService(preview ? 'metadata' : 'writer', (service) =>
+        undoOps.undo(service, params.runId, { preview, includeCreates: body?.includeCreates === true }),
+      );
+    }),
     contact: scoped(async (pair, { query }) => {
       const lookup =
         query.sfId !== undefined
@@ -298,6 +323,19 @@ function handlers(backend: ApiBackend): Handlers {
       const job = await importJob(store);
       return ok({ import: job ? importProgress(job) : null });
     }),
+    listAlerts: scoped(async ({ store, env }) => ok(await alertOps.listAlerts(store, env))),
+    addAlert: scoped(async ({ store, env }, { body }) =>
+      mapOk(await alertOps.addAlert(store, body, env, backend.now()), (alert) => ({ alert })),
+    ),
+    removeAlert: scoped(async ({ store }, { params }) =>
+      mapOk(await alertOps.removeAlert(store, params.id), (removed) => ({ removed })),
+    ),
+    testAlert: scoped(async ({ store, env }, { params }) =>
+      mapOk(await alertOps.testAlert(store, params.id, env, backend.now), (notice) => ({ notice })),
+    ),
+    alertNotices: scoped(async ({ store }, { query }) =>
+      mapOk(await alertOps.listNotices(store, query), (notices) => ({ notices })),
+    ),
     resync: scoped(async (pair, { body }) => {
       const { email, hsContactId, segmentId } = body;
       const target =

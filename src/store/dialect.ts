@@ -8,6 +8,12 @@ export interface Dialect {
   /** An ever-increasing row id (insertion order). */
   readonly serialKey: string;
   /**
+   * A pair's rows numbered in insertion order, an id never reused (not after the newest rows are
+   * deleted either): `column` is the `id` column's type, `key` what closes the column list. SQLite:
+   * an AUTOINCREMENT key; Postgres: an identity, in a key that starts with the pair.
+   */
+  readonly pairSerial: { readonly column: string; readonly key: string };
+  /**
    * A new numbering of placeholders for one statement: each call of the function it returns gives the
    * next placeholder (`?` in SQLite, `$1`, `$2`, … in Postgres), so values bind in the order written.
    */
@@ -58,6 +64,7 @@ const SQLITE_LIST = (placeholder: string): string => `(SELECT value FROM json_ea
 
 export const SQLITE: Dialect = {
   serialKey: 'INTEGER PRIMARY KEY AUTOINCREMENT',
+  pairSerial: { column: 'INTEGER PRIMARY KEY AUTOINCREMENT', key: '' },
   placeholders: () => () => '?',
   inList: (column, placeholder) => `${column} IN ${SQLITE_LIST(placeholder)}`,
   notInList: (column, placeholder) => `${column} NOT IN ${SQLITE_LIST(placeholder)}`,
@@ -81,6 +88,7 @@ export const SQLITE: Dialect = {
 
 export const POSTGRES: Dialect = {
   serialKey: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+  pairSerial: { column: 'BIGINT GENERATED ALWAYS AS IDENTITY', key: ',\n  PRIMARY KEY (pair, id)' },
   placeholders: () => {
     let count = 0;
     return () => `$${++count}`;

@@ -614,4 +614,73 @@ ALTER TABLE audit DROP COLUMN field, DROP COLUMN old_value, DROP COLUMN new_valu
   ALTER COLUMN n DROP DEFAULT, ALTER COLUMN entries DROP DEFAULT;
 `,
   },
+  {
+    id: 12,
+    name: 'alerts (U3): channels, the state of each condition, the notices sent and waiting',
+    // `alerts`: a pair's channels (the target as JSON, its secrets sealed or named by environment
+    // variable); `digest_at` is compared and set in one statement, so a digest is queued once.
+    // `alert_states`: one row per pair and condition; `version` is compared and set likewise, so two
+    // processes that see a condition start queue one notice. `alert_notices`: the outbox and its
+    // history; a notice is claimed (`claimed_until`) before it is sent. Its id grows store-wide and is
+    // never reused (AUTOINCREMENT, an identity): a delivery of a notice removed settles no other.
+    // Record errors by when first seen: the check for an error spike counts them each cycle.
+    ...both(
+      (d) => `
+CREATE TABLE alerts (
+  pair TEXT NOT NULL,
+  id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  target TEXT NOT NULL,
+  conditions TEXT NOT NULL,
+  digest BOOLEAN NOT NULL,
+  digest_at BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (pair, id)
+);
+CREATE TABLE alert_states (
+  pair TEXT NOT NULL,
+  condition_id TEXT NOT NULL,
+  holds BOOLEAN NOT NULL,
+  notified BOOLEAN NOT NULL,
+  since BIGINT,
+  notice_at BIGINT,
+  detail TEXT,
+  version INTEGER NOT NULL,
+  PRIMARY KEY (pair, condition_id)
+);
+CREATE TABLE alert_notices (
+  pair TEXT NOT NULL,
+  id ${d.pairSerial.column},
+  alert TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  condition_id TEXT,
+  notice TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  next_attempt BIGINT,
+  claimed_until BIGINT NOT NULL,
+  last_error TEXT,
+  sent_at BIGINT${d.pairSerial.key}
+);
+CREATE INDEX alert_notices_pending ON alert_notices (pair, status, alert, id);
+CREATE INDEX alert_notices_alert ON alert_notices (pair, alert, id);
+CREATE INDEX errors_first_seen ON errors (pair, first_seen);
+`,
+    ),
+  },
+  {
+    id: 13,
+    name: 'undo of a run (U2): the run an undo undid',
+    // An undo is a run of kind `undo`; `undoes` names the run it undid (null for other runs), and
+    // is how a run finds the undos of it.
+    ...both(
+      () => `
+ALTER TABLE runs ADD COLUMN undoes TEXT;
+CREATE INDEX runs_undoes ON runs (pair, undoes);
+`,
+    ),
+  },
 ];

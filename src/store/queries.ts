@@ -102,6 +102,9 @@ export const PAIR_TABLES = [
   'created_companies',
   'runs',
   'run_totals',
+  'alerts',
+  'alert_states',
+  'alert_notices',
 ] as const;
 
 type ErrorsFilter = NonNullable<Parameters<StateStore['errors']>[0]>;
@@ -164,7 +167,8 @@ const AUDIT_COLUMNS = AUDIT_ROW_COLUMNS.join(', ');
 function auditEntriesOf(d: Dialect, rows: string, order: string): string {
   const e = d.jsonItems('a.entries', 'e');
   return `SELECT a.at, a.run_id, a.record, a.system, ${e.value} ->> 0 AS field, ${e.value} ->> 1 AS old_value,
-      ${e.value} ->> 2 AS new_value, ${e.value} ->> 3 AS why
+      ${e.value} ->> 2 AS new_value, ${e.value} ->> 3 AS why, ${e.value} ->> 4 AS changed_by,
+      ${e.value} ->> 5 AS changed_at
     FROM (${rows}) AS a, ${e.from}
     ORDER BY ${order.replaceAll('item', e.index)}`;
 }
@@ -201,7 +205,7 @@ function placeholdersIn(d: Dialect): {
  * Queries whose text is fixed: written once per dialect at load, their values bound on each call —
  * by `bind`, or else the arguments as given — with the store's pair at each `pair()` placeholder.
  */
-const fixedIn =
+export const fixedIn =
   (d: Dialect) =>
   <A extends readonly unknown[], R = unknown>(
     write: (p: () => string, pair: () => string) => string,
@@ -217,7 +221,7 @@ const tuple = (p: () => string, count: number): string =>
   `(${Array.from({ length: count }, () => p()).join(', ')})`;
 
 /** `(pair, p, p, …)`: the store's pair and `count` placeholders, for a row of a pair's table. */
-const pairTuple = (pair: () => string, p: () => string, count: number): string =>
+export const pairTuple = (pair: () => string, p: () => string, count: number): string =>
   `(${[pair(), ...Array.from({ length: count }, () => p())].join(', ')})`;
 
 /**
@@ -335,6 +339,10 @@ function runsWhere(d: Dialect, query: RunsQuery): Statement<DbRun<DbInt>> {
   if (query.kind !== undefined) {
     conditions.push(`kind = ${p()}`);
     values.push(query.kind);
+  }
+  if (query.undoes !== undefined) {
+    conditions.push(`undoes = ${p()}`);
+    values.push(query.undoes);
   }
   return {
     text: `SELECT ${RUN_COLUMNS} FROM runs WHERE ${conditions.join(' AND ')}

@@ -64,11 +64,16 @@ export interface DbAudit<I extends DbInt = number> {
   old_value: string | null;
   new_value: string | null;
   why: string;
+  /** The ledger's who and when (U2): null in entries that have none. */
+  changed_by: string | null;
+  changed_at: I | null;
 }
 
 /**
  * A row of `audit` as written (migration 11): the consecutive entries of one write (the same time,
  * run, record and system), `entries` a JSON array of `[field, old value, new value, why]`, `n` of them.
+ * An entry that knows who changed the field last before it (U2) carries two more items, `[…, who,
+ * when]` (either may be null): no migration, since entries without them read as null.
  * The reads expand it back into one `DbAudit` per entry.
  */
 export interface DbAuditRow {
@@ -96,7 +101,7 @@ export function toAuditRows(entries: readonly AuditEntry[]): DbAuditRow[] {
   let i = 0;
   while (i < entries.length) {
     const first = entries[i]!;
-    const items: [string, string | null, string | null, string][] = [];
+    const items: (string | number | null)[][] = [];
     for (; i < entries.length; i++) {
       const e = entries[i]!;
       if (
@@ -106,7 +111,10 @@ export function toAuditRows(entries: readonly AuditEntry[]): DbAuditRow[] {
         e.system !== first.system
       )
         break;
-      items.push([e.field, e.oldValue, e.newValue, e.why]);
+      const item: (string | number | null)[] = [e.field, e.oldValue, e.newValue, e.why];
+      if (e.changedBy !== undefined || e.changedAt !== undefined)
+        item.push(e.changedBy ?? null, e.changedAt ?? null);
+      items.push(item);
     }
     rows.push({
       at: first.at,
@@ -169,6 +177,8 @@ export const toAudit = (row: DbAudit<DbInt>): AuditEntry => ({
   oldValue: row.old_value,
   newValue: row.new_value,
   why: row.why,
+  ...(row.changed_by === null || row.changed_by === undefined ? {} : { changedBy: row.changed_by }),
+  ...(row.changed_at === null || row.changed_at === undefined ? {} : { changedAt: toNumber(row.changed_at) }),
 });
 
 export const toExplanation = (row: DbExplanation<DbInt>): Explanation => ({
@@ -337,6 +347,8 @@ export interface DbRun<I extends DbInt = number> {
   error_message: string | null;
   /** JSON: the counts per latency bucket. */
   latency: string;
+  /** U2 (migration 13): the run an undo undid; null for other runs. */
+  undoes: string | null;
 }
 
 /** A run as its row holds it: a column per value (`error_code` null: no error), the latency as JSON. */
@@ -367,6 +379,7 @@ export const RUN_ROW = {
   error_code: (run) => run.error?.code ?? null,
   error_message: (run) => run.error?.message ?? null,
   latency: (run) => JSON.stringify(run.latency),
+  undoes: (run) => run.undoes ?? null,
 } as const satisfies { readonly [C in keyof DbRun]: (run: RunRecord) => string | number | null };
 
 export const toRun = (row: DbRun<DbInt>): RunRecord => ({
@@ -399,6 +412,7 @@ export const toRun = (row: DbRun<DbInt>): RunRecord => ({
           message: row.error_message ?? '',
         },
   latency: JSON.parse(row.latency) as number[],
+  ...(row.undoes === null || row.undoes === undefined ? {} : { undoes: row.undoes }),
 });
 
 /** The sums a bucket of a run series (or the run totals) add up: the same columns. */

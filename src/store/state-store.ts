@@ -13,6 +13,8 @@
  * gives is bound to `default`, and `forPair` gives a sibling bound to another, over the same connection.
  * Only the **pair registry** (`pairs`, `savePair`, `removePair`) and the migrations are store-wide.
  */
+import type { AlertCondition, ConditionState } from '../core/alerts.ts';
+import type { Notice, NoticeKind } from '../core/alert-notices.ts';
 import type { ErrorCategory } from '../core/errors.ts';
 import type { Mapping } from '../core/model.ts';
 import type { FieldReport } from '../core/sync-plan.ts';
@@ -57,6 +59,14 @@ export interface AuditEntry {
   readonly newValue: string | null;
   /** The rule (or reason) that decided it, in plain words. */
   readonly why: string;
+  /**
+   * U2, the ledger: who changed the field last before this write, as the record read said (a
+   * Salesforce user id from `LastModifiedById`, which is per record; HubSpot's history source, where
+   * the contact was read with it). Absent when the read did not say.
+   */
+  readonly changedBy?: string;
+  /** When the field last changed before this write (epoch ms; Salesforce: the record's `LastModifiedDate`). */
+  readonly changedAt?: number;
 }
 
 /** What `crosswalk explain` shows for a contact (V1): the last plan's outcome and per-field reasons. */
@@ -73,8 +83,11 @@ export interface Explanation {
   readonly fields: readonly FieldReport[];
 }
 
-/** The run kinds (engine `RunKind`): a poll cycle, a webhook batch, a reconciliation, a resync, an import. */
-export type RunKind = 'run' | 'webhook' | 'reconcile' | 'resync' | 'import';
+/**
+ * The run kinds (engine `RunKind`): a poll cycle, a webhook batch, a reconciliation, a resync, an
+ * import, an undo of a run (U2).
+ */
+export type RunKind = 'run' | 'webhook' | 'reconcile' | 'resync' | 'import' | 'undo';
 
 /** What started a run: the poll loop, a webhook, the reconcile schedule, or a person (CLI, API, console). */
 export type RunTrigger = 'poll' | 'webhook' | 'change_event' | 'schedule' | 'request';
@@ -117,6 +130,8 @@ export interface RunRecord {
   readonly error: { readonly system: System | null; readonly code: string; readonly message: string } | null;
   /** Change latencies, counted per `LATENCY_BUCKETS_MS` bucket (length: buckets + 1). */
   readonly latency: readonly number[];
+  /** U2: for an undo, the run it undid (absent for other runs). */
+  readonly undoes?: string;
 }
 
 /**
@@ -240,6 +255,56 @@ export interface PairRecord {
   readonly createdAt: number;
   readonly updatedAt: number;
 }
+
+/**
+ * U3: an alert of a pair: a channel (`kind`, `target`), the conditions it is told about, and whether
+ * it gets a daily digest.
+ */
+export interface AlertRecord {
+  /** Unique in its pair (lower-case letters, digits, dashes). */
+  readonly id: string;
+  readonly name: string;
+  /** `webhook`, `slack` or `email`. */
+  readonly kind: string;
+  /**
+   * Where it sends, as JSON (config `alert-channels.ts`). Never a secret in clear: the store keeps what
+   * it is given, as it is given.
+   */
+  readonly target: Record<string, unknown>;
+  readonly conditions: readonly AlertCondition[];
+  readonly digest: boolean;
+  /** When its last daily digest was queued (epoch ms); when it was added, before the first. */
+  readonly digestAt: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** Where a notice is: waiting to be sent (or sent again), sent, or given up. */
+export type NoticeStatus = 'pending' | 'sent' | 'failed';
+
+/** U3: a notice to one alert, in the outbox until sent (or given up), then in its history. */
+export interface AlertNotice {
+  /** Grows store-wide with each notice: the order they were queued in. */
+  readonly id: number;
+  readonly alert: string;
+  readonly kind: NoticeKind;
+  readonly condition: AlertCondition | null;
+  readonly notice: Notice;
+  readonly createdAt: number;
+  readonly status: NoticeStatus;
+  /** Deliveries tried (the one under way not counted). */
+  readonly attempts: number;
+  /** When a pending notice is tried again (epoch ms); null once sent or given up. */
+  readonly nextAttempt: number | null;
+  /** Why the last delivery failed, in words (never a secret), or null. */
+  readonly lastError: string | null;
+  readonly sentAt: number | null;
+}
+
+/** How a delivery ended: sent, or failed (tried again at `nextAttempt`, or given up when null). */
+export type DeliveryOutcome =
+  | { readonly sentAt: number }
+  | { readonly error: string; readonly at: number; readonly nextAttempt: number | null };
 
 export interface StateStore {
   /** The connection pair this store reads and writes: `default` for the store an opener gives. */
@@ -427,12 +492,13 @@ export interface StateStore {
   recordRun(run: RunRecord, forgetBefore: number): Promise<void>;
   /**
    * Runs, newest first (by `startedAt`, then run id), `limit` of them, started before `before` when
-   * given (epoch ms), of `kind` when given.
+   * given (epoch ms), of `kind` when given, undoing the run `undoes` when given (U2).
    */
   runs(query: {
     readonly limit: number;
     readonly before?: number;
     readonly kind?: RunKind;
+    readonly undoes?: string;
   }): Promise<RunRecord[]>;
   run(runId: string): Promise<RunRecord | null>;
   /** Runs that finished in `[since, until)`, summed in buckets of `stepMs` from `since` (empty buckets left out). */
@@ -466,6 +532,48 @@ export interface StateStore {
   recordApiCalls(system: System, calls: number, at: number): Promise<void>;
   /** Calls made since `since` (epoch ms). */
   apiCalls(system: System, since: number): Promise<number>;
+
+  // Alerts (U3): channels, each condition's state, the notices (outbox and history).
+  alerts(): Promise<AlertRecord[]>;
+  /** Adds an alert; false when the pair has one of that id already (nothing changes). */
+  addAlert(alert: AlertRecord): Promise<boolean>;
+  /** Removes an alert and its notices, in one transaction; false when there is none of that id. */
+  removeAlert(id: string): Promise<boolean>;
+  /** Each condition's state as last written (conditions never written left out). */
+  alertStates(): Promise<ConditionState[]>;
+  /**
+   * Writes a condition's state when the stored one is the version before `next.version` (none
+   * stored counts as version 0), and queues a notice to each of `notices` with it, in one
+   * transaction. False when another writer moved it first: nothing is written.
+   */
+  advanceAlertState(
+    next: ConditionState,
+    notices: readonly { readonly alert: string; readonly notice: Notice }[],
+  ): Promise<boolean>;
+  /**
+   * Moves an alert's digest time from `expected` to `notice.at` and queues `notice` to it, in one
+   * transaction, when the time is still `expected`; false otherwise (another writer queued it).
+   */
+  queueDigest(alert: string, expected: number, notice: Notice): Promise<boolean>;
+  /** Records a notice sent at once (a test), with how it went; it is never tried again. */
+  recordNotice(alert: string, notice: Notice, outcome: DeliveryOutcome): Promise<AlertNotice>;
+  /**
+   * Claims, for each alert, its oldest pending notice when that one is due at `now` and no other
+   * writer holds it: held until `until` (so notices go out in order, each by one writer).
+   */
+  claimNotices(now: number, until: number): Promise<AlertNotice[]>;
+  /**
+   * A pending notice delivered, or failed once more (`attempts` + 1): the one of that id queued to
+   * that alert (ids are never reused, and a notice of an alert removed meanwhile is not touched).
+   */
+  settleNotice(
+    notice: { readonly id: number; readonly alert: string },
+    outcome: DeliveryOutcome,
+  ): Promise<void>;
+  /** The latest notices, newest first, `limit` of them, of `alert` when given. */
+  alertNotices(query: { readonly limit: number; readonly alert?: string }): Promise<AlertNotice[]>;
+  /** E1, U3: errors in the log first seen at or after `since` (epoch ms). */
+  countNewErrors(since: number): Promise<number>;
 
   // Explanations (V1), keyed by HubSpot contact id and by email.
   saveExplanation(explanation: Explanation): Promise<void>;

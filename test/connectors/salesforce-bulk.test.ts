@@ -10,6 +10,7 @@ import { createSalesforceConnector } from '../../src/connectors/salesforce/sales
 import type { SalesforcePort, SfChange } from '../../src/connectors/ports.ts';
 import type { LoggedRequest } from '../../src/emulators/shared/request-log.ts';
 import { DEFAULT_PAGE_ROWS } from '../../src/emulators/salesforce/bulk2-routes.ts';
+import { BULK_PAGE_ROWS } from '../../src/connectors/salesforce/bulk.ts';
 import { startSalesforce, type SalesforceFixture } from '../helpers/salesforce.ts';
 import { rejection } from '../helpers/connectors.ts';
 
@@ -89,7 +90,7 @@ describe('Salesforce connector: Bulk API 2.0 reads', () => {
       `POST ${v}`,
       `GET ${v}/JOB`,
       `GET ${v}/JOB`,
-      `GET ${v}/JOB/results`,
+      `GET ${v}/JOB/results?maxRecords=${BULK_PAGE_ROWS}`,
       `DELETE ${v}/JOB`,
     ]);
     assert.ok(rest.length > 10);
@@ -166,7 +167,7 @@ describe('Salesforce connector: Bulk API 2.0 reads', () => {
     assert.equal(calls, 1, 'no job was created: nothing to poll or delete');
   });
   // Last: it leaves 50,001 leads in the org.
-  it(`reads ${(DEFAULT_PAGE_ROWS + 1).toLocaleString('en')} records in two result pages: 6 calls, not 26 REST queries`, async () => {
+  it(`reads ${(DEFAULT_PAGE_ROWS + 1).toLocaleString('en')} records in two result pages of at most ${BULK_PAGE_ROWS.toLocaleString('en')} (maxRecords, issue 15's memory): 6 calls, not 26 REST queries`, async () => {
     const extra = DEFAULT_PAGE_ROWS + 1 - sf.emulator.org.count('Lead');
     for (let i = 0; i < extra; i++)
       sf.emulator.org.insertTrusted(
@@ -175,14 +176,24 @@ describe('Salesforce connector: Bulk API 2.0 reads', () => {
         Date.now(),
       );
     const { value, requests, calls } = await measure(() => collect(p.bulkChangedSince('Lead', 0, [])));
-    // Two result pages, handed on 2,000 rows at a time (a 50,000-row page is never all objects at once).
+    // Two result pages of at most BULK_PAGE_ROWS (never what Salesforce would size them), each
+    // handed on 2,000 rows at a time (a page is never all objects at once).
+    const second = DEFAULT_PAGE_ROWS + 1 - BULK_PAGE_ROWS;
     assert.deepEqual(
       value.map((chunk) => chunk.length),
-      [...Array<number>(DEFAULT_PAGE_ROWS / 2000).fill(2000), 1],
+      [
+        ...Array<number>(BULK_PAGE_ROWS / 2000).fill(2000),
+        ...Array<number>(Math.floor(second / 2000)).fill(2000),
+        second % 2000,
+      ],
     );
     assert.equal(requests.filter((r) => /\/results/.test(r)).length, 2);
     assert.equal(calls, 6);
-    assert.match(requests[4]!, /^GET \S+\/JOB\/results\?locator=\w+$/);
+    assert.match(requests[3]!, new RegExp(`^GET \\S+/JOB/results\\?maxRecords=${BULK_PAGE_ROWS}$`));
+    assert.match(
+      requests[4]!,
+      new RegExp(`^GET \\S+/JOB/results\\?maxRecords=${BULK_PAGE_ROWS}&locator=\\w+$`),
+    );
     assert.equal(new Set(value.flat().map((c) => c.record.id)).size, DEFAULT_PAGE_ROWS + 1);
   });
 });

@@ -32,7 +32,14 @@ export interface Demo {
  * Starts `crosswalk demo` on free ports in a fresh working directory (the demo keeps its store in
  * `.crosswalk/demo` under it), and waits for its first sync cycle.
  */
-export async function startDemo(options: { token?: string; seed?: number } = {}): Promise<Demo> {
+export async function startDemo(
+  options: {
+    token?: string;
+    seed?: number;
+    /** More environment for the demo (e.g. CROSSWALK_SECRET_KEY, variables an alert names). */
+    env?: Record<string, string>;
+  } = {},
+): Promise<Demo> {
   const cwd = await mkdtemp(path.join(tmpdir(), 'crosswalk-console-'));
   const args = [
     path.join(ROOT, BIN),
@@ -49,7 +56,13 @@ export async function startDemo(options: { token?: string; seed?: number } = {})
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...BLANK_ENV, NO_COLOR: '1', CROSSWALK_API_TOKEN: options.token ?? '' },
+    env: {
+      ...process.env,
+      ...BLANK_ENV,
+      NO_COLOR: '1',
+      CROSSWALK_API_TOKEN: options.token ?? '',
+      ...options.env,
+    },
   });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));

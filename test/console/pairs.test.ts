@@ -29,7 +29,7 @@ after(killChildren);
 
 const PAIRS = ['acme', 'globex'] as const;
 type PairId = (typeof PAIRS)[number];
-const NAV = ['Overview', 'Sync errors', 'Contact', 'Mappings', 'Settings', 'Runs', 'Imports'];
+const NAV = ['Overview', 'Sync errors', 'Contact', 'Mappings', 'Settings', 'Runs', 'Imports', 'Alerts'];
 
 /**
  * What the element with focus is, in a few words (browser code as a string: the tests' TypeScript
@@ -361,7 +361,13 @@ describe(
         await page.getByRole('link', { name: 'Sync errors' }).getAttribute('aria-current'),
         'page',
       );
-      // A screen opened from the nav takes the focus on its heading (a screen reader announces it).
+      // A screen opened from the nav takes the focus on its heading (a screen reader announces it),
+      // once it has rendered: wait for the focus to move (a loaded machine renders late), then check.
+      await page
+        .waitForFunction("document.activeElement && document.activeElement.tagName === 'H1'", undefined, {
+          timeout: 5_000,
+        })
+        .catch(() => undefined);
       assert.equal(await focused(), 'h1 "Sync errors"');
 
       // The pair selector by keyboard: each arrow chooses the next pair and the screen reloads for

@@ -25,6 +25,7 @@ import type { Run } from '../../src/engine/run.ts';
 import { poll } from '../../src/engine/runs/poll.ts';
 import { importFromSalesforce } from '../../src/engine/runs/import.ts';
 import { hubspotUnits, salesforceUnits } from '../../src/engine/unit.ts';
+import { EmailSet } from '../../src/engine/email-set.ts';
 
 const REP = 'sam.rivera@crosswalk.example';
 
@@ -336,7 +337,7 @@ describe('gather: what a batch reads before planning, and what each step costs',
     await w.run('import', async (run) => {
       run.imports = {
         readsEveryRecord: true,
-        hubspotEmails: new Set(['imp-a@example.com']),
+        hubspotEmails: new EmailSet(['imp-a@example.com']),
         campaignMembers: new Map(),
       };
       const records = await sfRecords(run, [inHubSpot, notInHubSpot]);
@@ -354,7 +355,7 @@ describe('gather: what a batch reads before planning, and what each step costs',
       assert.equal(byRecord.get(notInHubSpot)?.hubspot, null);
 
       // Nobody in HubSpot: no lookup at all.
-      run.imports = { readsEveryRecord: true, hubspotEmails: new Set(), campaignMembers: new Map() };
+      run.imports = { readsEveryRecord: true, hubspotEmails: new EmailSet(), campaignMembers: new Map() };
       const none = await salesforceUnits(w.store, records, () => 'import');
       const nothing = await step(() =>
         gatherMatches(gatherDeps, run, none, new Map(records.map((r) => [r.id, r]))),

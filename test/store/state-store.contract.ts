@@ -32,6 +32,7 @@ import {
   type StateStore,
 } from '../../src/store/state-store.ts';
 import type { Link, Snapshot } from '../../src/core/records.ts';
+import { alertsContract } from './alert-store.contract.ts';
 
 /** The stores the contract must hold for: the one opened, and a sibling bound to another pair. */
 const VIEWS: readonly { readonly label: string; readonly of: (opened: StateStore) => StateStore }[] = [
@@ -201,6 +202,8 @@ function perPairContract(
     await store.close();
     await opened.close();
   });
+
+  describe('alerts (U3)', () => alertsContract(() => store));
 
   describe('links', () => {
     it('saves a link and finds it by either id; unknown ids give null', async () => {
@@ -1287,6 +1290,35 @@ function perPairContract(
       );
       assert.deepEqual(await store.auditOfRun('run-9', { limit: 10, offset: 0 }), { total: 0, entries: [] });
     });
+
+    it('U2: keeps who changed a field last before the write, and when, beside entries that say nothing of it', async () => {
+      const by = audited({
+        runId: 'run-10',
+        record: 'sf:1',
+        field: 'Title',
+        changedBy: '005A',
+        changedAt: T0 - 5,
+      });
+      const byOnly = audited({ runId: 'run-10', record: 'sf:1', field: 'Phone', changedBy: 'CRM_UI' });
+      const atOnly = audited({ runId: 'run-10', record: 'sf:1', field: 'Fax', changedAt: T0 - 9 });
+      const none = audited({ runId: 'run-10', record: 'sf:1', field: 'City' });
+      await store.appendAudit([by, byOnly, atOnly, none]);
+      await store.writeBatch({
+        clearErrors: [],
+        errors: [],
+        links: [],
+        explanations: [],
+        audit: [{ ...by, record: 'sf:2' }],
+      });
+      assert.deepEqual((await store.auditOfRun('run-10', { limit: 10, offset: 0 })).entries, [
+        by,
+        byOnly,
+        atOnly,
+        none,
+        { ...by, record: 'sf:2' },
+      ]);
+      assert.deepEqual(await store.audit('sf:1', 1), [none]);
+    });
   });
 
   describe('webhook inbox size', () => {
@@ -1346,6 +1378,38 @@ function perPairContract(
       assert.deepEqual(await ids({ limit: 1, kind: 'run', before: T0 + 2 * MINUTE }), ['c']);
       assert.deepEqual(await ids({ limit: 10, kind: 'run', before: T0 + MINUTE }), ['a']);
       assert.deepEqual(await ids({ limit: 10, kind: 'import' }), []);
+    });
+
+    it('U2: keeps the run an undo undid, and lists the undos of a run', async () => {
+      const undone = ran('run-5');
+      const first = ran('undo-1', {
+        kind: 'undo',
+        trigger: 'request',
+        startedAt: T0 + MINUTE,
+        undoes: 'run-5',
+      });
+      const second = ran('undo-2', {
+        kind: 'undo',
+        trigger: 'request',
+        startedAt: T0 + 2 * MINUTE,
+        undoes: 'run-5',
+      });
+      const ofUndo = ran('undo-3', {
+        kind: 'undo',
+        trigger: 'request',
+        startedAt: T0 + 3 * MINUTE,
+        undoes: 'undo-1',
+      });
+      for (const run of [undone, first, second, ofUndo]) await store.recordRun(run, 0);
+      assert.deepEqual(await store.run('undo-1'), first);
+      assert.deepEqual(await store.run('run-5'), undone, 'a run that undoes nothing has no undoes');
+      assert.deepEqual(await store.runs({ limit: 10, undoes: 'run-5' }), [second, first]);
+      assert.deepEqual(await store.runs({ limit: 10, undoes: 'undo-1' }), [ofUndo]);
+      assert.deepEqual(await store.runs({ limit: 10, undoes: 'run-404' }), []);
+      assert.deepEqual(
+        (await store.runs({ limit: 10, kind: 'undo' })).map((run) => run.runId),
+        ['undo-3', 'undo-2', 'undo-1'],
+      );
     });
 
     it('forgets the runs that finished before forgetBefore when a run is kept', async () => {
@@ -2185,6 +2249,9 @@ const runsBefore = {
   acme: [ran('kept-1', { finishedAt: T0, calls: { salesforce: 1, hubspot: 2 }, throttled: 3 })],
 } as const;
 
+/** The run row's columns that `runs` had at migration 9 (migration 13 added `undoes`). */
+const RUN_ROW_AT_9 = Object.entries(RUN_ROW).filter(([column]) => column !== 'undoes');
+
 /**
  * The rows to insert into a store at migration 9 (before `run_totals`): runs in two pairs, written
  * with the run row's columns (`RUN_ROW`, the columns `runs` has had since migration 7).
@@ -2194,8 +2261,8 @@ const runsBefore = {
 export const runsBeforeTotals = {
   sql: Object.entries(runsBefore).map(
     ([pair, runs]) =>
-      `INSERT INTO runs (pair, ${Object.keys(RUN_ROW).join(', ')}) VALUES ${runs
-        .map((run) => rowOf([pair, ...Object.values(RUN_ROW).map((column) => column(run))]))
+      `INSERT INTO runs (pair, ${RUN_ROW_AT_9.map(([column]) => column).join(', ')}) VALUES ${runs
+        .map((run) => rowOf([pair, ...RUN_ROW_AT_9.map(([, column]) => column(run))]))
         .join(', ')}`,
   ),
 

@@ -28,9 +28,27 @@ export const COMPANY_PROPERTIES = [ACCOUNT_ID_PROPERTY, 'domain'];
 export interface ReadObject {
   readonly id: string;
   readonly properties: Record<string, string | null>;
-  readonly propertiesWithHistory?: Record<string, { timestamp: Date | string }[]>;
+  readonly propertiesWithHistory?: Record<string, readonly HistoryEntry[]>;
   readonly updatedAt: Date | string;
 }
+
+/** One value of a property's history, as batch read returns it with `propertiesWithHistory`. */
+interface HistoryEntry {
+  readonly timestamp: Date | string;
+  readonly sourceType?: string;
+  readonly sourceId?: string;
+  readonly updatedByUserId?: number;
+}
+
+/** Who wrote a history entry, in words: a user, else the source type and its id. */
+const sourceOf = (entry: HistoryEntry): string | null =>
+  entry.updatedByUserId !== undefined
+    ? `user ${entry.updatedByUserId}`
+    : entry.sourceType
+      ? entry.sourceId
+        ? `${entry.sourceType}:${entry.sourceId}`
+        : entry.sourceType
+      : null;
 
 /** A contact property definition as the properties API returns it. */
 interface WireProperty {
@@ -76,19 +94,26 @@ export function toContact(
   const updatedAt = epoch(object.updatedAt);
   const changedAt: Record<string, number> = {};
   for (const name of properties) if (updatedAt !== null) changedAt[name] = updatedAt;
+  const changedBy: Record<string, string> = {};
   for (const name of history) {
     let newest: number | null = null;
+    let source: string | null = null;
     for (const entry of object.propertiesWithHistory?.[name] ?? []) {
       const at = epoch(entry.timestamp);
-      if (at !== null && (newest === null || at > newest)) newest = at;
+      if (at !== null && (newest === null || at > newest)) {
+        newest = at;
+        source = sourceOf(entry);
+      }
     }
     if (newest !== null) changedAt[name] = newest;
     else if (updatedAt !== null) changedAt[name] = updatedAt;
+    if (source !== null) changedBy[name] = source;
   }
   return {
     id: object.id,
     properties: values,
     changedAt,
+    ...(Object.keys(changedBy).length > 0 ? { changedBy } : {}),
     optedOut: object.properties[OPT_OUT_PROPERTY] === 'true',
     primaryCompanyId: null,
     updatedAt,

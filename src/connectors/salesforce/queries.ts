@@ -227,27 +227,36 @@ export async function allCampaignMembers(
   transport: SalesforceTransport,
 ): Promise<Map<string, CampaignMembership[]>> {
   const byId = new Map<string, CampaignMembership[]>();
+  const add = membershipAdder(byId);
   const soql = 'SELECT Id, CampaignId, LeadId, ContactId FROM CampaignMember';
-  for await (const page of queryPages(transport, 'campaignMembers', soql, false)) {
-    addMemberships(byId, page);
-  }
+  for await (const page of queryPages(transport, 'campaignMembers', soql, false)) add(page);
   return byId;
 }
 
-/** K2: adds the live memberships of CampaignMember rows to `byId` (lead or contact id → its campaigns). */
-export function addMemberships(
+/**
+ * K2: a function that adds the live memberships of CampaignMember rows to `byId` (lead or contact id
+ * → its campaigns), page after page. Issue 15: an org's memberships are many (a 1M-record org
+ * ~250k) but its campaigns few, so the members of one campaign share one membership and, while they
+ * have no other, one list: the map then costs a key and an entry per member. A member's second
+ * membership gives it a list of its own. Lists in `byId` are not to be changed by their readers.
+ */
+export function membershipAdder(
   byId: Map<string, CampaignMembership[]>,
-  rows: Iterable<Readonly<Record<string, unknown>>>,
-): void {
-  for (const raw of rows) {
-    const campaignId = str(raw.CampaignId);
-    if (campaignId === null) continue;
-    const membership: CampaignMembership = { campaignId, isDeleted: false };
-    for (const personId of [str(raw.LeadId), str(raw.ContactId)]) {
-      if (personId === null) continue;
-      const list = byId.get(personId);
-      if (list) list.push(membership);
-      else byId.set(personId, [membership]);
+): (rows: Iterable<Readonly<Record<string, unknown>>>) => void {
+  const shared = new Map<string, CampaignMembership[]>();
+  return (rows) => {
+    for (const raw of rows) {
+      const campaignId = str(raw.CampaignId);
+      if (campaignId === null) continue;
+      let only = shared.get(campaignId);
+      if (!only) shared.set(campaignId, (only = [{ campaignId, isDeleted: false }]));
+      for (const personId of [str(raw.LeadId), str(raw.ContactId)]) {
+        if (personId === null) continue;
+        const list = byId.get(personId);
+        if (!list) byId.set(personId, only);
+        else if (shared.get(list[0]!.campaignId) === list) byId.set(personId, [...list, only[0]!]);
+        else list.push(only[0]!);
+      }
     }
-  }
+  };
 }

@@ -27,7 +27,7 @@ import {
   countSince,
   users,
 } from './queries.ts';
-import { createRecords, updateRecords } from './writes.ts';
+import { createRecords, deleteRecords, updateRecords } from './writes.ts';
 import { bulkReads } from './bulk.ts';
 
 export interface SalesforceConnectorOptions {
@@ -88,6 +88,7 @@ export function createSalesforceConnector(options: SalesforceConnectorOptions): 
     ...bulkReads(transport, metadata, options),
     create: (object, records) => createRecords(transport, object, records),
     update: (object, records) => updateRecords(transport, object, records),
+    deleteRecords: (ids) => deleteRecords(transport, ids),
     limits: () => limits(transport),
     lastKnownLimits: () => lastKnownLimits(transport),
     openChangeStream: (streamOptions) => openChangeStream(transport, streamOptions),

@@ -10,7 +10,7 @@
 import type { SfPersonObject } from '../../core/model.ts';
 import type { SfValue } from '../../core/records.ts';
 import { ConnectorError, type WriteOutcome } from '../ports.ts';
-import { checkObject } from './soql.ts';
+import { checkObject, isSalesforceId } from './soql.ts';
 import { toOutcome, type RawRecord, type SaveResult } from './to-canonical.ts';
 import type { CallState, SalesforceTransport } from './transport.ts';
 
@@ -53,6 +53,54 @@ export async function updateRecords(
     bodies,
     records.map((r) => r.Id),
   );
+}
+
+/**
+ * U2: deletes leads and contacts by id, 200 a call (`DELETE …/composite/sobjects?ids=…`,
+ * `allOrNone=false`), one outcome per id in input order. A string that is not a Salesforce id never
+ * reaches the URL: it gets a `MALFORMED_ID` outcome. Failures other than per-record ones throw.
+ */
+export async function deleteRecords(
+  transport: SalesforceTransport,
+  ids: readonly string[],
+): Promise<WriteOutcome[]> {
+  const outcomes = new Map<number, WriteOutcome>();
+  const valid: number[] = [];
+  ids.forEach((id, i) => {
+    if (isSalesforceId(id)) valid.push(i);
+    else
+      outcomes.set(i, {
+        ok: false,
+        code: 'MALFORMED_ID',
+        message: `"${id}" is not a Salesforce id`,
+        fields: [],
+      });
+  });
+  for (let start = 0; start < valid.length; start += COLLECTION_SIZE) {
+    const chunk = valid.slice(start, start + COLLECTION_SIZE);
+    const list = chunk.map((i) => encodeURIComponent(ids[i]!)).join(',');
+    const current: CallState = { status: 0 };
+    let results: SaveResult[];
+    try {
+      results = await transport.inCall(current, () =>
+        transport.conn.request<SaveResult[]>({
+          method: 'DELETE',
+          url: `/services/data/v${transport.version}/composite/sobjects?ids=${list}&allOrNone=false`,
+        }),
+      );
+    } catch (error) {
+      throw transport.toConnectorError(error, current.status, 'delete of records');
+    }
+    if (!Array.isArray(results) || results.length !== chunk.length)
+      throw new ConnectorError(
+        'salesforce',
+        current.status,
+        'UNEXPECTED_RESPONSE',
+        `Salesforce answered ${Array.isArray(results) ? results.length : 'no'} results for ${chunk.length} deletes`,
+      );
+    results.forEach((result, k) => outcomes.set(chunk[k]!, toOutcome(result, ids[chunk[k]!]!)));
+  }
+  return ids.map((_, i) => outcomes.get(i)!);
 }
 
 async function write(

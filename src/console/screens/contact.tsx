@@ -322,7 +322,12 @@ export function Audit(props: {
               <td>
                 <a href={hashOf(['runs', e.runId])}>{e.runId}</a>
               </td>
-              <td class="message">{e.why}</td>
+              <td class="message">
+                {e.why}
+                {e.changedBy === undefined ? null : (
+                  <span class="sub">changed last before this write by {e.changedBy}</span>
+                )}
+              </td>
             </tr>
           ))}
         </tbody>

@@ -10,6 +10,8 @@ import { Badge, ErrorNote, Fact, LoadError, ScreenTitle, Time } from '../ui/bits
 import { useConsole } from '../ui/context.ts';
 import { useResource } from '../ui/hooks.ts';
 import type { Failure } from '../api.ts';
+import type { PreviewAnswer } from '../../api/preview-contract.ts';
+import { CompareTable, PreviewPanel } from '../ui/preview.tsx';
 
 const LIVE_MS = 1_000;
 const IDLE_MS = 10_000;
@@ -31,17 +33,32 @@ export function ImportsScreen() {
   );
   const progress = current.data?.import ?? null;
 
-  const start = async () => {
+  const [previewed, setPreviewed] = useState<PreviewAnswer | null>(null);
+  const [started, setStarted] = useState<string | null>(null);
+  const chosen = () => sfPersonObjects.filter((o) => objects.has(o));
+
+  /** Starts the import: its refusal, or undefined once it runs. */
+  const start = async (): Promise<Failure['error'] | undefined> => {
     setBusy(true);
-    const result = await api.call(routes.startImport, {
-      body: { objects: sfPersonObjects.filter((o) => objects.has(o)) },
-    });
+    const result = await api.call(routes.startImport, { body: { objects: chosen() } });
+    setBusy(false);
+    if (!result.ok) return result.error;
+    setRunning(result.value.state === 'running');
+    setStarted(result.value.id);
+    announce(`Import ${result.value.id} started.`);
+    current.reload();
+    return undefined;
+  };
+
+  /** U1: what the import would do, before starting it. */
+  const preview = async () => {
+    setBusy(true);
+    const result = await api.call(routes.preview, { body: { kind: 'import', objects: chosen() } });
     setBusy(false);
     if (!result.ok) return setFailure(result.error);
     setFailure(undefined);
-    setRunning(result.value.state === 'running');
-    announce(`Import ${result.value.id} started.`);
-    current.reload();
+    setPreviewed(result.value);
+    announce('Preview of the import ready.');
   };
 
   return (
@@ -56,7 +73,7 @@ export function ImportsScreen() {
         <form
           onSubmit={(event) => {
             event.preventDefault();
-            void start();
+            void start().then(setFailure);
           }}
         >
           <fieldset class="checks">
@@ -83,11 +100,37 @@ export function ImportsScreen() {
             disabled={busy || objects.size === 0 || progress?.state === 'running'}
           >
             Start import
+          </button>{' '}
+          <button
+            type="button"
+            disabled={busy || objects.size === 0 || progress?.state === 'running'}
+            onClick={() => void preview()}
+          >
+            Preview
           </button>
           {progress?.state === 'running' ? <span class="muted"> An import is running.</span> : null}
         </form>
         <ErrorNote error={failure} title="Import not started" />
       </section>
+      {previewed ? (
+        <PreviewPanel
+          answer={previewed}
+          applyLabel="Apply: start the import"
+          apply={start}
+          onClose={() => setPreviewed(null)}
+          after={(_since, report) =>
+            progress && progress.id === started ? (
+              <CompareTable
+                preview={report}
+                did={{ ...progress, planned: Number.NaN }}
+                caption={`Import ${progress.id} ${progress.state === 'running' ? 'so far' : 'done'}, next to the preview`}
+              />
+            ) : (
+              <p role="status">Applied. Waiting for the import to report…</p>
+            )
+          }
+        />
+      ) : null}
       <LoadError error={current.error} status={current.status} what="the import" />
       {progress === null ? (
         current.data === undefined ? null : (

@@ -1,7 +1,7 @@
 /**
- * Runs: every run (poll cycle, webhook batch, import, reconcile, resync) with its trigger, timing,
- * records and calls, filtered by kind and paged back in time; open one to see its summary and the
- * values it wrote. The newest page polls every 5 s.
+ * Runs: every run (poll cycle, webhook batch, import, reconcile, resync, undo) with its trigger,
+ * timing, records and calls, filtered by kind and paged back in time; open one to see its summary and
+ * the values it wrote, and undo it (U2: `run-undo.tsx`). The newest page polls every 5 s.
  */
 import { routes, runKinds, type RunSummary } from '../../api/contract.ts';
 import { count, duration, localTime, words } from '../format.ts';
@@ -9,6 +9,7 @@ import { Badge, Fact, LoadError, Pager, ScreenTitle, TableWrap, Time } from '../
 import { useConsole } from '../ui/context.ts';
 import { hashOf, navigate, useResource } from '../ui/hooks.ts';
 import { Audit } from './contact.tsx';
+import { UndoPanel } from './run-undo.tsx';
 
 const POLL_MS = 5_000;
 const PAGE = 50;
@@ -21,6 +22,7 @@ const kindWords: Record<Kind, string> = {
   reconcile: 'reconcile',
   resync: 'resync',
   import: 'import',
+  undo: 'undo',
 };
 
 export function RunsScreen(props: { path: readonly string[]; params: URLSearchParams }) {
@@ -178,6 +180,7 @@ function RunRow(props: { run: RunSummary }) {
         {run.paused === null ? null : <Badge tone="warn">calls paused</Badge>}
         {run.throttled === 0 ? null : <Badge tone="warn">{count(run.throttled)} × 429</Badge>}
         {run.faults === 0 ? null : <Badge tone="warn">{count(run.faults)} faults</Badge>}
+        {run.undoes === null ? null : <Badge tone="info">undoes {run.undoes}</Badge>}
       </td>
     </tr>
   );
@@ -206,6 +209,21 @@ function RunDetail(props: { runId: string; params: URLSearchParams }) {
             <h2 id="run-summary-h">Summary</h2>
             <dl class="facts facts-wide">
               <Fact label="Kind">{kindWords[run.kind]}</Fact>
+              {run.undoes === null ? null : (
+                <Fact label="Undoes">
+                  <a href={hashOf(['runs', run.undoes])}>{run.undoes}</a>
+                </Fact>
+              )}
+              {data === undefined || data.undoneBy.length === 0 ? null : (
+                <Fact label="Undone by">
+                  {data.undoneBy.map((id, i) => (
+                    <span key={id}>
+                      {i === 0 ? '' : ', '}
+                      <a href={hashOf(['runs', id])}>{id}</a>
+                    </span>
+                  ))}
+                </Fact>
+              )}
               <Fact label="Trigger">{run.trigger}</Fact>
               <Fact label="Started">
                 <Time at={run.startedAt} />
@@ -234,6 +252,9 @@ function RunDetail(props: { runId: string; params: URLSearchParams }) {
               )}
             </dl>
           </section>
+          {data === undefined || data.total === 0 ? null : (
+            <UndoPanel key={props.runId} runId={props.runId} onDone={detail.reload} />
+          )}
           <section aria-labelledby="run-writes-h">
             <h2 id="run-writes-h">Values written ({count(data?.total ?? 0)})</h2>
             <Audit

@@ -11,6 +11,8 @@ import { ErrorNote, LoadError, ScreenTitle, TableWrap } from '../ui/bits.tsx';
 import { useConsole } from '../ui/context.ts';
 import { useResource } from '../ui/hooks.ts';
 import type { Failure } from '../api.ts';
+import type { PreviewAnswer } from '../../api/preview-contract.ts';
+import { PreviewPanel } from '../ui/preview.tsx';
 
 type Kind =
   | { readonly type: 'enum'; readonly options: readonly string[]; readonly nullable: boolean }
@@ -55,10 +57,22 @@ function valueOf(kind: Kind, draft: string): unknown {
   return text;
 }
 
+/** A setting's change under preview: the answer, and the value Apply saves. */
+interface Previewed {
+  readonly key: SettingKey;
+  readonly value: unknown;
+  readonly answer: PreviewAnswer;
+}
+
 export function SettingsScreen() {
   const { api } = useConsole();
   const settings = useResource(() => api.call(routes.listSettings), [api]);
   const segment = useResource(() => api.call(routes.segment), [api]);
+  const [previewed, setPreviewed] = useState<Previewed | null>(null);
+  const reloaded = (key: SettingKey) => {
+    settings.reload();
+    if (key === 'segmentId') segment.reload();
+  };
   return (
     <>
       <ScreenTitle>Settings</ScreenTitle>
@@ -79,6 +93,23 @@ export function SettingsScreen() {
           </p>
         )}
       </section>
+      {previewed ? (
+        <PreviewPanel
+          key={`${previewed.key}-${String(previewed.value)}`}
+          answer={previewed.answer}
+          applyLabel={`Apply: save ${previewed.key}`}
+          apply={async () => {
+            const result = await api.call(routes.setSetting, {
+              params: { key: previewed.key },
+              body: { value: previewed.value },
+            });
+            if (!result.ok) return result.error;
+            reloaded(previewed.key);
+            return undefined;
+          }}
+          onClose={() => setPreviewed(null)}
+        />
+      ) : null}
       <LoadError error={settings.error} status={settings.status} what="the settings" />
       <TableWrap label="Settings">
         <table class="settings-table">
@@ -96,10 +127,8 @@ export function SettingsScreen() {
               <SettingRow
                 key={s.key}
                 setting={s}
-                onSaved={() => {
-                  settings.reload();
-                  if (s.key === 'segmentId') segment.reload();
-                }}
+                onSaved={() => reloaded(s.key)}
+                onPreview={(value, answer) => setPreviewed({ key: s.key, value, answer })}
               />
             ))}
           </tbody>
@@ -109,7 +138,11 @@ export function SettingsScreen() {
   );
 }
 
-function SettingRow(props: { setting: Setting; onSaved: () => void }) {
+function SettingRow(props: {
+  setting: Setting;
+  onSaved: () => void;
+  onPreview: (value: unknown, answer: PreviewAnswer) => void;
+}) {
   const { api, announce } = useConsole();
   const { setting } = props;
   const kind = kindOf(setting.key);
@@ -131,6 +164,20 @@ function SettingRow(props: { setting: Setting; onSaved: () => void }) {
     setDraft(draftOf(result.value.value));
     announce(`Saved ${setting.key} = ${shown(result.value.value)}.`);
     props.onSaved();
+  };
+
+  /** U1: what the next sync cycle would do with the new value; the panel above the table shows it. */
+  const preview = async () => {
+    setBusy(true);
+    const value = valueOf(kind, draft);
+    const result = await api.call(routes.preview, {
+      body: { kind: 'setting', key: setting.key, value: value as string | number | boolean | null },
+    });
+    setBusy(false);
+    if (!result.ok) return setFailure(result.error);
+    setFailure(undefined);
+    props.onPreview(value, result.value);
+    announce(`Preview of ${setting.key} ready above the table.`);
   };
 
   const common = {
@@ -192,6 +239,9 @@ function SettingRow(props: { setting: Setting; onSaved: () => void }) {
           )}
           <button type="submit" disabled={busy}>
             Save
+          </button>
+          <button type="button" disabled={busy} onClick={() => void preview()}>
+            Preview
           </button>
         </form>
         <ErrorNote id={errorId} error={failure} title={`${setting.key} not saved`} />

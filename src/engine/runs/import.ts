@@ -16,6 +16,7 @@ import { sfFieldsFor } from '../../core/mappings.ts';
 import type { SfPersonObject } from '../../core/model.ts';
 import type { SfChange, SfPosition } from '../../connectors/ports.ts';
 import { pausing } from '../budget.ts';
+import { EmailSet } from '../email-set.ts';
 import { goPast } from '../faults.ts';
 import type { EngineDeps } from '../deps.ts';
 import type { Run } from '../run.ts';
@@ -47,8 +48,8 @@ export interface ImportPosition {
  * is while HubSpot has fewer than twice as many contacts as the import has records. The read stops
  * (null: read per batch) once it passes that.
  */
-async function allHubSpotEmails(deps: EngineDeps, records: number): Promise<Set<string> | null> {
-  const emails = new Set<string>();
+async function allHubSpotEmails(deps: EngineDeps, records: number): Promise<EmailSet | null> {
+  const emails = new EmailSet();
   let read = 0;
   for await (const page of deps.hubspot.changedSince(0, ['email'])) {
     read += page.length;
@@ -64,10 +65,20 @@ async function allHubSpotEmails(deps: EngineDeps, records: number): Promise<Set<
 /** Records a batch of the import holds: a REST query page (B3). */
 const BATCH_RECORDS = 2000;
 
-/** Bulk pages (up to 50,000 records) in batches of a REST page's 2,000: what a batch is sized for. */
-async function* inBatches(pages: AsyncIterable<readonly SfChange[]>): AsyncIterable<readonly SfChange[]> {
+/**
+ * Bulk pages (Salesforce's size, `BULK_PAGE_ROWS` asked) in batches of a REST page's 2,000: what a
+ * batch is sized for. A batch fills across pages, so a page size that 2,000 does not divide costs no
+ * short batch (and no extra HubSpot call) at every page's end.
+ */
+export async function* inBatches(pages: AsyncIterable<readonly SfChange[]>): AsyncIterable<readonly SfChange[]> {
+  let batch: SfChange[] = [];
   for await (const page of pages)
-    for (let i = 0; i < page.length; i += BATCH_RECORDS) yield page.slice(i, i + BATCH_RECORDS);
+    for (const change of page)
+      if (batch.push(change) === BATCH_RECORDS) {
+        yield batch;
+        batch = [];
+      }
+  if (batch.length) yield batch;
 }
 
 /**

@@ -13,6 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Link } from '../../core/records.ts';
+import { alertQueries, toAlert, toAlertNotice, toAlertState } from '../alert-queries.ts';
 import { MIGRATIONS_TABLE, migrations } from '../migrations.ts';
 import { bindPair, queries, type PagedStatements, type Statement } from '../queries.ts';
 import {
@@ -74,6 +75,7 @@ function settle<T extends object>(sync: Sync<T>): T {
 }
 
 const q = queries.sqlite;
+const a = alertQueries.sqlite;
 
 /**
  * Opens (creating it if missing, with its directory) the SQLite database at `path`; `':memory:'` gives a
@@ -255,6 +257,30 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stat
       run(q.forgetRuns(forgetBefore));
     });
 
+    // U3: a state or digest moved only over what was read, its notices queued with it.
+    const advanceAlertState = db.transaction(
+      (
+        next: Parameters<StateStore['advanceAlertState']>[0],
+        notices: Parameters<StateStore['advanceAlertState']>[1],
+      ) => {
+        if (one(a.advanceState(next)) === undefined) return false;
+        for (const n of notices) one(a.addNotice(n.alert, n.notice, null));
+        return true;
+      },
+    );
+    const queueDigest = db.transaction(
+      (alert: string, expected: number, notice: Parameters<StateStore['queueDigest']>[2]) => {
+        if (one(a.moveDigest(alert, expected, notice.at)) === undefined) return false;
+        one(a.addNotice(alert, notice, null));
+        return true;
+      },
+    );
+    const removeAlert = db.transaction((id: string) => {
+      if (one(a.removeAlert(id)) === undefined) return false;
+      run(a.removeNoticesOf(id));
+      return true;
+    });
+
     /** Reads in one (deferred) transaction: one snapshot of the database, whatever writes meanwhile. */
     const inOneRead = db.transaction((read: () => unknown) => read());
     const oneRead = <T>(read: () => T): T => inOneRead(read) as T;
@@ -372,6 +398,28 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions): Stat
 
       recordApiCalls: (system, calls, at) => run(q.recordApiCalls(system, calls, at)),
       apiCalls: (system, since) => toNumber(one(q.apiCalls(system, since))?.n ?? 0),
+
+      alerts: () => all(a.alerts()).map(toAlert),
+      addAlert: (alert) => one(a.addAlert(alert)) !== undefined,
+      removeAlert: (id) => removeAlert.immediate(id),
+      alertStates: () => all(a.states()).map(toAlertState),
+      advanceAlertState: (next, notices) => advanceAlertState.immediate(next, notices),
+      queueDigest: (alert, expected, notice) => queueDigest.immediate(alert, expected, notice),
+      recordNotice: (alert, notice, outcome) => {
+        const row = one(a.addNotice(alert, notice, outcome));
+        if (!row) throw new Error('INSERT … RETURNING returned no row.');
+        return toAlertNotice(row);
+      },
+      claimNotices: (now, until) =>
+        all(a.claimNotices(now, until))
+          .map(toAlertNotice)
+          .sort((x, y) => x.id - y.id),
+      settleNotice: (notice, outcome) => run(a.settleNotice(notice.id, notice.alert, outcome)),
+      alertNotices: (query) =>
+        all(query.alert === undefined ? a.notices(query.limit) : a.noticesOf(query.alert, query.limit)).map(
+          toAlertNotice,
+        ),
+      countNewErrors: (since) => toNumber(one(a.countNewErrors(since))?.n ?? 0),
 
       saveExplanation: (explanation) => run(q.saveExplanation(explanation)),
       explanation: (key) => {

@@ -11,6 +11,7 @@
  * the pool; `forPair` gives siblings over it (one per pair, kept), whose `close()` does nothing.
  */
 import pg from 'pg';
+import { alertQueries, toAlert, toAlertNotice, toAlertState } from '../alert-queries.ts';
 import { MIGRATIONS_TABLE, migrations } from '../migrations.ts';
 import { bindPair, postgresOnly, queries, type PagedStatements, type Statement } from '../queries.ts';
 import {
@@ -57,6 +58,7 @@ export interface PostgresStoreOptions {
 const MAX_CONNECTIONS = 4;
 
 const q = queries.postgres;
+const a = alertQueries.postgres;
 
 /** The pool, or one of its connections inside a transaction. */
 type Client = pg.Pool | pg.PoolClient;
@@ -383,6 +385,47 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions): S
         await run(pool, q.recordApiCalls(system, calls, at));
       },
       apiCalls: async (system, since) => toNumber((await one(pool, q.apiCalls(system, since)))?.n ?? 0),
+
+      alerts: async () => (await all(pool, a.alerts())).map(toAlert),
+      addAlert: async (alert) => (await one(pool, a.addAlert(alert))) !== undefined,
+      removeAlert: (id) =>
+        transaction(async (client) => {
+          if ((await one(client, a.removeAlert(id))) === undefined) return false;
+          await run(client, a.removeNoticesOf(id));
+          return true;
+        }),
+      alertStates: async () => (await all(pool, a.states())).map(toAlertState),
+      // U3: a state or digest moved only over what was read, its notices queued with it.
+      advanceAlertState: (next, notices) =>
+        transaction(async (client) => {
+          if ((await one(client, a.advanceState(next))) === undefined) return false;
+          for (const n of notices) await run(client, a.addNotice(n.alert, n.notice, null));
+          return true;
+        }),
+      queueDigest: (alert, expected, notice) =>
+        transaction(async (client) => {
+          if ((await one(client, a.moveDigest(alert, expected, notice.at))) === undefined) return false;
+          await run(client, a.addNotice(alert, notice, null));
+          return true;
+        }),
+      recordNotice: async (alert, notice, outcome) => {
+        const row = await one(pool, a.addNotice(alert, notice, outcome));
+        if (!row) throw new Error('INSERT … RETURNING returned no row.');
+        return toAlertNotice(row);
+      },
+      claimNotices: async (now, until) =>
+        (await all(pool, a.claimNotices(now, until))).map(toAlertNotice).sort((x, y) => x.id - y.id),
+      settleNotice: async (notice, outcome) => {
+        await run(pool, a.settleNotice(notice.id, notice.alert, outcome));
+      },
+      alertNotices: async (query) =>
+        (
+          await all(
+            pool,
+            query.alert === undefined ? a.notices(query.limit) : a.noticesOf(query.alert, query.limit),
+          )
+        ).map(toAlertNotice),
+      countNewErrors: async (since) => toNumber((await one(pool, a.countNewErrors(since)))?.n ?? 0),
 
       saveExplanation: async (explanation) => {
         await run(pool, q.saveExplanation(explanation));
