@@ -6,11 +6,12 @@
  * would decide (F7: existing values move only on their next change). An import, a segment resync
  * and a reconciliation are previewed as themselves, sampled when their scope is large.
  */
-import type { Result, SfPersonObject, SyncRule } from '../core/model.ts';
+import { fail, type Result, type SfPersonObject, type SyncRule } from '../core/model.ts';
 import { emptyTally, sampleRate } from '../core/preview.ts';
 import { dryHubSpot, drySalesforce } from './dry-connectors.ts';
 import type { ValueMap } from '../core/value-maps.ts';
 import type { PreviewBody } from '../api/preview-contract.ts';
+import { ConnectorError } from '../connectors/ports.ts';
 import type { Engine } from '../engine/engine.ts';
 import { preview, type PreviewReport } from '../engine/preview/preview.ts';
 import { previewStore, type PreviewStore } from '../engine/preview/preview-store.ts';
@@ -154,7 +155,19 @@ export async function previewTarget(
   // is sized by, the segment's members) are recorded here, and both are what the preview spent.
   const { salesforce: sf, hubspot: hs } = service;
   const before = { salesforce: sf.calls, hubspot: hs.calls };
-  const result = await previewRun(service, previewed, target, changed?.value ?? null, options);
+  let result: PreviewResult;
+  try {
+    result = await previewRun(service, previewed, target, changed?.value ?? null, options);
+  } catch (error) {
+    // HubSpot answers 404 for a list that does not exist: a wrong id, as `resync` says it.
+    if (!(error instanceof ConnectorError && error.status === 404 && target.kind === 'resync_segment'))
+      throw error;
+    return fail(
+      'contact_not_found',
+      `HubSpot has no list ${target.segmentId}`,
+      'check the list id in HubSpot (Contacts › Lists: the number in the list’s URL).',
+    );
+  }
   const spent = { salesforce: sf.calls - before.salesforce, hubspot: hs.calls - before.hubspot };
   const { run, calls } = result.report;
   await service.store.recordApiCalls('salesforce', spent.salesforce - run.calls.salesforce, service.now());

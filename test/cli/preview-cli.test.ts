@@ -91,5 +91,8 @@ describe('crosswalk … --preview (U1)', () => {
     const resync = await crosswalk(['resync', '--contact', 'a@example.com', '--preview'], env);
     assert.equal(resync.code, 1);
     assert.match(resync.stderr, /--preview is for a segment/);
+    const noList = await crosswalk(['resync', '--segment', '987654', '--preview'], env);
+    assert.equal(noList.code, 1);
+    assert.match(noList.stderr, /HubSpot has no list 987654/);
   });
 });
