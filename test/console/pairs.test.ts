@@ -159,6 +159,18 @@ describe(
     const connection = (system: 'Salesforce' | 'HubSpot') =>
       page.locator('.overview-top').getByRole('article', { name: system, exact: true });
     const focused = () => page.evaluate<string>(FOCUSED);
+    /**
+     * Waits (up to 5 s) for a screen opened from the nav to move the focus to its heading, as it
+     * does once it has rendered: a loaded machine renders late, and a key pressed before that acts
+     * on the nav link still focused. The caller then checks where the focus is.
+     */
+    const headingFocused = () =>
+      page
+        .waitForFunction("document.activeElement && document.activeElement.tagName === 'H1'", undefined, {
+          timeout: 5_000,
+        })
+        .then(() => undefined)
+        .catch(() => undefined);
     const engineBadge = () => page.locator('.engine .badge');
     const settingCli = async (pair: PairId, key: string) => {
       const cli = await crosswalk(['settings', 'get', key, '--pair', pair], {
@@ -361,13 +373,8 @@ describe(
         await page.getByRole('link', { name: 'Sync errors' }).getAttribute('aria-current'),
         'page',
       );
-      // A screen opened from the nav takes the focus on its heading (a screen reader announces it),
-      // once it has rendered: wait for the focus to move (a loaded machine renders late), then check.
-      await page
-        .waitForFunction("document.activeElement && document.activeElement.tagName === 'H1'", undefined, {
-          timeout: 5_000,
-        })
-        .catch(() => undefined);
+      // A screen opened from the nav takes the focus on its heading (a screen reader announces it).
+      await headingFocused();
       assert.equal(await focused(), 'h1 "Sync errors"');
 
       // The pair selector by keyboard: each arrow chooses the next pair and the screen reloads for
@@ -401,6 +408,7 @@ describe(
       assert.equal(await focused(), 'a "Contact"');
       await page.keyboard.press('Enter');
       await page.getByRole('heading', { level: 1, name: 'Contact' }).waitFor();
+      await headingFocused();
       for (let i = 0; i < 4 && (await focused()) !== 'input #contact-q'; i++)
         await page.keyboard.press('Tab');
       assert.equal(await focused(), 'input #contact-q');
