@@ -64,7 +64,7 @@ describe('crosswalk alerts', () => {
     ]);
     assert.match(condition.stderr, /conditions\[0\]: use one of: auth_failure, connection_failure/);
     const own = await run(['add', 'ops', '--slack-env', 'HUBSPOT_ACCESS_TOKEN'], {
-      HUBSPOT_ACCESS_TOKEN: 'pat-na1-own-token',
+      HUBSPOT_ACCESS_TOKEN: 'test-own-hubspot-token',
     });
     assert.equal(own.code, 1);
     assert.match(

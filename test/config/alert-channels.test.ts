@@ -72,7 +72,7 @@ describe('alert secrets by environment variable (U3)', () => {
 
   it('U3: an alert stored naming another variable (added before the rule) is not read when sending', () => {
     const env = {
-      HUBSPOT_ACCESS_TOKEN: 'pat-na1-the-real-token',
+      HUBSPOT_ACCESS_TOKEN: 'test-hubspot-token-not-real',
       OPS_SLACK_URL: 'https://hooks.slack.com/x',
     };
     const password = openTarget(
@@ -92,7 +92,10 @@ describe('alert secrets by environment variable (U3)', () => {
     assert.ok(!password.ok);
     assert.match(password.problems.join(), /^password: "HUBSPOT_ACCESS_TOKEN" is not an alert's variable/);
     assert.match(password.problems.join(), /remove the alert and add it again/);
-    assert.ok(!JSON.stringify(password).includes('pat-na1'), 'the value is not read, nor told');
+    assert.ok(
+      !JSON.stringify(password).includes('test-hubspot-token-not-real'),
+      'the value is not read, nor told',
+    );
     const url = openTarget(
       { kind: 'slack', url: { env: 'OPS_SLACK_URL' }, urlHint: '', blocks: false },
       env,

@@ -107,7 +107,7 @@ describe('end to end: alerts to a webhook, Slack and e-mail (U3)', () => {
       CROSSWALK_SECRET_KEY: randomBytes(32).toString('hex'),
       CROSSWALK_ALERT_OPS_HOOK_URL: `${hook.url}/hooks/crosswalk?token=h00k-t0ken`,
       // Crosswalk's own secrets where it runs: an alert may not read them.
-      HUBSPOT_ACCESS_TOKEN: 'pat-na1-crosswalk-own-token',
+      HUBSPOT_ACCESS_TOKEN: 'test-crosswalk-own-token',
     };
     token = sf.emulator.accessToken;
     service = await open();
