@@ -70,7 +70,9 @@ const BATCH_RECORDS = 2000;
  * batch is sized for. A batch fills across pages, so a page size that 2,000 does not divide costs no
  * short batch (and no extra HubSpot call) at every page's end.
  */
-export async function* inBatches(pages: AsyncIterable<readonly SfChange[]>): AsyncIterable<readonly SfChange[]> {
+export async function* inBatches(
+  pages: AsyncIterable<readonly SfChange[]>,
+): AsyncIterable<readonly SfChange[]> {
   let batch: SfChange[] = [];
   for await (const page of pages)
     for (const change of page)
